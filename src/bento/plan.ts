@@ -1,0 +1,523 @@
+import {createHash} from 'node:crypto'
+import {posix} from 'node:path'
+
+import type {Diagnostic} from '../errors.js'
+import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
+
+/**
+ * The build plan: everything `bento build` will write, computed as pure data from inputs that the
+ * build service has already read from disk. `writeBento` (write.ts) then carries it out.
+ * Nothing in this file touches the file system, the clock or the environment.
+ */
+
+/** The part of the normalized bentofile the plan reads (BuildConfig from src/config satisfies it). */
+export interface PlanConfig {
+  service: string
+  name: string | null
+  description: string | null
+  labels: Record<string, string>
+  include: string[]
+  exclude: string[]
+  envs: Array<{name: string; value?: string; stage?: string}>
+  args: Record<string, unknown>
+  docker: {
+    distro: string | null
+    python_version: string | null
+    cuda_version: string | null
+    env: Record<string, string> | string[] | string | null
+    system_packages: string[] | null
+    setup_script: string | null
+    base_image: string | null
+    dockerfile_template: string | null
+  }
+  python: {
+    requirements_txt: string | null
+    packages: string[] | null
+    lock_packages: boolean | null
+    pack_git_packages?: boolean | null
+    index_url: string | null
+    no_index: boolean | null
+    trusted_host: string | string[] | null
+    find_links: string | string[] | null
+    extra_index_url: string | string[] | null
+    pip_args: string | null
+    wheels: string[] | null
+  }
+  conda: {
+    environment_yml: string | null
+    channels: string[] | null
+    dependencies: unknown[] | null
+    pip: string[] | null
+  }
+}
+
+export interface PlanFile {
+  /** Path relative to the build context, posix. */
+  rel: string
+  abs: string
+  size: number
+  mode: number
+  sha256: string
+  symlinkTarget?: string
+}
+
+export interface PlanModel {
+  name: string
+  version: string
+  module: string
+  /** model.yaml `creation_time`, verbatim. */
+  creationTime: string
+  dir: string
+  /** Content digest of the model directory. */
+  digest: string
+  bentomlVersion: string | null
+  pythonVersion: string | null
+  frameworkVersions: Record<string, string>
+  alias?: string
+}
+
+export interface PlanService {
+  importString: string
+  kind: 'legacy' | 'sdk' | 'unknown'
+  name: string | null
+  runners: Array<{name: string; runnableType: string; modelTag: string; embedded: boolean}>
+  apis: Array<{name: string; inputType: string; outputType: string}>
+}
+
+export interface PlanTemplates {
+  entrypoint: string
+  renderInstallSh: (opts: {bentomlVersion: string; pipArgs: string[]}) => string
+  renderDockerfile: (ctx: DockerfileInputs) => string
+  openapi: (opts: {bentoName: string; version: string}) => unknown
+}
+
+/** What the Dockerfile generator needs from a Bento. */
+export interface DockerfileInputs {
+  baseImage: string
+  pythonVersion: string
+  systemPackages: string[]
+  setupScript: boolean
+  env: Array<{name: string; value: string}>
+  labels: Record<string, string>
+  cudaVersion: string | null
+  tag: string
+  bentomlVersion: string
+  models: string[]
+  description: string | null
+  creationTime: string
+  userLabels: Record<string, string>
+}
+
+export interface PlanInputs {
+  config: PlanConfig
+  /** The bentofile as the user wrote it, relative name for messages. */
+  configFile: string
+  files: PlanFile[]
+  service: PlanService
+  models: PlanModel[]
+  /** Read by the service: `description: "file: ./x"`, or the project's README.md. */
+  readme: {text: string; source: 'description' | 'description-file' | 'project' | 'default'}
+  /** Extra files named by the config, already hashed: setup_script, dockerfile_template, wheels, requirements_txt. */
+  extras: {
+    setupScript?: PlanFile
+    dockerfileTemplate?: PlanFile
+    wheels: PlanFile[]
+    requirementsTxt?: {rel: string; text: string}
+  }
+  now: Date
+  /** `--version` */
+  versionOverride?: string
+  /** `--bentoml-version` */
+  bentomlVersionOverride?: string
+  /** `--name` is not a BentoML flag; name comes from the config or the service. */
+  toolVersion: string
+  templates: PlanTemplates
+}
+
+/** Files whose content is generated; each is written as text at `path` in the Bento. */
+export interface PlannedText {
+  path: string
+  content: string
+  mode: number
+}
+
+export interface BuildPlan {
+  name: string
+  version: string
+  tag: string
+  manifest: BentoManifest
+  texts: PlannedText[]
+  /** User files copied (or hard-linked) into the Bento at `path`. */
+  copies: Array<{from: string; path: string; mode: number; symlinkTarget?: string}>
+  /** Model directories copied into `models/<name>/<version>/`. */
+  models: Array<{from: string; path: string; name: string; version: string}>
+  requirements: string[]
+  warnings: Diagnostic[]
+  /** The input digest the version was derived from. */
+  digest: string
+}
+
+/** Newest BentoML that still runs `bentoml.Service(..., runners=[...])` services unchanged (format §10). */
+export const LEGACY_MAX_BENTOML = '1.4.15'
+export const DEFAULT_BENTOML = '1.4.15'
+const DEFAULT_PYTHON = '3.11'
+/** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
+const FORMAT_EPOCH = 1
+
+const TAG_RE = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
+
+export function planBuild(inputs: PlanInputs): BuildPlan {
+  const {config, service} = inputs
+  const warnings: Diagnostic[] = []
+
+  const name = bentoName(config, service)
+  const bentomlVersion = chooseBentomlVersion(inputs, warnings)
+  const pythonVersion = choosePythonVersion(inputs)
+  const requirements = buildRequirements(inputs, bentomlVersion, warnings)
+
+  const digest = inputDigest(inputs, name, bentomlVersion, requirements)
+  const version = inputs.versionOverride ?? versionFromDigest(digest)
+  const tag = `${name}:${version}`
+  const creationTime = isoWithOffset(inputs.now)
+
+  const envs = (config.envs ?? []).map((e) => ({name: e.name, value: e.value ?? ''}))
+  const modelTags = inputs.models.map((m) => `${m.name}:${m.version}`)
+
+  const manifest: BentoManifest = {
+    service: service.importString,
+    name,
+    version,
+    bentoml_version: bentomlVersion,
+    creation_time: creationTime,
+    labels: {...config.labels},
+    models: inputs.models.map((m) => ({
+      tag: `${m.name}:${m.version}`,
+      module: m.module,
+      creation_time: m.creationTime,
+      ...(m.alias ? {alias: m.alias} : {}),
+    })),
+    entry_service: service.kind === 'legacy' ? (service.name ?? name) : (service.name ?? name),
+    services: [],
+    envs,
+    schema: {},
+    args: {...config.args},
+    spec: 1,
+    runners: service.runners.map((r) => ({
+      name: r.name,
+      runnable_type: r.runnableType,
+      embedded: r.embedded,
+      models: [resolveRunnerModel(r.modelTag, inputs.models)],
+      resource_config: null,
+    })),
+    apis: service.apis.map((a) => ({name: a.name, input_type: a.inputType, output_type: a.outputType})),
+    docker: {
+      distro: config.docker.distro ?? 'debian',
+      python_version: pythonVersion,
+      cuda_version: config.docker.cuda_version,
+      env: dockerEnvAsDict(config.docker.env),
+      system_packages: config.docker.system_packages,
+      setup_script: config.docker.setup_script,
+      base_image: config.docker.base_image,
+      dockerfile_template: config.docker.dockerfile_template,
+    },
+    python: {
+      requirements_txt: config.python.requirements_txt,
+      packages: config.python.packages,
+      lock_packages: config.python.lock_packages ?? true,
+      pack_git_packages: config.python.pack_git_packages ?? true,
+      index_url: config.python.index_url,
+      no_index: config.python.no_index,
+      trusted_host: asList(config.python.trusted_host),
+      find_links: asList(config.python.find_links),
+      extra_index_url: asList(config.python.extra_index_url),
+      pip_args: config.python.pip_args,
+      wheels: config.python.wheels,
+    },
+    conda: {
+      environment_yml: config.conda.environment_yml,
+      channels: config.conda.channels,
+      dependencies: config.conda.dependencies,
+      pip: config.conda.pip,
+    },
+  }
+
+  const texts: PlannedText[] = []
+  const text = (path: string, content: string, mode = 0o644): void => {
+    texts.push({path, content, mode})
+  }
+
+  text('bento.yaml', dumpManifest(manifest))
+  text('README.md', inputs.readme.text)
+  // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.
+  if (!inputs.files.some((f) => f.rel === 'bentofile.yaml')) {
+    text('src/bentofile.yaml', dumpYaml(sortKeysDeep(config)))
+  }
+  text('apis/openapi.yaml', dumpYaml(inputs.templates.openapi({bentoName: name, version})))
+  text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
+  text('env/python/requirements.txt', requirements.join('\n') + '\n')
+  text(
+    'env/python/install.sh',
+    inputs.templates.renderInstallSh({bentomlVersion, pipArgs: pipArgs(config)}),
+    0o755,
+  )
+  text('env/docker/entrypoint.sh', inputs.templates.entrypoint, 0o755)
+  text(
+    'env/docker/Dockerfile',
+    inputs.templates.renderDockerfile({
+      baseImage: config.docker.base_image ?? `python:${pythonVersion}-slim`,
+      pythonVersion,
+      systemPackages: config.docker.system_packages ?? [],
+      setupScript: Boolean(inputs.extras.setupScript),
+      env: dockerEnvList(config),
+      labels: {},
+      cudaVersion: config.docker.cuda_version,
+      tag,
+      bentomlVersion,
+      models: modelTags,
+      description: config.description,
+      creationTime,
+      userLabels: config.labels,
+    }),
+  )
+
+  const copies: BuildPlan['copies'] = inputs.files.map((f) => ({
+    from: f.abs,
+    path: posix.join('src', f.rel),
+    mode: f.mode,
+    ...(f.symlinkTarget === undefined ? {} : {symlinkTarget: f.symlinkTarget}),
+  }))
+  if (inputs.extras.setupScript) {
+    copies.push({from: inputs.extras.setupScript.abs, path: 'env/docker/setup_script', mode: 0o755})
+  }
+  if (inputs.extras.dockerfileTemplate) {
+    copies.push({from: inputs.extras.dockerfileTemplate.abs, path: 'env/docker/Dockerfile.template', mode: 0o644})
+  }
+  for (const w of inputs.extras.wheels) {
+    copies.push({from: w.abs, path: posix.join('env/python/wheels', posix.basename(w.rel)), mode: 0o644})
+  }
+
+  const models = inputs.models.map((m) => ({
+    from: m.dir,
+    path: posix.join('models', m.name, m.version),
+    name: m.name,
+    version: m.version,
+  }))
+  // `models/<name>/latest` as BentoML writes it: the version, no newline.
+  const latestByName = new Map<string, string>()
+  for (const m of inputs.models) latestByName.set(m.name, m.version)
+  for (const [modelName, modelVersion] of [...latestByName].sort()) {
+    text(posix.join('models', modelName, 'latest'), modelVersion)
+  }
+
+  texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest}
+}
+
+/** The Bento name: `name:` from the bentofile, else the service's name (BentoML §2). */
+export function bentoName(config: PlanConfig, service: PlanService): string {
+  const raw = config.name ?? service.name ?? ''
+  return raw.toLowerCase()
+}
+
+export function isValidTagPart(s: string): boolean {
+  return s.length > 0 && s.length <= 63 && TAG_RE.test(s)
+}
+
+function chooseBentomlVersion(inputs: PlanInputs, warnings: Diagnostic[]): string {
+  if (inputs.bentomlVersionOverride) {
+    if (inputs.service.kind === 'legacy' && compareVersions(inputs.bentomlVersionOverride, LEGACY_MAX_BENTOML) > 0) {
+      warnings.push({
+        file: inputs.configFile,
+        key: 'service',
+        severity: 'warning',
+        message: `BentoML ${inputs.bentomlVersionOverride} cannot run this runner-style (bentoml.Service(..., runners=[...])) service; it imports unchanged only up to ${LEGACY_MAX_BENTOML}`,
+        hint: `drop --bentoml-version, or port the service to @bentoml.service`,
+      })
+    }
+    return inputs.bentomlVersionOverride
+  }
+  const saved = inputs.models
+    .map((m) => m.bentomlVersion)
+    .filter((v): v is string => typeof v === 'string' && /^\d+\.\d+\.\d+/.test(v))
+    .map((v) => v.match(/^\d+\.\d+\.\d+/)![0])
+  let version = saved.length > 0 ? saved.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b)) : DEFAULT_BENTOML
+  if (inputs.service.kind === 'legacy' && compareVersions(version, LEGACY_MAX_BENTOML) > 0) {
+    version = LEGACY_MAX_BENTOML
+  }
+  return version
+}
+
+function choosePythonVersion(inputs: PlanInputs): string {
+  const configured = inputs.config.docker.python_version
+  if (configured) return configured
+  const fromModel = inputs.models.map((m) => m.pythonVersion).find((v) => v && /^\d+\.\d+/.test(v))
+  if (fromModel) return fromModel.split('.').slice(0, 2).join('.')
+  return DEFAULT_PYTHON
+}
+
+function fullPythonVersion(inputs: PlanInputs, pythonVersion: string): string {
+  const exact = inputs.models.map((m) => m.pythonVersion).find((v) => v && v.startsWith(`${pythonVersion}.`))
+  return exact ?? pythonVersion
+}
+
+/** PEP 503 normalized name of a requirement line, or null for options, URLs without a name, blanks. */
+export function requirementName(line: string): string | null {
+  const s = line.replace(/\s+#.*$/, '').trim()
+  if (!s || s.startsWith('#') || s.startsWith('-')) return null
+  const m = s.match(/^([A-Za-z0-9][A-Za-z0-9._-]*)/)
+  return m ? m[1]!.toLowerCase().replace(/[-_.]+/g, '-') : null
+}
+
+/** Packages the model frameworks need, from `context.framework_versions` (format §3). */
+function frameworkRequirements(models: PlanModel[]): Array<{name: string; line: string}> {
+  const out = new Map<string, string>()
+  for (const m of models) {
+    for (const [pkg, ver] of Object.entries(m.frameworkVersions)) {
+      const n = pkg.toLowerCase().replace(/[-_.]+/g, '-')
+      if (!out.has(n)) out.set(n, ver ? `${pkg}==${ver}` : pkg)
+    }
+  }
+  return [...out].map(([name, line]) => ({name, line}))
+}
+
+function buildRequirements(inputs: PlanInputs, bentomlVersion: string, warnings: Diagnostic[]): string[] {
+  const {config} = inputs
+  const lines: string[] = []
+  if (inputs.extras.requirementsTxt) {
+    lines.push(...inputs.extras.requirementsTxt.text.split(/\r?\n/).map((l) => l.trimEnd()))
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  } else {
+    lines.push(...(config.python.packages ?? []))
+  }
+  const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
+  for (const fw of frameworkRequirements(inputs.models)) {
+    if (!named.has(fw.name)) {
+      lines.push(fw.line)
+      named.add(fw.name)
+    }
+  }
+  const userBentoml = lines.find((l) => requirementName(l) === 'bentoml')
+  if (userBentoml === undefined) {
+    lines.push(`bentoml==${bentomlVersion}`)
+  } else if (!/[=<>~!]/.test(userBentoml)) {
+    // An unpinned `bentoml` would install the newest release, which cannot serve legacy services.
+    lines.splice(lines.indexOf(userBentoml), 1, `bentoml==${bentomlVersion}`)
+  } else if (!userBentoml.includes(`==${bentomlVersion}`)) {
+    warnings.push({
+      file: inputs.configFile,
+      key: 'python.packages',
+      severity: 'warning',
+      message: `your requirements pin "${userBentoml.trim()}" while the models were saved with bentoml ${bentomlVersion}; keeping yours`,
+    })
+  }
+  return lines
+}
+
+function pipArgs(config: PlanConfig): string[] {
+  const p = config.python
+  const args: string[] = []
+  if (p.index_url) args.push('--index-url', p.index_url)
+  if (p.no_index) args.push('--no-index')
+  for (const h of asList(p.trusted_host) ?? []) args.push('--trusted-host', h)
+  for (const l of asList(p.find_links) ?? []) args.push('--find-links', l)
+  for (const u of asList(p.extra_index_url) ?? []) args.push('--extra-index-url', u)
+  if (p.pip_args) args.push(...p.pip_args.split(/\s+/).filter(Boolean))
+  return args
+}
+
+function asList(v: string | string[] | null | undefined): string[] | null {
+  if (v === null || v === undefined) return null
+  return Array.isArray(v) ? v : [v]
+}
+
+function dockerEnvAsDict(env: PlanConfig['docker']['env']): Record<string, string> | null {
+  if (env === null || env === undefined) return null
+  if (typeof env === 'string') return null
+  if (Array.isArray(env)) {
+    const out: Record<string, string> = {}
+    for (const kv of env) {
+      const i = kv.indexOf('=')
+      if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1)
+    }
+    return out
+  }
+  return {...env}
+}
+
+function dockerEnvList(config: PlanConfig): Array<{name: string; value: string}> {
+  const out = new Map<string, string>()
+  for (const [k, v] of Object.entries(dockerEnvAsDict(config.docker.env) ?? {})) out.set(k, v)
+  for (const e of config.envs ?? []) {
+    if ((e.stage ?? 'all') !== 'build') out.set(e.name, e.value ?? '')
+  }
+  return [...out].map(([name, value]) => ({name, value}))
+}
+
+function resolveRunnerModel(tag: string, models: PlanModel[]): string {
+  const [n, v] = tag.split(':')
+  const hit = models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))
+  return hit ? `${hit.name}:${hit.version}` : tag
+}
+
+/** Digest of everything that determines the Bento's content. Same inputs → same digest → same version. */
+function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, requirements: string[]): string {
+  const h = createHash('sha256')
+  const feed = (v: unknown): void => {
+    h.update(JSON.stringify(v))
+    h.update('\0')
+  }
+  feed({epoch: FORMAT_EPOCH, tool: inputs.toolVersion.split('.').slice(0, 2).join('.')})
+  feed({name, bentomlVersion, requirements})
+  feed(sortKeysDeep(inputs.config))
+  feed(inputs.service)
+  for (const f of inputs.files) feed([f.rel, f.mode & 0o111 ? 'x' : '-', f.symlinkTarget ?? f.sha256])
+  for (const m of inputs.models) feed([m.name, m.version, m.digest, m.alias ?? ''])
+  const e = inputs.extras
+  feed([e.setupScript?.sha256, e.dockerfileTemplate?.sha256, e.wheels.map((w) => [w.rel, w.sha256])])
+  feed(inputs.readme)
+  return h.digest('hex')
+}
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567'
+
+/**
+ * BentoML's version format: 10 bytes, base32, lowercase → 16 chars of `[a-z2-7]` (format §2).
+ * BentoML takes the bytes from uuid1; we take them from the input digest so the tag is reproducible.
+ */
+export function versionFromDigest(hexDigest: string): string {
+  const bytes = Buffer.from(hexDigest.slice(0, 20), 'hex')
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const byte of bytes) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  return out
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0)
+  const pb = b.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+function sortKeysDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeysDeep)
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, sortKeysDeep((v as Record<string, unknown>)[k])]),
+    )
+  }
+  return v
+}

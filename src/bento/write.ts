@@ -1,0 +1,87 @@
+import {constants as fsc} from 'node:fs'
+import {chmod, copyFile, link, mkdir, readdir, readlink, symlink, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import type {Reporter} from '../reporter.js'
+import type {BuildPlan} from './plan.js'
+
+/**
+ * Carry out a build plan into `dir` (a fresh temp dir under $BENTOML_HOME/tmp). The caller renames
+ * the finished dir into the store, so nothing here is ever visible half-written.
+ */
+export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter): Promise<{linked: number; copied: number}> {
+  const stats = {linked: 0, copied: 0}
+  const made = new Set<string>()
+  const ensureDir = async (d: string): Promise<void> => {
+    if (made.has(d)) return
+    await mkdir(d, {recursive: true})
+    made.add(d)
+  }
+
+  for (const t of plan.texts) {
+    const to = join(dir, t.path)
+    await ensureDir(dirname(to))
+    await writeFile(to, t.content, {mode: t.mode})
+    await chmod(to, t.mode)
+  }
+  await ensureDir(join(dir, 'env/python/wheels'))
+
+  for (const c of plan.copies) {
+    const to = join(dir, c.path)
+    await ensureDir(dirname(to))
+    if (c.symlinkTarget !== undefined) {
+      await symlink(c.symlinkTarget, to)
+    } else {
+      await copyFile(c.from, to, fsc.COPYFILE_FICLONE)
+      await chmod(to, normalizeMode(c.mode))
+      stats.copied++
+    }
+  }
+
+  for (const m of plan.models) {
+    reporter.log(`Bundling model ${m.name}:${m.version}`)
+    await linkTree(m.from, join(dir, m.path), stats, ensureDir)
+  }
+  return stats
+}
+
+/** Files keep their executable bit; everything is readable by the serving user. */
+function normalizeMode(mode: number): number {
+  return mode & 0o111 ? 0o755 : 0o644
+}
+
+/**
+ * Mirror a directory: hard links where the file system allows them (a model store entry is immutable
+ * once saved, so sharing its inodes is safe), copies otherwise (EXDEV, EPERM).
+ */
+export async function linkTree(
+  from: string,
+  to: string,
+  stats: {linked: number; copied: number},
+  ensureDir: (d: string) => Promise<void> = async (d) => {
+    await mkdir(d, {recursive: true})
+  },
+): Promise<void> {
+  await ensureDir(to)
+  const entries = await readdir(from, {withFileTypes: true})
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1))
+  for (const e of entries) {
+    const src = join(from, e.name)
+    const dst = join(to, e.name)
+    if (e.isDirectory()) {
+      await linkTree(src, dst, stats, ensureDir)
+    } else if (e.isSymbolicLink()) {
+      await symlink(await readlink(src), dst)
+    } else if (e.isFile()) {
+      try {
+        await link(src, dst)
+        stats.linked++
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error
+        await copyFile(src, dst, fsc.COPYFILE_FICLONE)
+        stats.copied++
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {BugError, isBentoError, UsageError, type BentoError} from '../errors.js'
+import {type Reporter, streamReporter} from '../reporter.js'
+
+/**
+ * Shared behaviour of every command: `--json` prints exactly one JSON object on stdout (the result,
+ * or `{"error": {...}}`), every log line goes to stderr, and errors exit with their documented code.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    quiet: Flags.boolean({char: 'q', description: 'Only print errors and the result.', helpGroup: 'GLOBAL'}),
+  }
+
+  protected reporter(flags: {quiet?: boolean}): Reporter {
+    return streamReporter(process.stderr, {quiet: Boolean(flags.quiet)})
+  }
+
+  /** BENTOML_HOME and friends come from the environment; read here, passed down explicitly. */
+  protected env(): NodeJS.ProcessEnv {
+    return process.env
+  }
+
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
+  override async catch(err: Interfaces.CommandError): Promise<void> {
+    const e = toBentoError(err)
+    process.exitCode = e.exitCode
+    if (this.jsonEnabled()) this.logJson(e.toJSON())
+    process.stderr.write(`Error [${e.code}]: ${e.message}\n`)
+    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`)
+    if (e instanceof BugError) {
+      const cause = (e as Error).cause
+      process.stderr.write(`${cause instanceof Error ? cause.stack : e.stack}\n`)
+      process.stderr.write('This is a bug in bento; please report it with the output above.\n')
+    }
+  }
+}
+
+function toBentoError(err: unknown): BentoError {
+  if (isBentoError(err)) return err
+  const e = err as {oclif?: {exit?: number}; message?: string; code?: string}
+  if (e && typeof e === 'object' && e.oclif && e.message) {
+    return new UsageError(e.message.replace(/\n\s*See more help with --help$/, ''), {hint: 'run the command with --help'})
+  }
+  if (e && typeof e === 'object' && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) {
+    return new UsageError(`No space left on the device: ${e.message}`, {cause: err})
+  }
+  return new BugError(err instanceof Error ? err.message : String(err), {cause: err})
+}

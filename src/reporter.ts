@@ -1,0 +1,72 @@
+/**
+ * How services talk to the user while they work. Services never write to stdout: the command owns
+ * stdout (one JSON object with --json, or the human result). Logs and progress go through this.
+ */
+export interface Reporter {
+  /** A log line (stderr). */
+  log(message: string): void
+  warn(message: string): void
+  /** Progress of long work (hashing, copying); shown only on a terminal. */
+  progress(label: string, done: number, total: number): void
+}
+
+export const silentReporter: Reporter = {
+  log() {},
+  warn() {},
+  progress() {},
+}
+
+/** Collects everything; for tests. */
+export function memoryReporter(): Reporter & {lines: string[]} {
+  const lines: string[] = []
+  return {
+    lines,
+    log: (m) => lines.push(m),
+    warn: (m) => lines.push(`warning: ${m}`),
+    progress: () => {},
+  }
+}
+
+export function streamReporter(stream: NodeJS.WriteStream, opts: {quiet?: boolean} = {}): Reporter {
+  const tty = Boolean(stream.isTTY)
+  let lastDraw = 0
+  let drawn = false
+  const clear = (): void => {
+    if (drawn) {
+      stream.write('\r\x1b[2K')
+      drawn = false
+    }
+  }
+  return {
+    log(m) {
+      if (opts.quiet) return
+      clear()
+      stream.write(`${m}\n`)
+    },
+    warn(m) {
+      clear()
+      stream.write(`warning: ${m}\n`)
+    },
+    progress(label, done, total) {
+      if (!tty || opts.quiet) return
+      const now = Date.now()
+      if (done < total && now - lastDraw < 100) return
+      lastDraw = now
+      const pct = total > 0 ? Math.floor((done / total) * 100) : 100
+      stream.write(`\r\x1b[2K${label} ${pct}% (${formatBytes(done)}/${formatBytes(total)})`)
+      drawn = true
+      if (done >= total) clear()
+    },
+  }
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}

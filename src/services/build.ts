@@ -1,0 +1,295 @@
+import {lstat, readFile, rm} from 'node:fs/promises'
+import {isAbsolute, join, relative, resolve} from 'node:path'
+
+import {hashFile, hashTree} from '../bento/digest.js'
+import {selectFiles} from '../bento/files.js'
+import {type BuildPlan, isValidTagPart, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
+import {writePlan} from '../bento/write.js'
+import {loadBuildConfig} from '../config/index.js'
+import {bentoTemplates} from '../docker/index.js'
+import {ConfigError, type Diagnostic, formatDiagnostic, InterruptedError, NotFoundError, StoreError} from '../errors.js'
+import {readService} from '../python/index.js'
+import type {Reporter} from '../reporter.js'
+import {bentoStore, dirSize, ensureHome, installFromTemp, makeTempDir, modelStore, withNameLock} from '../store/index.js'
+import {TOOL_VERSION} from '../version.js'
+
+export interface BuildOptions {
+  projectDir: string
+  /** `-f`: a bentofile.yaml or pyproject.toml, absolute or relative to projectDir. */
+  bentofile?: string
+  home: string
+  version?: string
+  bentomlVersion?: string
+  reporter: Reporter
+  signal?: AbortSignal
+  /** For tests: the clock. */
+  now?: Date
+}
+
+export interface BuildResult {
+  tag: string
+  name: string
+  version: string
+  path: string
+  /** Bytes of the stored Bento (models included). */
+  size: number
+  created: boolean
+  bentomlVersion: string
+  models: Array<{tag: string; module: string; size: number}>
+  files: number
+  warnings: string[]
+  durationMs: number
+}
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const started = performance.now()
+  const {reporter, projectDir} = opts
+  const warnings: Diagnostic[] = []
+  const checkAbort = (): void => {
+    if (opts.signal?.aborted) throw new InterruptedError('Build interrupted; the store is unchanged.')
+  }
+
+  const loaded = await loadBuildConfig({projectDir, file: opts.bentofile})
+  warnings.push(...loaded.warnings)
+  const {config} = loaded
+  const configFile = relative(projectDir, loaded.path) || loaded.path
+
+  await ensureHome(opts.home)
+
+  const selected = await selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude})
+  warnings.push(...selected.warnings.map((w) => ({...w, file: configFile})))
+
+  // Static reading of the service: its name, runners, APIs and the models it loads.
+  const sources = new Map<string, string>()
+  for (const f of selected.files) {
+    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) sources.set(f.rel, await readFile(f.abs, 'utf8'))
+  }
+  const service = readService({files: sources, service: config.service})
+  const serviceErrors = service.diagnostics.filter((d) => d.severity === 'error')
+  if (serviceErrors.length > 0) {
+    throw new ConfigError(
+      `${configFile}: the service cannot be read`,
+      serviceErrors.map((d) => ({...d, file: d.file || configFile})),
+    )
+  }
+  warnings.push(...service.diagnostics)
+
+  const name = (config.name ?? service.name ?? '').toLowerCase()
+  if (!isValidTagPart(name)) {
+    throw new ConfigError(`${configFile}: invalid Bento name`, [
+      {
+        file: configFile,
+        key: 'name',
+        severity: 'error',
+        message: name
+          ? `"${name}" is not a valid Bento name: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters`
+          : 'the Bento has no name: the service name could not be read from the service code',
+        hint: 'set `name:` in the bentofile',
+      },
+    ])
+  }
+  if (opts.version !== undefined && !isValidTagPart(opts.version)) {
+    throw new ConfigError(`invalid --version "${opts.version}"`, [
+      {
+        file: '--version',
+        severity: 'error',
+        message: `"${opts.version}" is not a valid version: lowercase letters, digits, '-', '_' and '.', at most 63 characters`,
+      },
+    ])
+  }
+
+  checkAbort()
+  const models = await resolveModels(opts, config.models, service.modelTags, configFile)
+  checkAbort()
+
+  const extras = await readExtras(projectDir, configFile, config)
+  const readme = await readReadme(projectDir, configFile, config.description)
+
+  const files: PlanFile[] = []
+  for (const f of selected.files) {
+    files.push({...f, sha256: f.symlinkTarget === undefined ? await hashFile(f.abs) : ''})
+  }
+  checkAbort()
+
+  const templates = await bentoTemplates()
+  const plan: BuildPlan = planBuild({
+    config,
+    configFile,
+    files,
+    service: {
+      importString: service.importString,
+      kind: service.kind,
+      name: service.name,
+      runners: service.runners,
+      apis: service.apis,
+    },
+    models,
+    readme,
+    extras,
+    now: opts.now ?? new Date(),
+    versionOverride: opts.version,
+    bentomlVersionOverride: opts.bentomlVersion,
+    toolVersion: TOOL_VERSION,
+    templates: {...templates, openapi: (o) => templates.openapi(service, o)},
+  })
+  warnings.push(...plan.warnings)
+  for (const w of warnings) reporter.warn(formatDiagnostic(w))
+
+  const store = bentoStore(opts.home)
+  const result = (created: boolean, path: string, size: number): BuildResult => ({
+    tag: plan.tag,
+    name: plan.name,
+    version: plan.version,
+    path,
+    size,
+    created,
+    bentomlVersion: plan.manifest.bentoml_version,
+    models: models.map((m) => ({tag: `${m.name}:${m.version}`, module: m.module, size: m.size})),
+    files: files.length,
+    warnings: warnings.map(formatDiagnostic),
+    durationMs: Math.round(performance.now() - started),
+  })
+
+  const existing = await store.find(plan.tag)
+  if (existing) {
+    reporter.log(`Bento "${plan.tag}" is up to date (same inputs); nothing to do.`)
+    return result(false, existing.path, await dirSize(existing.path))
+  }
+
+  return withNameLock(opts.home, plan.name, async () => {
+    const again = await store.find(plan.tag)
+    if (again) return result(false, again.path, await dirSize(again.path))
+    const tmp = await makeTempDir(opts.home, plan.name)
+    try {
+      await writePlan(plan, tmp, reporter)
+      checkAbort()
+      const path = await installFromTemp(tmp, store, {name: plan.name, version: plan.version}, {creationTime: opts.now ?? new Date()})
+      reporter.log(`Successfully built Bento "${plan.tag}" at ${path}`)
+      return result(true, path, await dirSize(path))
+    } catch (error) {
+      await rm(tmp, {recursive: true, force: true})
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new StoreError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, {
+          code: 'E_DISK_FULL',
+          hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and build again',
+          cause: error,
+        })
+      }
+      throw error
+    }
+  })
+}
+
+type ResolvedModel = PlanModel & {size: number}
+
+async function resolveModels(
+  opts: BuildOptions,
+  configured: Array<{tag: string; alias?: string}> | null,
+  fromCode: string[],
+  configFile: string,
+): Promise<ResolvedModel[]> {
+  const wanted = configured ?? fromCode.map((tag) => ({tag}))
+  const store = modelStore(opts.home)
+  const out: ResolvedModel[] = []
+  const seen = new Set<string>()
+  for (const w of wanted) {
+    let item
+    try {
+      item = await store.get(w.tag)
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        const available = (await store.list()).filter((m) => !m.error).map((m) => `${m.tag.name}:${m.tag.version}`)
+        throw new NotFoundError(`Model "${w.tag}" not found in the model store ${join(opts.home, 'models')}`, {
+          code: 'E_MODEL_NOT_FOUND',
+          hint:
+            (configured ? `it is listed under \`models:\` in ${configFile}; ` : `the service code loads it; `) +
+            (available.length > 0
+              ? `the store has: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}`
+              : 'the model store is empty: save the model first (e.g. bentoml.sklearn.save_model(...)) with the same BENTOML_HOME'),
+          data: {tag: w.tag, available},
+          cause: error,
+        })
+      }
+      throw error
+    }
+    const key = `${item.tag.name}:${item.tag.version}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const info = item.info
+    const {digest, size} = await hashTree(item.path, `Hashing model ${key}`, opts.reporter)
+    out.push({
+      name: item.tag.name,
+      version: item.tag.version,
+      module: info.module,
+      creationTime: info.creation_time,
+      dir: item.path,
+      digest,
+      size,
+      bentomlVersion: info.context.bentoml_version ?? null,
+      pythonVersion: info.context.python_version ?? null,
+      frameworkVersions: info.context.framework_versions ?? {},
+      ...(w.alias ? {alias: w.alias} : {}),
+    })
+  }
+  return out
+}
+
+async function readExtras(
+  projectDir: string,
+  configFile: string,
+  config: Awaited<ReturnType<typeof loadBuildConfig>>['config'],
+): Promise<Parameters<typeof planBuild>[0]['extras']> {
+  const problems: Diagnostic[] = []
+  const file = async (p: string | null, key: string): Promise<PlanFile | undefined> => {
+    if (!p) return undefined
+    const abs = isAbsolute(p) ? p : resolve(projectDir, p)
+    try {
+      const st = await lstat(abs)
+      if (!st.isFile() && !st.isSymbolicLink()) throw Object.assign(new Error('not a file'), {code: 'EISDIR'})
+      return {rel: relative(projectDir, abs), abs, size: st.size, mode: st.mode, sha256: await hashFile(abs)}
+    } catch {
+      problems.push({file: configFile, key, severity: 'error', message: `file "${p}" does not exist`, hint: `paths are relative to ${projectDir}`})
+      return undefined
+    }
+  }
+  const setupScript = await file(config.docker.setup_script, 'docker.setup_script')
+  const dockerfileTemplate = await file(config.docker.dockerfile_template, 'docker.dockerfile_template')
+  const wheels: PlanFile[] = []
+  for (const [i, w] of (config.python.wheels ?? []).entries()) {
+    const f = await file(w, `python.wheels[${i}]`)
+    if (f) wheels.push(f)
+  }
+  let requirementsTxt: {rel: string; text: string} | undefined
+  const req = await file(config.python.requirements_txt, 'python.requirements_txt')
+  if (req) requirementsTxt = {rel: req.rel, text: await readFile(req.abs, 'utf8')}
+  if (problems.length > 0) throw new ConfigError(`${configFile}: files it names are missing`, problems)
+  return {setupScript, dockerfileTemplate, wheels, requirementsTxt}
+}
+
+const DEFAULT_README = (name: string): string =>
+  `# ${name}\n\nThis is a Machine Learning Service created with BentoML and built with bento.\n`
+
+async function readReadme(
+  projectDir: string,
+  configFile: string,
+  description: string | null,
+): Promise<Parameters<typeof planBuild>[0]['readme']> {
+  if (description) {
+    const m = description.match(/^\s*file:\s*(.+?)\s*$/)
+    if (!m) return {text: description, source: 'description'}
+    const p = resolve(projectDir, m[1]!)
+    try {
+      return {text: await readFile(p, 'utf8'), source: 'description-file'}
+    } catch {
+      throw new ConfigError(`${configFile}: description file missing`, [
+        {file: configFile, key: 'description', severity: 'error', message: `file "${m[1]}" does not exist`},
+      ])
+    }
+  }
+  try {
+    return {text: await readFile(join(projectDir, 'README.md'), 'utf8'), source: 'project'}
+  } catch {
+    return {text: DEFAULT_README('BentoML Service'), source: 'default'}
+  }
+}
