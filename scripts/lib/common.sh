@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/provision/*.sh and scripts/test-all.sh.
+# Source it; it defines functions and read-only path variables only.
+
+BENTO_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENTO_TOOLS="${BENTO_TOOLS:-$BENTO_REPO_ROOT/.tools}"
+BENTO_STAMPS="$BENTO_TOOLS/stamps"
+# The Debian docker client (20.10, with BuildKit support in `docker build`);
+# /usr/local/bin/docker on PATH lacks buildx, so never rely on PATH for it.
+DOCKER=/usr/bin/docker
+
+log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S)" "${BENTO_LOG_TAG:-provision}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# stamp_ok NAME KEY: true when the stamp NAME exists and holds KEY (KEY describes the inputs).
+stamp_ok() { [[ -f "$BENTO_STAMPS/$1" && "$(cat "$BENTO_STAMPS/$1")" == "$2" ]]; }
+stamp_set() { mkdir -p "$BENTO_STAMPS" && printf '%s' "$2" >"$BENTO_STAMPS/$1"; }
+
+# Run apt-get update at most once per machine boot-ish (per 6 h), never twice in one CI run.
+apt_update_once() {
+  local marker=/var/lib/apt/periodic/bento-update-stamp
+  if [[ -f "$marker" ]] && [[ -n "$(find "$marker" -mmin -360 2>/dev/null)" ]]; then
+    return 0
+  fi
+  log "apt-get update"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  mkdir -p "$(dirname "$marker")" && touch "$marker"
+}
+
+# apt_install PKG...: install the packages that are not installed yet.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "apt packages already installed: $*"
+    return 0
+  fi
+  apt_update_once
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 </dev/null
+}
+
+docker_answers() { "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+require_docker() {
+  [[ -x "$DOCKER" ]] || die "$DOCKER missing; run scripts/provision/docker.sh first"
+  docker_answers || die "docker daemon not answering; run scripts/provision/docker.sh first"
+}
+
+# timed LABEL CMD...: run CMD, log how many seconds it took.
+timed() {
+  local label="$1" start end
+  shift
+  start=$(date +%s)
+  "$@"
+  end=$(date +%s)
+  log "$label took $((end - start))s"
+}
