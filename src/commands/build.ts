@@ -1,0 +1,59 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from './base-command.js'
+
+export default class Build extends BaseCommand {
+  static override summary = 'Build a Bento from bentofile.yaml (or [tool.bentoml.build] in pyproject.toml).'
+  static override description =
+    'Reads the build config, selects the files (include/exclude/.bentoignore), finds the models the service uses ' +
+    'in $BENTOML_HOME/models, and writes a self-contained Bento into $BENTOML_HOME/bentos under name:version. ' +
+    'The version is derived from the content: rebuilding the same inputs is a no-op.'
+
+  static override examples = [
+    '<%= config.bin %> build',
+    '<%= config.bin %> build ./my-project -f bentofile.prod.yaml',
+    '<%= config.bin %> build --json | jq -r .tag',
+    '<%= config.bin %> build --version v1 --bentoml-version 1.4.15',
+  ]
+
+  static override args = {}
+
+  static override strict = false
+
+  static override flags = {
+    bentofile: Flags.string({char: 'f', description: 'Path to bentofile.yaml or pyproject.toml (default: looked up in the build context).'}),
+    version: Flags.string({char: 'v', description: 'Use this version instead of the one derived from the content.'}),
+    'bentoml-version': Flags.string({description: 'The bentoml version the Bento pins (default: the one that saved its models, at most 1.4.15 for runner-style services).'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags, argv} = await this.parse(Build)
+    const ctx = (argv as string[])[0] ?? '.'
+    const {resolve} = await import('node:path')
+    const {homedir} = await import('node:os')
+    const {build} = await import('../services/build.js')
+    const {bentomlHome} = await import('../store/index.js')
+    const controller = new AbortController()
+    const onSignal = (): void => controller.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const result = await build({
+        projectDir: resolve(process.cwd(), ctx),
+        bentofile: flags.bentofile,
+        home: bentomlHome(this.env(), homedir()),
+        version: flags.version,
+        bentomlVersion: flags['bentoml-version'],
+        reporter: this.reporter(flags),
+        signal: controller.signal,
+      })
+      if (!this.jsonEnabled()) {
+        this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)
+      }
+      return result
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from './base-command.js'
+
+export default class Delete extends BaseCommand {
+  static override summary = 'Delete a Bento from the store; `latest` moves to the newest remaining version, as BentoML does.'
+  static override examples = ['<%= config.bin %> delete clasificador_iris:qv5kx3hix2dpoax4', '<%= config.bin %> delete clasificador_iris:latest --json']
+  static override args = {tag: Args.string({required: true, description: 'NAME:VERSION (or NAME:latest)'})}
+
+  async run(): Promise<unknown> {
+    const {args} = await this.parse(Delete)
+    const {homedir} = await import('node:os')
+    const {deleteBento} = await import('../services/delete.js')
+    const {bentomlHome} = await import('../store/index.js')
+    const result = await deleteBento({home: bentomlHome(this.env(), homedir()), tag: args.tag})
+    if (!this.jsonEnabled()) this.log(`Deleted Bento "${result.deleted}".`)
+    return result
+  }
+}

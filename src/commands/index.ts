@@ -1,0 +1,20 @@
+import Build from './build.js'
+import Delete from './delete.js'
+import Export from './export.js'
+import Get from './get.js'
+import Import from './import.js'
+import List from './list.js'
+import ModelsGet from './models/get.js'
+import ModelsList from './models/list.js'
+
+/** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
+export const COMMANDS = {
+  build: Build,
+  list: List,
+  get: Get,
+  delete: Delete,
+  export: Export,
+  import: Import,
+  'models:list': ModelsList,
+  'models:get': ModelsGet,
+}
