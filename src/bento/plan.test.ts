@@ -1,0 +1,164 @@
+import {describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
+
+import {type PlanConfig, type PlanInputs, planBuild, requirementName, versionFromDigest} from './plan.js'
+
+const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
+  service: 'service:svc',
+  name: null,
+  description: null,
+  labels: {owner: 'bentoml-team', stage: 'dev'},
+  include: ['*.py'],
+  exclude: [],
+  envs: [],
+  args: {},
+  docker: {
+    distro: 'debian',
+    python_version: null,
+    cuda_version: null,
+    env: null,
+    system_packages: null,
+    setup_script: null,
+    base_image: null,
+    dockerfile_template: null,
+  },
+  python: {
+    requirements_txt: null,
+    packages: ['scikit-learn', 'pandas'],
+    lock_packages: true,
+    pack_git_packages: true,
+    index_url: null,
+    no_index: null,
+    trusted_host: null,
+    find_links: null,
+    extra_index_url: null,
+    pip_args: null,
+    wheels: null,
+  },
+  conda: {environment_yml: null, channels: null, dependencies: null, pip: null},
+  ...over,
+})
+
+const inputs = (over: Partial<PlanInputs> = {}): PlanInputs => ({
+  config: config(),
+  configFile: 'bentofile.yaml',
+  files: [{rel: 'service.py', abs: '/p/service.py', size: 10, mode: 0o100644, sha256: 'aa'}],
+  service: {
+    importString: 'service:svc',
+    kind: 'legacy',
+    name: 'clasificador_iris',
+    runners: [{name: 'flower_model', runnableType: 'KerasRunnable', modelTag: 'flower_model:latest', embedded: false}],
+    apis: [{name: 'classify', inputType: 'NumpyNdarray', outputType: 'NumpyNdarray'}],
+  },
+  models: [
+    {
+      name: 'flower_model',
+      version: 'zfshqahix2dpoax4',
+      module: 'bentoml.keras',
+      creationTime: '2025-05-30T10:11:12.123456+00:00',
+      dir: '/home/models/flower_model/zfshqahix2dpoax4',
+      digest: 'd1',
+      bentomlVersion: '1.4.20',
+      pythonVersion: '3.11.7',
+      frameworkVersions: {tensorflow: '2.15.1'},
+    },
+  ],
+  readme: {text: '# hi\n', source: 'project'},
+  extras: {wheels: []},
+  now: new Date('2025-05-30T10:20:30.123Z'),
+  toolVersion: '0.1.0',
+  templates: {
+    entrypoint: '#!/bin/sh\n',
+    renderInstallSh: ({bentomlVersion}) => `install ${bentomlVersion}\n`,
+    renderDockerfile: (ctx) => `FROM ${ctx.baseImage}\n`,
+    openapi: () => ({openapi: '3.0.2'}),
+  },
+  ...over,
+})
+
+describe('planBuild', () => {
+  it('writes a spec-1 bento.yaml that names the service, its runners, APIs and models', () => {
+    const plan = planBuild(inputs())
+    const yamlText = plan.texts.find((t) => t.path === 'bento.yaml')!.content
+    const m = parse(yamlText) as Record<string, unknown>
+    expect(Object.keys(m)).toEqual([
+      'service', 'name', 'version', 'bentoml_version', 'creation_time', 'labels', 'models', 'entry_service',
+      'services', 'envs', 'schema', 'args', 'spec', 'runners', 'apis', 'docker', 'python', 'conda',
+    ])
+    expect(m.name).toBe('clasificador_iris')
+    expect(m.version).toMatch(/^[a-z2-7]{16}$/)
+    expect(m.creation_time).toBe('2025-05-30T10:20:30.123000+00:00')
+    expect(m.runners).toEqual([
+      {name: 'flower_model', runnable_type: 'KerasRunnable', embedded: false, models: ['flower_model:zfshqahix2dpoax4'], resource_config: null},
+    ])
+    expect((m.docker as Record<string, unknown>).python_version).toBe('3.11')
+    expect(Object.keys(m.python as object)).not.toContain('is_src_layout')
+    // every string scalar quoted: PyYAML (YAML 1.1) must not read `3.11` as a float
+    expect(yamlText).toContain("python_version: '3.11'")
+    expect(yamlText).toContain("bentoml_version: '1.4.15'")
+  })
+
+  it('caps bentoml at 1.4.15 for a runner-style service and adds the framework package', () => {
+    const plan = planBuild(inputs())
+    expect(plan.requirements).toEqual(['scikit-learn', 'pandas', 'tensorflow==2.15.1', 'bentoml==1.4.15'])
+    expect(plan.texts.find((t) => t.path === 'env/python/requirements.txt')!.content).toBe(
+      'scikit-learn\npandas\ntensorflow==2.15.1\nbentoml==1.4.15\n',
+    )
+    expect(plan.texts.find((t) => t.path === 'env/python/version.txt')!.content).toBe('3.11.7')
+  })
+
+  it('keeps the version that saved the models for an SDK service, and the user pin of a framework', () => {
+    const plan = planBuild(
+      inputs({
+        service: {importString: 'service:Iris', kind: 'sdk', name: 'iris', runners: [], apis: []},
+        config: config({python: {...config().python, packages: ['tensorflow-cpu', 'TensorFlow>=2.0']}}),
+      }),
+    )
+    expect(plan.requirements).toEqual(['tensorflow-cpu', 'TensorFlow>=2.0', 'bentoml==1.4.20'])
+  })
+
+  it('--bentoml-version overrides, with a warning when it cannot run a legacy service', () => {
+    const plan = planBuild(inputs({bentomlVersionOverride: '1.4.20'}))
+    expect(plan.requirements.at(-1)).toBe('bentoml==1.4.20')
+    expect(plan.warnings[0]?.message).toMatch(/runner-style/)
+  })
+
+  it('derives the same version from the same inputs, and another one when anything changes', () => {
+    const a = planBuild(inputs())
+    const b = planBuild(inputs({now: new Date('2030-01-01T00:00:00Z')}))
+    expect(a.version).toBe(b.version)
+    const c = planBuild(inputs({files: [{rel: 'service.py', abs: '/p/service.py', size: 10, mode: 0o100644, sha256: 'ab'}]}))
+    expect(c.version).not.toBe(a.version)
+    const d = planBuild(inputs({models: [{...inputs().models[0]!, digest: 'd2'}]}))
+    expect(d.version).not.toBe(a.version)
+    expect(planBuild(inputs({versionOverride: 'v1'})).tag).toBe('clasificador_iris:v1')
+  })
+
+  it('plans the models inside the Bento with a newline-free latest file', () => {
+    const plan = planBuild(inputs())
+    expect(plan.models).toEqual([
+      {from: '/home/models/flower_model/zfshqahix2dpoax4', path: 'models/flower_model/zfshqahix2dpoax4', name: 'flower_model', version: 'zfshqahix2dpoax4'},
+    ])
+    expect(plan.texts.find((t) => t.path === 'models/flower_model/latest')!.content).toBe('zfshqahix2dpoax4')
+  })
+
+  it('writes the filled bentofile into src/ unless the user bentofile is included', () => {
+    expect(planBuild(inputs()).texts.some((t) => t.path === 'src/bentofile.yaml')).toBe(true)
+    const withUser = planBuild(inputs({files: [...inputs().files, {rel: 'bentofile.yaml', abs: '/p/bentofile.yaml', size: 1, mode: 0o644, sha256: 'cc'}]}))
+    expect(withUser.texts.some((t) => t.path === 'src/bentofile.yaml')).toBe(false)
+    expect(withUser.copies.map((c) => c.path)).toContain('src/bentofile.yaml')
+  })
+})
+
+describe('helpers', () => {
+  it('versionFromDigest gives BentoML-shaped versions', () => {
+    expect(versionFromDigest('00'.repeat(32))).toBe('aaaaaaaaaaaaaaaa')
+    expect(versionFromDigest('ff'.repeat(32))).toBe('7777777777777777')
+  })
+  it('requirementName normalizes names and skips options', () => {
+    expect(requirementName('Scikit_Learn>=1.0 ; python_version>"3"')).toBe('scikit-learn')
+    expect(requirementName('-r other.txt')).toBeNull()
+    expect(requirementName('# c')).toBeNull()
+    expect(requirementName('torch[cpu]==2.0')).toBe('torch')
+  })
+})
