@@ -93,7 +93,7 @@ export interface PlanTemplates {
 
 /** What the Dockerfile generator needs from a Bento. */
 export interface DockerfileInputs {
-  baseImage: string
+  baseImage: string | null
   pythonVersion: string
   systemPackages: string[]
   setupScript: boolean
@@ -264,7 +264,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   text(
     'env/docker/Dockerfile',
     inputs.templates.renderDockerfile({
-      baseImage: config.docker.base_image ?? `python:${pythonVersion}-slim`,
+      baseImage: config.docker.base_image,
       pythonVersion,
       systemPackages: config.docker.system_packages ?? [],
       setupScript: Boolean(inputs.extras.setupScript),

@@ -6,11 +6,14 @@ import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, isValidTagPart, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {loadBuildConfig} from '../config/index.js'
-import {bentoTemplates} from '../docker/index.js'
+import {bentoTemplates} from '../bento/templates.js'
+import {openApiFor} from '../python/index.js'
 import {ConfigError, type Diagnostic, formatDiagnostic, InterruptedError, NotFoundError, StoreError} from '../errors.js'
 import {readService} from '../python/index.js'
 import type {Reporter} from '../reporter.js'
-import {bentoStore, dirSize, ensureHome, installFromTemp, makeTempDir, modelStore, withNameLock} from '../store/index.js'
+import {dirSize} from '../store/fs-utils.js'
+import {ensureHome} from '../store/home.js'
+import {makeTempDir, Store} from '../store/store.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
@@ -111,7 +114,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   checkAbort()
 
-  const templates = await bentoTemplates()
+  const templates = bentoTemplates({
+    userDockerfileTemplate: extras.dockerfileTemplate
+      ? {content: await readFile(extras.dockerfileTemplate.abs, 'utf8'), file: extras.dockerfileTemplate.rel}
+      : undefined,
+  })
   const plan: BuildPlan = planBuild({
     config,
     configFile,
@@ -130,12 +137,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     versionOverride: opts.version,
     bentomlVersionOverride: opts.bentomlVersion,
     toolVersion: TOOL_VERSION,
-    templates: {...templates, openapi: (o) => templates.openapi(service, o)},
+    templates: {...templates, openapi: (o) => openApiFor(service, o)},
   })
   warnings.push(...plan.warnings)
   for (const w of warnings) reporter.warn(formatDiagnostic(w))
 
-  const store = bentoStore(opts.home)
+  const store = Store.bentos(opts.home)
   const result = (created: boolean, path: string, size: number): BuildResult => ({
     tag: plan.tag,
     name: plan.name,
@@ -150,35 +157,48 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     durationMs: Math.round(performance.now() - started),
   })
 
-  const existing = await store.find(plan.tag)
+  const existing = await findExact(store, plan.name, plan.version)
+  if (existing && opts.version) {
+    throw new StoreError(`Bento "${plan.tag}" already exists in the store`, {
+      code: 'E_ALREADY_EXISTS',
+      hint: `delete it first (bento delete ${plan.tag}) or choose another --version`,
+      data: {tag: plan.tag, path: existing},
+    })
+  }
   if (existing) {
     reporter.log(`Bento "${plan.tag}" is up to date (same inputs); nothing to do.`)
-    return result(false, existing.path, await dirSize(existing.path))
+    return result(false, existing, await dirSize(existing))
   }
 
-  return withNameLock(opts.home, plan.name, async () => {
-    const again = await store.find(plan.tag)
-    if (again) return result(false, again.path, await dirSize(again.path))
-    const tmp = await makeTempDir(opts.home, plan.name)
-    try {
-      await writePlan(plan, tmp, reporter)
-      checkAbort()
-      const path = await installFromTemp(tmp, store, {name: plan.name, version: plan.version}, {creationTime: opts.now ?? new Date()})
-      reporter.log(`Successfully built Bento "${plan.tag}" at ${path}`)
-      return result(true, path, await dirSize(path))
-    } catch (error) {
-      await rm(tmp, {recursive: true, force: true})
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOSPC' || code === 'EDQUOT') {
-        throw new StoreError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, {
-          code: 'E_DISK_FULL',
-          hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and build again',
-          cause: error,
-        })
-      }
-      throw error
+  const tmp = await makeTempDir(opts.home, plan.name)
+  try {
+    await writePlan(plan, tmp, reporter)
+    checkAbort()
+    const item = await store.install(tmp, {name: plan.name, version: plan.version})
+    reporter.log(`Wrote ${item.path}`)
+    return result(true, item.path, await dirSize(item.path))
+  } catch (error) {
+    await rm(tmp, {recursive: true, force: true})
+    if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS' && !opts.version) {
+      // A concurrent build of the same inputs won the race: same content, same tag.
+      const path = store.itemPath({name: plan.name, version: plan.version})
+      return result(false, path, await dirSize(path))
     }
-  })
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new StoreError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, {
+        code: 'E_DISK_FULL',
+        hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and build again',
+        cause: error,
+      })
+    }
+    throw error
+  }
+}
+
+async function findExact(store: Store<{creationTime: Date}>, name: string, version: string): Promise<string | null> {
+  const items = await store.list(`${name}:${version}`)
+  return items[0]?.path ?? null
 }
 
 type ResolvedModel = PlanModel & {size: number}
@@ -190,7 +210,7 @@ async function resolveModels(
   configFile: string,
 ): Promise<ResolvedModel[]> {
   const wanted = configured ?? fromCode.map((tag) => ({tag}))
-  const store = modelStore(opts.home)
+  const store = Store.models(opts.home)
   const out: ResolvedModel[] = []
   const seen = new Set<string>()
   for (const w of wanted) {

@@ -1,0 +1,159 @@
+/**
+ * `bento build` and the stores against the REAL BentoML 1.4.15 (scripts/provision/bentoml-venv.sh).
+ * The model is saved by the real bentoml.sklearn.save_model; the real `bentoml` lists, gets, serves,
+ * exports and imports what `bento` wrote, and `bento` reads what the real BentoML wrote.
+ */
+import {existsSync} from 'node:fs'
+import {readFile, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {irisProject, postJson, removeDir, runBento, runBentoml, saveIrisModel, serveWithBentoml, tempDir} from '../helpers/env.js'
+
+describe('bento build ⇄ real BentoML 1.4.15', () => {
+  let home: string
+  let project: string
+  let modelTag: string
+  let tag: string
+  let bentoPath: string
+
+  beforeAll(async () => {
+    home = await tempDir('bento-home-')
+    project = await irisProject()
+    modelTag = await saveIrisModel(home)
+    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as {tag: string; path: string; created: boolean; models: Array<{tag: string}>}
+    tag = out.tag
+    bentoPath = out.path
+    expect(out.created).toBe(true)
+    expect(out.models.map((m) => m.tag)).toEqual([modelTag])
+  })
+
+  afterAll(async () => {
+    await removeDir(home)
+    await removeDir(project)
+  })
+
+  it('writes clasificador_iris:<16-char version> and prints only JSON on stdout', () => {
+    expect(tag).toMatch(/^clasificador_iris:[a-z2-7]{16}$/)
+    expect(existsSync(join(bentoPath, 'bento.yaml'))).toBe(true)
+    expect(existsSync(join(bentoPath, 'src/service.py'))).toBe(true)
+  })
+
+  it('rebuilding the same inputs is a no-op that reports the same tag', async () => {
+    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as {tag: string; created: boolean}
+    expect(out).toMatchObject({tag, created: false})
+  })
+
+  it('`bentoml list -o json` and `bentoml get` show the Bento', async () => {
+    const list = await runBentoml(['list', '-o', 'json'], home)
+    expect(list.code, list.stderr).toBe(0)
+    const rows = JSON.parse(list.stdout) as Array<{tag: string; model_size: string}>
+    expect(rows.map((r) => r.tag)).toContain(tag)
+    const get = await runBentoml(['get', tag, '-o', 'json'], home)
+    expect(get.code, get.stderr).toBe(0)
+    const info = JSON.parse(get.stdout) as {name: string; models: Array<{tag: string}>; apis: Array<{name: string}>}
+    expect(info.name).toBe('clasificador_iris')
+    expect(info.models[0]?.tag).toBe(modelTag)
+    expect(info.apis[0]?.name).toBe('classify')
+    const latest = await runBentoml(['get', 'clasificador_iris:latest', '-o', 'path'], home)
+    expect(latest.stdout.trim()).toBe(bentoPath)
+  })
+
+  it('`bento list` and `bento get` agree with the store', async () => {
+    const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
+    expect(list.code, list.stderr).toBe(0)
+    const out = JSON.parse(list.stdout) as {bentos: Array<{tag: string}>}
+    expect(out.bentos.map((b) => b.tag)).toEqual([tag])
+    const get = await runBento(['get', 'clasificador_iris', '-o', 'path'], {env: {BENTOML_HOME: home}})
+    expect(get.stdout.trim()).toBe(bentoPath)
+  })
+
+  it('`bentoml serve <abs path>` answers POST /classify, also after the model is deleted from the store', async () => {
+    const server = await serveWithBentoml(bentoPath, home)
+    try {
+      const a = await postJson(`${server.url}/classify`, [[5.1, 3.5, 1.4, 0.2]])
+      expect(a, server.logs()).toEqual({status: 200, json: ['setosa']})
+      const b = await postJson(`${server.url}/classify`, [[6.7, 3.0, 5.2, 2.3]])
+      expect(b.json).toEqual(['virginica'])
+    } finally {
+      await server.stop()
+    }
+    // The Bento carries its models: delete the model from the global store and serve again.
+    const [name, version] = modelTag.split(':') as [string, string]
+    await rm(join(home, 'models', name), {recursive: true, force: true})
+    const models = await runBentoml(['models', 'list', '-o', 'json'], home)
+    expect(models.stdout).not.toContain(version)
+    const again = await serveWithBentoml(bentoPath, home)
+    try {
+      const a = await postJson(`${again.url}/classify`, [[5.1, 3.5, 1.4, 0.2]])
+      expect(a, again.logs()).toEqual({status: 200, json: ['setosa']})
+    } finally {
+      await again.stop()
+    }
+  })
+
+  it('`bentoml import` accepts `bento export`, and `bento import` accepts `bentoml export`', async () => {
+    const work = await tempDir('bento-archives-')
+    try {
+      const archive = join(work, 'iris.bento')
+      const ex = await runBento(['export', tag, archive, '--json'], {env: {BENTOML_HOME: home}})
+      expect(ex.code, ex.stderr).toBe(0)
+      const other = join(work, 'home-a')
+      const imp = await runBentoml(['import', archive], other)
+      expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+      const list = await runBentoml(['list', '-o', 'json'], other)
+      expect((JSON.parse(list.stdout) as Array<{tag: string}>).map((r) => r.tag)).toEqual([tag])
+      const models = await runBentoml(['models', 'list', '-o', 'json'], other)
+      expect(models.stdout).toContain(modelTag.split(':')[1])
+
+      const archive2 = join(work, 'from-bentoml.bento')
+      const ex2 = await runBentoml(['export', tag, archive2], other)
+      expect(ex2.code, ex2.stderr + ex2.stdout).toBe(0)
+      const third = join(work, 'home-b')
+      const imp2 = await runBento(['import', archive2, '--json'], {env: {BENTOML_HOME: third}})
+      expect(imp2.code, imp2.stderr).toBe(0)
+      expect((JSON.parse(imp2.stdout) as {tag: string}).tag).toBe(tag)
+      const list3 = await runBentoml(['list', '-o', 'json'], third)
+      expect((JSON.parse(list3.stdout) as Array<{tag: string}>).map((r) => r.tag)).toEqual([tag])
+    } finally {
+      await removeDir(work)
+    }
+  })
+
+  it('a Bento built by the real `bentoml build` is listed and exported by bento', async () => {
+    const h = await tempDir('bento-home-real-')
+    const p = await irisProject()
+    try {
+      await saveIrisModel(h)
+      const b = await runBentoml(['build', '--version', 'fromrealbentoml'], h, {cwd: p})
+      expect(b.code, b.stderr + b.stdout).toBe(0)
+      const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: h}})
+      expect(list.code, list.stderr).toBe(0)
+      expect((JSON.parse(list.stdout) as {bentos: Array<{tag: string}>}).bentos.map((x) => x.tag)).toEqual([
+        'clasificador_iris:fromrealbentoml',
+      ])
+      const out = join(h, 'x.bento')
+      const ex = await runBento(['export', 'clasificador_iris:latest', out], {env: {BENTOML_HOME: h}})
+      expect(ex.code, ex.stderr).toBe(0)
+      const h2 = join(h, 'other')
+      const imp = await runBentoml(['import', out], h2)
+      expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+    } finally {
+      await removeDir(h)
+      await removeDir(p)
+    }
+  })
+
+  it('the Bento pins bentoml 1.4.15 and scikit-learn at the version that saved the model', async () => {
+    const req = await readFile(join(bentoPath, 'env/python/requirements.txt'), 'utf8')
+    expect(req).toMatch(/^bentoml==1\.4\.15$/m)
+    expect(req).toMatch(/^scikit-learn$/m) // the user's own line names it: kept, not duplicated
+    const yaml = await readFile(join(bentoPath, 'bento.yaml'), 'utf8')
+    expect(yaml).toContain("bentoml_version: '1.4.15'")
+  })
+})

@@ -1,0 +1,153 @@
+import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {cp, mkdtemp, rm} from 'node:fs/promises'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url))
+export const BIN = join(REPO, 'bin/run.js')
+const execFileP = promisify(execFile)
+
+/** The real BentoML 1.4.15 venv (scripts/provision/bentoml-venv.sh). Fails, never skips, when missing. */
+export function bentomlVenv(): {python: string; bentoml: string; dir: string} {
+  const dir = process.env.BENTOML_VENV ?? join(REPO, '.tools/bentoml-venv')
+  const python = join(dir, 'bin/python')
+  if (!existsSync(python)) {
+    throw new Error(`The real BentoML venv is missing at ${dir}: run scripts/provision/bentoml-venv.sh (CI does)`)
+  }
+  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
+}
+
+export async function tempDir(prefix = 'bento-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, {recursive: true, force: true})
+}
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Run the compiled CLI (the test global setup compiles it). */
+export async function runBento(args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
+  return run(process.execPath, [BIN, ...args], opts)
+}
+
+export async function run(cmd: string, args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+  try {
+    const {stdout, stderr} = await execFileP(cmd, args, {
+      cwd: opts.cwd,
+      env: {...process.env, ...opts.env},
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: opts.timeoutMs ?? 600_000,
+    })
+    return {code: 0, stdout, stderr}
+  } catch (error) {
+    const e = error as {code?: number | string; stdout?: string; stderr?: string}
+    return {code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error)}
+  }
+}
+
+/** Run the real bentoml CLI of the venv with BENTOML_HOME set. */
+export async function runBentoml(args: string[], home: string, opts: {cwd?: string} = {}): Promise<RunResult> {
+  const venv = bentomlVenv()
+  return run(venv.bentoml, args, {cwd: opts.cwd, env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+}
+
+/** Copy the bundled iris example into a temp project dir. */
+export async function irisProject(): Promise<string> {
+  const dir = await tempDir('bento-iris-')
+  await cp(join(REPO, 'examples/iris'), dir, {recursive: true})
+  return dir
+}
+
+/** Save the iris sklearn model into `home` with the real bentoml.sklearn.save_model. Returns the tag. */
+export async function saveIrisModel(home: string): Promise<string> {
+  const venv = bentomlVenv()
+  const r = await run(venv.python, [join(REPO, 'examples/iris/train.py')], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+  if (r.code !== 0) throw new Error(`train.py failed: ${r.stderr}`)
+  const m = r.stdout.match(/Model saved: (\S+)/)
+  if (!m) throw new Error(`train.py printed no tag: ${r.stdout}`)
+  return m[1]!
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last = ''
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before ${url} answered`)
+    try {
+      const r = await fetch(url)
+      if (r.ok) return
+      last = `HTTP ${r.status}`
+    } catch (error) {
+      last = String(error)
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`)
+}
+
+export async function postJson(url: string, body: unknown): Promise<{status: number; json: unknown}> {
+  const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+  return {status: r.status, json: await r.json()}
+}
+
+/** `bentoml serve <abs path>` on 127.0.0.1:port; returns a stop function. Logs are kept for failures. */
+export async function serveWithBentoml(bentoPath: string, home: string): Promise<{url: string; stop: () => Promise<void>; logs: () => string}> {
+  const venv = bentomlVenv()
+  const port = await freePort()
+  let logs = ''
+  const proc = spawn(venv.bentoml, ['serve', bentoPath, '--host', '127.0.0.1', '--port', String(port)], {
+    env: {...process.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  proc.stdout!.on('data', (d) => (logs += d))
+  proc.stderr!.on('data', (d) => (logs += d))
+  const url = `http://127.0.0.1:${port}`
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode !== null) return
+    try {
+      process.kill(-proc.pid!, 'SIGTERM')
+    } catch {}
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        try {
+          process.kill(-proc.pid!, 'SIGKILL')
+        } catch {}
+        resolve()
+      }, 10_000)
+      proc.once('exit', () => {
+        clearTimeout(t)
+        resolve()
+      })
+    })
+  }
+  try {
+    await waitForHttp(`${url}/readyz`, 120_000, proc)
+  } catch (error) {
+    await stop()
+    throw new Error(`${String(error)}\n--- bentoml serve logs ---\n${logs}`)
+  }
+  return {url, stop, logs: () => logs}
+}
