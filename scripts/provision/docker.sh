@@ -57,11 +57,22 @@ iptables_mode() {
   fi
 }
 
+uplink_mtu() {
+  local dev
+  dev=$(ip -o route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1); exit}')
+  [[ -n "$dev" ]] && cat "/sys/class/net/$dev/mtu" 2>/dev/null || true
+}
+
 start_dockerd() {
   local driver mode args=() path="$PATH"
   driver=$(pick_storage_driver)
   mode=$(iptables_mode)
   args+=(--storage-driver "$driver" --data-root "$DOCKER_DATA_ROOT")
+  # Containers get MTU 1500 by default; if the uplink is smaller (1400 here), match it so
+  # large TLS downloads from containers cannot stall on dropped packets.
+  local mtu
+  mtu=$(uplink_mtu)
+  if [[ -n "$mtu" ]] && ((mtu < 1500)); then args+=(--mtu "$mtu"); fi
   case "$mode" in
     legacy)
       local shim="$BENTO_TOOLS/iptables-legacy-shim"
@@ -76,7 +87,7 @@ start_dockerd() {
   if [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  log "starting dockerd (storage driver $driver, iptables $mode), log: $DOCKERD_LOG"
+  log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}), log: $DOCKERD_LOG"
   # setsid: the daemon must outlive this script and its process group (CI step runners
   # kill the group when a step ends). Debian's dockerd finds containerd/runc on PATH.
   PATH="$path" setsid nohup /usr/sbin/dockerd "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Provision everything the build, the tests and the e2e tests need on a bare Debian 12
+# machine (root, no container registry): docker daemon, python:3.11-slim, a local
+# registry on 127.0.0.1:5000, the reference BentoML venv, the offline wheelhouse, and
+# node_modules. Idempotent; a warm rerun takes a second or two.
+# (The Keras benchmark venv is separate: scripts/provision/bentoml-keras-venv.sh.)
+set -euo pipefail
+BENTO_LOG_TAG=all
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+start=$(date +%s)
+mkdir -p "$BENTO_TOOLS/logs"
+
+# Independent of docker, so they run alongside it: the BentoML venv (pip) and npm ci.
+bg_pids=() bg_names=()
+run_bg() {
+  local name="$1"
+  shift
+  "$@" >"$BENTO_TOOLS/logs/$name.log" 2>&1 </dev/null &
+  bg_pids+=($!)
+  bg_names+=("$name")
+}
+npm_ci() {
+  if [[ -d "$BENTO_REPO_ROOT/node_modules" ]]; then
+    log "node_modules present; skipping npm ci"
+    return 0
+  fi
+  command -v npm >/dev/null || die "npm not found (Node 20 is required)"
+  log "npm ci"
+  (cd "$BENTO_REPO_ROOT" && npm ci --no-audit --no-fund)
+  log "npm ci done"
+}
+
+run_bg bentoml-venv bash "$HERE/bentoml-venv.sh"
+run_bg npm-ci npm_ci
+
+failed=0
+bash "$HERE/docker.sh" || failed=1
+if ((failed == 0)); then
+  bash "$HERE/base-image.sh" || failed=1
+  bash "$HERE/registry.sh" || failed=1
+  ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
+fi
+
+for i in "${!bg_pids[@]}"; do
+  rc=0
+  wait "${bg_pids[$i]}" || rc=$?
+  cat "$BENTO_TOOLS/logs/${bg_names[$i]}.log" >&2
+  if ((rc != 0)); then
+    log "ERROR: ${bg_names[$i]} failed (exit $rc)"
+    failed=1
+  fi
+done
+
+total=$(($(date +%s) - start))
+if ((failed != 0)); then
+  log "provisioning FAILED after ${total}s"
+  exit 1
+fi
+log "provisioning done in ${total}s"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole CI: provision the machine, then build, lint, type-check and run every
+# vitest project (unit + e2e). Runs every step even after a failure, prints a summary,
+# and exits non-zero if any step failed. BENTO_FAIL_FAST=1 stops at the first failure.
+#
+# Exported for the tests (resolved defaults of the provisioning scripts):
+#   BENTO_TOOLS, BENTOML_VENV, BENTO_WHEELHOUSE, BENTO_REGISTRY (host:port), BENTO_DOCKER_CLI
+set -euo pipefail
+BENTO_LOG_TAG=test-all
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$BENTO_REPO_ROOT"
+
+export BENTO_TOOLS
+export BENTOML_VENV="${BENTOML_VENV:-$BENTO_TOOLS/bentoml-venv}"
+export BENTO_WHEELHOUSE="${BENTO_WHEELHOUSE:-$BENTO_TOOLS/wheelhouse}"
+export BENTO_REGISTRY="${BENTO_REGISTRY:-127.0.0.1:${BENTO_REGISTRY_PORT:-5000}}"
+export BENTO_DOCKER_CLI="$DOCKER"
+
+start=$(date +%s)
+results=()
+failed=0
+step() {
+  local name="$1" t0 rc=0
+  shift
+  if ((failed != 0)) && [[ "${BENTO_FAIL_FAST:-0}" == 1 ]]; then
+    results+=("SKIP  $name")
+    return 0
+  fi
+  log "=== $name: $*"
+  t0=$(date +%s)
+  "$@" </dev/null || rc=$?
+  local secs=$(($(date +%s) - t0))
+  if ((rc == 0)); then
+    results+=("ok    $name (${secs}s)")
+  else
+    results+=("FAIL  $name (exit $rc, ${secs}s)")
+    failed=1
+  fi
+}
+
+step provision bash scripts/provision/all.sh
+if ((failed != 0)); then
+  log "provisioning failed; not running the checks"
+else
+  step build npm run build
+  step lint npm run lint
+  step typecheck npm run typecheck
+  step vitest npx vitest run
+fi
+
+log "=== summary ($(($(date +%s) - start))s)"
+printf '  %s\n' "${results[@]}" >&2
+exit "$failed"
