@@ -7,7 +7,7 @@
 #   BENTO_TOOLS, BENTOML_VENV, BENTO_WHEELHOUSE, BENTO_REGISTRY (host:port), BENTO_DOCKER_CLI
 set -euo pipefail
 BENTO_LOG_TAG=test-all
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$BENTO_REPO_ROOT"
 

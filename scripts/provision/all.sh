@@ -6,7 +6,7 @@
 # (The Keras benchmark venv is separate: scripts/provision/bentoml-keras-venv.sh.)
 set -euo pipefail
 BENTO_LOG_TAG=all
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 

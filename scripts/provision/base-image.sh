@@ -13,7 +13,7 @@
 # A rerun with the image present (same id as recorded) does nothing.
 set -euo pipefail
 BENTO_LOG_TAG=base-image
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 SUITE=bookworm
@@ -174,6 +174,7 @@ build_in_chroot() {
 
 verify_image() {
   local out
+  # shellcheck disable=SC2016 # expanded by the container's shell
   out=$("$DOCKER" run --rm --network none "$IMAGE" sh -c \
     'python --version && pip --version >/dev/null && python3 -m venv /tmp/v && /tmp/v/bin/python -c "import ssl, sys; print(sys.prefix)" && test "$LANG" = C.UTF-8 && test "$PIP_BREAK_SYSTEM_PACKAGES" = 1' 2>&1) ||
     die "image check failed: $out"

@@ -3,9 +3,9 @@
 #   ${BENTOML_KERAS_VENV:-<repo>/.tools/bentoml-keras-venv}
 set -euo pipefail
 BENTO_LOG_TAG=bentoml-keras-venv
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
-# shellcheck source=../lib/venv.sh
+# shellcheck source=SCRIPTDIR/../lib/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/venv.sh"
 
 VENV="${BENTOML_KERAS_VENV:-$BENTO_TOOLS/bentoml-keras-venv}"

@@ -4,9 +4,9 @@
 # Rerun is instant (stamp keyed on python + requirements).
 set -euo pipefail
 BENTO_LOG_TAG=bentoml-venv
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
-# shellcheck source=../lib/venv.sh
+# shellcheck source=SCRIPTDIR/../lib/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/venv.sh"
 
 VENV="${BENTOML_VENV:-$BENTO_TOOLS/bentoml-venv}"

@@ -11,7 +11,7 @@
 #   BENTO_DOCKERD_TIMEOUT        seconds to wait for the daemon (default 60)
 set -euo pipefail
 BENTO_LOG_TAG=docker
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 DOCKERD_LOG=/tmp/dockerd.log
@@ -59,8 +59,8 @@ iptables_mode() {
 
 uplink_mtu() {
   local dev
-  dev=$(ip -o route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1); exit}')
-  [[ -n "$dev" ]] && cat "/sys/class/net/$dev/mtu" 2>/dev/null || true
+  dev=$(ip -o route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1); exit}') || true
+  if [[ -n "$dev" ]]; then cat "/sys/class/net/$dev/mtu" 2>/dev/null || true; fi
 }
 
 start_dockerd() {

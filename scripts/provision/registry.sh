@@ -7,7 +7,7 @@
 # Environment: BENTO_REGISTRY_PORT (default 5000).
 set -euo pipefail
 BENTO_LOG_TAG=registry
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 PORT="${BENTO_REGISTRY_PORT:-5000}"
@@ -54,8 +54,8 @@ start_registry() {
   setsid nohup docker-registry serve "$CONFIG" >>"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   disown || true
-  local i
-  for i in $(seq 1 60); do
+
+  for _ in $(seq 1 60); do
     registry_answers && { log "registry answers (pid $(cat "$PIDFILE"))"; return 0; }
     kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
     sleep 0.5

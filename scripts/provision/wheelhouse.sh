@@ -13,9 +13,9 @@
 # (wheelhouse, image) pair.
 set -euo pipefail
 BENTO_LOG_TAG=wheelhouse
-# shellcheck source=../lib/common.sh
+# shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
-# shellcheck source=../lib/venv.sh
+# shellcheck source=SCRIPTDIR/../lib/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/venv.sh"
 
 WHEELHOUSE="${BENTO_WHEELHOUSE:-$BENTO_TOOLS/wheelhouse}"
