@@ -1,0 +1,183 @@
+import {createReadStream} from 'node:fs'
+import {lstat, readdir, readlink} from 'node:fs/promises'
+import path from 'node:path'
+import {PassThrough} from 'node:stream'
+
+import {minimatch} from 'minimatch'
+import tar from 'tar-stream'
+
+import {ArchiveError} from '../errors.js'
+
+export interface BuildContextOptions {
+  /** The Bento directory ($BENTOML_HOME/bentos/<name>/<version>). Streamed as is, never copied. */
+  bentoDir: string
+  /** Generated Dockerfile content, injected at `env/docker/Dockerfile` (replacing the Bento's copy). */
+  dockerfile: string
+  /** `.dockerignore` patterns; applied here and included in the context as `.dockerignore`. */
+  dockerignore: string[]
+  /** Extra directories placed into the context, e.g. a wheelhouse at `.bento-wheelhouse`. */
+  extraDirs?: Array<{src: string; dest: string}>
+}
+
+/** Path of the generated Dockerfile inside the build context. */
+export const CONTEXT_DOCKERFILE = 'env/docker/Dockerfile'
+
+/** 1980-01-01T00:00:00Z: a fixed mtime for every entry, so identical inputs give identical tar bytes. */
+export const CONTEXT_MTIME = new Date(315532800 * 1000)
+
+/** Files that must be executable in the image whatever their mode on disk. */
+const EXECUTABLES = new Set(['env/docker/entrypoint.sh', 'env/docker/setup_script', 'env/python/install.sh'])
+
+type Entry =
+  | {name: string; kind: 'dir'}
+  | {name: string; kind: 'file'; abs: string; size: number; executable: boolean}
+  | {name: string; kind: 'symlink'; target: string}
+  | {name: string; kind: 'inline'; content: Buffer}
+
+/**
+ * `.dockerignore` semantics (moby/patternmatcher): patterns are relative to the context root, `*` and `?`
+ * stay within one path segment, `**` spans any number, `!pattern` re-includes, the last matching pattern
+ * wins, and a pattern that matches a directory excludes everything under it.
+ */
+export function dockerignoreMatcher(patterns: string[]): {excluded: (relPath: string) => boolean; hasNegations: boolean} {
+  const rules = patterns
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && !p.startsWith('#'))
+    .map((p) => {
+      const negate = p.startsWith('!')
+      let pat = negate ? p.slice(1).trim() : p
+      pat = path.posix.normalize(pat).replace(/^\/+/, '').replace(/\/+$/, '')
+      return {negate, pat}
+    })
+    .filter((r) => r.pat !== '' && r.pat !== '.')
+  const matches = (pat: string, rel: string): boolean => {
+    const parts = rel.split('/')
+    for (let i = parts.length; i >= 1; i--) {
+      if (minimatch(parts.slice(0, i).join('/'), pat, {dot: true, nobrace: true, noext: true})) return true
+    }
+    return false
+  }
+  return {
+    hasNegations: rules.some((r) => r.negate),
+    excluded: (rel) => {
+      let out = false
+      for (const r of rules) if (matches(r.pat, rel)) out = !r.negate
+      return out
+    },
+  }
+}
+
+async function walk(
+  root: string,
+  prefix: string,
+  ignore: ReturnType<typeof dockerignoreMatcher> | undefined,
+  out: Entry[],
+): Promise<void> {
+  const rel = (name: string): string => (prefix === '' ? name : `${prefix}/${name}`)
+  const dirents = await readdir(root, {withFileTypes: true})
+  for (const d of dirents) {
+    const name = rel(d.name)
+    const abs = path.join(root, d.name)
+    const isExcluded = ignore?.excluded(name) ?? false
+    const st = await lstat(abs)
+    if (st.isDirectory()) {
+      if (isExcluded && !ignore?.hasNegations) continue
+      if (!isExcluded) out.push({name, kind: 'dir'})
+      await walk(abs, name, ignore, out)
+    } else if (isExcluded) {
+      continue
+    } else if (st.isSymbolicLink()) {
+      out.push({name, kind: 'symlink', target: await readlink(abs)})
+    } else if (st.isFile()) {
+      out.push({name, kind: 'file', abs, size: st.size, executable: EXECUTABLES.has(name) || (st.mode & 0o111) !== 0})
+    }
+    // sockets, fifos and devices are skipped: they cannot be part of an image.
+  }
+}
+
+/** Every entry of the context, sorted by path (byte order), parents before children, no duplicates. */
+export async function buildContextEntries(opts: BuildContextOptions): Promise<Entry[]> {
+  const ignore = dockerignoreMatcher(opts.dockerignore)
+  const walked: Entry[] = []
+  await walk(opts.bentoDir, '', ignore, walked)
+  for (const extra of opts.extraDirs ?? []) {
+    const dest = path.posix.normalize(extra.dest).replace(/^\/+|\/+$/g, '')
+    walked.push({name: dest, kind: 'dir'})
+    await walk(extra.src, dest, undefined, walked)
+  }
+  const byName = new Map<string, Entry>()
+  for (const e of walked) byName.set(e.name, e)
+  byName.set(CONTEXT_DOCKERFILE, {name: CONTEXT_DOCKERFILE, kind: 'inline', content: Buffer.from(opts.dockerfile)})
+  const ignoreText = opts.dockerignore.length > 0 ? `${opts.dockerignore.join('\n')}\n` : ''
+  byName.set('.dockerignore', {name: '.dockerignore', kind: 'inline', content: Buffer.from(ignoreText)})
+  // Parents of injected/extra entries.
+  for (const name of [...byName.keys()]) {
+    const parts = name.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/')
+      if (!byName.has(dir)) byName.set(dir, {name: dir, kind: 'dir'})
+    }
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+const HEADER = {uid: 0, gid: 0, uname: '', gname: '', mtime: CONTEXT_MTIME}
+
+function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null): void => (err ? reject(err) : resolve())
+    switch (e.kind) {
+      case 'dir':
+        pack.entry({...HEADER, name: `${e.name}/`, type: 'directory', mode: 0o755}, done)
+        return
+      case 'symlink':
+        pack.entry({...HEADER, name: e.name, type: 'symlink', linkname: e.target, mode: 0o777}, done)
+        return
+      case 'inline':
+        pack.entry({...HEADER, name: e.name, type: 'file', mode: EXECUTABLES.has(e.name) ? 0o755 : 0o644}, e.content, done)
+        return
+      case 'file': {
+        const sink = pack.entry({...HEADER, name: e.name, type: 'file', size: e.size, mode: e.executable ? 0o755 : 0o644}, done)
+        const source = createReadStream(e.abs)
+        source.on('error', (err) => {
+          sink.destroy(err)
+          reject(err)
+        })
+        source.pipe(sink)
+        return
+      }
+    }
+  })
+}
+
+/**
+ * The Docker build context for a Bento, as a tar stream read straight from the Bento directory:
+ * files are streamed from disk one at a time (never buffered whole, never copied to a temp dir), the
+ * generated Dockerfile is injected at `env/docker/Dockerfile`, `.dockerignore` patterns are honoured
+ * (and shipped as `.dockerignore`), and entry order, owners, modes and mtimes are fixed, so the same
+ * Bento always gives the same bytes and the daemon's layer cache hits.
+ *
+ * A read error (file vanished, changed size) destroys the stream with an `ArchiveError`.
+ */
+export function bentoBuildContext(opts: BuildContextOptions): NodeJS.ReadableStream {
+  const pack = tar.pack()
+  // tar-stream packs are streamx streams; hand callers a plain Node stream.
+  const out = new PassThrough()
+  pack.on('error', (err: Error) => out.destroy(err))
+  pack.pipe(out)
+  void (async () => {
+    try {
+      for (const entry of await buildContextEntries(opts)) await writeEntry(pack, entry)
+      pack.finalize()
+    } catch (err) {
+      pack.destroy(
+        new ArchiveError(`Could not stream the build context from ${opts.bentoDir}: ${(err as Error).message}`, {
+          code: 'E_DOCKER_CONTEXT',
+          cause: err,
+          hint: 'check that the Bento directory is readable and not being modified during the build',
+        }),
+      )
+    }
+  })()
+  return out
+}

@@ -1,0 +1,291 @@
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+
+import {describe, expect, it} from 'vitest'
+
+import {ConfigError} from '../errors.js'
+import {BENTO_GID, BENTO_PATH, BENTO_UID, baseImageFor, type DockerfileContext, renderDockerfile} from './dockerfile.js'
+import {imageLabels} from './labels.js'
+
+const GOLDEN_DIR = fileURLToPath(new URL('../../test/fixtures/dockerfiles/', import.meta.url))
+
+/** Compare with test/fixtures/dockerfiles/<name>.Dockerfile; `UPDATE_GOLDEN=1` rewrites it. */
+function golden(name: string, actual: string): void {
+  const file = `${GOLDEN_DIR}${name}.Dockerfile`
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`missing golden file ${file}; run with UPDATE_GOLDEN=1`)
+    mkdirSync(GOLDEN_DIR, {recursive: true})
+    writeFileSync(file, actual)
+  }
+  expect(actual).toBe(readFileSync(file, 'utf8'))
+}
+
+const irisLabels = imageLabels({
+  tag: 'clasificador_iris:qv5kx3hix2dpoax4',
+  name: 'clasificador_iris',
+  version: 'qv5kx3hix2dpoax4',
+  labels: {owner: 'bentoml-team', stage: 'dev'},
+  models: ['flower_model:7wbdlohvmoysmmqv'],
+  bentomlVersion: '1.4.15',
+  description: '# Iris classifier\n\nClassifies iris flowers.',
+  creationTime: '2025-05-30T10:20:30.123456+00:00',
+})
+
+function ctx(overrides: Partial<DockerfileContext> = {}): DockerfileContext {
+  return {
+    baseImage: 'python:3.11-slim',
+    pythonVersion: '3.11',
+    distro: 'debian',
+    systemPackages: [],
+    needsCompilers: false,
+    env: [],
+    setupScript: false,
+    buildkit: true,
+    wheelhouse: false,
+    labels: irisLabels,
+    bentoPath: BENTO_PATH,
+    uid: BENTO_UID,
+    gid: BENTO_GID,
+    ...overrides,
+  }
+}
+
+/** Instruction keywords in order, e.g. ['FROM', 'ENV', 'USER', ...]. */
+function instructions(dockerfile: string): string[] {
+  const out: string[] = []
+  let continued = false
+  for (const line of dockerfile.split('\n')) {
+    if (!continued && line.trim() !== '' && !line.startsWith('#')) out.push(line.split(/\s+/)[0] as string)
+    continued = line.endsWith('\\')
+  }
+  return out
+}
+
+describe('renderDockerfile goldens', () => {
+  it('plain iris bento', () => {
+    const d = renderDockerfile(ctx())
+    golden('iris', d)
+    expect(d).not.toContain('apt-get')
+    expect(d).toContain('FROM python:3.11-slim AS base-container')
+    expect(d).toContain('ENTRYPOINT [ "/home/bentoml/bento/env/docker/entrypoint.sh" ]')
+    expect(d).not.toMatch(/^CMD/m)
+  })
+
+  it('system_packages (+ compilers)', () => {
+    golden('system-packages', renderDockerfile(ctx({systemPackages: ['libgomp1', 'ffmpeg'], needsCompilers: true})))
+  })
+
+  it('system_packages without BuildKit', () => {
+    const d = renderDockerfile(ctx({systemPackages: ['libgomp1'], buildkit: false}))
+    golden('system-packages-classic', d)
+    expect(d).not.toContain('--mount')
+  })
+
+  it('setup_script', () => {
+    golden('setup-script', renderDockerfile(ctx({setupScript: true})))
+  })
+
+  it('base_image', () => {
+    const baseImage = baseImageFor({pythonVersion: '3.11', baseImage: 'registry.example.com/ml/base:2024.1'})
+    golden('base-image', renderDockerfile(ctx({baseImage})))
+  })
+
+  it('env / envs with stages', () => {
+    const d = renderDockerfile(
+      ctx({
+        env: [
+          {name: 'MODEL_DIR', value: '/models'},
+          {name: 'PIP_EXTRA_INDEX_URL', value: 'https://pypi.example.com/simple', stage: 'build'},
+          {name: 'GREETING', value: 'say "hi" for $5 \\o/', stage: 'runtime'},
+        ],
+      }),
+    )
+    golden('envs', d)
+    expect(d).toContain('ARG PIP_EXTRA_INDEX_URL="https://pypi.example.com/simple"')
+    expect(d).not.toContain('ENV PIP_EXTRA_INDEX_URL')
+    expect(d).toContain('ENV GREETING="say \\"hi\\" for \\$5 \\\\o/"')
+    expect(d).not.toContain('ARG GREETING')
+    expect(d).toContain('ARG MODEL_DIR="/models"\n')
+    expect(d).toContain('ENV MODEL_DIR=$MODEL_DIR\n')
+  })
+
+  it('python_version 3.10', () => {
+    const d = renderDockerfile(ctx({pythonVersion: '3.10', baseImage: baseImageFor({pythonVersion: '3.10'})}))
+    golden('python-3.10', d)
+    expect(d).toContain('FROM python:3.10-slim AS base-container')
+  })
+
+  it('offline wheelhouse, BuildKit and classic', () => {
+    const bk = renderDockerfile(ctx({wheelhouse: true}))
+    golden('wheelhouse', bk)
+    expect(bk).toContain('--mount=type=bind,source=.bento-wheelhouse,target=/tmp/bento-wheelhouse')
+    const classic = renderDockerfile(ctx({wheelhouse: true, buildkit: false}))
+    golden('wheelhouse-classic', classic)
+    expect(classic).toContain('COPY .bento-wheelhouse /tmp/bento-wheelhouse/')
+  })
+
+  it('user dockerfile_template', () => {
+    const template = [
+      '{% extends bento_base_template %}',
+      '{# add a tool next to the app #}',
+      '{% block SETUP_BENTO_BASE_IMAGE %}',
+      '{{ super() }}',
+      'RUN echo "base ready"',
+      '{% endblock %}',
+      '{% block SETUP_BENTO_COMPONENTS %}',
+      'RUN mkdir -p {{ bento__path }}/extra',
+      '{{ super() }}',
+      '{% endblock SETUP_BENTO_COMPONENTS %}',
+      '{% block SETUP_BENTO_ENTRYPOINT %}',
+      'RUN echo "user {{ bento__user }} uid {{ bento__uid_gid }}"',
+      '{{ super() }}',
+      '{% endblock %}',
+      '',
+    ].join('\n')
+    const d = renderDockerfile(ctx(), {content: template, file: 'Dockerfile.template'})
+    golden('user-template', d)
+    expect(d.indexOf('RUN echo "base ready"')).toBeLessThan(d.indexOf('# Block SETUP_BENTO_USER'))
+    expect(d.indexOf('RUN mkdir -p /home/bentoml/bento/extra')).toBeLessThan(d.indexOf('COPY --chown=bentoml:bentoml ./env/python'))
+    expect(d.indexOf('RUN echo "user bentoml uid 1034"')).toBeLessThan(d.indexOf('USER bentoml'))
+  })
+
+  it('cuda_version (v1.4.15 image, distro python3)', () => {
+    const baseImage = baseImageFor({pythonVersion: '3.11', cudaVersion: 'default'})
+    expect(baseImage).toBe('nvidia/cuda:11.6.2-cudnn8-runtime-ubuntu20.04')
+    const d = renderDockerfile(ctx({baseImage, cudaVersion: '11.6.2'}))
+    golden('cuda', d)
+    expect(d).toContain('apt-get install -q -y --no-install-recommends python3 python3-venv python3-pip')
+    expect(d).toContain('python_version')
+  })
+})
+
+describe('renderDockerfile layer order and contract', () => {
+  const d = renderDockerfile(ctx({systemPackages: ['git'], needsCompilers: true, setupScript: true, env: [{name: 'A', value: '1'}]}))
+  const at = (s: string): number => {
+    const i = d.indexOf(s)
+    expect(i, s).toBeGreaterThanOrEqual(0)
+    return i
+  }
+
+  it('orders base → apt → user → python deps → models → code → setup_script → USER', () => {
+    const order = [
+      'FROM ',
+      'apt-get install',
+      'useradd',
+      'python3 -m venv /app/.venv',
+      'COPY --chown=bentoml:bentoml ./env/python',
+      'env/python/install.sh',
+      'COPY --chown=bentoml:bentoml ./models',
+      'COPY --chown=bentoml:bentoml ./src',
+      'env/docker/setup_script',
+      'USER bentoml',
+      'ENTRYPOINT [',
+    ].map(at)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+  })
+
+  it('sets BentoML runtime variables', () => {
+    for (const s of [
+      'BENTO_PATH=$BENTO_PATH',
+      'BENTOML_HOME=/home/bentoml/',
+      'BENTOML_HF_CACHE_DIR=/home/bentoml/bento/hf-models',
+      'BENTOML_CONTAINERIZED=true',
+      'LANG=C.UTF-8',
+      'LC_ALL=C.UTF-8',
+      'PYTHONIOENCODING=UTF-8',
+      'PYTHONUNBUFFERED=1',
+      'ARG BENTO_USER_UID=1034',
+      'ARG BENTO_USER_GID=1034',
+      'EXPOSE 3000',
+      'build-essential git',
+    ])
+      at(s)
+  })
+
+  it('installs build-essential only when asked', () => {
+    expect(renderDockerfile(ctx({systemPackages: ['git']}))).not.toContain('build-essential')
+  })
+
+  it('has a curl-free HEALTHCHECK on /readyz and a JSON LABEL block', () => {
+    expect(d).toMatch(/HEALTHCHECK .*\\\n {4}CMD \[ "\/app\/\.venv\/bin\/python3", "-c", ".*\/readyz/)
+    expect(d).not.toContain('curl')
+    expect(d).toContain('"dev.bento.labels.owner"="bentoml-team"')
+    expect(d).toContain('"org.opencontainers.image.description"="Classifies iris flowers."')
+    expect(instructions(d).filter((i) => i === 'LABEL')).toHaveLength(1)
+  })
+
+  it('renders exactly the same text twice', () => {
+    expect(renderDockerfile(ctx())).toBe(renderDockerfile(ctx()))
+  })
+
+  it('keeps values out of shell and variable expansion', () => {
+    const evil = renderDockerfile(ctx({labels: {'x.y': 'a"b $(rm -rf /) `c`'}, systemPackages: ['libfoo1']}))
+    expect(evil).toContain('"x.y"="a\\"b \\$(rm -rf /) `c`"')
+    const multiline = renderDockerfile(ctx({labels: {note: 'line1\nline2'}}))
+    expect(multiline).toContain('"note"="line1 line2"')
+  })
+})
+
+describe('renderDockerfile validation', () => {
+  const problems = (c: Partial<DockerfileContext>): string[] => {
+    try {
+      renderDockerfile(ctx(c))
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      return (err as ConfigError).diagnostics.map((p) => `${p.key}: ${p.message}`)
+    }
+    throw new Error('expected a ConfigError')
+  }
+
+  it('rejects unsafe or invalid inputs, all at once', () => {
+    const p = problems({
+      baseImage: 'python:3.11 slim',
+      systemPackages: ['ok', 'bad;rm -rf /'],
+      env: [
+        {name: '1BAD', value: 'x'},
+        {name: 'MULTI', value: 'a\nb'},
+        {name: 'PATH', value: '/x'},
+      ],
+    })
+    expect(p).toEqual([
+      'docker.base_image: "python:3.11 slim" is not an image reference',
+      'docker.system_packages[1]: "bad;rm -rf /" is not an apt package name',
+      'envs[0].name: "1BAD" is not a valid environment variable name',
+      'envs[1].value: the value of MULTI contains a line break, which a Dockerfile cannot express',
+      'envs[2].name: PATH is set by the image and cannot be overridden',
+    ])
+  })
+})
+
+describe('user dockerfile_template errors', () => {
+  const fails = (content: string): ConfigError => {
+    try {
+      renderDockerfile(ctx(), {content, file: '/b/env/docker/Dockerfile.template'})
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      return err as ConfigError
+    }
+    throw new Error('expected a ConfigError')
+  }
+
+  it('names file and line of an unsupported construct', () => {
+    const err = fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_COMPONENTS %}\n{{ super() }}\n{% if foo %}\nRUN x\n{% endif %}\n{% endblock %}\n')
+    expect(err.diagnostics[0]).toMatchObject({file: '/b/env/docker/Dockerfile.template', line: 4, key: 'docker.dockerfile_template'})
+    expect(err.message).toContain('/b/env/docker/Dockerfile.template:4:1')
+    expect(err.message).toContain('unsupported statement {% if foo %}')
+  })
+
+  it('requires extends, known blocks and variables', () => {
+    expect(fails('{% block SETUP_BENTO_USER %}\n{% endblock %}\n').diagnostics[0]?.message).toContain('does not start with {% extends bento_base_template %}')
+    expect(fails('{% extends bento_base_template %}\n{% block NOPE %}\n{% endblock %}\n').diagnostics[0]).toMatchObject({line: 2, message: 'unknown block "NOPE"'})
+    expect(fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_USER %}\nRUN {{ bento__nope }}\n{% endblock %}\n').diagnostics[0]).toMatchObject({line: 3})
+    expect(fails('{% extends bento_base_template %}\nRUN outside\n').diagnostics[0]).toMatchObject({line: 2})
+    expect(fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_USER %}\nRUN x\n').diagnostics[0]?.message).toContain('never closed')
+  })
+
+  it('a block without super() replaces ours', () => {
+    const d = renderDockerfile(ctx(), '{% extends bento_base_template %}\n{% block SETUP_BENTO_ENTRYPOINT %}\nENTRYPOINT ["/custom"]\n{% endblock %}\n')
+    expect(d).toContain('ENTRYPOINT ["/custom"]\n')
+    expect(d).not.toContain('USER bentoml')
+  })
+})

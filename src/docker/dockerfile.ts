@@ -1,0 +1,173 @@
+import {readFileSync} from 'node:fs'
+
+import {ConfigError, type Diagnostic} from '../errors.js'
+import {parseTemplate, renderNodes} from './template.js'
+import {parseUserTemplate, userTemplateOverrides, userTemplateVariables} from './user-template.js'
+
+/** Where the shipped templates live (works from src/ under vitest and from dist/ when packed). */
+export function templatePath(name: string): URL {
+  return new URL(`../../templates/${name}`, import.meta.url)
+}
+
+/** Context directory (inside the build context) that holds an offline wheelhouse. */
+export const WHEELHOUSE_CONTEXT_DIR = '.bento-wheelhouse'
+
+export const BENTO_PATH = '/home/bentoml/bento'
+export const BENTO_UID = 1034
+export const BENTO_GID = 1034
+
+/** BentoML 1.4.15's DEFAULT_CUDA_VERSION. */
+export const DEFAULT_CUDA_VERSION = '11.6.2'
+
+export interface DockerfileEnv {
+  name: string
+  value: string
+  /** `all` (default): ARG + ENV; `build`: ARG only (visible to install.sh, not in the image env); `runtime`: ENV only. */
+  stage?: 'all' | 'build' | 'runtime'
+}
+
+export interface DockerfileContext {
+  /** `python:<pythonVersion>-slim` unless `docker.base_image` (see `baseImageFor`). */
+  baseImage: string
+  pythonVersion: string
+  distro: 'debian'
+  systemPackages: string[]
+  /** Add `build-essential` (some requirement builds from source). */
+  needsCompilers: boolean
+  /** `docker.env` + top-level `envs`. */
+  env: DockerfileEnv[]
+  setupScript: boolean
+  /** Use BuildKit-only syntax (`RUN --mount=type=cache|bind`). */
+  buildkit: boolean
+  /** Offline: pip gets `--no-index --find-links` from `WHEELHOUSE_CONTEXT_DIR` in the build context. */
+  wheelhouse: boolean
+  /** Image labels (see `imageLabels`). Written as one LABEL instruction at the end. */
+  labels: Record<string, string>
+  bentoPath: typeof BENTO_PATH
+  uid: typeof BENTO_UID
+  gid: typeof BENTO_GID
+  /** `docker.cuda_version`: the base image is nvidia/cuda and Python comes from the distro's python3. */
+  cudaVersion?: string
+}
+
+/** A user `docker.dockerfile_template` (BentoML-style Jinja subset, see user-template.ts). */
+export interface UserDockerfileTemplate {
+  content: string
+  /** Shown in errors, e.g. `<bento>/env/docker/Dockerfile.template`. */
+  file: string
+}
+
+/** The base image BentoML 1.4.15 would pick for these options. */
+export function baseImageFor(opts: {pythonVersion: string; baseImage?: string | null; cudaVersion?: string | null}): string {
+  if (opts.baseImage) return opts.baseImage
+  if (opts.cudaVersion) {
+    const v = opts.cudaVersion === 'default' ? DEFAULT_CUDA_VERSION : opts.cudaVersion
+    return `nvidia/cuda:${v}-cudnn8-runtime-ubuntu20.04`
+  }
+  return `python:${opts.pythonVersion}-slim`
+}
+
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const APT_PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+.\-:=~*]*$/
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/
+const RESERVED_ENV = new Set(['BENTO_PATH', 'BENTOML_HOME', 'BENTOML_CONTAINERIZED', 'VIRTUAL_ENV', 'PATH'])
+
+/** The HEALTHCHECK command (exec form): the venv's Python probes /readyz; no curl needed in the image. */
+export function healthcheckCommand(): string[] {
+  const probe = [
+    'import os, sys, urllib.request',
+    "port = os.environ.get('PORT') or os.environ.get('BENTOML_PORT') or '3000'",
+    "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/readyz' % port, timeout=4).status == 200 else 1)",
+  ].join('; ')
+  return ['/app/.venv/bin/python3', '-c', probe]
+}
+
+function validate(ctx: DockerfileContext): void {
+  const problems: Diagnostic[] = []
+  const bad = (key: string, message: string, hint?: string): void => {
+    problems.push({file: 'bento.yaml', key, message, hint, severity: 'error'})
+  }
+  if (!IMAGE_REF.test(ctx.baseImage)) {
+    bad('docker.base_image', `"${ctx.baseImage}" is not an image reference`, 'use e.g. python:3.11-slim or registry.example.com/team/base:1.2')
+  }
+  if (!/^\d+\.\d+$/.test(ctx.pythonVersion)) bad('docker.python_version', `"${ctx.pythonVersion}" is not MAJOR.MINOR`)
+  if (ctx.cudaVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(ctx.cudaVersion)) {
+    bad('docker.cuda_version', `"${ctx.cudaVersion}" is not a CUDA version like 11.6.2`)
+  }
+  ctx.systemPackages.forEach((p, i) => {
+    if (!APT_PACKAGE.test(p)) bad(`docker.system_packages[${i}]`, `"${p}" is not an apt package name`)
+  })
+  const seen = new Set<string>()
+  ctx.env.forEach((e, i) => {
+    if (!ENV_NAME.test(e.name)) bad(`envs[${i}].name`, `"${e.name}" is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit')
+    else if (RESERVED_ENV.has(e.name)) bad(`envs[${i}].name`, `${e.name} is set by the image and cannot be overridden`)
+    if (/[\r\n]/.test(e.value)) bad(`envs[${i}].value`, `the value of ${e.name} contains a line break, which a Dockerfile cannot express`)
+    if (seen.has(e.name)) bad(`envs[${i}].name`, `${e.name} is given twice`)
+    seen.add(e.name)
+  })
+  for (const k of Object.keys(ctx.labels)) {
+    if (!LABEL_KEY.test(k)) bad(`labels.${k}`, `"${k}" is not a valid image label key`, 'use letters, digits, ".", "-", "_" and "/"')
+  }
+  if (problems.length > 0) throw new ConfigError('Cannot generate a Dockerfile for this Bento', problems)
+}
+
+/** The view the template sees: every value either validated or quoted by a filter in the template. */
+function templateData(ctx: DockerfileContext): Record<string, unknown> {
+  const cuda = ctx.cudaVersion !== undefined
+  const apt = [
+    ...(cuda ? ['python3', 'python3-venv', 'python3-pip'] : []),
+    ...(ctx.needsCompilers ? ['build-essential'] : []),
+    ...ctx.systemPackages,
+  ]
+  const aptPackages = [...new Set(apt)]
+  const labels = Object.keys(ctx.labels)
+    .sort()
+    // A Dockerfile string cannot hold a line break; the exact value can still be passed as a build label.
+    .map((key) => ({key, value: (ctx.labels[key] ?? '').replace(/\r?\n/g, ' ')}))
+  return {
+    baseImage: ctx.baseImage,
+    pythonVersion: ctx.pythonVersion,
+    cuda,
+    needApt: aptPackages.length > 0,
+    aptPackages,
+    buildkit: ctx.buildkit,
+    wheelhouse: ctx.wheelhouse,
+    wheelhouseDir: WHEELHOUSE_CONTEXT_DIR,
+    setupScript: ctx.setupScript,
+    bentoPath: ctx.bentoPath,
+    uid: ctx.uid,
+    gid: ctx.gid,
+    buildArgs: ctx.env.filter((e) => (e.stage ?? 'all') !== 'runtime'),
+    envVars: ctx.env
+      .filter((e) => (e.stage ?? 'all') !== 'build')
+      .map((e) => ({name: e.name, value: e.value, fromArg: (e.stage ?? 'all') === 'all'})),
+    hasLabels: labels.length > 0,
+    labels,
+    healthcheck: JSON.stringify(healthcheckCommand()).replaceAll('","', '", "').replace(/^\[/, '[ ').replace(/\]$/, ' ]'),
+  }
+}
+
+/**
+ * Render the Dockerfile for a Bento. Pure apart from reading the shipped `templates/Dockerfile.template`
+ * (pass `baseTemplate` to avoid even that). `template` is the user's `docker.dockerfile_template`.
+ */
+export function renderDockerfile(
+  ctx: DockerfileContext,
+  template?: string | UserDockerfileTemplate,
+  baseTemplate: string = readFileSync(templatePath('Dockerfile.template'), 'utf8'),
+): string {
+  validate(ctx)
+  const user = typeof template === 'string' ? {content: template, file: 'env/docker/Dockerfile.template'} : template
+  const overrides = user
+    ? userTemplateOverrides(parseUserTemplate(user.content, user.file), userTemplateVariables(ctx))
+    : {}
+  const withNewline: Record<string, (original: string) => string> = {}
+  for (const [k, f] of Object.entries(overrides)) {
+    withNewline[k] = (original) => {
+      const s = f(original)
+      return s === '' || s.endsWith('\n') ? s : `${s}\n`
+    }
+  }
+  return renderNodes(parseTemplate(baseTemplate), templateData(ctx), withNewline)
+}

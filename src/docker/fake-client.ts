@@ -1,0 +1,216 @@
+import {createHash} from 'node:crypto'
+
+import tar from 'tar-stream'
+
+import {DockerBuildError, DockerPushError, InterruptedError, NotFoundError} from '../errors.js'
+import type {
+  BuildEvent,
+  BuildOptions,
+  ImageClient,
+  ImageInfo,
+  ImageSummary,
+  LayerInfo,
+  ListFilters,
+  PushEvent,
+  RegistryAuth,
+} from './image-client.js'
+import {splitRepoTag} from './image-client.js'
+
+type Op = 'ping' | 'build' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list'
+
+/** A scripted failure: an error to throw, or a function of the call's first argument returning one (or nothing). */
+export type FakeFailure = Error | ((arg: unknown) => Error | undefined)
+
+export interface FakeImageClientOptions {
+  apiVersion?: string
+  buildkit?: boolean
+  /** Failures per operation; `ping: new DockerUnavailableError(...)` simulates a missing daemon. */
+  failures?: Partial<Record<Op, FakeFailure>>
+  /** Events emitted by every build before it succeeds. */
+  buildEvents?: BuildEvent[]
+  /** Images that exist before any build (e.g. the base image). */
+  images?: Array<Partial<ImageInfo> & {id: string; repoTags: string[]}>
+}
+
+/** What a build received: the context's file names and text files (Dockerfile, .dockerignore, …). */
+export interface RecordedBuild {
+  tags: string[]
+  dockerfile: string
+  labels: Record<string, string>
+  buildArgs: Record<string, string>
+  files: string[]
+  /** Content of small text entries (< 64 KiB), by path. */
+  contents: Record<string, string>
+  modes: Record<string, number>
+}
+
+/** In-memory `ImageClient` for service tests: records calls, keeps images in a map, fails on demand. */
+export class FakeImageClient implements ImageClient {
+  readonly calls: Array<{op: Op; arg?: unknown}> = []
+  readonly builds: RecordedBuild[] = []
+  readonly pushes: Array<{ref: string; auth?: RegistryAuth}> = []
+  private readonly images = new Map<string, ImageInfo>()
+  private readonly opts: FakeImageClientOptions
+
+  constructor(opts: FakeImageClientOptions = {}) {
+    this.opts = opts
+    for (const img of opts.images ?? []) this.images.set(img.id, {...emptyInfo(img.id), ...img})
+  }
+
+  private check(op: Op, arg?: unknown): void {
+    this.calls.push({op, arg})
+    const f = this.opts.failures?.[op]
+    const err = typeof f === 'function' ? f(arg) : f
+    if (err) throw err
+  }
+
+  private find(ref: string): ImageInfo | undefined {
+    const direct = this.images.get(ref)
+    if (direct) return direct
+    const want = ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`
+    for (const img of this.images.values()) {
+      if (img.repoTags.includes(want) || img.id.startsWith(`sha256:${ref}`)) return img
+    }
+    return undefined
+  }
+
+  async ping(): Promise<{apiVersion: string; buildkit: boolean}> {
+    this.check('ping')
+    return {apiVersion: this.opts.apiVersion ?? '1.47', buildkit: this.opts.buildkit ?? true}
+  }
+
+  async build(opts: BuildOptions): Promise<{imageId: string}> {
+    const recorded = await readContext(opts.context)
+    const build: RecordedBuild = {
+      tags: opts.tags,
+      dockerfile: opts.dockerfile,
+      labels: opts.labels,
+      buildArgs: opts.buildArgs ?? {},
+      ...recorded,
+    }
+    this.builds.push(build)
+    this.check('build', build)
+    if (opts.signal?.aborted) throw new InterruptedError('Build interrupted')
+    if (!build.files.includes(opts.dockerfile)) {
+      throw new DockerBuildError(`The daemon rejected the build: Cannot locate specified Dockerfile: ${opts.dockerfile}`)
+    }
+    for (const e of this.opts.buildEvents ?? []) opts.onProgress(e)
+    const hash = createHash('sha256')
+    for (const name of build.files) hash.update(`${name}\0${build.contents[name] ?? ''}\0`)
+    hash.update(JSON.stringify(opts.labels))
+    const imageId = `sha256:${hash.digest('hex')}`
+    opts.onProgress({type: 'image', imageId})
+    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => !opts.tags.includes(t))
+    this.images.set(imageId, {...emptyInfo(imageId), repoTags: [...opts.tags], labels: {...opts.labels}, user: 'bentoml'})
+    return {imageId}
+  }
+
+  async inspect(ref: string): Promise<ImageInfo | null> {
+    this.check('inspect', ref)
+    const img = this.find(ref)
+    return img ? structuredClone(img) : null
+  }
+
+  async history(ref: string): Promise<LayerInfo[]> {
+    this.check('history', ref)
+    const img = this.find(ref)
+    if (!img) throw new NotFoundError(`No such image: ${ref}`, {code: 'E_IMAGE_NOT_FOUND'})
+    return [{id: img.id, createdBy: 'fake', size: img.size, created: 0}]
+  }
+
+  async remove(ref: string, _opts: {force?: boolean} = {}): Promise<void> {
+    this.check('remove', ref)
+    const img = this.find(ref)
+    if (!img) return
+    const want = ref.includes(':') ? ref : `${ref}:latest`
+    if (img.repoTags.includes(want) && img.repoTags.length > 1) img.repoTags = img.repoTags.filter((t) => t !== want)
+    else this.images.delete(img.id)
+  }
+
+  async tag(id: string, repoTag: string): Promise<void> {
+    this.check('tag', {id, repoTag})
+    const img = this.find(id)
+    if (!img) throw new NotFoundError(`No such image: ${id}`, {code: 'E_IMAGE_NOT_FOUND'})
+    const {repo, tag} = splitRepoTag(repoTag)
+    const full = `${repo}:${tag}`
+    for (const other of this.images.values()) other.repoTags = other.repoTags.filter((t) => t !== full)
+    img.repoTags.push(full)
+  }
+
+  async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void}): Promise<{digest: string}> {
+    this.check('push', ref)
+    const img = this.find(ref)
+    if (!img) throw new DockerPushError(`Push of ${ref} was refused: No such image: ${ref}`)
+    this.pushes.push({ref, auth: opts.auth})
+    opts.onProgress({status: 'Pushed', id: img.id.slice(7, 19)})
+    const digest = `sha256:${createHash('sha256').update(img.id).digest('hex')}`
+    img.repoDigests = [...img.repoDigests, `${splitRepoTag(ref).repo}@${digest}`]
+    return {digest}
+  }
+
+  async list(filters: ListFilters = {}): Promise<ImageSummary[]> {
+    this.check('list', filters)
+    return [...this.images.values()]
+      .filter((img) =>
+        (filters.label ?? []).every((l) => {
+          const [k, ...v] = l.split('=')
+          const have = img.labels[k as string]
+          return v.length === 0 ? have !== undefined : have === v.join('=')
+        }),
+      )
+      .filter((img) => (filters.dangling === undefined ? true : filters.dangling === (img.repoTags.length === 0)))
+      .filter((img) => (filters.reference ?? []).every((r) => img.repoTags.some((t) => t === r || t.startsWith(`${r}:`))))
+      .map((img) => ({id: img.id, repoTags: [...img.repoTags], labels: {...img.labels}, created: 0, size: img.size}))
+  }
+}
+
+function emptyInfo(id: string): ImageInfo {
+  return {
+    id,
+    repoTags: [],
+    repoDigests: [],
+    created: '1980-01-01T00:00:00Z',
+    size: 0,
+    labels: {},
+    user: '',
+    entrypoint: [],
+    cmd: [],
+    env: [],
+    exposedPorts: [],
+    architecture: 'amd64',
+    os: 'linux',
+  }
+}
+
+/** Drain a tar context, recording names, modes and small text contents. */
+async function readContext(context: NodeJS.ReadableStream): Promise<Pick<RecordedBuild, 'files' | 'contents' | 'modes'>> {
+  const files: string[] = []
+  const contents: Record<string, string> = {}
+  const modes: Record<string, number> = {}
+  const extract = tar.extract()
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      stream.on('data', (c: unknown) => {
+        if (!Buffer.isBuffer(c)) return
+        size += c.length
+        if (size < 65536) chunks.push(c)
+      })
+      stream.on('end', () => {
+        const name = header.name.replace(/\/$/, '')
+        files.push(name)
+        modes[name] = header.mode ?? 0
+        if (header.type === 'file' && size < 65536) contents[name] = Buffer.concat(chunks).toString('utf8')
+        next()
+      })
+    })
+    extract.on('finish', resolve)
+    extract.on('error', reject)
+    context.on('error', (err: Error) => reject(err))
+  })
+  context.pipe(extract)
+  await done
+  return {files, contents, modes}
+}
+

@@ -1,0 +1,110 @@
+/**
+ * The narrow interface the rest of bento uses to talk to an image builder. One implementation talks to
+ * dockerd through the Engine API (dockerode-client.ts); an in-memory fake (fake-client.ts) serves tests.
+ */
+
+/** Progress from a build, already decoded from the daemon's stream (classic or BuildKit). */
+export type BuildEvent =
+  /** A Dockerfile step started, e.g. `Step 9/14 : RUN …` (classic) or `[ 9/14] RUN …` (BuildKit). */
+  | {type: 'step'; step: string; index?: number; total?: number}
+  /** A step was satisfied from the layer cache. */
+  | {type: 'cached'; step: string}
+  /** One line of output of the current step. */
+  | {type: 'log'; line: string; step?: string}
+  | {type: 'warning'; message: string}
+  /** The image was built (before tagging). */
+  | {type: 'image'; imageId: string}
+
+export interface BuildOptions {
+  /** The build context, a tar stream (see `bentoBuildContext`). */
+  context: NodeJS.ReadableStream
+  /** Path of the Dockerfile inside the context. */
+  dockerfile: string
+  tags: string[]
+  labels: Record<string, string>
+  buildArgs?: Record<string, string>
+  onProgress: (e: BuildEvent) => void
+  signal?: AbortSignal
+  /** Do not use the layer cache. */
+  noCache?: boolean
+}
+
+export interface ImageInfo {
+  id: string
+  repoTags: string[]
+  repoDigests: string[]
+  created: string
+  size: number
+  labels: Record<string, string>
+  /** `Config.User` of the image, e.g. `bentoml`. */
+  user: string
+  entrypoint: string[]
+  cmd: string[]
+  env: string[]
+  exposedPorts: string[]
+  architecture: string
+  os: string
+}
+
+export interface LayerInfo {
+  id: string
+  createdBy: string
+  size: number
+  created: number
+}
+
+export interface ImageSummary {
+  id: string
+  repoTags: string[]
+  labels: Record<string, string>
+  created: number
+  size: number
+}
+
+export interface ListFilters {
+  /** `key` or `key=value` label filters (all must match). */
+  label?: string[]
+  /** Image reference filter, e.g. `iris` or `iris:*`. */
+  reference?: string[]
+  dangling?: boolean
+}
+
+export interface RegistryAuth {
+  username?: string
+  password?: string
+  identitytoken?: string
+  serveraddress: string
+}
+
+export interface PushEvent {
+  status: string
+  id?: string
+  progress?: string
+}
+
+export interface ImageClient {
+  /** Reachability and capabilities. Throws DockerUnavailableError when the daemon cannot be reached. */
+  ping(): Promise<{apiVersion: string; buildkit: boolean}>
+  /**
+   * Build an image. Rejects with DockerBuildError (`E_DOCKER_BUILD_STEP`, `E_DOCKER_BASE_IMAGE`,
+   * `E_DOCKER_DAEMON_LOST`, `E_DOCKER_BUILD`) or InterruptedError; after a failure none of `tags`
+   * points at a partial image.
+   */
+  build(opts: BuildOptions): Promise<{imageId: string}>
+  inspect(ref: string): Promise<ImageInfo | null>
+  history(ref: string): Promise<LayerInfo[]>
+  remove(ref: string, opts?: {force?: boolean}): Promise<void>
+  tag(id: string, repoTag: string): Promise<void>
+  push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<{digest: string}>
+  list(filters?: ListFilters): Promise<ImageSummary[]>
+}
+
+/** Split `repo[:tag]` (a registry port is not a tag). `@digest` references keep the digest in `tag`. */
+export function splitRepoTag(ref: string): {repo: string; tag: string} {
+  const at = ref.indexOf('@')
+  if (at !== -1) return {repo: ref.slice(0, at), tag: ref.slice(at + 1)}
+  const slash = ref.lastIndexOf('/')
+  const colon = ref.lastIndexOf(':')
+  if (colon > slash) return {repo: ref.slice(0, colon), tag: ref.slice(colon + 1)}
+  return {repo: ref, tag: 'latest'}
+}

@@ -1,0 +1,159 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {execa} from 'execa'
+
+import {DockerPushError} from '../errors.js'
+import type {PushEvent, RegistryAuth} from './image-client.js'
+
+/** Docker Hub's key in ~/.docker/config.json `auths`. */
+export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
+
+/** The registry host of an image reference (`docker.io` when the first component is not a host). */
+export function registryOf(ref: string): string {
+  const first = ref.split('/')[0] ?? ''
+  if (ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first
+  return 'docker.io'
+}
+
+interface DockerConfigFile {
+  auths?: Record<string, {auth?: string; username?: string; password?: string; identitytoken?: string}>
+  credsStore?: string
+  credHelpers?: Record<string, string>
+}
+
+/** Runs `docker-credential-<helper> get` with the server on stdin; returns its stdout. Injectable for tests. */
+export type CredentialHelperRunner = (helper: string, server: string) => Promise<string>
+
+export const runCredentialHelper: CredentialHelperRunner = async (helper, server) => {
+  const r = await execa(`docker-credential-${helper}`, ['get'], {input: server, timeout: 30_000})
+  return r.stdout
+}
+
+function authKeys(registry: string): string[] {
+  if (registry === 'docker.io') return [DOCKER_HUB_AUTH_KEY, 'index.docker.io', 'docker.io', 'registry-1.docker.io']
+  return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`]
+}
+
+/**
+ * Credentials for pushing `ref`, the way the Docker CLI finds them in `<configDir>/config.json`:
+ * `credHelpers[registry]`, else `credsStore`, else `auths[registry].auth` (base64 `user:password`) or
+ * `identitytoken`. Returns undefined when nothing is configured (anonymous push).
+ */
+export async function resolveRegistryAuth(
+  ref: string,
+  opts: {configDir: string; runHelper?: CredentialHelperRunner},
+): Promise<RegistryAuth | undefined> {
+  const file = path.join(opts.configDir, 'config.json')
+  let config: DockerConfigFile
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfigFile
+  } catch (err) {
+    if ((err as {code?: string}).code === 'ENOENT') return undefined
+    throw new DockerPushError(`Cannot read Docker credentials from ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'fix or remove the file, or run `docker login` again',
+    })
+  }
+  const registry = registryOf(ref)
+  const keys = authKeys(registry)
+  const serveraddress = registry === 'docker.io' ? DOCKER_HUB_AUTH_KEY : registry
+  const helper = config.credHelpers?.[registry] ?? config.credsStore
+  if (helper) {
+    const run = opts.runHelper ?? runCredentialHelper
+    let out: string
+    try {
+      out = await run(helper, serveraddress)
+    } catch (err) {
+      const msg = `${(err as {stdout?: string}).stdout ?? ''} ${(err as Error).message}`
+      if (/credentials not found/i.test(msg)) return undefined
+      throw new DockerPushError(`docker-credential-${helper} failed for ${registry}: ${(err as Error).message}`, {
+        cause: err,
+        hint: `check that docker-credential-${helper} is on PATH and works (\`echo ${serveraddress} | docker-credential-${helper} get\`), or run \`docker login ${registry}\``,
+      })
+    }
+    const c = JSON.parse(out) as {Username?: string; Secret?: string}
+    if (c.Username === '<token>') return {identitytoken: c.Secret, serveraddress}
+    return {username: c.Username, password: c.Secret, serveraddress}
+  }
+  for (const k of keys) {
+    const entry = config.auths?.[k]
+    if (!entry) continue
+    if (entry.identitytoken) return {identitytoken: entry.identitytoken, serveraddress}
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      if (colon === -1) {
+        throw new DockerPushError(`The auth entry for ${k} in ${file} is not base64 "user:password"`, {hint: `run \`docker login ${registry}\` again`})
+      }
+      return {username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress}
+    }
+    if (entry.username && entry.password) return {username: entry.username, password: entry.password, serveraddress}
+  }
+  return undefined
+}
+
+/** Parses the JSON-lines stream of `POST /images/{name}/push`; the digest comes from `aux.Digest` or the status line. */
+export class PushStreamParser {
+  private buffer = ''
+  private digest: string | undefined
+  private error: string | undefined
+
+  constructor(private readonly onEvent: (e: PushEvent) => void = () => undefined) {}
+
+  write(chunk: Buffer | string): void {
+    this.buffer += chunk.toString()
+    let nl: number
+    while ((nl = this.buffer.indexOf('\n')) !== -1) {
+      this.line(this.buffer.slice(0, nl))
+      this.buffer = this.buffer.slice(nl + 1)
+    }
+  }
+
+  private line(raw: string): void {
+    if (raw.trim() === '') return
+    let msg: {status?: string; id?: string; progress?: string; aux?: {Digest?: string}; error?: string; errorDetail?: {message?: string}}
+    try {
+      msg = JSON.parse(raw)
+    } catch {
+      return
+    }
+    if (msg.error !== undefined || msg.errorDetail !== undefined) {
+      this.error ??= msg.errorDetail?.message ?? msg.error ?? 'unknown push error'
+      return
+    }
+    if (typeof msg.aux?.Digest === 'string') this.digest = msg.aux.Digest
+    if (typeof msg.status === 'string') {
+      const m = /digest: (sha256:[0-9a-f]{64})/.exec(msg.status)
+      if (m) this.digest ??= m[1]
+      this.onEvent({status: msg.status, id: msg.id, progress: msg.progress})
+    }
+  }
+
+  /** The pushed digest, or a DockerPushError. */
+  end(ref: string): string {
+    if (this.buffer.trim() !== '') this.line(this.buffer)
+    this.buffer = ''
+    if (this.error !== undefined) {
+      const auth = /denied|unauthorized|authentication required/i.test(this.error)
+      throw new DockerPushError(`Push of ${ref} failed: ${this.error}`, {
+        data: {daemonMessage: this.error},
+        hint: auth
+          ? `log in to ${registryOf(ref)} (\`docker login ${registryOf(ref)}\`) and check that you may push to this repository`
+          : 'check that the registry is reachable from the Docker daemon and the reference is right',
+      })
+    }
+    if (this.digest === undefined) {
+      throw new DockerPushError(`Push of ${ref} ended without a digest`, {hint: 'the daemon may have restarted; try again'})
+    }
+    return this.digest
+  }
+}
+
+/** Parse a complete recorded push stream. */
+export function parsePushStream(stream: string, ref: string): {events: PushEvent[]; digest: string} {
+  const events: PushEvent[] = []
+  const p = new PushStreamParser((e) => events.push(e))
+  p.write(stream)
+  return {events, digest: p.end(ref)}
+}
