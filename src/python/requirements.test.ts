@@ -1,0 +1,56 @@
+import {describe, expect, it} from 'vitest'
+import {normalizePackageName, packageNamed, parseRequirements} from './requirements.js'
+
+const TEXT = `# comment
+scikit-learn==1.4.2  # pinned
+Pandas[performance]>=2 ; python_version >= "3.9"
+tensorflow \\
+  ==2.15.1
+
+-r other.txt
+-e git+https://github.com/x/y.git#egg=y
+--index-url https://example.com/simple
+my_pkg.Name @ https://example.com/my_pkg-1.0-py3-none-any.whl
+https://example.com/pkg-1.0.tar.gz
+./local/pkg
+bentoml>=1.4,<1.5
+ruamel.yaml
+`
+
+describe('parseRequirements', () => {
+  const reqs = parseRequirements(TEXT)
+
+  it('names every requirement line, PEP 503 normalized, with its starting line', () => {
+    expect(reqs.map((r) => [r.name, r.line])).toEqual([
+      ['scikit-learn', 2],
+      ['pandas', 3],
+      ['tensorflow', 4],
+      [null, 7],
+      [null, 8],
+      [null, 9],
+      ['my-pkg-name', 10],
+      [null, 11],
+      [null, 12],
+      ['bentoml', 13],
+      ['ruamel-yaml', 14],
+    ])
+  })
+
+  it('keeps the raw text without comments, continuations joined', () => {
+    expect(reqs[0]?.raw).toBe('scikit-learn==1.4.2')
+    expect(reqs[2]?.raw).toBe('tensorflow   ==2.15.1')
+    expect(reqs[3]?.raw).toBe('-r other.txt')
+  })
+
+  it('packageNamed compares normalized names', () => {
+    expect(packageNamed(reqs, 'Scikit_Learn')?.line).toBe(2)
+    expect(packageNamed(reqs, 'TensorFlow')?.raw).toContain('2.15.1')
+    expect(packageNamed(reqs, 'keras')).toBeUndefined()
+    expect(normalizePackageName('A.b__C')).toBe('a-b-c')
+  })
+
+  it('handles empty and comment-only input', () => {
+    expect(parseRequirements('')).toEqual([])
+    expect(parseRequirements('# only\n\n   \n')).toEqual([])
+  })
+})

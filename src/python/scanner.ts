@@ -1,0 +1,520 @@
+/**
+ * A light statement / expression scanner over `tokenize()` output. Not a Python parser: it knows
+ * just enough structure (blocks, decorators, imports, assignments, calls, attribute chains,
+ * literals) to read a BentoML service. Everything else is kept as opaque `ops` expressions whose
+ * sub-expressions are still visited, so calls nested anywhere are found.
+ */
+import {tokenize, type FStringPart, type Token} from './tokenizer.js'
+
+export type Expr =
+  | {k: 'name'; id: string; line: number; col: number}
+  | {k: 'str'; value: string | null; parts: FStringPart[] | null; line: number; col: number}
+  | {k: 'num'; text: string; line: number; col: number}
+  | {k: 'const'; id: 'None' | 'True' | 'False' | '...'; line: number; col: number}
+  | {k: 'attr'; obj: Expr; attr: string; line: number; col: number}
+  | {k: 'call'; fn: Expr; args: Arg[]; line: number; col: number}
+  | {k: 'sub'; obj: Expr; index: Expr[]; line: number; col: number}
+  | {k: 'seq'; kind: 'list' | 'tuple' | 'set' | 'dict'; items: Expr[]; line: number; col: number}
+  /** Operands joined by operators or keywords (`a + b`, `x if c else y`, `lambda: v`, comprehensions…). */
+  | {k: 'ops'; parts: Expr[]; ops: string[]; line: number; col: number}
+
+export interface Arg {
+  /** Keyword name for `name=value`. */
+  name?: string
+  star?: '*' | '**'
+  value: Expr
+}
+
+interface StmtBase {
+  line: number
+  col: number
+  /** Nested statements of a compound statement (def/class/if/for/with/try/…). */
+  body: Stmt[]
+}
+
+export type Stmt =
+  | (StmtBase & {kind: 'import'; names: Array<{module: string; asName?: string}>})
+  | (StmtBase & {
+      kind: 'from'
+      /** Number of leading dots. */
+      level: number
+      module: string
+      names: Array<{name: string; asName?: string}>
+    })
+  | (StmtBase & {kind: 'assign'; targets: Expr[]; value: Expr; annotation?: Expr})
+  | (StmtBase & {kind: 'def'; name: string; decorators: Expr[]; isAsync: boolean; params: Expr[]; returns?: Expr})
+  | (StmtBase & {kind: 'class'; name: string; decorators: Expr[]; bases: Arg[]})
+  /** if / elif / else / for / while / with / try / except / finally / match… : header expressions + body. */
+  | (StmtBase & {kind: 'block'; keyword: string; exprs: Expr[]})
+  | (StmtBase & {kind: 'expr'; exprs: Expr[]})
+  | (StmtBase & {kind: 'other'; keyword: string; exprs: Expr[]})
+
+export interface ScanProblem {
+  line: number
+  col: number
+  message: string
+}
+
+export interface ScanResult {
+  stmts: Stmt[]
+  problems: ScanProblem[]
+}
+
+const KEYWORD_OPS = new Set([
+  'and', 'or', 'not', 'in', 'is', 'if', 'else', 'for', 'async', 'await', 'lambda', 'yield', 'from', 'as',
+])
+const BLOCK_KEYWORDS = new Set(['if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally', 'match', 'case'])
+
+/** Tokenize and scan a module. Never throws; problems are reported. */
+export function scanModule(src: string): ScanResult {
+  const all = tokenize(src)
+  const problems: ScanProblem[] = []
+  for (const t of all) if (t.kind === 'error') problems.push({line: t.line, col: t.col, message: t.text})
+  const toks = all.filter((t) => t.kind !== 'comment' && t.kind !== 'error')
+  const state = {i: 0}
+  const stmts = parseBlock(toks, state, problems, false)
+  return {stmts, problems}
+}
+
+function parseBlock(toks: Token[], st: {i: number}, problems: ScanProblem[], nested: boolean): Stmt[] {
+  const out: Stmt[] = []
+  let decorators: Expr[] = []
+  for (;;) {
+    const t = toks[st.i]
+    if (t === undefined || t.kind === 'end') break
+    if (t.kind === 'dedent') {
+      st.i++
+      if (nested) break
+      continue
+    }
+    if (t.kind === 'newline') {
+      st.i++
+      continue
+    }
+    if (t.kind === 'indent') {
+      // Unexpected indent: read the block and keep its statements.
+      st.i++
+      problems.push({line: t.line, col: t.col, message: 'unexpected indent'})
+      out.push(...parseBlock(toks, st, problems, true))
+      continue
+    }
+    // One logical line.
+    const start = st.i
+    while (st.i < toks.length && toks[st.i]?.kind !== 'newline' && toks[st.i]?.kind !== 'end') st.i++
+    const line = toks.slice(start, st.i)
+    if (toks[st.i]?.kind === 'newline') st.i++
+    let body: Stmt[] = []
+    if (toks[st.i]?.kind === 'indent') {
+      st.i++
+      body = parseBlock(toks, st, problems, true)
+    }
+    for (const piece of splitSemicolons(line)) {
+      const stmt = parseSimple(piece, problems)
+      if (stmt === undefined) continue
+      if (stmt.kind === 'expr' && piece[0]?.text === '@' && piece[0].kind === 'op') {
+        decorators.push(...stmt.exprs)
+        continue
+      }
+      if (stmt.kind === 'def' || stmt.kind === 'class') {
+        stmt.decorators = decorators
+        decorators = []
+      } else if (decorators.length > 0) {
+        problems.push({line: stmt.line, col: stmt.col, message: 'decorator not followed by def or class'})
+        decorators = []
+      }
+      out.push(stmt)
+    }
+    const last = out[out.length - 1]
+    if (last !== undefined && body.length > 0) last.body = body
+  }
+  return out
+}
+
+function splitSemicolons(line: Token[]): Token[][] {
+  const out: Token[][] = []
+  let depth = 0
+  let cur: Token[] = []
+  for (const t of line) {
+    if (t.kind === 'op') {
+      if (t.text === '(' || t.text === '[' || t.text === '{') depth++
+      else if (t.text === ')' || t.text === ']' || t.text === '}') depth--
+      else if (t.text === ';' && depth === 0) {
+        if (cur.length > 0) out.push(cur)
+        cur = []
+        continue
+      }
+    }
+    cur.push(t)
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
+}
+
+function isOp(t: Token | undefined, text: string): boolean {
+  return t !== undefined && t.kind === 'op' && t.text === text
+}
+function isName(t: Token | undefined, text?: string): boolean {
+  return t !== undefined && t.kind === 'name' && (text === undefined || t.text === text)
+}
+
+/** Positions of matching brackets in a token list (both directions). Unmatched openers map to `toks.length`. */
+function matchBrackets(toks: Token[]): Map<number, number> {
+  const m = new Map<number, number>()
+  const stack: number[] = []
+  toks.forEach((t, i) => {
+    if (t.kind !== 'op') return
+    if (t.text === '(' || t.text === '[' || t.text === '{') stack.push(i)
+    else if (t.text === ')' || t.text === ']' || t.text === '}') {
+      const o = stack.pop()
+      if (o !== undefined) {
+        m.set(o, i)
+        m.set(i, o)
+      }
+    }
+  })
+  for (const o of stack) m.set(o, toks.length)
+  return m
+}
+
+/** Split `[from, to)` at top-level occurrences of `sep` (an op). */
+function splitTop(toks: Token[], from: number, to: number, match: Map<number, number>, sep: string): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  let s = from
+  for (let i = from; i < to; i++) {
+    const t = toks[i]
+    if (t?.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+      i = Math.min(match.get(i) ?? to, to)
+      continue
+    }
+    if (isOp(t, sep)) {
+      out.push([s, i])
+      s = i + 1
+    }
+  }
+  out.push([s, to])
+  return out
+}
+
+function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
+  const first = toks[0]
+  if (first === undefined) return undefined
+  const match = matchBrackets(toks)
+  const p = new ExprParser(toks, match, problems)
+  const base = {line: first.line, col: first.col, body: [] as Stmt[]}
+  const end = toks.length
+  // Drop a trailing block colon ("if x:", "class A:") from the header.
+  const headerEnd = (from: number): number => {
+    const parts = splitTop(toks, from, end, match, ':')
+    if (parts.length === 1) return end
+    // header ends at the first top-level ':' that is not inside a lambda/slice (lambdas are rare in headers)
+    return parts[0]?.[1] ?? end
+  }
+
+  if (first.kind === 'op' && first.text === '@') {
+    return {...base, kind: 'expr', exprs: [p.expr(1, end)]}
+  }
+  if (first.kind === 'name') {
+    const kw = first.text
+    if (kw === 'import') {
+      const names: Array<{module: string; asName?: string}> = []
+      for (const [a, b] of splitTop(toks, 1, end, match, ',')) {
+        const seg = toks.slice(a, b)
+        const asAt = seg.findIndex((t) => isName(t, 'as'))
+        const mod = (asAt === -1 ? seg : seg.slice(0, asAt)).map((t) => t.text).join('')
+        const asName = asAt === -1 ? undefined : seg[asAt + 1]?.text
+        if (mod !== '') names.push(asName === undefined ? {module: mod} : {module: mod, asName})
+      }
+      return {...base, kind: 'import', names}
+    }
+    if (kw === 'from' && toks.some((t) => isName(t, 'import'))) {
+      let i = 1
+      let level = 0
+      while (isOp(toks[i], '.') || isOp(toks[i], '...')) {
+        level += toks[i]?.text.length ?? 0
+        i++
+      }
+      const impAt = toks.findIndex((t, j) => j >= i && isName(t, 'import'))
+      const module = toks
+        .slice(i, impAt)
+        .map((t) => t.text)
+        .join('')
+      const names: Array<{name: string; asName?: string}> = []
+      const rest = toks.slice(impAt + 1).filter((t) => !isOp(t, '(') && !isOp(t, ')'))
+      let cur: Token[] = []
+      const flush = (): void => {
+        const nm = cur[0]?.text
+        if (nm !== undefined) {
+          const asName = isName(cur[1], 'as') ? cur[2]?.text : undefined
+          names.push(asName === undefined ? {name: nm} : {name: nm, asName})
+        }
+        cur = []
+      }
+      for (const t of rest) {
+        if (isOp(t, ',')) flush()
+        else cur.push(t)
+      }
+      flush()
+      return {...base, kind: 'from', level, module, names}
+    }
+    let isAsync = false
+    let j = 0
+    if (kw === 'async' && (isName(toks[1], 'def') || isName(toks[1], 'for') || isName(toks[1], 'with'))) {
+      isAsync = true
+      j = 1
+    }
+    const kw2 = toks[j]?.text ?? ''
+    if (toks[j]?.kind === 'name' && kw2 === 'def') {
+      const name = toks[j + 1]?.text ?? ''
+      const open = j + 2
+      const close = isOp(toks[open], '(') ? (match.get(open) ?? end) : open
+      const params = isOp(toks[open], '(') ? p.list(open + 1, close) : []
+      let returns: Expr | undefined
+      if (isOp(toks[close + 1], '->')) returns = p.expr(close + 2, headerEnd(close + 2))
+      const stmt: Stmt = {...base, kind: 'def', name, decorators: [], isAsync, params}
+      if (returns !== undefined) stmt.returns = returns
+      return stmt
+    }
+    if (kw === 'class') {
+      const name = toks[1]?.text ?? ''
+      const bases = isOp(toks[2], '(') ? p.args(3, match.get(2) ?? end) : []
+      return {...base, kind: 'class', name, decorators: [], bases}
+    }
+    if (BLOCK_KEYWORDS.has(kw2) && toks[j]?.kind === 'name' && !(kw2 === 'match' || kw2 === 'case') ||
+      ((kw2 === 'match' || kw2 === 'case') && isOp(toks[end - 1], ':'))) {
+      const he = headerEnd(j + 1)
+      const exprs = he > j + 1 ? p.list(j + 1, he) : []
+      const stmt: Stmt = {...base, kind: 'block', keyword: kw2, exprs}
+      // One-liner compound statement: `if x: y = 1` — keep the tail as a nested statement.
+      if (he < end - 1) {
+        const tail = parseSimple(toks.slice(he + 1), problems)
+        if (tail !== undefined) stmt.body = [tail]
+      }
+      return stmt
+    }
+    if (['return', 'del', 'raise', 'assert', 'global', 'nonlocal', 'pass', 'break', 'continue', 'type'].includes(kw) &&
+      !isOp(toks[1], '=') && !isOp(toks[1], '.') && !isOp(toks[1], '(')) {
+      return {...base, kind: 'other', keyword: kw, exprs: end > 1 ? p.list(1, end) : []}
+    }
+  }
+  // Assignment: top-level '=' splits targets from the value.
+  const eqParts = splitTop(toks, 0, end, match, '=')
+  if (eqParts.length > 1) {
+    const last = eqParts[eqParts.length - 1] ?? [0, end]
+    const value = p.exprOrTuple(last[0], last[1])
+    const targets: Expr[] = []
+    let annotation: Expr | undefined
+    eqParts.slice(0, -1).forEach(([a, b], idx) => {
+      if (idx === 0) {
+        const colon = splitTop(toks, a, b, match, ':')
+        if (colon.length > 1) {
+          const [ta, tb] = colon[0] ?? [a, b]
+          targets.push(p.exprOrTuple(ta, tb))
+          const [aa, ab] = colon[1] ?? [b, b]
+          annotation = p.expr(aa, ab)
+          return
+        }
+      }
+      targets.push(p.exprOrTuple(a, b))
+    })
+    const stmt: Stmt = {...base, kind: 'assign', targets, value}
+    if (annotation !== undefined) stmt.annotation = annotation
+    return stmt
+  }
+  // Annotated declaration without a value (`x: int`) or augmented assignment: keep as expression.
+  return {...base, kind: 'expr', exprs: p.list(0, end)}
+}
+
+class ExprParser {
+  constructor(
+    private readonly toks: Token[],
+    private readonly match: Map<number, number>,
+    private readonly problems: ScanProblem[],
+  ) {}
+
+  /** Comma-separated expressions in `[from, to)`; empty pieces (trailing commas) dropped. */
+  list(from: number, to: number): Expr[] {
+    return splitTop(this.toks, from, to, this.match, ',')
+      .filter(([a, b]) => b > a)
+      .map(([a, b]) => this.expr(a, b))
+  }
+
+  /** `a, b` → tuple; `a` → a. */
+  exprOrTuple(from: number, to: number): Expr {
+    const parts = splitTop(this.toks, from, to, this.match, ',')
+    if (parts.length === 1) return this.expr(from, to)
+    const t = this.toks[from]
+    return {k: 'seq', kind: 'tuple', items: this.list(from, to), line: t?.line ?? 0, col: t?.col ?? 0}
+  }
+
+  /** Call arguments in `[from, to)`. */
+  args(from: number, to: number): Arg[] {
+    const out: Arg[] = []
+    for (const [a, b] of splitTop(this.toks, from, to, this.match, ',')) {
+      if (b <= a) continue
+      const t0 = this.toks[a]
+      const t1 = this.toks[a + 1]
+      if (t0?.kind === 'name' && isOp(t1, '=')) {
+        out.push({name: t0.text, value: this.expr(a + 2, b)})
+      } else if (isOp(t0, '*') || isOp(t0, '**')) {
+        out.push({star: t0?.text === '*' ? '*' : '**', value: this.expr(a + 1, b)})
+      } else {
+        out.push({value: this.expr(a, b)})
+      }
+    }
+    return out
+  }
+
+  /** Any expression in `[from, to)`. */
+  expr(from: number, to: number): Expr {
+    const parts: Expr[] = []
+    const ops: string[] = []
+    let i = from
+    const t0 = this.toks[from]
+    while (i < to) {
+      const t = this.toks[i]
+      if (t === undefined) break
+      if (t.kind === 'name' && KEYWORD_OPS.has(t.text)) {
+        ops.push(t.text)
+        i++
+        continue
+      }
+      if (t.kind === 'op' && !(t.text === '(' || t.text === '[' || t.text === '{') && t.text !== '...') {
+        ops.push(t.text)
+        i++
+        continue
+      }
+      const [e, next] = this.primary(i, to)
+      parts.push(e)
+      i = next
+    }
+    if (parts.length === 1 && ops.length === 0 && parts[0] !== undefined) return parts[0]
+    return {k: 'ops', parts, ops, line: t0?.line ?? 0, col: t0?.col ?? 0}
+  }
+
+  /** An atom followed by `.attr`, `(args)` and `[index]` trailers. */
+  private primary(i: number, to: number): [Expr, number] {
+    const t = this.toks[i] as Token
+    let e: Expr
+    let p = i + 1
+    if (t.kind === 'name') {
+      if (t.text === 'None' || t.text === 'True' || t.text === 'False') {
+        e = {k: 'const', id: t.text, line: t.line, col: t.col}
+      } else {
+        e = {k: 'name', id: t.text, line: t.line, col: t.col}
+      }
+    } else if (t.kind === 'string') {
+      // Implicit concatenation of adjacent literals.
+      let value: string | null = t.value ?? null
+      const parts: FStringPart[] = [...(t.parts ?? [{lit: t.value ?? ''}])]
+      let isF = t.parts !== undefined
+      while (this.toks[p]?.kind === 'string' && p < to) {
+        const s = this.toks[p] as Token
+        value = value === null || s.value === null || s.value === undefined ? null : value + s.value
+        parts.push(...(s.parts ?? [{lit: s.value ?? ''}]))
+        if (s.parts !== undefined) isF = true
+        p++
+      }
+      e = {k: 'str', value, parts: isF ? parts : null, line: t.line, col: t.col}
+    } else if (t.kind === 'number') {
+      e = {k: 'num', text: t.text, line: t.line, col: t.col}
+    } else if (t.kind === 'op' && t.text === '...') {
+      e = {k: 'const', id: '...', line: t.line, col: t.col}
+    } else if (t.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+      const close = Math.min(this.match.get(i) ?? to, to)
+      p = close + 1
+      if (t.text === '(') {
+        const parts = splitTop(this.toks, i + 1, close, this.match, ',')
+        if (parts.length === 1 && close > i + 1) e = this.expr(i + 1, close)
+        else e = {k: 'seq', kind: 'tuple', items: this.list(i + 1, close), line: t.line, col: t.col}
+      } else if (t.text === '[') {
+        e = {k: 'seq', kind: 'list', items: this.list(i + 1, close), line: t.line, col: t.col}
+      } else {
+        const hasColon = splitTop(this.toks, i + 1, close, this.match, ':').length > 1
+        const items = this.list(i + 1, close)
+        e = {k: 'seq', kind: hasColon || close === i + 1 ? 'dict' : 'set', items, line: t.line, col: t.col}
+      }
+    } else {
+      this.problems.push({line: t.line, col: t.col, message: `unexpected token '${t.text}'`})
+      return [{k: 'ops', parts: [], ops: [t.text], line: t.line, col: t.col}, i + 1]
+    }
+    // Trailers.
+    for (;;) {
+      const n = this.toks[p]
+      if (n === undefined || p >= to) break
+      if (isOp(n, '.') && this.toks[p + 1]?.kind === 'name' && p + 1 < to) {
+        const a = this.toks[p + 1] as Token
+        e = {k: 'attr', obj: e, attr: a.text, line: a.line, col: a.col}
+        p += 2
+        continue
+      }
+      if (isOp(n, '(')) {
+        const close = Math.min(this.match.get(p) ?? to, to)
+        e = {k: 'call', fn: e, args: this.args(p + 1, close), line: n.line, col: n.col}
+        p = close + 1
+        continue
+      }
+      if (isOp(n, '[')) {
+        const close = Math.min(this.match.get(p) ?? to, to)
+        e = {k: 'sub', obj: e, index: this.list(p + 1, close), line: n.line, col: n.col}
+        p = close + 1
+        continue
+      }
+      break
+    }
+    return [e, p]
+  }
+}
+
+/** Visit `e` and every sub-expression (depth first, parent before children). */
+export function walkExpr(e: Expr, visit: (e: Expr) => void): void {
+  visit(e)
+  switch (e.k) {
+    case 'attr':
+      walkExpr(e.obj, visit)
+      break
+    case 'call':
+      walkExpr(e.fn, visit)
+      for (const a of e.args) walkExpr(a.value, visit)
+      break
+    case 'sub':
+      walkExpr(e.obj, visit)
+      for (const x of e.index) walkExpr(x, visit)
+      break
+    case 'seq':
+      for (const x of e.items) walkExpr(x, visit)
+      break
+    case 'ops':
+      for (const x of e.parts) walkExpr(x, visit)
+      break
+    default:
+      break
+  }
+}
+
+/** Every expression directly held by a statement (not its body). */
+export function stmtExprs(s: Stmt): Expr[] {
+  switch (s.kind) {
+    case 'assign':
+      return [...s.targets, s.value, ...(s.annotation ? [s.annotation] : [])]
+    case 'def':
+      return [...s.decorators, ...s.params, ...(s.returns ? [s.returns] : [])]
+    case 'class':
+      return [...s.decorators, ...s.bases.map((a) => a.value)]
+    case 'block':
+    case 'expr':
+    case 'other':
+      return s.exprs
+    default:
+      return []
+  }
+}
+
+/** `a.b.c` → "a.b.c" for name/attribute chains, else undefined. */
+export function dottedName(e: Expr): string | undefined {
+  if (e.k === 'name') return e.id
+  if (e.k === 'attr') {
+    const o = dottedName(e.obj)
+    return o === undefined ? undefined : `${o}.${e.attr}`
+  }
+  return undefined
+}

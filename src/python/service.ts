@@ -1,0 +1,1145 @@
+/**
+ * Static reading of a BentoML service: which service object the bentofile names, its runners,
+ * APIs and models — without running Python. Mirrors BentoML 1.4.15's loader
+ * (`_internal/service/loader.py`), legacy `bentoml.Service` and the `@bentoml.service` SDK.
+ */
+import type {Diagnostic} from '../errors.js'
+import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from './names.js'
+import {dottedName, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from './scanner.js'
+
+export interface RunnerInfo {
+  name: string
+  /** Runnable class name; `''` when it depends on the stored model's framework (`bentoml.models.get(...).to_runner()`): use `runnableTypeForModule(model.yaml module)`. */
+  runnableType: string
+  /** First model tag of the runner as written in the source (`''` if none). */
+  modelTag: string
+  models: string[]
+  embedded: boolean
+  file: string
+  line: number
+}
+
+/** A legacy IO descriptor call such as `NumpyNdarray(dtype="float32")`: class name plus literal keyword arguments. */
+export interface IODescriptorInfo {
+  type: string
+  args: Record<string, unknown>
+}
+
+export interface ApiInfo {
+  name: string
+  route: string
+  /** Legacy: IO descriptor class name as in bento.yaml (`NumpyNdarray`, `JSON`, `BytesIOFile` for `File()`…). SDK: `''`. */
+  inputType: string
+  outputType: string
+  method: string
+  doc: string | null
+  input?: IODescriptorInfo
+  output?: IODescriptorInfo
+  file: string
+  line: number
+}
+
+export interface ModelRef {
+  /** The tag (or Hugging Face model id) as written in the source. */
+  tag: string
+  registry: 'bentoml' | 'huggingface'
+  /** `keras`, `sklearn`, … for `bentoml.<framework>.get/load_model`; null for `bentoml.models.*`. */
+  framework: string | null
+  /** The callable as qualified after import aliases, e.g. `bentoml.keras.get`. */
+  via: string
+  file: string
+  line: number
+  col: number
+  /** How the service uses it: a runner's model, a service model (legacy `models=[…]`, SDK class attribute), or only referenced. */
+  usage: 'runner' | 'service' | 'other'
+}
+
+export interface SdkServiceInfo {
+  name: string
+  className: string
+  file: string
+  line: number
+  models: Array<{tag: string; registry: 'bentoml' | 'huggingface'}>
+  dependencies: Array<{attr: string; on: string | null; url?: string; deployment?: string}>
+}
+
+export interface ServiceInfo {
+  /** Python module name BentoML imports, e.g. `service` or `pkg.mod`. */
+  module: string
+  /** Attribute path inside the module, e.g. `svc` (found by discovery when the bentofile omits it). */
+  attr: string
+  /** `module:attr` as BentoML writes `service:` in bento.yaml. */
+  importString: string
+  kind: 'legacy' | 'sdk' | 'unknown'
+  /** `svc.name`: legacy = first argument lowercased; SDK = `@bentoml.service(name=…)` or the class name. */
+  name: string | null
+  /** Default Bento name: legacy = `name`; SDK = `to_snake_case(name)` lowercased (as `Tag` does). */
+  bentoName: string | null
+  /** Relative path of the module file that was read. */
+  entryFile: string | null
+  /** Every file that was read: the service module plus the local modules it imports (transitively). */
+  scannedFiles: string[]
+  runners: RunnerInfo[]
+  apis: ApiInfo[]
+  /** Tags BentoML packs for this service (registry `bentoml` only): legacy = `models=[…]` then runner models; SDK = class-attribute models of all services. */
+  modelTags: string[]
+  /** Every model reference found in the scanned files. */
+  models: ModelRef[]
+  /** SDK: the entry service and its dependencies (`all_services()` order). Legacy: `[]`. */
+  services: SdkServiceInfo[]
+  diagnostics: Diagnostic[]
+}
+
+export interface ReadServiceOptions {
+  /** Relative posix path → source text. */
+  files: Map<string, string>
+  /** The bentofile `service` value (`service:svc`, `service.py:svc`, `pkg.mod:Svc`, or `''`). */
+  service: string
+  /** Tags the bentofile lists under `models:`; they silence "model not packaged" warnings. */
+  declaredModels?: string[]
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Mod {
+  name: string
+  file: string | null
+  isPackage: boolean
+  stmts: Stmt[]
+  scope: Scope
+}
+
+interface Scope {
+  bindings: Map<string, Binding>
+  parent?: Scope
+  mod: Mod
+  stars: string[]
+}
+
+type Binding =
+  | {b: 'expr'; expr: Expr; scope: Scope}
+  | {b: 'module'; name: string}
+  | {b: 'from'; module: string; name: string}
+  | {b: 'class'; stmt: ClassStmt; scope: Scope}
+  | {b: 'def'; stmt: DefStmt}
+  | {b: 'unknown'}
+
+type ClassStmt = Extract<Stmt, {kind: 'class'}>
+type DefStmt = Extract<Stmt, {kind: 'def'}>
+type CallExpr = Extract<Expr, {k: 'call'}>
+
+type Value =
+  | {v: 'str'; s: string}
+  | {v: 'dyn'; why: string}
+  | {v: 'q'; name: string}
+  | {v: 'model'; ref: ModelRef; stored: boolean}
+  | {v: 'runner'; runner: RunnerInfo; refs: ModelRef[]}
+  | {v: 'legacy'; call: CallExpr; scope: Scope}
+  | {v: 'sdk'; cls: ClassStmt; scope: Scope; config: Arg[]}
+  | {v: 'svcDecorator'; config: Arg[]}
+  | {v: 'class'; cls: ClassStmt; scope: Scope}
+  | {v: 'depends'; on: Value | null; url?: string; deployment?: string}
+  | {v: 'io'; io: IODescriptorInfo}
+  | {v: 'list'; items: Value[]}
+  | {v: 'const'; value: unknown}
+  | {v: 'unknown'}
+
+const UNKNOWN: Value = {v: 'unknown'}
+
+/** `_bentoml_sdk.x` is what `bentoml.x` re-exports. */
+function canonical(q: string): string {
+  if (q.startsWith('_bentoml_sdk.')) {
+    const rest = q.slice('_bentoml_sdk.'.length)
+    if (rest.startsWith('models.')) return `bentoml.${rest}`
+    const last = rest.split('.').pop() ?? rest
+    return `bentoml.${last}`
+  }
+  if (q === 'bentoml.legacy.Service' || q === 'bentoml._internal.service.Service') return 'bentoml.Service'
+  if (q.startsWith('bentoml.legacy.')) return `bentoml.${q.slice('bentoml.legacy.'.length)}`
+  if (q.startsWith('bentoml._internal.io_descriptors.')) return `bentoml.io.${q.split('.').pop() ?? ''}`
+  return q
+}
+
+class Reader {
+  readonly modules = new Map<string, Mod | null>()
+  readonly diagnostics: Diagnostic[] = []
+  readonly refs = new Map<string, ModelRef>()
+  private readonly memo = new WeakMap<Expr, Value>()
+  private readonly inProgress = new WeakSet<Expr>()
+  private readonly warnedAt = new Set<string>()
+  private readonly dirs = new Set<string>()
+
+  constructor(readonly files: Map<string, string>) {
+    for (const f of files.keys()) {
+      const parts = f.split('/')
+      for (let i = 1; i < parts.length; i++) this.dirs.add(parts.slice(0, i).join('/'))
+    }
+  }
+
+  moduleFile(name: string): {file: string | null; isPackage: boolean} | undefined {
+    const path = name.split('.').join('/')
+    if (this.files.has(`${path}.py`)) return {file: `${path}.py`, isPackage: false}
+    if (this.files.has(`${path}/__init__.py`)) return {file: `${path}/__init__.py`, isPackage: true}
+    if (this.dirs.has(path)) return {file: null, isPackage: true}
+    return undefined
+  }
+
+  load(name: string): Mod | undefined {
+    if (this.modules.has(name)) return this.modules.get(name) ?? undefined
+    const where = name === '' ? undefined : this.moduleFile(name)
+    if (where === undefined) {
+      this.modules.set(name, null)
+      return undefined
+    }
+    const mod: Mod = {name, file: where.file, isPackage: where.isPackage, stmts: [], scope: undefined as unknown as Scope}
+    mod.scope = {bindings: new Map(), mod, stars: []}
+    this.modules.set(name, mod)
+    if (where.file !== null) {
+      const res = scanModule(this.files.get(where.file) ?? '')
+      mod.stmts = res.stmts
+      for (const p of res.problems.slice(0, 5)) {
+        this.diagnostics.push({
+          file: where.file,
+          line: p.line,
+          col: p.col,
+          severity: 'warning',
+          message: `could not follow Python syntax: ${p.message}`,
+          hint: 'the service is read statically; results for this file may be incomplete',
+        })
+      }
+      this.bind(mod.stmts, mod.scope, true)
+    }
+    return mod
+  }
+
+  /** Absolute module name for `from <dots><module> import …` inside `mod`. */
+  absolute(mod: Mod, level: number, module: string): string {
+    if (level === 0) return module
+    let base = mod.isPackage ? mod.name : mod.name.split('.').slice(0, -1).join('.')
+    for (let i = 1; i < level; i++) base = base.split('.').slice(0, -1).join('.')
+    return [base, module].filter((s) => s !== '').join('.')
+  }
+
+  /** Record the bindings made by `stmts` in `scope` (flattening if/try/with/for blocks when `flatten`). */
+  bind(stmts: Stmt[], scope: Scope, flatten: boolean): void {
+    const set = (name: string, b: Binding): void => {
+      scope.bindings.set(name, b)
+    }
+    const bindTarget = (t: Expr, value: Expr | undefined): void => {
+      if (t.k === 'name') set(t.id, value === undefined ? {b: 'unknown'} : {b: 'expr', expr: value, scope})
+      else if (t.k === 'seq' && (t.kind === 'tuple' || t.kind === 'list')) {
+        const vals = value?.k === 'seq' && value.items.length === t.items.length ? value.items : undefined
+        t.items.forEach((x, i) => bindTarget(x, vals?.[i]))
+      }
+    }
+    for (const s of stmts) {
+      switch (s.kind) {
+        case 'import':
+          for (const n of s.names) {
+            if (n.asName !== undefined) set(n.asName, {b: 'module', name: n.module})
+            else set(n.module.split('.')[0] ?? n.module, {b: 'module', name: n.module.split('.')[0] ?? n.module})
+          }
+          break
+        case 'from': {
+          const abs = this.absolute(scope.mod, s.level, s.module)
+          for (const n of s.names) {
+            if (n.name === '*') scope.stars.push(abs)
+            else set(n.asName ?? n.name, {b: 'from', module: abs, name: n.name})
+          }
+          break
+        }
+        case 'assign':
+          for (const t of s.targets) bindTarget(t, s.value)
+          break
+        case 'def':
+          set(s.name, {b: 'def', stmt: s})
+          break
+        case 'class':
+          set(s.name, {b: 'class', stmt: s, scope})
+          break
+        case 'block':
+          if (flatten) this.bind(s.body, scope, true)
+          break
+        default:
+          break
+      }
+    }
+  }
+
+  lookup(name: string, scope: Scope, seen = new Set<string>()): Binding | undefined {
+    for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
+      const b = s.bindings.get(name)
+      if (b !== undefined) return b
+      if (s.parent === undefined) {
+        for (const star of s.stars) {
+          if (seen.has(star)) continue
+          seen.add(star)
+          const m = this.load(star)
+          if (m === undefined) continue
+          const sb = this.lookup(name, m.scope, seen)
+          if (sb !== undefined) return sb
+        }
+      }
+    }
+    return undefined
+  }
+
+  valueOfBinding(b: Binding): Value {
+    switch (b.b) {
+      case 'expr':
+        return this.resolve(b.expr, b.scope)
+      case 'module':
+        return {v: 'q', name: b.name}
+      case 'from': {
+        const local = this.load(b.module)
+        if (local !== undefined) {
+          const inner = this.lookup(b.name, local.scope)
+          if (inner !== undefined) return this.valueOfBinding(inner)
+          if (this.load(`${b.module}.${b.name}`) !== undefined) return {v: 'q', name: `${b.module}.${b.name}`}
+          return {v: 'dyn', why: `'${b.name}' is not defined in local module '${b.module}'`}
+        }
+        return {v: 'q', name: canonical(`${b.module}.${b.name}`)}
+      }
+      case 'class':
+        return this.classValue(b.stmt, b.scope)
+      default:
+        return UNKNOWN
+    }
+  }
+
+  classValue(cls: ClassStmt, scope: Scope): Value {
+    for (const d of cls.decorators) {
+      const dv = d.k === 'call' ? this.resolve(d.fn, scope) : this.resolve(d, scope)
+      if (dv.v === 'q' && canonical(dv.name) === 'bentoml.service') {
+        return {v: 'sdk', cls, scope, config: d.k === 'call' ? d.args : []}
+      }
+    }
+    return {v: 'class', cls, scope}
+  }
+
+  resolve(e: Expr, scope: Scope): Value {
+    const m = this.memo.get(e)
+    if (m !== undefined) return m
+    if (this.inProgress.has(e)) return {v: 'dyn', why: 'circular definition'}
+    this.inProgress.add(e)
+    let r: Value
+    try {
+      r = this.compute(e, scope)
+    } finally {
+      this.inProgress.delete(e)
+    }
+    this.memo.set(e, r)
+    return r
+  }
+
+  private compute(e: Expr, scope: Scope): Value {
+    switch (e.k) {
+      case 'str':
+        if (e.value !== null) return {v: 'str', s: e.value}
+        return this.fstring(e, scope)
+      case 'num':
+        return {v: 'const', value: Number(e.text.replace(/_/g, ''))}
+      case 'const':
+        return {v: 'const', value: e.id === 'None' ? null : e.id === 'True' ? true : e.id === 'False' ? false : undefined}
+      case 'name': {
+        const b = this.lookup(e.id, scope)
+        if (b === undefined) return {v: 'dyn', why: `'${e.id}' is not defined at module level`}
+        return this.valueOfBinding(b)
+      }
+      case 'attr': {
+        const o = this.resolve(e.obj, scope)
+        if (o.v === 'q') {
+          const local = this.load(o.name)
+          if (local !== undefined) {
+            const b = this.lookup(e.attr, local.scope)
+            if (b !== undefined) return this.valueOfBinding(b)
+            if (this.load(`${o.name}.${e.attr}`) !== undefined) return {v: 'q', name: `${o.name}.${e.attr}`}
+            return {v: 'dyn', why: `'${e.attr}' is not defined in local module '${o.name}'`}
+          }
+          return {v: 'q', name: canonical(`${o.name}.${e.attr}`)}
+        }
+        return UNKNOWN
+      }
+      case 'seq':
+        if (e.kind === 'list' || e.kind === 'tuple') return {v: 'list', items: e.items.map((x) => this.resolve(x, scope))}
+        return UNKNOWN
+      case 'ops': {
+        // Negative number literal: -1
+        const only = e.parts[0]
+        if (e.parts.length === 1 && only?.k === 'num' && e.ops.length === 1 && e.ops[0] === '-' && only.col > e.col) {
+          return {v: 'const', value: -Number(only.text.replace(/_/g, ''))}
+        }
+        // String concatenation of constants: "a" + NAME
+        if (e.parts.length > 1 && e.ops.length === e.parts.length - 1 && e.ops.every((o) => o === '+')) {
+          const vals = e.parts.map((x) => this.resolve(x, scope))
+          if (vals.every((x) => x.v === 'str')) return {v: 'str', s: vals.map((x) => (x.v === 'str' ? x.s : '')).join('')}
+        }
+        return {v: 'dyn', why: 'computed expression'}
+      }
+      case 'call':
+        return this.call(e, scope)
+      default:
+        return UNKNOWN
+    }
+  }
+
+  private fstring(e: Extract<Expr, {k: 'str'}>, scope: Scope): Value {
+    let out = ''
+    for (const p of e.parts ?? []) {
+      if ('lit' in p) {
+        out += p.lit
+        continue
+      }
+      const src = p.expr.trim()
+      if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(src)) return {v: 'dyn', why: `f-string field {${src}}`}
+      const parts = src.split('.')
+      let ex: Expr = {k: 'name', id: parts[0] ?? '', line: p.line, col: p.col}
+      for (const a of parts.slice(1)) ex = {k: 'attr', obj: ex, attr: a, line: p.line, col: p.col}
+      const v = this.resolve(ex, scope)
+      if (v.v !== 'str') return {v: 'dyn', why: `f-string field {${src}}`}
+      out += v.s
+    }
+    return {v: 'str', s: out}
+  }
+
+  private call(e: CallExpr, scope: Scope): Value {
+    // model.to_runner(...), model.with_options(...)
+    if (e.fn.k === 'attr' && (e.fn.attr === 'to_runner' || e.fn.attr === 'with_options')) {
+      const o = this.resolve(e.fn.obj, scope)
+      if (o.v === 'model' && o.stored) return e.fn.attr === 'to_runner' ? this.modelRunner(e, o.ref, scope) : o
+    }
+    const fv = this.resolve(e.fn, scope)
+    if (fv.v === 'svcDecorator') {
+      const c = e.args[0] ? this.resolve(e.args[0].value, scope) : UNKNOWN
+      if (c.v === 'class') return {v: 'sdk', cls: c.cls, scope: c.scope, config: fv.config}
+      return UNKNOWN
+    }
+    if (fv.v !== 'q') return UNKNOWN
+    const q = fv.name
+    const parts = q.split('.')
+    const pos = e.args.filter((a) => a.name === undefined && a.star === undefined)
+    const kw = (name: string): Arg | undefined => e.args.find((a) => a.name === name)
+    if (q === 'typing.cast' && pos[1] !== undefined) return this.resolve(pos[1].value, scope)
+    const file = scope.mod.file ?? ''
+
+    if (parts[0] === 'bentoml') {
+      const fw = parts.length === 3 ? (parts[1] ?? '') : ''
+      const fn = parts[parts.length - 1] ?? ''
+      if ((fw === 'models' && fn === 'get') || (fw in FRAMEWORK_RUNNABLES && fn === 'get')) {
+        const ref = this.modelRef(e, scope, q, pos[0] ?? kw('tag'), 'bentoml', fw === 'models' ? null : fw)
+        return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: true}
+      }
+      if (fw in FRAMEWORK_RUNNABLES && fn === 'load_runner') {
+        return {v: 'dyn', why: `${q}() is a pre-1.0 API that BentoML 1.4 does not have`}
+      }
+      if (fw in FRAMEWORK_RUNNABLES && fn === 'load_model') {
+        const a = pos[0] ?? kw('bento_model')
+        const av = a === undefined ? UNKNOWN : this.resolve(a.value, scope)
+        if (av.v === 'model') return {v: 'model', ref: av.ref, stored: false}
+        const ref = this.modelRef(e, scope, q, a, 'bentoml', fw)
+        return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: false}
+      }
+      if (q === 'bentoml.models.BentoModel') {
+        const ref = this.modelRef(e, scope, q, pos[0] ?? kw('tag'), 'bentoml', null)
+        return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: true}
+      }
+      if (q === 'bentoml.models.HuggingFaceModel') {
+        const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null)
+        return ref === undefined ? {v: 'dyn', why: 'dynamic model id'} : {v: 'model', ref, stored: true}
+      }
+      if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope}
+      if (q === 'bentoml.Runner') return this.classRunner(e, scope, file)
+      if (q === 'bentoml.service') {
+        const first = pos[0]
+        if (first !== undefined) {
+          const c = this.resolve(first.value, scope)
+          if (c.v === 'class') return {v: 'sdk', cls: c.cls, scope: c.scope, config: e.args.filter((a) => a !== first)}
+          return UNKNOWN
+        }
+        return {v: 'svcDecorator', config: e.args}
+      }
+      if (q === 'bentoml.depends') {
+        const onArg = pos[0] ?? kw('on')
+        const on = onArg === undefined ? null : this.resolve(onArg.value, scope)
+        const d: Extract<Value, {v: 'depends'}> = {v: 'depends', on}
+        const url = kw('url')
+        const dep = kw('deployment')
+        if (url) {
+          const u = this.resolve(url.value, scope)
+          d.url = u.v === 'str' ? u.s : '<dynamic>'
+        }
+        if (dep) {
+          const u = this.resolve(dep.value, scope)
+          d.deployment = u.v === 'str' ? u.s : '<dynamic>'
+        }
+        return d
+      }
+      if (parts[1] === 'io' && parts.length === 3) {
+        const cls = parts[2] ?? ''
+        return {v: 'io', io: {type: IO_DESCRIPTORS[cls] ?? cls, args: this.literalArgs(e.args, scope)}}
+      }
+      if (parts[1] === 'io' && parts.length === 4 && fn === 'from_sample') {
+        const cls = parts[2] ?? ''
+        return {v: 'io', io: {type: IO_DESCRIPTORS[cls] ?? cls, args: {}}}
+      }
+    }
+    return {v: 'dyn', why: `result of ${q}(...)`}
+  }
+
+  private literalArgs(args: Arg[], scope: Scope): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const a of args) {
+      if (a.name === undefined) continue
+      const v = this.resolve(a.value, scope)
+      if (v.v === 'str') out[a.name] = v.s
+      else if (v.v === 'const') out[a.name] = v.value
+      else if (v.v === 'list' && v.items.every((x) => x.v === 'const')) out[a.name] = v.items.map((x) => (x.v === 'const' ? x.value : null))
+      else if (v.v === 'io') out[a.name] = v.io
+      else out[a.name] = {dynamic: true}
+    }
+    return out
+  }
+
+  /** Create (or find) the model reference made by call `e`; warns and returns undefined for a dynamic tag. */
+  private modelRef(
+    e: CallExpr,
+    scope: Scope,
+    via: string,
+    arg: Arg | undefined,
+    registry: 'bentoml' | 'huggingface',
+    framework: string | null,
+  ): ModelRef | undefined {
+    const file = scope.mod.file ?? ''
+    const key = `${file}:${e.line}:${e.col}`
+    const existing = this.refs.get(key)
+    if (existing !== undefined) return existing
+    const v = arg === undefined ? ({v: 'dyn', why: 'no tag argument'} as Value) : this.resolve(arg.value, scope)
+    if (v.v !== 'str') {
+      if (!this.warnedAt.has(key)) {
+        this.warnedAt.add(key)
+        const line = arg?.value.line ?? e.line
+        this.diagnostics.push({
+          file,
+          line,
+          col: arg?.value.col ?? e.col,
+          severity: 'warning',
+          message: `cannot tell which model ${via}() at ${file}:${line} loads: its tag is not a string literal or a module-level constant${v.v === 'dyn' ? ` (${v.why})` : ''}`,
+          hint: 'list the model under `models:` in bentofile.yaml so it is packed into the Bento',
+        })
+      }
+      return undefined
+    }
+    const ref: ModelRef = {tag: v.s, registry, framework, via, file, line: e.line, col: e.col, usage: 'other'}
+    this.refs.set(key, ref)
+    return ref
+  }
+
+  private modelRunner(e: CallExpr, ref: ModelRef, scope: Scope): Value {
+    const kw = (name: string): Arg | undefined => e.args.find((a) => a.name === name)
+    const nameArg = e.args.find((a) => a.name === undefined && a.star === undefined) ?? kw('name')
+    const nameV = nameArg === undefined ? undefined : this.resolve(nameArg.value, scope)
+    const embeddedV = kw('embedded') === undefined ? undefined : this.resolve((kw('embedded') as Arg).value, scope)
+    const tagName = (ref.tag.split(':')[0] ?? ref.tag).toLowerCase()
+    const runnable = ref.framework === null ? '' : (FRAMEWORK_RUNNABLES[ref.framework] ?? '')
+    const runner: RunnerInfo = {
+      name: nameV?.v === 'str' && nameV.s !== '' ? nameV.s.toLowerCase() : tagName,
+      runnableType: runnable,
+      modelTag: ref.tag,
+      models: [ref.tag],
+      embedded: embeddedV?.v === 'const' && embeddedV.value === true,
+      file: scope.mod.file ?? '',
+      line: e.line,
+    }
+    return {v: 'runner', runner, refs: [ref]}
+  }
+
+  private classRunner(e: CallExpr, scope: Scope, file: string): Value {
+    const kw = (name: string): Arg | undefined => e.args.find((a) => a.name === name)
+    const clsArg = e.args.find((a) => a.name === undefined && a.star === undefined) ?? kw('runnable_class')
+    const clsName = clsArg === undefined ? '' : (dottedName(clsArg.value)?.split('.').pop() ?? '')
+    const nameV = kw('name') === undefined ? undefined : this.resolve((kw('name') as Arg).value, scope)
+    const modelsV = kw('models') === undefined ? undefined : this.resolve((kw('models') as Arg).value, scope)
+    const embeddedV = kw('embedded') === undefined ? undefined : this.resolve((kw('embedded') as Arg).value, scope)
+    const refs = modelsV?.v === 'list' ? modelsV.items.flatMap((x) => (x.v === 'model' ? [x.ref] : [])) : []
+    const runner: RunnerInfo = {
+      name: nameV?.v === 'str' ? nameV.s.toLowerCase() : clsName.toLowerCase(),
+      runnableType: clsName,
+      modelTag: refs[0]?.tag ?? '',
+      models: refs.map((r) => r.tag),
+      embedded: embeddedV?.v === 'const' && embeddedV.value === true,
+      file,
+      line: e.line,
+    }
+    if (isNonString(nameV)) {
+      this.diagnostics.push({
+        file,
+        line: e.line,
+        col: e.col,
+        severity: 'warning',
+        message: `runner name at ${file}:${e.line} is not a string literal; using '${runner.name}'`,
+      })
+    }
+    return {v: 'runner', runner, refs}
+  }
+
+  warnOnce(d: Diagnostic): void {
+    const key = `${d.file}:${d.line ?? 0}:${d.message}`
+    if (this.warnedAt.has(key)) return
+    this.warnedAt.add(key)
+    this.diagnostics.push(d)
+  }
+}
+
+function describe(v: Value): string {
+  if (v.v === 'dyn') return v.why
+  if (v.v === 'unknown') return 'not a Model.to_runner() or bentoml.Runner(...) that bento can follow'
+  return `it is a ${v.v === 'q' ? `reference to ${v.name}` : v.v}, not a runner`
+}
+
+function isNonString(v: Value | undefined): boolean {
+  return v !== undefined && v.v !== 'str'
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Split the bentofile `service` into the module BentoML imports and the attribute path. */
+function resolveImport(
+  reader: Reader,
+  service: string,
+): {module: string; attr: string; file: string | null; isPackage: boolean; diagnostics: Diagnostic[]} {
+  const diagnostics: Diagnostic[] = []
+  const trimmed = service.trim()
+  const spec = trimmed === '' ? 'service.py' : trimmed
+  const colon = spec.indexOf(':')
+  const importPath = (colon === -1 ? spec : spec.slice(0, colon)).replace(/\\/g, '/')
+  const attr = colon === -1 ? '' : spec.slice(colon + 1)
+  const filePath = importPath.replace(/^(\.\/)+/, '')
+  const err = (message: string, hint: string): void => {
+    diagnostics.push({file: 'bentofile.yaml', key: 'service', severity: 'error', message, hint})
+  }
+  if (importPath === '') {
+    err(`invalid import target "${service}": must be "<module>:<attribute>" or "<module>"`, 'e.g. service: "service:svc"')
+    return {module: '', attr, file: null, isPackage: false, diagnostics}
+  }
+  if (reader.files.has(filePath)) {
+    if (!filePath.endsWith('.py')) {
+      err(`invalid module extension in "${service}": only ".py" files can be imported`, 'name a .py file or a module, e.g. "service:svc"')
+      return {module: '', attr, file: null, isPackage: false, diagnostics}
+    }
+    // Walk up while the parent folder is a package (BentoML `_do_import`).
+    const parts: string[] = []
+    let p = filePath.slice(0, -3)
+    for (;;) {
+      const slash = p.lastIndexOf('/')
+      const parent = slash === -1 ? '' : p.slice(0, slash)
+      parts.push(slash === -1 ? p : p.slice(slash + 1))
+      if (parent === '' || !reader.files.has(`${parent}/__init__.py`)) break
+      p = parent
+    }
+    const module = parts.reverse().join('.')
+    const where = reader.moduleFile(module)
+    if (where?.file !== filePath) {
+      const dir = filePath.includes('/') ? filePath.slice(0, filePath.lastIndexOf('/')) : '.'
+      err(
+        `BentoML imports "${filePath}" as module "${module}", which Python cannot find from the build context`,
+        `make "${dir}" a package (add __init__.py files up to the build context) or move the service module to the build context root`,
+      )
+      return {module, attr, file: null, isPackage: false, diagnostics}
+    }
+    return {module, attr, file: filePath, isPackage: false, diagnostics}
+  }
+  if (!importPath.endsWith('.py') && importPath.includes('/') && reader.files.has(`${filePath}.py`)) {
+    err(
+      `"${importPath}" is neither a file nor a Python module name, so BentoML cannot import it`,
+      `use the file path "${filePath}.py:${attr || '<attribute>'}" or the dotted module "${filePath.replace(/\//g, '.')}:${attr || '<attribute>'}"`,
+    )
+    return {module: importPath, attr, file: null, isPackage: false, diagnostics}
+  }
+  if (importPath.endsWith('.py') || importPath.includes('/')) {
+    const expected = importPath.endsWith('.py') ? filePath : `${filePath}.py`
+    err(
+      `service module file "${expected}" not found in the build context`,
+      importPath.includes('/') && !importPath.endsWith('.py')
+        ? `use "${filePath}.py:${attr || 'svc'}" or the dotted module form "${filePath.replace(/\//g, '.')}:${attr || 'svc'}"`
+        : `create ${expected}, or point \`service:\` at the module that defines the service`,
+    )
+    return {module: importPath.replace(/\.py$/, ''), attr, file: null, isPackage: false, diagnostics}
+  }
+  const where = reader.moduleFile(importPath)
+  if (where === undefined || where.file === null) {
+    const path = importPath.split('.').join('/')
+    err(
+      `service module "${importPath}" not found: expected ${path}.py or ${path}/__init__.py in the build context`,
+      'check `service:` in bentofile.yaml (format "<module>:<attribute>", e.g. "service:svc")',
+    )
+    return {module: importPath, attr, file: null, isPackage: false, diagnostics}
+  }
+  return {module: importPath, attr, file: where.file, isPackage: where.isPackage, diagnostics}
+}
+
+/** Local modules imported anywhere in `mod` (absolute names). */
+function importedModules(reader: Reader, mod: Mod): string[] {
+  const out: string[] = []
+  const visit = (stmts: Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.kind === 'import') {
+        for (const n of s.names) {
+          const parts = n.module.split('.')
+          for (let i = 1; i <= parts.length; i++) out.push(parts.slice(0, i).join('.'))
+        }
+      } else if (s.kind === 'from') {
+        const abs = reader.absolute(mod, s.level, s.module)
+        const parts = abs.split('.')
+        for (let i = 1; i <= parts.length; i++) out.push(parts.slice(0, i).join('.'))
+        for (const n of s.names) if (n.name !== '*') out.push(`${abs}.${n.name}`)
+      }
+      visit(s.body)
+    }
+  }
+  visit(mod.stmts)
+  return out.filter((m) => m !== '' && reader.moduleFile(m)?.file)
+}
+
+/** Build the scope of a function or class body. */
+function bodyScope(reader: Reader, s: Stmt, parent: Scope): Scope {
+  const scope: Scope = {bindings: new Map(), parent, mod: parent.mod, stars: []}
+  if (s.kind === 'def') {
+    for (const p of s.params) {
+      let e: Expr | undefined = p
+      if (e.k === 'ops') e = e.parts[0]
+      if (e?.k === 'name') scope.bindings.set(e.id, {b: 'unknown'})
+    }
+  }
+  reader.bind(s.body, scope, true)
+  return scope
+}
+
+/** Visit every statement with the scope it runs in (module, class body, function body). */
+function walkStmts(reader: Reader, stmts: Stmt[], scope: Scope, funcParent: Scope, visit: (s: Stmt, scope: Scope) => void): void {
+  for (const s of stmts) {
+    visit(s, scope)
+    if (s.kind === 'def') {
+      const inner = bodyScope(reader, s, funcParent)
+      walkStmts(reader, s.body, inner, inner, visit)
+    } else if (s.kind === 'class') {
+      // Class scopes are not visible from methods: methods see the enclosing function/module scope.
+      const inner = bodyScope(reader, s, scope)
+      walkStmts(reader, s.body, inner, funcParent, visit)
+    } else {
+      walkStmts(reader, s.body, scope, funcParent, visit)
+    }
+  }
+}
+
+export function readService(opts: ReadServiceOptions): ServiceInfo {
+  const reader = new Reader(opts.files)
+  const imp = resolveImport(reader, opts.service)
+  const info: ServiceInfo = {
+    module: imp.module,
+    attr: imp.attr,
+    importString: imp.attr === '' ? imp.module : `${imp.module}:${imp.attr}`,
+    kind: 'unknown',
+    name: null,
+    bentoName: null,
+    entryFile: imp.file,
+    scannedFiles: [],
+    runners: [],
+    apis: [],
+    modelTags: [],
+    models: [],
+    services: [],
+    diagnostics: [...imp.diagnostics],
+  }
+  if (imp.file === null) return info
+
+  const entry = reader.load(imp.module)
+  if (entry === undefined) return info
+
+  // Load the service module and, transitively, the local modules it imports.
+  const order: Mod[] = []
+  const queue = [imp.module]
+  const seen = new Set<string>()
+  while (queue.length > 0) {
+    const name = queue.shift() as string
+    if (seen.has(name)) continue
+    seen.add(name)
+    const m = reader.load(name)
+    if (m === undefined || m.file === null) continue
+    order.push(m)
+    queue.push(...importedModules(reader, m))
+  }
+  info.scannedFiles = order.map((m) => m.file as string)
+
+  // Find the service object.
+  let target: {attr: string; value: Value} | undefined
+  if (imp.attr !== '') {
+    const [first, ...rest] = imp.attr.split('.')
+    const b = reader.lookup(first ?? '', entry.scope)
+    if (b === undefined) {
+      info.diagnostics.push({
+        file: entry.file ?? '',
+        key: 'service',
+        severity: 'error',
+        message: `attribute "${imp.attr}" not found in module "${imp.module}" (${entry.file ?? ''})`,
+        hint: `define \`${first ?? ''}\` at module level in ${entry.file ?? ''} or fix \`service:\` in bentofile.yaml`,
+      })
+    } else {
+      let value = reader.valueOfBinding(b)
+      for (const part of rest) {
+        value = value.v === 'sdk' ? (sdkDependencies(reader, value).find((d) => d.attr === part)?.value.on ?? UNKNOWN) : UNKNOWN
+      }
+      target = {attr: imp.attr, value}
+    }
+  } else {
+    target = discover(reader, entry, info)
+  }
+
+  if (target !== undefined) {
+    info.attr = target.attr
+    info.importString = `${imp.module}:${target.attr}`
+    const v = target.value
+    if (v.v === 'legacy') readLegacy(reader, v, order, info)
+    else if (v.v === 'sdk') readSdk(reader, v, info)
+    else {
+      info.diagnostics.push({
+        file: entry.file ?? '',
+        key: 'service',
+        severity: 'warning',
+        message: `"${target.attr}" in ${entry.file ?? ''} is not recognisably a bentoml.Service(...) or an @bentoml.service class`,
+        hint: 'bento reads the service statically; list models under `models:` in bentofile.yaml and set `name:` explicitly',
+      })
+    }
+  }
+
+  // Visit every call in the scanned files so model references anywhere are found.
+  for (const m of order) {
+    walkStmts(reader, m.stmts, m.scope, m.scope, (s, scope) => {
+      for (const e of stmtExprs(s)) {
+        walkExpr(e, (x) => {
+          if (x.k !== 'call') return
+          const fv = reader.resolve(x.fn, scope)
+          if (fv.v === 'q' && isModelCallable(fv.name)) reader.resolve(x, scope)
+        })
+      }
+    })
+  }
+
+  info.models = [...reader.refs.values()]
+  const declared = new Set((opts.declaredModels ?? []).map((t) => t.toLowerCase()))
+  if (info.kind !== 'unknown') {
+    for (const r of info.models) {
+      if (r.usage !== 'other' || r.registry !== 'bentoml') continue
+      if (info.modelTags.includes(r.tag) || declared.has(r.tag.toLowerCase()) || declared.has((r.tag.split(':')[0] ?? '').toLowerCase())) continue
+      reader.warnOnce({
+        file: r.file,
+        line: r.line,
+        col: r.col,
+        severity: 'warning',
+        message: `model "${r.tag}" is loaded at ${r.file}:${r.line} but is not ${info.kind === 'legacy' ? "a runner's model or in bentoml.Service(models=[...])" : 'a service class attribute'}, so BentoML does not pack it into the Bento`,
+        hint: 'list the model under `models:` in bentofile.yaml so it is packed',
+      })
+    }
+  }
+  info.diagnostics.push(...reader.diagnostics)
+  return info
+}
+
+function isModelCallable(q: string): boolean {
+  const parts = q.split('.')
+  if (parts[0] !== 'bentoml') return false
+  if (q === 'bentoml.models.get' || q === 'bentoml.models.BentoModel' || q === 'bentoml.models.HuggingFaceModel') return true
+  return parts.length === 3 && (parts[1] ?? '') in FRAMEWORK_RUNNABLES && (parts[2] === 'get' || parts[2] === 'load_model')
+}
+
+/** BentoML's discovery when `service:` has no attribute: the single service object in the module. */
+function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string; value: Value} | undefined {
+  const found: Array<{attr: string; value: Value}> = []
+  for (const [name, b] of entry.scope.bindings) {
+    if (b.b === 'module' || b.b === 'unknown' || b.b === 'def') continue
+    const value = reader.valueOfBinding(b)
+    if (value.v === 'sdk' || value.v === 'legacy') found.push({attr: name, value})
+  }
+  const sdk = found.filter((f) => f.value.v === 'sdk')
+  const deps = new Set<ClassStmt>()
+  for (const f of sdk) {
+    if (f.value.v !== 'sdk') continue
+    for (const d of sdkDependencies(reader, f.value)) if (d.value.on?.v === 'sdk') deps.add(d.value.on.cls)
+  }
+  let candidates = sdk.filter((f) => f.value.v === 'sdk' && !deps.has(f.value.cls))
+  if (candidates.length === 0) candidates = found.filter((f) => f.value.v === 'legacy')
+  const file = entry.file ?? ''
+  if (candidates.length === 1) return candidates[0]
+  info.diagnostics.push({
+    file,
+    key: 'service',
+    severity: 'error',
+    message:
+      candidates.length === 0
+        ? `no service found in module "${entry.name}" (${file})`
+        : `multiple services found in module "${entry.name}" (${candidates.map((c) => c.attr).join(', ')})`,
+    hint: 'set `service: "<module>:<service variable or class>"` in bentofile.yaml',
+  })
+  return undefined
+}
+
+function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod[], info: ServiceInfo): void {
+  info.kind = 'legacy'
+  const file = v.scope.mod.file ?? ''
+  const args = v.call.args
+  const kw = (name: string): Arg | undefined => args.find((a) => a.name === name)
+  const nameArg = args.find((a) => a.name === undefined && a.star === undefined) ?? kw('name')
+  const nameV = nameArg === undefined ? undefined : reader.resolve(nameArg.value, v.scope)
+  if (nameV?.v === 'str') {
+    const lower = nameV.s.toLowerCase()
+    if (lower !== nameV.s) {
+      info.diagnostics.push({file, line: v.call.line, severity: 'warning', message: `BentoML converts service name "${nameV.s}" to lowercase: "${lower}"`})
+    }
+    if (!isValidTagName(lower)) {
+      info.diagnostics.push({
+        file,
+        line: v.call.line,
+        key: 'service',
+        severity: 'error',
+        message: `service name "${lower}" is not a valid BentoML name (lowercase letters, digits, '-', '_', '.'; must start and end with a letter or digit; at most 63 characters)`,
+        hint: 'rename the service, or set `name:` in bentofile.yaml',
+      })
+    }
+    info.name = lower
+    info.bentoName = lower
+  } else {
+    info.diagnostics.push({
+      file,
+      line: v.call.line,
+      severity: 'warning',
+      message: `the service name at ${file}:${v.call.line} is not a string literal; bento cannot tell the Bento name`,
+      hint: 'set `name:` in bentofile.yaml',
+    })
+  }
+
+  const runnersArg = kw('runners')
+  if (runnersArg !== undefined) {
+    const exprs = runnersArg.value.k === 'seq' ? runnersArg.value.items : [runnersArg.value]
+    const rv = reader.resolve(runnersArg.value, v.scope)
+    const items = rv.v === 'list' ? rv.items : [rv]
+    items.forEach((item, idx) => {
+      const ex = exprs[idx] ?? runnersArg.value
+      if (item.v === 'runner') {
+        for (const r of item.refs) r.usage = 'runner'
+        if (info.runners.some((r) => r.name === item.runner.name)) {
+          info.diagnostics.push({file: item.runner.file, line: item.runner.line, severity: 'error', message: `duplicate runner name "${item.runner.name}" in service runners`, hint: 'give each runner a distinct name= argument'})
+        }
+        info.runners.push(item.runner)
+      } else {
+        const label = dottedName(ex) ?? 'runner'
+        info.diagnostics.push({
+          file,
+          line: ex.line,
+          col: ex.col,
+          severity: 'warning',
+          message: `runner \`${label}\` of the service at ${file}:${ex.line} cannot be read statically (${describe(item)})`,
+          hint: 'list its models under `models:` in bentofile.yaml so they are packed into the Bento',
+        })
+      }
+    })
+  }
+  const serviceModels: string[] = []
+  const modelsArg = kw('models')
+  if (modelsArg !== undefined) {
+    const mv = reader.resolve(modelsArg.value, v.scope)
+    const items = mv.v === 'list' ? mv.items : [mv]
+    for (const item of items) {
+      if (item.v === 'model') {
+        item.ref.usage = 'service'
+        if (item.ref.registry === 'bentoml') serviceModels.push(item.ref.tag)
+      } else {
+        info.diagnostics.push({
+          file,
+          line: modelsArg.value.line,
+          severity: 'warning',
+          message: `a model in bentoml.Service(models=[...]) at ${file}:${modelsArg.value.line} cannot be read statically`,
+          hint: 'list the model under `models:` in bentofile.yaml',
+        })
+      }
+    }
+  }
+  info.modelTags = unique([...serviceModels, ...info.runners.flatMap((r) => r.models)])
+
+  // APIs: functions decorated with @<svc>.api(...)
+  for (const m of order) {
+    walkStmts(reader, m.stmts, m.scope, m.scope, (s, scope) => {
+      if (s.kind !== 'def') return
+      for (const d of s.decorators) {
+        if (d.k !== 'call' || d.fn.k !== 'attr' || d.fn.attr !== 'api') continue
+        const owner = reader.resolve(d.fn.obj, scope)
+        if (owner.v !== 'legacy' || owner.call !== v.call) continue
+        info.apis.push(legacyApi(reader, s, d, scope, info))
+      }
+    })
+  }
+}
+
+function legacyApi(reader: Reader, s: DefStmt, d: CallExpr, scope: Scope, info: ServiceInfo): ApiInfo {
+  const file = scope.mod.file ?? ''
+  const kw = (name: string): Arg | undefined => d.args.find((a) => a.name === name)
+  const pos = d.args.filter((a) => a.name === undefined && a.star === undefined)
+  const str = (a: Arg | undefined): string | undefined => {
+    if (a === undefined) return undefined
+    const v = reader.resolve(a.value, scope)
+    return v.v === 'str' ? v.s : undefined
+  }
+  const io = (a: Arg | undefined, which: string): IODescriptorInfo | undefined => {
+    if (a === undefined) return undefined
+    const v = reader.resolve(a.value, scope)
+    if (v.v === 'io') return v.io
+    info.diagnostics.push({
+      file,
+      line: a.value.line,
+      col: a.value.col,
+      severity: 'warning',
+      message: `the ${which} IO descriptor of API "${s.name}" at ${file}:${a.value.line} cannot be read statically`,
+    })
+    return undefined
+  }
+  const name = str(kw('name')) ?? s.name
+  const route = str(kw('route')) ?? name
+  const input = io(pos[0] ?? kw('input'), 'input')
+  const output = io(pos[1] ?? kw('output'), 'output')
+  const docArg = kw('doc')
+  let doc: string | null = str(docArg) ?? null
+  if (docArg === undefined) {
+    const first = s.body[0]
+    doc = first?.kind === 'expr' && first.exprs.length === 1 && first.exprs[0]?.k === 'str' ? (first.exprs[0].value ?? null) : null
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || RESERVED_API_NAMES.includes(name)) {
+    info.diagnostics.push({
+      file,
+      line: d.line,
+      severity: 'error',
+      message: RESERVED_API_NAMES.includes(name)
+        ? `API name "${name}" is reserved for infrastructure endpoints`
+        : `invalid API name "${name}": must be a Python identifier`,
+      hint: 'rename the API function or pass name=',
+    })
+  }
+  if (RESERVED_API_NAMES.includes(route) || /[?#]|^\/\/|^:/.test(route)) {
+    info.diagnostics.push({file, line: d.line, severity: 'error', message: `invalid API route "${route}"`, hint: 'choose another route='})
+  }
+  if (info.apis.some((a) => a.name === name)) {
+    info.diagnostics.push({file, line: d.line, severity: 'error', message: `API ${name} is already defined in service ${info.name ?? ''}`, hint: 'give each API a distinct name'})
+  }
+  const api: ApiInfo = {
+    name,
+    route,
+    inputType: input?.type ?? '',
+    outputType: output?.type ?? '',
+    method: 'POST',
+    doc,
+    file,
+    line: s.line,
+  }
+  if (input !== undefined) api.input = input
+  if (output !== undefined) api.output = output
+  return api
+}
+
+interface SdkDep {
+  attr: string
+  value: Extract<Value, {v: 'depends'}>
+}
+
+function classAttrs(reader: Reader, cls: ClassStmt, scope: Scope): Array<{attr: string; value: Value; line: number}> {
+  const inner: Scope = {bindings: new Map(), parent: scope, mod: scope.mod, stars: []}
+  reader.bind(cls.body, inner, true)
+  const out: Array<{attr: string; value: Value; line: number}> = []
+  for (const [attr, b] of inner.bindings) {
+    if (b.b !== 'expr') continue
+    out.push({attr, value: reader.valueOfBinding(b), line: b.expr.line})
+  }
+  // dir() order: sorted by name
+  return out.sort((a, b) => (a.attr < b.attr ? -1 : a.attr > b.attr ? 1 : 0))
+}
+
+function sdkDependencies(reader: Reader, v: Extract<Value, {v: 'sdk'}>): SdkDep[] {
+  return classAttrs(reader, v.cls, v.scope).flatMap((a) => (a.value.v === 'depends' ? [{attr: a.attr, value: a.value}] : []))
+}
+
+function sdkName(reader: Reader, v: Extract<Value, {v: 'sdk'}>): string {
+  const nameArg = v.config.find((a) => a.name === 'name')
+  const nv = nameArg === undefined ? undefined : reader.resolve(nameArg.value, v.scope)
+  return nv?.v === 'str' && nv.s !== '' ? nv.s : v.cls.name
+}
+
+function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInfo): void {
+  info.kind = 'sdk'
+  info.name = sdkName(reader, v)
+  info.bentoName = toSnakeCase(info.name).toLowerCase()
+  const visited = new Set<ClassStmt>()
+  const visit = (s: Extract<Value, {v: 'sdk'}>, isEntry: boolean): void => {
+    if (visited.has(s.cls)) return
+    visited.add(s.cls)
+    const file = s.scope.mod.file ?? ''
+    const attrs = classAttrs(reader, s.cls, s.scope)
+    const svc: SdkServiceInfo = {name: sdkName(reader, s), className: s.cls.name, file, line: s.cls.line, models: [], dependencies: []}
+    for (const a of attrs) {
+      if (a.value.v === 'model' && a.value.stored) {
+        a.value.ref.usage = 'service'
+        svc.models.push({tag: a.value.ref.tag, registry: a.value.ref.registry})
+      } else if (a.value.v === 'depends') {
+        const on = a.value.on
+        const dep: SdkServiceInfo['dependencies'][number] = {attr: a.attr, on: on?.v === 'sdk' ? sdkName(reader, on) : null}
+        if (a.value.url !== undefined) dep.url = a.value.url
+        if (a.value.deployment !== undefined) dep.deployment = a.value.deployment
+        if (on !== null && on.v !== 'sdk') {
+          info.diagnostics.push({file, line: a.line, severity: 'warning', message: `dependency "${a.attr}" of ${s.cls.name} at ${file}:${a.line} is not a recognisable @bentoml.service class`})
+        }
+        svc.dependencies.push(dep)
+      }
+    }
+    if (info.services.some((x) => x.name === svc.name)) {
+      info.diagnostics.push({file, line: s.cls.line, severity: 'error', message: `dependency conflict: service name "${svc.name}" is defined twice`})
+    }
+    info.services.push(svc)
+    if (isEntry) {
+      // APIs of the entry service, in dir() order.
+      const apis: ApiInfo[] = []
+      const methods = s.cls.body.filter((x): x is DefStmt => x.kind === 'def')
+      for (const m of methods) {
+        for (const d of m.decorators) {
+          const fnExpr = d.k === 'call' ? d.fn : d
+          const dv = reader.resolve(fnExpr, s.scope)
+          if (dv.v !== 'q') continue
+          const q = canonical(dv.name)
+          if (q !== 'bentoml.api' && q !== 'bentoml.task') continue
+          const kw = (name: string): string | undefined => {
+            if (d.k !== 'call') return undefined
+            const a = d.args.find((x) => x.name === name)
+            const r = a === undefined ? undefined : reader.resolve(a.value, s.scope)
+            return r?.v === 'str' ? r.s : undefined
+          }
+          const first = m.body[0]
+          const doc = first?.kind === 'expr' && first.exprs.length === 1 && first.exprs[0]?.k === 'str' ? (first.exprs[0].value ?? null) : null
+          apis.push({
+            name: kw('name') ?? m.name,
+            route: kw('route') ?? (m.name === '__call__' ? '/' : `/${m.name}`),
+            inputType: '',
+            outputType: '',
+            method: 'POST',
+            doc,
+            file,
+            line: m.line,
+          })
+        }
+      }
+      info.apis = apis.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    }
+    for (const a of attrs) {
+      if (a.value.v === 'depends' && a.value.on?.v === 'sdk') visit(a.value.on, false)
+    }
+  }
+  visit(v, true)
+  info.modelTags = unique(info.services.flatMap((s) => s.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag)))
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)]
+}
