@@ -1,0 +1,153 @@
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {ConfigError, formatDiagnostic} from '../errors.js'
+import {loadBuildConfig} from './load.js'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'bento-config-'))
+})
+afterEach(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+async function write(files: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), {recursive: true})
+    await writeFile(path.join(dir, name), content)
+  }
+}
+
+async function loadError(options: Parameters<typeof loadBuildConfig>[0]): Promise<ConfigError> {
+  const error: unknown = await loadBuildConfig(options).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(ConfigError)
+  return error as ConfigError
+}
+
+const PYPROJECT = `[project]
+name = "Iris_Classifier"
+dependencies = ["numpy>=1.26", "pandas"]
+
+[tool.bentoml.build]
+service = "service:svc"
+include = ["*.py"]
+
+[tool.bentoml.build.labels]
+owner = "team"
+
+[tool.bentoml.build.python]
+packages = ["scikit-learn"]
+`
+
+describe('loadBuildConfig', () => {
+  it('reads bentofile.yaml from the project directory', async () => {
+    await write({'bentofile.yaml': 'service: "service:svc"\nlabels:\n  a: 1\n'})
+    const loaded = await loadBuildConfig({projectDir: dir})
+    expect(loaded.path).toBe(path.join(dir, 'bentofile.yaml'))
+    expect(loaded.kind).toBe('bentofile')
+    expect(loaded.config.labels).toEqual({a: '1'})
+    expect(loaded.warnings.map(formatDiagnostic)).toEqual([expect.stringMatching(/^bentofile\.yaml:3:6 labels\.a: /)])
+  })
+
+  it('prefers bentofile.yaml over pyproject.toml', async () => {
+    await write({'bentofile.yaml': 'service: from-yaml\n', 'pyproject.toml': PYPROJECT})
+    expect((await loadBuildConfig({projectDir: dir})).config.service).toBe('from-yaml')
+  })
+
+  it('does not read bentofile.yml (BentoML does not)', async () => {
+    await write({'bentofile.yml': 'service: svc\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.code).toBe('E_CONFIG')
+  })
+
+  it('reads [tool.bentoml.build] from pyproject.toml: project name and dependencies', async () => {
+    await write({'pyproject.toml': PYPROJECT})
+    const loaded = await loadBuildConfig({projectDir: dir})
+    expect(loaded.kind).toBe('pyproject')
+    expect(loaded.config).toMatchObject({
+      service: 'service:svc',
+      name: 'Iris_Classifier',
+      include: ['*.py'],
+      labels: {owner: 'team'},
+      python: {packages: ['scikit-learn', 'numpy>=1.26', 'pandas'], lock_packages: true},
+    })
+    expect(loaded.warnings.map((d) => d.message)).toEqual(["Bento name 'Iris_Classifier' is converted to lowercase: 'iris_classifier'"])
+    expect(loaded.warnings[0]?.line).toBe(2)
+  })
+
+  it('ignores a pyproject.toml without [tool.bentoml.build] and says what to do', async () => {
+    await write({'pyproject.toml': '[project]\nname = "x"\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.code).toBe('E_CONFIG')
+    expect(error.message).toMatch(/no bentofile\.yaml found/)
+    expect(error.hint).toMatch(/create bentofile\.yaml .* or pass -f/)
+  })
+
+  it('reports pyproject problems with best-effort lines', async () => {
+    await write({
+      'pyproject.toml': '[project]\nname = "ok"\n\n[tool.bentoml.build]\nservice = "svc"\ninclude = "*.py"\n\n[tool.bentoml.build.docker]\ndistro = "ubuntu"\nuser = "me"\n',
+    })
+    const error = await loadError({projectDir: dir})
+    const errors = error.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)
+    expect(errors.map((e) => e.split('\n')[0])).toEqual([
+      expect.stringMatching(/^pyproject\.toml:6:1 include: expected a list of strings/),
+      "pyproject.toml:10:1 docker.user: unknown key 'user' in docker",
+      "pyproject.toml:9:1 docker.distro: 'ubuntu' is not one of 'debian', 'alpine', 'ubi8', 'amazonlinux'",
+    ])
+  })
+
+  it('reports a TOML syntax error with its position', async () => {
+    await write({'pyproject.toml': '[tool.bentoml.build]\nservice = "svc\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.diagnostics[0]).toMatchObject({file: 'pyproject.toml', line: 2, severity: 'error'})
+  })
+
+  it('uses -f relative to the project directory, or absolute', async () => {
+    await write({'conf/gpu.yaml': 'service: gpu\n', 'other.yaml': 'service: other\n'})
+    expect((await loadBuildConfig({projectDir: dir, file: 'conf/gpu.yaml'})).config.service).toBe('gpu')
+    const abs = await loadBuildConfig({projectDir: dir, file: path.join(dir, 'other.yaml')})
+    expect(abs.config.service).toBe('other')
+    expect(abs.path).toBe(path.join(dir, 'other.yaml'))
+  })
+
+  it('reads -f pyproject.toml as TOML even without the build table', async () => {
+    await write({'sub/pyproject.toml': '[project]\nname = "named"\n'})
+    const loaded = await loadBuildConfig({projectDir: dir, file: 'sub/pyproject.toml'})
+    expect(loaded.kind).toBe('pyproject')
+    expect(loaded.config).toMatchObject({service: '', name: 'named', python: {packages: []}})
+  })
+
+  it('fails with E_CONFIG when -f names a missing file', async () => {
+    const error = await loadError({projectDir: dir, file: 'nope.yaml'})
+    expect(error.code).toBe('E_CONFIG')
+    expect(error.message).toBe('bentofile "nope.yaml" not found')
+  })
+
+  it('throws one ConfigError carrying every problem', async () => {
+    await write({'bentofile.yaml': 'service: svc\ninclude: "*.py"\ndocker:\n  distro: ubuntu\nfoo: 1\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.code).toBe('E_CONFIG')
+    expect(error.exitCode).toBe(3)
+    expect(error.diagnostics.filter((d) => d.severity === 'error').map((d) => d.key)).toEqual(['foo', 'include', 'docker.distro'])
+    expect(error.message).toMatch(/^bentofile\.yaml is invalid \(3 problems\)\n {2}bentofile\.yaml:5:1 foo: unknown top-level key 'foo'/)
+  })
+
+  it('reads a docker.env dotenv file relative to the project directory', async () => {
+    await write({'bentofile.yaml': 'service: svc\ndocker:\n  env: ./config/app.env\n', 'config/app.env': 'A=1\nB="x y"\n'})
+    expect((await loadBuildConfig({projectDir: dir})).config.docker.env).toEqual({A: '1', B: 'x y'})
+    await write({'bentofile.yaml': 'service: svc\ndocker:\n  env: ./missing.env\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.diagnostics[0]).toMatchObject({key: 'docker.env', line: 3, col: 8})
+  })
+
+  it('reads a file with a UTF-8 BOM and CRLF line endings', async () => {
+    await write({'bentofile.yaml': '\ufeffservice: svc\r\ninclude:\r\n  - "../x"\r\n'})
+    const error = await loadError({projectDir: dir})
+    expect(error.diagnostics[0]).toMatchObject({key: 'include[0]', line: 3, col: 5})
+  })
+})

@@ -1,0 +1,96 @@
+/** loadBuildConfig: find the build config file in a project directory, read it, and parse it. */
+import {readFileSync} from 'node:fs'
+import {readFile, stat} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import path from 'node:path'
+import {ConfigError, type Diagnostic} from '../errors.js'
+import {parseBuildConfig} from './parse.js'
+import {buildTable, parseToml} from './toml-source.js'
+import type {BuildConfig, ConfigKind, ParseOptions} from './types.js'
+
+export interface LoadOptions extends ParseOptions {
+  projectDir: string
+  /** A bentofile (absolute, or relative to projectDir); overrides the lookup. `pyproject.toml` is read as TOML. */
+  file?: string
+}
+
+export interface LoadedConfig {
+  config: BuildConfig
+  /** Absolute path of the file read. */
+  path: string
+  kind: ConfigKind
+  warnings: Diagnostic[]
+}
+
+/** BentoML's lookup order (`DEFAULT_BENTO_BUILD_FILES`). */
+export const BUILD_FILES = ['bentofile.yaml', 'pyproject.toml'] as const
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile()
+  } catch {
+    return false
+  }
+}
+
+function displayName(projectDir: string, file: string): string {
+  const rel = path.relative(projectDir, file)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : p
+}
+
+export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const projectDir = path.resolve(options.projectDir)
+  let file: string | undefined
+  let text: string | undefined
+
+  if (options.file !== undefined) {
+    file = path.resolve(projectDir, expandHome(options.file))
+    if (!(await isFile(file))) {
+      throw new ConfigError(`bentofile "${options.file}" not found`, [], {
+        hint: `check the path given to -f (relative paths are resolved against ${projectDir})`,
+      })
+    }
+  } else {
+    const bentofile = path.join(projectDir, BUILD_FILES[0])
+    const pyproject = path.join(projectDir, BUILD_FILES[1])
+    if (await isFile(bentofile)) file = bentofile
+    else if (await isFile(pyproject)) {
+      text = await readFile(pyproject, 'utf8')
+      const parsed = parseToml(text, BUILD_FILES[1])
+      if (!parsed.document) throw new ConfigError(`${BUILD_FILES[1]} is not valid TOML`, parsed.diagnostics)
+      if (buildTable(parsed.document)) file = pyproject
+    }
+    if (file === undefined) {
+      throw new ConfigError(`no bentofile.yaml found in ${projectDir}`, [], {
+        hint: 'create bentofile.yaml (at least: service: "service:svc"), add a [tool.bentoml.build] table to pyproject.toml, or pass -f <path>',
+      })
+    }
+  }
+
+  text ??= await readFile(file, 'utf8')
+  const kind: ConfigKind = path.basename(file) === 'pyproject.toml' ? 'pyproject' : 'bentofile'
+  const name = displayName(projectDir, file)
+  const result = parseBuildConfig(text, name, kind, {
+    ...options,
+    readFile:
+      options.readFile ??
+      ((p) => {
+        try {
+          return readFileSync(path.resolve(projectDir, expandHome(p)), 'utf8')
+        } catch {
+          return undefined
+        }
+      }),
+  })
+  if (!result.config) {
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length
+    throw new ConfigError(`${name} is invalid (${errors} ${errors === 1 ? 'problem' : 'problems'})`, result.diagnostics, {
+      hint: 'fix every problem listed, then run the command again',
+    })
+  }
+  return {config: result.config, path: file, kind, warnings: result.diagnostics.filter((d) => d.severity === 'warning')}
+}
