@@ -7,9 +7,8 @@ import {type BuildPlan, isValidTagPart, type PlanFile, type PlanModel, planBuild
 import {writePlan} from '../bento/write.js'
 import {loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
-import {openApiFor} from '../python/index.js'
+import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
 import {ConfigError, type Diagnostic, formatDiagnostic, InterruptedError, NotFoundError, StoreError} from '../errors.js'
-import {readService} from '../python/index.js'
 import type {Reporter} from '../reporter.js'
 import {dirSize} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
@@ -67,7 +66,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   for (const f of selected.files) {
     if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) sources.set(f.rel, await readFile(f.abs, 'utf8'))
   }
-  const service = readService({files: sources, service: config.service})
+  const service = readService({
+    files: sources,
+    service: config.service,
+    declaredModels: config.models?.map((m) => m.tag),
+  })
   const serviceErrors = service.diagnostics.filter((d) => d.severity === 'error')
   if (serviceErrors.length > 0) {
     throw new ConfigError(
@@ -77,7 +80,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   warnings.push(...service.diagnostics)
 
-  const name = (config.name ?? service.name ?? '').toLowerCase()
+  const name = (config.name ?? service.bentoName ?? '').toLowerCase()
   if (!isValidTagPart(name)) {
     throw new ConfigError(`${configFile}: invalid Bento name`, [
       {
@@ -126,8 +129,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     service: {
       importString: service.importString,
       kind: service.kind,
-      name: service.name,
-      runners: service.runners,
+      name,
+      runners: service.runners.map((r) => ({
+        ...r,
+        runnableType: r.runnableType || runnableTypeForModule(modelModule(models, r.modelTag)) || 'Runnable',
+      })),
       apis: service.apis,
     },
     models,
@@ -203,13 +209,18 @@ async function findExact(store: Store<{creationTime: Date}>, name: string, versi
 
 type ResolvedModel = PlanModel & {size: number}
 
+function modelModule(models: ResolvedModel[], tag: string): string {
+  const [n, v] = tag.split(':')
+  return models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))?.module ?? ''
+}
+
 async function resolveModels(
   opts: BuildOptions,
   configured: Array<{tag: string; alias?: string}> | null,
   fromCode: string[],
   configFile: string,
 ): Promise<ResolvedModel[]> {
-  const wanted = configured ?? fromCode.map((tag) => ({tag}))
+  const wanted: Array<{tag: string; alias?: string}> = configured ?? fromCode.map((tag) => ({tag}))
   const store = Store.models(opts.home)
   const out: ResolvedModel[] = []
   const seen = new Set<string>()
