@@ -18,7 +18,6 @@ export interface BuildOutcome {
   failure?: BuildFailure
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g
 function stripAnsi(s: string): string {
   return s.replace(ANSI, '')
