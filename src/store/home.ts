@@ -1,0 +1,103 @@
+import {constants} from 'node:fs'
+import {access, mkdir, stat} from 'node:fs/promises'
+import path from 'node:path'
+
+import {StoreError} from '../errors.js'
+
+/** The sub directories BentoML's `validate_or_create_dir` makes under BENTOML_HOME. */
+export const HOME_SUBDIRS = ['bentos', 'models', 'envs', 'tmp'] as const
+
+/** Python's `posixpath.expandvars`: `$NAME` / `${NAME}` replaced when set, left as is when not. */
+export function expandVars(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$(\w+|\{[^}]*\})/g, (match, group: string) => {
+    const name = group.startsWith('{') && group.endsWith('}') ? group.slice(1, -1) : group
+    const replacement = env[name]
+    return replacement === undefined ? match : replacement
+  })
+}
+
+/**
+ * Python's `posixpath.expanduser` for `~` and `~/…` (`$HOME` first, then `homedir`). `~user` forms are left
+ * unchanged: we do not read the password database.
+ */
+export function expandUser(value: string, env: NodeJS.ProcessEnv, homedir: string): string {
+  if (!value.startsWith('~')) return value
+  let slash = value.indexOf('/', 1)
+  if (slash < 0) slash = value.length
+  if (slash !== 1) return value
+  const userhome = (env.HOME ?? homedir).replace(/\/+$/, '')
+  return userhome + value.slice(slash) || '/'
+}
+
+/** BentoML's `expand_env_var`: expandvars then expanduser, repeated until the value stops changing. */
+export function expandEnvVar(value: string, env: NodeJS.ProcessEnv, homedir: string): string {
+  let current = value
+  // BentoML loops forever on a self-referencing variable (A=$A/x); we stop after a bounded number of rounds.
+  for (let round = 0; round < 64; round++) {
+    const next = expandUser(expandVars(current, env), env, homedir)
+    if (next === current) return next
+    current = next
+  }
+  return current
+}
+
+/** `$BENTOML_HOME` (expanded like BentoML) or `~/bentoml`. An empty BENTOML_HOME counts as unset. */
+export function bentomlHome(env: NodeJS.ProcessEnv, homedir: string): string {
+  const raw = env.BENTOML_HOME
+  if (raw !== undefined && raw !== '') return expandEnvVar(raw, env, homedir)
+  return path.join(expandUser('~', env, homedir), 'bentoml')
+}
+
+function notWritable(dir: string, cause: unknown): StoreError {
+  return new StoreError(`BentoML home ${dir} is not writable`, {
+    code: 'E_STORE_NOT_WRITABLE',
+    cause,
+    hint: 'Fix the permissions of that directory, or set BENTOML_HOME to a writable directory.',
+    data: {path: dir},
+  })
+}
+
+export interface EnsureHomeOptions {
+  /** Check that the directories are writable too (default true). Read-only commands pass false. */
+  writable?: boolean
+}
+
+/**
+ * As BentoML's `validate_or_create_dir(home, home/bentos, home/models, home/envs, home/tmp)`: create what is
+ * missing, fail when one of them exists but is not a directory. Throws `StoreError` `E_STORE_NOT_WRITABLE` or
+ * `E_STORE_NOT_A_DIRECTORY`.
+ */
+export async function ensureHome(home: string, options: EnsureHomeOptions = {}): Promise<void> {
+  const dirs = [home, ...HOME_SUBDIRS.map((sub) => path.join(home, sub))]
+  for (const dir of dirs) {
+    let isDir: boolean | null = null
+    try {
+      isDir = (await stat(dir)).isDirectory()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOTDIR') isDir = false
+      else if (code !== 'ENOENT') throw notWritable(dir, error)
+    }
+    if (isDir === false) {
+      throw new StoreError(`${dir} is not a directory`, {
+        code: 'E_STORE_NOT_A_DIRECTORY',
+        hint: 'BENTOML_HOME and its bentos/, models/, envs/ and tmp/ must be directories; move that file away.',
+        data: {path: dir},
+      })
+    }
+    if (isDir === null) {
+      try {
+        await mkdir(dir, {recursive: true})
+      } catch (error) {
+        throw notWritable(dir, error)
+      }
+    }
+    if (options.writable !== false) {
+      try {
+        await access(dir, constants.W_OK | constants.X_OK)
+      } catch (error) {
+        throw notWritable(dir, error)
+      }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import {utimes, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {StoreError} from '../errors.js'
+import {parseIsoDatetime, readBentoInfo, readModelInfo} from './info.js'
+import {bentoYaml, modelYaml, tempDir, writeTree} from './testing.js'
+
+async function modelDir(yaml: string): Promise<string> {
+  const dir = await tempDir()
+  await writeFile(path.join(dir, 'model.yaml'), yaml)
+  return dir
+}
+
+async function corruptError(dir: string): Promise<StoreError> {
+  const error = await readModelInfo(dir).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(StoreError)
+  return error as StoreError
+}
+
+describe('parseIsoDatetime', () => {
+  it('parses what Python isoformat writes', () => {
+    expect(parseIsoDatetime('2025-05-30T10:11:12.123456+00:00')?.toISOString()).toBe('2025-05-30T10:11:12.123Z')
+    expect(parseIsoDatetime('2025-05-30T10:11:12+02:00')?.toISOString()).toBe('2025-05-30T08:11:12.000Z')
+    expect(parseIsoDatetime('2025-05-30 10:11:12Z')?.toISOString()).toBe('2025-05-30T10:11:12.000Z')
+    expect(parseIsoDatetime('2025-05-30T10:11:12-0130')?.toISOString()).toBe('2025-05-30T11:41:12.000Z')
+    expect(parseIsoDatetime('2025-05-30T10:11:12')?.getHours()).toBe(10) // naive → local time
+  })
+
+  it('rejects what is not a date-time', () => {
+    expect(parseIsoDatetime('yesterday')).toBeNull()
+    expect(parseIsoDatetime('2025-13-01T00:00:00')).toBeNull()
+  })
+})
+
+describe('readModelInfo', () => {
+  it('reads a model.yaml written by BentoML', async () => {
+    const info = await readModelInfo(await modelDir(modelYaml('flower_model', 'zfshqahix2dpoax4', '2025-05-30T10:11:12.123456+00:00')))
+    expect(info).toMatchObject({
+      name: 'flower_model',
+      version: 'zfshqahix2dpoax4',
+      module: 'bentoml.keras',
+      labels: {},
+      options: {partial_kwargs: {}, include_optimizer: false},
+      metadata: {},
+      context: {
+        framework_name: 'keras',
+        framework_versions: {tensorflow: '2.15.1'},
+        bentoml_version: '1.4.15',
+        python_version: '3.11.7',
+      },
+      signatures: {predict: {batchable: false}},
+      api_version: 'v1',
+      creation_time: '2025-05-30T10:11:12.123456+00:00',
+    })
+    expect(info.creationTime.toISOString()).toBe('2025-05-30T10:11:12.123Z')
+  })
+
+  it('accepts a YAML timestamp and keeps the raw text', async () => {
+    const yaml = modelYaml('m', 'v1', 'X').replace("creation_time: 'X'", 'creation_time: 2025-05-30 10:11:12.5+00:00')
+    const info = await readModelInfo(await modelDir(yaml))
+    expect(info.creation_time).toBe('2025-05-30 10:11:12.5+00:00')
+    expect(info.creationTime.toISOString()).toBe('2025-05-30T10:11:12.500Z')
+  })
+
+  it('defaults signatures and ignores unknown keys', async () => {
+    const yaml = modelYaml('m', 'v1', '2025-01-01T00:00:00+00:00')
+      .replace(/signatures:\n {2}predict:\n {4}batchable: false\n/, '')
+      .concat('bentoml_version: 0.13\nsomething_new: 1\n')
+    const info = await readModelInfo(await modelDir(yaml))
+    expect(info.signatures).toEqual({})
+  })
+
+  it.each(['name', 'version', 'module', 'labels', 'options', 'metadata', 'context', 'api_version', 'creation_time'])(
+    'names the file and the missing key %s',
+    async (key) => {
+      const lines = modelYaml('m', 'v1', '2025-01-01T00:00:00+00:00').split('\n')
+      const start = lines.findIndex((l) => l.startsWith(`${key}:`))
+      let end = start + 1
+      while (end < lines.length && lines[end]?.startsWith(' ')) end++
+      lines.splice(start, end - start)
+      const dir = await modelDir(lines.join('\n'))
+      const error = await corruptError(dir)
+      expect(error.code).toBe('E_MODEL_CORRUPT')
+      expect(error.message).toContain(path.join(dir, 'model.yaml'))
+      expect(error.message).toContain(`${key}: missing required key`)
+      expect(error.data).toMatchObject({key})
+      expect(error.hint).toContain(dir)
+    },
+  )
+
+  it('names nested keys and lines', async () => {
+    const yaml = modelYaml('m', 'v1', '2025-01-01T00:00:00+00:00').replace('  framework_name: keras\n', '')
+    const error = await corruptError(await modelDir(yaml))
+    expect(error.message).toMatch(/model\.yaml:\d+ context\.framework_name: missing required key/)
+  })
+
+  it('rejects a version PyYAML reads as a number, with its line', async () => {
+    const yaml = modelYaml('m', 'v1', '2025-01-01T00:00:00+00:00').replace("version: 'v1'", 'version: 1.0')
+    const error = await corruptError(await modelDir(yaml))
+    expect(error.message).toMatch(/model\.yaml:2 version: expected a string/)
+  })
+
+  it('rejects non-string labels and bad creation_time', async () => {
+    const labels = modelYaml('m', 'v1', '2025-01-01T00:00:00+00:00').replace('labels: {}', 'labels: {a: yes}')
+    expect((await corruptError(await modelDir(labels))).message).toContain('labels: expected a mapping of strings')
+    const time = modelYaml('m', 'v1', 'last tuesday')
+    expect((await corruptError(await modelDir(time))).message).toMatch(/:19 creation_time: not an ISO 8601/)
+  })
+
+  it('reports invalid YAML with a line, and a missing file', async () => {
+    const error = await corruptError(await modelDir('name: m\nlabels: [unclosed\n'))
+    expect(error.message).toMatch(/model\.yaml:\d+ invalid YAML/)
+    const missing = await corruptError(await tempDir())
+    expect(missing.message).toContain('model.yaml is missing')
+    const scalar = await corruptError(await modelDir('just a string\n'))
+    expect(scalar.message).toContain('expected a mapping at the top level')
+  })
+})
+
+describe('readBentoInfo', () => {
+  it('reads bento.yaml leniently', async () => {
+    const dir = await tempDir()
+    await writeTree(dir, {
+      'bento.yaml': bentoYaml('iris', 'v1', '2025-05-30T10:20:30.123456+00:00', [
+        {tag: 'flower_model:zfshqahix2dpoax4', creationTime: '2025-05-30T10:11:12.123456+00:00'},
+      ]).concat('docker:\n  distro: debian\n'),
+    })
+    const info = await readBentoInfo(dir)
+    expect(info).toMatchObject({
+      name: 'iris',
+      version: 'v1',
+      service: 'service:svc',
+      bentoml_version: '1.4.15',
+      creation_time: '2025-05-30T10:20:30.123456+00:00',
+      labels: {},
+      models: [
+        {tag: 'flower_model:zfshqahix2dpoax4', module: 'bentoml.keras', creation_time: '2025-05-30T10:11:12.123456+00:00'},
+      ],
+    })
+    expect(info.raw.docker).toEqual({distro: 'debian'})
+    expect(info.raw.spec).toBe(1)
+  })
+
+  it('accepts legacy tag-string models and a missing creation_time (file mtime)', async () => {
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'bento.yaml'), "name: a\nversion: '1'\nmodels:\n- m:v1\nlabels: {x: 1}\n")
+    const when = new Date('2024-02-03T04:05:06Z')
+    await utimes(path.join(dir, 'bento.yaml'), when, when)
+    const info = await readBentoInfo(dir)
+    expect(info.models).toEqual([{tag: 'm:v1', module: '', creation_time: ''}])
+    expect(info.labels).toEqual({x: '1'})
+    expect(info.creationTime.toISOString()).toBe(when.toISOString())
+    expect(info.creation_time).toBe('')
+  })
+
+  it('requires name and version', async () => {
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'bento.yaml'), 'service: a:b\nname: a\n')
+    await expect(readBentoInfo(dir)).rejects.toMatchObject({code: 'E_BENTO_CORRUPT', message: expect.stringContaining('version: missing required key')})
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * Test helpers: build BENTOML_HOME trees from object literals. Used by the store and archive tests only.
+ */
+import {chmod, mkdir, mkdtemp, symlink, writeFile} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+export interface SymlinkSpec {
+  symlink: string
+}
+export interface FileSpec {
+  content: string | Uint8Array
+  mode: number
+}
+export type TreeNode = string | Uint8Array | SymlinkSpec | FileSpec | Tree
+export interface Tree {
+  [name: string]: TreeNode
+}
+
+function isSymlink(node: TreeNode): node is SymlinkSpec {
+  return typeof node === 'object' && !(node instanceof Uint8Array) && typeof (node as Partial<SymlinkSpec>).symlink === 'string'
+}
+
+function isFileSpec(node: TreeNode): node is FileSpec {
+  return typeof node === 'object' && !(node instanceof Uint8Array) && 'content' in node && 'mode' in node
+}
+
+/** Create the files, directories and symlinks of `tree` under `root`. */
+export async function writeTree(root: string, tree: Tree): Promise<void> {
+  await mkdir(root, {recursive: true})
+  for (const [name, node] of Object.entries(tree)) {
+    const target = path.join(root, name)
+    await mkdir(path.dirname(target), {recursive: true})
+    if (typeof node === 'string' || node instanceof Uint8Array) {
+      await writeFile(target, node)
+    } else if (isSymlink(node)) {
+      await symlink(node.symlink, target)
+    } else if (isFileSpec(node)) {
+      await writeFile(target, node.content)
+      await chmod(target, node.mode)
+    } else {
+      await writeTree(target, node as Tree)
+    }
+  }
+}
+
+export async function tempDir(prefix = 'bento-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix))
+}
+
+/** A model.yaml as BentoML 1.4.15 writes it for a keras model (quoted strings, as PyYAML). */
+export function modelYaml(name: string, version: string, creationTime: string, extra = ''): string {
+  return `name: ${name}
+version: '${version}'
+module: bentoml.keras
+labels: {}
+options:
+  partial_kwargs: {}
+  include_optimizer: false
+metadata: {}
+context:
+  framework_name: keras
+  framework_versions:
+    tensorflow: 2.15.1
+  bentoml_version: 1.4.15
+  python_version: 3.11.7
+signatures:
+  predict:
+    batchable: false
+api_version: v1
+creation_time: '${creationTime}'
+${extra}`
+}
+
+/** A minimal spec-1 bento.yaml. */
+export function bentoYaml(
+  name: string,
+  version: string,
+  creationTime: string,
+  models: Array<{tag: string; creationTime: string}> = [],
+): string {
+  const modelLines =
+    models.length === 0
+      ? 'models: []\n'
+      : `models:\n${models
+          .map((m) => `- tag: ${m.tag}\n  module: bentoml.keras\n  creation_time: '${m.creationTime}'\n`)
+          .join('')}`
+  return `service: service:svc
+name: ${name}
+version: '${version}'
+bentoml_version: 1.4.15
+creation_time: '${creationTime}'
+labels: {}
+${modelLines}entry_service: ${name}
+services: []
+envs: []
+schema: {}
+args: {}
+spec: 1
+`
+}
+
+/** A model directory tree (model.yaml + a fake SavedModel). */
+export function modelTree(name: string, version: string, creationTime: string): Tree {
+  return {
+    'model.yaml': modelYaml(name, version, creationTime),
+    'saved_model.pb': `pb-${name}-${version}`,
+    variables: {'variables.index': `index-${version}`},
+  }
+}
+
+/** A Bento directory tree. */
+export function bentoTree(
+  name: string,
+  version: string,
+  creationTime: string,
+  models: Array<{tag: string; creationTime: string}> = [],
+): Tree {
+  return {
+    'bento.yaml': bentoYaml(name, version, creationTime, models),
+    'README.md': `# ${name}\n`,
+    src: {'service.py': 'import bentoml\n', 'bentofile.yaml': 'service: service:svc\n'},
+    env: {
+      python: {'version.txt': '3.11.7', 'requirements.txt': 'bentoml==1.4.15\n'},
+      docker: {'entrypoint.sh': {content: '#!/bin/sh\nexec "$@"\n', mode: 0o755}},
+    },
+  }
+}
