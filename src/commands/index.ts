@@ -1,4 +1,5 @@
 import Build from './build.js'
+import Containerize from './containerize.js'
 import Delete from './delete.js'
 import Export from './export.js'
 import Get from './get.js'
@@ -10,6 +11,7 @@ import ModelsList from './models/list.js'
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
 export const COMMANDS = {
   build: Build,
+  containerize: Containerize,
   list: List,
   get: Get,
   delete: Delete,

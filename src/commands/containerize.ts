@@ -1,0 +1,65 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from './base-command.js'
+
+export default class Containerize extends BaseCommand {
+  static override summary = 'Build a Docker image that runs the Bento with `bentoml serve` on port 3000.'
+  static override description =
+    'Talks to the Docker Engine API (DOCKER_HOST, or /var/run/docker.sock), streaming the Bento as the build context. ' +
+    'Layers: base → system packages → Python deps → models → code, so a code change reuses everything before it. ' +
+    'Runs as user bentoml (uid 1034), with a HEALTHCHECK on /readyz and OCI + dev.bento.* labels.'
+
+  static override examples = [
+    '<%= config.bin %> containerize clasificador_iris:latest',
+    '<%= config.bin %> containerize clasificador_iris:latest -t iris:dev --json',
+    '<%= config.bin %> containerize clasificador_iris:latest -t 127.0.0.1:5000/iris:dev --push',
+    '<%= config.bin %> containerize clasificador_iris:latest --wheelhouse ./wheels   # offline: pip --no-index --find-links',
+  ]
+
+  static override args = {tag: Args.string({required: true, description: 'NAME[:VERSION|latest]'})}
+  static override flags = {
+    'image-tag': Flags.string({char: 't', multiple: true, description: 'Image reference(s); default NAME:VERSION of the Bento.'}),
+    push: Flags.boolean({description: 'Push the image(s) to their registry after the build (credentials from ~/.docker/config.json).'}),
+    wheelhouse: Flags.string({description: 'Directory of wheels: pip installs offline from it (--no-index --find-links).'}),
+    'with-compilers': Flags.boolean({description: 'Install build-essential (for requirements that compile from source).'}),
+    'no-cache': Flags.boolean({description: 'Do not use the layer cache.'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {args, flags} = await this.parse(Containerize)
+    const {homedir} = await import('node:os')
+    const {join, resolve} = await import('node:path')
+    const {containerize} = await import('../services/containerize.js')
+    const {bentomlHome} = await import('../store/index.js')
+    const {DockerodeClient} = await import('../docker/index.js')
+    const env = this.env()
+    const controller = new AbortController()
+    const onSignal = (): void => controller.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const result = await containerize({
+        home: bentomlHome(env, homedir()),
+        tag: args.tag,
+        imageTags: flags['image-tag'] ?? [],
+        push: flags.push,
+        wheelhouse: flags.wheelhouse === undefined ? undefined : resolve(process.cwd(), flags.wheelhouse),
+        compilers: flags['with-compilers'],
+        noCache: flags['no-cache'],
+        client: new DockerodeClient({env}),
+        dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
+        reporter: this.reporter(flags),
+        signal: controller.signal,
+      })
+      if (!this.jsonEnabled()) {
+        this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
+        for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}`)
+        this.log(`Run it: docker run --rm -p 3000:3000 ${result.tags[0]}`)
+      }
+      return result
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import {existsSync} from 'node:fs'
+import {mkdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {dockerfileContext} from '../bento/templates.js'
+import {
+  bentoBuildContext,
+  CONTEXT_DOCKERFILE,
+  defaultDockerignore,
+  type ImageClient,
+  renderDockerfile,
+  resolveRegistryAuth,
+  WHEELHOUSE_CONTEXT_DIR,
+} from '../docker/index.js'
+import {NotFoundError, UsageError} from '../errors.js'
+import type {Reporter} from '../reporter.js'
+import {Store} from '../store/store.js'
+
+export interface ContainerizeOptions {
+  home: string
+  tag: string
+  /** `-t`: image references; default `<name>:<version>` (BentoML's default). */
+  imageTags: string[]
+  push: boolean
+  /** A directory of wheels: pip installs offline from it (`--no-index --find-links`). */
+  wheelhouse?: string
+  /** Add build-essential for requirements that compile from source. */
+  compilers?: boolean
+  noCache?: boolean
+  client: ImageClient
+  /** ~/.docker, for push credentials. */
+  dockerConfigDir: string
+  reporter: Reporter
+  signal?: AbortSignal
+}
+
+export interface ContainerizeResult {
+  bento: string
+  imageId: string
+  tags: string[]
+  size: number
+  layers: Array<{id: string; createdBy: string; size: number}>
+  buildkit: boolean
+  durationMs: number
+  pushed: Array<{tag: string; digest: string}>
+  digest?: string
+}
+
+const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
+
+export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
+  const started = performance.now()
+  const {reporter} = opts
+  const bento = await Store.bentos(opts.home).get(opts.tag)
+  const tag = `${bento.tag.name}:${bento.tag.version}`
+  const raw = bento.info.raw
+  const tags = opts.imageTags.length > 0 ? opts.imageTags : [tag]
+  for (const t of tags) {
+    if (!IMAGE_REF.test(t)) {
+      throw new UsageError(`"${t}" is not a valid image reference`, {hint: 'use lowercase repository names, e.g. -t iris:dev or -t 127.0.0.1:5000/iris:dev'})
+    }
+  }
+  if (opts.push && tags.every((t) => !t.includes('/'))) {
+    throw new UsageError('--push needs an image tag that names a registry', {hint: 'e.g. -t 127.0.0.1:5000/iris:dev --push'})
+  }
+  if (opts.wheelhouse && !existsSync(opts.wheelhouse)) {
+    throw new NotFoundError(`--wheelhouse directory ${opts.wheelhouse} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
+  }
+
+  const docker = (raw.docker ?? {}) as Record<string, unknown>
+  const models = bento.info.models.filter((m) => m.registry !== 'huggingface').map((m) => String(m.tag))
+
+  // Models: the Bento's own models/ (bento's Bentos carry them), else the global store (Bentos from `bentoml build`).
+  const extraDirs: Array<{src: string; dest: string}> = []
+  const modelStore = Store.models(opts.home)
+  for (const m of models) {
+    const [name, version] = m.split(':') as [string, string]
+    if (existsSync(join(bento.path, 'models', name, version, 'model.yaml'))) continue
+    const item = await modelStore.get(m).catch((error: unknown) => {
+      throw new NotFoundError(`Model "${m}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
+        code: 'E_MODEL_NOT_FOUND',
+        hint: 'import or save the model again, or rebuild the Bento with `bento build` (which bundles its models)',
+        cause: error,
+      })
+    })
+    extraDirs.push({src: item.path, dest: `models/${name}/${version}`})
+  }
+  if (!existsSync(join(bento.path, 'models')) && extraDirs.length === 0) {
+    const empty = join(opts.home, 'tmp', 'bento-empty-dir')
+    await mkdir(empty, {recursive: true})
+    extraDirs.push({src: empty, dest: 'models'})
+  }
+  if (opts.wheelhouse) extraDirs.push({src: opts.wheelhouse, dest: WHEELHOUSE_CONTEXT_DIR})
+
+  const {buildkit} = await opts.client.ping()
+  const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
+  const envs = ((raw.envs ?? []) as Array<{name: string; value?: string}>).map((e) => ({name: e.name, value: String(e.value ?? '')}))
+  const dockerEnv = docker.env && typeof docker.env === 'object' && !Array.isArray(docker.env) ? (docker.env as Record<string, string>) : {}
+  const env = new Map<string, string>(Object.entries(dockerEnv).map(([k, v]) => [k, String(v)]))
+  for (const e of envs) env.set(e.name, e.value)
+
+  const ctx = dockerfileContext(
+    {
+      baseImage: (docker.base_image as string | null) ?? null,
+      pythonVersion: String(docker.python_version ?? '3.11'),
+      systemPackages: (docker.system_packages as string[] | null) ?? [],
+      setupScript: existsSync(join(bento.path, 'env/docker/setup_script')),
+      env: [...env].map(([name, value]) => ({name, value})),
+      labels: {},
+      cudaVersion: (docker.cuda_version as string | null) ?? null,
+      tag,
+      bentomlVersion: String(raw.bentoml_version ?? ''),
+      models,
+      description: readme,
+      creationTime: String(raw.creation_time ?? ''),
+      userLabels: bento.info.labels,
+    },
+    {buildkit, wheelhouse: Boolean(opts.wheelhouse), needsCompilers: opts.compilers ?? false},
+  )
+  const templateFile = join(bento.path, 'env/docker/Dockerfile.template')
+  const userTemplate = existsSync(templateFile)
+    ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
+    : undefined
+  const dockerfile = renderDockerfile(ctx, userTemplate)
+
+  reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
+  const context = bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore: defaultDockerignore(), extraDirs})
+  const {imageId} = await opts.client.build({
+    context,
+    dockerfile: CONTEXT_DOCKERFILE,
+    tags,
+    labels: ctx.labels,
+    noCache: opts.noCache,
+    signal: opts.signal,
+    onProgress: (e) => {
+      if (e.type === 'step') reporter.log(e.step)
+      else if (e.type === 'cached') reporter.log(`${e.step} (cached)`)
+      else if (e.type === 'log') reporter.log(`  ${e.line}`)
+      else if (e.type === 'warning') reporter.warn(e.message)
+    },
+  })
+  const info = await opts.client.inspect(imageId)
+  const history = await opts.client.history(imageId)
+
+  const pushed: Array<{tag: string; digest: string}> = []
+  if (opts.push) {
+    for (const t of tags.filter((x) => x.includes('/'))) {
+      reporter.log(`Pushing ${t}`)
+      const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
+      const {digest} = await opts.client.push(t, {
+        auth,
+        signal: opts.signal,
+        onProgress: (e) => {
+          if (e.status && !e.progress) reporter.log(`  ${e.id ? `${e.id}: ` : ''}${e.status}`)
+        },
+      })
+      pushed.push({tag: t, digest})
+    }
+  }
+
+  return {
+    bento: tag,
+    imageId,
+    tags,
+    size: info?.size ?? 0,
+    layers: history.map((l) => ({id: l.id, createdBy: l.createdBy, size: l.size})),
+    buildkit,
+    durationMs: Math.round(performance.now() - started),
+    pushed,
+    ...(pushed[0] ? {digest: pushed[0].digest} : {}),
+  }
+}
