@@ -1,0 +1,764 @@
+/**
+ * Bento archives: `bento export` / `bento import`, interoperable with `bentoml export` / `bentoml import`
+ * (format doc §7). Export is deterministic: the same Bento gives the same bytes. Import extracts with strict
+ * checks into `$BENTOML_HOME/tmp` and only then installs, so a rejected archive leaves nothing behind.
+ */
+import {constants, createReadStream, createWriteStream} from 'node:fs'
+import {copyFile, cp, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink} from 'node:fs/promises'
+import path from 'node:path'
+import {type Readable, Transform, type TransformCallback, type Writable} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+import {createGunzip, createGzip} from 'node:zlib'
+
+import {execa, type ResultPromise} from 'execa'
+import tar from 'tar-stream'
+
+import {ArchiveError, NotFoundError, StoreError} from '../errors.js'
+import {
+  type BentoInfo,
+  ensureHome,
+  type FullTag,
+  formatTag,
+  isDirectory,
+  makeTempDir,
+  parseTag,
+  readBentoInfo,
+  readModelInfo,
+  Store,
+  validateTagPart,
+} from '../store/index.js'
+
+export type ArchiveFormat = 'bento' | 'gz' | 'tar'
+
+/** Fixed header fields: every entry gets these, whatever the source files say. */
+const FIXED_MTIME = new Date(0)
+const DIR_MODE = 0o755
+const FILE_MODE = 0o644
+const EXEC_MODE = 0o755
+const SYMLINK_MODE = 0o777
+
+const EXTENSIONS: Record<ArchiveFormat, string> = {bento: '.bento', gz: '.tar.gz', tar: '.tar'}
+
+export interface ModelDirRef {
+  name: string
+  version: string
+  /** The model directory (with model.yaml), e.g. `$BENTOML_HOME/models/<name>/<version>`. */
+  dir: string
+}
+
+export interface ExportOptions {
+  /** The stored Bento directory (with bento.yaml). */
+  bentoDir: string
+  /** Models to bundle as `models/<name>/<version>/` (those already under the Bento's own `models/` are kept). */
+  modelDirs?: ModelDirRef[]
+  /** Output file, or a directory (existing, or ending with `/`) to write `<name>-<version>.bento` into. */
+  out: string
+  /** Default: from the extension of `out` (`.tar.gz`/`.tgz`/`.gz` → gz, `.tar` → tar), else `bento` (tar + xz). */
+  format?: ArchiveFormat
+}
+
+export interface ExportResult {
+  path: string
+  format: ArchiveFormat
+  tag: FullTag
+  /** Size of the archive file. */
+  bytes: number
+  /** Number of tar entries. */
+  entries: number
+}
+
+interface PlannedEntry {
+  name: string
+  type: 'directory' | 'file' | 'symlink'
+  mode: number
+  source?: string
+  size?: number
+  linkname?: string
+  content?: Buffer
+}
+
+function archiveError(
+  code: 'E_ARCHIVE_UNSAFE' | 'E_ARCHIVE_INVALID' | 'E_ARCHIVE' | 'E_ALREADY_EXISTS',
+  message: string,
+  extra: {hint?: string; cause?: unknown; data?: Record<string, unknown>} = {}): ArchiveError {
+  return new ArchiveError(message, {code, ...extra})
+}
+
+/** Compare archive paths segment by segment, so a directory's entries stay together right after it. */
+function compareArchivePaths(a: string, b: string): number {
+  const as = a.split('/')
+  const bs = b.split('/')
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+    const x = as[i] ?? ''
+    const y = bs[i] ?? ''
+    if (x !== y) return Buffer.compare(Buffer.from(x), Buffer.from(y))
+  }
+  return as.length - bs.length
+}
+
+/**
+ * Follow `target` from the directory `fromDir` (archive-relative, '' = root) the way the kernel would, expanding
+ * the archive's own symlinks. Returns false when the path leaves the root at any point (or loops).
+ */
+function staysInside(fromDir: string, target: string, symlinks: Map<string, string>, hops = 0): false | string[] {
+  if (target.startsWith('/') || hops > 40) return false
+  let current = fromDir === '' ? [] : fromDir.split('/')
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      if (current.length === 0) return false
+      current = current.slice(0, -1)
+      continue
+    }
+    const next = [...current, part]
+    const link = symlinks.get(next.join('/'))
+    if (link === undefined) {
+      current = next
+      continue
+    }
+    const resolved = staysInside(current.join('/'), link, symlinks, hops + 1)
+    if (resolved === false) return false
+    current = resolved
+  }
+  return current
+}
+
+/** The first symlink whose target escapes the root, or undefined. */
+function escapingSymlink(symlinks: Map<string, string>): [string, string] | undefined {
+  for (const [name, target] of [...symlinks.entries()].sort(([a], [b]) => compareArchivePaths(a, b))) {
+    if (staysInside(path.posix.dirname(name) === '.' ? '' : path.posix.dirname(name), target, symlinks) === false) {
+      return [name, target]
+    }
+  }
+  return undefined
+}
+
+/**
+ * A model directory is copied on its own into the model store, so its symlinks must stay inside
+ * `models/<name>/<version>/`, not merely inside the Bento.
+ */
+function escapingModelSymlink(
+  symlinks: Map<string, string>,
+  models: Array<{name: string; version: string}>,
+): [string, string] | undefined {
+  for (const model of models) {
+    const prefix = `models/${model.name}/${model.version}/`
+    const inside = new Map(
+      [...symlinks].filter(([name]) => name.startsWith(prefix)).map(([name, target]) => [name.slice(prefix.length), target]),
+    )
+    const escaping = escapingSymlink(inside)
+    if (escaping) return [prefix + escaping[0], escaping[1]]
+  }
+  return undefined
+}
+
+async function walk(dir: string, prefix: string, entries: Map<string, PlannedEntry>, symlinks: Map<string, string>): Promise<void> {
+  const names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  for (const name of names) {
+    const source = path.join(dir, name)
+    const archivePath = prefix === '' ? name : `${prefix}/${name}`
+    const info = await lstat(source)
+    if (info.isDirectory()) {
+      entries.set(archivePath, {name: archivePath, type: 'directory', mode: DIR_MODE})
+      await walk(source, archivePath, entries, symlinks)
+    } else if (info.isFile()) {
+      const mode = (info.mode & 0o111) === 0 ? FILE_MODE : EXEC_MODE
+      entries.set(archivePath, {name: archivePath, type: 'file', mode, source, size: info.size})
+    } else if (info.isSymbolicLink()) {
+      const linkname = await readlink(source)
+      entries.set(archivePath, {name: archivePath, type: 'symlink', mode: SYMLINK_MODE, linkname})
+      symlinks.set(archivePath, linkname)
+    } else {
+      throw archiveError('E_ARCHIVE_INVALID', `Cannot archive ${source}: not a regular file, directory or symlink`, {
+        hint: 'Remove sockets, FIFOs and device files from the Bento directory.',
+        data: {path: source},
+      })
+    }
+  }
+}
+
+function inferFormat(out: string): ArchiveFormat {
+  const lower = out.toLowerCase()
+  if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz') || lower.endsWith('.gz')) return 'gz'
+  if (lower.endsWith('.tar')) return 'tar'
+  return 'bento'
+}
+
+/** Newest version (by model.yaml creation_time, then version) per model name, for `models/<name>/latest`. */
+async function latestVersions(models: ModelDirRef[]): Promise<Map<string, string>> {
+  const best = new Map<string, {version: string; time: number}>()
+  for (const model of models) {
+    const info = await readModelInfo(model.dir)
+    const time = info.creationTime.getTime()
+    const current = best.get(model.name)
+    if (!current || time > current.time || (time === current.time && model.version > current.version)) {
+      best.set(model.name, {version: model.version, time})
+    }
+  }
+  return new Map([...best].map(([name, {version}]) => [name, version]))
+}
+
+async function planEntries(bentoDir: string, modelDirs: ModelDirRef[]): Promise<PlannedEntry[]> {
+  const entries = new Map<string, PlannedEntry>()
+  const symlinks = new Map<string, string>()
+  await walk(bentoDir, '', entries, symlinks)
+  const added: ModelDirRef[] = []
+  for (const model of modelDirs) {
+    for (const part of [model.name, model.version]) {
+      const problem = validateTagPart(part)
+      if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Cannot bundle model ${model.name}:${model.version}: ${problem}`)
+    }
+    const base = `models/${model.name}/${model.version}`
+    if (entries.has(base)) continue // already bundled inside the Bento
+    for (const dir of ['models', `models/${model.name}`, base]) {
+      if (!entries.has(dir)) entries.set(dir, {name: dir, type: 'directory', mode: DIR_MODE})
+    }
+    await walk(model.dir, base, entries, symlinks)
+    added.push(model)
+  }
+  for (const [name, version] of await latestVersions(added)) {
+    const latest = `models/${name}/latest`
+    if (!entries.has(latest)) {
+      const content = Buffer.from(version)
+      entries.set(latest, {name: latest, type: 'file', mode: FILE_MODE, content, size: content.length})
+    }
+  }
+  const bundledModels = [...entries.keys()]
+    .map((name) => name.split('/'))
+    .filter((parts) => parts.length === 3 && parts[0] === 'models' && entries.get(parts.join('/'))?.type === 'directory')
+    .map(([, name = '', version = '']) => ({name, version}))
+  const escaping = escapingSymlink(symlinks) ?? escapingModelSymlink(symlinks, bundledModels)
+  if (escaping) {
+    throw archiveError('E_ARCHIVE_UNSAFE', `Cannot export: symlink '${escaping[0]}' → '${escaping[1]}' points outside its Bento or model directory`, {
+      hint: 'Importers (bento import) reject such links; replace the link with the file it points to.',
+      data: {entry: escaping[0], target: escaping[1]},
+    })
+  }
+  return [...entries.values()].sort((a, b) => compareArchivePaths(a.name, b.name))
+}
+
+function header(entry: PlannedEntry): Partial<tar.Header> & {name: string} {
+  return {
+    // Directory names end with '/', as GNU tar and Python's tarfile write them.
+    name: entry.type === 'directory' ? `${entry.name}/` : entry.name,
+    type: entry.type,
+    mode: entry.mode,
+    size: entry.type === 'file' ? entry.size ?? 0 : 0,
+    ...(entry.linkname === undefined ? {} : {linkname: entry.linkname}),
+    mtime: FIXED_MTIME,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+  }
+}
+
+function addEntry(pack: tar.Pack, entry: PlannedEntry): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error | null) => (error ? reject(error) : resolve())
+    if (entry.type !== 'file') {
+      pack.entry(header(entry), done)
+      return
+    }
+    if (entry.content !== undefined) {
+      pack.entry(header(entry), entry.content, done)
+      return
+    }
+    const sink = pack.entry(header(entry), done)
+    sink.on('error', () => undefined) // reported through `done`
+    const source = createReadStream(entry.source ?? '')
+    void (async () => {
+      for await (const chunk of source) {
+        if (sink.destroyed) throw new Error('the archive stream was closed')
+        if (!sink.write(chunk)) {
+          await new Promise<void>((resume) => {
+            sink.once('drain', () => resume())
+            sink.once('close', () => resume())
+          })
+        }
+      }
+      sink.end(undefined)
+    })().catch((error: unknown) => {
+      source.destroy()
+      reject(error instanceof Error ? error : new Error(String(error)))
+    })
+  })
+}
+
+async function produce(pack: tar.Pack, entries: PlannedEntry[]): Promise<void> {
+  for (const entry of entries) await addEntry(pack, entry)
+  pack.finalize()
+}
+
+function xzMissing(cause: unknown): ArchiveError {
+  return archiveError('E_ARCHIVE', 'The `xz` program is needed for .bento archives but was not found', {
+    cause,
+    hint: 'Install xz-utils (e.g. `apt-get install xz-utils`), or use a .tar.gz / .tar output.',
+  })
+}
+
+function isSpawnEnoent(error: unknown): boolean {
+  const e = error as {code?: string; cause?: {code?: string}} | undefined
+  return e?.code === 'ENOENT' || e?.cause?.code === 'ENOENT'
+}
+
+async function writeArchive(entries: PlannedEntry[], format: ArchiveFormat, file: string): Promise<void> {
+  const pack = tar.pack()
+  const producing = produce(pack, entries)
+  if (format === 'bento') {
+    const xz = execa('xz', ['-z', '-T1', '-6', '-c'], {stdin: 'pipe', stdout: {file}, stderr: 'pipe', reject: false})
+    try {
+      await Promise.all([producing, pipeline(pack as unknown as Readable, xz.stdin as Writable)])
+    } catch (error) {
+      xz.kill()
+      const result = await xz
+      if (isSpawnEnoent(result)) throw xzMissing(result)
+      throw error
+    }
+    const result = await xz
+    if (isSpawnEnoent(result)) throw xzMissing(result)
+    if (result.exitCode !== 0) {
+      throw archiveError('E_ARCHIVE', `xz failed (exit code ${String(result.exitCode)}): ${String(result.stderr).trim()}`)
+    }
+    return
+  }
+  const sinks: Array<NodeJS.WritableStream | NodeJS.ReadWriteStream> = []
+  // Node's gzip header has mtime 0 and no file name: the output depends only on the input.
+  if (format === 'gz') sinks.push(createGzip({level: 9}))
+  sinks.push(createWriteStream(file))
+  await Promise.all([producing, pipeline(pack as unknown as Readable, ...(sinks as [Writable]))])
+}
+
+/**
+ * Write a deterministic archive of a Bento (plus models): sorted entries, mtime 0, uid/gid 0, no user/group
+ * names, modes 0644 / 0755 (executables and directories), plain relative names (`bento.yaml`, `src/…`,
+ * `models/<n>/<v>/…`, `models/<n>/latest`), symlinks kept. Written to `<out>.tmp-<pid>`, then renamed.
+ */
+export async function exportBento(options: ExportOptions): Promise<ExportResult> {
+  let info: BentoInfo
+  try {
+    info = await readBentoInfo(options.bentoDir)
+  } catch (error) {
+    if (error instanceof StoreError) {
+      throw archiveError('E_ARCHIVE_INVALID', `Cannot export ${options.bentoDir}: ${error.message}`, {cause: error, hint: error.hint})
+    }
+    throw error
+  }
+  const tag = {name: info.name, version: info.version}
+  let format = options.format
+  let out = options.out
+  if (out.endsWith('/') || out.endsWith(path.sep) || (await isDirectory(out))) {
+    format ??= 'bento'
+    out = path.join(out, `${tag.name}-${tag.version}${EXTENSIONS[format]}`)
+  }
+  format ??= inferFormat(out)
+
+  const entries = await planEntries(options.bentoDir, options.modelDirs ?? [])
+  await mkdir(path.dirname(out), {recursive: true})
+  const tmp = `${out}.tmp-${process.pid}`
+  try {
+    await writeArchive(entries, format, tmp)
+    await rename(tmp, out)
+  } catch (error) {
+    await rm(tmp, {force: true})
+    throw error
+  }
+  return {path: out, format, tag, bytes: (await stat(out)).size, entries: entries.length}
+}
+
+// ───────────────────────────── import ─────────────────────────────
+
+export type DetectedFormat = 'xz' | 'gz' | 'tar' | 'zip'
+
+/** By magic bytes: xz `FD 37 7A 58 5A 00`, gzip `1F 8B`, zip `PK\x03\x04`, anything else is tried as tar. */
+export function detectArchiveFormat(head: Uint8Array): DetectedFormat {
+  const xz = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]
+  if (xz.every((byte, i) => head[i] === byte)) return 'xz'
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gz'
+  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip'
+  return 'tar'
+}
+
+export interface ImportOptions {
+  archive: string
+  home: string
+}
+
+export interface ImportResult {
+  tag: FullTag
+  /** Where the Bento now is: `$BENTOML_HOME/bentos/<name>/<version>` (it keeps its `models/`). */
+  path: string
+  format: DetectedFormat
+  /** Models copied into `$BENTOML_HOME/models`. */
+  modelsInstalled: FullTag[]
+  /** Models in the archive that the model store already had. */
+  modelsSkipped: FullTag[]
+  /** `models[]` tags of bento.yaml found neither in the archive nor in the model store. */
+  missingModels: string[]
+}
+
+const UNSAFE_HINT =
+  'The archive was not imported and nothing was written. Import only archives made by `bento export` or `bentoml export`.'
+
+interface Extraction {
+  /** archive path → kind, including implicitly created parent directories */
+  seen: Map<string, 'file' | 'directory' | 'symlink'>
+  symlinks: Map<string, string>
+}
+
+/** Normalize an entry name; throw E_ARCHIVE_UNSAFE for absolute paths, `..`, backslashes or NUL. '' = the root. */
+function safeEntryName(raw: string, archive: string, what = 'entry'): string {
+  const unsafe = (why: string) =>
+    archiveError('E_ARCHIVE_UNSAFE', `Unsafe archive ${archive}: ${what} '${raw}' ${why}`, {hint: UNSAFE_HINT, data: {entry: raw}})
+  if (raw.includes('\0')) throw unsafe('contains a NUL byte')
+  if (raw.includes('\\')) throw unsafe('contains a backslash')
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw unsafe('is an absolute path')
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.')
+  if (parts.includes('..')) throw unsafe("contains a '..' segment")
+  return parts.join('/')
+}
+
+type TarEntry = tar.ExtractEvents['entry'][1]
+
+async function handleEntry(entry: TarEntry, root: string, archive: string, state: Extraction): Promise<void> {
+  const h = entry.header
+  const raw = h.name
+  const unsafe = (why: string) =>
+    archiveError('E_ARCHIVE_UNSAFE', `Unsafe archive ${archive}: entry '${raw}' ${why}`, {hint: UNSAFE_HINT, data: {entry: raw}})
+  const invalid = (why: string, cause?: unknown) =>
+    archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: entry '${raw}' ${why}`, {
+      cause,
+      hint: 'The archive was not imported and nothing was written. Re-export the Bento.',
+      data: {entry: raw},
+    })
+  const type = h.type ?? 'file'
+  if (type === 'character-device' || type === 'block-device' || type === 'fifo') {
+    throw unsafe(`is a ${type === 'fifo' ? 'FIFO' : type.replace('-', ' ')}`)
+  }
+  const name = safeEntryName(raw, archive)
+  // Read entries with async iteration, not stream.pipeline: an entry stream that tar-stream has already
+  // destroyed (truncated archive) would make pipeline wait forever.
+  const drain = async () => {
+    for await (const _chunk of entry) {
+      // directories and links carry no data
+    }
+  }
+  if (name === '') {
+    if (type !== 'directory') throw unsafe('has an empty name')
+    return drain()
+  }
+  const parts = name.split('/')
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/')
+    const kind = state.seen.get(prefix)
+    if (kind === 'symlink') throw unsafe(`is inside the symlink '${prefix}'`)
+    if (kind === 'file') throw invalid(`is inside the file '${prefix}'`)
+  }
+  const previous = state.seen.get(name)
+  if (previous !== undefined && !(previous === 'directory' && type === 'directory')) {
+    throw invalid('appears twice (or clashes with a directory)')
+  }
+  const target = path.join(root, ...parts)
+  const markParents = () => {
+    for (let i = 1; i < parts.length; i++) state.seen.set(parts.slice(0, i).join('/'), 'directory')
+  }
+  await mkdir(path.dirname(target), {recursive: true, mode: DIR_MODE})
+  markParents()
+  try {
+    switch (type) {
+      case 'directory': {
+        await mkdir(target, {recursive: true, mode: DIR_MODE})
+        state.seen.set(name, 'directory')
+        return await drain()
+      }
+      case 'file':
+      case 'contiguous-file': {
+        const mode = ((h.mode ?? 0) & 0o111) === 0 ? FILE_MODE : EXEC_MODE
+        state.seen.set(name, 'file')
+        const handle = await open(target, 'wx', mode)
+        let written = 0
+        try {
+          for await (const chunk of entry) {
+            const bytes = chunk as Uint8Array
+            await handle.write(bytes)
+            written += bytes.length
+          }
+          await handle.chmod(mode) // whatever the umask
+        } finally {
+          await handle.close()
+        }
+        if (written !== (h.size ?? 0)) throw invalid(`is truncated (${written} of ${h.size ?? 0} bytes)`)
+        return
+      }
+      case 'symlink': {
+        const link = h.linkname ?? ''
+        if (link === '' || link.includes('\0')) throw invalid('is a symlink without a target')
+        if (link.startsWith('/')) throw unsafe(`is a symlink to the absolute path '${link}'`)
+        await symlink(link, target)
+        state.seen.set(name, 'symlink')
+        state.symlinks.set(name, link)
+        return await drain()
+      }
+      case 'link': {
+        const linkTarget = safeEntryName(h.linkname ?? '', archive, `hard link target of '${raw}':`)
+        if (state.seen.get(linkTarget) !== 'file') {
+          throw unsafe(`is a hard link to '${h.linkname ?? ''}', which is not a regular file of the archive`)
+        }
+        const linkParts = linkTarget.split('/')
+        for (let i = 1; i < linkParts.length; i++) {
+          if (state.seen.get(linkParts.slice(0, i).join('/')) === 'symlink') throw unsafe('is a hard link through a symlink')
+        }
+        // A copy, not a link: the stored Bento never shares inodes with anything.
+        await copyFile(path.join(root, ...linkParts), target, constants.COPYFILE_EXCL)
+        state.seen.set(name, 'file')
+        return await drain()
+      }
+      default:
+        throw invalid(`has an unsupported type '${type}'`)
+    }
+  } catch (error) {
+    if (error instanceof ArchiveError) throw error
+    throw invalid(`could not be extracted: ${(error as Error).message}`, error)
+  }
+}
+
+/** Size of the end-of-archive marker: two 512-byte zero blocks. */
+const END_OF_ARCHIVE = 1024
+
+/** A pass-through that remembers the last `size` bytes of the stream. */
+class TailKeeper extends Transform {
+  private tail: Buffer = Buffer.alloc(0)
+  constructor(private readonly size: number) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const joined = Buffer.concat([this.tail, chunk])
+    this.tail = joined.subarray(Math.max(0, joined.length - this.size))
+    callback(null, chunk)
+  }
+
+  isZeros(): boolean {
+    return this.tail.length === this.size && this.tail.every((byte) => byte === 0)
+  }
+}
+
+async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root: string): Promise<Extraction> {
+  const state: Extraction = {seen: new Map(), symlinks: new Map()}
+  const extract = tar.extract()
+  let xz: ResultPromise | undefined
+  let source: Readable
+  if (format === 'xz') {
+    xz = execa('xz', ['-d', '-c', '-T1'], {inputFile: archive, stdout: 'pipe', stderr: 'pipe', buffer: {stdout: false}, reject: false})
+    source = xz.stdout as Readable
+  } else {
+    source = createReadStream(archive)
+  }
+  const tail = new TailKeeper(END_OF_ARCHIVE)
+  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [source]
+  if (format === 'gz') stages.push(createGunzip())
+  stages.push(tail, extract as unknown as Writable)
+  const feeding = pipeline(stages as unknown as [Readable, Writable])
+  let feedError: unknown
+  feeding.catch((error: unknown) => {
+    feedError = error
+  })
+  const corrupt = (cause: unknown) =>
+    archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: not a readable ${format === 'tar' ? 'tar' : `tar.${format}`} file (${(cause as Error | undefined)?.message ?? String(cause)})`, {
+      cause,
+      hint: 'The archive was not imported and nothing was written. Check that the file is complete (not truncated).',
+    })
+  try {
+    for await (const entry of extract) await handleEntry(entry, root, archive, state)
+    await feeding
+  } catch (error) {
+    source.destroy()
+    xz?.kill()
+    await feeding.catch(() => undefined)
+    if (xz) {
+      const result = await xz
+      if (isSpawnEnoent(result)) throw xzMissing(result)
+    }
+    // When the stream itself failed (truncated, not a tar), that is the story, not the entry it cut short.
+    // (Stopping early ourselves makes the pipeline fail with ERR_STREAM_PREMATURE_CLOSE: not a stream problem.)
+    const streamFailed =
+      feedError !== undefined && (feedError as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE'
+    if (error instanceof ArchiveError && (error.code !== 'E_ARCHIVE_INVALID' || !streamFailed)) throw error
+    throw corrupt(streamFailed ? feedError : error)
+  }
+  if (xz) {
+    const result = await xz
+    if (isSpawnEnoent(result)) throw xzMissing(result)
+    if (result.exitCode !== 0) throw corrupt(new Error(`xz: ${String(result.stderr).trim()}`))
+  }
+  // tar-stream accepts a tar cut at an entry boundary; every tar writer ends with two zero blocks.
+  if (!tail.isZeros()) throw corrupt(new Error('no end-of-archive marker, the file is truncated'))
+  return state
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  let handle
+  try {
+    handle = await open(file, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError(`Archive ${file} does not exist`, {code: 'E_ARCHIVE_NOT_FOUND', hint: 'Check the path.', data: {path: file}})
+    }
+    throw error
+  }
+  try {
+    const buffer = Buffer.alloc(6)
+    const {bytesRead} = await handle.read(buffer, 0, 6, 0)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function bundledModels(root: string, archive: string): Promise<ModelDirRef[]> {
+  const modelsDir = path.join(root, 'models')
+  if (!(await lstat(modelsDir).catch(() => null))?.isDirectory()) return []
+  const found: ModelDirRef[] = []
+  for (const name of (await readdir(modelsDir)).sort()) {
+    const nameDir = path.join(modelsDir, name)
+    if (!(await lstat(nameDir)).isDirectory()) continue
+    for (const version of (await readdir(nameDir)).sort()) {
+      const dir = path.join(nameDir, version)
+      if (!(await lstat(dir)).isDirectory()) continue
+      for (const part of [name, version]) {
+        const problem = validateTagPart(part)
+        if (problem !== null) {
+          throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: models/${name}/${version}: ${problem}`, {
+            hint: 'The archive was not imported and nothing was written.',
+          })
+        }
+      }
+      try {
+        await readModelInfo(dir)
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error
+        throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: model models/${name}/${version}: ${error.message}`, {
+          cause: error,
+          hint: 'The archive was not imported and nothing was written.',
+        })
+      }
+      found.push({name, version, dir})
+    }
+  }
+  return found
+}
+
+/**
+ * Import an archive made by `bento export` or `bentoml export` (xz, gzip or plain tar, detected by magic bytes).
+ * Extraction is strict (see `handleEntry`); any problem removes the temp dir and throws `ArchiveError`
+ * `E_ARCHIVE_UNSAFE` / `E_ARCHIVE_INVALID`. Then, as BentoML's `Bento.save`, each bundled model whose tag is
+ * absent is copied into the model store, and the Bento is installed — keeping its `models/` (self-contained).
+ * An existing Bento tag → `E_ALREADY_EXISTS` with nothing changed.
+ */
+export async function importBento(options: ImportOptions): Promise<ImportResult> {
+  const {archive, home} = options
+  const detected = detectArchiveFormat(await readHead(archive))
+  if (detected === 'zip') {
+    throw archiveError('E_ARCHIVE_INVALID', `Unsupported archive ${archive}: zip archives are not supported`, {
+      hint: 'Export the Bento as .bento (tar + xz), .tar.gz or .tar.',
+    })
+  }
+  await ensureHome(home)
+  const bentos = Store.bentos(home)
+  const models = Store.models(home)
+  const root = await makeTempDir(home, '', 'bentoml-import-')
+  const staging: string[] = []
+  try {
+    const state = await extractSafely(archive, detected, root)
+    const escaping = escapingSymlink(state.symlinks)
+    if (escaping) {
+      throw archiveError('E_ARCHIVE_UNSAFE', `Unsafe archive ${archive}: entry '${escaping[0]}' is a symlink to '${escaping[1]}', outside the Bento`, {
+        hint: UNSAFE_HINT,
+        data: {entry: escaping[0]},
+      })
+    }
+    if (state.seen.get('bento.yaml') !== 'file') {
+      const tops = [...state.seen.keys()].filter((k) => !k.includes('/'))
+      const nested = tops.filter((k) => state.seen.get(`${k}/bento.yaml`) === 'file')
+      throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: no bento.yaml at the archive root`, {
+        hint:
+          nested.length > 0
+            ? `bento.yaml is inside '${nested[0] ?? ''}/'; archive the contents of the Bento directory, not the directory itself.`
+            : 'This is not a Bento archive. Create one with `bento export` or `bentoml export`.',
+      })
+    }
+    let info: BentoInfo
+    try {
+      info = await readBentoInfo(root)
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error
+      throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: ${error.message}`, {cause: error, hint: 'The archive was not imported.'})
+    }
+    const tag: FullTag = {name: info.name, version: info.version}
+    for (const part of [tag.name, tag.version]) {
+      const problem = validateTagPart(part)
+      if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml: ${problem}`)
+    }
+    const alreadyExists = (cause?: unknown) =>
+      archiveError('E_ALREADY_EXISTS', `Bento '${formatTag(tag)}' already exists in the store ${bentos.root}`, {
+        cause,
+        hint: `Delete it first (\`bento delete ${formatTag(tag)}\`) if you want to replace it.`,
+        data: {tag: formatTag(tag)},
+      })
+    if (await isDirectory(bentos.itemPath(tag))) throw alreadyExists()
+
+    const bundled = await bundledModels(root, archive)
+    const escapingInModel = escapingModelSymlink(state.symlinks, bundled)
+    if (escapingInModel) {
+      throw archiveError('E_ARCHIVE_UNSAFE', `Unsafe archive ${archive}: entry '${escapingInModel[0]}' is a symlink to '${escapingInModel[1]}', outside its model directory`, {
+        hint: UNSAFE_HINT,
+        data: {entry: escapingInModel[0]},
+      })
+    }
+    const modelsInstalled: FullTag[] = []
+    const modelsSkipped: FullTag[] = []
+    for (const model of bundled) {
+      const modelTag = {name: model.name, version: model.version}
+      if (await isDirectory(models.itemPath(modelTag))) {
+        modelsSkipped.push(modelTag)
+        continue
+      }
+      const tmp = await makeTempDir(home, model.name, 'bentoml_model_')
+      staging.push(tmp)
+      await cp(model.dir, tmp, {recursive: true, verbatimSymlinks: true, force: true})
+      try {
+        await models.install(tmp, modelTag)
+        modelsInstalled.push(modelTag)
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS') modelsSkipped.push(modelTag)
+        else throw error
+      }
+    }
+
+    try {
+      await bentos.install(root, tag)
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS') throw alreadyExists(error)
+      throw error
+    }
+
+    const missingModels: string[] = []
+    for (const ref of info.models) {
+      if (ref.registry !== undefined && ref.registry !== 'bentoml') continue
+      let refTag: FullTag
+      try {
+        const parsed = parseTag(ref.tag)
+        if (parsed.version === null) continue
+        refTag = {name: parsed.name, version: parsed.version}
+      } catch {
+        missingModels.push(ref.tag)
+        continue
+      }
+      if (!(await isDirectory(models.itemPath(refTag)))) missingModels.push(ref.tag)
+    }
+    return {tag, path: bentos.itemPath(tag), format: detected, modelsInstalled, modelsSkipped, missingModels}
+  } finally {
+    await rm(root, {recursive: true, force: true})
+    for (const dir of staging) await rm(dir, {recursive: true, force: true})
+  }
+}
