@@ -18,7 +18,7 @@ import {lstat, readdir, readFile, realpath, stat} from 'node:fs/promises'
 import {join, posix, relative, sep} from 'node:path'
 
 import {ConfigError, type Diagnostic, NotFoundError} from '../errors.js'
-import {type CompiledGitWildMatch, compileDetailed, coversDir, mayMatchBelow, PathSpec} from './gitwildmatch.js'
+import {type CompiledGitWildMatch, compileDetailed, PathSpec} from './gitwildmatch.js'
 
 export interface FileEntry {
   /** Path relative to the build context, `/`-separated. */
@@ -132,24 +132,25 @@ function isIncluded(w: Walk, rel: string, ignores: readonly IgnoreFile[]): boole
   )
 }
 
-function noteIncludeHits(w: Walk, rel: string): void {
-  if (w.extra.matchFile(rel)) return
+/** An include pattern "hits" when it matches a file that no exclusion (exclude, always-ignored, .bentoignore) drops. */
+function noteIncludeHits(w: Walk, rel: string, ignores: readonly IgnoreFile[]): void {
+  if (w.includeHits.every((h) => h.hit)) return
+  if (w.exclude.matchFile(rel) || w.extra.matchFile(rel) || ignores.some((ig) => ig.spec.matchFile(under(ig.base, rel)))) {
+    return
+  }
   for (const h of w.includeHits) if (!h.hit && h.pattern.regex?.test(rel)) h.hit = true
 }
 
 /** Can `dir` be skipped because every file below it is provably not selected? */
 function prunable(w: Walk, dir: string, ignores: readonly IgnoreFile[]): boolean {
-  if (w.extra.dirVerdict(dir) === 'all-match') return true
-  if (w.include.dirVerdict(dir) === 'none-match') return true
-  const excluded =
+  // Files below are all dropped by an exclusion, so they can't be include "hits" either (see noteIncludeHits);
+  // with `include` matching nothing below, no include pattern can hit there.
+  return (
+    w.extra.dirVerdict(dir) === 'all-match' ||
+    w.include.dirVerdict(dir) === 'none-match' ||
     w.exclude.dirVerdict(dir) === 'all-match' ||
     ignores.some((ig) => ig.spec.dirVerdict(under(ig.base, dir)) === 'all-match')
-  if (!excluded) return false
-  // Files there are excluded, but an include pattern may still "match" them: don't warn about it.
-  for (const h of w.includeHits) {
-    if (!h.hit && (coversDir(h.pattern, dir) || mayMatchBelow(h.pattern, dir))) h.hit = true
-  }
-  return true
+  )
 }
 
 async function addSymlink(w: Walk, rel: string, abs: string): Promise<void> {
@@ -243,12 +244,12 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
             }
             return
           }
-          noteIncludeHits(w, rel)
+          noteIncludeHits(w, rel, ignores)
           if (isIncluded(w, rel, ignores)) await addSymlink(w, rel, abs)
         })(),
       )
     } else {
-      noteIncludeHits(w, rel)
+      noteIncludeHits(w, rel, ignores)
       if (!isIncluded(w, rel, ignores)) continue
       if (!e.isFile()) {
         w.warnings.push({
@@ -358,8 +359,8 @@ export async function selectFiles(opts: SelectFilesOptions): Promise<SelectFiles
     .map((h) => ({
       file: configFile,
       key: `include[${h.index}]`,
-      message: `pattern "${h.pattern.pattern}" matches no file in the build context`,
-      hint: 'Check the spelling and that the path is relative to the build context (always-ignored files do not count).',
+      message: `pattern "${h.pattern.pattern}" matches no file, or only files that are excluded`,
+      hint: 'Check the spelling and that the path is relative to the build context; exclude, .bentoignore and the always-ignored .git/, .venv/, venv/, __pycache__/, .DS_Store take precedence over include.',
       severity: 'warning' as const,
     }))
   const warnings = [...includeWarnings, ...w.warnings.sort((a, b) => byteCompare(a.file, b.file))]

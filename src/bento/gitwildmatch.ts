@@ -320,7 +320,7 @@ function prefixes(dir: string): string[] {
 }
 
 /** Does the pattern's regex match every path `dir/…`? (Sufficient: its core matches `dir` or an ancestor.) */
-export function coversDir(p: CompiledGitWildMatch, dir: string): boolean {
+function coversDir(p: CompiledGitWildMatch, dir: string): boolean {
   if (p.regex === null) return false
   if (p.core === null) return true // `[^\n]` and `/` both match any `dir/x`
   const core = p.core.re
@@ -328,7 +328,7 @@ export function coversDir(p: CompiledGitWildMatch, dir: string): boolean {
 }
 
 /** May the pattern match some path `dir/…`? `false` only when provably not. */
-export function mayMatchBelow(p: CompiledGitWildMatch, dir: string): boolean {
+function mayMatchBelow(p: CompiledGitWildMatch, dir: string): boolean {
   if (p.regex === null) return false
   const anchored = p.core?.segRes
   if (!anchored) return true
