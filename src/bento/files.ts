@@ -123,27 +123,28 @@ async function readBentoignore(abs: string, rel: string): Promise<PathSpec | und
   return PathSpec.fromLines(pythonLines(text), (i) => ({file: rel, line: i + 1}))
 }
 
-function isIncluded(w: Walk, rel: string, ignores: readonly IgnoreFile[]): boolean {
+/** Dropped by an exclusion: `exclude`, the always-ignored spec, or a `.bentoignore` above it. */
+function isExcluded(w: Walk, rel: string, ignores: readonly IgnoreFile[]): boolean {
   return (
-    w.include.matchFile(rel) &&
-    !w.exclude.matchFile(rel) &&
-    !w.extra.matchFile(rel) &&
-    !ignores.some((ig) => ig.spec.matchFile(under(ig.base, rel)))
+    w.exclude.matchFile(rel) ||
+    w.extra.matchFile(rel) ||
+    ignores.some((ig) => ig.spec.matchFile(under(ig.base, rel)))
   )
 }
 
-/** An include pattern "hits" when it matches a file that no exclusion (exclude, always-ignored, .bentoignore) drops. */
-function noteIncludeHits(w: Walk, rel: string, ignores: readonly IgnoreFile[]): void {
-  if (w.includeHits.every((h) => h.hit)) return
-  if (w.exclude.matchFile(rel) || w.extra.matchFile(rel) || ignores.some((ig) => ig.spec.matchFile(under(ig.base, rel)))) {
-    return
-  }
-  for (const h of w.includeHits) if (!h.hit && h.pattern.regex?.test(rel)) h.hit = true
+/**
+ * BentoML's `BentoPathSpec.includes`. Also records include "hits": an include pattern hits when it
+ * matches a file that no exclusion drops (so pruned, fully excluded directories cannot hide a hit).
+ */
+function isIncluded(w: Walk, rel: string, ignores: readonly IgnoreFile[], noteHits: boolean): boolean {
+  if (isExcluded(w, rel, ignores)) return false
+  if (noteHits) for (const h of w.includeHits) if (!h.hit && h.pattern.regex?.test(rel)) h.hit = true
+  return w.include.matchFile(rel)
 }
 
 /** Can `dir` be skipped because every file below it is provably not selected? */
 function prunable(w: Walk, dir: string, ignores: readonly IgnoreFile[]): boolean {
-  // Files below are all dropped by an exclusion, so they can't be include "hits" either (see noteIncludeHits);
+  // Files below are all dropped by an exclusion, so they can't be include "hits" either (see isIncluded);
   // with `include` matching nothing below, no include pattern can hit there.
   return (
     w.extra.dirVerdict(dir) === 'all-match' ||
@@ -234,7 +235,7 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
           )
           if (isDir) {
             // Like `os.walk`: a symlinked directory is listed as a directory and not entered.
-            if (isIncluded(w, rel, ignores)) {
+            if (isIncluded(w, rel, ignores, false)) {
               w.warnings.push({
                 file: rel,
                 message: 'symlinked directory not followed: its files are not part of the Bento (BentoML 1.4.20+ behaviour)',
@@ -244,13 +245,11 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
             }
             return
           }
-          noteIncludeHits(w, rel, ignores)
-          if (isIncluded(w, rel, ignores)) await addSymlink(w, rel, abs)
+          if (isIncluded(w, rel, ignores, true)) await addSymlink(w, rel, abs)
         })(),
       )
     } else {
-      noteIncludeHits(w, rel, ignores)
-      if (!isIncluded(w, rel, ignores)) continue
+      if (!isIncluded(w, rel, ignores, true)) continue
       if (!e.isFile()) {
         w.warnings.push({
           file: rel,
