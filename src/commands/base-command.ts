@@ -1,6 +1,6 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {BugError, isBentoError, UsageError, type BentoError} from '../errors.js'
+import {BugError, isBentoError, StoreError, UsageError, type BentoError} from '../errors.js'
 import {type Reporter, streamReporter} from '../reporter.js'
 
 /**
@@ -48,7 +48,11 @@ function toBentoError(err: unknown): BentoError {
     return new UsageError(e.message.replace(/\n\s*See more help with --help$/, ''), {hint: 'run the command with --help'})
   }
   if (e && typeof e === 'object' && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) {
-    return new UsageError(`No space left on the device: ${e.message}`, {cause: err})
+    return new StoreError(`No space left on the device: ${e.message}`, {
+      code: 'E_DISK_FULL',
+      hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and run the command again',
+      cause: err,
+    })
   }
   return new BugError(err instanceof Error ? err.message : String(err), {cause: err})
 }

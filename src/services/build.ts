@@ -8,11 +8,20 @@ import {writePlan} from '../bento/write.js'
 import {loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
 import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
-import {ConfigError, type Diagnostic, formatDiagnostic, InterruptedError, NotFoundError, StoreError} from '../errors.js'
+import {
+  ConfigError,
+  type Diagnostic,
+  formatDiagnostic,
+  InterruptedError,
+  NotFoundError,
+  StoreError,
+  UsageError,
+} from '../errors.js'
 import type {Reporter} from '../reporter.js'
-import {dirSize} from '../store/fs-utils.js'
+import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
 import {makeTempDir, Store} from '../store/store.js'
+import {InvalidTagError, validateTagPart} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
@@ -45,10 +54,27 @@ export interface BuildResult {
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
-  const {reporter, projectDir} = opts
+  const {projectDir} = opts
   const warnings: Diagnostic[] = []
   const checkAbort = (): void => {
     if (opts.signal?.aborted) throw new InterruptedError('Build interrupted; the store is unchanged.')
+  }
+  // Progress callbacks run inside long reads (hashing a multi-GiB model): they are where an interrupt lands.
+  const reporter: Reporter = {
+    log: (m) => opts.reporter.log(m),
+    warn: (m) => opts.reporter.warn(m),
+    progress: (label, done, total) => {
+      checkAbort()
+      opts.reporter.progress(label, done, total)
+    },
+  }
+  checkFlags(opts)
+  if (!(await isDirectory(projectDir))) {
+    throw new NotFoundError(`Build context ${projectDir} does not exist or is not a directory`, {
+      code: 'E_BUILD_CONTEXT',
+      hint: 'pass the project directory (the one holding bentofile.yaml) as the argument, or run bento build inside it',
+      data: {path: projectDir},
+    })
   }
 
   const loaded = await loadBuildConfig({projectDir, file: opts.bentofile})
@@ -94,18 +120,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       },
     ])
   }
-  if (opts.version !== undefined && !isValidTagPart(opts.version)) {
-    throw new ConfigError(`invalid --version "${opts.version}"`, [
-      {
-        file: '--version',
-        severity: 'error',
-        message: `"${opts.version}" is not a valid version: lowercase letters, digits, '-', '_' and '.', at most 63 characters`,
-      },
-    ])
-  }
-
   checkAbort()
-  const models = await resolveModels(opts, config.models, service.modelTags, configFile)
+  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile)
   checkAbort()
 
   const extras = await readExtras(projectDir, configFile, config)
@@ -176,15 +192,16 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     return result(false, existing, await dirSize(existing))
   }
 
-  const tmp = await makeTempDir(opts.home, plan.name)
+  let tmp: string | undefined
   try {
+    tmp = await makeTempDir(opts.home, plan.name)
     await writePlan(plan, tmp, reporter)
     checkAbort()
     const item = await store.install(tmp, {name: plan.name, version: plan.version})
     reporter.log(`Wrote ${item.path}`)
     return result(true, item.path, await dirSize(item.path))
   } catch (error) {
-    await rm(tmp, {recursive: true, force: true})
+    if (tmp !== undefined) await rm(tmp, {recursive: true, force: true})
     if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS' && !opts.version) {
       // A concurrent build of the same inputs won the race: same content, same tag.
       const path = store.itemPath({name: plan.name, version: plan.version})
@@ -199,6 +216,28 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       })
     }
     throw error
+  }
+}
+
+/** A PEP 440 public version as pip accepts it after `bentoml==`. */
+const PEP440_RELEASE = /^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$/
+
+/** Command-line values, checked before anything is read: a bad flag is a usage error (exit 2). */
+function checkFlags(opts: BuildOptions): void {
+  if (opts.version !== undefined) {
+    const problem = validateTagPart(opts.version)
+    if (problem !== null) {
+      throw new InvalidTagError(`invalid --version "${opts.version}": ${problem}`, {
+        hint: "use lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit (at most 63 characters)",
+        data: {version: opts.version},
+      })
+    }
+  }
+  if (opts.bentomlVersion !== undefined && !PEP440_RELEASE.test(opts.bentomlVersion)) {
+    throw new UsageError(`invalid --bentoml-version "${opts.bentomlVersion}": not a bentoml release version`, {
+      hint: 'pass a version such as 1.4.15 (PEP 440: N.N.N with an optional aN/bN/rcN, .postN or .devN)',
+      data: {bentomlVersion: opts.bentomlVersion},
+    })
   }
 }
 
@@ -230,7 +269,14 @@ async function resolveModels(
       item = await store.get(w.tag)
     } catch (error) {
       if (error instanceof NotFoundError) {
-        const available = (await store.list()).filter((m) => !m.error).map((m) => `${m.tag.name}:${m.tag.version}`)
+        const listed = await store.list()
+        // Versions of this name exist but none is readable: say which file is broken, not "not found".
+        const [wantName = '', wantVersion = 'latest'] = w.tag.toLowerCase().split(':')
+        const broken = listed.find(
+          (m) => m.error && m.tag.name === wantName && (wantVersion === 'latest' || m.tag.version.startsWith(wantVersion)),
+        )
+        if (broken?.error) throw broken.error
+        const available = listed.filter((m) => !m.error).map((m) => `${m.tag.name}:${m.tag.version}`)
         throw new NotFoundError(`Model "${w.tag}" not found in the model store ${join(opts.home, 'models')}`, {
           code: 'E_MODEL_NOT_FOUND',
           hint:

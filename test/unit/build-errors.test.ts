@@ -1,0 +1,476 @@
+/**
+ * `bento build` with bad input, through the compiled CLI (bin/run.js). Every case checks the contract of the
+ * README: a clear message on stderr without a stack trace, the documented exit code, with `--json` exactly one
+ * `{"error": {...}}` object on stdout, and the store unchanged (no new Bento, no leftover build directory).
+ */
+import {execFile, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {chmod, copyFile, mkdir, readdir, readFile, readlink, rm, statfs, truncate, writeFile} from 'node:fs/promises'
+import {join, relative} from 'node:path'
+import {promisify} from 'node:util'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {BIN, REPO, type RunResult, runBento, tempDir} from '../helpers/env.js'
+
+const execFileP = promisify(execFile)
+
+const MODEL_VERSION = 'ztwoitq3vgzr3mxk'
+
+/** Every (error code, exit code) pair the tests below observed; the last test checks them against the README. */
+const observed = new Map<string, number>()
+
+/** model.yaml with every key BentoML requires (§3 of the format doc); `overrides` replace or (undefined) drop keys. */
+function modelYaml(name: string, version: string, overrides: Record<string, unknown> = {}): string {
+  const info: Record<string, unknown> = {
+    name,
+    version,
+    module: 'bentoml.sklearn',
+    labels: {},
+    options: {},
+    metadata: {},
+    context: {
+      framework_name: 'sklearn',
+      framework_versions: {'scikit-learn': '1.5.2'},
+      bentoml_version: '1.4.15',
+      python_version: '3.11.7',
+    },
+    signatures: {predict: {batchable: false}},
+    api_version: 'v1',
+    creation_time: '2025-05-30T10:11:12.123456+00:00',
+    ...overrides,
+  }
+  // JSON is YAML flow syntax: every string quoted, so creation_time stays a string as PyYAML writes it.
+  return Object.entries(info)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`)
+    .join('')
+}
+
+/** A model store entry `models/<name>/<version>/{model.yaml, saved_model.pkl}` and `models/<name>/latest`. */
+async function writeModel(home: string, opts: {name?: string; version?: string; yaml?: string; bytes?: number} = {}): Promise<string> {
+  const name = opts.name ?? 'iris_clf'
+  const version = opts.version ?? MODEL_VERSION
+  const dir = join(home, 'models', name, version)
+  await mkdir(dir, {recursive: true})
+  await writeFile(join(dir, 'model.yaml'), opts.yaml ?? modelYaml(name, version))
+  await writeFile(join(dir, 'saved_model.pkl'), Buffer.alloc(opts.bytes ?? 2048, 7))
+  await writeFile(join(home, 'models', name, 'latest'), version)
+  return dir
+}
+
+const BENTOFILE = 'service: "service:svc"\ninclude:\n  - "*.py"\npython:\n  packages:\n    - scikit-learn\n'
+
+/** A project dir from an object literal of files (paths relative to it); service.py is the iris example's. */
+async function makeProject(files: Record<string, string | Buffer> = {}, root?: string): Promise<string> {
+  const dir = root ?? (await tempDir('bento-bad-proj-'))
+  await mkdir(dir, {recursive: true})
+  await copyFile(join(REPO, 'examples/iris/service.py'), join(dir, 'service.py'))
+  for (const [rel, content] of Object.entries({'bentofile.yaml': BENTOFILE, ...files})) {
+    await mkdir(join(dir, rel, '..'), {recursive: true})
+    await writeFile(join(dir, rel), content)
+  }
+  return dir
+}
+
+async function walk(dir: string, root = dir): Promise<string[]> {
+  let entries
+  try {
+    entries = await readdir(dir, {withFileTypes: true})
+  } catch {
+    return []
+  }
+  const out: string[] = []
+  for (const e of entries) {
+    const p = join(dir, e.name)
+    out.push(relative(root, p))
+    if (e.isDirectory()) out.push(...(await walk(p, root)))
+  }
+  return out.sort()
+}
+
+/** What "the store is unchanged" compares: every path under bentos/, and what tmp/ holds. */
+async function snapshot(home: string): Promise<{bentos: string[]; tmp: string[]}> {
+  return {bentos: await walk(join(home, 'bentos')), tmp: await walk(join(home, 'tmp'))}
+}
+
+interface ErrorJson {
+  error: {code: string; exitCode: number; message: string; hint?: string; [key: string]: unknown}
+}
+
+/** The error contract: exit code, code, no stack, exactly one JSON error object on stdout. */
+function expectError(r: RunResult, code: string, exitCode: number, message?: RegExp): ErrorJson['error'] {
+  const context = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`
+  expect(r.code, context).toBe(exitCode)
+  expect(r.stderr, context).not.toContain('    at ')
+  expect(r.stderr, context).toContain(`Error [${code}]: `)
+  const json = JSON.parse(r.stdout) as ErrorJson
+  expect(Object.keys(json), context).toEqual(['error'])
+  expect(json.error).toMatchObject({code, exitCode})
+  observed.set(code, exitCode)
+  expect(typeof json.error.message).toBe('string')
+  if (message) expect(json.error.message, context).toMatch(message)
+  return json.error
+}
+
+async function build(project: string, home: string, args: string[] = []): Promise<RunResult> {
+  return runBento(['build', '--json', ...args], {cwd: project, env: {BENTOML_HOME: home}})
+}
+
+async function sh(cmd: string, args: string[]): Promise<void> {
+  await execFileP(cmd, args)
+}
+
+const cleanups: Array<() => Promise<void>> = []
+
+afterAll(async () => {
+  for (const f of cleanups.reverse()) await f().catch(() => {})
+})
+
+async function scratch(prefix: string): Promise<string> {
+  const dir = await tempDir(prefix)
+  cleanups.push(() => rm(dir, {recursive: true, force: true}))
+  return dir
+}
+
+async function tmpfs(dir: string, options: string): Promise<void> {
+  await mkdir(dir, {recursive: true})
+  await sh('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir])
+  cleanups.push(() => sh('umount', ['-l', dir]))
+}
+
+describe('bento build: bad build config', () => {
+  let home: string
+  let before: {bentos: string[]; tmp: string[]}
+
+  beforeAll(async () => {
+    home = await scratch('bento-bad-home-')
+    await writeModel(home)
+    // One good build first, so "unchanged" means more than "still empty".
+    const project = await makeProject({}, join(await scratch('bento-bad-'), 'good'))
+    const ok = await build(project, home)
+    expect(ok.code, ok.stderr).toBe(0)
+    before = await snapshot(home)
+    expect(before.bentos.length).toBeGreaterThan(3)
+  })
+
+  async function failing(files: Record<string, string>, code: string, exitCode: number, message?: RegExp, args: string[] = []) {
+    const project = await makeProject(files, join(await scratch('bento-bad-'), 'p'))
+    const r = await build(project, home, args)
+    const error = expectError(r, code, exitCode, message)
+    expect(await snapshot(home)).toEqual(before)
+    return {error, r, project}
+  }
+
+  it('missing bentofile: E_CONFIG, exit 3, says what to create', async () => {
+    const project = await makeProject({}, join(await scratch('bento-bad-'), 'p'))
+    await rm(join(project, 'bentofile.yaml'))
+    const error = expectError(await build(project, home), 'E_CONFIG', 3, /no bentofile\.yaml found/)
+    expect(error.hint).toMatch(/service:/)
+    expect(await snapshot(home)).toEqual(before)
+  })
+
+  it('-f naming a file that does not exist: E_CONFIG, exit 3', async () => {
+    await failing({}, 'E_CONFIG', 3, /nope\.yaml/, ['-f', 'nope.yaml'])
+  })
+
+  it('a build context that does not exist: E_BUILD_CONTEXT, exit 4', async () => {
+    const missing = join(await scratch('bento-bad-'), 'missing')
+    const r = await runBento(['build', missing, '--json'], {env: {BENTOML_HOME: home}})
+    expectError(r, 'E_BUILD_CONTEXT', 4, /missing/)
+    expect(await snapshot(home)).toEqual(before)
+  })
+
+  it('empty bentofile: E_CONFIG, exit 3', async () => {
+    await failing({'bentofile.yaml': ''}, 'E_CONFIG', 3, /empty/)
+  })
+
+  it('YAML syntax error: E_CONFIG with file:line:col', async () => {
+    const {error} = await failing({'bentofile.yaml': 'service: "service:svc"\ninclude: [\n  - "*.py"\n'}, 'E_CONFIG', 3)
+    expect(error.message).toMatch(/bentofile\.yaml:\d+:\d+ YAML syntax error/)
+  })
+
+  it('wrong types: every problem at once, each with its line and key', async () => {
+    const {error} = await failing(
+      {'bentofile.yaml': 'service: "service:svc"\ninclude: "*.py"\nlabels: [1, 2]\npython:\n  packages: 3\n'},
+      'E_CONFIG',
+      3,
+    )
+    expect(error.message).toMatch(/bentofile\.yaml:2:\d+ include: expected a list/)
+    expect(error.message).toMatch(/bentofile\.yaml:3:\d+ labels: expected a mapping/)
+    expect(error.message).toMatch(/bentofile\.yaml:5:\d+ python\.packages: /)
+    expect((error.diagnostics as unknown[]).length).toBe(3)
+  })
+
+  it('unknown keys: E_CONFIG with "did you mean"', async () => {
+    const {error} = await failing({'bentofile.yaml': 'service: "service:svc"\nincldue: ["*.py"]\n'}, 'E_CONFIG', 3, /unknown top-level key 'incldue'/)
+    expect(error.message).toMatch(/did you mean 'include'\?/)
+  })
+
+  it('a service whose module file does not exist: E_CONFIG naming the file expected', async () => {
+    await failing({'bentofile.yaml': 'service: "serving:svc"\n'}, 'E_CONFIG', 3, /serving\.py/)
+  })
+
+  it('a service attribute the module does not define: E_CONFIG', async () => {
+    await failing({'bentofile.yaml': 'service: "service:nope"\n'}, 'E_CONFIG', 3, /attribute "nope" not found/)
+  })
+
+  it('include patterns that match nothing: a warning, the build succeeds', async () => {
+    const project = await makeProject({'bentofile.yaml': 'service: "service:svc"\ninclude: ["*.py", "data/*.csv"]\n'})
+    cleanups.push(() => rm(project, {recursive: true, force: true}))
+    const r = await build(project, home)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/warning: bentofile\.yaml include\[1\]: pattern "data\/\*\.csv" matches no file/)
+    const out = JSON.parse(r.stdout) as {warnings: string[]; created: boolean}
+    expect(out.warnings.some((w) => w.includes('data/*.csv'))).toBe(true)
+    before = await snapshot(home) // this one did add a Bento
+  })
+
+  it('`../` includes: E_CONFIG, paths outside the build context', async () => {
+    await failing({'bentofile.yaml': 'service: "service:svc"\ninclude: ["*.py", "../secrets/*"]\n'}, 'E_CONFIG', 3, /outside of the build context/)
+  })
+
+  it('an invalid Bento name: E_CONFIG on the name key', async () => {
+    const {error} = await failing({'bentofile.yaml': 'service: "service:svc"\nname: "Iris Service!"\n'}, 'E_CONFIG', 3, /not a valid Bento name/)
+    expect(error.message).toMatch(/bentofile\.yaml:2:\d+ name:/)
+  })
+
+  it('an invalid model tag under models: E_CONFIG', async () => {
+    await failing({'bentofile.yaml': 'service: "service:svc"\nmodels: ["iris clf:v1"]\n'}, 'E_CONFIG', 3, /models\[0\]/)
+  })
+
+  it('an invalid --version: E_INVALID_TAG, exit 2 (a bad command line)', async () => {
+    await failing({}, 'E_INVALID_TAG', 2, /Not\/Valid/, ['--version', 'Not/Valid'])
+  })
+
+  it('an invalid --bentoml-version: E_USAGE, exit 2', async () => {
+    await failing({}, 'E_USAGE', 2, /--bentoml-version/, ['--bentoml-version', 'latest; rm -rf /'])
+  })
+
+  it('an unknown flag: E_USAGE, exit 2, JSON error', async () => {
+    await failing({}, 'E_USAGE', 2, /--frobnicate/, ['--frobnicate'])
+  })
+
+  it('without --json: the message and hint on stderr, nothing on stdout, no stack', async () => {
+    const project = await makeProject({'bentofile.yaml': 'service: "service:svc"\nincldue: ["*.py"]\n'})
+    cleanups.push(() => rm(project, {recursive: true, force: true}))
+    const r = await runBento(['build'], {cwd: project, env: {BENTOML_HOME: home}})
+    expect(r.code).toBe(3)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^Error \[E_CONFIG\]: bentofile\.yaml is invalid/)
+    expect(r.stderr).toMatch(/hint: did you mean 'include'\?/)
+    expect(r.stderr).not.toContain('    at ')
+  })
+})
+
+describe('bento build: bad model store', () => {
+  async function setup(): Promise<{home: string; project: string; modelDir: string}> {
+    const home = await scratch('bento-bad-home-')
+    const modelDir = await writeModel(home)
+    const project = await makeProject({}, join(await scratch('bento-bad-'), 'p'))
+    return {home, project, modelDir}
+  }
+
+  it('model.yaml with a YAML syntax error: E_MODEL_CORRUPT, exit 5, names the file', async () => {
+    const {home, project, modelDir} = await setup()
+    await writeFile(join(modelDir, 'model.yaml'), 'name: iris_clf\nversion: [\n')
+    const error = expectError(await build(project, home), 'E_MODEL_CORRUPT', 5)
+    expect(error.message).toContain(join(modelDir, 'model.yaml'))
+    expect(error.hint).toMatch(/save it again/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('model.yaml without a required key: E_MODEL_CORRUPT naming the key', async () => {
+    const {home, project, modelDir} = await setup()
+    await writeFile(join(modelDir, 'model.yaml'), modelYaml('iris_clf', MODEL_VERSION, {module: undefined}))
+    expectError(await build(project, home), 'E_MODEL_CORRUPT', 5, /module: missing required key/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('unreadable model.yaml (a directory): E_MODEL_CORRUPT', async () => {
+    const {home, project, modelDir} = await setup()
+    await rm(join(modelDir, 'model.yaml'))
+    await mkdir(join(modelDir, 'model.yaml'))
+    expectError(await build(project, home), 'E_MODEL_CORRUPT', 5, /cannot be read/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('the only version corrupt and no latest file: E_MODEL_CORRUPT, not "the store is empty"', async () => {
+    const {home, project, modelDir} = await setup()
+    await writeFile(join(modelDir, 'model.yaml'), 'name: iris_clf\nversion: [\n')
+    await rm(join(home, 'models/iris_clf/latest'))
+    const error = expectError(await build(project, home), 'E_MODEL_CORRUPT', 5)
+    expect(error.message).toContain(join(modelDir, 'model.yaml'))
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('a missing model (loaded by the service code): E_MODEL_NOT_FOUND, exit 4, with what the store has', async () => {
+    const {home, project} = await setup()
+    await rm(join(home, 'models/iris_clf'), {recursive: true})
+    await writeModel(home, {name: 'other_model'})
+    const error = expectError(await build(project, home), 'E_MODEL_NOT_FOUND', 4, /iris_clf:latest/)
+    expect(error.hint).toMatch(/other_model:/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('a missing model version listed under models: E_MODEL_NOT_FOUND', async () => {
+    const {home, project} = await setup()
+    await writeFile(join(project, 'bentofile.yaml'), 'service: "service:svc"\nmodels: ["iris_clf:nosuchversion"]\n')
+    const error = expectError(await build(project, home), 'E_MODEL_NOT_FOUND', 4, /iris_clf:nosuchversion/)
+    expect(error.hint).toContain(`iris_clf:${MODEL_VERSION}`)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+})
+
+describe('bento build: store not writable, disk full', () => {
+  it('BENTOML_HOME on a read-only file system: E_STORE_NOT_WRITABLE, exit 5, store unchanged', async () => {
+    const base = await scratch('bento-ro-')
+    const home = join(base, 'home')
+    await tmpfs(home, 'size=1m')
+    await writeModel(home)
+    for (const d of ['bentos', 'tmp', 'envs']) await mkdir(join(home, d))
+    await sh('mount', ['-o', 'remount,ro', home])
+    const project = await makeProject({}, join(base, 'proj'))
+    const error = expectError(await build(project, home), 'E_STORE_NOT_WRITABLE', 5, /not writable/)
+    expect(error.hint).toMatch(/BENTOML_HOME/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('BENTOML_HOME is a file: E_STORE_NOT_A_DIRECTORY, exit 5', async () => {
+    const base = await scratch('bento-file-home-')
+    const home = join(base, 'home')
+    await writeFile(home, 'not a directory\n')
+    const project = await makeProject({}, join(base, 'proj'))
+    expectError(await build(project, home), 'E_STORE_NOT_A_DIRECTORY', 5, /not a directory/)
+    expect(await readFile(home, 'utf8')).toBe('not a directory\n')
+  })
+
+  it('disk full while copying: E_DISK_FULL, exit 5, nothing under bentos/, no leftover in tmp/', async () => {
+    const base = await scratch('bento-full-')
+    const home = join(base, 'home')
+    await tmpfs(home, 'size=2m')
+    await writeModel(home)
+    // 3 MB of project data cannot fit in a 2 MB BENTOML_HOME (the model itself is hard-linked: it needs no space).
+    const project = await makeProject(
+      {'bentofile.yaml': 'service: "service:svc"\ninclude: ["*.py", "data/*"]\n', 'data/table.bin': Buffer.alloc(3 * 1024 * 1024, 1)},
+      join(base, 'proj'),
+    )
+    const error = expectError(await build(project, home), 'E_DISK_FULL', 5, /No space left/)
+    expect(error.hint).toMatch(/free some disk space/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+
+  it('no inode left for the build directory: E_DISK_FULL, exit 5', async () => {
+    const base = await scratch('bento-inodes-')
+    const home = join(base, 'home')
+    await tmpfs(home, 'size=2m')
+    await writeModel(home)
+    for (const d of ['bentos', 'tmp', 'envs']) await mkdir(join(home, d))
+    // Exactly the inodes in use: the next file or directory created in BENTOML_HOME fails with ENOSPC.
+    const fs = await statfs(home)
+    await sh('mount', ['-o', `remount,nr_inodes=${fs.files - fs.ffree}`, home])
+    expect((await statfs(home)).ffree).toBe(0)
+    const project = await makeProject({}, join(base, 'proj'))
+    const error = expectError(await build(project, home), 'E_DISK_FULL', 5, /No space left/)
+    expect(error.hint).toMatch(/free some disk space/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+  })
+})
+
+describe('bento build: two builds at once', () => {
+  it('the same project twice: both succeed with the same tag, one creates it, one version + latest', async () => {
+    const home = await scratch('bento-race-home-')
+    await writeModel(home, {bytes: 8 * 1024 * 1024})
+    const project = await makeProject({}, join(await scratch('bento-race-'), 'p'))
+    const [a, b] = await Promise.all([build(project, home), build(project, home)])
+    for (const r of [a, b]) {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).not.toContain('    at ')
+    }
+    const ra = JSON.parse(a.stdout) as {tag: string; version: string; created: boolean; path: string}
+    const rb = JSON.parse(b.stdout) as {tag: string; created: boolean; path: string}
+    expect(rb.tag).toBe(ra.tag)
+    expect(rb.path).toBe(ra.path)
+    expect([ra.created, rb.created].sort()).toEqual([false, true])
+    const nameDir = join(home, 'bentos/clasificador_iris')
+    expect((await readdir(nameDir)).sort()).toEqual(['latest', ra.version].sort())
+    expect(await readFile(join(nameDir, 'latest'), 'utf8')).toBe(ra.version)
+    expect(await readdir(join(home, 'tmp'))).toEqual([])
+  })
+
+  it('two different projects of the same name at once: two versions, latest names the newest', async () => {
+    const home = await scratch('bento-race-home-')
+    await writeModel(home)
+    const base = await scratch('bento-race-')
+    const p1 = await makeProject({'extra.py': 'A = 1\n'}, join(base, 'one'))
+    const p2 = await makeProject({'extra.py': 'A = 2\n'}, join(base, 'two'))
+    const [a, b] = await Promise.all([build(p1, home), build(p2, home)])
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    const ra = JSON.parse(a.stdout) as {version: string; created: boolean}
+    const rb = JSON.parse(b.stdout) as {version: string; created: boolean}
+    expect(ra.version).not.toBe(rb.version)
+    expect(ra.created && rb.created).toBe(true)
+    const nameDir = join(home, 'bentos/clasificador_iris')
+    expect((await readdir(nameDir)).sort()).toEqual(['latest', ra.version, rb.version].sort())
+    const latest = await readFile(join(nameDir, 'latest'), 'utf8')
+    const created = async (v: string): Promise<number> =>
+      Date.parse(/^creation_time: '?([^'\n]+)'?$/m.exec(await readFile(join(nameDir, v, 'bento.yaml'), 'utf8'))![1]!)
+    const newest = Math.max(await created(ra.version), await created(rb.version))
+    expect([ra.version, rb.version]).toContain(latest)
+    expect(await created(latest)).toBe(newest)
+    expect(await readdir(join(home, 'tmp'))).toEqual([])
+  })
+})
+
+describe('bento build: interrupted', () => {
+  it('SIGINT while hashing a large model: E_INTERRUPTED, exit 130, store unchanged, no tmp leftovers', async () => {
+    const home = await scratch('bento-int-home-')
+    const modelDir = await writeModel(home)
+    const big = join(modelDir, 'saved_model.pkl')
+    await truncate(big, 300 * 1024 * 1024)
+    await writeFile(join(modelDir, 'weights.bin'), Buffer.alloc(1024, 3))
+    await chmod(big, 0o644)
+    const project = await makeProject({}, join(await scratch('bento-int-'), 'p'))
+    const child = spawn(process.execPath, [BIN, 'build', '--json'], {
+      cwd: project,
+      env: {...process.env, BENTOML_HOME: home},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) =>
+      child.on('exit', (code, signal) => resolve({code, signal})),
+    )
+    // Wait until the build has the big model open (it is hashing it), then interrupt.
+    const deadline = Date.now() + 20_000
+    let hashing = false
+    while (!hashing && Date.now() < deadline && child.exitCode === null) {
+      const fds = await readdir(`/proc/${child.pid}/fd`).catch(() => [] as string[])
+      for (const fd of fds) {
+        if ((await readlink(`/proc/${child.pid}/fd/${fd}`).catch(() => '')) === big) hashing = true
+      }
+      if (!hashing) await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(hashing, `the build never opened the model (stderr: ${stderr})`).toBe(true)
+    child.kill('SIGINT')
+    const {code} = await exited
+    expectError({code: code ?? -1, stdout, stderr}, 'E_INTERRUPTED', 130, /interrupted/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+    expect(existsSync(big)).toBe(true)
+  })
+})
+
+describe('README', () => {
+  it('the exit-code table lists every error code seen above under its exit code', async () => {
+    const readme = await readFile(join(REPO, 'README.md'), 'utf8')
+    const table = new Map<string, number>()
+    for (const m of readme.matchAll(/^\| (\d+) \| ([^|]*) \|/gm)) {
+      for (const c of m[2]!.matchAll(/`(E_[A-Z_]+)`/g)) table.set(c[1]!, Number(m[1]))
+    }
+    expect(observed.size).toBeGreaterThanOrEqual(10)
+    for (const [code, exitCode] of observed) expect(table.get(code), code).toBe(exitCode)
+  })
+})
