@@ -39,6 +39,7 @@ step() {
   fi
 }
 
+rm -f "$BENTO_TOOLS/vitest-report.json"
 step provision bash scripts/provision/all.sh
 if ((failed != 0)); then
   log "provisioning failed; not running the checks"
@@ -46,9 +47,13 @@ else
   step build npm run build
   step lint npm run lint
   step typecheck npm run typecheck
-  step vitest npx vitest run
+  step vitest npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
 fi
 
 log "=== summary ($(($(date +%s) - start))s)"
 printf '  %s\n' "${results[@]}" >&2
+# The plain closing line CI reads: counts from vitest's JSON report.
+if [[ -f "$BENTO_TOOLS/vitest-report.json" ]]; then
+  node -e 'const r=require(process.argv[1]); console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$BENTO_TOOLS/vitest-report.json"
+fi
 exit "$failed"

@@ -23,7 +23,7 @@ IMAGE=python:3.11-slim
 EXTRA_TAGS=(python:3.11)
 MINBASE_IMAGE=bento-provision/debian-minbase:$SUITE
 # Bump RECIPE when this script changes what ends up in the image.
-RECIPE=3
+RECIPE=4
 KEY="$SUITE-minbase-r$RECIPE-$(printf '%s\n' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-8)"
 WORK="$BENTO_TOOLS/base-image/$KEY"
 ROOTFS_TAR="$WORK/rootfs.tar"
@@ -120,6 +120,11 @@ PY_SETUP="ln -sf /usr/bin/python3 /usr/local/bin/python \
  && ln -sf /usr/bin/pip3 /usr/local/bin/pip3 \
  && rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt/* /var/log/dpkg.log /root/.cache"
+# The stand-in trusts what this host trusts: here every HTTPS host (PyPI included) is reached through a
+# proxy whose CA is only in the host's bundle. A user's real python:3.11-slim reaches PyPI with public CAs;
+# with this, builds that download (e.g. the real `bentoml containerize`) behave the same here.
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+CA_ENV="SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt"
 IMAGE_CHANGES=(
   'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin'
   'ENV LANG=C.UTF-8'
@@ -136,8 +141,11 @@ build_with_dockerfile() {
     echo "RUN apt-get update \\"
     echo " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PY_PACKAGES[*]} \\"
     echo " && $PY_SETUP"
+    echo "COPY host-ca-bundle.crt /etc/ssl/certs/ca-certificates.crt"
+    echo "ENV $CA_ENV"
     printf '%s\n' "${IMAGE_CHANGES[@]:3}"
   } >"$ctx/Dockerfile"
+  cp "$HOST_CA_BUNDLE" "$ctx/host-ca-bundle.crt"
   log "docker build (BuildKit, bridge network) FROM $MINBASE_IMAGE: apt-get install ${PY_PACKAGES[*]}"
   local rc=0
   DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -t "$IMAGE" "$ctx" >"$WORK/build.log" 2>&1 || rc=$?
@@ -165,9 +173,10 @@ build_in_chroot() {
     die "chroot install failed (full log $WORK/chroot.log)"
   fi
   : >"$root/etc/resolv.conf"
+  cp "$HOST_CA_BUNDLE" "$root/etc/ssl/certs/ca-certificates.crt"
   slim_cleanup "$root"
   local change args=()
-  for change in "${IMAGE_CHANGES[@]}"; do args+=(--change "$change"); done
+  for change in "${IMAGE_CHANGES[@]}" "ENV $CA_ENV"; do args+=(--change "$change"); done
   tar --numeric-owner --xattrs -C "$root" -c . | "$DOCKER" import "${args[@]}" - "$IMAGE" >/dev/null
   rm -rf "$root"
 }

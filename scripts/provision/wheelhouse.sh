@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/venv.sh"
 
 WHEELHOUSE="${BENTO_WHEELHOUSE:-$BENTO_TOOLS/wheelhouse}"
-REQS=('bentoml==1.4.15' 'click<8.3' scikit-learn numpy uv)
+REQS=('bentoml==1.4.15' 'click<8.3' 'setuptools<81' scikit-learn numpy uv)
 IMAGE=python:3.11-slim
 STAMP="$WHEELHOUSE/.bento-provision-stamp"
 

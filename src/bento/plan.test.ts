@@ -100,9 +100,9 @@ describe('planBuild', () => {
 
   it('caps bentoml at 1.4.15 for a runner-style service and adds the framework package', () => {
     const plan = planBuild(inputs())
-    expect(plan.requirements).toEqual(['scikit-learn', 'pandas', 'tensorflow==2.15.1', 'bentoml==1.4.15'])
+    expect(plan.requirements).toEqual(['scikit-learn', 'pandas', 'tensorflow==2.15.1', 'bentoml==1.4.15', 'setuptools<81'])
     expect(plan.texts.find((t) => t.path === 'env/python/requirements.txt')!.content).toBe(
-      'scikit-learn\npandas\ntensorflow==2.15.1\nbentoml==1.4.15\n',
+      'scikit-learn\npandas\ntensorflow==2.15.1\nbentoml==1.4.15\nsetuptools<81\n',
     )
     expect(plan.texts.find((t) => t.path === 'env/python/version.txt')!.content).toBe('3.11.7')
   })
@@ -119,7 +119,7 @@ describe('planBuild', () => {
 
   it('--bentoml-version overrides, with a warning when it cannot run a legacy service', () => {
     const plan = planBuild(inputs({bentomlVersionOverride: '1.4.20'}))
-    expect(plan.requirements.at(-1)).toBe('bentoml==1.4.20')
+    expect(plan.requirements.at(-1)).toBe('bentoml==1.4.20') // no setuptools pin needed from 1.4.20 on
     expect(plan.warnings[0]?.message).toMatch(/runner-style/)
   })
 

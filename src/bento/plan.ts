@@ -410,6 +410,10 @@ function buildRequirements(inputs: PlanInputs, bentomlVersion: string, warnings:
       message: `your requirements pin "${userBentoml.trim()}" while the models were saved with bentoml ${bentomlVersion}; keeping yours`,
     })
   }
+  // bentoml <= 1.4.19 imports `fs`, which needs pkg_resources: setuptools 81+ no longer ships it, and a
+  // fresh venv (uv's, in BentoML's own image) then fails at `import bentoml`.
+  const pinned = (userBentoml ?? `bentoml==${bentomlVersion}`).match(/==\s*(\d+\.\d+\.\d+)/)?.[1] ?? bentomlVersion
+  if (compareVersions(pinned, '1.4.20') < 0 && !named.has('setuptools')) lines.push('setuptools<81')
   return lines
 }
 

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from './base-command.js'
 
@@ -16,9 +16,9 @@ export default class Build extends BaseCommand {
     '<%= config.bin %> build --version v1 --bentoml-version 1.4.15',
   ]
 
-  static override args = {}
-
-  static override strict = false
+  static override args = {
+    context: Args.string({description: 'The build context: the project directory (default: the current directory).'}),
+  }
 
   static override flags = {
     bentofile: Flags.string({char: 'f', description: 'Path to bentofile.yaml or pyproject.toml (default: looked up in the build context).'}),
@@ -27,8 +27,8 @@ export default class Build extends BaseCommand {
   }
 
   async run(): Promise<unknown> {
-    const {flags, argv} = await this.parse(Build)
-    const ctx = (argv as string[])[0] ?? '.'
+    const {flags, args} = await this.parse(Build)
+    const ctx = args.context ?? '.'
     const {resolve} = await import('node:path')
     const {homedir} = await import('node:os')
     const {build} = await import('../services/build.js')

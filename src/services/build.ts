@@ -84,8 +84,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   await ensureHome(opts.home)
 
-  const selected = await selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude})
-  warnings.push(...selected.warnings.map((w) => ({...w, file: configFile})))
+  const selected = await selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile})
+  warnings.push(...selected.warnings)
 
   // Static reading of the service: its name, runners, APIs and the models it loads.
   const sources = new Map<string, string>()

@@ -41,6 +41,8 @@ export interface ContainerizeResult {
   size: number
   layers: Array<{id: string; createdBy: string; size: number}>
   buildkit: boolean
+  /** Dockerfile steps as the daemon reported them, and whether each came from the layer cache. */
+  steps: Array<{step: string; cached: boolean}>
   durationMs: number
   pushed: Array<{tag: string; digest: string}>
   digest?: string
@@ -125,6 +127,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
   const context = bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore: defaultDockerignore(), extraDirs})
+  const steps: Array<{step: string; cached: boolean}> = []
   const {imageId} = await opts.client.build({
     context,
     dockerfile: CONTEXT_DOCKERFILE,
@@ -133,8 +136,15 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     noCache: opts.noCache,
     signal: opts.signal,
     onProgress: (e) => {
-      if (e.type === 'step') reporter.log(e.step)
-      else if (e.type === 'cached') reporter.log(`${e.step} (cached)`)
+      if (e.type === 'step') {
+        reporter.log(e.step)
+        if (!steps.some((s) => s.step === e.step)) steps.push({step: e.step, cached: false})
+      } else if (e.type === 'cached') {
+        reporter.log(`${e.step} (cached)`)
+        const known = steps.find((s) => s.step === e.step)
+        if (known) known.cached = true
+        else steps.push({step: e.step, cached: true})
+      }
       else if (e.type === 'log') reporter.log(`  ${e.line}`)
       else if (e.type === 'warning') reporter.warn(e.message)
     },
@@ -165,6 +175,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     size: info?.size ?? 0,
     layers: history.map((l) => ({id: l.id, createdBy: l.createdBy, size: l.size})),
     buildkit,
+    steps,
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),

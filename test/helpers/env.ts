@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {cp, mkdtemp, rm} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
@@ -58,7 +58,12 @@ export async function run(cmd: string, args: string[], opts: {cwd?: string; env?
 /** Run the real bentoml CLI of the venv with BENTOML_HOME set. */
 export async function runBentoml(args: string[], home: string, opts: {cwd?: string} = {}): Promise<RunResult> {
   const venv = bentomlVenv()
-  return run(venv.bentoml, args, {cwd: opts.cwd, env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+  // Debian's docker client (with BuildKit) first: the one earlier on PATH here lacks buildx.
+  const dockerDir = dirname(process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker')
+  return run(venv.bentoml, args, {
+    cwd: opts.cwd,
+    env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${dockerDir}:${process.env.PATH ?? ''}`},
+  })
 }
 
 /** Copy the bundled iris example into a temp project dir. */
