@@ -1,0 +1,65 @@
+/** Docker helpers for the benchmarks: the provisioned CLI, image sizes, and which layers a rebuild changed. */
+import {createHash} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Tools} from './env.js'
+import {mustRun, run} from './proc.js'
+
+export interface Layer {
+  diffId: string
+  size: number
+  createdBy: string
+}
+
+export async function docker(tools: Tools, args: readonly string[]): Promise<string> {
+  return (await mustRun(tools.docker, args, {timeoutMs: 30 * 60_000})).stdout.trim()
+}
+
+export async function imageSize(tools: Tools, ref: string): Promise<number> {
+  return Number(await docker(tools, ['image', 'inspect', '-f', '{{.Size}}', ref]))
+}
+
+/**
+ * The image's layers with their sizes and the instruction that made them. The Engine API's history cannot
+ * tell a 0-byte layer from a metadata-only step, so this reads the daemon's own records (root only): the
+ * image config (`rootfs.diff_ids`, `history[].empty_layer`) and the layer store's `size` per chain ID.
+ */
+export async function imageLayers(tools: Tools, ref: string): Promise<Layer[]> {
+  const [root, driver] = (await docker(tools, ['info', '-f', '{{.DockerRootDir}} {{.Driver}}'])).split(' ') as [string, string]
+  const id = (await docker(tools, ['image', 'inspect', '-f', '{{.Id}}', ref])).replace(/^sha256:/, '')
+  const base = join(root, 'image', driver)
+  const config = JSON.parse(await readFile(join(base, 'imagedb/content/sha256', id), 'utf8')) as {
+    rootfs: {diff_ids: string[]}
+    history?: Array<{created_by?: string; empty_layer?: boolean}>
+  }
+  const steps = (config.history ?? []).filter((h) => !h.empty_layer)
+  const layers: Layer[] = []
+  let chain = ''
+  for (const [i, diffId] of config.rootfs.diff_ids.entries()) {
+    chain = i === 0 ? diffId : `sha256:${createHash('sha256').update(`${chain} ${diffId}`).digest('hex')}`
+    const size = Number(await readFile(join(base, 'layerdb/sha256', chain.replace(/^sha256:/, ''), 'size'), 'utf8'))
+    const createdBy = (steps[i]?.created_by ?? '?').replace(/^\/bin\/sh -c #\(nop\)\s*/, '').replace(/\s+/g, ' ')
+    layers.push({diffId, size, createdBy})
+  }
+  return layers
+}
+
+/** Layers of `next` whose content is not in `prev`: what a rebuild produced anew (and a push would upload). */
+export function rebuiltLayers(prev: readonly Layer[], next: readonly Layer[]): Layer[] {
+  const had = new Set(prev.map((l) => l.diffId))
+  return next.filter((l) => !had.has(l.diffId))
+}
+
+/** Delete the BuildKit cache (all of it: the daemon is shared, so this also costs other users a rebuild). */
+export async function pruneBuildCache(tools: Tools): Promise<void> {
+  await docker(tools, ['builder', 'prune', '-af'])
+}
+
+export async function removeImages(tools: Tools, refs: readonly string[]): Promise<void> {
+  if (refs.length > 0) await run(tools.docker, ['image', 'rm', '-f', ...refs])
+}
+
+export async function dockerVersion(tools: Tools): Promise<string> {
+  return docker(tools, ['version', '-f', '{{.Server.Version}}']).catch(() => 'unavailable')
+}
