@@ -48,6 +48,8 @@ else
   step lint npm run lint
   step typecheck npm run typecheck
   step vitest npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
+  # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/).
+  step bench-quick npx tsx bench/run.ts --quick
 fi
 
 log "=== summary ($(($(date +%s) - start))s)"

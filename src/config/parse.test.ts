@@ -44,7 +44,7 @@ describe('parseBuildConfig: syntax and shape', () => {
     ['only whitespace', '\n\n   \n'],
   ])('rejects an %s file', (_name, text) => {
     const d = oneError(text)
-    expect(d.message).toBe('bentofile.yaml is empty')
+    expect(d.message).toBe('the file is empty')
     expect(d.hint).toMatch(/service/)
   })
 

@@ -28,7 +28,7 @@ function parseBentofile(text: string, file: string, options: ParseOptions): Pars
   if (source.empty) {
     r.diagnostics.push({
       file,
-      message: `${file} is empty`,
+      message: "the file is empty",
       hint: 'add at least the service, e.g. service: "service:svc"',
       severity: 'error',
     })

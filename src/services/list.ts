@@ -1,8 +1,9 @@
 import {join} from 'node:path'
 
-import {dirSize, humanSize} from '../store/fs-utils.js'
+import {humanSize} from '../store/fs-utils.js'
 import type {BentoInfo} from '../store/info.js'
 import {Store, type StoreItem} from '../store/store.js'
+import {dirSizes, readBentoSummary} from '../store/summary.js'
 import {formatLocalTime} from './time.js'
 
 export interface BentoRow {
@@ -20,7 +21,7 @@ export interface BentoRow {
 
 /** `bento list`: what `bentoml list` shows (Tag, Size, Model Size, Creation Time), newest first. */
 export async function listBentos(opts: {home: string; name?: string}): Promise<{bentos: BentoRow[]; problems: string[]}> {
-  const store = Store.bentos(opts.home)
+  const store = new Store(opts.home, 'bentos', readBentoSummary)
   const models = Store.models(opts.home)
   const items = await store.list(opts.name)
   const problems: string[] = []
@@ -30,33 +31,36 @@ export async function listBentos(opts: {home: string; name?: string}): Promise<{
     else valid.push(item)
   }
   valid.sort((a, b) => b.creationTime.getTime() - a.creationTime.getTime())
-  const bentos = await Promise.all(
-    valid.map(async (b) => {
-      const sizeBytes = await dirSize(b.path)
-      let modelSizeBytes = 0
-      for (const m of b.info.models) {
-        if (m.registry === 'huggingface') continue
-        const [name, version] = String(m.tag).split(':')
-        if (!name || !version) continue
-        // The Bento's own models/ first (bento's Bentos are self-contained), then the global store.
-        let size = await dirSize(join(b.path, 'models', name, version)).catch(() => 0)
-        if (size === 0) size = await dirSize(models.itemPath({name, version})).catch(() => 0)
-        if (size === 0) problems.push(`Bento ${b.tag.name}:${b.tag.version}: missing model ${m.tag}`)
-        modelSizeBytes += size
+  const globalModelSize = new Map<string, number>()
+  const bentos = valid.map((b) => {
+    const sizes = dirSizes(b.path)
+    let modelSizeBytes = 0
+    for (const m of b.info.models) {
+      if (m.registry === 'huggingface') continue
+      const tag = String(m.tag)
+      const [name, version] = tag.split(':')
+      if (!name || !version) continue
+      // The Bento's own models/ first (bento's Bentos are self-contained), then the global store.
+      let size = sizes.models.get(tag) ?? 0
+      if (size === 0) {
+        if (!globalModelSize.has(tag)) globalModelSize.set(tag, dirSizes(models.itemPath({name, version})).total)
+        size = globalModelSize.get(tag) ?? 0
       }
-      return {
-        tag: `${b.tag.name}:${b.tag.version}`,
-        name: b.tag.name,
-        version: b.tag.version,
-        path: b.path,
-        size: humanSize(sizeBytes),
-        sizeBytes,
-        modelSize: humanSize(modelSizeBytes),
-        modelSizeBytes,
-        creationTime: formatLocalTime(b.creationTime),
-        creationTimeIso: b.creationTime.toISOString(),
-      }
-    }),
-  )
+      if (size === 0) problems.push(`Bento ${b.tag.name}:${b.tag.version}: missing model ${tag}`)
+      modelSizeBytes += size
+    }
+    return {
+      tag: `${b.tag.name}:${b.tag.version}`,
+      name: b.tag.name,
+      version: b.tag.version,
+      path: b.path,
+      size: humanSize(sizes.total),
+      sizeBytes: sizes.total,
+      modelSize: humanSize(modelSizeBytes),
+      modelSizeBytes,
+      creationTime: formatLocalTime(b.creationTime),
+      creationTimeIso: b.creationTime.toISOString(),
+    }
+  })
   return {bentos, problems}
 }

@@ -101,7 +101,7 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildPr
   while (Date.now() < deadline) {
     if (proc && proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before ${url} answered`)
     try {
-      const r = await fetch(url)
+      const r = await fetch(url, {signal: AbortSignal.timeout(5_000)})
       if (r.ok) return
       last = `HTTP ${r.status}`
     } catch (error) {
@@ -113,7 +113,12 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildPr
 }
 
 export async function postJson(url: string, body: unknown): Promise<{status: number; json: unknown}> {
-  const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  })
   return {status: r.status, json: await r.json()}
 }
 
