@@ -1,5 +1,3 @@
-import {join} from 'node:path'
-
 import {humanSize} from '../store/fs-utils.js'
 import type {BentoInfo} from '../store/info.js'
 import {Store, type StoreItem} from '../store/store.js'
