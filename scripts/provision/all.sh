@@ -3,7 +3,7 @@
 # machine (root, no container registry): docker daemon, python:3.11-slim, a local
 # registry on 127.0.0.1:5000, the reference BentoML venv, the offline wheelhouse, and
 # node_modules. Idempotent; a warm rerun takes a second or two.
-# (The Keras benchmark venv is separate: scripts/provision/bentoml-keras-venv.sh.)
+# The Keras benchmark venv (TensorFlow, for bench --quick) too, unless BENTO_SKIP_KERAS=1.
 set -euo pipefail
 BENTO_LOG_TAG=all
 # shellcheck source=SCRIPTDIR/../lib/common.sh
@@ -35,6 +35,8 @@ npm_ci() {
 
 run_bg bentoml-venv bash "$HERE/bentoml-venv.sh"
 run_bg npm-ci npm_ci
+# TensorFlow for the Keras benchmark (bench --quick runs in CI); big, so it downloads alongside the rest.
+[[ "${BENTO_SKIP_KERAS:-0}" == 1 ]] || run_bg bentoml-keras-venv bash "$HERE/bentoml-keras-venv.sh"
 
 failed=0
 bash "$HERE/docker.sh" || failed=1
