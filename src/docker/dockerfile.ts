@@ -1,12 +1,13 @@
 import {readFileSync} from 'node:fs'
 
 import {ConfigError, type Diagnostic} from '../errors.js'
+import {PACKAGE_ROOT} from '../version.js'
 import {parseTemplate, renderNodes} from './template.js'
 import {parseUserTemplate, userTemplateOverrides, userTemplateVariables} from './user-template.js'
 
-/** Where the shipped templates live (works from src/ under vitest and from dist/ when packed). */
+/** Where the shipped templates live (the package root's templates/, from src/, dist/ or the bundle). */
 export function templatePath(name: string): URL {
-  return new URL(`../../templates/${name}`, import.meta.url)
+  return new URL(`templates/${name}`, PACKAGE_ROOT)
 }
 
 /** Context directory (inside the build context) that holds an offline wheelhouse. */
