@@ -176,6 +176,26 @@ describe('bento containerize on a real Docker engine', () => {
     }
   })
 
+  it('a base image the daemon does not have is E_DOCKER_BASE_IMAGE (exit 8) with next steps, and leaves no image', async () => {
+    const p = await irisProject()
+    try {
+      await appendFile(join(p, 'bentofile.yaml'), 'docker:\n  base_image: "bento-e2e/missing:nope"\n')
+      const b = await runBento(['build', '--json'], {cwd: p, env: {BENTOML_HOME: home}})
+      expect(b.code, b.stderr).toBe(0)
+      const tag = (JSON.parse(b.stdout) as {tag: string}).tag
+      const ref = `iris-e2e-nobase:${RUN_ID}`
+      images.push(ref)
+      const r = await runBento(['containerize', tag, '-t', ref, '--json'], {env: {BENTOML_HOME: home}})
+      expect(r.code).toBe(8)
+      const err = (JSON.parse(r.stdout) as {error: {code: string; hint: string}}).error
+      expect(err.code).toBe('E_DOCKER_BASE_IMAGE')
+      expect(err.hint).toContain('bento-e2e/missing:nope')
+      expect((await docker('image', 'inspect', ref)).code).not.toBe(0)
+    } finally {
+      await removeDir(p)
+    }
+  })
+
   it('pushes to a local registry and the image pulls back by digest', async () => {
     const ref = `${REGISTRY}/iris-e2e:${RUN_ID}`
     images.push(ref)
