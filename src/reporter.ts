@@ -8,12 +8,15 @@ export interface Reporter {
   warn(message: string): void
   /** Progress of long work (hashing, copying); shown only on a terminal. */
   progress(label: string, done: number, total: number): void
+  /** Chatty output (a build step's log): one transient line on a terminal, plain lines otherwise (CI logs). */
+  status(message: string): void
 }
 
 export const silentReporter: Reporter = {
   log() {},
   warn() {},
   progress() {},
+  status() {},
 }
 
 /** Collects everything; for tests. */
@@ -24,6 +27,7 @@ export function memoryReporter(): Reporter & {lines: string[]} {
     log: (m) => lines.push(m),
     warn: (m) => lines.push(`warning: ${m}`),
     progress: () => {},
+    status: (m) => lines.push(m),
   }
 }
 
@@ -46,6 +50,16 @@ export function streamReporter(stream: NodeJS.WriteStream, opts: {quiet?: boolea
     warn(m) {
       clear()
       stream.write(`warning: ${m}\n`)
+    },
+    status(m) {
+      if (opts.quiet) return
+      if (!tty) {
+        stream.write(`${m}\n`)
+        return
+      }
+      const width = Math.max(20, (stream.columns ?? 80) - 1)
+      stream.write(`\r\x1b[2K${m.replace(/\s+/g, ' ').slice(0, width)}`)
+      drawn = true
     },
     progress(label, done, total) {
       if (!tty || opts.quiet) return

@@ -145,7 +145,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
         if (known) known.cached = true
         else steps.push({step: e.step, cached: true})
       }
-      else if (e.type === 'log') reporter.log(`  ${e.line}`)
+      else if (e.type === 'log') reporter.status(`  ${e.line}`)
       else if (e.type === 'warning') reporter.warn(e.message)
     },
   })
