@@ -63,6 +63,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const reporter: Reporter = {
     log: (m) => opts.reporter.log(m),
     warn: (m) => opts.reporter.warn(m),
+    status: (m) => opts.reporter.status(m),
     progress: (label, done, total) => {
       checkAbort()
       opts.reporter.progress(label, done, total)
