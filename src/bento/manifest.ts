@@ -1,5 +1,7 @@
 import {stringify} from 'yaml'
 
+import type {CondaOptions, DockerOptions, PythonOptions} from '../config/types.js'
+
 /**
  * bento.yaml, spec 1, exactly the keys BentoML 1.4.15 knows, in the order it writes them
  * (bentoml-format.md §6). Every string scalar is quoted: PyYAML reads YAML 1.1, where `no`, `3.11`
@@ -27,35 +29,10 @@ export interface BentoManifest {
     resource_config: null
   }>
   apis: Array<{name: string; input_type: string; output_type: string}>
-  docker: {
-    distro: string
-    python_version: string
-    cuda_version: string | null
-    env: Record<string, string> | null
-    system_packages: string[] | null
-    setup_script: string | null
-    base_image: string | null
-    dockerfile_template: string | null
-  }
-  python: {
-    requirements_txt: string | null
-    packages: string[] | null
-    lock_packages: boolean
-    pack_git_packages: boolean
-    index_url: string | null
-    no_index: boolean | null
-    trusted_host: string[] | null
-    find_links: string[] | null
-    extra_index_url: string[] | null
-    pip_args: string | null
-    wheels: string[] | null
-  }
-  conda: {
-    environment_yml: string | null
-    channels: string[] | null
-    dependencies: unknown[] | null
-    pip: string[] | null
-  }
+  /** Every key BentoML 1.4.15 knows, nulls included (it reads these strictly: no others). */
+  docker: Omit<DockerOptions, 'distro' | 'python_version'> & {distro: string; python_version: string}
+  python: PythonOptions
+  conda: CondaOptions
 }
 
 /** Serialize any object the way BentoML's readers (PyYAML safe_load, YAML 1.1) read back unchanged. */

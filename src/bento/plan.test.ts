@@ -36,6 +36,7 @@ const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
     wheels: null,
   },
   conda: {environment_yml: null, channels: null, dependencies: null, pip: null},
+  models: null,
   ...over,
 })
 

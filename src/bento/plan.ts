@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
+import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
 import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
 
@@ -10,46 +11,8 @@ import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manif
  * Nothing in this file touches the file system, the clock or the environment.
  */
 
-/** The part of the normalized bentofile the plan reads (BuildConfig from src/config satisfies it). */
-export interface PlanConfig {
-  service: string
-  name: string | null
-  description: string | null
-  labels: Record<string, string>
-  include: string[]
-  exclude: string[]
-  envs: Array<{name: string; value?: string; stage?: string}>
-  args: Record<string, unknown>
-  docker: {
-    distro: string | null
-    python_version: string | null
-    cuda_version: string | null
-    env: Record<string, string> | string[] | string | null
-    system_packages: string[] | null
-    setup_script: string | null
-    base_image: string | null
-    dockerfile_template: string | null
-  }
-  python: {
-    requirements_txt: string | null
-    packages: string[] | null
-    lock_packages: boolean | null
-    pack_git_packages?: boolean | null
-    index_url: string | null
-    no_index: boolean | null
-    trusted_host: string | string[] | null
-    find_links: string | string[] | null
-    extra_index_url: string | string[] | null
-    pip_args: string | null
-    wheels: string[] | null
-  }
-  conda: {
-    environment_yml: string | null
-    channels: string[] | null
-    dependencies: unknown[] | null
-    pip: string[] | null
-  }
-}
+/** The part of the normalized bentofile (src/config) the plan reads. */
+export type PlanConfig = BuildConfig
 
 export interface PlanFile {
   /** Path relative to the build context, posix. */
@@ -214,7 +177,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       distro: config.docker.distro ?? 'debian',
       python_version: pythonVersion,
       cuda_version: config.docker.cuda_version,
-      env: dockerEnvAsDict(config.docker.env),
+      env: config.docker.env === null ? null : {...config.docker.env},
       system_packages: config.docker.system_packages,
       setup_script: config.docker.setup_script,
       base_image: config.docker.base_image,
@@ -223,13 +186,13 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     python: {
       requirements_txt: config.python.requirements_txt,
       packages: config.python.packages,
-      lock_packages: config.python.lock_packages ?? true,
-      pack_git_packages: config.python.pack_git_packages ?? true,
+      lock_packages: config.python.lock_packages,
+      pack_git_packages: config.python.pack_git_packages,
       index_url: config.python.index_url,
       no_index: config.python.no_index,
-      trusted_host: asList(config.python.trusted_host),
-      find_links: asList(config.python.find_links),
-      extra_index_url: asList(config.python.extra_index_url),
+      trusted_host: config.python.trusted_host,
+      find_links: config.python.find_links,
+      extra_index_url: config.python.extra_index_url,
       pip_args: config.python.pip_args,
       wheels: config.python.wheels,
     },
@@ -250,7 +213,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   text('README.md', inputs.readme.text)
   // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.
   if (!inputs.files.some((f) => f.rel === 'bentofile.yaml')) {
-    text('src/bentofile.yaml', dumpYaml(sortKeysDeep(config)))
+    text('src/bentofile.yaml', dumpYaml(sortKeysDeep({...config, models: config.models ?? []})))
   }
   text('apis/openapi.yaml', dumpYaml(inputs.templates.openapi({bentoName: name, version})))
   text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
@@ -422,35 +385,16 @@ function pipArgs(config: PlanConfig): string[] {
   const args: string[] = []
   if (p.index_url) args.push('--index-url', p.index_url)
   if (p.no_index) args.push('--no-index')
-  for (const h of asList(p.trusted_host) ?? []) args.push('--trusted-host', h)
-  for (const l of asList(p.find_links) ?? []) args.push('--find-links', l)
-  for (const u of asList(p.extra_index_url) ?? []) args.push('--extra-index-url', u)
+  for (const h of p.trusted_host ?? []) args.push('--trusted-host', h)
+  for (const l of p.find_links ?? []) args.push('--find-links', l)
+  for (const u of p.extra_index_url ?? []) args.push('--extra-index-url', u)
   if (p.pip_args) args.push(...p.pip_args.split(/\s+/).filter(Boolean))
   return args
 }
 
-function asList(v: string | string[] | null | undefined): string[] | null {
-  if (v === null || v === undefined) return null
-  return Array.isArray(v) ? v : [v]
-}
-
-function dockerEnvAsDict(env: PlanConfig['docker']['env']): Record<string, string> | null {
-  if (env === null || env === undefined) return null
-  if (typeof env === 'string') return null
-  if (Array.isArray(env)) {
-    const out: Record<string, string> = {}
-    for (const kv of env) {
-      const i = kv.indexOf('=')
-      if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1)
-    }
-    return out
-  }
-  return {...env}
-}
-
 function dockerEnvList(config: PlanConfig): Array<{name: string; value: string}> {
   const out = new Map<string, string>()
-  for (const [k, v] of Object.entries(dockerEnvAsDict(config.docker.env) ?? {})) out.set(k, v)
+  for (const [k, v] of Object.entries(config.docker.env ?? {})) out.set(k, v)
   for (const e of config.envs ?? []) {
     if ((e.stage ?? 'all') !== 'build') out.set(e.name, e.value ?? '')
   }
