@@ -147,6 +147,15 @@ describe('containerize service (fake image client)', () => {
     expect(client.builds).toHaveLength(0)
   })
 
+  it('refuses distros and conda environments it cannot build, before any build', async () => {
+    await writeFile(join(bento, 'bento.yaml'), bentoYaml().replace("distro: 'debian'", "distro: 'alpine'"))
+    const client = new FakeImageClient()
+    await expect(containerize(opts(client))).rejects.toMatchObject({code: 'E_USAGE', message: expect.stringMatching(/alpine/)})
+    await writeFile(join(bento, 'bento.yaml'), `${bentoYaml()}conda:\n  environment_yml: null\n  channels: null\n  dependencies:\n  - 'numpy'\n  pip: null\n`)
+    await expect(containerize(opts(client))).rejects.toMatchObject({code: 'E_USAGE', message: expect.stringMatching(/conda/)})
+    expect(client.builds).toHaveLength(0)
+  })
+
   it('pushes registry tags and reports the digest', async () => {
     const client = new FakeImageClient()
     const r = await containerize(opts(client, {imageTags: ['127.0.0.1:5000/iris:dev'], push: true}))

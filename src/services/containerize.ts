@@ -70,6 +70,18 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   }
 
   const docker = (raw.docker ?? {}) as Record<string, unknown>
+  const conda = (raw.conda ?? {}) as Record<string, unknown>
+  const distro = docker.base_image ? 'debian' : String(docker.distro ?? 'debian')
+  if (distro !== 'debian') {
+    throw new UsageError(`Bento "${tag}" asks for docker.distro "${distro}": bento containerize builds Debian-based images only`, {
+      hint: 'use distro: debian (the default), set docker.base_image, or use `bentoml containerize` for this Bento',
+    })
+  }
+  if (conda.environment_yml || (Array.isArray(conda.dependencies) && conda.dependencies.length > 0) || (Array.isArray(conda.pip) && conda.pip.length > 0)) {
+    throw new UsageError(`Bento "${tag}" has conda options: bento containerize does not build conda environments`, {
+      hint: 'move the packages to python.packages / requirements.txt, or use `bentoml containerize` for this Bento',
+    })
+  }
   const models = bento.info.models.filter((m) => m.registry !== 'huggingface').map((m) => String(m.tag))
 
   // Models: the Bento's own models/ (bento's Bentos carry them), else the global store (Bentos from `bentoml build`).
