@@ -3,6 +3,7 @@ import {access, mkdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {StoreError} from '../errors.js'
+import {isDirectory, isErrno} from './fs-utils.js'
 
 /** The sub directories BentoML's `validate_or_create_dir` makes under BENTOML_HOME. */
 export const HOME_SUBDIRS = ['bentos', 'models', 'envs', 'tmp'] as const
@@ -49,12 +50,42 @@ export function bentomlHome(env: NodeJS.ProcessEnv, homedir: string): string {
 }
 
 function notWritable(dir: string, cause: unknown): StoreError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new StoreError(`No space left on the device: cannot create ${dir}`, {
+      code: 'E_DISK_FULL',
+      cause,
+      hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and run the command again',
+      data: {path: dir},
+    })
+  }
   return new StoreError(`BentoML home ${dir} is not writable`, {
     code: 'E_STORE_NOT_WRITABLE',
     cause,
     hint: 'Fix the permissions of that directory, or set BENTOML_HOME to a writable directory.',
     data: {path: dir},
   })
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's `mkdir(dir, {recursive: true})` reports some failures (e.g. ENOSPC)
+ * as ENOENT, which would hide a full disk.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const parent = path.dirname(dir)
+  try {
+    await mkdir(dir)
+    return
+  } catch (error) {
+    if (isErrno(error, 'EEXIST') && (await isDirectory(dir))) return
+    if (!isErrno(error, 'ENOENT') || parent === dir) throw error
+  }
+  await makeDirs(parent)
+  try {
+    await mkdir(dir)
+  } catch (error) {
+    if (!(isErrno(error, 'EEXIST') && (await isDirectory(dir)))) throw error
+  }
 }
 
 export interface EnsureHomeOptions {
@@ -64,8 +95,8 @@ export interface EnsureHomeOptions {
 
 /**
  * As BentoML's `validate_or_create_dir(home, home/bentos, home/models, home/envs, home/tmp)`: create what is
- * missing, fail when one of them exists but is not a directory. Throws `StoreError` `E_STORE_NOT_WRITABLE` or
- * `E_STORE_NOT_A_DIRECTORY`.
+ * missing, fail when one of them exists but is not a directory. Throws `StoreError` `E_STORE_NOT_WRITABLE`,
+ * `E_STORE_NOT_A_DIRECTORY` or `E_DISK_FULL` (ENOSPC / EDQUOT).
  */
 export async function ensureHome(home: string, options: EnsureHomeOptions = {}): Promise<void> {
   const dirs = [home, ...HOME_SUBDIRS.map((sub) => path.join(home, sub))]
@@ -87,7 +118,7 @@ export async function ensureHome(home: string, options: EnsureHomeOptions = {}):
     }
     if (isDir === null) {
       try {
-        await mkdir(dir, {recursive: true})
+        await makeDirs(dir)
       } catch (error) {
         throw notWritable(dir, error)
       }
