@@ -151,6 +151,33 @@ describe('get', () => {
   })
 })
 
+describe('get: a name whose only version is corrupt', () => {
+  it('throws the corrupt item (naming its file), not "not found … Versions of: <that version>"', async () => {
+    // model.yaml without `module`, and no latest file: latest cannot be rebuilt from a readable version.
+    await writeTree(path.join(home, 'models', 'iris', 'v1'), {'model.yaml': 'name: iris\nversion: v1\n'})
+    for (const tag of ['iris', 'iris:latest']) {
+      const error = await models.get(tag).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreError)
+      expect(error).not.toBeInstanceOf(NotFoundError)
+      expect(error).toMatchObject({code: 'E_MODEL_CORRUPT'})
+      expect((error as Error).message).toContain(path.join(home, 'models', 'iris', 'v1', 'model.yaml'))
+      expect((error as Error).message).not.toMatch(/not found/)
+    }
+    expect(await models.exists('iris')).toBe(true)
+    expect(await pathExists(path.join(home, 'models', 'iris', 'latest'))).toBe(false)
+
+    await writeTree(path.join(home, 'bentos', 'svc', 'v1'), {'bento.yaml': 'version: v1\n'})
+    const bento = await bentos.get('svc').catch((e: unknown) => e)
+    expect(bento).toMatchObject({code: 'E_BENTO_CORRUPT'})
+    expect((bento as Error).message).toContain(path.join(home, 'bentos', 'svc', 'v1', 'bento.yaml'))
+  })
+
+  it('still says not found for an unknown version of that name', async () => {
+    await writeTree(path.join(home, 'models', 'iris', 'v1'), {'model.yaml': 'name: iris\n'})
+    await expect(models.get('iris:v2')).rejects.toMatchObject({code: 'E_MODEL_NOT_FOUND'})
+  })
+})
+
 describe('delete', () => {
   beforeEach(async () => {
     await seedModels({

@@ -214,8 +214,17 @@ export class Store<TInfo extends {creationTime: Date}> {
     return items.filter((item): item is StoreItem<TInfo> => item.error === undefined)
   }
 
-  private async notFound(tag: Tag): Promise<NotFoundError> {
+  /**
+   * The error for a tag that resolves to nothing: `NotFoundError` listing what exists, except for `name` /
+   * `name:latest` when the name has versions but none is readable: then the first broken one's `StoreError`
+   * (E_MODEL_CORRUPT / E_BENTO_CORRUPT, naming the file), as BentoML fails reading it.
+   */
+  private async notFound(tag: Tag): Promise<NotFoundError | StoreError> {
     const what = this.typeName
+    if (tag.version === null || tag.version === 'latest') {
+      const broken = (await this.listVersions(tag.name)).find((item) => item.error !== undefined)
+      if (broken?.error) return broken.error
+    }
     const versions = (await this.subdirs(path.join(this.root, tag.name))).filter(isValidTagPart)
     let message: string
     let available: string[]
@@ -320,6 +329,7 @@ export class Store<TInfo extends {creationTime: Date}> {
       return true
     } catch (error) {
       if (error instanceof NotFoundError) return false
+      if (error instanceof StoreError && error.code === this.corruptCode) return true
       throw error
     }
   }
