@@ -112,6 +112,12 @@ describe('readModelInfo', () => {
   it('reports invalid YAML with a line, and a missing file', async () => {
     const error = await corruptError(await modelDir('name: m\nlabels: [unclosed\n'))
     expect(error.message).toMatch(/model\.yaml:\d+ invalid YAML/)
+    // The parser's own "at line 3, column 1:" tail (its code frame is cut off) is dropped: the line is in front.
+    expect(error.message).toMatch(/model\.yaml:3 invalid YAML: Flow sequence in block collection must be .* with a \]$/)
+    expect(error.message).not.toMatch(/at line|column|:$/)
+    const tab = await corruptError(await modelDir('name: m\nlabels:\n\t- x\n'))
+    expect(tab.message).toMatch(/model\.yaml:3 invalid YAML: Tabs are not allowed as indentation$/)
+    expect(tab.data).toMatchObject({line: 3})
     const missing = await corruptError(await tempDir())
     expect(missing.message).toContain('model.yaml is missing')
     const scalar = await corruptError(await modelDir('just a string\n'))

@@ -129,7 +129,9 @@ async function loadYaml(kind: Kind, file: string): Promise<Located> {
   const doc = parseDocument(text, {version: '1.1', lineCounter: lines, prettyErrors: true, uniqueKeys: false})
   const first = doc.errors[0]
   if (first) {
-    throw corrupt(kind, file, `invalid YAML: ${first.message.split('\n')[0] ?? ''}`, {
+    // prettyErrors appends " at line L, column C:" and a code frame; the line is reported in front already.
+    const message = (first.message.split('\n')[0] ?? '').replace(/\s+at line \d+, column \d+:?\s*$/, '')
+    throw corrupt(kind, file, `invalid YAML: ${message}`, {
       line: first.linePos?.[0].line,
       cause: first,
     })
