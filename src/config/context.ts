@@ -17,12 +17,33 @@ export interface SourceMap {
   sourceText(path: Path): string | undefined
 }
 
-/** `docker.python_version`, `include[2]`, `envs[0].name`. */
+/** How many characters of a value messages echo back (a binary bentofile must not be printed in full). */
+export const MAX_SHOWN = 60
+
+/** `text` cut to `max` characters (code points), ending in `…` when cut. */
+export function clip(text: string, max = MAX_SHOWN): string {
+  const chars = [...text]
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`
+}
+
+/** A string value as a JSON literal whose content is at most `max` characters (escapes count), `…` when cut. */
+export function quoteClipped(value: string, max = MAX_SHOWN): string {
+  const pieces = [...value].map((ch) => JSON.stringify(ch).slice(1, -1))
+  if (pieces.reduce((n, p) => n + p.length, 0) <= max) return `"${pieces.join('')}"`
+  let out = ''
+  for (const piece of pieces) {
+    if (out.length + piece.length > max - 1) break
+    out += piece
+  }
+  return `"${out}…"`
+}
+
+/** `docker.python_version`, `include[2]`, `envs[0].name`. A long key is cut (see `clip`). */
 export function formatPath(path: Path): string {
   let out = ''
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`
-    else out += out === '' ? segment : `.${segment}`
+    else out += out === '' ? clip(segment) : `.${clip(segment)}`
   }
   return out
 }

@@ -2,7 +2,7 @@
  * The declarative field table's vocabulary and the generic validator that walks it. The same table
  * produces the JSON Schema (schema.ts), so the two cannot drift apart.
  */
-import {isMapping, isScalar, type Path, type Reporter} from './context.js'
+import {clip, isMapping, isScalar, type Path, quoteClipped, type Reporter} from './context.js'
 import {pyStr, pyType} from './py-str.js'
 import {closest} from './suggest.js'
 
@@ -71,12 +71,16 @@ export interface CustomField extends Common {
 
 export type FieldSpec = StringField | BooleanField | StringListField | LabelMapField | AnyMapField | SectionField | CustomField
 
-/** How a value is described in messages: `str "abc"`, `float 3.1`, `list`. */
+/** A scalar as messages show it: a string quoted, anything else as written (or Python's str()); capped. */
+function shownValue(value: unknown, source?: string): string {
+  return typeof value === 'string' ? quoteClipped(value) : clip(source?.trim() ?? pyStr(value))
+}
+
+/** How a value is described in messages: `str "abc"`, `float 3.1`, `list`. Long values end in `…`. */
 export function describe(value: unknown, source?: string): string {
   const type = pyType(value, source)
   if (type === 'list' || type === 'dict' || type === 'NoneType') return type === 'NoneType' ? 'null' : `a ${type === 'list' ? 'list' : 'mapping'}`
-  const shown = typeof value === 'string' ? JSON.stringify(value) : (source?.trim() ?? pyStr(value))
-  return `${type} ${shown}`
+  return `${type} ${shownValue(value, source)}`
 }
 
 /** A string field's value, coerced like cattrs when `coerce`, else rejected. Returns undefined on error. */
@@ -143,7 +147,7 @@ function parseString(spec: StringField, value: unknown, path: Path, r: Reporter)
     const guess = closest(s, spec.enum)
     r.error(
       path,
-      `'${s}' is not one of ${spec.enum.map((e) => `'${e}'`).join(', ')}`,
+      `'${clip(s)}' is not one of ${spec.enum.map((e) => `'${e}'`).join(', ')}`,
       guess ? `did you mean '${guess}'?` : `use one of: ${spec.enum.join(', ')}`,
     )
     return undefined
@@ -157,7 +161,7 @@ function parseStringList(spec: StringListField, value: unknown, path: Path, r: R
   if (typeof value === 'string' && spec.wrapString) return [spec.itemCheck ? spec.itemCheck(value, path, r) : value]
   if (!Array.isArray(value)) {
     const source = r.source(path)
-    const shown = typeof value === 'string' ? JSON.stringify(value) : (source?.trim() ?? pyStr(value))
+    const shown = shownValue(value, source)
     const hint = isScalar(value)
       ? `write a YAML list: \`- ${shown}\` on its own line under the key, or [${shown}]` +
         (spec.coerceItems && typeof value === 'string' ? ' (BentoML would split a string into single characters)' : '')
@@ -216,7 +220,7 @@ export function validateSection(spec: SectionField, value: unknown, path: Path, 
   for (const key of Object.keys(value)) {
     if (key in spec.fields) continue
     const keyPath = [...path, key]
-    const where = path.length === 0 ? `top-level key '${key}'` : `key '${key}' in ${path.join('.')}`
+    const where = path.length === 0 ? `top-level key '${clip(key)}'` : `key '${clip(key)}' in ${path.join('.')}`
     const extra = spec.unknownKeyHints?.[key]
     const guess = closest(key, known, {keys: true})
     const listing = `known keys: ${known.join(', ')}`

@@ -15,7 +15,7 @@ import {
   TAG_MAX_LENGTH,
   TAG_RE,
 } from './bentoml-constants.js'
-import {isMapping, isScalar, type Path, type Reporter} from './context.js'
+import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
 import {parseDotenv} from './dotenv.js'
 import {describe, parseStringValue, type SectionField, type StringField, type StringListField} from './engine.js'
 import {pyStr} from './py-str.js'
@@ -31,7 +31,7 @@ const INCLUDE_OUTSIDE_MESSAGE =
 /** A Bento or model tag part: BentoML lowercases it (with a warning), then checks regex and length. */
 function checkTagPart(value: string, path: Path, r: Reporter, what: string): string {
   const lower = value.toLowerCase()
-  if (lower !== value) r.warn(path, `${what} '${value}' is converted to lowercase: '${lower}'`, `write '${lower}'`)
+  if (lower !== value) r.warn(path, `${what} '${clip(value)}' is converted to lowercase: '${clip(lower)}'`, `write '${clip(lower, TAG_MAX_LENGTH)}'`)
   const problems: string[] = []
   if (lower.length > TAG_MAX_LENGTH) problems.push(`must be at most ${TAG_MAX_LENGTH} characters (it has ${lower.length})`)
   if (!TAG_RE.test(lower)) {
@@ -39,7 +39,7 @@ function checkTagPart(value: string, path: Path, r: Reporter, what: string): str
   }
   if (problems.length > 0) {
     const suggestion = lower.replace(/[^-._a-z0-9]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '').slice(0, TAG_MAX_LENGTH)
-    r.error(path, `'${value}' is not a valid ${what}: it ${problems.join(', and ')}`, suggestion ? `for example '${suggestion}'` : 'use letters, digits, and - _ .')
+    r.error(path, `'${clip(value)}' is not a valid ${what}: it ${problems.join(', and ')}`, suggestion ? `for example '${suggestion}'` : 'use letters, digits, and - _ .')
   }
   return value
 }
@@ -53,7 +53,7 @@ function checkModelTag(value: string, path: Path, r: Reporter): void {
   const name = colon === -1 ? value : value.slice(0, colon)
   const version = colon === -1 ? undefined : value.slice(colon + 1)
   if (version === '') {
-    r.error(path, `model tag '${value}' ends with ':'`, `write '${name}' or '${name}:latest'`)
+    r.error(path, `model tag '${clip(value)}' ends with ':'`, `write '${clip(name)}' or '${clip(name)}:latest'`)
     return
   }
   checkTagPart(name, path, r, 'model name')
@@ -62,7 +62,7 @@ function checkModelTag(value: string, path: Path, r: Reporter): void {
 
 function checkInclude(value: string, path: Path, r: Reporter): string {
   if (value.startsWith('../')) {
-    r.error(path, INCLUDE_OUTSIDE_MESSAGE, `'${value}' is outside the build context; symlink or copy it into the project`)
+    r.error(path, INCLUDE_OUTSIDE_MESSAGE, `'${clip(value)}' is outside the build context; symlink or copy it into the project`)
   }
   return value
 }
@@ -100,7 +100,7 @@ function parseModels(value: unknown, path: Path, r: Reporter): ModelSpec[] {
       const keyPath = [...itemPath, k]
       if (k !== 'tag' && k !== 'alias' && k !== 'filter') {
         const guess = closest(k, ['tag', 'alias', 'filter'], {keys: true})
-        r.error(keyPath, `unknown key '${k}' in a models entry`, guess ? `did you mean '${guess}'?` : 'known keys: tag, alias, filter', 'key')
+        r.error(keyPath, `unknown key '${clip(k)}' in a models entry`, guess ? `did you mean '${guess}'?` : 'known keys: tag, alias, filter', 'key')
         continue
       }
       if (v === null && k !== 'tag') continue
@@ -165,13 +165,13 @@ function parseEnvs(value: unknown, path: Path, r: Reporter): EnvEntry[] {
       const s = parseStringValue(item.stage, stagePath, r, false)
       if (s !== undefined) {
         if ((ENV_STAGES as readonly string[]).includes(s)) stage = s as EnvStage
-        else r.error(stagePath, `'${s}' is not one of ${ENV_STAGES.map((e) => `'${e}'`).join(', ')}`, `use one of: ${ENV_STAGES.join(', ')}`)
+        else r.error(stagePath, `'${clip(s)}' is not one of ${ENV_STAGES.map((e) => `'${e}'`).join(', ')}`, `use one of: ${ENV_STAGES.join(', ')}`)
       }
     }
     const extra = Object.keys(item).filter((k) => k !== 'name' && k !== 'value' && k !== 'stage')
     for (const k of extra) {
       const guess = closest(k, ['name', 'value', 'stage'], {keys: true})
-      r.warn([...itemPath, k], `unknown key '${k}' in an envs entry is ignored`, guess ? `did you mean '${guess}'?` : 'envs entries have name, value and stage', 'key')
+      r.warn([...itemPath, k], `unknown key '${clip(k)}' in an envs entry is ignored`, guess ? `did you mean '${guess}'?` : 'envs entries have name, value and stage', 'key')
     }
     if (name !== undefined) out.push({name, value: entryValue, stage})
   })
@@ -184,11 +184,11 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
   if (typeof value === 'string') {
     const content = r.options.readFile?.(value)
     if (r.options.readFile === undefined) {
-      r.warn(path, `is a dotenv file path ('${value}'); it is read when the config is loaded from disk`)
+      r.warn(path, `is a dotenv file path ('${clip(value)}'); it is read when the config is loaded from disk`)
       return null
     }
     if (content === undefined) {
-      r.error(path, `'${value}' is not a valid '.env' file path`, 'create the file (relative to the project directory), or write env as a mapping')
+      r.error(path, `'${clip(value)}' is not a valid '.env' file path`, 'create the file (relative to the project directory), or write env as a mapping')
       return null
     }
     return parseDotenv(content, r.options.environ ?? {})
@@ -233,17 +233,17 @@ function parsePythonVersion(value: unknown, path: Path, r: Reporter): string | n
     const source = r.source(path)?.trim()
     text = pyStr(value, source)
     if (source !== undefined && source !== text) {
-      r.error(path, `python_version ${source} is read by YAML as the number ${text}`, `quote it: python_version: "${source}"`)
+      r.error(path, `python_version ${clip(source)} is read by YAML as the number ${clip(text)}`, `quote it: python_version: "${clip(source)}"`)
       return null
     }
-    r.warn(path, `python_version ${text} is an unquoted YAML number; read as '${text}'`, `quote it: python_version: "${text}"`)
+    r.warn(path, `python_version ${clip(text)} is an unquoted YAML number; read as '${clip(text)}'`, `quote it: python_version: "${clip(text)}"`)
   } else {
     r.error(path, `expected a version string such as "3.11", got ${describe(value, r.source(path))}`, 'write python_version: "3.11"')
     return null
   }
   const match = PYTHON_VERSION_RE.exec(text)
   if (!match) {
-    r.error(path, `Invalid build option: docker.python_version="${text}", python version must follow standard python semver format, e.g. 3.8.15`, 'write major.minor, e.g. "3.11"')
+    r.error(path, `Invalid build option: docker.python_version="${clip(text)}", python version must follow standard python semver format, e.g. 3.8.15`, 'write major.minor, e.g. "3.11"')
     return null
   }
   const target = `${match[1]}.${match[2]}`
@@ -262,7 +262,7 @@ function parseCudaVersion(value: unknown, path: Path, r: Reporter): string | nul
   else if (typeof value === 'number') {
     const source = r.source(path)?.trim()
     if (!Number.isInteger(value) || (source !== undefined && /[.eE]/.test(source))) {
-      r.error(path, `cuda_version ${source ?? String(value)} is a YAML number, not a version string`, `quote it: cuda_version: "${source ?? String(value)}"`)
+      r.error(path, `cuda_version ${clip(source ?? String(value))} is a YAML number, not a version string`, `quote it: cuda_version: "${clip(source ?? String(value))}"`)
       return null
     }
     text = String(value)
@@ -274,7 +274,7 @@ function parseCudaVersion(value: unknown, path: Path, r: Reporter): string | nul
   const full = ALLOWED_CUDA_VERSION_ARGS[text]
   if (full === undefined) {
     const guess = closest(text, allowed)
-    r.error(path, `Unsupported cuda version: "${text}". ${supported}`, guess ? `did you mean '${guess}'?` : 'remove cuda_version, or use docker.base_image for other CUDA versions')
+    r.error(path, `Unsupported cuda version: "${clip(text)}". ${supported}`, guess ? `did you mean '${guess}'?` : 'remove cuda_version, or use docker.base_image for other CUDA versions')
     return null
   }
   return full

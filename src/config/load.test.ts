@@ -128,6 +128,64 @@ describe('loadBuildConfig', () => {
     expect(error.message).toBe('bentofile "nope.yaml" not found')
   })
 
+  it('fails with "is a directory" / "is not a regular file" (not "not found") for -f naming a non-file', async () => {
+    await write({'conf/bentofile.yaml': 'service: svc\n'})
+    const asDir = await loadError({projectDir: dir, file: 'conf'})
+    expect(asDir.message).toBe('bentofile "conf" is a directory')
+    expect(asDir.hint).toContain(`-f ${path.join('conf', 'bentofile.yaml')}`)
+    const tmp = await loadError({projectDir: dir, file: tmpdir()})
+    expect(tmp.message).toBe(`bentofile "${tmpdir()}" is a directory`)
+    const devNull = await loadError({projectDir: dir, file: '/dev/null'})
+    expect(devNull.code).toBe('E_CONFIG')
+    expect(devNull.message).toBe('bentofile "/dev/null" is not a regular file')
+    expect(devNull.hint).toMatch(/regular file/)
+  })
+
+  it('echoes at most ~60 characters of a value (a binary bentofile is not printed back in full)', async () => {
+    // 300 bytes of invalid UTF-8 and control characters: one plain YAML scalar, a str at the top level.
+    const binary = Buffer.from(Array.from({length: 300}, (_, i) => (i % 3 === 0 ? 0x01 + (i % 8) : 0x80 + (i % 128))))
+    await writeFile(path.join(dir, 'bentofile.yaml'), binary)
+    const error = await loadError({projectDir: dir})
+    const [top] = error.diagnostics
+    expect(top?.message).toMatch(/^expected a mapping of build options at the top level, got str ".{1,60}…"$/)
+    expect(error.message.length).toBeLessThan(250)
+
+    const long = 'y'.repeat(300)
+    await write({'bentofile.yaml': `service: svc\nlabels: ${long}\ninclude: ${long}\ndocker:\n  system_packages: ${'9'.repeat(300)}\n`})
+    const many = await loadError({projectDir: dir})
+    expect(many.diagnostics.map((d) => d.key)).toEqual(['labels', 'include', 'docker.system_packages'])
+    for (const d of many.diagnostics) {
+      expect(d.message.length, d.message).toBeLessThan(120)
+      expect(d.message).toMatch(/…"?$/)
+      expect(d.hint ?? '').not.toContain('y'.repeat(61))
+      expect(d.hint ?? '').not.toContain('9'.repeat(61))
+    }
+    expect(many.diagnostics[0]?.message).toBe(`expected a mapping of strings, got str "${'y'.repeat(59)}…"`)
+    // The YAML parser's own messages echo the offending token: capped too.
+    await write({'bentofile.yaml': `service: svc\n}${'z'.repeat(300)}\n`})
+    const syntax = await loadError({projectDir: dir})
+    expect(syntax.diagnostics.map((d) => d.message)).toContain(`YAML syntax error: Unexpected scalar token in YAML stream: "${'z'.repeat(59)}…"`)
+    for (const d of syntax.diagnostics) expect(d.message.length, d.message).toBeLessThan(130)
+    await write({'bentofile.yaml': `service: !${'q'.repeat(300)} svc\n`})
+    const tagged = await loadBuildConfig({projectDir: dir})
+    expect(tagged.warnings.map((d) => d.message)).toEqual([`YAML: Unresolved tag: !${'q'.repeat(58)}…`])
+    // A long unknown key: neither the message nor the key path echo it whole.
+    await write({'bentofile.yaml': `service: svc\n${'k'.repeat(300)}: 1\n`})
+    const [unknown] = (await loadError({projectDir: dir})).diagnostics
+    expect(unknown?.message).toBe(`unknown top-level key '${'k'.repeat(59)}…'`)
+    expect(unknown?.key).toBe(`${'k'.repeat(59)}…`)
+    // Values echoed by the field checks (tag names, choices) are capped too.
+    await write({'bentofile.yaml': `service: svc\nname: ${'N'.repeat(300)}\ndocker:\n  distro: ${'d'.repeat(300)}\n`})
+    const fields = await loadError({projectDir: dir})
+    const messages = fields.diagnostics.map((d) => d.message)
+    expect(messages).toContain(`'${'N'.repeat(59)}…' is not a valid Bento name: it must be at most 63 characters (it has 300)`)
+    expect(messages.find((m) => m.startsWith(`'${'d'.repeat(59)}…' is not one of `))).toBeDefined()
+    for (const d of fields.diagnostics) expect(d.message + (d.hint ?? ''), d.message).not.toMatch(/(.)\1{63}/)
+    // Short values are shown whole.
+    await write({'bentofile.yaml': 'service: svc\nlabels: abc\n'})
+    expect((await loadError({projectDir: dir})).diagnostics[0]?.message).toBe('expected a mapping of strings, got str "abc"')
+  })
+
   it('throws one ConfigError carrying every problem', async () => {
     await write({'bentofile.yaml': 'service: svc\ninclude: "*.py"\ndocker:\n  distro: ubuntu\nfoo: 1\n'})
     const error = await loadError({projectDir: dir})

@@ -26,10 +26,16 @@ export interface LoadedConfig {
 export const BUILD_FILES = ['bentofile.yaml', 'pyproject.toml'] as const
 
 async function isFile(p: string): Promise<boolean> {
+  return (await fileKind(p)) === 'file'
+}
+
+/** What `p` is (following symlinks); 'missing' when it cannot be stat'ed. */
+async function fileKind(p: string): Promise<'file' | 'directory' | 'other' | 'missing'> {
   try {
-    return (await stat(p)).isFile()
+    const st = await stat(p)
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other'
   } catch {
-    return false
+    return 'missing'
   }
 }
 
@@ -49,7 +55,18 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
 
   if (options.file !== undefined) {
     file = path.resolve(projectDir, expandHome(options.file))
-    if (!(await isFile(file))) {
+    const found = await fileKind(file)
+    if (found === 'directory') {
+      throw new ConfigError(`bentofile "${options.file}" is a directory`, [], {
+        hint: `-f takes a file, e.g. -f ${path.join(options.file, BUILD_FILES[0])}; the build context is the positional argument`,
+      })
+    }
+    if (found === 'other') {
+      throw new ConfigError(`bentofile "${options.file}" is not a regular file`, [], {
+        hint: '-f takes a regular file (a bentofile.yaml or pyproject.toml), not a device, FIFO or socket',
+      })
+    }
+    if (found === 'missing') {
       throw new ConfigError(`bentofile "${options.file}" not found`, [], {
         hint: `check the path given to -f (relative paths are resolved against ${projectDir})`,
       })

@@ -3,7 +3,7 @@
  * `BentoBuildConfig.with_defaults()` at v1.4.15.
  */
 import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS, SUPPORTED_PYTHON_VERSIONS} from './bentoml-constants.js'
-import type {Reporter} from './context.js'
+import {clip, type Reporter} from './context.js'
 import type {BuildConfig, CondaOptions, DockerOptions, EnvEntry, ModelSpec, ParseOptions, PythonOptions} from './types.js'
 
 /** What the validator produced: every key optional (absent in the file), values already typed. */
@@ -43,7 +43,7 @@ export function checkSemantics(raw: RawConfig, r: Reporter): void {
       system_packages: nonEmpty(docker.system_packages),
     }
     for (const [key, isSet] of Object.entries(ignored)) {
-      if (isSet) r.warn(['docker', key], `docker.base_image '${baseImage}' is used, so '${key}' is ignored`, `remove docker.${key}, or remove base_image`)
+      if (isSet) r.warn(['docker', key], `docker.base_image '${clip(baseImage)}' is used, so '${key}' is ignored`, `remove docker.${key}, or remove base_image`)
     }
   }
 
@@ -86,7 +86,7 @@ export function checkSemantics(raw: RawConfig, r: Reporter): void {
   }
 
   if (python.requirements_txt && nonEmpty(python.packages)) {
-    r.warn(['python', 'packages'], `python.requirements_txt '${python.requirements_txt}' is used, so 'packages' is ignored`, 'move the packages into the requirements file, or remove requirements_txt')
+    r.warn(['python', 'packages'], `python.requirements_txt '${clip(python.requirements_txt)}' is used, so 'packages' is ignored`, 'move the packages into the requirements file, or remove requirements_txt')
   }
   if (python.no_index && (python.index_url || nonEmpty(python.extra_index_url))) {
     r.warn(['python', 'no_index'], "python.no_index is set, so 'index_url' and 'extra_index_url' are ignored when installing packages")
@@ -95,7 +95,7 @@ export function checkSemantics(raw: RawConfig, r: Reporter): void {
   if (conda.environment_yml !== null && conda.environment_yml !== undefined) {
     for (const key of ['channels', 'dependencies', 'pip'] as const) {
       if (conda[key] !== null && conda[key] !== undefined) {
-        r.warn(['conda', key], `conda environment_yml '${conda.environment_yml}' is used, so '${key}' is ignored`, `remove conda.${key}`)
+        r.warn(['conda', key], `conda environment_yml '${clip(conda.environment_yml)}' is used, so '${key}' is ignored`, `remove conda.${key}`)
       }
     }
   } else if (conda.pip !== null && conda.pip !== undefined && (conda.dependencies ?? []).some((d) => typeof d !== 'string')) {

@@ -4,7 +4,7 @@
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags} from 'yaml'
 import type {Diagnostic} from '../errors.js'
-import type {Path, Position, SourceMap} from './context.js'
+import {clip, MAX_SHOWN, type Path, type Position, quoteClipped, type SourceMap} from './context.js'
 
 export interface ParsedSource {
   value: unknown
@@ -56,14 +56,14 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
       file,
       line: p.line,
       col: p.col,
-      message: `YAML syntax error: ${e.message}`,
+      message: `YAML syntax error: ${capEcho(e.message)}`,
       hint: /^(<{7}|={7}|>{7})/.test(lineText) ? 'the file contains git merge conflict markers; resolve the conflict' : syntaxHint(e.code),
       severity: 'error',
     })
   }
   for (const w of doc.warnings) {
     const p = pos(w.pos[0])
-    diagnostics.push({file, line: p.line, col: p.col, message: `YAML: ${w.message}`, severity: 'warning'})
+    diagnostics.push({file, line: p.line, col: p.col, message: `YAML: ${capEcho(w.message)}`, severity: 'warning'})
   }
 
   const sourceMap = yamlSourceMap(doc, pos)
@@ -71,6 +71,25 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
   diagnostics.push(...duplicateKeys(doc, file, pos))
   const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')
   return {value: doc.toJS({maxAliasCount: 1000}) as unknown, sourceMap, diagnostics, empty}
+}
+
+/**
+ * The `yaml` package ends some messages with the offending source (`…: "<token>"`, `Unresolved tag: !<tag>`);
+ * a binary file would be echoed whole. Cap that part like `describe()` does.
+ */
+function capEcho(message: string): string {
+  const literal = /^(.*?: )(".*")$/s.exec(message)
+  if (literal?.[1] !== undefined && literal[2] !== undefined) {
+    try {
+      const value: unknown = JSON.parse(literal[2])
+      if (typeof value === 'string') return literal[1] + quoteClipped(value)
+    } catch {
+      // not a JSON string literal: fall through
+    }
+  }
+  const labelled = /^([^:\n]{1,80}: )(.*)$/s.exec(message)
+  if (labelled?.[1] !== undefined && labelled[2] !== undefined) return labelled[1] + clip(labelled[2])
+  return clip(message, 2 * MAX_SHOWN)
 }
 
 function syntaxHint(code: string): string {
@@ -103,7 +122,7 @@ function duplicateKeys(doc: Document, file: string, pos: (offset: number) => Pos
             file,
             ...(p ? {line: p.line, col: p.col} : {}),
             key: keyPath,
-            message: `duplicate key '${key}'; the last value wins`,
+            message: `duplicate key '${clip(key)}'; the last value wins`,
             hint: 'remove one of the two',
             severity: 'warning',
           })
