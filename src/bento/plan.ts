@@ -3,6 +3,7 @@ import {posix} from 'node:path'
 
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
+import {base32Lower} from '../store/tag.js'
 import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
 
 /**
@@ -126,8 +127,6 @@ export const DEFAULT_BENTOML = '1.4.15'
 const DEFAULT_PYTHON = '3.11'
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
-
-const TAG_RE = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
 
 export function planBuild(inputs: PlanInputs): BuildPlan {
   const {config, service} = inputs
@@ -282,10 +281,6 @@ export function bentoName(config: PlanConfig, service: PlanService): string {
   return raw.toLowerCase()
 }
 
-export function isValidTagPart(s: string): boolean {
-  return s.length > 0 && s.length <= 63 && TAG_RE.test(s)
-}
-
 function chooseBentomlVersion(inputs: PlanInputs, warnings: Diagnostic[]): string {
   if (inputs.bentomlVersionOverride) {
     if (inputs.service.kind === 'legacy' && compareVersions(inputs.bentomlVersionOverride, LEGACY_MAX_BENTOML) > 0) {
@@ -426,26 +421,12 @@ function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, r
   return h.digest('hex')
 }
 
-const B32 = 'abcdefghijklmnopqrstuvwxyz234567'
-
 /**
  * BentoML's version format: 10 bytes, base32, lowercase → 16 chars of `[a-z2-7]` (format §2).
  * BentoML takes the bytes from uuid1; we take them from the input digest so the tag is reproducible.
  */
 export function versionFromDigest(hexDigest: string): string {
-  const bytes = Buffer.from(hexDigest.slice(0, 20), 'hex')
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const byte of bytes) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-  }
-  return out
+  return base32Lower(Buffer.from(hexDigest.slice(0, 20), 'hex'))
 }
 
 export function compareVersions(a: string, b: string): number {

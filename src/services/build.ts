@@ -3,7 +3,7 @@ import {isAbsolute, join, relative, resolve} from 'node:path'
 
 import {hashFile, hashTree} from '../bento/digest.js'
 import {selectFiles} from '../bento/files.js'
-import {type BuildPlan, isValidTagPart, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
+import {type BuildPlan, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
@@ -21,7 +21,7 @@ import type {Reporter} from '../reporter.js'
 import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
 import {makeTempDir, Store} from '../store/store.js'
-import {InvalidTagError, validateTagPart} from '../store/tag.js'
+import {InvalidTagError, isValidTagPart, validateTagPart} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
