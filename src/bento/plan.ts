@@ -3,6 +3,7 @@ import {posix} from 'node:path'
 
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
+import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {base32Lower} from '../store/tag.js'
 import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
 
@@ -320,10 +321,7 @@ function fullPythonVersion(inputs: PlanInputs, pythonVersion: string): string {
 
 /** PEP 503 normalized name of a requirement line, or null for options, URLs without a name, blanks. */
 export function requirementName(line: string): string | null {
-  const s = line.replace(/\s+#.*$/, '').trim()
-  if (!s || s.startsWith('#') || s.startsWith('-')) return null
-  const m = s.match(/^([A-Za-z0-9][A-Za-z0-9._-]*)/)
-  return m ? m[1]!.toLowerCase().replace(/[-_.]+/g, '-') : null
+  return parseRequirements(line)[0]?.name ?? null
 }
 
 /** Packages the model frameworks need, from `context.framework_versions` (format §3). */
@@ -331,7 +329,7 @@ function frameworkRequirements(models: PlanModel[]): Array<{name: string; line: 
   const out = new Map<string, string>()
   for (const m of models) {
     for (const [pkg, ver] of Object.entries(m.frameworkVersions)) {
-      const n = pkg.toLowerCase().replace(/[-_.]+/g, '-')
+      const n = normalizePackageName(pkg)
       if (!out.has(n)) out.set(n, ver ? `${pkg}==${ver}` : pkg)
     }
   }
