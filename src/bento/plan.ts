@@ -394,9 +394,14 @@ function dockerEnvList(config: PlanConfig): Array<{name: string; value: string}>
   return [...out].map(([name, value]) => ({name, value}))
 }
 
-function resolveRunnerModel(tag: string, models: PlanModel[]): string {
+/** The resolved model a tag as written in the service code names (`name`, `name:latest`, a version prefix). */
+export function findModel<M extends Pick<PlanModel, 'name' | 'version'>>(models: M[], tag: string): M | undefined {
   const [n, v] = tag.split(':')
-  const hit = models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))
+  return models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))
+}
+
+function resolveRunnerModel(tag: string, models: PlanModel[]): string {
+  const hit = findModel(models, tag)
   return hit ? `${hit.name}:${hit.version}` : tag
 }
 

@@ -3,7 +3,7 @@ import {isAbsolute, join, relative, resolve} from 'node:path'
 
 import {hashFile, hashTree} from '../bento/digest.js'
 import {selectFiles} from '../bento/files.js'
-import {type BuildPlan, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
+import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
@@ -149,7 +149,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       name,
       runners: service.runners.map((r) => ({
         ...r,
-        runnableType: r.runnableType || runnableTypeForModule(modelModule(models, r.modelTag)) || 'Runnable',
+        runnableType: r.runnableType || runnableTypeForModule(findModel(models, r.modelTag)?.module ?? '') || 'Runnable',
       })),
       apis: service.apis,
     },
@@ -248,11 +248,6 @@ async function findExact(store: Store<{creationTime: Date}>, name: string, versi
 }
 
 type ResolvedModel = PlanModel & {size: number}
-
-function modelModule(models: ResolvedModel[], tag: string): string {
-  const [n, v] = tag.split(':')
-  return models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))?.module ?? ''
-}
 
 async function resolveModels(
   opts: BuildOptions,

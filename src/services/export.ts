@@ -1,8 +1,8 @@
-import {createHash} from 'node:crypto'
-import {createReadStream, existsSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {exportBento, type ModelDirRef} from '../bento/archive.js'
+import {hashFile} from '../bento/digest.js'
 import {NotFoundError} from '../errors.js'
 import {Store} from '../store/store.js'
 
@@ -36,12 +36,6 @@ export async function exportBentoService(opts: {home: string; tag: string; out: 
     path: result.path,
     format: result.format,
     size: result.bytes,
-    sha256: await sha256(result.path),
+    sha256: await hashFile(result.path),
   }
-}
-
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256')
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer)
-  return h.digest('hex')
 }
