@@ -45,9 +45,11 @@ if ((failed != 0)); then
   log "provisioning failed; not running the checks"
 else
   step build npm run build
+  # The build step just compiled dist/: the tests' global setup need not compile it again (unless it failed).
+  built=$((1 - failed))
   step lint npm run lint
   step typecheck npm run typecheck
-  step vitest npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
+  step vitest env BENTO_SKIP_BUILD="$built" npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
   # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/).
   step bench-quick npx tsx bench/run.ts --quick
 fi
