@@ -58,6 +58,7 @@ log "=== summary ($(($(date +%s) - start))s)"
 printf '  %s\n' "${results[@]}" >&2
 # The plain closing line CI reads: counts from vitest's JSON report.
 if [[ -f "$BENTO_TOOLS/vitest-report.json" ]]; then
+  # shellcheck disable=SC2016 # a JavaScript template literal, not shell
   node -e 'const r=require(process.argv[1]); console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$BENTO_TOOLS/vitest-report.json"
 fi
 exit "$failed"
