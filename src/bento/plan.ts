@@ -231,7 +231,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       pythonVersion,
       systemPackages: config.docker.system_packages ?? [],
       setupScript: Boolean(inputs.extras.setupScript),
-      env: dockerEnvList(config),
+      env: dockerEnvList(config.docker.env, config.envs),
       labels: {},
       cudaVersion: config.docker.cuda_version,
       tag,
@@ -385,11 +385,15 @@ function pipArgs(config: PlanConfig): string[] {
   return args
 }
 
-function dockerEnvList(config: PlanConfig): Array<{name: string; value: string}> {
+/** The image's environment: `docker.env`, then `envs` entries (later names win). Build-only entries are left out. */
+export function dockerEnvList(
+  dockerEnv: Record<string, unknown> | null,
+  envs: ReadonlyArray<{name: string; value?: unknown; stage?: string}>,
+): Array<{name: string; value: string}> {
   const out = new Map<string, string>()
-  for (const [k, v] of Object.entries(config.docker.env ?? {})) out.set(k, v)
-  for (const e of config.envs ?? []) {
-    if ((e.stage ?? 'all') !== 'build') out.set(e.name, e.value ?? '')
+  for (const [k, v] of Object.entries(dockerEnv ?? {})) out.set(k, String(v))
+  for (const e of envs) {
+    if ((e.stage ?? 'all') !== 'build') out.set(e.name, String(e.value ?? ''))
   }
   return [...out].map(([name, value]) => ({name, value}))
 }

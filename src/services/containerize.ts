@@ -2,6 +2,7 @@ import {existsSync} from 'node:fs'
 import {mkdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {dockerEnvList} from '../bento/plan.js'
 import {dockerfileContext} from '../bento/templates.js'
 import {
   bentoBuildContext,
@@ -108,10 +109,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
 
   const {buildkit} = await opts.client.ping()
   const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
-  const envs = ((raw.envs ?? []) as Array<{name: string; value?: string}>).map((e) => ({name: e.name, value: String(e.value ?? '')}))
-  const dockerEnv = docker.env && typeof docker.env === 'object' && !Array.isArray(docker.env) ? (docker.env as Record<string, string>) : {}
-  const env = new Map<string, string>(Object.entries(dockerEnv).map(([k, v]) => [k, String(v)]))
-  for (const e of envs) env.set(e.name, e.value)
+  const dockerEnv = docker.env && typeof docker.env === 'object' && !Array.isArray(docker.env) ? (docker.env as Record<string, unknown>) : null
 
   const ctx = dockerfileContext(
     {
@@ -119,7 +117,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
       pythonVersion: String(docker.python_version ?? '3.11'),
       systemPackages: (docker.system_packages as string[] | null) ?? [],
       setupScript: existsSync(join(bento.path, 'env/docker/setup_script')),
-      env: [...env].map(([name, value]) => ({name, value})),
+      env: dockerEnvList(dockerEnv, (raw.envs ?? []) as Array<{name: string; value?: unknown; stage?: string}>),
       labels: {},
       cudaVersion: (docker.cuda_version as string | null) ?? null,
       tag,
