@@ -109,6 +109,22 @@ export class StoreError extends UserError {
   }
 }
 
+/** Whether a file-system error means the disk (or its quota or inodes) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** The one `E_DISK_FULL` error (exit 5), whichever step ran out of space. */
+export function diskFullError(message: string, cause: unknown, data?: Record<string, unknown>): StoreError {
+  return new StoreError(message, {
+    code: 'E_DISK_FULL',
+    hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and run the command again',
+    cause,
+    data,
+  })
+}
+
 /** An archive could not be written or was rejected on import. */
 export class ArchiveError extends UserError {
   readonly code: string

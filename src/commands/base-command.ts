@@ -1,6 +1,6 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {BugError, isBentoError, StoreError, UsageError, type BentoError} from '../errors.js'
+import {BugError, diskFullError, isBentoError, isDiskFull, UsageError, type BentoError} from '../errors.js'
 import {type Reporter, streamReporter} from '../reporter.js'
 
 /**
@@ -47,12 +47,6 @@ function toBentoError(err: unknown): BentoError {
   if (e && typeof e === 'object' && e.oclif && e.message) {
     return new UsageError(e.message.replace(/\n\s*See more help with --help$/, ''), {hint: 'run the command with --help'})
   }
-  if (e && typeof e === 'object' && (e.code === 'ENOSPC' || e.code === 'EDQUOT')) {
-    return new StoreError(`No space left on the device: ${e.message}`, {
-      code: 'E_DISK_FULL',
-      hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and run the command again',
-      cause: err,
-    })
-  }
+  if (isDiskFull(err)) return diskFullError(`No space left on the device: ${e.message}`, err)
   return new BugError(err instanceof Error ? err.message : String(err), {cause: err})
 }

@@ -10,9 +10,11 @@ import {bentoTemplates} from '../bento/templates.js'
 import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
 import {
   ConfigError,
+  diskFullError,
   type Diagnostic,
   formatDiagnostic,
   InterruptedError,
+  isDiskFull,
   NotFoundError,
   StoreError,
   UsageError,
@@ -208,14 +210,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const path = store.itemPath({name: plan.name, version: plan.version})
       return result(false, path, await dirSize(path))
     }
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new StoreError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, {
-        code: 'E_DISK_FULL',
-        hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and build again',
-        cause: error,
-      })
-    }
+    if (isDiskFull(error)) throw diskFullError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, error)
     throw error
   }
 }

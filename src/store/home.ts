@@ -2,7 +2,7 @@ import {constants} from 'node:fs'
 import {access, mkdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
-import {StoreError} from '../errors.js'
+import {diskFullError, isDiskFull, StoreError} from '../errors.js'
 import {isDirectory, isErrno} from './fs-utils.js'
 
 /** The sub directories BentoML's `validate_or_create_dir` makes under BENTOML_HOME. */
@@ -50,15 +50,7 @@ export function bentomlHome(env: NodeJS.ProcessEnv, homedir: string): string {
 }
 
 function notWritable(dir: string, cause: unknown): StoreError {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new StoreError(`No space left on the device: cannot create ${dir}`, {
-      code: 'E_DISK_FULL',
-      cause,
-      hint: 'free some disk space (or point BENTOML_HOME at a bigger disk) and run the command again',
-      data: {path: dir},
-    })
-  }
+  if (isDiskFull(cause)) return diskFullError(`No space left on the device: cannot create ${dir}`, cause, {path: dir})
   return new StoreError(`BentoML home ${dir} is not writable`, {
     code: 'E_STORE_NOT_WRITABLE',
     cause,
