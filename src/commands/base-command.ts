@@ -3,6 +3,8 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {BugError, diskFullError, isBentoError, isDiskFull, UsageError, type BentoError} from '../errors.js'
 import {type Reporter, streamReporter} from '../reporter.js'
 
+type Parsed = Record<string, unknown>
+
 /**
  * Shared behaviour of every command: `--json` prints exactly one JSON object on stdout (the result,
  * or `{"error": {...}}`), every log line goes to stderr, and errors exit with their documented code.
@@ -12,6 +14,23 @@ export abstract class BaseCommand extends Command {
 
   static override baseFlags = {
     quiet: Flags.boolean({char: 'q', description: 'Only print errors and the result.', helpGroup: 'GLOBAL'}),
+  }
+
+  /**
+   * Positional arguments come from the command line only. oclif reads a missing argument from stdin when
+   * stdin is not a TTY (`printf x | bento list` would list only `x`); every argument of every command opts out.
+   */
+  protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as Interfaces.Input<F, B, A>)
+    if (input.args === undefined) return super.parse(input, argv)
+    const args: Interfaces.ArgInput<A> = {...input.args}
+    for (const name of Object.keys(args) as Array<keyof A>) args[name] = {...args[name], ignoreStdin: true}
+    // `input` is usually the command class: keep its inherited statics (baseFlags, enableJsonFlag) reachable.
+    const withArgs: Interfaces.Input<F, B, A> = Object.assign(Object.create(input) as Interfaces.Input<F, B, A>, input, {args})
+    return super.parse(withArgs, argv)
   }
 
   protected reporter(flags: {quiet?: boolean}): Reporter {

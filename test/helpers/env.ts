@@ -36,18 +36,28 @@ export interface RunResult {
 }
 
 /** Run the compiled CLI (the test global setup compiles it). */
-export async function runBento(args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
+export async function runBento(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(process.execPath, [BIN, ...args], opts)
 }
 
-export async function run(cmd: string, args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+export interface RunOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  timeoutMs?: number
+  /** Written to the child's stdin (a pipe), which is then closed. Without it stdin is an empty pipe. */
+  input?: string
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   try {
-    const {stdout, stderr} = await execFileP(cmd, args, {
+    const pending = execFileP(cmd, args, {
       cwd: opts.cwd,
       env: {...process.env, ...opts.env},
       maxBuffer: 64 * 1024 * 1024,
       timeout: opts.timeoutMs ?? 600_000,
     })
+    pending.child.stdin?.end(opts.input ?? '')
+    const {stdout, stderr} = await pending
     return {code: 0, stdout, stderr}
   } catch (error) {
     const e = error as {code?: number | string; stdout?: string; stderr?: string}
