@@ -14,6 +14,7 @@ import {execa, type ResultPromise} from 'execa'
 import tar from 'tar-stream'
 
 import {ArchiveError, NotFoundError, StoreError} from '../errors.js'
+import {modelsOfBento} from './models-of.js'
 import {
   type BentoInfo,
   ensureHome,
@@ -743,8 +744,8 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
     }
 
     const missingModels: string[] = []
-    for (const ref of info.models) {
-      if (ref.registry !== undefined && ref.registry !== 'bentoml') continue
+    for (const ref of modelsOfBento(info.raw)) {
+      if (ref.registry !== 'bentoml') continue
       let refTag: FullTag
       try {
         const parsed = parseTag(ref.tag)

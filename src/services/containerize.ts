@@ -2,6 +2,7 @@ import {existsSync} from 'node:fs'
 import {mkdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {locateBentoModels} from '../bento/models-of.js'
 import {dockerEnvList} from '../bento/plan.js'
 import {dockerfileContext} from '../bento/templates.js'
 import {
@@ -83,22 +84,21 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
       hint: 'move the packages to python.packages / requirements.txt, or use `bentoml containerize` for this Bento',
     })
   }
-  const models = bento.info.models.filter((m) => m.registry !== 'huggingface').map((m) => String(m.tag))
+  const located = locateBentoModels(bento.path, raw, opts.home)
+  const models = located.map((m) => m.tag)
 
   // Models: the Bento's own models/ (bento's Bentos carry them), else the global store (Bentos from `bentoml build`).
   const extraDirs: Array<{src: string; dest: string}> = []
-  const modelStore = Store.models(opts.home)
-  for (const m of models) {
-    const [name, version] = m.split(':') as [string, string]
-    if (existsSync(join(bento.path, 'models', name, version, 'model.yaml'))) continue
-    const item = await modelStore.get(m).catch((error: unknown) => {
-      throw new NotFoundError(`Model "${m}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
+  for (const m of located) {
+    if (m.inBento) continue
+    if (m.dir === null) {
+      throw new NotFoundError(`Model "${m.tag}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
         code: 'E_MODEL_NOT_FOUND',
-        hint: 'import or save the model again, or rebuild the Bento with `bento build` (which bundles its models)',
-        cause: error,
+        hint: `bento.yaml ${m.from} names it: import or save the model again, or rebuild the Bento with \`bento build\` (which bundles its models)`,
+        data: {model: m.tag},
       })
-    })
-    extraDirs.push({src: item.path, dest: `models/${name}/${version}`})
+    }
+    extraDirs.push({src: m.dir, dest: `models/${m.name}/${m.version}`})
   }
   if (!existsSync(join(bento.path, 'models')) && extraDirs.length === 0) {
     const empty = join(opts.home, 'tmp', 'bento-empty-dir')

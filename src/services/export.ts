@@ -1,12 +1,10 @@
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
-
 import {exportBento, type ModelDirRef} from '../bento/archive.js'
 import {hashFile} from '../bento/digest.js'
+import {locateBentoModels} from '../bento/models-of.js'
 import {NotFoundError} from '../errors.js'
 import {Store} from '../store/store.js'
 
-/** `bento export TAG OUT`: the Bento plus every model it names, as one deterministic archive. */
+/** `bento export TAG OUT`: the Bento plus every model it uses (`models`, `services[].models`), as one deterministic archive. */
 export async function exportBentoService(opts: {home: string; tag: string; out: string}): Promise<{
   tag: string
   path: string
@@ -17,18 +15,19 @@ export async function exportBentoService(opts: {home: string; tag: string; out: 
   const bento = await Store.bentos(opts.home).get(opts.tag)
   const models = Store.models(opts.home)
   const modelDirs: ModelDirRef[] = []
-  for (const m of bento.info.models) {
-    if (m.registry === 'huggingface') continue
-    const [name, version] = String(m.tag).split(':') as [string, string]
-    if (existsSync(join(bento.path, 'models', name, version, 'model.yaml'))) continue
-    const item = await models.get(String(m.tag)).catch((error: unknown) => {
+  // Hugging Face models are not bundled, as BentoML (they come from the hub at containerize time).
+  for (const m of locateBentoModels(bento.path, bento.info.raw, opts.home)) {
+    if (m.inBento) continue
+    if (m.dir === null) {
       throw new NotFoundError(`Model "${m.tag}" of Bento "${bento.tag.name}:${bento.tag.version}" is not in the model store`, {
         code: 'E_MODEL_NOT_FOUND',
-        hint: 'the archive must carry every model: save or import the model, then export again',
-        cause: error,
+        hint: `the archive must carry every model (bento.yaml ${m.from}): save or import the model, then export again`,
+        data: {model: m.tag},
       })
-    })
-    modelDirs.push({name, version, dir: item.path})
+    }
+    // Read through the store, so a corrupt model.yaml is reported here (E_MODEL_CORRUPT), not at import.
+    const item = await models.get(m.tag)
+    modelDirs.push({name: m.name, version: m.version, dir: item.path})
   }
   const result = await exportBento({bentoDir: bento.path, modelDirs, out: opts.out})
   return {

@@ -1,3 +1,4 @@
+import {modelsOfBento} from '../bento/models-of.js'
 import {humanSize} from '../store/fs-utils.js'
 import type {BentoInfo} from '../store/info.js'
 import {Store, type StoreItem} from '../store/store.js'
@@ -33,11 +34,9 @@ export async function listBentos(opts: {home: string; name?: string}): Promise<{
   const bentos = valid.map((b) => {
     const sizes = dirSizes(b.path)
     let modelSizeBytes = 0
-    for (const m of b.info.models) {
+    for (const m of modelsOfBento(b.info.raw)) {
       if (m.registry === 'huggingface') continue
-      const tag = String(m.tag)
-      const [name, version] = tag.split(':')
-      if (!name || !version) continue
+      const {tag, name, version} = m
       // The Bento's own models/ first (bento's Bentos are self-contained), then the global store.
       let size = sizes.models.get(tag) ?? 0
       if (size === 0) {

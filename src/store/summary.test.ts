@@ -4,7 +4,9 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {modelsOfBento} from '../bento/models-of.js'
 import {readBentoInfo} from './info.js'
+import {SPEC2_BENTO_YAML} from './testing.js'
 import {dirSizes, readBentoSummary, scanBentoYaml} from './summary.js'
 
 // As PyYAML (BentoML) writes it: indentless sequences, unquoted scalars where it can.
@@ -55,6 +57,7 @@ describe('scanBentoYaml', () => {
   it.each([
     ['pyyaml', PYYAML],
     ['bento', BENTO],
+    ['spec2', SPEC2_BENTO_YAML],
   ])('agrees with the full reader on %s output', async (_name, text) => {
     const d = path.join(dir, _name)
     await mkdir(d, {recursive: true})
@@ -66,6 +69,16 @@ describe('scanBentoYaml', () => {
     expect(fast!.version).toBe(full.version)
     expect(fast!.creationTime.getTime()).toBe(full.creationTime.getTime())
     expect(fast!.models.map((m) => [m.tag, m.module, m.registry])).toEqual(full.models.map((m) => [m.tag, m.module, m.registry]))
+    // Every model the Bento uses (services[].models included) is seen the same way by both readers.
+    expect(modelsOfBento(fast!.raw)).toEqual(modelsOfBento(full.raw))
+  })
+
+  it('a Hugging Face entry (nested metadata) goes to the full reader', () => {
+    const hf = BENTO.replace(
+      "  registry: 'bentoml'\n",
+      "  registry: huggingface\n  metadata:\n    model_id: org/m\n    revision: abc\n",
+    )
+    expect(scanBentoYaml(hf)).toBeNull()
   })
 
   it('falls back (null) on what it does not understand', () => {

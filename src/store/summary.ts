@@ -1,6 +1,8 @@
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {parse} from 'yaml'
+
 import {type BentoInfo, type BentoModelRef, parseIsoDatetime, readBentoInfo} from './info.js'
 
 /**
@@ -34,6 +36,9 @@ export function scanBentoYaml(text: string): BentoInfo | null {
   const models: BentoModelRef[] = []
   let section = ''
   let current: BentoModelRef | null = null
+  let keyCol = -1
+  // `services:` (spec 2) carries models too; its block is small and nested, so it goes to the YAML parser.
+  const servicesLines: string[] = []
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
     if (line.startsWith('---') || line.startsWith('...')) return null
@@ -44,21 +49,28 @@ export function scanBentoYaml(text: string): BentoInfo | null {
       const rest = line.slice(i + 1).trim()
       section = key
       if (rest === '' || rest.startsWith('#')) continue
-      if (key === 'models' && rest !== '[]') return null
+      if ((key === 'models' || key === 'services') && rest !== '[]') return null
       const v = scalar(rest)
       if (v === null && ['name', 'version', 'creation_time', 'service', 'bentoml_version'].includes(key)) return null
       if (v !== null) top[key] = v
+      continue
+    }
+    if (section === 'services') {
+      servicesLines.push(line)
       continue
     }
     if (section !== 'models') continue
     // PyYAML writes `- tag: x` at column 0 (indentless sequences); others indent by two.
     const m = /^(\s*)(- )?(\s*)([A-Za-z_]+):\s*(.*)$/.exec(line)
     if (!m) return null
+    const col = (m[1] ?? '').length + (m[2] ? 2 : 0) + (m[3] ?? '').length
     if (m[2]) {
       current = {tag: '', module: '', creation_time: ''}
       models.push(current)
+      keyCol = col
     }
-    if (!current) return null
+    // A nested value (Hugging Face `metadata:`) or an odd layout: the full parser reads it.
+    if (!current || col !== keyCol) return null
     const v = scalar(m[5] ?? '')
     if (v === null) return null
     ;(current as Record<string, unknown>)[m[4]!] = v
@@ -68,6 +80,16 @@ export function scanBentoYaml(text: string): BentoInfo | null {
   const date = parseIsoDatetime(created)
   if (date === null) return null
   if (models.some((m) => !m.tag)) return null
+  let services: unknown[] = []
+  if (servicesLines.length > 0) {
+    try {
+      const parsed: unknown = parse(`services:\n${servicesLines.join('\n')}\n`, {version: '1.1'})
+      services = (parsed as {services?: unknown}).services as unknown[]
+    } catch {
+      return null
+    }
+    if (!Array.isArray(services)) return null
+  }
   return {
     name,
     version,
@@ -77,7 +99,7 @@ export function scanBentoYaml(text: string): BentoInfo | null {
     creationTime: date,
     labels: {},
     models,
-    raw: {...top, models},
+    raw: {...top, models, services},
   }
 }
 

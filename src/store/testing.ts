@@ -126,3 +126,44 @@ export function bentoTree(
     },
   }
 }
+
+/** What `bentoml build` 1.4.40 writes for an SDK service with `model = bentoml.models.BentoModel("iris_clf:latest")`. */
+export const SPEC2_BENTO_YAML = `service: service:Iris
+name: iris
+version: h7xpzohl7ooj6ax4
+bentoml_version: 1.4.40
+creation_time: '2026-11-29T13:46:20.886810+00:00'
+labels: {}
+models: []
+entry_service: Iris
+services:
+- name: Iris
+  service: ''
+  models:
+  - tag: iris_clf:hxv3rsxl7oxj6ax4
+    module: bentoml.sklearn
+    creation_time: '2026-11-29T13:46:13.337789+00:00'
+  dependencies: []
+  config:
+    resources:
+      cpu: '1'
+envs: []
+schema:
+  name: Iris
+  type: service
+args: {}
+spec: 2
+image:
+  base_image: python:3.11-slim
+  python_version: '3.11'
+  commands:
+  - apt-get update && apt-get install -q -y --no-install-recommends --allow-remove-essential
+    ca-certificates gnupg2 bash build-essential git
+  python_requirements: 'scikit-learn
+
+    bentoml==1.4.40
+
+    '
+  post_commands: []
+  build_include: []
+`
