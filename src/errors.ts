@@ -21,6 +21,70 @@ export const ExitCode = {
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** What each exit code means (the README's exit-code table; a unit test keeps the two equal). */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  0: 'success',
+  1: 'unexpected error (a bug: the stack is printed)',
+  2: 'bad command line or tag (a malformed tag or `--version`, a version prefix matching several versions)',
+  3: 'invalid bentofile / pyproject.toml / service (all problems listed)',
+  4: 'a Bento, model, image, build context directory, archive or file does not exist',
+  5: 'the store cannot be read or written (nothing is left half-written)',
+  6: 'an archive (or the Docker build context) cannot be written, or was rejected on import',
+  7: 'no Docker daemon answers',
+  8: 'the image build failed',
+  9: 'the push failed',
+  130: 'interrupted (Ctrl-C); nothing half-written is left',
+}
+
+/**
+ * THE error contract: every error code a user can see, its exit code and what it means. Error classes take
+ * their exit code from here (`BentoError.exitCode`), never choose one of their own; the README's tables are
+ * checked against this registry by a unit test.
+ */
+export const ERROR_CODES = {
+  E_BUG: {exitCode: ExitCode.bug, meaning: 'a bug in bento'},
+  E_USAGE: {exitCode: ExitCode.usage, meaning: 'unknown or missing flag or argument'},
+  E_INVALID_TAG: {exitCode: ExitCode.usage, meaning: 'a malformed tag or --version'},
+  E_AMBIGUOUS_TAG: {exitCode: ExitCode.usage, meaning: 'a version prefix that matches several versions'},
+  E_CONFIG: {exitCode: ExitCode.config, meaning: 'the build config or the service is invalid (every problem listed with file:line)'},
+  E_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'a file or item that does not exist'},
+  E_BENTO_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no Bento with this tag in the store'},
+  E_MODEL_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no model with this tag in the model store'},
+  E_IMAGE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no such image in the Docker engine'},
+  E_BUILD_CONTEXT: {exitCode: ExitCode.notFound, meaning: 'the build context directory (or a directory in it) cannot be read'},
+  E_ARCHIVE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'the archive to import does not exist'},
+  E_STORE: {exitCode: ExitCode.store, meaning: 'the store cannot be read or written'},
+  E_STORE_NOT_WRITABLE: {exitCode: ExitCode.store, meaning: 'BENTOML_HOME is not writable'},
+  E_STORE_NOT_A_DIRECTORY: {exitCode: ExitCode.store, meaning: 'BENTOML_HOME or one of its directories is a file'},
+  E_MODEL_CORRUPT: {exitCode: ExitCode.store, meaning: "a stored model's model.yaml cannot be read"},
+  E_BENTO_CORRUPT: {exitCode: ExitCode.store, meaning: "a stored Bento's bento.yaml cannot be read"},
+  E_DISK_FULL: {exitCode: ExitCode.store, meaning: 'no space (or no inode) left on the device'},
+  E_ALREADY_EXISTS: {exitCode: ExitCode.store, meaning: 'the store already holds this tag (build --version, import)'},
+  E_STORE_LOCKED: {exitCode: ExitCode.store, meaning: 'another process holds the lock for this name too long'},
+  E_ARCHIVE: {exitCode: ExitCode.archive, meaning: 'the archive cannot be written'},
+  E_ARCHIVE_UNSAFE: {exitCode: ExitCode.archive, meaning: 'the archive was rejected: an entry would land outside the Bento'},
+  E_ARCHIVE_INVALID: {exitCode: ExitCode.archive, meaning: 'the archive was rejected: not a Bento archive BentoML can read'},
+  E_DOCKER_CONTEXT: {exitCode: ExitCode.archive, meaning: 'the Docker build context cannot be written'},
+  E_DOCKER_UNAVAILABLE: {exitCode: ExitCode.dockerUnavailable, meaning: 'no Docker daemon answers'},
+  E_DOCKER_BUILD: {exitCode: ExitCode.dockerBuild, meaning: 'the image build failed'},
+  E_DOCKER_BUILD_STEP: {exitCode: ExitCode.dockerBuild, meaning: 'a Dockerfile step failed (the step and its last log lines are given)'},
+  E_DOCKER_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'the base image cannot be pulled'},
+  E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
+  E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
+  E_INTERRUPTED: {exitCode: ExitCode.interrupted, meaning: 'interrupted (SIGINT/SIGTERM); nothing half-written is left'},
+} as const satisfies Record<string, {exitCode: ExitCodeValue; meaning: string}>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** The error codes whose exit code is `N`: an error class accepts only the codes of its exit code. */
+export type CodesExiting<N extends ExitCodeValue> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K]['exitCode'] extends N ? K : never
+}[ErrorCode]
+
+export function exitCodeOf(code: ErrorCode): ExitCodeValue {
+  return ERROR_CODES[code].exitCode
+}
+
 /** A problem located in a file: `file:line:col key.path: message`. */
 export interface Diagnostic {
   file: string
@@ -48,8 +112,7 @@ export interface BentoErrorOptions {
 }
 
 export abstract class BentoError extends Error {
-  abstract readonly code: string
-  abstract readonly exitCode: ExitCodeValue
+  abstract readonly code: ErrorCode
   readonly hint?: string
   readonly data?: Record<string, unknown>
 
@@ -58,6 +121,11 @@ export abstract class BentoError extends Error {
     this.name = new.target.name
     this.hint = options.hint
     this.data = options.data
+  }
+
+  /** From the registry (`ERROR_CODES`): the exit code follows from the code, never from the class. */
+  get exitCode(): ExitCodeValue {
+    return exitCodeOf(this.code)
   }
 
   toJSON(): Record<string, unknown> {
@@ -72,13 +140,11 @@ export abstract class UserError extends BentoError {}
 
 export class UsageError extends UserError {
   readonly code = 'E_USAGE'
-  readonly exitCode = ExitCode.usage
 }
 
 /** The build configuration (bentofile.yaml / pyproject.toml) is invalid. Carries every problem at once. */
 export class ConfigError extends UserError {
   readonly code = 'E_CONFIG'
-  readonly exitCode = ExitCode.config
   readonly diagnostics: Diagnostic[]
 
   constructor(message: string, diagnostics: Diagnostic[] = [], options: BentoErrorOptions = {}) {
@@ -91,9 +157,8 @@ export class ConfigError extends UserError {
 
 /** A tag (Bento or model) or a file the user named does not exist. */
 export class NotFoundError extends UserError {
-  readonly code: string
-  readonly exitCode = ExitCode.notFound
-  constructor(message: string, options: BentoErrorOptions & {code?: string} = {}) {
+  readonly code: CodesExiting<4>
+  constructor(message: string, options: BentoErrorOptions & {code?: CodesExiting<4>} = {}) {
     super(message, options)
     this.code = options.code ?? 'E_NOT_FOUND'
   }
@@ -101,9 +166,8 @@ export class NotFoundError extends UserError {
 
 /** A model file in the store is unreadable or corrupt. */
 export class StoreError extends UserError {
-  readonly code: string
-  readonly exitCode = ExitCode.store
-  constructor(message: string, options: BentoErrorOptions & {code?: string} = {}) {
+  readonly code: CodesExiting<5>
+  constructor(message: string, options: BentoErrorOptions & {code?: CodesExiting<5>} = {}) {
     super(message, options)
     this.code = options.code ?? 'E_STORE'
   }
@@ -127,9 +191,8 @@ export function diskFullError(message: string, cause: unknown, data?: Record<str
 
 /** An archive could not be written or was rejected on import. */
 export class ArchiveError extends UserError {
-  readonly code: string
-  readonly exitCode = ExitCode.archive
-  constructor(message: string, options: BentoErrorOptions & {code?: string} = {}) {
+  readonly code: CodesExiting<6>
+  constructor(message: string, options: BentoErrorOptions & {code?: CodesExiting<6>} = {}) {
     super(message, options)
     this.code = options.code ?? 'E_ARCHIVE'
   }
@@ -137,14 +200,12 @@ export class ArchiveError extends UserError {
 
 export class DockerUnavailableError extends UserError {
   readonly code = 'E_DOCKER_UNAVAILABLE'
-  readonly exitCode = ExitCode.dockerUnavailable
 }
 
 /** A Dockerfile step failed. `data.step` and `data.log` say which and why. */
 export class DockerBuildError extends UserError {
-  readonly code: string
-  readonly exitCode = ExitCode.dockerBuild
-  constructor(message: string, options: BentoErrorOptions & {code?: string} = {}) {
+  readonly code: CodesExiting<8>
+  constructor(message: string, options: BentoErrorOptions & {code?: CodesExiting<8>} = {}) {
     super(message, options)
     this.code = options.code ?? 'E_DOCKER_BUILD'
   }
@@ -152,18 +213,15 @@ export class DockerBuildError extends UserError {
 
 export class DockerPushError extends UserError {
   readonly code = 'E_DOCKER_PUSH'
-  readonly exitCode = ExitCode.dockerPush
 }
 
 export class InterruptedError extends UserError {
   readonly code = 'E_INTERRUPTED'
-  readonly exitCode = ExitCode.interrupted
 }
 
 /** Unexpected: a bug in bento. */
 export class BugError extends BentoError {
   readonly code = 'E_BUG'
-  readonly exitCode = ExitCode.bug
 }
 
 export function isBentoError(e: unknown): e is BentoError {

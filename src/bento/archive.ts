@@ -79,7 +79,7 @@ interface PlannedEntry {
 }
 
 function archiveError(
-  code: 'E_ARCHIVE_UNSAFE' | 'E_ARCHIVE_INVALID' | 'E_ARCHIVE' | 'E_ALREADY_EXISTS',
+  code: 'E_ARCHIVE_UNSAFE' | 'E_ARCHIVE_INVALID' | 'E_ARCHIVE',
   message: string,
   extra: {hint?: string; cause?: unknown; data?: Record<string, unknown>} = {}): ArchiveError {
   return new ArchiveError(message, {code, ...extra})
@@ -654,7 +654,7 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
  * Extraction is strict (see `handleEntry`); any problem removes the temp dir and throws `ArchiveError`
  * `E_ARCHIVE_UNSAFE` / `E_ARCHIVE_INVALID`. Then, as BentoML's `Bento.save`, each bundled model whose tag is
  * absent is copied into the model store, and the Bento is installed — keeping its `models/` (self-contained).
- * An existing Bento tag → `E_ALREADY_EXISTS` with nothing changed.
+ * An existing Bento tag → `StoreError` `E_ALREADY_EXISTS` (exit 5) with nothing changed.
  */
 export async function importBento(options: ImportOptions): Promise<ImportResult> {
   const {archive, home} = options
@@ -700,8 +700,10 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
       const problem = validateTagPart(part)
       if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml: ${problem}`)
     }
+    // The archive is fine; the store already holds the tag: a store error (exit 5), as for `build --version`.
     const alreadyExists = (cause?: unknown) =>
-      archiveError('E_ALREADY_EXISTS', `Bento '${formatTag(tag)}' already exists in the store ${bentos.root}`, {
+      new StoreError(`Bento '${formatTag(tag)}' already exists in the store ${bentos.root}`, {
+        code: 'E_ALREADY_EXISTS',
         cause,
         hint: `Delete it first (\`bento delete ${formatTag(tag)}\`) if you want to replace it.`,
         data: {tag: formatTag(tag)},

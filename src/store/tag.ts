@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 
-import {ExitCode, UserError} from '../errors.js'
+import {UserError} from '../errors.js'
 
 /**
  * A malformed tag. A usage error (exit code 2) with the stable code `E_INVALID_TAG`; `UsageError` itself fixes
@@ -8,7 +8,6 @@ import {ExitCode, UserError} from '../errors.js'
  */
 export class InvalidTagError extends UserError {
   readonly code = 'E_INVALID_TAG'
-  readonly exitCode = ExitCode.usage
 }
 
 /** BentoML `tag_fmt` (`_internal/tag.py`): the rule for both the name and the version of a tag. */
@@ -163,5 +162,4 @@ export function randomVersion(now: Date = new Date()): string {
 /** A version prefix that matches more than one stored version. Exit code 2, code `E_AMBIGUOUS_TAG`. */
 export class AmbiguousTagError extends UserError {
   readonly code = 'E_AMBIGUOUS_TAG'
-  readonly exitCode = ExitCode.usage
 }

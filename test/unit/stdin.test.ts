@@ -4,25 +4,20 @@
  * Through the compiled CLI, with text on a pipe as stdin.
  */
 import {existsSync} from 'node:fs'
-import {mkdir, readdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runBento, tempDir} from '../helpers/env.js'
-
-const SERVICE = 'import bentoml\n\n@bentoml.service\nclass Echo:\n    @bentoml.api\n    def echo(self, text: str) -> str:\n        return text\n'
+import {echoProject} from '../helpers/projects.js'
 
 let root: string
 let home: string
 const env = (): NodeJS.ProcessEnv => ({BENTOML_HOME: home})
 
 async function project(name: string): Promise<string> {
-  const dir = join(root, name)
-  await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), SERVICE)
-  await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Echo"\nname: ${name}\n`)
-  return dir
+  return echoProject(join(root, name), name)
 }
 
 async function tags(): Promise<string[]> {
