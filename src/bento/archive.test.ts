@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import tar from 'tar-stream'
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {ArchiveError} from '../errors.js'
+import {ArchiveError, StoreError} from '../errors.js'
 import {ensureHome, Store} from '../store/index.js'
 import {bentoTree, modelTree, modelYaml, tempDir, type Tree, writeTree} from '../store/testing.js'
 import {detectArchiveFormat, exportBento, importBento} from './archive.js'
@@ -261,8 +261,8 @@ describe('importBento', () => {
     await writeFile(archive, await rawTar(VALID))
     await importBento({archive, home: target})
     const error = await importBento({archive, home: target}).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(ArchiveError)
-    expect(error).toMatchObject({code: 'E_ALREADY_EXISTS'})
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error).toMatchObject({code: 'E_ALREADY_EXISTS', exitCode: 5})
     expect(await readdir(path.join(target, 'tmp'))).toEqual([])
     expect(await readdir(path.join(target, 'bentos', 'evil'))).toEqual(['latest', 'v1'])
   })
