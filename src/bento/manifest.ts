@@ -17,7 +17,8 @@ export interface BentoManifest {
   models: Array<{tag: string; module: string; creation_time: string; alias?: string}>
   entry_service: string
   services: unknown[]
-  envs: Array<{name: string; value: string}>
+  /** `stage` from BentoML 1.4.31 on. */
+  envs: Array<{name: string; value: string; stage?: string}>
   schema: Record<string, unknown>
   args: Record<string, unknown>
   spec: 1
@@ -31,7 +32,8 @@ export interface BentoManifest {
   apis: Array<{name: string; input_type: string; output_type: string}>
   /** Every key BentoML 1.4.15 knows, nulls included (it reads these strictly: no others). */
   docker: Omit<DockerOptions, 'distro' | 'python_version'> & {distro: string; python_version: string}
-  python: PythonOptions
+  /** `is_src_layout` from BentoML 1.4.38 on (older readers reject it). */
+  python: PythonOptions & {is_src_layout?: boolean}
   conda: CondaOptions
 }
 

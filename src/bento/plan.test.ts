@@ -47,6 +47,9 @@ const inputs = (over: Partial<PlanInputs> = {}): PlanInputs => ({
   service: {
     importString: 'service:svc',
     kind: 'legacy',
+    legacyStyle: 'runner',
+    file: 'service.py',
+    line: 9,
     name: 'clasificador_iris',
     runners: [{name: 'flower_model', runnableType: 'KerasRunnable', modelTag: 'flower_model:latest', embedded: false}],
     apis: [{name: 'classify', inputType: 'NumpyNdarray', outputType: 'NumpyNdarray'}],
@@ -118,10 +121,37 @@ describe('planBuild', () => {
     expect(plan.requirements).toEqual(['tensorflow-cpu', 'TensorFlow>=2.0', 'bentoml==1.4.20'])
   })
 
-  it('--bentoml-version overrides, with a warning when it cannot run a legacy service', () => {
-    const plan = planBuild(inputs({bentomlVersionOverride: '1.4.20'}))
+  it('--bentoml-version overrides; for a runner-style service a release that cannot import it is an error', () => {
+    const sdk = {importString: 'service:Iris', kind: 'sdk' as const, name: 'iris', runners: [], apis: []}
+    const plan = planBuild(inputs({service: sdk, bentomlVersionOverride: '1.4.20'}))
     expect(plan.requirements.at(-1)).toBe('bentoml==1.4.20') // no setuptools pin needed from 1.4.20 on
-    expect(plan.warnings[0]?.message).toMatch(/runner-style/)
+    expect(() => planBuild(inputs({bentomlVersionOverride: '1.4.20'}))).toThrow(/service\.py:9[\s\S]*served only by BentoML up to 1\.4\.15/)
+  })
+
+  it('targets the newest known BentoML for an SDK service without models, without setuptools<81', () => {
+    const plan = planBuild(inputs({service: {importString: 'service:Iris', kind: 'sdk', name: 'iris', runners: [], apis: []}, models: []}))
+    expect(plan.requirements).toEqual(['scikit-learn', 'pandas', 'bentoml==1.4.40'])
+    expect(plan.warnings).toEqual([])
+  })
+
+  it('keeps a user range and extras on bentoml and adds the exact pin, as bentoml build does', () => {
+    const sdk = {importString: 'service:Iris', kind: 'sdk' as const, name: 'iris', runners: [], apis: []}
+    const plan = planBuild(inputs({service: sdk, models: [], config: config({python: {...config().python, packages: ['bentoml[io]>=1.4.22']}})}))
+    expect(plan.requirements).toEqual(['bentoml[io]>=1.4.22', 'bentoml==1.4.40'])
+    const pinned = planBuild(inputs({service: sdk, models: [], config: config({python: {...config().python, packages: ['bentoml[io]==1.4.38']}})}))
+    expect(pinned.requirements).toEqual(['bentoml[io]==1.4.38'])
+    expect(pinned.manifest.bentoml_version).toBe('1.4.38')
+  })
+
+  it('writes only the keys the target reads: envs[].stage from 1.4.31 (first published: 1.4.32), python.is_src_layout from 1.4.38', () => {
+    const legacy = {...inputs().service, legacyStyle: 'legacy' as const}
+    const envs = [{name: 'A', value: '1', stage: 'all' as const}]
+    const at = (v: string): Record<string, unknown> =>
+      parse(planBuild(inputs({service: legacy, config: config({envs}), bentomlVersionOverride: v})).texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+    expect(at('1.4.30').envs).toEqual([{name: 'A', value: '1'}])
+    expect(at('1.4.32').envs).toEqual([{name: 'A', value: '1', stage: 'all'}])
+    expect(Object.keys(at('1.4.37').python as object)).not.toContain('is_src_layout')
+    expect((at('1.4.38').python as Record<string, unknown>).is_src_layout).toBe(false)
   })
 
   it('derives the same version from the same inputs, and another one when anything changes', () => {

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
+import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
@@ -44,6 +45,11 @@ export interface PlanModel {
 export interface PlanService {
   importString: string
   kind: 'legacy' | 'sdk' | 'unknown'
+  /** Legacy services: made with `bentoml.Service` (runner-style), `bentoml.legacy.Service` or the internal class. */
+  legacyStyle?: 'runner' | 'legacy' | 'internal' | null
+  /** Where the service object is created, for messages. */
+  file?: string | null
+  line?: number | null
   name: string | null
   runners: Array<{name: string; runnableType: string; modelTag: string; embedded: boolean}>
   apis: Array<{name: string; inputType: string; outputType: string}>
@@ -122,9 +128,6 @@ export interface BuildPlan {
   digest: string
 }
 
-/** Newest BentoML that still runs `bentoml.Service(..., runners=[...])` services unchanged (format §10). */
-export const LEGACY_MAX_BENTOML = '1.4.15'
-export const DEFAULT_BENTOML = '1.4.15'
 const DEFAULT_PYTHON = '3.11'
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
@@ -134,16 +137,27 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const warnings: Diagnostic[] = []
 
   const name = bentoName(config, service)
-  const bentomlVersion = chooseBentomlVersion(inputs, warnings)
+  const target = chooseTarget({
+    style: serviceStyle(service),
+    serviceAt: {file: service.file ?? inputs.configFile, ...(service.line ? {line: service.line} : {})},
+    requirements: bentomlRequirements(inputs),
+    ...(inputs.bentomlVersionOverride === undefined ? {} : {flag: inputs.bentomlVersionOverride}),
+    models: inputs.models.map((m) => ({tag: `${m.name}:${m.version}`, bentomlVersion: m.bentomlVersion})),
+    configFile: inputs.configFile,
+  })
+  warnings.push(...target.warnings)
+  const bentomlVersion = target.version
+  const facts = target.facts
   const pythonVersion = choosePythonVersion(inputs)
-  const requirements = buildRequirements(inputs, bentomlVersion, warnings)
+  const requirements = buildRequirements(inputs, target)
 
   const digest = inputDigest(inputs, name, bentomlVersion, requirements)
   const version = inputs.versionOverride ?? versionFromDigest(digest)
   const tag = `${name}:${version}`
   const creationTime = isoWithOffset(inputs.now)
 
-  const envs = (config.envs ?? []).map((e) => ({name: e.name, value: e.value ?? ''}))
+  // `stage` exists from 1.4.31 on; older readers would not know it.
+  const envs = (config.envs ?? []).map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
   const modelTags = inputs.models.map((m) => `${m.name}:${m.version}`)
 
   const manifest: BentoManifest = {
@@ -195,6 +209,8 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       extra_index_url: config.python.extra_index_url,
       pip_args: config.python.pip_args,
       wheels: config.python.wheels,
+      // 1.4.38+ always writes it; older readers reject the key (python options are strict).
+      ...(facts.pythonIsSrcLayout ? {is_src_layout: false} : {}),
     },
     conda: {
       environment_yml: config.conda.environment_yml,
@@ -282,28 +298,27 @@ export function bentoName(config: PlanConfig, service: PlanService): string {
   return raw.toLowerCase()
 }
 
-function chooseBentomlVersion(inputs: PlanInputs, warnings: Diagnostic[]): string {
-  if (inputs.bentomlVersionOverride) {
-    if (inputs.service.kind === 'legacy' && compareVersions(inputs.bentomlVersionOverride, LEGACY_MAX_BENTOML) > 0) {
-      warnings.push({
-        file: inputs.configFile,
-        key: 'service',
-        severity: 'warning',
-        message: `BentoML ${inputs.bentomlVersionOverride} cannot run this runner-style (bentoml.Service(..., runners=[...])) service; it imports unchanged only up to ${LEGACY_MAX_BENTOML}`,
-        hint: `drop --bentoml-version, or port the service to @bentoml.service`,
-      })
-    }
-    return inputs.bentomlVersionOverride
+/** How the service is written, for the target rule (src/bentoml/target.ts). */
+export function serviceStyle(service: Pick<PlanService, 'kind' | 'legacyStyle'>): ServiceStyle {
+  if (service.kind === 'sdk') return 'sdk'
+  if (service.kind === 'legacy') return service.legacyStyle === 'legacy' ? 'legacy' : service.legacyStyle === 'internal' ? 'unknown' : 'runner'
+  return 'unknown'
+}
+
+/** The user's `bentoml` requirement lines: from requirements_txt when set, else python.packages. */
+function bentomlRequirements(inputs: PlanInputs): BentomlRequirement[] {
+  const req = inputs.extras.requirementsTxt
+  if (req) {
+    return parseRequirements(req.text)
+      .filter((r) => r.name === 'bentoml')
+      .map((r) => ({raw: r.raw, specifier: r.specifier, url: r.url, file: req.rel, line: r.line}))
   }
-  const saved = inputs.models
-    .map((m) => m.bentomlVersion)
-    .filter((v): v is string => typeof v === 'string' && /^\d+\.\d+\.\d+/.test(v))
-    .map((v) => v.match(/^\d+\.\d+\.\d+/)![0])
-  let version = saved.length > 0 ? saved.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b)) : DEFAULT_BENTOML
-  if (inputs.service.kind === 'legacy' && compareVersions(version, LEGACY_MAX_BENTOML) > 0) {
-    version = LEGACY_MAX_BENTOML
+  const out: BentomlRequirement[] = []
+  for (const [i, line] of (inputs.config.python.packages ?? []).entries()) {
+    const r = parseRequirements(line)[0]
+    if (r?.name === 'bentoml') out.push({raw: r.raw, specifier: r.specifier, url: r.url, file: inputs.configFile, key: `python.packages[${i}]`})
   }
-  return version
+  return out
 }
 
 function choosePythonVersion(inputs: PlanInputs): string {
@@ -336,7 +351,13 @@ function frameworkRequirements(models: PlanModel[]): Array<{name: string; line: 
   return [...out].map(([name, line]) => ({name, line}))
 }
 
-function buildRequirements(inputs: PlanInputs, bentomlVersion: string, warnings: Diagnostic[]): string[] {
+/**
+ * requirements.txt as `bentoml build` writes it before locking: the user's lines (requirements_txt, else
+ * python.packages), then the model frameworks' packages the user does not name (bento's addition), then
+ * `bentoml==<target>` unless the user pins it exactly or installs it from a direct reference (BentoML appends its own
+ * version the same way, extras and ranges of the user's line kept), and `setuptools<81` where the target needs it.
+ */
+function buildRequirements(inputs: PlanInputs, target: Target): string[] {
   const {config} = inputs
   const lines: string[] = []
   if (inputs.extras.requirementsTxt) {
@@ -352,24 +373,8 @@ function buildRequirements(inputs: PlanInputs, bentomlVersion: string, warnings:
       named.add(fw.name)
     }
   }
-  const userBentoml = lines.find((l) => requirementName(l) === 'bentoml')
-  if (userBentoml === undefined) {
-    lines.push(`bentoml==${bentomlVersion}`)
-  } else if (!/[=<>~!]/.test(userBentoml)) {
-    // An unpinned `bentoml` would install the newest release, which cannot serve legacy services.
-    lines.splice(lines.indexOf(userBentoml), 1, `bentoml==${bentomlVersion}`)
-  } else if (!userBentoml.includes(`==${bentomlVersion}`)) {
-    warnings.push({
-      file: inputs.configFile,
-      key: 'python.packages',
-      severity: 'warning',
-      message: `your requirements pin "${userBentoml.trim()}" while the models were saved with bentoml ${bentomlVersion}; keeping yours`,
-    })
-  }
-  // bentoml <= 1.4.19 imports `fs`, which needs pkg_resources: setuptools 81+ no longer ships it, and a
-  // fresh venv (uv's, in BentoML's own image) then fails at `import bentoml`.
-  const pinned = (userBentoml ?? `bentoml==${bentomlVersion}`).match(/==\s*(\d+\.\d+\.\d+)/)?.[1] ?? bentomlVersion
-  if (compareVersions(pinned, '1.4.20') < 0 && !named.has('setuptools')) lines.push('setuptools<81')
+  if (!target.pinnedByUser && !target.directReference) lines.push(`bentoml==${target.version}`)
+  if (target.facts.needsSetuptoolsBelow81 && !named.has('setuptools')) lines.push('setuptools<81')
   return lines
 }
 
@@ -434,16 +439,6 @@ function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, r
  */
 export function versionFromDigest(hexDigest: string): string {
   return base32Lower(Buffer.from(hexDigest.slice(0, 20), 'hex'))
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0)
-  const pb = b.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
-    if (d !== 0) return d
-  }
-  return 0
 }
 
 function sortKeysDeep(v: unknown): unknown {

@@ -13,7 +13,7 @@ export default class Build extends BaseCommand {
     '<%= config.bin %> build',
     '<%= config.bin %> build ./my-project -f bentofile.prod.yaml',
     '<%= config.bin %> build --json | jq -r .tag',
-    '<%= config.bin %> build --version v1 --bentoml-version 1.4.15',
+    '<%= config.bin %> build --version v1 --bentoml-version 1.4.38',
   ]
 
   static override args = {
@@ -23,7 +23,11 @@ export default class Build extends BaseCommand {
   static override flags = {
     bentofile: Flags.string({char: 'f', description: 'Path to bentofile.yaml or pyproject.toml (default: looked up in the build context).'}),
     version: Flags.string({char: 'v', description: 'Use this version instead of the one derived from the content.'}),
-    'bentoml-version': Flags.string({description: 'The bentoml version the Bento pins (default: the one that saved its models, at most 1.4.15 for runner-style services).'}),
+    'bentoml-version': Flags.string({
+      description:
+        'The BentoML release the Bento is written for and pins (1.4.0–1.4.40). Default: an exact bentoml pin in your requirements, ' +
+        'else the newest BentoML that saved the models, else 1.4.40 (1.4.15 for runner-style bentoml.Service(..., runners=[...]) services).',
+    }),
   }
 
   async run(): Promise<unknown> {

@@ -12,9 +12,8 @@ import {
   ENV_STAGES,
   PYTHON_VERSION_PATTERN,
   PYTHON_VERSION_RE,
-  TAG_MAX_LENGTH,
-  TAG_RE,
-} from './bentoml-constants.js'
+} from '../bentoml/config-facts.js'
+import {TAG_MAX_LENGTH, TAG_REGEX} from '../bentoml/tag.js'
 import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
 import {parseDotenv} from './dotenv.js'
 import {describe, parseStringValue, type SectionField, type StringField, type StringListField} from './engine.js'
@@ -34,7 +33,7 @@ function checkTagPart(value: string, path: Path, r: Reporter, what: string): str
   if (lower !== value) r.warn(path, `${what} '${clip(value)}' is converted to lowercase: '${clip(lower)}'`, `write '${clip(lower, TAG_MAX_LENGTH)}'`)
   const problems: string[] = []
   if (lower.length > TAG_MAX_LENGTH) problems.push(`must be at most ${TAG_MAX_LENGTH} characters (it has ${lower.length})`)
-  if (!TAG_RE.test(lower)) {
+  if (!TAG_REGEX.test(lower)) {
     problems.push(`must consist of lowercase alphanumeric characters, '_', '-' or '.', and start and end with an alphanumeric character`)
   }
   if (problems.length > 0) {
@@ -467,7 +466,7 @@ export const BENTOFILE_SPEC: SectionField = {
       examples: ['service:svc'],
     },
     name: str('Bento name (lowercase letters, digits, `-`, `_`, `.`; at most 63 characters). Default: the service name.', {
-      pattern: TAG_RE.source,
+      pattern: TAG_REGEX.source,
       maxLength: TAG_MAX_LENGTH,
       check: checkName,
     }),

@@ -2,7 +2,7 @@
  * Cross-field rules (`__attrs_post_init__` of the BentoML option classes) and the defaults of
  * `BentoBuildConfig.with_defaults()` at v1.4.15.
  */
-import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS, SUPPORTED_PYTHON_VERSIONS} from './bentoml-constants.js'
+import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS, SUPPORTED_PYTHON_VERSIONS} from '../bentoml/config-facts.js'
 import {clip, type Reporter} from './context.js'
 import type {BuildConfig, CondaOptions, DockerOptions, EnvEntry, ModelSpec, ParseOptions, PythonOptions} from './types.js'
 

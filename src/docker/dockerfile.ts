@@ -1,5 +1,7 @@
 import {readFileSync} from 'node:fs'
 
+import {DEFAULT_CUDA_VERSION} from '../bentoml/config-facts.js'
+import {BENTO_GID, BENTO_PATH, BENTO_UID} from '../bentoml/runtime.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {PACKAGE_ROOT} from '../version.js'
 import {parseTemplate, renderNodes} from './template.js'
@@ -13,12 +15,7 @@ export function templatePath(name: string): URL {
 /** Context directory (inside the build context) that holds an offline wheelhouse. */
 export const WHEELHOUSE_CONTEXT_DIR = '.bento-wheelhouse'
 
-export const BENTO_PATH = '/home/bentoml/bento'
-export const BENTO_UID = 1034
-export const BENTO_GID = 1034
-
-/** BentoML 1.4.15's DEFAULT_CUDA_VERSION. */
-export const DEFAULT_CUDA_VERSION = '11.6.2'
+export {BENTO_GID, BENTO_PATH, BENTO_UID, DEFAULT_CUDA_VERSION}
 
 export interface DockerfileEnv {
   name: string

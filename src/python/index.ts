@@ -10,6 +10,6 @@ export {
   type SdkServiceInfo,
   type IODescriptorInfo,
 } from './service.js'
-export {toSnakeCase, runnableTypeForModule, FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, isValidTagName} from './names.js'
+export {toSnakeCase, runnableTypeForModule, FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, isValidTagName} from '../bentoml/names.js'
 export {openApiFor, ioDescriptorOpenApi, type OpenApiOptions} from './openapi.js'
 export {parseRequirements, packageNamed, normalizePackageName, type Requirement} from './requirements.js'

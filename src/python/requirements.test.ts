@@ -42,6 +42,18 @@ describe('parseRequirements', () => {
     expect(reqs[3]?.raw).toBe('-r other.txt')
   })
 
+  it('splits a named requirement into specifier, extras and direct reference', () => {
+    const parts = (text: string): unknown => {
+      const [r] = parseRequirements(text)
+      return r === undefined ? undefined : {specifier: r.specifier, extras: r.extras, url: r.url}
+    }
+    expect(parts('bentoml[io, grpc] >= 1.4.22 , <1.5 ; python_version >= "3.9"')).toEqual({specifier: '>=1.4.22,<1.5', extras: ['io', 'grpc'], url: false})
+    expect(parts('bentoml')).toEqual({specifier: '', extras: [], url: false})
+    expect(parts('bentoml (==1.4.40)')).toEqual({specifier: '==1.4.40', extras: [], url: false})
+    expect(parts('bentoml[io] @ git+https://github.com/bentoml/BentoML@main')).toEqual({specifier: '', extras: ['io'], url: true})
+    expect(parts('-r other.txt')).toEqual({specifier: '', extras: [], url: false})
+  })
+
   it('packageNamed compares normalized names', () => {
     expect(packageNamed(reqs, 'Scikit_Learn')?.line).toBe(2)
     expect(packageNamed(reqs, 'TensorFlow')?.raw).toContain('2.15.1')

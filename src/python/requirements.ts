@@ -10,6 +10,12 @@ export interface Requirement {
   raw: string
   /** 1-based line where the requirement starts. */
   line: number
+  /** Named requirements: the version specifier set as written without spaces (`>=1.4.22,<1.5`), `''` when none. */
+  specifier: string
+  /** Named requirements: `[io,grpc]` → `['io', 'grpc']`. */
+  extras: string[]
+  /** `name @ <url>`: a direct reference. */
+  url: boolean
 }
 
 /** PEP 503: lowercase, runs of `-`, `_`, `.` become a single `-`. */
@@ -33,7 +39,7 @@ export function parseRequirements(text: string): Requirement[] {
     // A comment starts at '#' at line start or after whitespace
     const raw = logical.replace(/(^|\s)#.*$/, '').trim()
     if (raw === '') continue
-    out.push({name: requirementName(raw), raw, line: startLine})
+    out.push({name: requirementName(raw), raw, line: startLine, ...requirementParts(raw)})
   }
   return out
 }
@@ -47,6 +53,21 @@ function requirementName(raw: string): string | null {
   // `name.whl` / `name.tar.gz` file paths are not names
   if (/\.(whl|tar\.gz|zip|tgz)$/i.test(m[1])) return null
   return normalizePackageName(m[1])
+}
+
+const PARTS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[([^\]]*)\])?\s*(@)?\s*([^;]*)/
+
+/** Specifier, extras and direct-reference flag of a named requirement (PEP 508, markers dropped). */
+function requirementParts(raw: string): Pick<Requirement, 'specifier' | 'extras' | 'url'> {
+  const m = PARTS_RE.exec(raw)
+  if (m === null || requirementName(raw) === null) return {specifier: '', extras: [], url: false}
+  const extras = (m[1] ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '')
+  if (m[2] === '@') return {specifier: '', extras, url: true}
+  const specifier = (m[3] ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1')
+  return {specifier, extras, url: false}
 }
 
 /** The first requirement naming `name` (compared PEP 503-normalized), if any. */

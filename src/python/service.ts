@@ -4,7 +4,7 @@
  * (`_internal/service/loader.py`), legacy `bentoml.Service` and the `@bentoml.service` SDK.
  */
 import type {Diagnostic} from '../errors.js'
-import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from './names.js'
+import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../bentoml/names.js'
 import {dottedName, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from './scanner.js'
 
 export interface RunnerInfo {
@@ -71,6 +71,14 @@ export interface ServiceInfo {
   /** `module:attr` as BentoML writes `service:` in bento.yaml. */
   importString: string
   kind: 'legacy' | 'sdk' | 'unknown'
+  /**
+   * Which class a legacy service is made with: `runner` = `bentoml.Service` (runner-style, BentoML ≤ 1.4.15),
+   * `legacy` = `bentoml.legacy.Service` (1.4.16+), `internal` = `bentoml._internal.service.Service` (every 1.4 release).
+   * null for SDK services.
+   */
+  legacyStyle: 'runner' | 'legacy' | 'internal' | null
+  /** Where the service object is created (legacy: the `bentoml.Service(...)` call; SDK: the entry class). */
+  at: {file: string; line: number} | null
   /** `svc.name`: legacy = first argument lowercased; SDK = `@bentoml.service(name=…)` or the class name. */
   name: string | null
   /** Default Bento name: legacy = `name`; SDK = `to_snake_case(name)` lowercased (as `Tag` does). */
@@ -134,7 +142,7 @@ type Value =
   | {v: 'q'; name: string}
   | {v: 'model'; ref: ModelRef; stored: boolean}
   | {v: 'runner'; runner: RunnerInfo; refs: ModelRef[]}
-  | {v: 'legacy'; call: CallExpr; scope: Scope}
+  | {v: 'legacy'; call: CallExpr; scope: Scope; style: 'runner' | 'legacy' | 'internal'}
   | {v: 'sdk'; cls: ClassStmt; scope: Scope; config: Arg[]}
   | {v: 'svcDecorator'; config: Arg[]}
   | {v: 'class'; cls: ClassStmt; scope: Scope}
@@ -154,7 +162,7 @@ function canonical(q: string): string {
     const last = rest.split('.').pop() ?? rest
     return `bentoml.${last}`
   }
-  if (q === 'bentoml.legacy.Service' || q === 'bentoml._internal.service.Service') return 'bentoml.Service'
+  if (q === 'bentoml.legacy.Service') return q
   if (q.startsWith('bentoml.legacy.')) return `bentoml.${q.slice('bentoml.legacy.'.length)}`
   if (q.startsWith('bentoml._internal.io_descriptors.')) return `bentoml.io.${q.split('.').pop() ?? ''}`
   return q
@@ -447,7 +455,11 @@ class Reader {
         const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null)
         return ref === undefined ? {v: 'dyn', why: 'dynamic model id'} : {v: 'model', ref, stored: true}
       }
-      if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope}
+      if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope, style: 'runner'}
+      if (q === 'bentoml.legacy.Service') return {v: 'legacy', call: e, scope, style: 'legacy'}
+      if (q === 'bentoml._internal.service.Service' || q === 'bentoml._internal.service.service.Service') {
+        return {v: 'legacy', call: e, scope, style: 'internal'}
+      }
       if (q === 'bentoml.Runner') return this.classRunner(e, scope, file)
       if (q === 'bentoml.service') {
         const first = pos[0]
@@ -739,6 +751,8 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
     attr: imp.attr,
     importString: imp.attr === '' ? imp.module : `${imp.module}:${imp.attr}`,
     kind: 'unknown',
+    legacyStyle: null,
+    at: null,
     name: null,
     bentoName: null,
     entryFile: imp.file,
@@ -884,6 +898,8 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
 
 function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod[], info: ServiceInfo): void {
   info.kind = 'legacy'
+  info.legacyStyle = v.style
+  info.at = {file: v.scope.mod.file ?? '', line: v.call.line}
   const file = v.scope.mod.file ?? ''
   const args = v.call.args
   const kw = (name: string): Arg | undefined => args.find((a) => a.name === name)
@@ -1071,6 +1087,7 @@ function sdkName(reader: Reader, v: Extract<Value, {v: 'sdk'}>): string {
 
 function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInfo): void {
   info.kind = 'sdk'
+  info.at = {file: v.scope.mod.file ?? '', line: v.cls.line}
   info.name = sdkName(reader, v)
   info.bentoName = toSnakeCase(info.name).toLowerCase()
   const visited = new Set<ClassStmt>()

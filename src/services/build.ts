@@ -2,6 +2,7 @@ import {lstat, readFile, rm} from 'node:fs/promises'
 import {isAbsolute, join, relative, resolve} from 'node:path'
 
 import {hashFile, hashTree} from '../bento/digest.js'
+import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
@@ -17,7 +18,6 @@ import {
   isDiskFull,
   NotFoundError,
   StoreError,
-  UsageError,
 } from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {dirSize, isDirectory} from '../store/fs-utils.js'
@@ -148,6 +148,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     service: {
       importString: service.importString,
       kind: service.kind,
+      legacyStyle: service.legacyStyle,
+      file: service.at?.file ?? service.entryFile,
+      line: service.at?.line ?? null,
       name,
       runners: service.runners.map((r) => ({
         ...r,
@@ -215,9 +218,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** A PEP 440 public version as pip accepts it after `bentoml==`. */
-const PEP440_RELEASE = /^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$/
-
 /** Command-line values, checked before anything is read: a bad flag is a usage error (exit 2). */
 function checkFlags(opts: BuildOptions): void {
   if (opts.version !== undefined) {
@@ -229,12 +229,7 @@ function checkFlags(opts: BuildOptions): void {
       })
     }
   }
-  if (opts.bentomlVersion !== undefined && !PEP440_RELEASE.test(opts.bentomlVersion)) {
-    throw new UsageError(`invalid --bentoml-version "${opts.bentomlVersion}": not a bentoml release version`, {
-      hint: 'pass a version such as 1.4.15 (PEP 440: N.N.N with an optional aN/bN/rcN, .postN or .devN)',
-      data: {bentomlVersion: opts.bentomlVersion},
-    })
-  }
+  if (opts.bentomlVersion !== undefined) checkBentomlVersionFlag(opts.bentomlVersion)
 }
 
 async function findExact(store: Store<{creationTime: Date}>, name: string, version: string): Promise<string | null> {

@@ -1,6 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
 
+import {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX} from '../bentoml/tag.js'
 import {UserError} from '../errors.js'
+
+export {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX}
 
 /**
  * A malformed tag. A usage error (exit code 2) with the stable code `E_INVALID_TAG`; `UsageError` itself fixes
@@ -9,10 +12,6 @@ import {UserError} from '../errors.js'
 export class InvalidTagError extends UserError {
   readonly code = 'E_INVALID_TAG'
 }
-
-/** BentoML `tag_fmt` (`_internal/tag.py`): the rule for both the name and the version of a tag. */
-export const TAG_REGEX = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
-export const TAG_MAX_LENGTH = 63
 
 export interface Tag {
   name: string
@@ -48,10 +47,6 @@ export function validateTagPart(value: string): string | null {
   return errors.length === 0 ? null : `${value} is not a valid BentoML tag: ${errors.join(', and ')}`
 }
 
-/** True when `value` can be used as a tag name or version as is (no lowercasing needed). */
-export function isValidTagPart(value: string): boolean {
-  return value.length <= TAG_MAX_LENGTH && TAG_REGEX.test(value)
-}
 
 function lowerPart(part: string, options: ParseTagOptions): string {
   const lower = part.toLowerCase()

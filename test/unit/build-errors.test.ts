@@ -247,6 +247,23 @@ describe('bento build: bad build config', () => {
     await failing({}, 'E_USAGE', 2, /--bentoml-version/, ['--bentoml-version', 'latest; rm -rf /'])
   })
 
+  it('a --bentoml-version bento does not know (1.4.15rc1 is not 1.4.15): E_USAGE, exit 2', async () => {
+    await failing({}, 'E_USAGE', 2, /--bentoml-version "1\.4\.15rc1": not a BentoML release bento knows/, ['--bentoml-version', '1.4.15rc1'])
+  })
+
+  it('a runner-style service asked to target 1.4.16+: E_CONFIG, exit 3, naming the service line and what to do', async () => {
+    await failing({}, 'E_CONFIG', 3, /service\.py:15[\s\S]*served only by BentoML up to 1\.4\.15/, ['--bentoml-version', '1.4.16'])
+  })
+
+  it('a bentoml pin bento does not know: E_CONFIG, exit 3, naming the requirements line', async () => {
+    await failing(
+      {'bentofile.yaml': 'service: "service:svc"\npython:\n  requirements_txt: reqs.txt\n', 'reqs.txt': 'scikit-learn\nbentoml==9.9.9\n'},
+      'E_CONFIG',
+      3,
+      /reqs\.txt:2[\s\S]*pins bentoml 9\.9\.9, a release bento does not know/,
+    )
+  })
+
   it('an unknown flag: E_USAGE, exit 2, JSON error', async () => {
     await failing({}, 'E_USAGE', 2, /--frobnicate/, ['--frobnicate'])
   })

@@ -1,6 +1,7 @@
 /**
- * Constants copied from BentoML v1.4.15 (`container/frontend/dockerfile/__init__.py`,
- * `bento/build_config.py`, `tag.py`). Where HEAD differs, the comment says so.
+ * bentofile facts from BentoML v1.4.15 (`container/frontend/dockerfile/__init__.py`,
+ * `bento/build_config.py`). Where 1.4.40 differs, the comment says so; what differs by target
+ * version is in versions.ts.
  */
 
 /** `CONTAINER_SUPPORTED_DISTROS`. */
@@ -50,10 +51,6 @@ export const PYTHON_VERSION_RE = /^(\d)\.(\d{0,2})(?:\.[\p{L}\p{N}_]+)?$/u
 
 /** `_convert_env` for list items. */
 export const ENV_LIST_ITEM_RE = /^([\p{L}\p{N}_]+)=(?:[.\p{L}\p{N}_\-,/]+)$/u
-
-/** `tag.py`: both the name and the version. */
-export const TAG_RE = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
-export const TAG_MAX_LENGTH = 63
 
 export const ENV_STAGES = ['all', 'build', 'runtime'] as const
 

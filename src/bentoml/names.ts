@@ -1,6 +1,7 @@
 /**
- * Names BentoML derives from Python objects, transcribed from the BentoML 1.4.15 source.
+ * Names BentoML derives from Python objects, transcribed from the BentoML 1.4.15 source (unchanged in 1.4.40).
  */
+import {isValidTagPart} from './tag.js'
 
 /**
  * BentoML's `to_snake_case` (`_internal/tag.py`): `re.sub(r"([A-Z]+)(?=[a-z0-9])", _join, name).lstrip("_")`
@@ -69,6 +70,4 @@ export const IO_DESCRIPTORS: Readonly<Record<string, string>> = {
 export const RESERVED_API_NAMES: readonly string[] = ['index', 'swagger', 'docs', 'metrics', 'healthz', 'livez', 'readyz']
 
 /** BentoML tag name rule (`_internal/tag.py`). */
-export function isValidTagName(name: string): boolean {
-  return name.length <= 63 && /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/.test(name)
-}
+export const isValidTagName = isValidTagPart
