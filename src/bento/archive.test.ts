@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {lstat, readdir, readFile, readlink, stat, utimes, writeFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -198,6 +199,45 @@ describe('exportBento', () => {
       process.env.PATH = savedPath
     }
     expect(await readdir(out)).toEqual([])
+  })
+
+  it('says what is wrong with a destination it cannot write (D16), typed, leaving nothing', async () => {
+    const {bentoDir} = await seededHome()
+    // /sys refuses new files even to root: a portable stand-in for a read-only destination.
+    for (const out of ['/sys/bento-export-test.tar', '/sys/bento-export-test.bento']) {
+      const error = await exportBento({bentoDir, out}).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ArchiveError)
+      expect(error).toMatchObject({code: 'E_ARCHIVE', message: expect.stringContaining(out)})
+    }
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'file'), 'x')
+    const error = await exportBento({bentoDir, out: path.join(dir, 'file', 'x.tar')}).catch((e: unknown) => e)
+    expect(error).toMatchObject({code: 'E_ARCHIVE', message: expect.stringMatching(/a file is in the way|not a directory/)})
+    expect(await readdir(dir)).toEqual(['file'])
+  })
+
+  it('sweeps the temp file of a killed export into the same directory, keeps live ones', async () => {
+    const {bentoDir} = await seededHome()
+    const out = await tempDir()
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid ?? 0
+    await writeFile(path.join(out, `.x.tar.bento-tmp-${dead}-1`), 'partial')
+    await writeFile(path.join(out, `.y.tar.bento-tmp-${process.ppid}-0`), 'someone else, still running')
+    await exportBento({bentoDir, out: path.join(out, 'x.tar')})
+    expect((await readdir(out)).sort()).toEqual([`.y.tar.bento-tmp-${process.ppid}-0`, 'x.tar'])
+  })
+
+  it('stops on an abort, removes its temp file and says so', async () => {
+    const {bentoDir, modelDir} = await seededHome()
+    for (const format of ['bento', 'gz'] as const) {
+      const out = await tempDir()
+      const controller = new AbortController()
+      controller.abort()
+      const error = await exportBento({bentoDir, modelDirs: modelRef(modelDir), out: path.join(out, 'x'), format, signal: controller.signal}).catch(
+        (e: unknown) => e,
+      )
+      expect(error).toMatchObject({code: 'E_INTERRUPTED'})
+      expect(await readdir(out)).toEqual([])
+    }
   })
 })
 

@@ -10,10 +10,10 @@ import {type Readable, Transform, type TransformCallback, type Writable} from 'n
 import {pipeline} from 'node:stream/promises'
 import {createGunzip, createGzip} from 'node:zlib'
 
-import {execa, type ResultPromise} from 'execa'
 import tar from 'tar-stream'
 
-import {ArchiveError, NotFoundError, StoreError} from '../errors.js'
+import type {Cleanup} from '../cleanup.js'
+import {ArchiveError, diskFullError, InterruptedError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
 import {modelsOfBento} from './models-of.js'
 import {
   type BentoInfo,
@@ -28,6 +28,8 @@ import {
   Store,
   validateTagPart,
 } from '../store/index.js'
+import {ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
+import {xzCompress, xzDecompress, type XzExit} from './xz.js'
 
 export type ArchiveFormat = 'bento' | 'gz' | 'tar'
 
@@ -56,6 +58,10 @@ export interface ExportOptions {
   out: string
   /** Default: from the extension of `out` (`.tar.gz`/`.tgz`/`.gz` → gz, `.tar` → tar), else `bento` (tar + xz). */
   format?: ArchiveFormat
+  /** Ctrl-C: stop, remove the temp file, throw `InterruptedError`. */
+  signal?: AbortSignal
+  /** Where the temp file is registered while it exists (removed on a forced exit). */
+  cleanup?: Cleanup
 }
 
 export interface ExportResult {
@@ -254,7 +260,20 @@ function header(entry: PlannedEntry): Partial<tar.Header> & {name: string} {
   }
 }
 
-function addEntry(pack: tar.Pack, entry: PlannedEntry): Promise<void> {
+/** Wait until `sink` can take more data, or is closed; never leaves a listener behind (D18). */
+function drained(sink: NodeJS.WritableStream & {destroyed?: boolean}): Promise<void> {
+  return new Promise<void>((resume) => {
+    const done = (): void => {
+      sink.off('drain', done)
+      sink.off('close', done)
+      resume()
+    }
+    sink.on('drain', done)
+    sink.on('close', done)
+  })
+}
+
+function addEntry(pack: tar.Pack, entry: PlannedEntry, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = (error?: Error | null) => (error ? reject(error) : resolve())
     if (entry.type !== 'file') {
@@ -270,13 +289,9 @@ function addEntry(pack: tar.Pack, entry: PlannedEntry): Promise<void> {
     const source = createReadStream(entry.source ?? '')
     void (async () => {
       for await (const chunk of source) {
+        if (signal?.aborted) throw interrupted()
         if (sink.destroyed) throw new Error('the archive stream was closed')
-        if (!sink.write(chunk)) {
-          await new Promise<void>((resume) => {
-            sink.once('drain', () => resume())
-            sink.once('close', () => resume())
-          })
-        }
+        if (!sink.write(chunk)) await drained(sink)
       }
       sink.end(undefined)
     })().catch((error: unknown) => {
@@ -286,9 +301,21 @@ function addEntry(pack: tar.Pack, entry: PlannedEntry): Promise<void> {
   })
 }
 
-async function produce(pack: tar.Pack, entries: PlannedEntry[]): Promise<void> {
-  for (const entry of entries) await addEntry(pack, entry)
-  pack.finalize()
+function interrupted(): InterruptedError {
+  return new InterruptedError('Interrupted; nothing was written.')
+}
+
+async function produce(pack: tar.Pack, entries: PlannedEntry[], signal?: AbortSignal): Promise<void> {
+  try {
+    for (const entry of entries) {
+      if (signal?.aborted) throw interrupted()
+      await addEntry(pack, entry, signal)
+    }
+    pack.finalize()
+  } catch (error) {
+    pack.destroy(error instanceof Error ? error : new Error(String(error)))
+    throw error
+  }
 }
 
 function xzMissing(cause: unknown): ArchiveError {
@@ -298,44 +325,120 @@ function xzMissing(cause: unknown): ArchiveError {
   })
 }
 
-function isSpawnEnoent(error: unknown): boolean {
-  const e = error as {code?: string; cause?: {code?: string}} | undefined
-  return e?.code === 'ENOENT' || e?.cause?.code === 'ENOENT'
+/** The archive could not be written at `file` (read-only place, permissions, full disk): typed, never E_BUG. */
+function writeError(file: string, cause: unknown): Error {
+  if (cause instanceof ArchiveError || cause instanceof InterruptedError) return cause
+  if (isDiskFull(cause)) return diskFullError(`No space left on the device while writing ${file}; nothing was written.`, cause, {path: file})
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  if (code !== undefined && WRITE_ERRNOS.has(code)) {
+    return archiveError('E_ARCHIVE', `Cannot write the archive ${file}: ${describeErrno(code)}`, {
+      cause,
+      hint: 'Choose a destination you can write to (a writable directory on a disk with room for the archive).',
+      data: {path: file, errno: code},
+    })
+  }
+  return cause instanceof Error ? cause : new Error(String(cause))
 }
 
-async function writeArchive(entries: PlannedEntry[], format: ArchiveFormat, file: string): Promise<void> {
+const WRITE_ERRNOS = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'EEXIST', 'ELOOP', 'EIO', 'EFBIG', 'EXDEV'])
+
+function describeErrno(code: string): string {
+  const text: Record<string, string> = {
+    EROFS: 'read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+    ENAMETOOLONG: 'the name is too long',
+    EEXIST: 'a file is in the way where a directory is needed',
+    ELOOP: 'too many levels of symbolic links',
+    EIO: 'input/output error',
+    EFBIG: 'the file is too large for that file system',
+  }
+  return `${text[code] ?? 'failed'} (${code})`
+}
+
+async function writeArchive(entries: PlannedEntry[], format: ArchiveFormat, file: string, signal?: AbortSignal): Promise<void> {
   const pack = tar.pack()
-  const producing = produce(pack, entries)
   if (format === 'bento') {
-    const xz = execa('xz', ['-z', '-T1', '-6', '-c'], {stdin: 'pipe', stdout: {file}, stderr: 'pipe', reject: false})
+    const handle = await open(file, 'wx', 0o644)
     try {
-      await Promise.all([producing, pipeline(pack as unknown as Readable, xz.stdin as Writable)])
-    } catch (error) {
-      xz.kill()
-      const result = await xz
-      if (isSpawnEnoent(result)) throw xzMissing(result)
-      throw error
-    }
-    const result = await xz
-    if (isSpawnEnoent(result)) throw xzMissing(result)
-    if (result.exitCode !== 0) {
-      throw archiveError('E_ARCHIVE', `xz failed (exit code ${String(result.exitCode)}): ${String(result.stderr).trim()}`)
+      const producing = produce(pack, entries, signal)
+      let produceError: unknown
+      producing.catch((error: unknown) => {
+        produceError = error
+      })
+      const exit = await xzCompress(pack as unknown as Readable, handle, signal)
+      await producing.catch(() => undefined)
+      if (exit.spawnError?.code === 'ENOENT') throw xzMissing(exit.spawnError)
+      if (exit.spawnError) throw exit.spawnError
+      if (signal?.aborted) throw interrupted()
+      if (produceError !== undefined && !(exit.code !== 0 && exit.stderr !== '')) throw produceError
+      if (exit.code !== 0) {
+        if (/no space left/i.test(exit.stderr)) {
+          throw diskFullError(`No space left on the device while writing ${file}; nothing was written.`, new Error(exit.stderr))
+        }
+        throw archiveError('E_ARCHIVE', `xz failed (${exit.code === null ? `signal ${String(exit.signal)}` : `exit code ${exit.code}`}): ${exit.stderr}`)
+      }
+      if (exit.feedError !== undefined) throw exit.feedError
+      await handle.sync()
+    } finally {
+      await handle.close()
     }
     return
   }
-  const sinks: Array<NodeJS.WritableStream | NodeJS.ReadWriteStream> = []
   // Node's gzip header has mtime 0 and no file name: the output depends only on the input.
-  if (format === 'gz') sinks.push(createGzip({level: 9}))
-  sinks.push(createWriteStream(file))
-  await Promise.all([producing, pipeline(pack as unknown as Readable, ...(sinks as [Writable]))])
+  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [pack as unknown as Readable]
+  if (format === 'gz') stages.push(createGzip({level: 9}))
+  stages.push(createWriteStream(file, {flags: 'wx', mode: 0o644, flush: true}))
+  try {
+    await Promise.all([produce(pack, entries, signal), pipeline(stages as unknown as [Readable, Writable], {signal})])
+  } catch (error) {
+    if (signal?.aborted) throw interrupted()
+    throw error
+  }
+}
+
+/** Temp names of exports: `.<out name>.bento-tmp-<pid>-<start>` next to the output, so the next export can sweep them. */
+const EXPORT_TMP = /^\..+\.bento-tmp-(?<pid>\d+)-(?<start>\d+)$/
+
+function exportTempPath(out: string): string {
+  return path.join(path.dirname(out), `.${path.basename(out)}.bento-tmp-${ownerToken()}`)
+}
+
+/** Remove the temp files of exports into `dir` whose process is gone (killed with SIGKILL, power loss). */
+export async function sweepExportTemps(dir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const owner = ownerFromMatch(EXPORT_TMP.exec(name))
+    if (owner === null || ownerAlive(owner)) continue
+    const file = path.join(dir, name)
+    try {
+      if (!(await lstat(file)).isFile()) continue
+      await rm(file, {force: true})
+      removed.push(file)
+    } catch {
+      // gone meanwhile, or not ours to remove: leave it
+    }
+  }
+  return removed
 }
 
 /**
  * Write a deterministic archive of a Bento (plus models): sorted entries, mtime 0, uid/gid 0, no user/group
  * names, modes 0644 / 0755 (executables and directories), plain relative names (`bento.yaml`, `src/…`,
- * `models/<n>/<v>/…`, `models/<n>/latest`), symlinks kept. Written to `<out>.tmp-<pid>`, then renamed.
+ * `models/<n>/<v>/…`, `models/<n>/latest`), symlinks kept. Streams into `.<out>.bento-tmp-<pid>-<start>` (xz
+ * writes straight into it: nothing is held in memory), then renames it to `out`. An interrupt (`signal`) or a
+ * failure removes the temp file; temp files of killed exports into the same directory are swept first.
  */
 export async function exportBento(options: ExportOptions): Promise<ExportResult> {
+  const {signal, cleanup} = options
   let info: BentoInfo
   try {
     info = await readBentoInfo(options.bentoDir)
@@ -355,14 +458,24 @@ export async function exportBento(options: ExportOptions): Promise<ExportResult>
   format ??= inferFormat(out)
 
   const entries = await planEntries(options.bentoDir, options.modelDirs ?? [])
-  await mkdir(path.dirname(out), {recursive: true})
-  const tmp = `${out}.tmp-${process.pid}`
+  if (signal?.aborted) throw interrupted()
   try {
-    await writeArchive(entries, format, tmp)
+    await mkdir(path.dirname(out), {recursive: true})
+  } catch (error) {
+    throw writeError(path.dirname(out), error)
+  }
+  await sweepExportTemps(path.dirname(out))
+  const tmp = exportTempPath(out)
+  const forget = cleanup?.add(tmp)
+  try {
+    await writeArchive(entries, format, tmp, signal)
+    if (signal?.aborted) throw interrupted()
     await rename(tmp, out)
   } catch (error) {
     await rm(tmp, {force: true})
-    throw error
+    throw writeError(out, error)
+  } finally {
+    forget?.()
   }
   return {path: out, format, tag, bytes: (await stat(out)).size, entries: entries.length}
 }
@@ -547,11 +660,14 @@ class TailKeeper extends Transform {
 async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root: string): Promise<Extraction> {
   const state: Extraction = {seen: new Map(), symlinks: new Map()}
   const extract = tar.extract()
-  let xz: ResultPromise | undefined
+  let xz: {exit: Promise<XzExit>; kill: () => void} | undefined
+  let input: Awaited<ReturnType<typeof open>> | undefined
   let source: Readable
   if (format === 'xz') {
-    xz = execa('xz', ['-d', '-c', '-T1'], {inputFile: archive, stdout: 'pipe', stderr: 'pipe', buffer: {stdout: false}, reject: false})
-    source = xz.stdout as Readable
+    input = await open(archive, 'r')
+    const child = xzDecompress(input)
+    xz = child
+    source = child.stdout
   } else {
     source = createReadStream(archive)
   }
@@ -577,8 +693,9 @@ async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root:
     xz?.kill()
     await feeding.catch(() => undefined)
     if (xz) {
-      const result = await xz
-      if (isSpawnEnoent(result)) throw xzMissing(result)
+      const result = await xz.exit
+      await input?.close()
+      if (result.spawnError?.code === 'ENOENT') throw xzMissing(result.spawnError)
     }
     // When the stream itself failed (truncated, not a tar), that is the story, not the entry it cut short.
     // (Stopping early ourselves makes the pipeline fail with ERR_STREAM_PREMATURE_CLOSE: not a stream problem.)
@@ -588,9 +705,10 @@ async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root:
     throw corrupt(streamFailed ? feedError : error)
   }
   if (xz) {
-    const result = await xz
-    if (isSpawnEnoent(result)) throw xzMissing(result)
-    if (result.exitCode !== 0) throw corrupt(new Error(`xz: ${String(result.stderr).trim()}`))
+    const result = await xz.exit
+    await input?.close()
+    if (result.spawnError?.code === 'ENOENT') throw xzMissing(result.spawnError)
+    if (result.code !== 0) throw corrupt(new Error(`xz: ${result.stderr}`))
   }
   // tar-stream accepts a tar cut at an entry boundary; every tar writer ends with two zero blocks.
   if (!tail.isZeros()) throw corrupt(new Error('no end-of-archive marker, the file is truncated'))
