@@ -14,8 +14,27 @@ export type Expr =
   | {k: 'attr'; obj: Expr; attr: string; line: number; col: number}
   | {k: 'call'; fn: Expr; args: Arg[]; line: number; col: number}
   | {k: 'sub'; obj: Expr; index: Expr[]; line: number; col: number}
-  | {k: 'seq'; kind: 'list' | 'tuple' | 'set' | 'dict'; items: Expr[]; line: number; col: number}
-  /** Operands joined by operators or keywords (`a + b`, `x if c else y`, `lambda: v`, comprehensions…). */
+  | {k: 'seq'; kind: 'list' | 'tuple' | 'set'; items: Expr[]; line: number; col: number}
+  /** `{k: v, **other}`: an entry without `key` is a `**value` splat. */
+  | {k: 'dict'; entries: Array<{key?: Expr; value: Expr}>; line: number; col: number}
+  /** `*value` inside a list/tuple/set display or an assignment target. */
+  | {k: 'starred'; value: Expr; line: number; col: number}
+  /** Binary operators (`+`, `*`, `|`, `**`, …). */
+  | {k: 'bin'; op: string; left: Expr; right: Expr; line: number; col: number}
+  /** `not x`, `-x`, `+x`, `~x`. */
+  | {k: 'unary'; op: string; operand: Expr; line: number; col: number}
+  /** `a and b and c` / `a or b`. */
+  | {k: 'bool'; op: 'and' | 'or'; values: Expr[]; line: number; col: number}
+  /** Comparison chains: `a < b <= c`, `x not in y`, `x is not None`. */
+  | {k: 'cmp'; left: Expr; ops: string[]; rights: Expr[]; line: number; col: number}
+  /** `body if test else orelse`. */
+  | {k: 'ifexp'; test: Expr; body: Expr; orelse: Expr; line: number; col: number}
+  /** `name := value`. */
+  | {k: 'walrus'; target: string; value: Expr; line: number; col: number}
+  /**
+   * What the scanner does not structure (lambdas, comprehensions, slices, `await`, `yield`, anything it cannot
+   * follow): the operands in order and the operators between them, so nested calls are still visited.
+   */
   | {k: 'ops'; parts: Expr[]; ops: string[]; line: number; col: number}
 
 export interface Arg {
@@ -42,6 +61,10 @@ export type Stmt =
       names: Array<{name: string; asName?: string}>
     })
   | (StmtBase & {kind: 'assign'; targets: Expr[]; value: Expr; annotation?: Expr})
+  /** `target += value` (any augmented operator; `op` without the `=`). */
+  | (StmtBase & {kind: 'augassign'; target: Expr; op: string; value: Expr})
+  /** `target: annotation` without a value. */
+  | (StmtBase & {kind: 'annotation'; target: Expr; annotation: Expr})
   | (StmtBase & {kind: 'def'; name: string; decorators: Expr[]; isAsync: boolean; params: Expr[]; returns?: Expr})
   | (StmtBase & {kind: 'class'; name: string; decorators: Expr[]; bases: Arg[]})
   /** if / elif / else / for / while / with / try / except / finally / match… : header expressions + body. */
@@ -195,6 +218,23 @@ function splitTop(toks: Token[], from: number, to: number, match: Map<number, nu
   return out
 }
 
+const AUG_OPS = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '>>=', '<<=', '&=', '^=', '|=', '@='])
+
+/** Bracket depth of token `i` (0 = top level of the statement). */
+function depthAt(toks: Token[], match: Map<number, number>, i: number): number {
+  let d = 0
+  for (let j = 0; j < i; j++) {
+    const t = toks[j]
+    if (t?.kind !== 'op') continue
+    if (t.text === '(' || t.text === '[' || t.text === '{') {
+      const close = match.get(j) ?? toks.length
+      if (close > i) d++
+      else j = close
+    }
+  }
+  return d
+}
+
 function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
   const first = toks[0]
   if (first === undefined) return undefined
@@ -296,6 +336,11 @@ function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
       return {...base, kind: 'other', keyword: kw, exprs: end > 1 ? p.list(1, end) : []}
     }
   }
+  // Augmented assignment: `x += v`.
+  const aug = toks.findIndex((t, i) => t.kind === 'op' && AUG_OPS.has(t.text) && depthAt(toks, match, i) === 0)
+  if (aug > 0) {
+    return {...base, kind: 'augassign', target: p.expr(0, aug), op: (toks[aug] as Token).text.slice(0, -1), value: p.exprOrTuple(aug + 1, end)}
+  }
   // Assignment: top-level '=' splits targets from the value.
   const eqParts = splitTop(toks, 0, end, match, '=')
   if (eqParts.length > 1) {
@@ -320,9 +365,26 @@ function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
     if (annotation !== undefined) stmt.annotation = annotation
     return stmt
   }
-  // Annotated declaration without a value (`x: int`) or augmented assignment: keep as expression.
+  // Annotated declaration without a value: `x: int`.
+  const colon = splitTop(toks, 0, end, match, ':')
+  if (colon.length === 2 && first.kind === 'name') {
+    const [[ta, tb], [aa, ab]] = colon as [[number, number], [number, number]]
+    if (tb > ta && ab > aa) return {...base, kind: 'annotation', target: p.expr(ta, tb), annotation: p.expr(aa, ab)}
+  }
   return {...base, kind: 'expr', exprs: p.list(0, end)}
 }
+
+/** Thrown inside the precedence parser for syntax that stays flat (`ops`). */
+class Unstructured extends Error {}
+
+interface Cursor {
+  i: number
+  to: number
+}
+
+const CMP_OPS = new Set(['<', '>', '==', '>=', '<=', '!='])
+/** Binary operator levels, loosest first (Python's `|`, `^`, `&`, shifts, `+ -`, `* / // % @`). */
+const BIN_LEVELS = [['|'], ['^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '//', '%', '@']] as const
 
 class ExprParser {
   constructor(
@@ -364,8 +426,21 @@ class ExprParser {
     return out
   }
 
-  /** Any expression in `[from, to)`. */
+  /** Any expression in `[from, to)`: structured where the scanner knows the syntax, else `ops`. */
   expr(from: number, to: number): Expr {
+    if (to <= from) return this.flat(from, to)
+    try {
+      const c = {i: from, to}
+      const e = this.namedExpr(c)
+      if (c.i === to) return e
+    } catch (e) {
+      if (!(e instanceof Unstructured)) throw e
+    }
+    return this.flat(from, to)
+  }
+
+  /** The flat form: operands and operators in order (what the scanner does not structure). */
+  flat(from: number, to: number): Expr {
     const parts: Expr[] = []
     const ops: string[] = []
     let i = from
@@ -389,6 +464,152 @@ class ExprParser {
     }
     if (parts.length === 1 && ops.length === 0 && parts[0] !== undefined) return parts[0]
     return {k: 'ops', parts, ops, line: t0?.line ?? 0, col: t0?.col ?? 0}
+  }
+
+  // Precedence climbing over [c.i, c.to); throws Unstructured for syntax the scanner leaves flat.
+  private peek(c: Cursor): Token | undefined {
+    return c.i < c.to ? this.toks[c.i] : undefined
+  }
+
+  private namedExpr(c: Cursor): Expr {
+    const t = this.peek(c)
+    if (t?.kind === 'name' && isOp(this.toks[c.i + 1], ':=') && c.i + 1 < c.to) {
+      c.i += 2
+      const value = this.test(c)
+      return {k: 'walrus', target: t.text, value, line: t.line, col: t.col}
+    }
+    return this.test(c)
+  }
+
+  private test(c: Cursor): Expr {
+    const t = this.peek(c)
+    if (t === undefined) throw new Unstructured()
+    if (isName(t, 'lambda') || isName(t, 'yield') || isName(t, 'await')) throw new Unstructured()
+    const body = this.orTest(c)
+    if (isName(this.peek(c), 'if')) {
+      c.i++
+      const test = this.orTest(c)
+      if (!isName(this.peek(c), 'else')) throw new Unstructured()
+      c.i++
+      const orelse = this.test(c)
+      return {k: 'ifexp', test, body, orelse, line: body.line, col: body.col}
+    }
+    return body
+  }
+
+  private orTest(c: Cursor): Expr {
+    return this.boolChain(c, 'or', () => this.andTest(c))
+  }
+
+  private andTest(c: Cursor): Expr {
+    return this.boolChain(c, 'and', () => this.notTest(c))
+  }
+
+  private boolChain(c: Cursor, op: 'and' | 'or', next: () => Expr): Expr {
+    const first = next()
+    const values = [first]
+    while (isName(this.peek(c), op)) {
+      c.i++
+      values.push(next())
+    }
+    return values.length === 1 ? first : {k: 'bool', op, values, line: first.line, col: first.col}
+  }
+
+  private notTest(c: Cursor): Expr {
+    const t = this.peek(c)
+    if (isName(t, 'not')) {
+      c.i++
+      const operand = this.notTest(c)
+      return {k: 'unary', op: 'not', operand, line: (t as Token).line, col: (t as Token).col}
+    }
+    return this.comparison(c)
+  }
+
+  private comparison(c: Cursor): Expr {
+    const left = this.binary(c, 0)
+    const ops: string[] = []
+    const rights: Expr[] = []
+    for (;;) {
+      const t = this.peek(c)
+      let op: string | undefined
+      if (t?.kind === 'op' && CMP_OPS.has(t.text)) {
+        op = t.text
+        c.i++
+      } else if (isName(t, 'in')) {
+        op = 'in'
+        c.i++
+      } else if (isName(t, 'not') && isName(this.toks[c.i + 1], 'in') && c.i + 1 < c.to) {
+        op = 'not in'
+        c.i += 2
+      } else if (isName(t, 'is')) {
+        c.i++
+        if (isName(this.peek(c), 'not')) {
+          c.i++
+          op = 'is not'
+        } else op = 'is'
+      }
+      if (op === undefined) break
+      ops.push(op)
+      rights.push(this.binary(c, 0))
+    }
+    return ops.length === 0 ? left : {k: 'cmp', left, ops, rights, line: left.line, col: left.col}
+  }
+
+  /** Binary operators from `|` (level 0) to `*`-like (level 5); unary and `**` below. */
+  private binary(c: Cursor, level: number): Expr {
+    if (level >= BIN_LEVELS.length) return this.factor(c)
+    let left = this.binary(c, level + 1)
+    for (;;) {
+      const t = this.peek(c)
+      if (t?.kind !== 'op' || !(BIN_LEVELS[level] as readonly string[]).includes(t.text)) return left
+      c.i++
+      const right = this.binary(c, level + 1)
+      left = {k: 'bin', op: t.text, left, right, line: left.line, col: left.col}
+    }
+  }
+
+  private factor(c: Cursor): Expr {
+    const t = this.peek(c)
+    if (t?.kind === 'op' && (t.text === '-' || t.text === '+' || t.text === '~')) {
+      c.i++
+      const operand = this.factor(c)
+      return {k: 'unary', op: t.text, operand, line: t.line, col: t.col}
+    }
+    return this.power(c)
+  }
+
+  private power(c: Cursor): Expr {
+    const t = this.peek(c)
+    if (t === undefined) throw new Unstructured()
+    if (t.kind === 'name' && (KEYWORD_OPS.has(t.text) || t.text === 'lambda')) throw new Unstructured()
+    if (t.kind === 'op' && !(t.text === '(' || t.text === '[' || t.text === '{' || t.text === '...')) throw new Unstructured()
+    const [base, next] = this.primary(c.i, c.to)
+    c.i = next
+    if (isOp(this.peek(c), '**')) {
+      c.i++
+      const exp = this.factor(c)
+      return {k: 'bin', op: '**', left: base, right: exp, line: base.line, col: base.col}
+    }
+    return base
+  }
+
+  /** Items of a list/tuple/set display in `[from, to)`: `*x` becomes `starred`; a comprehension stays flat. */
+  private displayItems(from: number, to: number): Expr[] | undefined {
+    for (let i = from; i < to; i++) {
+      const t = this.toks[i]
+      if (t?.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+        i = Math.min(this.match.get(i) ?? to, to)
+        continue
+      }
+      if (isName(t, 'for')) return undefined
+    }
+    return splitTop(this.toks, from, to, this.match, ',')
+      .filter(([a, b]) => b > a)
+      .map(([a, b]) => {
+        const t = this.toks[a] as Token
+        if (isOp(t, '*')) return {k: 'starred', value: this.expr(a + 1, b), line: t.line, col: t.col} as Expr
+        return this.expr(a, b)
+      })
   }
 
   /** An atom followed by `.attr`, `(args)` and `[index]` trailers. */
@@ -424,14 +645,33 @@ class ExprParser {
       p = close + 1
       if (t.text === '(') {
         const parts = splitTop(this.toks, i + 1, close, this.match, ',')
-        if (parts.length === 1 && close > i + 1) e = this.expr(i + 1, close)
-        else e = {k: 'seq', kind: 'tuple', items: this.list(i + 1, close), line: t.line, col: t.col}
+        if (parts.length === 1 && close > i + 1) {
+          const only = this.toks[i + 1]
+          e = isOp(only, '*') ? {k: 'ops', parts: [this.expr(i + 2, close)], ops: ['*'], line: t.line, col: t.col} : this.expr(i + 1, close)
+        } else {
+          const items = this.displayItems(i + 1, close)
+          e = items === undefined ? this.flat(i + 1, close) : {k: 'seq', kind: 'tuple', items, line: t.line, col: t.col}
+        }
       } else if (t.text === '[') {
-        e = {k: 'seq', kind: 'list', items: this.list(i + 1, close), line: t.line, col: t.col}
+        const items = this.displayItems(i + 1, close)
+        e = items === undefined ? {k: 'ops', parts: [this.flat(i + 1, close)], ops: ['[]'], line: t.line, col: t.col} : {k: 'seq', kind: 'list', items, line: t.line, col: t.col}
       } else {
-        const hasColon = splitTop(this.toks, i + 1, close, this.match, ':').length > 1
-        const items = this.list(i + 1, close)
-        e = {k: 'seq', kind: hasColon || close === i + 1 ? 'dict' : 'set', items, line: t.line, col: t.col}
+        const pieces = splitTop(this.toks, i + 1, close, this.match, ',').filter(([a, b]) => b > a)
+        const isDict = close === i + 1 || pieces.some(([a, b]) => isOp(this.toks[a], '**') || splitTop(this.toks, a, b, this.match, ':').length > 1)
+        const comprehension = this.displayItems(i + 1, close) === undefined
+        if (comprehension) e = {k: 'ops', parts: [this.flat(i + 1, close)], ops: ['{}'], line: t.line, col: t.col}
+        else if (isDict) {
+          const entries = pieces.map(([a, b]) => {
+            if (isOp(this.toks[a], '**')) return {value: this.expr(a + 1, b)}
+            const kv = splitTop(this.toks, a, b, this.match, ':')
+            const [ka, kb] = kv[0] ?? [a, b]
+            const [va, vb] = kv[1] ?? [b, b]
+            return {key: this.expr(ka, kb), value: this.expr(va, vb)}
+          })
+          e = {k: 'dict', entries, line: t.line, col: t.col}
+        } else {
+          e = {k: 'seq', kind: 'set', items: this.displayItems(i + 1, close) ?? [], line: t.line, col: t.col}
+        }
       }
     } else {
       this.problems.push({line: t.line, col: t.col, message: `unexpected token '${t.text}'`})
@@ -483,6 +723,37 @@ export function walkExpr(e: Expr, visit: (e: Expr) => void): void {
     case 'seq':
       for (const x of e.items) walkExpr(x, visit)
       break
+    case 'dict':
+      for (const x of e.entries) {
+        if (x.key) walkExpr(x.key, visit)
+        walkExpr(x.value, visit)
+      }
+      break
+    case 'starred':
+      walkExpr(e.value, visit)
+      break
+    case 'bin':
+      walkExpr(e.left, visit)
+      walkExpr(e.right, visit)
+      break
+    case 'unary':
+      walkExpr(e.operand, visit)
+      break
+    case 'bool':
+      for (const x of e.values) walkExpr(x, visit)
+      break
+    case 'cmp':
+      walkExpr(e.left, visit)
+      for (const x of e.rights) walkExpr(x, visit)
+      break
+    case 'ifexp':
+      walkExpr(e.test, visit)
+      walkExpr(e.body, visit)
+      walkExpr(e.orelse, visit)
+      break
+    case 'walrus':
+      walkExpr(e.value, visit)
+      break
     case 'ops':
       for (const x of e.parts) walkExpr(x, visit)
       break
@@ -496,6 +767,10 @@ export function stmtExprs(s: Stmt): Expr[] {
   switch (s.kind) {
     case 'assign':
       return [...s.targets, s.value, ...(s.annotation ? [s.annotation] : [])]
+    case 'augassign':
+      return [s.target, s.value]
+    case 'annotation':
+      return [s.target, s.annotation]
     case 'def':
       return [...s.decorators, ...s.params, ...(s.returns ? [s.returns] : [])]
     case 'class':

@@ -371,19 +371,20 @@ class Reader {
       case 'seq':
         if (e.kind === 'list' || e.kind === 'tuple') return {v: 'list', items: e.items.map((x) => this.resolve(x, scope))}
         return UNKNOWN
-      case 'ops': {
+      case 'unary':
         // Negative number literal: -1
-        const only = e.parts[0]
-        if (e.parts.length === 1 && only?.k === 'num' && e.ops.length === 1 && e.ops[0] === '-' && only.col > e.col) {
-          return {v: 'const', value: -Number(only.text.replace(/_/g, ''))}
-        }
+        if (e.op === '-' && e.operand.k === 'num') return {v: 'const', value: -Number(e.operand.text.replace(/_/g, ''))}
+        return {v: 'dyn', why: 'computed expression'}
+      case 'bin': {
         // String concatenation of constants: "a" + NAME
-        if (e.parts.length > 1 && e.ops.length === e.parts.length - 1 && e.ops.every((o) => o === '+')) {
-          const vals = e.parts.map((x) => this.resolve(x, scope))
-          if (vals.every((x) => x.v === 'str')) return {v: 'str', s: vals.map((x) => (x.v === 'str' ? x.s : '')).join('')}
-        }
+        if (e.op !== '+') return {v: 'dyn', why: 'computed expression'}
+        const l = this.resolve(e.left, scope)
+        const r = this.resolve(e.right, scope)
+        if (l.v === 'str' && r.v === 'str') return {v: 'str', s: l.s + r.s}
         return {v: 'dyn', why: 'computed expression'}
       }
+      case 'ops':
+        return {v: 'dyn', why: 'computed expression'}
       case 'call':
         return this.call(e, scope)
       default:

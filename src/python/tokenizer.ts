@@ -20,7 +20,7 @@ export type TokenKind =
   | 'end'
 
 /** One piece of an f-string: literal text, or a replacement field with its expression source. */
-export type FStringPart = {lit: string} | {expr: string; line: number; col: number}
+export type FStringPart = {lit: string} | {expr: string; line: number; col: number; tail?: string}
 
 export interface Token {
   kind: TokenKind
@@ -327,7 +327,7 @@ function scanString(src: string, cur: Cursor, start: number, prefix: string, qpo
       const fieldLine = cur.line
       const fieldCol = p + 1 - cur.lineStart + 1
       const r = scanField(src, cur, p + 1, quote)
-      parts.push({expr: r.expr, line: fieldLine, col: fieldCol})
+      parts.push(r.tail === undefined ? {expr: r.expr, line: fieldLine, col: fieldCol} : {expr: r.expr, line: fieldLine, col: fieldCol, tail: r.tail})
       p = r.end
       if (r.error) {
         error = r.error
@@ -364,7 +364,7 @@ function scanField(
   cur: Cursor,
   from: number,
   outerQuote: string,
-): {expr: string; end: number; error?: string} {
+): {expr: string; end: number; error?: string; tail?: string} {
   let p = from
   let depth = 0
   let exprEnd = -1
@@ -413,8 +413,9 @@ function scanField(
     if (c === ')' || c === ']' || c === '}') {
       if (depth === 0) {
         if (c !== '}') return {expr: src.slice(from, p), end: p + 1, error: `f-string: unmatched '${c}'`}
-        const expr = src.slice(from, exprEnd === -1 ? p : exprEnd)
-        return {expr, end: p + 1}
+        if (exprEnd === -1) return {expr: src.slice(from, p), end: p + 1}
+        // `=`, `!conv` and `:spec`, as written
+        return {expr: src.slice(from, exprEnd), end: p + 1, tail: src.slice(exprEnd, p)}
       }
       depth--
       p++

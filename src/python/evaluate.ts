@@ -1,0 +1,2210 @@
+/**
+ * A safe evaluator for the subset of Python that BentoML service modules use to describe their build:
+ * module-level statements executed in order, the way `import service` would run them, but without running
+ * anything the evaluator does not know. It never imports or runs the user's code.
+ *
+ * What it executes: literals, names, f-strings, list/tuple/dict displays with `*`/`**` splats, arithmetic and
+ * `+` on strings/lists, comparisons, `and`/`or`/`not`, conditional expressions, walrus, subscripts, the common
+ * str/list/dict methods and builtins; `if`/`elif`/`else`, `for` over known sequences (`break`/`continue`/`else`),
+ * `with` blocks (`bentoml.importing()`), `try` (the body; a handler only for an import of a local module that
+ * does not exist), assignments to names, tuples, attributes and items, augmented assignments, `del`; imports of
+ * local modules (executed once, as Python does) and of packages (opaque names); classes (their bodies, so pydantic
+ * argument models are known) and `def`s (never called).
+ * BentoML objects are modelled: `bentoml.images.Image` (../bentoml/image.ts, with object identity: a method call
+ * mutates the one image every name bound to it sees), `@bentoml.service(...)`, `bentoml.use_arguments(Model)`
+ * with pydantic field defaults overridden by the Bento arguments, `pydantic.Field`.
+ *
+ * Anything else evaluates to an *opaque* value that remembers why (the result of a function call, a value from
+ * the environment or a file, a `@property`…) and where. Opaque values are harmless until the build needs them:
+ * then the consumer reports the reason with the file and line. Objects handed to code the evaluator does not run
+ * (an unknown function, a branch on an unknown condition) are *tainted* the same way, so nothing they might have
+ * done to an image is silently lost.
+ */
+import {
+  Image,
+  IMAGE_INIT_PARAMS,
+  type ImageFiles,
+  type ImageInit,
+  ImageRuleError,
+} from '../bentoml/image.js'
+import type {Diagnostic} from '../errors.js'
+import {type Arg, type Expr, scanModule, type Stmt, walkExpr} from './scanner.js'
+
+export interface Site {
+  file: string
+  line: number
+  col: number
+}
+
+/** Why a value cannot be known statically, and what to write instead. */
+export interface Unknown {
+  why: string
+  hint: string
+  site: Site
+}
+
+export type PyValue =
+  | {t: 'none'}
+  | {t: 'bool'; v: boolean}
+  | {t: 'int'; v: number}
+  | {t: 'float'; v: number}
+  | {t: 'str'; v: string}
+  | {t: 'list'; items: PyValue[]; taint?: Unknown}
+  | {t: 'tuple'; items: PyValue[]}
+  | {t: 'dict'; map: Map<string, {key: PyValue; value: PyValue}>; taint?: Unknown}
+  | {t: 'image'; img: Image; taint?: Unknown}
+  | {t: 'module'; name: string; mod?: ModuleState}
+  /** A name from a package the evaluator does not run (`bentoml.service`, `os.environ`, `torch`…), qualified. */
+  | {t: 'ext'; name: string}
+  | {t: 'builtin'; name: string}
+  | {t: 'func'; name: string; site: Site; isProperty: boolean}
+  | {t: 'class'; cls: ClassValue}
+  /** An instance of a pydantic argument model (`bentoml.use_arguments(Model)`), or the namespace of `use_arguments()`. */
+  | {t: 'args'; cls: ClassValue | null; fields: Map<string, PyValue>; site: Site}
+  | {t: 'service'; svc: ServiceValue}
+  /** `bentoml.service(**kwargs)`, waiting for its class. */
+  | {t: 'svcdeco'; kwargs: Map<string, PyValue>; site: Site}
+  /** `pydantic.Field(...)`. */
+  | {t: 'field'; def: PyValue | undefined; factory: PyValue | undefined}
+  | {t: 'bound'; self: PyValue; name: string}
+  | {t: 'opaque'; u: Unknown}
+
+export interface ClassValue {
+  name: string
+  site: Site
+  bases: PyValue[]
+  ns: Map<string, PyValue>
+  /** Annotated names in order (pydantic fields). */
+  annotations: Array<{name: string; annotation: Expr}>
+  /** A method is decorated with `@bentoml.task` (BentoML then sets `traffic.external_queue`). */
+  hasTask: boolean
+}
+
+/** An `@bentoml.service` class as decorated: the decorator's keyword arguments (live objects). */
+export interface ServiceValue {
+  className: string
+  cls: ClassValue
+  /** The `class` statement. */
+  site: Site
+  /** Where `@bentoml.service(...)` is written. */
+  decoratorSite: Site
+  kwargs: Map<string, PyValue>
+  /**
+   * `envs` as BentoML converts them when the class is decorated (`convert_envs` copies the list then; later
+   * changes to the list do not count), or why they cannot be read.
+   */
+  envs: Array<{name: string; value: string; stage: string}> | Unknown
+}
+
+export interface ModuleState {
+  name: string
+  file: string | null
+  isPackage: boolean
+  env: Map<string, PyValue>
+  /** `from pkg import *` of a package: names the evaluator cannot list. */
+  externalStars: string[]
+}
+
+export interface EvaluateOptions {
+  /** Relative posix path → source, as for `readService`. */
+  files: Map<string, string>
+  /** The module BentoML imports (`service`, `pkg.mod`). */
+  module: string
+  /** The Bento arguments after merging (`--arg`, `--arg-file`, bentofile `args`). */
+  args: Record<string, unknown>
+  /** Which of `args` came from `--arg` (strings pydantic coerces) — all of them are treated alike. */
+  imageFiles?: ImageFiles
+  defaultPythonVersion?: string
+}
+
+export interface Evaluation {
+  /** Every `@bentoml.service` class applied while executing, keyed `file:line` of its `class` statement. */
+  services: Map<string, ServiceValue>
+  modules: Map<string, ModuleState | null>
+  /** Errors BentoML would raise while importing (an image rule broken, an argument error, …). */
+  diagnostics: Diagnostic[]
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const NONE: PyValue = {t: 'none'}
+const TRUE: PyValue = {t: 'bool', v: true}
+const FALSE: PyValue = {t: 'bool', v: false}
+const str = (v: string): PyValue => ({t: 'str', v})
+const bool = (v: boolean): PyValue => (v ? TRUE : FALSE)
+
+/** Names Python resolves without an import. */
+const BUILTINS = new Set([
+  'len', 'str', 'int', 'float', 'bool', 'list', 'tuple', 'dict', 'sorted', 'range', 'min', 'max', 'any', 'all',
+  'enumerate', 'zip', 'print', 'isinstance', 'open', 'repr', 'reversed', 'set', 'getattr', 'hasattr', 'type', 'abs',
+])
+
+/** Canonical names for the BentoML objects the evaluator models. */
+function canonicalExt(q: string): string {
+  switch (q) {
+    case 'bentoml.images.PythonImage':
+    case '_bentoml_sdk.images.Image':
+    case '_bentoml_sdk.images.PythonImage':
+      return 'bentoml.images.Image'
+    case '_bentoml_sdk.service':
+    case '_bentoml_sdk.service.service':
+    case '_bentoml_sdk.service.factory.service':
+      return 'bentoml.service'
+    case 'bentoml._internal.utils.args.use_arguments':
+      return 'bentoml.use_arguments'
+    case '_bentoml_impl.loader.importing':
+      return 'bentoml.importing'
+    case 'pydantic.fields.Field':
+      return 'pydantic.Field'
+    case '_bentoml_sdk.task':
+    case '_bentoml_sdk.decorators.task':
+      return 'bentoml.task'
+    default:
+      return q
+  }
+}
+
+/** A name from a package: `TYPE_CHECKING` is False while BentoML imports the service. */
+function extValue(q: string): PyValue {
+  if (q === 'typing.TYPE_CHECKING' || q === 'typing_extensions.TYPE_CHECKING') return FALSE
+  return {t: 'ext', name: q}
+}
+
+const ENV_READS = new Set(['os.environ', 'os.getenv', 'os.environ.get', 'os.getenvb', 'os.environ.setdefault', 'dotenv.load_dotenv', 'dotenv.dotenv_values'])
+
+class Signal {
+  constructor(readonly kind: 'break' | 'continue') {}
+}
+
+/** A Python exception the evaluator knows happens (e.g. importing a local module that does not exist). */
+class PyRaise {
+  constructor(
+    readonly type: string,
+    readonly message: string,
+    readonly site: Site,
+  ) {}
+}
+
+/** A statement BentoML would fail on while importing: reported, and the import (the whole evaluation) stops there. */
+class ImportFailure extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message)
+  }
+}
+
+const MAX_STEPS = 200_000
+
+export function evaluateModule(opts: EvaluateOptions): Evaluation {
+  const ev = new Evaluator(opts)
+  try {
+    ev.importModule(opts.module, {file: '', line: 0, col: 0})
+  } catch (e) {
+    // As in Python, the first exception ends the import: BentoML's build stops there.
+    if (e instanceof ImportFailure) ev.diagnostics.push(e.diagnostic)
+    else if (e instanceof PyRaise) {
+      ev.diagnostics.push({
+        ...e.site,
+        severity: 'error',
+        message: `${e.type}: ${e.message} (BentoML fails to import the service here)`,
+        hint: 'local modules must be inside the build context (and included by the bentofile); relative imports need a package',
+      })
+    } else throw e
+  }
+  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics}
+}
+
+/** `key` of a service class in `Evaluation.services`. */
+export function serviceKey(file: string, line: number): string {
+  return `${file}:${line}`
+}
+
+class Evaluator {
+  readonly modules = new Map<string, ModuleState | null>()
+  readonly services = new Map<string, ServiceValue>()
+  readonly diagnostics: Diagnostic[] = []
+  private readonly dirs = new Set<string>()
+  private steps = 0
+
+  constructor(private readonly opts: EvaluateOptions) {
+    for (const f of opts.files.keys()) {
+      const parts = f.split('/')
+      for (let i = 1; i < parts.length; i++) this.dirs.add(parts.slice(0, i).join('/'))
+    }
+  }
+
+  // ---- modules ----------------------------------------------------------------------------
+
+  private moduleFile(name: string): {file: string | null; isPackage: boolean} | undefined {
+    const path = name.split('.').join('/')
+    if (this.opts.files.has(`${path}.py`)) return {file: `${path}.py`, isPackage: false}
+    if (this.opts.files.has(`${path}/__init__.py`)) return {file: `${path}/__init__.py`, isPackage: true}
+    if (this.dirs.has(path)) return {file: null, isPackage: true}
+    return undefined
+  }
+
+  isLocal(name: string): boolean {
+    return this.moduleFile(name) !== undefined
+  }
+
+  /** Execute a local module once (and its parent packages first); undefined when it is not local. */
+  importModule(name: string, site: Site): ModuleState | undefined {
+    if (this.modules.has(name)) return this.modules.get(name) ?? undefined
+    const where = this.moduleFile(name)
+    if (where === undefined) {
+      this.modules.set(name, null)
+      return undefined
+    }
+    const dot = name.lastIndexOf('.')
+    if (dot !== -1) this.importModule(name.slice(0, dot), site)
+    const mod: ModuleState = {name, file: where.file, isPackage: where.isPackage, env: new Map(), externalStars: []}
+    mod.env.set('__name__', str(name))
+    this.modules.set(name, mod)
+    if (dot !== -1) {
+      const parent = this.modules.get(name.slice(0, dot))
+      parent?.env.set(name.slice(dot + 1), {t: 'module', name, mod})
+    }
+    if (where.file !== null) {
+      const scanned = scanModule(this.opts.files.get(where.file) ?? '')
+      for (const p of scanned.problems.slice(0, 3)) {
+        this.diagnostics.push({
+          file: where.file,
+          line: p.line,
+          col: p.col,
+          severity: 'warning',
+          message: `could not follow Python syntax: ${p.message}`,
+          hint: 'the service is read statically; values set on this line may be reported as not understood',
+        })
+      }
+      this.execBlock(scanned.stmts, mod, null)
+    }
+    return mod
+  }
+
+  private site(mod: ModuleState, x: {line: number; col: number}): Site {
+    return {file: mod.file ?? '', line: x.line, col: x.col}
+  }
+
+  private opaque(why: string, hint: string, site: Site): PyValue {
+    return {t: 'opaque', u: {why, hint, site}}
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  /** Execute statements in `mod` (class bodies pass their namespace as `ns`); if/for/try chains across siblings. */
+  private execBlock(stmts: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): void {
+    const env = ns ?? mod.env
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i] as Stmt
+      if (s.kind === 'block' && ['if', 'for', 'while', 'try', 'with'].includes(s.keyword)) {
+        const chain = [s]
+        const follows = s.keyword === 'if' ? ['elif', 'else'] : s.keyword === 'try' ? ['except', 'else', 'finally'] : ['else']
+        while (s.keyword !== 'with') {
+          const n = stmts[i + 1]
+          if (n?.kind !== 'block' || !follows.includes(n.keyword)) break
+          chain.push(n)
+          i++
+        }
+        this.tick(mod, s)
+        this.execChain(chain, mod, env, ns)
+      } else this.exec(s, mod, ns)
+    }
+  }
+
+  private execChain(chain: Array<Extract<Stmt, {kind: 'block'}>>, mod: ModuleState, env: Map<string, PyValue>, ns: Map<string, PyValue> | null): void {
+    const head = chain[0] as Extract<Stmt, {kind: 'block'}>
+    const site = this.site(mod, head)
+    switch (head.keyword) {
+      case 'if': {
+        for (let k = 0; k < chain.length; k++) {
+          const b = chain[k] as Extract<Stmt, {kind: 'block'}>
+          if (b.keyword === 'else') return this.execBlock(b.body, mod, ns)
+          const testExpr = b.exprs[0]
+          const test = testExpr ? this.eval(testExpr, mod, env) : NONE
+          const t = this.truth(test)
+          if (t === undefined) {
+            const u = this.unknownOf(test, this.site(mod, b))
+            const why: Unknown = {why: `it is set under \`${b.keyword} ${exprLabel(testExpr ?? b.exprs[0] as Expr)}\` (line ${b.line}), a condition bento cannot evaluate: ${u.why}`, hint: u.hint, site: u.site}
+            for (const rest of chain.slice(k)) this.skipUnknown(rest.body, mod, env, why)
+            return
+          }
+          if (t) return this.execBlock(b.body, mod, ns)
+        }
+        return
+      }
+      case 'for': {
+        const parsed = forHeader(head.exprs)
+        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
+        if (parsed === undefined) {
+          const u: Unknown = {why: `it is set in a for loop at line ${head.line} whose header bento cannot read`, hint: 'loop over a list: for x in [...]', site}
+          this.skipUnknown([...head.body, ...elseBody], mod, env, u)
+          return
+        }
+        const iterV = this.eval(parsed.iter, mod, env)
+        const items = this.iterate(iterV)
+        if (items === undefined) {
+          const u0 = this.unknownOf(iterV, this.site(mod, parsed.iter))
+          const u: Unknown = {why: `it is set in \`for ... in ${exprLabel(parsed.iter)}\` (line ${head.line}), over values bento cannot list: ${u0.why}`, hint: u0.hint, site: u0.site}
+          this.skipUnknown([...head.body, ...elseBody], mod, env, u)
+          return
+        }
+        for (const item of [...items]) {
+          this.assign(parsed.target, item, mod, env)
+          try {
+            this.execBlock(head.body, mod, ns)
+          } catch (e) {
+            if (e instanceof Signal) {
+              if (e.kind === 'break') return
+              continue
+            }
+            throw e
+          }
+        }
+        this.execBlock(elseBody, mod, ns)
+        return
+      }
+      case 'while': {
+        const u: Unknown = {why: `it is set in a while loop (line ${head.line}), which bento does not run`, hint: 'use for over a list', site}
+        this.skipUnknown(chain.flatMap((b) => b.body), mod, env, u)
+        return
+      }
+      case 'with': {
+        for (const e of head.exprs) {
+          const [ctxExpr, target] = e.k === 'ops' && e.ops.length === 1 && e.ops[0] === 'as' && e.parts.length === 2 ? [e.parts[0] as Expr, e.parts[1] as Expr] : [e, undefined]
+          const v = this.eval(ctxExpr, mod, env)
+          if (target) {
+            const u: Unknown = {why: `the value of \`with ${exprLabel(ctxExpr)} as ...\``, hint: 'use module-level values', site: this.site(mod, ctxExpr)}
+            this.assign(target, v.t === 'opaque' ? v : {t: 'opaque', u}, mod, env)
+          }
+        }
+        return this.execBlock(head.body, mod, ns)
+      }
+      case 'try': {
+        const handlers = chain.filter((b) => b.keyword === 'except')
+        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
+        const finallyBody = chain.find((b) => b.keyword === 'finally')?.body ?? []
+        try {
+          this.execBlock(head.body, mod, ns)
+          this.execBlock(elseBody, mod, ns)
+        } catch (e) {
+          if (!(e instanceof PyRaise)) throw e
+          const h = handlers.find((b) => b.exprs.length === 0 || b.exprs.some((x) => /\b(ImportError|ModuleNotFoundError|Exception|BaseException)\b/.test(exprText(x))))
+          if (h === undefined) throw e
+          const asTarget = h.exprs.find((x) => x.k === 'ops' && x.ops.includes('as'))
+          if (asTarget?.k === 'ops') {
+            const t = asTarget.parts[asTarget.parts.length - 1]
+            if (t?.k === 'name') env.set(t.id, this.opaque('an exception object', 'do not use exceptions as values', this.site(mod, h)))
+          }
+          this.execBlock(h.body, mod, ns)
+        } finally {
+          this.execBlock(finallyBody, mod, ns)
+        }
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  /**
+   * Statements bento does not run (a branch on an unknown condition, a loop over unknown values): every name they
+   * bind becomes unknown, and every object they may change (a call's receiver or arguments, an attribute or item
+   * they assign) is tainted — so nothing they might have done is silently lost.
+   */
+  private skipUnknown(stmts: Stmt[], mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
+    const opaque: PyValue = {t: 'opaque', u}
+    const bindName = (t: Expr): void => {
+      if (t.k === 'name') env.set(t.id, opaque)
+      else if (t.k === 'seq') t.items.forEach(bindName)
+      else if (t.k === 'starred') bindName(t.value)
+      else if (t.k === 'attr' || t.k === 'sub') this.taintPure(t.k === 'attr' ? t.obj : t.obj, mod, env, u)
+    }
+    const visitExpr = (e: Expr): void => {
+      walkCalls(e, (x) => {
+        if (x.k === 'walrus') env.set(x.target, opaque)
+        if (x.k === 'call') {
+          if (x.fn.k === 'attr') this.taintPure(x.fn.obj, mod, env, u)
+          for (const a of x.args) this.taintPure(a.value, mod, env, u)
+        }
+      })
+    }
+    for (const s of stmts) {
+      switch (s.kind) {
+        case 'assign':
+          s.targets.forEach(bindName)
+          visitExpr(s.value)
+          break
+        case 'augassign': {
+          const cur = s.target.k === 'name' ? env.get(s.target.id) ?? mod.env.get(s.target.id) : undefined
+          if (cur && (cur.t === 'list' || cur.t === 'dict')) this.taint(cur, u)
+          bindName(s.target)
+          visitExpr(s.value)
+          break
+        }
+        case 'expr':
+          s.exprs.forEach(visitExpr)
+          break
+        case 'import':
+          for (const n of s.names) env.set(n.asName ?? n.module.split('.')[0] ?? n.module, opaque)
+          break
+        case 'from':
+          for (const n of s.names) if (n.name !== '*') env.set(n.asName ?? n.name, opaque)
+          break
+        case 'def':
+        case 'class':
+          env.set(s.name, opaque)
+          break
+        case 'block':
+          s.exprs.forEach(visitExpr)
+          if (s.keyword === 'for') {
+            const h = forHeader(s.exprs)
+            if (h) bindName(h.target)
+          }
+          if (s.keyword === 'with') for (const e of s.exprs) if (e.k === 'ops' && e.ops[0] === 'as' && e.parts[1]) bindName(e.parts[1])
+          this.skipUnknown(s.body, mod, env, u)
+          break
+        case 'other':
+          if (s.keyword === 'del') s.exprs.forEach(bindName)
+          break
+        default:
+          break
+      }
+    }
+  }
+
+  /** Taint the object a name/attribute chain refers to, without running anything. */
+  private taintPure(e: Expr, mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
+    if (e.k !== 'name' && e.k !== 'attr') {
+      walkCalls(e, (x) => {
+        if (x.k === 'name') this.taintPure(x, mod, env, u)
+      })
+      return
+    }
+    let v: PyValue | undefined
+    if (e.k === 'name') v = env.get(e.id) ?? mod.env.get(e.id)
+    else {
+      const base = e.obj.k === 'name' ? env.get(e.obj.id) ?? mod.env.get(e.obj.id) : undefined
+      if (base?.t === 'module' && base.mod) v = base.mod.env.get(e.attr)
+      else if (base !== undefined) v = base
+    }
+    if (v !== undefined) this.taint(v, u)
+  }
+
+  private tick(mod: ModuleState, s: {line: number; col: number}): void {
+    if (++this.steps > MAX_STEPS) {
+      throw new ImportFailure({
+        file: mod.file ?? '',
+        line: s.line,
+        col: s.col,
+        severity: 'error',
+        message: `evaluation stopped after ${MAX_STEPS} steps (a loop too long to read statically)`,
+        hint: 'build the values from literals, or set them in bentofile.yaml',
+      })
+    }
+  }
+
+  private exec(s: Stmt, mod: ModuleState, ns: Map<string, PyValue> | null): void {
+    this.tick(mod, s)
+    const env = ns ?? mod.env
+    switch (s.kind) {
+      case 'import':
+        for (const n of s.names) {
+          const top = n.module.split('.')[0] ?? n.module
+          const local = this.isLocal(top)
+          if (local) {
+            const parts = n.module.split('.')
+            for (let i = 1; i <= parts.length; i++) {
+              if (this.importModule(parts.slice(0, i).join('.'), this.site(mod, s)) === undefined) {
+                this.raiseImport(mod, s, parts.slice(0, i).join('.'))
+              }
+            }
+          }
+          if (n.asName !== undefined) env.set(n.asName, this.moduleValue(n.module))
+          else env.set(top, this.moduleValue(top))
+        }
+        return
+      case 'from':
+        return this.execFrom(s, mod, env)
+      case 'assign': {
+        const value = this.eval(s.value, mod, env)
+        for (const t of s.targets) this.assign(t, value, mod, env)
+        return
+      }
+      case 'augassign': {
+        const cur = this.eval(s.target, mod, env)
+        const rhs = this.eval(s.value, mod, env)
+        if (s.op === '+' && cur.t === 'list') {
+          const items = this.iterate(rhs)
+          if (items === undefined) cur.taint ??= this.unknownOf(rhs, this.site(mod, s.value))
+          else cur.items.push(...items)
+          return
+        }
+        if (s.op === '|' && cur.t === 'dict' && rhs.t === 'dict') {
+          for (const [k, v] of rhs.map) cur.map.set(k, v)
+          return
+        }
+        this.assign(s.target, this.binop(s.op, cur, rhs, s, mod), mod, env)
+        return
+      }
+      case 'annotation':
+        return
+      case 'expr':
+        for (const e of s.exprs) {
+          // a docstring or a bare call: only the effects count
+          if (e.k === 'str') continue
+          this.eval(e, mod, env)
+        }
+        return
+      case 'def': {
+        const isProperty = s.decorators.some((d) => d.k === 'name' && (d.id === 'property' || d.id === 'cached_property') ||
+          d.k === 'attr' && (d.attr === 'cached_property' || d.attr === 'property'))
+        env.set(s.name, {t: 'func', name: s.name, site: this.site(mod, s), isProperty})
+        return
+      }
+      case 'class':
+        return this.execClass(s, mod, env)
+      case 'block':
+        // Chains (if/elif/else, for/else, try/except) are run by execBlock; a lone block keyword here is
+        // one whose head was not understood (`else` without `if`, `match`): its body is not run.
+        return this.skipUnknown(s.body, mod, env, {why: `a \`${s.keyword}\` block`, hint: 'use if/elif/else and for', site: this.site(mod, s)})
+      case 'other':
+        return this.execOther(s, mod, env)
+      default:
+        return
+    }
+  }
+
+  private raiseImport(mod: ModuleState, s: Stmt, name: string): never {
+    throw new PyRaise('ImportError', `No module named '${name}'`, this.site(mod, s))
+  }
+
+  private moduleValue(name: string): PyValue {
+    const m = this.modules.get(name)
+    if (m) return {t: 'module', name, mod: m}
+    return {t: 'ext', name: canonicalExt(name)}
+  }
+
+  private absolute(mod: ModuleState, level: number, module: string, site: Site): string {
+    if (level === 0) return module
+    let base = mod.isPackage ? mod.name : mod.name.split('.').slice(0, -1).join('.')
+    if (base === '') throw new PyRaise('ImportError', 'attempted relative import with no known parent package', site)
+    for (let i = 1; i < level; i++) base = base.split('.').slice(0, -1).join('.')
+    return [base, module].filter((x) => x !== '').join('.')
+  }
+
+  private execFrom(s: Extract<Stmt, {kind: 'from'}>, mod: ModuleState, env: Map<string, PyValue>): void {
+    const abs = this.absolute(mod, s.level, s.module, this.site(mod, s))
+    const top = abs.split('.')[0] ?? abs
+    if (s.level > 0 || this.isLocal(top)) {
+      const m = this.importModule(abs, this.site(mod, s))
+      if (m === undefined) throw new PyRaise('ImportError', `No module named '${abs}'`, this.site(mod, s))
+      for (const n of s.names) {
+        if (n.name === '*') {
+          const all = m.env.get('__all__')
+          const names = all && (all.t === 'list' || all.t === 'tuple') ? all.items.flatMap((x) => (x.t === 'str' ? [x.v] : [])) : [...m.env.keys()].filter((k) => !k.startsWith('_'))
+          for (const k of names) {
+            const v = m.env.get(k)
+            if (v !== undefined) env.set(k, v)
+          }
+          if (env === mod.env) mod.externalStars.push(...m.externalStars)
+          continue
+        }
+        let v = m.env.get(n.name)
+        if (v === undefined) {
+          const sub = this.importModule(`${abs}.${n.name}`, this.site(mod, s))
+          if (sub) v = {t: 'module', name: sub.name, mod: sub}
+        }
+        if (v === undefined) throw new PyRaise('ImportError', `cannot import name '${n.name}' from '${abs}'`, this.site(mod, s))
+        env.set(n.asName ?? n.name, v)
+      }
+      return
+    }
+    for (const n of s.names) {
+      if (n.name === '*') {
+        mod.externalStars.push(abs)
+        continue
+      }
+      env.set(n.asName ?? n.name, extValue(canonicalExt(`${abs}.${n.name}`)))
+    }
+  }
+
+  private execClass(s: Extract<Stmt, {kind: 'class'}>, mod: ModuleState, env: Map<string, PyValue>): void {
+    const site = this.site(mod, s)
+    const cls: ClassValue = {
+      name: s.name,
+      site,
+      bases: s.bases.filter((b) => b.name === undefined && b.star === undefined).map((b) => this.eval(b.value, mod, env)),
+      ns: new Map(),
+      annotations: [],
+      hasTask: false,
+    }
+    // The class body runs in its own namespace; names it does not bind are looked up in the module.
+    const bodyMod: ModuleState = {...mod, env: new Map(mod.env)}
+    for (const st of s.body) {
+      if (st.kind === 'annotation' && st.target.k === 'name') cls.annotations.push({name: st.target.id, annotation: st.annotation})
+      if (st.kind === 'assign' && st.annotation && st.targets.length === 1 && st.targets[0]?.k === 'name') {
+        cls.annotations.push({name: st.targets[0].id, annotation: st.annotation})
+      }
+    }
+    for (const st of s.body) {
+      if (st.kind !== 'def') continue
+      for (const d of st.decorators) {
+        const dv = this.eval(d.k === 'call' ? d.fn : d, mod, env)
+        if (dv.t === 'ext' && dv.name === 'bentoml.task') cls.hasTask = true
+      }
+    }
+    for (const b of cls.bases) if (b.t === 'class' && b.cls.hasTask) cls.hasTask = true
+    const before = new Map(bodyMod.env)
+    this.execBlock(s.body, bodyMod, null)
+    for (const [k, v] of bodyMod.env) if (before.get(k) !== v) cls.ns.set(k, v)
+    let value: PyValue = {t: 'class', cls}
+    // Decorators apply bottom-up.
+    for (const d of [...s.decorators].reverse()) value = this.applyDecorator(d, value, mod, env, site)
+    env.set(s.name, value)
+  }
+
+  private applyDecorator(d: Expr, target: PyValue, mod: ModuleState, env: Map<string, PyValue>, classSite: Site): PyValue {
+    const dv = this.eval(d, mod, env)
+    if (dv.t === 'ext' && dv.name === 'bentoml.service') return this.makeService(target, new Map(), this.site(mod, d), classSite)
+    if (dv.t === 'svcdeco') return this.makeService(target, dv.kwargs, dv.site, classSite)
+    // Other decorators (bentoml.asgi_app(...), …) return the class they decorate.
+    return target
+  }
+
+  private makeService(target: PyValue, kwargs: Map<string, PyValue>, decoratorSite: Site, classSite: Site): PyValue {
+    if (target.t === 'service') {
+      throw new ImportFailure({
+        ...decoratorSite,
+        severity: 'error',
+        message: 'service() decorator can only be applied once',
+        hint: 'keep one @bentoml.service(...) on the class',
+      })
+    }
+    if (target.t !== 'class') return target
+    const svc: ServiceValue = {
+      className: target.cls.name,
+      cls: target.cls,
+      site: classSite,
+      decoratorSite,
+      kwargs,
+      envs: this.convertEnvs(kwargs.get('envs'), decoratorSite),
+    }
+    this.services.set(serviceKey(classSite.file, classSite.line), svc)
+    return {t: 'service', svc}
+  }
+
+  /** BentoML's `convert_envs` at decoration time: `[BentoEnvSchema(**env) for env in envs or []]`. */
+  private convertEnvs(v: PyValue | undefined, site: Site): ServiceValue['envs'] {
+    if (v === undefined || v.t === 'none') return []
+    const u = this.unknownIn(v)
+    if (u) return u
+    if (v.t !== 'list' && v.t !== 'tuple') {
+      return {why: `envs is a ${typeName(v)}, not a list of {"name": …, "value": …} dicts`, hint: 'write envs=[{"name": "NAME", "value": "value"}]', site}
+    }
+    const out: Array<{name: string; value: string; stage: string}> = []
+    for (const item of v.items) {
+      if (item.t !== 'dict') return {why: `an envs entry is a ${typeName(item)}, not a dict`, hint: 'write {"name": "NAME", "value": "value"}', site}
+      const get = (k: string): PyValue | undefined => item.map.get(keyOf(str(k)))?.value
+      const keys = [...item.map.values()].map((x) => (x.key.t === 'str' ? x.key.v : '?'))
+      const extra = keys.filter((k) => !['name', 'value', 'stage'].includes(k))
+      if (extra.length > 0) return {why: `envs entry has unexpected key(s) ${extra.join(', ')}`, hint: 'an envs entry has name, value and stage', site}
+      const name = get('name')
+      const value = get('value') ?? str('')
+      const stage = get('stage') ?? str('all')
+      if (name?.t !== 'str') return {why: 'an envs entry has no string "name"', hint: 'write {"name": "NAME", "value": "value"}', site}
+      if (value.t !== 'str') return {why: `the value of env ${name.v} is a ${typeName(value)}`, hint: 'write the value as a string literal', site}
+      if (stage.t !== 'str' || !['all', 'build', 'runtime'].includes(stage.v)) {
+        return {why: `the stage of env ${name.v} must be "all", "build" or "runtime"`, hint: 'write "stage": "build" (or "runtime", "all")', site}
+      }
+      out.push({name: name.v, value: value.v, stage: stage.v})
+    }
+    return out
+  }
+
+  private execOther(s: Extract<Stmt, {kind: 'other'}>, mod: ModuleState, env: Map<string, PyValue>): void {
+    switch (s.keyword) {
+      case 'pass':
+      case 'global':
+      case 'nonlocal':
+      case 'assert':
+      case 'type':
+      case 'return':
+        return
+      case 'break':
+        throw new Signal('break')
+      case 'continue':
+        throw new Signal('continue')
+      case 'del':
+        for (const e of s.exprs) if (e.k === 'name') env.delete(e.id)
+        return
+      case 'raise':
+        throw new ImportFailure({
+          ...this.site(mod, s),
+          severity: 'error',
+          message: 'the module raises an exception while BentoML imports it',
+          hint: 'the service module must import without errors for BentoML to build it',
+        })
+      default:
+        return
+    }
+  }
+
+  private assign(t: Expr, value: PyValue, mod: ModuleState, env: Map<string, PyValue>): void {
+    switch (t.k) {
+      case 'name':
+        env.set(t.id, value)
+        return
+      case 'seq': {
+        if (t.kind === 'set') break
+        const items = this.iterate(value)
+        const star = t.items.findIndex((x) => x.k === 'starred')
+        if (items === undefined) {
+          const u = this.unknownOf(value, this.site(mod, t))
+          for (const x of t.items) this.assign(x.k === 'starred' ? x.value : x, {t: 'opaque', u}, mod, env)
+          return
+        }
+        if (star === -1 ? items.length !== t.items.length : items.length < t.items.length - 1) {
+          throw this.failure(mod, t, `cannot unpack ${items.length} values into ${t.items.length} names`, 'match the number of names and values')
+        }
+        const after = t.items.length - star - 1
+        t.items.forEach((x, i) => {
+          if (x.k === 'starred') this.assign(x.value, {t: 'list', items: items.slice(i, items.length - after)}, mod, env)
+          else this.assign(x, (star === -1 || i < star ? items[i] : items[items.length - (t.items.length - i)]) as PyValue, mod, env)
+        })
+        return
+      }
+      case 'attr': {
+        const obj = this.eval(t.obj, mod, env)
+        return this.setAttr(obj, t.attr, value, mod, t)
+      }
+      case 'sub': {
+        const obj = this.eval(t.obj, mod, env)
+        const idx = t.index.length === 1 && t.index[0] ? this.eval(t.index[0], mod, env) : undefined
+        if (obj.t === 'dict' && idx !== undefined && isHashable(idx)) {
+          obj.map.set(keyOf(idx), {key: idx, value})
+          return
+        }
+        if (obj.t === 'list' && idx?.t === 'int') {
+          const i = idx.v < 0 ? obj.items.length + idx.v : idx.v
+          if (i >= 0 && i < obj.items.length) {
+            obj.items[i] = value
+            return
+          }
+          throw this.failure(mod, t, 'list assignment index out of range', 'check the index')
+        }
+        this.taint(obj, {why: `item assignment at ${this.site(mod, t).file}:${t.line} could not be followed`, hint: 'assign whole values with literal keys', site: this.site(mod, t)})
+        return
+      }
+      default:
+        break
+    }
+    // Anything else (a starred target alone, …): nothing bento can track.
+  }
+
+  private setAttr(obj: PyValue, attr: string, value: PyValue, mod: ModuleState, at: Expr): void {
+    const site = this.site(mod, at)
+    if (obj.t === 'image') {
+      if (!(IMAGE_INIT_PARAMS as readonly string[]).includes(attr)) {
+        throw this.failure(mod, at, `'Image' object has no attribute '${attr}'`, `settable image attributes: ${IMAGE_INIT_PARAMS.join(', ')}`)
+      }
+      const u = this.unknownIn(value)
+      if (u) {
+        obj.taint ??= {...u, why: `image.${attr} is set to a value bento cannot read: ${u.why}`}
+        return
+      }
+      const img = obj.img as unknown as Record<string, unknown>
+      if (attr === 'lock_python_packages' || attr === 'pack_git_packages') {
+        if (value.t !== 'bool') throw this.failure(mod, at, `image.${attr} must be True or False`, `write image.${attr} = False`)
+        img[attr] = value.v
+      } else if (attr === 'commands' || attr === 'post_commands' || attr === 'build_include_paths') {
+        const items = value.t === 'list' || value.t === 'tuple' ? value.items : undefined
+        if (items === undefined || items.some((x) => x.t !== 'str')) throw this.failure(mod, at, `image.${attr} must be a list of strings`, 'use image.run(...) / image.build_include(...)')
+        img[attr] = items.map((x) => (x as {v: string}).v)
+      } else {
+        if (value.t !== 'str') throw this.failure(mod, at, `image.${attr} must be a string`, `write image.${attr} = "..."`)
+        img[attr] = value.v
+      }
+      return
+    }
+    if (obj.t === 'module' && obj.mod) {
+      obj.mod.env.set(attr, value)
+      return
+    }
+    if (obj.t === 'class') {
+      obj.cls.ns.set(attr, value)
+      return
+    }
+    // Attributes on objects bento does not model: nothing it reads depends on them, unless the value is a tracked object.
+    this.taint(value, {why: `it is stored on an object bento does not model at ${site.file}:${site.line}`, hint: 'keep the value in a module-level variable', site})
+  }
+
+  private failure(mod: ModuleState, at: {line: number; col: number}, message: string, hint: string): ImportFailure {
+    return new ImportFailure({...this.site(mod, at), severity: 'error', message, hint})
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  eval(e: Expr, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    this.tick(mod, e)
+    const site = this.site(mod, e)
+    switch (e.k) {
+      case 'str':
+        if (e.value !== null && e.parts === null) return str(e.value)
+        return this.fstring(e, mod, env)
+      case 'num':
+        return parseNumber(e.text) ?? this.opaque(`the number ${e.text}`, 'write a plain integer or decimal', site)
+      case 'const':
+        return e.id === 'None' ? NONE : e.id === 'True' ? TRUE : e.id === 'False' ? FALSE : this.opaque('`...`', 'write a value', site)
+      case 'name':
+        return this.lookup(e.id, mod, env, site)
+      case 'attr':
+        return this.getAttr(this.eval(e.obj, mod, env), e.attr, mod, e)
+      case 'sub': {
+        const obj = this.eval(e.obj, mod, env)
+        if (e.index.length !== 1 || !e.index[0] || e.index[0].k === 'ops') {
+          return this.opaque('a slice or multi-index subscript', 'index with one literal key or position', site)
+        }
+        return this.subscript(obj, this.eval(e.index[0], mod, env), mod, e)
+      }
+      case 'seq': {
+        const items: PyValue[] = []
+        for (const x of e.items) {
+          if (x.k === 'starred') {
+            const v = this.eval(x.value, mod, env)
+            const it = this.iterate(v)
+            if (it === undefined) return {t: 'opaque', u: this.unknownOf(v, this.site(mod, x))}
+            items.push(...it)
+          } else items.push(this.eval(x, mod, env))
+        }
+        if (e.kind === 'list') return {t: 'list', items}
+        if (e.kind === 'tuple') return {t: 'tuple', items}
+        return this.opaque('a set', 'use a list', site)
+      }
+      case 'dict': {
+        const map = new Map<string, {key: PyValue; value: PyValue}>()
+        for (const en of e.entries) {
+          if (en.key === undefined) {
+            const v = this.eval(en.value, mod, env)
+            if (v.t !== 'dict') return {t: 'opaque', u: this.unknownOf(v, this.site(mod, en.value), '`**` of a value that is not a known dict')}
+            for (const [k, kv] of v.map) map.set(k, kv)
+            continue
+          }
+          const k = this.eval(en.key, mod, env)
+          if (!isHashable(k)) return {t: 'opaque', u: this.unknownOf(k, this.site(mod, en.key), 'a dict key that is not a literal')}
+          map.set(keyOf(k), {key: k, value: this.eval(en.value, mod, env)})
+        }
+        return {t: 'dict', map}
+      }
+      case 'starred':
+        return this.opaque('a starred expression here', 'splat into a list or a call', site)
+      case 'bin':
+        return this.binop(e.op, this.eval(e.left, mod, env), this.eval(e.right, mod, env), e, mod)
+      case 'unary': {
+        const v = this.eval(e.operand, mod, env)
+        if (e.op === 'not') {
+          const b = this.truth(v)
+          return b === undefined ? {t: 'opaque', u: this.unknownOf(v, site)} : bool(!b)
+        }
+        if ((v.t === 'int' || v.t === 'float') && (e.op === '-' || e.op === '+')) return {t: v.t, v: e.op === '-' ? -v.v : v.v}
+        if (v.t === 'bool' && (e.op === '-' || e.op === '+')) return {t: 'int', v: e.op === '-' ? -Number(v.v) : Number(v.v)}
+        return {t: 'opaque', u: this.unknownOf(v, site, `unary ${e.op} of a ${typeName(v)}`)}
+      }
+      case 'bool': {
+        let last: PyValue = NONE
+        for (const x of e.values) {
+          last = this.eval(x, mod, env)
+          const b = this.truth(last)
+          if (b === undefined) return {t: 'opaque', u: this.unknownOf(last, this.site(mod, x))}
+          if (e.op === 'and' ? !b : b) return last
+        }
+        return last
+      }
+      case 'cmp': {
+        let left = this.eval(e.left, mod, env)
+        for (let i = 0; i < e.ops.length; i++) {
+          const right = this.eval(e.rights[i] as Expr, mod, env)
+          const r = this.compare(e.ops[i] as string, left, right)
+          if (r === undefined) {
+            const u = left.t === 'opaque' ? left.u : right.t === 'opaque' ? right.u : {why: `the comparison ${typeName(left)} ${e.ops[i]} ${typeName(right)}`, hint: 'compare strings, numbers or lists of them', site}
+            return {t: 'opaque', u}
+          }
+          if (!r) return FALSE
+          left = right
+        }
+        return TRUE
+      }
+      case 'ifexp': {
+        const test = this.eval(e.test, mod, env)
+        const b = this.truth(test)
+        if (b === undefined) return {t: 'opaque', u: this.unknownOf(test, this.site(mod, e.test))}
+        return this.eval(b ? e.body : e.orelse, mod, env)
+      }
+      case 'walrus': {
+        const v = this.eval(e.value, mod, env)
+        env.set(e.target, v)
+        return v
+      }
+      case 'call':
+        return this.call(e, mod, env)
+      case 'ops':
+        return this.opaque(describeOps(e), 'use literals, names, f-strings, + and plain calls', site)
+      default:
+        return this.opaque('an expression bento does not evaluate', 'use literals and module-level constants', site)
+    }
+  }
+
+  private lookup(id: string, mod: ModuleState, env: Map<string, PyValue>, site: Site): PyValue {
+    const v = env.get(id) ?? mod.env.get(id)
+    if (v !== undefined) return v
+    if (id === '__file__') return this.opaque('__file__ (a path on the build machine)', 'name files relative to the build context', site)
+    if (BUILTINS.has(id)) return {t: 'builtin', name: id}
+    if (mod.externalStars.length > 0) return {t: 'ext', name: canonicalExt(`${mod.externalStars[0] ?? ''}.${id}`)}
+    return this.opaque(`\`${id}\` is not defined at that point of the module`, `define ${id} at module level before it is used`, site)
+  }
+
+  private getAttr(obj: PyValue, attr: string, mod: ModuleState, at: Expr): PyValue {
+    const site = this.site(mod, at)
+    switch (obj.t) {
+      case 'module': {
+        const v = obj.mod?.env.get(attr)
+        if (v !== undefined) return v
+        const sub = this.importModule(`${obj.name}.${attr}`, site)
+        if (sub) return {t: 'module', name: sub.name, mod: sub}
+        return this.opaque(`\`${attr}\` is not defined in module ${obj.name}`, `define ${attr} in ${obj.mod?.file ?? obj.name}`, site)
+      }
+      case 'ext': {
+        return extValue(canonicalExt(`${obj.name}.${attr}`))
+      }
+      case 'image': {
+        const img = obj.img
+        switch (attr) {
+          case 'base_image':
+          case 'distro':
+          case 'python_version':
+          case 'python_requirements':
+            return str(img[attr])
+          case 'lock_python_packages':
+          case 'pack_git_packages':
+            return bool(img[attr])
+          default:
+            if (attr in Image.METHODS) return {t: 'bound', self: obj, name: attr}
+            if (attr === 'commands' || attr === 'post_commands' || attr === 'build_include_paths') {
+              return this.opaque(`reading image.${attr}`, 'add commands with image.run(...) instead of changing the list', site)
+            }
+            throw this.failure(mod, at, `'Image' object has no attribute '${attr}'`, `the image methods are ${Object.keys(Image.METHODS).join(', ')}`)
+        }
+      }
+      case 'args': {
+        const v = obj.fields.get(attr)
+        if (v !== undefined) return v
+        const member = obj.cls ? classLookup(obj.cls, attr) : undefined
+        if (member?.t === 'func') {
+          return this.opaque(
+            member.isProperty ? `\`${attr}\` is a @property of ${obj.cls?.name ?? 'the arguments'} (computed when the code runs)` : `\`${attr}\` is a method of ${obj.cls?.name ?? 'the arguments'}`,
+            'compute the value at module level from the argument fields (if/for over bento_args.<field>), or set it in bentofile.yaml',
+            member.site,
+          )
+        }
+        if (member !== undefined) return member
+        throw this.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
+      }
+      case 'class': {
+        const v = classLookup(obj.cls, attr)
+        if (v?.t === 'func') return this.opaque(`\`${obj.cls.name}.${attr}\``, 'use a module-level value', site)
+        return v ?? this.opaque(`\`${obj.cls.name}.${attr}\` is not a class attribute bento can read`, 'use a module-level value', site)
+      }
+      case 'str':
+      case 'list':
+      case 'dict':
+        return {t: 'bound', self: obj, name: attr}
+      case 'opaque':
+        return obj
+      default:
+        return this.opaque(`the attribute \`${attr}\` of a ${typeName(obj)}`, 'use a module-level value', site)
+    }
+  }
+
+  private subscript(obj: PyValue, idx: PyValue, mod: ModuleState, at: Expr): PyValue {
+    const site = this.site(mod, at)
+    if (obj.t === 'ext' && obj.name === 'os.environ') return this.envRead(site)
+    if ((obj.t === 'list' || obj.t === 'tuple' || obj.t === 'str') && (idx.t === 'int' || idx.t === 'bool')) {
+      const n = obj.t === 'str' ? [...obj.v].length : obj.items.length
+      const i0 = Number(idx.v)
+      const i = i0 < 0 ? n + i0 : i0
+      if (i < 0 || i >= n) throw this.failure(mod, at, `${typeName(obj)} index out of range`, 'check the index')
+      if (obj.t === 'str') return str([...obj.v][i] ?? '')
+      if (obj.t === 'list' && obj.taint) return {t: 'opaque', u: obj.taint}
+      return obj.items[i] as PyValue
+    }
+    if (obj.t === 'dict' && isHashable(idx)) {
+      if (obj.taint) return {t: 'opaque', u: obj.taint}
+      const hit = obj.map.get(keyOf(idx))
+      if (hit === undefined) throw this.failure(mod, at, `KeyError: ${pyRepr(idx)}`, 'use a key the dict has')
+      return hit.value
+    }
+    if (obj.t === 'opaque') return obj
+    if (idx.t === 'opaque') return idx
+    if (obj.t === 'ext') return this.opaque(`\`${obj.name}[…]\``, 'use a literal', site)
+    return this.opaque(`indexing a ${typeName(obj)} with a ${typeName(idx)}`, 'index lists with integers and dicts with literal keys', site)
+  }
+
+  private envRead(site: Site): PyValue {
+    return this.opaque(
+      'a value read from the environment of the build',
+      'write the value literally, pass it as a Bento argument (bentoml.use_arguments + --arg), or declare it in envs so it is set when the image runs',
+      site,
+    )
+  }
+
+  private fstring(e: Extract<Expr, {k: 'str'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    let out = ''
+    for (const p of e.parts ?? []) {
+      if ('lit' in p) {
+        out += p.lit
+        continue
+      }
+      const site = {file: mod.file ?? '', line: p.line, col: p.col}
+      const tail = p.tail ?? ''
+      if (tail !== '' && tail !== '!s') {
+        return this.opaque(`the f-string field {${p.expr.trim()}${tail}} (conversions and format specs are not evaluated)`, `write {${p.expr.trim()}} or build the text with +`, site)
+      }
+      const sub = scanModule(`(${p.expr})\n`).stmts[0]
+      const ex = sub?.kind === 'expr' && sub.exprs.length === 1 ? sub.exprs[0] : undefined
+      if (ex === undefined) return this.opaque(`the f-string field {${p.expr.trim()}}`, 'use a name or a simple expression in the field', site)
+      const v = this.eval(relocate(ex, p.line, p.col), mod, env)
+      const s = this.toStr(v)
+      if (s === undefined) return {t: 'opaque', u: this.unknownOf(v, site, `the f-string field {${p.expr.trim()}} (a ${typeName(v)})`)}
+      out += s
+    }
+    return str(out)
+  }
+
+  // ---- calls ------------------------------------------------------------------------------
+
+  private call(e: Extract<Expr, {k: 'call'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    const site = this.site(mod, e)
+    const fn = this.eval(e.fn, mod, env)
+    const pos: PyValue[] = []
+    const kw = new Map<string, PyValue>()
+    let unknownArgs: Unknown | undefined
+    for (const a of e.args) {
+      const v = this.eval(a.value, mod, env)
+      if (a.star === '*') {
+        const it = this.iterate(v)
+        if (it === undefined) unknownArgs ??= this.unknownOf(v, this.site(mod, a.value), `*${exprLabel(a.value)}`)
+        else pos.push(...it)
+      } else if (a.star === '**') {
+        if (v.t === 'dict' && !v.taint && [...v.map.values()].every((x) => x.key.t === 'str')) {
+          for (const x of v.map.values()) kw.set((x.key as {v: string}).v, x.value)
+        } else unknownArgs ??= this.unknownOf(v, this.site(mod, a.value), `**${exprLabel(a.value)}`)
+      } else if (a.name !== undefined) kw.set(a.name, v)
+      else pos.push(v)
+    }
+    const label = exprLabel(e.fn)
+    if (unknownArgs) {
+      // Arguments bento cannot list: the call's effect on any object it touches is unknown too.
+      const u = {...unknownArgs, why: `the arguments of ${label}(...) cannot be read: ${unknownArgs.why}`}
+      for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+      if (fn.t === 'bound') this.taint(fn.self, u)
+      return {t: 'opaque', u}
+    }
+    return this.invoke(fn, pos, kw, {mod, e, site, label, args: e.args})
+  }
+
+  private invoke(fn: PyValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const {site, label} = c
+    switch (fn.t) {
+      case 'ext':
+        return this.callExt(fn.name, pos, kw, c)
+      case 'builtin':
+        return this.callBuiltin(fn.name, pos, kw, c)
+      case 'bound':
+        return this.callMethod(fn.self, fn.name, pos, kw, c)
+      case 'svcdeco':
+        if (pos.length === 1 && pos[0]) return this.makeService(pos[0], fn.kwargs, fn.site, pos[0].t === 'class' ? pos[0].cls.site : site)
+        break
+      case 'func': {
+        const u: Unknown = {
+          why: `the result of calling ${label}() (a function defined at ${fn.site.file}:${fn.site.line}), which bento does not run`,
+          hint: 'build the image (and the decorator values) at module level: image = bentoml.images.Image(...).run(...), with if/for over constants or bento_args; or move the settings to bentofile.yaml',
+          site,
+        }
+        for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+        return {t: 'opaque', u}
+      }
+      case 'class':
+        return this.instantiate(fn.cls, pos, kw, c)
+      case 'service':
+        return this.opaque(`calling the service class ${fn.svc.className}`, 'do not instantiate services at module level', site)
+      case 'opaque': {
+        for (const v of [...pos, ...kw.values()]) this.taint(v, fn.u)
+        return fn
+      }
+      default:
+        break
+    }
+    return this.opaque(`calling a ${typeName(fn)}`, 'call functions bento knows (Image methods, str/list/dict methods, builtins)', site)
+  }
+
+  private instantiate(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const u: Unknown = {
+      why: `an instance of ${cls.name} (defined at ${cls.site.file}:${cls.site.line}), whose code bento does not run`,
+      hint: 'use module-level values, or bentoml.use_arguments(Model) for build arguments',
+      site: c.site,
+    }
+    for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+    return {t: 'opaque', u}
+  }
+
+  private callExt(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const {site} = c
+    switch (name) {
+      case 'bentoml.images.Image':
+        return this.newImage(pos, kw, c)
+      case 'bentoml.service': {
+        if (pos.length === 1 && pos[0] && (pos[0].t === 'class' || pos[0].t === 'service')) {
+          return this.makeService(pos[0], kw, site, pos[0].t === 'class' ? pos[0].cls.site : site)
+        }
+        return {t: 'svcdeco', kwargs: kw, site}
+      }
+      case 'bentoml.use_arguments':
+        return this.useArguments(pos[0] ?? kw.get('model'), c)
+      case 'bentoml.importing':
+        return {t: 'ext', name: 'bentoml.importing()'}
+      case 'pydantic.Field': {
+        const def = pos[0] ?? kw.get('default')
+        const factory = kw.get('default_factory')
+        return {t: 'field', def: def?.t === 'ext' && def.name === 'Ellipsis' ? undefined : def, factory}
+      }
+      default:
+        break
+    }
+    if (ENV_READS.has(name) || name.startsWith('os.environ.')) {
+      const u = (this.envRead(site) as {u: Unknown}).u
+      for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+      return {t: 'opaque', u}
+    }
+    if (name === 'pathlib.Path' || name.startsWith('pathlib.') || name === 'io.open' || name.startsWith('json.load') || name.startsWith('yaml.')) {
+      return this.opaque(`the result of ${name}(...) (file I/O)`, 'write the value literally in the module, or in bentofile.yaml', site)
+    }
+    const u: Unknown = {
+      why: `the result of ${c.label}(...) from ${name.split('.')[0] ?? name}, which bento does not run`,
+      hint: 'write the value literally (a string, list or dict), or set it in bentofile.yaml',
+      site,
+    }
+    // What an unknown function does to the objects it receives is unknown.
+    for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+    return {t: 'opaque', u}
+  }
+
+  private newImage(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const init: ImageInit = {}
+    const params = IMAGE_INIT_PARAMS as readonly string[]
+    if (pos.length > params.length) throw this.failure(c.mod, c.e, `Image() takes at most ${params.length} positional arguments`, 'pass keyword arguments')
+    const given = new Map<string, PyValue>()
+    pos.forEach((v, i) => given.set(params[i] as string, v))
+    for (const [k, v] of kw) {
+      if (!params.includes(k)) throw this.failure(c.mod, c.e, `Image() got an unexpected keyword argument '${k}'`, `Image() takes ${params.join(', ')}`)
+      if (given.has(k)) throw this.failure(c.mod, c.e, `Image() got multiple values for argument '${k}'`, 'pass each argument once')
+      given.set(k, v)
+    }
+    for (const [k, v] of given) {
+      const u = this.unknownIn(v)
+      if (u) return {t: 'opaque', u: {...u, why: `Image(${k}=…): ${u.why}`}}
+      const rec = init as Record<string, unknown>
+      if (k === 'lock_python_packages' || k === 'pack_git_packages') {
+        if (v.t !== 'bool') throw this.failure(c.mod, c.e, `Image(${k}=…) must be True or False`, `write ${k}=False`)
+        rec[k] = v.v
+      } else if (k === 'commands' || k === 'post_commands' || k === 'build_include_paths') {
+        const items = v.t === 'list' || v.t === 'tuple' ? v.items : undefined
+        if (items === undefined || items.some((x) => x.t !== 'str')) throw this.failure(c.mod, c.e, `Image(${k}=…) must be a list of strings`, `write ${k}=["..."]`)
+        rec[k] = items.map((x) => (x as {v: string}).v)
+      } else {
+        if (v.t !== 'str') throw this.failure(c.mod, c.e, `Image(${k}=…) must be a string, not a ${typeName(v)}`, `write ${k}="..."`)
+        rec[k] = v.v
+      }
+    }
+    try {
+      return {t: 'image', img: new Image(init, {files: this.opts.imageFiles, defaultPythonVersion: this.opts.defaultPythonVersion})}
+    } catch (err) {
+      if (err instanceof ImageRuleError) throw new ImportFailure(err.toDiagnostic(c.site))
+      throw err
+    }
+  }
+
+  private callMethod(self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const {site} = c
+    if (self.t === 'image') return this.callImage(self, name, pos, kw, c)
+    if (self.t === 'str') return this.callStr(self.v, name, pos, kw, c)
+    if (self.t === 'list') {
+      switch (name) {
+        case 'append':
+          if (pos.length === 1 && pos[0]) {
+            self.items.push(pos[0])
+            return NONE
+          }
+          break
+        case 'extend': {
+          const it = pos[0] ? this.iterate(pos[0]) : undefined
+          if (it === undefined) {
+            self.taint ??= this.unknownOf(pos[0] ?? NONE, site)
+            return NONE
+          }
+          self.items.push(...it)
+          return NONE
+        }
+        case 'insert':
+          if (pos.length === 2 && pos[0]?.t === 'int' && pos[1]) {
+            const n = self.items.length
+            const i = Math.max(0, Math.min(n, pos[0].v < 0 ? n + pos[0].v : pos[0].v))
+            self.items.splice(i, 0, pos[1])
+            return NONE
+          }
+          break
+        case 'copy':
+          return {t: 'list', items: [...self.items], ...(self.taint ? {taint: self.taint} : {})}
+        default:
+          break
+      }
+      const u: Unknown = {why: `list.${name}(...) is not followed by bento`, hint: 'use append, extend, insert or +', site}
+      self.taint ??= u
+      return {t: 'opaque', u}
+    }
+    if (self.t === 'dict') {
+      switch (name) {
+        case 'get': {
+          const k = pos[0]
+          if (k && isHashable(k) && !self.taint) return self.map.get(keyOf(k))?.value ?? pos[1] ?? NONE
+          break
+        }
+        case 'update': {
+          const src = pos[0]
+          if (src?.t === 'dict') for (const [k, v] of src.map) self.map.set(k, v)
+          else if (src !== undefined) break
+          for (const [k, v] of kw) self.map.set(keyOf(str(k)), {key: str(k), value: v})
+          return NONE
+        }
+        case 'setdefault': {
+          const k = pos[0]
+          if (k && isHashable(k)) {
+            const hit = self.map.get(keyOf(k))
+            if (hit) return hit.value
+            const v = pos[1] ?? NONE
+            self.map.set(keyOf(k), {key: k, value: v})
+            return v
+          }
+          break
+        }
+        case 'copy':
+          return {t: 'dict', map: new Map(self.map), ...(self.taint ? {taint: self.taint} : {})}
+        case 'keys':
+          return {t: 'list', items: [...self.map.values()].map((x) => x.key)}
+        case 'values':
+          return {t: 'list', items: [...self.map.values()].map((x) => x.value)}
+        case 'items':
+          return {t: 'list', items: [...self.map.values()].map((x) => ({t: 'tuple', items: [x.key, x.value]}) as PyValue)}
+        default:
+          break
+      }
+      const u: Unknown = {why: `dict.${name}(...) is not followed by bento`, hint: 'use literal dicts, update() or item assignment', site}
+      self.taint ??= u
+      return {t: 'opaque', u}
+    }
+    return this.opaque(`${typeName(self)}.${name}(...)`, 'use values bento can read', site)
+  }
+
+  private callImage(self: Extract<PyValue, {t: 'image'}>, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const kwName: Record<string, string> = {requirements_file: 'file_path', pyproject_toml: 'file_path', run: 'command', run_script: 'script'}
+    const args = [...pos]
+    for (const [k, v] of kw) {
+      if (kwName[name] === k && args.length === 0) args.push(v)
+      else throw this.failure(c.mod, c.e, `Image.${name}() got an unexpected keyword argument '${k}'`, `pass the argument positionally`)
+    }
+    for (const a of args) {
+      const u = this.unknownIn(a)
+      if (u) {
+        const t: Unknown = {...u, why: `image.${name}(...) is given a value bento cannot read: ${u.why}`}
+        self.taint ??= t
+        return self
+      }
+      if (a.t !== 'str') throw this.failure(c.mod, c.e, `Image.${name}() takes strings, not a ${typeName(a)}`, 'pass strings')
+    }
+    const s = args.map((a) => (a as {v: string}).v)
+    const img = self.img
+    const one = (what: string): string => {
+      if (s.length !== 1) throw this.failure(c.mod, c.e, `Image.${name}() takes exactly one ${what}`, `call ${name}() once per ${what}`)
+      return s[0] as string
+    }
+    try {
+      switch (name) {
+        case 'system_packages':
+          img.systemPackages(...s)
+          break
+        case 'python_packages':
+          img.pythonPackages(...s)
+          break
+        case 'requirements_file':
+          img.requirementsFile(one('path'))
+          break
+        case 'pyproject_toml':
+          if (s.length > 1) one('path')
+          if (s.length === 0) img.pyprojectToml()
+          else img.pyprojectToml(s[0])
+          break
+        case 'uv_lock':
+          if (s.length > 0) throw this.failure(c.mod, c.e, 'Image.uv_lock() takes no arguments', 'call uv_lock()')
+          img.uvLockRequirements()
+          break
+        case 'run':
+          img.run(one('command'))
+          break
+        case 'run_script':
+          img.runScript(one('script path'))
+          break
+        case 'build_include':
+          img.buildInclude(...s)
+          break
+        default:
+          throw this.failure(c.mod, c.e, `'Image' object has no attribute '${name}'`, `the image methods are ${Object.keys(Image.METHODS).join(', ')}`)
+      }
+    } catch (err) {
+      if (err instanceof ImageRuleError) throw new ImportFailure(err.toDiagnostic(c.site))
+      throw err
+    }
+    return self
+  }
+
+  private callStr(s: string, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const strs = pos.map((p) => (p.t === 'str' ? p.v : undefined))
+    const arg0 = strs[0]
+    const bad = (): PyValue => this.opaque(`str.${name}(...) with these arguments`, 'use literal strings', c.site)
+    switch (name) {
+      case 'lower':
+        return str(s.toLowerCase())
+      case 'upper':
+        return str(s.toUpperCase())
+      case 'strip':
+      case 'lstrip':
+      case 'rstrip': {
+        const chars = pos.length === 0 || pos[0]?.t === 'none' ? undefined : arg0
+        if (pos.length > 0 && chars === undefined && pos[0]?.t !== 'none') return bad()
+        return str(pyStrip(s, name, chars))
+      }
+      case 'replace':
+        if (strs.length === 2 && arg0 !== undefined && strs[1] !== undefined) return str(s.split(arg0).join(strs[1]))
+        return bad()
+      case 'startswith':
+      case 'endswith':
+        if (arg0 === undefined) return bad()
+        return bool(name === 'startswith' ? s.startsWith(arg0) : s.endsWith(arg0))
+      case 'removeprefix':
+        return arg0 === undefined ? bad() : str(s.startsWith(arg0) ? s.slice(arg0.length) : s)
+      case 'removesuffix':
+        return arg0 === undefined ? bad() : str(arg0 !== '' && s.endsWith(arg0) ? s.slice(0, -arg0.length) : s)
+      case 'split': {
+        if (pos.length > 1 || kw.size > 0) return bad()
+        if (pos.length === 0 || pos[0]?.t === 'none') return {t: 'list', items: s.split(/\s+/).filter((x) => x !== '').map(str)}
+        if (arg0 === undefined || arg0 === '') return bad()
+        return {t: 'list', items: s.split(arg0).map(str)}
+      }
+      case 'join': {
+        const it = pos[0] ? this.iterate(pos[0]) : undefined
+        if (it === undefined || it.some((x) => x.t !== 'str')) return it === undefined && pos[0] ? {t: 'opaque', u: this.unknownOf(pos[0], c.site)} : bad()
+        return str(it.map((x) => (x as {v: string}).v).join(s))
+      }
+      case 'format':
+        return this.strFormat(s, pos, kw, c)
+      default:
+        return bad()
+    }
+  }
+
+  private strFormat(s: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    let auto = 0
+    let out = ''
+    const re = /\{\{|\}\}|\{([^{}]*)\}/g
+    let last = 0
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      out += s.slice(last, m.index)
+      last = m.index + m[0].length
+      if (m[0] === '{{' || m[0] === '}}') {
+        out += m[0][0]
+        continue
+      }
+      const field = m[1] ?? ''
+      if (/[!:.[]/.test(field)) return this.opaque(`the format field {${field}}`, 'use plain {} or {name} fields', c.site)
+      const v = field === '' ? pos[auto++] : /^\d+$/.test(field) ? pos[Number(field)] : kw.get(field)
+      if (v === undefined) throw this.failure(c.mod, c.e, `str.format(): no value for {${field}}`, 'pass a value for every field')
+      const t = this.toStr(v)
+      if (t === undefined) return {t: 'opaque', u: this.unknownOf(v, c.site)}
+      out += t
+    }
+    return str(out + s.slice(last))
+  }
+
+  private callBuiltin(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const {site} = c
+    const a = pos[0]
+    const unknown = pos.find((p) => p.t === 'opaque')
+    if (unknown?.t === 'opaque') return unknown
+    switch (name) {
+      case 'print':
+        return NONE
+      case 'len': {
+        if (a?.t === 'str') return {t: 'int', v: [...a.v].length}
+        if ((a?.t === 'list' && !a.taint) || a?.t === 'tuple') return {t: 'int', v: a.items.length}
+        if (a?.t === 'dict' && !a.taint) return {t: 'int', v: a.map.size}
+        break
+      }
+      case 'str':
+      case 'repr': {
+        if (a === undefined) return str('')
+        const s = name === 'str' ? this.toStr(a) : this.toRepr(a)
+        if (s !== undefined) return str(s)
+        break
+      }
+      case 'int':
+        if (a?.t === 'int' || a?.t === 'bool') return {t: 'int', v: Number(a.v)}
+        if (a?.t === 'float') return {t: 'int', v: Math.trunc(a.v)}
+        if (a?.t === 'str' && /^\s*[+-]?\d[\d_]*\s*$/.test(a.v)) return {t: 'int', v: Number.parseInt(a.v.replace(/_/g, ''), 10)}
+        if (a?.t === 'str') throw this.failure(c.mod, c.e, `invalid literal for int(): ${pyRepr(a)}`, 'pass digits')
+        break
+      case 'float':
+        if (a?.t === 'int' || a?.t === 'float' || a?.t === 'bool') return {t: 'float', v: Number(a.v)}
+        if (a?.t === 'str' && a.v.trim() !== '' && !Number.isNaN(Number(a.v))) return {t: 'float', v: Number(a.v)}
+        break
+      case 'bool': {
+        if (a === undefined) return FALSE
+        const b = this.truth(a)
+        if (b !== undefined) return bool(b)
+        break
+      }
+      case 'list':
+      case 'tuple': {
+        if (a === undefined) return name === 'list' ? {t: 'list', items: []} : {t: 'tuple', items: []}
+        const it = this.iterate(a)
+        if (it !== undefined) return name === 'list' ? {t: 'list', items: [...it]} : {t: 'tuple', items: [...it]}
+        return {t: 'opaque', u: this.unknownOf(a, site)}
+      }
+      case 'dict': {
+        const map = new Map<string, {key: PyValue; value: PyValue}>()
+        if (a?.t === 'dict') for (const [k, v] of a.map) map.set(k, v)
+        else if (a !== undefined) break
+        for (const [k, v] of kw) map.set(keyOf(str(k)), {key: str(k), value: v})
+        return {t: 'dict', map}
+      }
+      case 'sorted': {
+        const it = a ? this.iterate(a) : undefined
+        if (it && kw.size === 0 && (it.every((x) => x.t === 'str') || it.every((x) => x.t === 'int' || x.t === 'float'))) {
+          return {t: 'list', items: [...it].sort((x, y) => ((x as {v: string | number}).v < (y as {v: string | number}).v ? -1 : (x as {v: string | number}).v > (y as {v: string | number}).v ? 1 : 0))}
+        }
+        break
+      }
+      case 'reversed': {
+        const it = a ? this.iterate(a) : undefined
+        if (it) return {t: 'list', items: [...it].reverse()}
+        break
+      }
+      case 'range': {
+        const ns = pos.map((p) => (p.t === 'int' ? p.v : undefined))
+        if (ns.length >= 1 && ns.length <= 3 && ns.every((x) => x !== undefined)) {
+          const [start, stop, step] = ns.length === 1 ? [0, ns[0] as number, 1] : [ns[0] as number, ns[1] as number, (ns[2] ?? 1) as number]
+          if (step === 0) throw this.failure(c.mod, c.e, 'range() arg 3 must not be zero', 'use a non-zero step')
+          const items: PyValue[] = []
+          for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+            items.push({t: 'int', v: i})
+            if (items.length > 10_000) return this.opaque('a range longer than 10000', 'use a shorter range', site)
+          }
+          return {t: 'list', items}
+        }
+        break
+      }
+      case 'enumerate': {
+        const it = a ? this.iterate(a) : undefined
+        if (it) return {t: 'list', items: it.map((x, i) => ({t: 'tuple', items: [{t: 'int', v: i}, x]}) as PyValue)}
+        break
+      }
+      case 'zip': {
+        const its = pos.map((p) => this.iterate(p))
+        if (its.every((x) => x !== undefined)) {
+          const n = Math.min(...its.map((x) => (x as PyValue[]).length))
+          return {t: 'list', items: Array.from({length: n}, (_, i) => ({t: 'tuple', items: its.map((x) => (x as PyValue[])[i] as PyValue)}) as PyValue)}
+        }
+        break
+      }
+      case 'any':
+      case 'all': {
+        const it = a ? this.iterate(a) : undefined
+        if (it) {
+          const bs = it.map((x) => this.truth(x))
+          if (bs.every((b) => b !== undefined)) return bool(name === 'any' ? bs.some(Boolean) : bs.every(Boolean))
+        }
+        break
+      }
+      case 'min':
+      case 'max': {
+        const it = pos.length === 1 && a ? this.iterate(a) : pos
+        if (it && it.length > 0 && it.every((x) => x.t === 'int' || x.t === 'float')) {
+          const vs = it.map((x) => (x as {v: number}).v)
+          const m = name === 'min' ? Math.min(...vs) : Math.max(...vs)
+          return it.find((x) => (x as {v: number}).v === m) as PyValue
+        }
+        break
+      }
+      case 'open':
+        return this.opaque('the result of open(...) (file I/O)', 'write the value literally, or use bentofile.yaml (python.requirements_txt, …)', site)
+      default:
+        break
+    }
+    return this.opaque(`${name}(...) with these arguments`, 'use literals', site)
+  }
+
+  private useArguments(model: PyValue | undefined, c: CallCtx): PyValue {
+    const args = this.opts.args
+    if (model === undefined || model.t === 'none') {
+      const fields = new Map<string, PyValue>()
+      for (const [k, v] of Object.entries(args)) fields.set(k, fromJson(v))
+      return {t: 'args', cls: null, fields, site: c.site}
+    }
+    if (model.t !== 'class') {
+      return {t: 'opaque', u: this.unknownOf(model, c.site, `bentoml.use_arguments() of a ${typeName(model)}`)}
+    }
+    const cls = model.cls
+    const fields = new Map<string, PyValue>()
+    const errors: string[] = []
+    for (const f of modelFields(cls)) {
+      const given = Object.prototype.hasOwnProperty.call(args, f.name) ? args[f.name] : undefined
+      if (given !== undefined) {
+        const r = coerce(fromJson(given), f.annotation)
+        if (typeof r === 'string') errors.push(`${f.name}\n  ${r}`)
+        else fields.set(f.name, r)
+        continue
+      }
+      const d = f.default
+      if (d === undefined) errors.push(`${f.name}\n  Field required`)
+      else if (d.t === 'field') {
+        if (d.def !== undefined) fields.set(f.name, d.def)
+        else if (d.factory?.t === 'builtin' && (d.factory.name === 'list' || d.factory.name === 'dict')) {
+          fields.set(f.name, d.factory.name === 'list' ? {t: 'list', items: []} : {t: 'dict', map: new Map()})
+        } else if (d.factory !== undefined) {
+          fields.set(f.name, this.opaque(`the default_factory of argument ${f.name}`, 'give the field a literal default', c.site))
+        } else errors.push(`${f.name}\n  Field required`)
+      } else fields.set(f.name, d)
+    }
+    if (errors.length > 0) {
+      throw new ImportFailure({
+        ...c.site,
+        severity: 'error',
+        message: `Argument error. Please provide correct arguments via --arg option: ${errors.length} validation error${errors.length > 1 ? 's' : ''} for ${cls.name}\n${errors.join('\n')}`,
+        hint: 'pass the arguments with --arg KEY=VALUE or --arg-file FILE.yaml, or as args: in bentofile.yaml',
+      })
+    }
+    return {t: 'args', cls, fields, site: c.site}
+  }
+
+  // ---- values -----------------------------------------------------------------------------
+
+  truth(v: PyValue): boolean | undefined {
+    switch (v.t) {
+      case 'none':
+        return false
+      case 'bool':
+        return v.v
+      case 'int':
+      case 'float':
+        return v.v !== 0
+      case 'str':
+        return v.v !== ''
+      case 'list':
+        return v.taint ? undefined : v.items.length > 0
+      case 'tuple':
+        return v.items.length > 0
+      case 'dict':
+        return v.taint ? undefined : v.map.size > 0
+      case 'opaque':
+        return undefined
+      default:
+        return true
+    }
+  }
+
+  /** Items of a known sequence (dict → keys), or undefined. */
+  iterate(v: PyValue): PyValue[] | undefined {
+    switch (v.t) {
+      case 'list':
+        return v.taint ? undefined : v.items
+      case 'tuple':
+        return v.items
+      case 'str':
+        return [...v.v].map(str)
+      case 'dict':
+        return v.taint ? undefined : [...v.map.values()].map((x) => x.key)
+      default:
+        return undefined
+    }
+  }
+
+  /** The Unknown behind a value that cannot be used, for messages. */
+  unknownOf(v: PyValue, site: Site, what?: string): Unknown {
+    if (v.t === 'opaque') return v.u
+    if ((v.t === 'list' || v.t === 'dict' || v.t === 'image') && v.taint) return v.taint
+    return {why: what ?? `a ${typeName(v)} here`, hint: 'use a list, tuple or string', site}
+  }
+
+  /** The first Unknown inside a value (deep), if any. */
+  unknownIn(v: PyValue): Unknown | undefined {
+    const seen = new Set<PyValue>()
+    const walk = (x: PyValue): Unknown | undefined => {
+      if (seen.has(x)) return undefined
+      seen.add(x)
+      switch (x.t) {
+        case 'opaque':
+          return x.u
+        case 'list':
+          return x.taint ?? firstOf(x.items, walk)
+        case 'tuple':
+          return firstOf(x.items, walk)
+        case 'dict':
+          return x.taint ?? firstOf([...x.map.values()].flatMap((e) => [e.key, e.value]), walk)
+        case 'image':
+          return x.taint
+        default:
+          return undefined
+      }
+    }
+    return walk(v)
+  }
+
+  /** Mark a tracked object (and the tracked objects inside it) as changed by code bento does not run. */
+  taint(v: PyValue, u: Unknown): void {
+    const seen = new Set<PyValue>()
+    const walk = (x: PyValue): void => {
+      if (seen.has(x)) return
+      seen.add(x)
+      if (x.t === 'list') {
+        x.taint ??= u
+        x.items.forEach(walk)
+      } else if (x.t === 'dict') {
+        x.taint ??= u
+        for (const e of x.map.values()) walk(e.value)
+      } else if (x.t === 'image') x.taint ??= u
+      else if (x.t === 'tuple') x.items.forEach(walk)
+    }
+    walk(v)
+  }
+
+  toStr(v: PyValue): string | undefined {
+    return pyStr(v)
+  }
+
+  toRepr(v: PyValue): string | undefined {
+    return pyReprValue(v)
+  }
+
+  private binop(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue {
+    const site = this.site(mod, at)
+    if (l.t === 'opaque') return l
+    if (r.t === 'opaque') return r
+    const num = (x: PyValue): number | undefined => (x.t === 'int' || x.t === 'float' ? x.v : x.t === 'bool' ? Number(x.v) : undefined)
+    const isFloat = l.t === 'float' || r.t === 'float'
+    const ln = num(l)
+    const rn = num(r)
+    switch (op) {
+      case '+':
+        if (l.t === 'str' && r.t === 'str') return str(l.v + r.v)
+        if (l.t === 'list' && r.t === 'list') {
+          if (l.taint || r.taint) return {t: 'opaque', u: (l.taint ?? r.taint) as Unknown}
+          return {t: 'list', items: [...l.items, ...r.items]}
+        }
+        if (l.t === 'tuple' && r.t === 'tuple') return {t: 'tuple', items: [...l.items, ...r.items]}
+        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln + rn}
+        break
+      case '-':
+        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln - rn}
+        break
+      case '*':
+        if ((l.t === 'str' || l.t === 'list') && r.t === 'int') {
+          if (l.t === 'str') return str(l.v.repeat(Math.max(0, r.v)))
+          return {t: 'list', items: Array.from({length: Math.max(0, r.v)}, () => l.items).flat()}
+        }
+        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln * rn}
+        break
+      case '/':
+        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: 'float', v: ln / rn}
+        break
+      case '//':
+        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: isFloat ? 'float' : 'int', v: Math.floor(ln / rn)}
+        break
+      case '%':
+        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: isFloat ? 'float' : 'int', v: ln - rn * Math.floor(ln / rn)}
+        break
+      case '**':
+        if (ln !== undefined && rn !== undefined) return {t: isFloat || rn < 0 ? 'float' : 'int', v: ln ** rn}
+        break
+      case '|':
+        if (l.t === 'dict' && r.t === 'dict') return {t: 'dict', map: new Map([...l.map, ...r.map])}
+        break
+      default:
+        break
+    }
+    return this.opaque(`${typeName(l)} ${op} ${typeName(r)}`, 'use + on strings or lists, or arithmetic on numbers', site)
+  }
+
+  compare(op: string, l: PyValue, r: PyValue): boolean | undefined {
+    if (l.t === 'opaque' || r.t === 'opaque') return undefined
+    switch (op) {
+      case '==':
+        return pyEquals(l, r)
+      case '!=': {
+        const e = pyEquals(l, r)
+        return e === undefined ? undefined : !e
+      }
+      case 'is':
+      case 'is not': {
+        if (!(l.t === 'none' || l.t === 'bool' || r.t === 'none' || r.t === 'bool')) return undefined
+        const same = l.t === r.t && (l.t === 'none' || (l as {v: boolean}).v === (r as {v: boolean}).v)
+        return op === 'is' ? same : !same
+      }
+      case 'in':
+      case 'not in': {
+        let hit: boolean | undefined
+        if (r.t === 'str' && l.t === 'str') hit = r.v.includes(l.v)
+        else if ((r.t === 'list' && !r.taint) || r.t === 'tuple') {
+          const eqs = r.items.map((x) => pyEquals(l, x))
+          hit = eqs.some((x) => x === true) ? true : eqs.every((x) => x === false) ? false : undefined
+        } else if (r.t === 'dict' && !r.taint && isHashable(l)) hit = r.map.has(keyOf(l))
+        if (hit === undefined) return undefined
+        return op === 'in' ? hit : !hit
+      }
+      default: {
+        const a = l.t === 'int' || l.t === 'float' || l.t === 'bool' ? Number((l as {v: number | boolean}).v) : l.t === 'str' ? l.v : undefined
+        const b = r.t === 'int' || r.t === 'float' || r.t === 'bool' ? Number((r as {v: number | boolean}).v) : r.t === 'str' ? r.v : undefined
+        if (a === undefined || b === undefined || typeof a !== typeof b) return undefined
+        switch (op) {
+          case '<':
+            return a < b
+          case '<=':
+            return a <= b
+          case '>':
+            return a > b
+          case '>=':
+            return a >= b
+          default:
+            return undefined
+        }
+      }
+    }
+  }
+}
+
+interface CallCtx {
+  mod: ModuleState
+  e: Extract<Expr, {k: 'call'}>
+  site: Site
+  label: string
+  args: Arg[]
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function firstOf<T, R>(xs: T[], f: (x: T) => R | undefined): R | undefined {
+  for (const x of xs) {
+    const r = f(x)
+    if (r !== undefined) return r
+  }
+  return undefined
+}
+
+export function typeName(v: PyValue): string {
+  switch (v.t) {
+    case 'none':
+      return 'None'
+    case 'image':
+      return 'Image'
+    case 'ext':
+      return v.name
+    case 'opaque':
+      return 'value bento cannot read'
+    case 'args':
+      return 'Bento arguments object'
+    case 'svcdeco':
+      return 'service decorator'
+    default:
+      return v.t
+  }
+}
+
+function isHashable(v: PyValue): boolean {
+  return v.t === 'str' || v.t === 'int' || v.t === 'float' || v.t === 'bool' || v.t === 'none' || (v.t === 'tuple' && v.items.every(isHashable))
+}
+
+/** Dict key identity as Python's (1 == 1.0 == True). */
+function keyOf(v: PyValue): string {
+  switch (v.t) {
+    case 'str':
+      return `s:${v.v}`
+    case 'int':
+    case 'float':
+      return `n:${v.v}`
+    case 'bool':
+      return `n:${Number(v.v)}`
+    case 'none':
+      return 'none'
+    case 'tuple':
+      return `t:(${v.items.map(keyOf).join(',')})`
+    default:
+      return `?:${v.t}`
+  }
+}
+
+function pyEquals(a: PyValue, b: PyValue): boolean | undefined {
+  const num = (x: PyValue): number | undefined => (x.t === 'int' || x.t === 'float' ? x.v : x.t === 'bool' ? Number(x.v) : undefined)
+  if (num(a) !== undefined && num(b) !== undefined) return num(a) === num(b)
+  if (a.t === 'str' && b.t === 'str') return a.v === b.v
+  if (a.t === 'none' || b.t === 'none') return a.t === b.t
+  if ((a.t === 'list' && b.t === 'list') || (a.t === 'tuple' && b.t === 'tuple')) {
+    if ((a.t === 'list' && a.taint) || (b.t === 'list' && b.taint)) return undefined
+    if (a.items.length !== b.items.length) return false
+    let all: boolean | undefined = true
+    a.items.forEach((x, i) => {
+      const e = pyEquals(x, b.items[i] as PyValue)
+      if (e === false) all = false
+      else if (e === undefined && all) all = undefined
+    })
+    return all
+  }
+  if (a.t === 'dict' && b.t === 'dict') {
+    if (a.taint || b.taint) return undefined
+    if (a.map.size !== b.map.size) return false
+    for (const [k, v] of a.map) {
+      const o = b.map.get(k)
+      if (!o) return false
+      const e = pyEquals(v.value, o.value)
+      if (e !== true) return e
+    }
+    return true
+  }
+  if (a.t === 'image' && b.t === 'image') return a.img === b.img
+  const known = ['str', 'int', 'float', 'bool', 'none', 'list', 'tuple', 'dict']
+  if (known.includes(a.t) && known.includes(b.t)) return false
+  return undefined
+}
+
+function parseNumber(text: string): PyValue | undefined {
+  const t = text.replace(/_/g, '')
+  if (/^\d+$/.test(t)) return {t: 'int', v: Number.parseInt(t, 10)}
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 16)}
+  if (/^0[oO][0-7]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 8)}
+  if (/^0[bB][01]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 2)}
+  if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return {t: 'float', v: Number(t)}
+  return undefined
+}
+
+/** Python's `repr(float)` for the values service code uses. */
+export function pyFloat(v: number): string {
+  if (Number.isNaN(v)) return 'nan'
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf'
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`
+  const s = String(v)
+  return s.replace(/e([+-])(\d)$/, 'e$10$2')
+}
+
+/** Python's `repr(str)`. */
+export function pyRepr(v: PyValue): string {
+  if (v.t !== 'str') return String((v as {v?: unknown}).v)
+  const s = v.v
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'"
+  let out = ''
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0
+    if (ch === '\\') out += '\\\\'
+    else if (ch === q) out += `\\${q}`
+    else if (ch === '\n') out += '\\n'
+    else if (ch === '\r') out += '\\r'
+    else if (ch === '\t') out += '\\t'
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`
+    else out += ch
+  }
+  return `${q}${out}${q}`
+}
+
+function pyStrip(s: string, how: string, chars?: string): string {
+  const set = chars === undefined ? undefined : new Set([...chars])
+  const strip = (c: string): boolean => (set === undefined ? /\s/.test(c) : set.has(c))
+  const cs = [...s]
+  let a = 0
+  let b = cs.length
+  if (how !== 'rstrip') while (a < b && strip(cs[a] as string)) a++
+  if (how !== 'lstrip') while (b > a && strip(cs[b - 1] as string)) b--
+  return cs.slice(a, b).join('')
+}
+
+/** A JSON-like value (Bento arguments from YAML/TOML/--arg) as a Python value. */
+export function fromJson(v: unknown): PyValue {
+  if (v === null || v === undefined) return NONE
+  if (typeof v === 'boolean') return bool(v)
+  if (typeof v === 'number') return Number.isInteger(v) ? {t: 'int', v} : {t: 'float', v}
+  if (typeof v === 'bigint') return {t: 'int', v: Number(v)}
+  if (typeof v === 'string') return str(v)
+  if (v instanceof Date) return str(v.toISOString())
+  if (Array.isArray(v)) return {t: 'list', items: v.map(fromJson)}
+  if (typeof v === 'object') {
+    const map = new Map<string, {key: PyValue; value: PyValue}>()
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) map.set(keyOf(str(k)), {key: str(k), value: fromJson(x)})
+    return {t: 'dict', map}
+  }
+  return NONE
+}
+
+/** A known value as JSON (what BentoML writes to bento.yaml), or the Unknown that stops it. */
+export function toJson(v: PyValue, site: Site): {value: unknown} | {unknown: Unknown} {
+  switch (v.t) {
+    case 'none':
+      return {value: null}
+    case 'bool':
+    case 'int':
+    case 'float':
+    case 'str':
+      return {value: v.v}
+    case 'list':
+    case 'tuple': {
+      if (v.t === 'list' && v.taint) return {unknown: v.taint}
+      const out: unknown[] = []
+      for (const x of v.items) {
+        const r = toJson(x, site)
+        if ('unknown' in r) return r
+        out.push(r.value)
+      }
+      return {value: out}
+    }
+    case 'dict': {
+      if (v.taint) return {unknown: v.taint}
+      const out: Record<string, unknown> = {}
+      for (const {key, value} of v.map.values()) {
+        if (key.t !== 'str') return {unknown: {why: `a dict key that is a ${typeName(key)}`, hint: 'use string keys', site}}
+        const r = toJson(value, site)
+        if ('unknown' in r) return r
+        out[key.v] = r.value
+      }
+      return {value: out}
+    }
+    case 'opaque':
+      return {unknown: v.u}
+    default:
+      return {unknown: {why: `a ${typeName(v)}`, hint: 'use strings, numbers, lists and dicts', site}}
+  }
+}
+
+/** Pydantic fields of an argument model, in declaration order (base classes first). */
+function modelFields(cls: ClassValue): Array<{name: string; annotation: Expr; default: PyValue | undefined}> {
+  const out: Array<{name: string; annotation: Expr; default: PyValue | undefined}> = []
+  for (const b of cls.bases) if (b.t === 'class') for (const f of modelFields(b.cls)) if (!out.some((o) => o.name === f.name)) out.push(f)
+  for (const a of cls.annotations) {
+    if (a.name.startsWith('_')) continue
+    const ann = a.annotation
+    if (ann.k === 'sub' && ann.obj.k === 'name' && ann.obj.id === 'ClassVar') continue
+    const i = out.findIndex((o) => o.name === a.name)
+    const f = {name: a.name, annotation: ann, default: cls.ns.get(a.name)}
+    if (i === -1) out.push(f)
+    else out[i] = f
+  }
+  return out
+}
+
+function classLookup(cls: ClassValue, attr: string): PyValue | undefined {
+  const v = cls.ns.get(attr)
+  if (v !== undefined) return v
+  for (const b of cls.bases) if (b.t === 'class') {
+    const r = classLookup(b.cls, attr)
+    if (r !== undefined) return r
+  }
+  return undefined
+}
+
+/**
+ * Pydantic v2 (lax mode) validation of one argument against its annotation, for the types argument models use:
+ * str, int, float, bool, list[...], dict[...], Optional[...] / X | None, Literal[...]. Returns the value or
+ * pydantic's message. Unknown annotations pass the value through.
+ */
+function coerce(v: PyValue, ann: Expr): PyValue | string {
+  const name = ann.k === 'name' ? ann.id : ann.k === 'attr' ? ann.attr : ann.k === 'sub' && (ann.obj.k === 'name' || ann.obj.k === 'attr') ? (ann.obj.k === 'name' ? ann.obj.id : ann.obj.attr) : ann.k === 'str' ? 'str-annotation' : undefined
+  const args = ann.k === 'sub' ? ann.index.flatMap((x) => (x.k === 'seq' && x.kind === 'tuple' ? x.items : [x])) : []
+  if (ann.k === 'bin' && ann.op === '|') {
+    if (v.t === 'none' && (isNoneAnn(ann.left) || isNoneAnn(ann.right))) return v
+    const l = coerce(v, ann.left)
+    if (typeof l !== 'string') return l
+    return coerce(v, ann.right)
+  }
+  if (ann.k === 'const' && ann.id === 'None') return v.t === 'none' ? v : 'Input should be None'
+  switch (name) {
+    case 'str':
+      return v.t === 'str' ? v : 'Input should be a valid string'
+    case 'int':
+      if (v.t === 'int') return v
+      if (v.t === 'bool') return {t: 'int', v: Number(v.v)}
+      if (v.t === 'float' && Number.isInteger(v.v)) return {t: 'int', v: v.v}
+      if (v.t === 'str' && /^\s*[+-]?\d[\d_]*\s*$/.test(v.v)) return {t: 'int', v: Number.parseInt(v.v.replace(/_/g, ''), 10)}
+      return 'Input should be a valid integer, unable to parse string as an integer'
+    case 'float':
+      if (v.t === 'float') return v
+      if (v.t === 'int' || v.t === 'bool') return {t: 'float', v: Number(v.v)}
+      if (v.t === 'str' && v.v.trim() !== '' && !Number.isNaN(Number(v.v))) return {t: 'float', v: Number(v.v)}
+      return 'Input should be a valid number, unable to parse string as a number'
+    case 'bool':
+      if (v.t === 'bool') return v
+      if (v.t === 'int' && (v.v === 0 || v.v === 1)) return bool(v.v === 1)
+      if (v.t === 'str') {
+        const s = v.v.trim().toLowerCase()
+        if (['1', 'on', 't', 'true', 'y', 'yes'].includes(s)) return TRUE
+        if (['0', 'off', 'f', 'false', 'n', 'no'].includes(s)) return FALSE
+      }
+      return 'Input should be a valid boolean, unable to interpret input'
+    case 'list':
+    case 'List':
+    case 'Sequence':
+    case 'tuple':
+    case 'Tuple': {
+      if (v.t !== 'list' && v.t !== 'tuple') return 'Input should be a valid list'
+      const inner = args[0]
+      if (inner === undefined || name === 'tuple' || name === 'Tuple') return v.t === 'list' ? v : {t: 'list', items: v.items}
+      const items: PyValue[] = []
+      for (const x of v.items) {
+        const r = coerce(x, inner)
+        if (typeof r === 'string') return r
+        items.push(r)
+      }
+      return {t: 'list', items}
+    }
+    case 'dict':
+    case 'Dict':
+    case 'Mapping':
+      return v.t === 'dict' ? v : 'Input should be a valid dictionary'
+    case 'Optional':
+      if (v.t === 'none') return v
+      return args[0] ? coerce(v, args[0]) : v
+    case 'Union': {
+      if (v.t === 'none' && args.some(isNoneAnn)) return v
+      let msg = 'Input should be valid'
+      for (const a of args) {
+        const r = coerce(v, a)
+        if (typeof r !== 'string') return r
+        msg = r
+      }
+      return msg
+    }
+    case 'Literal': {
+      for (const a of args) {
+        const lit = a.k === 'str' ? str(a.value ?? '') : a.k === 'num' ? parseNumber(a.text) : a.k === 'const' ? (a.id === 'True' ? TRUE : a.id === 'False' ? FALSE : NONE) : undefined
+        if (lit && pyEquals(lit, v)) return lit
+      }
+      return `Input should be ${args.map((a) => (a.k === 'str' ? `'${a.value ?? ''}'` : a.k === 'num' ? a.text : '?')).join(' or ')}`
+    }
+    case 'Any':
+    default:
+      return v
+  }
+}
+
+function isNoneAnn(e: Expr): boolean {
+  return (e.k === 'const' && e.id === 'None')
+}
+
+/** Move an expression parsed from `(<field>)` to the f-string field's position (for messages). */
+function relocate(e: Expr, line: number, col: number): Expr {
+  const move = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(move)
+    if (x === null || typeof x !== 'object') return x
+    const o = x as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(o)) out[k] = k === 'line' || k === 'col' ? v : move(v)
+    if (typeof o.line === 'number' && typeof o.col === 'number') {
+      out.line = line + o.line - 1
+      out.col = o.line === 1 ? col + o.col - 2 : o.col
+    }
+    return out
+  }
+  return move(e) as Expr
+}
+
+function exprLabel(e: Expr): string {
+  if (e.k === 'name') return e.id
+  if (e.k === 'attr') return `${exprLabel(e.obj)}.${e.attr}`
+  if (e.k === 'call') return `${exprLabel(e.fn)}(...)`
+  return 'expression'
+}
+
+function describeOps(e: Extract<Expr, {k: 'ops'}>): string {
+  if (e.ops.includes('lambda')) return 'a lambda'
+  if (e.ops.includes('for') || e.parts.some((p) => p.k === 'ops' && p.ops.includes('for'))) return 'a comprehension'
+  if (e.ops.includes('await')) return 'an await expression'
+  if (e.ops.includes('yield')) return 'a yield expression'
+  if (e.ops.includes(':')) return 'a slice'
+  return `the expression with ${e.ops.filter((o) => o !== '').join(' ')}`
+}
+
+/** `for <targets> in <iter>` from the scanner's header expressions. */
+function forHeader(exprs: Expr[]): {target: Expr; iter: Expr} | undefined {
+  const at = exprs.findIndex((e) => e.k === 'cmp' && e.ops[0] === 'in')
+  if (at === -1) return undefined
+  const cmp = exprs[at] as Extract<Expr, {k: 'cmp'}>
+  if (cmp.ops.length !== 1) return undefined
+  const targets = [...exprs.slice(0, at), cmp.left]
+  const rest = exprs.slice(at + 1)
+  const first = cmp.rights[0] as Expr
+  const target: Expr = targets.length === 1 ? (targets[0] as Expr) : {k: 'seq', kind: 'tuple', items: targets, line: cmp.line, col: cmp.col}
+  const iter: Expr = rest.length === 0 ? first : {k: 'seq', kind: 'tuple', items: [first, ...rest], line: first.line, col: first.col}
+  return {target, iter}
+}
+
+/** Visit an expression and its sub-expressions (walrus and call nodes included). */
+function walkCalls(e: Expr, visit: (e: Expr) => void): void {
+  walkExpr(e, visit)
+}
+
+function exprText(e: Expr): string {
+  const parts: string[] = []
+  walkExpr(e, (x) => {
+    if (x.k === 'name') parts.push(x.id)
+  })
+  return parts.join(' ')
+}
+
+/** Python's `str(v)` for known values; undefined for values bento cannot print. */
+export function pyStr(v: PyValue): string | undefined {
+  switch (v.t) {
+    case 'str':
+      return v.v
+    case 'int':
+      return String(v.v)
+    case 'float':
+      return pyFloat(v.v)
+    case 'bool':
+      return v.v ? 'True' : 'False'
+    case 'none':
+      return 'None'
+    case 'list':
+    case 'tuple':
+    case 'dict':
+      return pyReprValue(v)
+    default:
+      return undefined
+  }
+}
+
+/** Python's `repr(v)` for known values. */
+export function pyReprValue(v: PyValue): string | undefined {
+  if (v.t === 'str') return pyRepr(v)
+  if ((v.t === 'list' || v.t === 'dict') && v.taint) return undefined
+  if (v.t === 'list' || v.t === 'tuple') {
+    const parts = v.items.map((x) => pyReprValue(x))
+    if (parts.some((p) => p === undefined)) return undefined
+    if (v.t === 'tuple') return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`
+    return `[${parts.join(', ')}]`
+  }
+  if (v.t === 'dict') {
+    const parts = [...v.map.values()].map((x) => [pyReprValue(x.key), pyReprValue(x.value)])
+    if (parts.some(([a, b]) => a === undefined || b === undefined)) return undefined
+    return `{${parts.map(([a, b]) => `${a}: ${b}`).join(', ')}}`
+  }
+  return pyStr(v)
+}
+
