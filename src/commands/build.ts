@@ -50,6 +50,7 @@ export default class Build extends BaseCommand {
         bentomlVersion: flags['bentoml-version'],
         reporter: this.reporter(flags),
         signal: controller.signal,
+        env: this.env(),
       })
       if (!this.jsonEnabled()) {
         this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)

@@ -1,15 +1,28 @@
 /**
- * BentoML's `parse_dotenv` (a port of django-dotenv): `KEY=value`, `export KEY=value`, `KEY: value`,
- * quoted values, `# comments`, and `$VAR` / `${VAR}` substitution from earlier keys, then `environ`.
+ * BentoML's `parse_dotenv` (`_internal/utils/dotenv.py`, a port of django-dotenv), as 1.4.15 and 1.4.40 run it:
+ * `KEY=value`, `export KEY=value`, `KEY: value`, quoted values, `# comments`, and `$VAR` / `${VAR}` replaced by
+ * an earlier key of the file, else by the environment of `bentoml build` (`os.environ`), else by ''.
  */
-const LINE_RE = /^(?:export\s+)?([\p{L}\p{N}_.]+)(?:\s*=\s*|:\s+?)('(?:\\'|[^'])*'|"(?:\\"|[^"])*"|[^#\n]+)?(?:\s*#.*)?$/u
+// The quoted alternatives are Python's `'(?:\'|[^'])*'` from a raw string: `\'` is a plain quote there, so a quoted
+// value runs to the last quote that still lets the line match.
+const LINE_RE = /^(?:export\s+)?([\p{L}\p{N}_.]+)(?:\s*=\s*|:\s+?)('(?:'|[^'])*'|"(?:"|[^"])*"|[^#\n]+)?(?:\s*#.*)?$/u
 const VARIABLE_RE = /(\\)?(\$)(\{?([A-Z0-9_]+)\}?)/gi
 
-export function parseDotenv(content: string, environ: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
+export interface DotenvEntry {
+  key: string
+  value: string
+  /** 1-based line of the file. */
+  line: number
+}
+
+/** Every assignment in file order (a key may repeat; the last one wins in `parseDotenv`). */
+export function parseDotenvEntries(content: string, environ: Readonly<Record<string, string | undefined>> = {}): DotenvEntry[] {
   const env: Record<string, string> = {}
-  for (const line of content.split(/\r\n|\r|\n/)) {
+  const entries: DotenvEntry[] = []
+  // Python's str.splitlines() boundaries.
+  content.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/).forEach((line, index) => {
     const m = LINE_RE.exec(line)
-    if (!m || m[1] === undefined) continue
+    if (!m || m[1] === undefined) return
     const key = m[1]
     let value = (m[2] ?? '').trim()
     const quoted = /^(['"])(.*)\1$/s.exec(value)
@@ -17,12 +30,28 @@ export function parseDotenv(content: string, environ: Readonly<Record<string, st
     if (quoted) value = quoted[2] ?? ''
     if (quote === '"') value = value.replace(/\\([^$])/g, '$1')
     if (quote !== "'") {
-      value = value.replace(VARIABLE_RE, (_whole: string, escape: string | undefined, dollar: string, braced: string, name: string) => {
-        if (escape) return `${dollar}${braced}`
-        return env[name] ?? environ[name] ?? ''
-      })
+      // As BentoML: for each match found in the original value, in order, replace EVERY occurrence of the
+      // matched text (`str.replace`), so `$A$AB` with A=v becomes `vvB`.
+      for (const m of [...value.matchAll(VARIABLE_RE)]) {
+        const [, escape = '', dollar = '$', braced = '', name = ''] = m
+        const replacement = escape ? `${dollar}${braced}` : (env[name] ?? environ[name] ?? '')
+        value = value.split(`${escape}${dollar}${braced}`).join(replacement)
+      }
     }
     env[key] = value
-  }
+    entries.push({key, value, line: index + 1})
+  })
+  return entries
+}
+
+export function parseDotenv(content: string, environ: Readonly<Record<string, string | undefined>> = {}): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const e of parseDotenvEntries(content, environ)) env[e.key] = e.value
   return env
+}
+
+/** Python's `os.path.expandvars` (posix): `$name` / `${name}` from `environ`; unknown variables stay as written. */
+export function expandVars(text: string, environ: Readonly<Record<string, string | undefined>>): string {
+  if (!text.includes('$')) return text
+  return text.replace(/\$(\w+|\{[^}]*\})/g, (whole, ref: string) => environ[ref.startsWith('{') ? ref.slice(1, -1) : ref] ?? whole)
 }

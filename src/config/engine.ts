@@ -3,6 +3,7 @@
  * produces the JSON Schema (schema.ts), so the two cannot drift apart.
  */
 import {clip, isMapping, isScalar, type Path, quoteClipped, type Reporter} from './context.js'
+import {labelKeyProblem} from './image-rules.js'
 import {pyStr, pyType} from './py-str.js'
 import {closest} from './suggest.js'
 
@@ -194,6 +195,8 @@ function parseLabelMap(value: unknown, path: Path, r: Reporter): Record<string, 
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(value)) {
     const itemPath = [...path, k]
+    const badKey = labelKeyProblem(k)
+    if (badKey) r.error(itemPath, badKey.message, badKey.hint, 'key')
     if (typeof v === 'string') out[k] = v
     else if (isScalar(v)) {
       const source = r.source(itemPath)

@@ -15,7 +15,8 @@ import {
 } from '../bentoml/config-facts.js'
 import {TAG_MAX_LENGTH, TAG_REGEX} from '../bentoml/tag.js'
 import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
-import {parseDotenv} from './dotenv.js'
+import {expandVars, parseDotenvEntries} from './dotenv.js'
+import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from './image-rules.js'
 import {describe, parseStringValue, type SectionField, type StringField, type StringListField} from './engine.js'
 import {pyStr} from './py-str.js'
 import {closest} from './suggest.js'
@@ -70,6 +71,29 @@ function checkSetupScript(value: string, path: Path, r: Reporter): string {
   if (/[\r\n]/.test(value.trim())) {
     r.error(path, 'setup_script must be the path of an executable script file, not the script text', 'save the commands to a file (e.g. setup.sh, chmod +x) and give its path')
   }
+  return value
+}
+
+/** Reports a Dockerfile rule problem (image-rules.ts) at `path`; returns whether there was one. */
+function rule(problem: RuleProblem | undefined, path: Path, r: Reporter, part: 'key' | 'value' = 'value'): boolean {
+  if (problem === undefined) return false
+  r.error(path, problem.message, problem.hint, part)
+  return true
+}
+
+/** An environment variable for the image: a valid, unreserved name and a value a Dockerfile can hold. */
+function checkEnvVar(name: string, value: string, namePath: Path, valuePath: Path, r: Reporter, namePart: 'key' | 'value' = 'value'): void {
+  rule(envNameProblem(name), namePath, r, namePart)
+  rule(envValueProblem(name, value), valuePath, r)
+}
+
+function checkAptPackage(value: string, path: Path, r: Reporter): string {
+  rule(aptPackageProblem(value), path, r)
+  return value
+}
+
+function checkImageRef(value: string, path: Path, r: Reporter): string {
+  rule(imageRefProblem(value), path, r)
   return value
 }
 
@@ -172,7 +196,10 @@ function parseEnvs(value: unknown, path: Path, r: Reporter): EnvEntry[] {
       const guess = closest(k, ['name', 'value', 'stage'], {keys: true})
       r.warn([...itemPath, k], `unknown key '${clip(k)}' in an envs entry is ignored`, guess ? `did you mean '${guess}'?` : 'envs entries have name, value and stage', 'key')
     }
-    if (name !== undefined) out.push({name, value: entryValue, stage})
+    if (name !== undefined) {
+      checkEnvVar(name, entryValue, [...itemPath, 'name'], [...itemPath, 'value'], r)
+      out.push({name, value: entryValue, stage})
+    }
   })
   return out
 }
@@ -181,7 +208,9 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
   // `_convert_env`: a falsy value means "no env".
   if (!value || (Array.isArray(value) && value.length === 0) || (isMapping(value) && Object.keys(value).length === 0)) return null
   if (typeof value === 'string') {
-    const content = r.options.readFile?.(value)
+    // `os.path.expanduser(os.path.expandvars(env))`: the caller's readFile expands `~`.
+    const file = expandVars(value, r.options.environ ?? {})
+    const content = r.options.readFile?.(file)
     if (r.options.readFile === undefined) {
       r.warn(path, `is a dotenv file path ('${clip(value)}'); it is read when the config is loaded from disk`)
       return null
@@ -190,7 +219,16 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
       r.error(path, `'${clip(value)}' is not a valid '.env' file path`, 'create the file (relative to the project directory), or write env as a mapping')
       return null
     }
-    return parseDotenv(content, r.options.environ ?? {})
+    // Variables expand from the environment of the build, as BentoML's parse_dotenv reads os.environ.
+    const out: Record<string, string> = {}
+    for (const entry of parseDotenvEntries(content, r.options.environ ?? {})) {
+      // A problem inside the dotenv file is reported at its own line.
+      for (const problem of [envNameProblem(entry.key), envValueProblem(entry.key, entry.value)]) {
+        if (problem) r.diagnostics.push({file, line: entry.line, col: 1, key: entry.key, severity: 'error', ...problem})
+      }
+      out[entry.key] = entry.value
+    }
+    return out
   }
   if (Array.isArray(value)) {
     const out: Record<string, string> = {}
@@ -205,6 +243,7 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
         return
       }
       const eq = item.indexOf('=')
+      checkEnvVar(item.slice(0, eq), item.slice(eq + 1), itemPath, itemPath, r)
       out[item.slice(0, eq)] = item.slice(eq + 1)
     })
     return out
@@ -217,6 +256,7 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
         continue
       }
       out[k] = pyStr(v, r.source([...path, k]))
+      checkEnvVar(k, out[k], [...path, k], [...path, k], r, 'key')
     }
     return out
   }
@@ -384,9 +424,9 @@ export const DOCKER_SECTION: SectionField = {
       },
       parse: parseDockerEnv,
     },
-    system_packages: list('System packages installed with the distro package manager (ignored when `base_image` is set).'),
+    system_packages: list('System packages installed with the distro package manager (ignored when `base_image` is set).', {itemCheck: checkAptPackage}),
     setup_script: str('Path of an executable script run while building the image (copied to env/docker/setup_script).', {check: checkSetupScript}),
-    base_image: str('A custom base image; `distro`, `python_version`, `cuda_version` and `system_packages` are then ignored.'),
+    base_image: str('A custom base image; `distro`, `python_version`, `cuda_version` and `system_packages` are then ignored.', {check: checkImageRef}),
     dockerfile_template: str('Path of a Jinja Dockerfile template extending BentoML’s (copied to env/docker/Dockerfile.template).'),
   },
 }

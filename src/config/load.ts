@@ -4,6 +4,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import {ConfigError, type Diagnostic} from '../errors.js'
+import type {Path, Position} from './context.js'
 import {parseBuildConfig} from './parse.js'
 import {buildTable, parseToml} from './toml-source.js'
 import type {BuildConfig, ConfigKind, ParseOptions} from './types.js'
@@ -19,7 +20,11 @@ export interface LoadedConfig {
   /** Absolute path of the file read. */
   path: string
   kind: ConfigKind
+  /** The file as messages name it: relative to the project directory when inside it. */
+  name: string
   warnings: Diagnostic[]
+  /** The line and column of a key's value in the file read (`['service']`, `['docker', 'cuda_version']`). */
+  locate(path: Path): Position | undefined
 }
 
 /** BentoML's lookup order (`DEFAULT_BENTO_BUILD_FILES`). */
@@ -109,5 +114,13 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
       hint: 'fix every problem listed, then run the command again',
     })
   }
-  return {config: result.config, path: file, kind, warnings: result.diagnostics.filter((d) => d.severity === 'warning')}
+  const sourceMap = result.sourceMap
+  return {
+    config: result.config,
+    path: file,
+    kind,
+    name,
+    warnings: result.diagnostics.filter((d) => d.severity === 'warning'),
+    locate: (p) => sourceMap?.locate(p, 'value'),
+  }
 }

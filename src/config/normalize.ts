@@ -2,7 +2,7 @@
  * Cross-field rules (`__attrs_post_init__` of the BentoML option classes) and the defaults of
  * `BentoBuildConfig.with_defaults()` at v1.4.15.
  */
-import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS, SUPPORTED_PYTHON_VERSIONS} from '../bentoml/config-facts.js'
+import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS} from '../bentoml/config-facts.js'
 import {clip, type Reporter} from './context.js'
 import type {BuildConfig, CondaOptions, DockerOptions, EnvEntry, ModelSpec, ParseOptions, PythonOptions} from './types.js'
 
@@ -60,6 +60,9 @@ export function checkSemantics(raw: RawConfig, r: Reporter): void {
       'if you need both conda and CUDA, use docker.base_image or docker.dockerfile_template',
     )
   }
+  // BentoML checks again after `with_defaults()` (FilledBentoBuildConfig): without a base_image the distro is then
+  // debian, so a Python debian cannot have is refused even when the bentofile names no distro.
+  const effectiveDistro = distro ?? (baseImage ? undefined : DEFAULT_DISTRO)
   if (distro !== null && distro !== undefined) {
     const spec = DISTRO_SPECS[distro]
     if (cuda && !spec.cuda) {
@@ -68,21 +71,18 @@ export function checkSemantics(raw: RawConfig, r: Reporter): void {
     if (useConda && !spec.conda) {
       r.error(['docker', 'distro'], `${distro} does not support conda. BentoML only supports conda with the following distros: ${condaDistros.join(', ')}`, 'use distro: debian or alpine, or move the packages to python.packages')
     }
-    if (distro === 'amazonlinux') {
-      r.error(['docker', 'distro'], 'distro amazonlinux cannot be built by BentoML 1.4.15: its only Python (3.8) is no longer supported', 'use debian, alpine or ubi8, or set docker.base_image')
-    } else if (docker.python_version && !spec.python.includes(docker.python_version)) {
+  }
+  if (effectiveDistro === 'amazonlinux') {
+    r.error(['docker', 'distro'], 'distro amazonlinux cannot be built by BentoML 1.4.15: its only Python (3.8) is no longer supported', 'use debian, alpine or ubi8, or set docker.base_image')
+  } else if (effectiveDistro !== undefined && docker.python_version) {
+    const spec = DISTRO_SPECS[effectiveDistro]
+    if (!spec.python.includes(docker.python_version)) {
       r.error(
         ['docker', 'python_version'],
-        `${docker.python_version} is not supported for ${distro}. Supported python versions are: ${spec.python.join(', ')}`,
+        `${docker.python_version} is not supported for ${effectiveDistro}. Supported python versions are: ${spec.python.join(', ')}.`,
         `use one of ${spec.python.join(', ')}, or docker.base_image for other versions`,
       )
     }
-  } else if (!baseImage && docker.python_version && !(SUPPORTED_PYTHON_VERSIONS as readonly string[]).includes(docker.python_version)) {
-    r.warn(
-      ['docker', 'python_version'],
-      `${docker.python_version} is not supported for ${DEFAULT_DISTRO} images (supported: ${SUPPORTED_PYTHON_VERSIONS.join(', ')}); the Bento builds but containerize will fail`,
-      `use one of ${SUPPORTED_PYTHON_VERSIONS.join(', ')}`,
-    )
   }
 
   if (python.requirements_txt && nonEmpty(python.packages)) {

@@ -204,10 +204,10 @@ describe('parseBuildConfig: docker', () => {
     expect(lines([d])[0]).toMatch(/^bentofile\.yaml:4:19 docker\.python_version: 3\.8 is not supported for debian/)
   })
 
-  it('only warns about an unsupported Python when the distro is left to its default (BentoML builds it)', () => {
-    const result = parse('service: svc\ndocker:\n  python_version: "3.8"\n')
-    expect(result.config?.docker.python_version).toBe('3.8')
-    expect(warnings(result.diagnostics)[0]?.message).toMatch(/containerize will fail/)
+  it('rejects it too when the distro is left to its default (BentoML checks again after filling in debian)', () => {
+    // Observed: `bentoml build` 1.4.15 and 1.4.40 both fail with "3.8 is not supported for debian. …".
+    const d = oneError('service: svc\ndocker:\n  python_version: "3.8"\n')
+    expect(lines([d])[0]).toMatch(/^bentofile\.yaml:3:19 docker\.python_version: 3\.8 is not supported for debian\. Supported python versions are: 3\.9/)
   })
 
   it('maps cuda_version like v1.4.15 (default → 11.6.2, short forms → full)', () => {

@@ -1,6 +1,6 @@
 /** parseBuildConfig: text → every diagnostic at once, and the normalized config when there is no error. */
 import type {Diagnostic} from '../errors.js'
-import {isMapping, Reporter} from './context.js'
+import {isMapping, Reporter, type SourceMap} from './context.js'
 import {describe, validateSection} from './engine.js'
 import {BENTOFILE_SPEC} from './fields.js'
 import {applyDefaults, checkSemantics, type RawConfig} from './normalize.js'
@@ -13,6 +13,8 @@ export interface ParseResult {
   config?: BuildConfig
   /** Errors and warnings, in file order per check. */
   diagnostics: Diagnostic[]
+  /** Where each key of the file is, for problems found later (the service, the models). With `config`. */
+  sourceMap?: SourceMap
 }
 
 /** Pure: parses, validates and normalizes one build config file's text. Never throws on bad input. */
@@ -47,7 +49,7 @@ function finish(value: Record<string, unknown>, r: Reporter, options: ParseOptio
   if (r.hasErrors) return {diagnostics: r.diagnostics}
   const config = applyDefaults(raw, options)
   after?.(config)
-  return {config, diagnostics: r.diagnostics}
+  return {config, diagnostics: r.diagnostics, sourceMap: r.sourceMap}
 }
 
 function parsePyproject(text: string, file: string, options: ParseOptions): ParseResult {

@@ -104,6 +104,8 @@ export interface ReadServiceOptions {
   /** The bentofile `service` value (`service:svc`, `service.py:svc`, `pkg.mod:Svc`, or `''`). */
   service: string
   /** Tags the bentofile lists under `models:`; they silence "model not packaged" warnings. */
+  /** The build config file read (named in messages about `service:`, `models:`, `name:`). Default `bentofile.yaml`. */
+  configFile?: string
   declaredModels?: string[]
 }
 
@@ -177,7 +179,11 @@ class Reader {
   private readonly warnedAt = new Set<string>()
   private readonly dirs = new Set<string>()
 
-  constructor(readonly files: Map<string, string>) {
+  constructor(
+    readonly files: Map<string, string>,
+    /** The build config file, as messages name it (`bentofile.yaml`, `pyproject.toml`, a `-f` path). */
+    readonly configFile = 'bentofile.yaml',
+  ) {
     for (const f of files.keys()) {
       const parts = f.split('/')
       for (let i = 1; i < parts.length; i++) this.dirs.add(parts.slice(0, i).join('/'))
@@ -537,7 +543,7 @@ class Reader {
           col: arg?.value.col ?? e.col,
           severity: 'warning',
           message: `cannot tell which model ${via}() at ${file}:${line} loads: its tag is not a string literal or a module-level constant${v.v === 'dyn' ? ` (${v.why})` : ''}`,
-          hint: 'list the model under `models:` in bentofile.yaml so it is packed into the Bento',
+          hint: `list the model under \`models\` in ${this.configFile} so it is packed into the Bento`,
         })
       }
       return undefined
@@ -628,7 +634,7 @@ function resolveImport(
   const attr = colon === -1 ? '' : spec.slice(colon + 1)
   const filePath = importPath.replace(/^(\.\/)+/, '')
   const err = (message: string, hint: string): void => {
-    diagnostics.push({file: 'bentofile.yaml', key: 'service', severity: 'error', message, hint})
+    diagnostics.push({file: reader.configFile, key: 'service', severity: 'error', message, hint})
   }
   if (importPath === '') {
     err(`invalid import target "${service}": must be "<module>:<attribute>" or "<module>"`, 'e.g. service: "service:svc"')
@@ -683,7 +689,7 @@ function resolveImport(
     const path = importPath.split('.').join('/')
     err(
       `service module "${importPath}" not found: expected ${path}.py or ${path}/__init__.py in the build context`,
-      'check `service:` in bentofile.yaml (format "<module>:<attribute>", e.g. "service:svc")',
+      `check \`service\` in ${reader.configFile} (format "<module>:<attribute>", e.g. "service:svc")`,
     )
     return {module: importPath, attr, file: null, isPackage: false, diagnostics}
   }
@@ -745,7 +751,7 @@ function walkStmts(reader: Reader, stmts: Stmt[], scope: Scope, funcParent: Scop
 }
 
 export function readService(opts: ReadServiceOptions): ServiceInfo {
-  const reader = new Reader(opts.files)
+  const reader = new Reader(opts.files, opts.configFile)
   const imp = resolveImport(reader, opts.service)
   const info: ServiceInfo = {
     module: imp.module,
@@ -796,7 +802,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
         key: 'service',
         severity: 'error',
         message: `attribute "${imp.attr}" not found in module "${imp.module}" (${entry.file ?? ''})`,
-        hint: `define \`${first ?? ''}\` at module level in ${entry.file ?? ''} or fix \`service:\` in bentofile.yaml`,
+        hint: `define \`${first ?? ''}\` at module level in ${entry.file ?? ''} or fix \`service\` in ${reader.configFile}`,
       })
     } else {
       let value = reader.valueOfBinding(b)
@@ -821,7 +827,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
         key: 'service',
         severity: 'warning',
         message: `"${target.attr}" in ${entry.file ?? ''} is not recognisably a bentoml.Service(...) or an @bentoml.service class`,
-        hint: 'bento reads the service statically; list models under `models:` in bentofile.yaml and set `name:` explicitly',
+        hint: `bento reads the service statically; list models under \`models\` in ${reader.configFile} and set \`name\` explicitly`,
       })
     }
   }
@@ -851,7 +857,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
         col: r.col,
         severity: 'warning',
         message: `model "${r.tag}" is loaded at ${r.file}:${r.line} but is not ${info.kind === 'legacy' ? "a runner's model or in bentoml.Service(models=[...])" : 'a service class attribute'}, so BentoML does not pack it into the Bento`,
-        hint: 'list the model under `models:` in bentofile.yaml so it is packed',
+        hint: `list the model under \`models\` in ${reader.configFile} so it is packed`,
       })
     }
   }
@@ -892,7 +898,7 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
       candidates.length === 0
         ? `no service found in module "${entry.name}" (${file})`
         : `multiple services found in module "${entry.name}" (${candidates.map((c) => c.attr).join(', ')})`,
-    hint: 'set `service: "<module>:<service variable or class>"` in bentofile.yaml',
+    hint: `set \`service\` to "<module>:<service variable or class>" in ${reader.configFile}`,
   })
   return undefined
 }
@@ -918,7 +924,7 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
         key: 'service',
         severity: 'error',
         message: `service name "${lower}" is not a valid BentoML name (lowercase letters, digits, '-', '_', '.'; must start and end with a letter or digit; at most 63 characters)`,
-        hint: 'rename the service, or set `name:` in bentofile.yaml',
+        hint: `rename the service, or set \`name\` in ${reader.configFile}`,
       })
     }
     info.name = lower
@@ -929,7 +935,7 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
       line: v.call.line,
       severity: 'warning',
       message: `the service name at ${file}:${v.call.line} is not a string literal; bento cannot tell the Bento name`,
-      hint: 'set `name:` in bentofile.yaml',
+      hint: `set \`name\` in ${reader.configFile}`,
     })
   }
 
@@ -954,7 +960,7 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
           col: ex.col,
           severity: 'warning',
           message: `runner \`${label}\` of the service at ${file}:${ex.line} cannot be read statically (${describe(item)})`,
-          hint: 'list its models under `models:` in bentofile.yaml so they are packed into the Bento',
+          hint: `list its models under \`models\` in ${reader.configFile} so they are packed into the Bento`,
         })
       }
     })
@@ -974,7 +980,7 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
           line: modelsArg.value.line,
           severity: 'warning',
           message: `a model in bentoml.Service(models=[...]) at ${file}:${modelsArg.value.line} cannot be read statically`,
-          hint: 'list the model under `models:` in bentofile.yaml',
+          hint: `list the model under \`models\` in ${reader.configFile}`,
         })
       }
     }

@@ -6,8 +6,10 @@ import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
-import {loadBuildConfig} from '../config/index.js'
+import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
+import {populateImageFromBuildConfig} from '../bentoml/image.js'
+import type {Path, Position} from '../config/context.js'
 import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
 import {
   ConfigError,
@@ -35,6 +37,8 @@ export interface BuildOptions {
   bentomlVersion?: string
   reporter: Reporter
   signal?: AbortSignal
+  /** The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ. */
+  env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
   now?: Date
 }
@@ -80,7 +84,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     })
   }
 
-  const loaded = await loadBuildConfig({projectDir, file: opts.bentofile})
+  const loaded = await loadBuildConfig({projectDir, file: opts.bentofile, environ: opts.env ?? {}})
   warnings.push(...loaded.warnings)
   const {config} = loaded
   const configFile = relative(projectDir, loaded.path) || loaded.path
@@ -99,15 +103,17 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     files: sources,
     service: config.service,
     declaredModels: config.models?.map((m) => m.tag),
+    configFile,
   })
-  const serviceErrors = service.diagnostics.filter((d) => d.severity === 'error')
-  if (serviceErrors.length > 0) {
-    throw new ConfigError(
-      `${configFile}: the service cannot be read`,
-      serviceErrors.map((d) => ({...d, file: d.file || configFile})),
-    )
-  }
-  warnings.push(...service.diagnostics)
+  // A problem with `service` itself is in the build config file: point at the line of its value.
+  const serviceAt = loaded.locate(['service'])
+  const located = service.diagnostics.map((d) =>
+    d.file === configFile && d.line === undefined && d.key === 'service' && serviceAt ? {...d, line: serviceAt.line, col: serviceAt.col} : {...d, file: d.file || configFile},
+  )
+  const serviceErrors = located.filter((d) => d.severity === 'error')
+  if (serviceErrors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, serviceErrors)
+  warnings.push(...located)
+  if (service.kind === 'sdk') warnings.push(...bentoV2Warnings(config, configFile, loaded.locate))
 
   const name = (config.name ?? service.bentoName ?? '').toLowerCase()
   if (!isValidTagPart(name)) {
@@ -355,4 +361,36 @@ async function readReadme(
   } catch {
     return {text: DEFAULT_README('BentoML Service'), source: 'default'}
   }
+}
+
+/**
+ * BentoML 1.4.40 builds a `@bentoml.service` (new SDK) as a v2 Bento unless the bentofile uses a key that v2 does
+ * not support (conda, docker.cuda_version, docker.dockerfile_template, python.wheels): then it warns and falls back
+ * to v1. The same warning, at the key's line; BentoML's merge (src/bentoml/image.ts) decides which key and says what.
+ */
+const V2_HINTS: Record<string, string> = {
+  conda: 'SDK images have no conda: list the packages under python.packages, or use a base image that has conda',
+  'docker.cuda_version': 'use docker.base_image with a CUDA image instead, e.g. nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04',
+  'docker.dockerfile_template': 'SDK images take extra build steps as commands (Image.run) instead of a Dockerfile template',
+}
+
+function bentoV2Warnings(config: BuildConfig, configFile: string, locate: (path: Path) => Position | undefined): Diagnostic[] {
+  let merged: ReturnType<typeof populateImageFromBuildConfig>
+  try {
+    merged = populateImageFromBuildConfig(null, config)
+  } catch {
+    return [] // a merge that fails needs files or a v2 image; only its warnings matter here, and they come first
+  }
+  return merged.warnings.map(({key, message}) => {
+    const [first = message, ...rest] = message.split('\n')
+    const at = locate(key.split('.'))
+    return {
+      file: configFile,
+      ...(at ? {line: at.line, col: at.col} : {}),
+      key,
+      severity: 'warning' as const,
+      message: `${first} (BentoML 1.4.40)`,
+      hint: rest.join(' ') || V2_HINTS[key] || `remove ${key} to let BentoML 1.4.40 build a v2 Bento`,
+    }
+  })
 }

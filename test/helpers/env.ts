@@ -66,13 +66,13 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
 }
 
 /** Run the real bentoml CLI of the venv with BENTOML_HOME set. */
-export async function runBentoml(args: string[], home: string, opts: {cwd?: string} = {}): Promise<RunResult> {
+export async function runBentoml(args: string[], home: string, opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
   const venv = bentomlVenv()
   // Debian's docker client (with BuildKit) first: the one earlier on PATH here lacks buildx.
   const dockerDir = dirname(process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker')
   return run(venv.bentoml, args, {
     cwd: opts.cwd,
-    env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${dockerDir}:${process.env.PATH ?? ''}`},
+    env: {...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${dockerDir}:${process.env.PATH ?? ''}`},
   })
 }
 

@@ -13,3 +13,15 @@ export async function echoProject(dir: string, name: string, bentofileExtra = ''
   await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Echo"\nname: ${name}\n${bentofileExtra}`)
   return dir
 }
+
+/** A runner-style (`bentoml.Service`) service without models: BentoML 1.4.x builds it as a spec-1 Bento with `docker:`. */
+export const LEGACY_ECHO_SERVICE =
+  'import bentoml\nfrom bentoml.io import Text\n\nsvc = bentoml.Service("echo")\n\n\n@svc.api(input=Text(), output=Text())\ndef echo(text: str) -> str:\n    return text\n'
+
+/** Like `echoProject`, with LEGACY_ECHO_SERVICE (`service: "service:svc"`). */
+export async function legacyEchoProject(dir: string, name: string, bentofileExtra = ''): Promise<string> {
+  await mkdir(dir, {recursive: true})
+  await writeFile(join(dir, 'service.py'), LEGACY_ECHO_SERVICE)
+  await writeFile(join(dir, 'bentofile.yaml'), `service: "service:svc"\nname: ${name}\n${bentofileExtra}`)
+  return dir
+}
