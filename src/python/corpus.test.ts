@@ -88,7 +88,7 @@ describe.runIf(hasCorpus)('corpus service modules', () => {
     expect(byId('029').name).toBe('bentovllm-phi-3-mini-4k-instruct-service')
     const w = byId('073').diagnostics.find((d) => d.message.includes('bentoml.mlflow.get'))
     expect(w?.message).toContain('serving/tabular-diabetes-regressor/bento-ml/service.py:14')
-    expect(w?.hint).toContain('models:')
+    expect(w?.hint).toContain('`models` in bentofile.yaml')
   })
 
   it('057 dotted module path and custom route; 077 empty service discovers svc', () => {

@@ -159,7 +159,7 @@ def later(t):
 `
     const info = read({'service.py': src}, 'service:svc')
     const warnings = info.diagnostics.filter((d) => d.severity === 'warning')
-    expect(warnings.some((d) => d.line === 3 && d.message.includes('service.py:3') && d.hint?.includes('models:'))).toBe(true)
+    expect(warnings.some((d) => d.line === 3 && d.message.includes('service.py:3') && d.hint?.includes('`models` in bentofile.yaml'))).toBe(true)
     expect(warnings.some((d) => d.line === 7 && d.message.includes('service.py:7'))).toBe(true)
     expect(warnings.some((d) => d.line === 4 && d.message.includes('"side:1"') && d.message.includes('does not pack'))).toBe(true)
     expect(info.runners).toEqual([])
