@@ -91,6 +91,12 @@ const VALID: RawEntry[] = [
   {header: {name: 'src/service.py'}, content: 'x'},
 ]
 
+/** A valid bundled model: an archive rejected for its bento.yaml must not install it either. */
+const WITH_MODEL: RawEntry[] = [
+  {header: {name: 'models/m/v1/model.yaml'}, content: modelYaml('m', 'v1', T_MODEL)},
+  {header: {name: 'models/m/v1/saved_model.pb'}, content: 'pb'},
+]
+
 async function expectNothingLeft(home: string): Promise<void> {
   expect(await readdir(path.join(home, 'bentos'))).toEqual([])
   expect(await readdir(path.join(home, 'models'))).toEqual([])
@@ -351,6 +357,41 @@ describe('importBento', () => {
       [...VALID, {header: {name: 'models/m/v1/model.yaml'}, content: 'name: m\n'}],
       'E_ARCHIVE_INVALID',
       'models/m/v1',
+    ],
+    // D10: what BentoML cannot read is refused (its `bentoml list` would fail on the whole store).
+    [
+      'a bento.yaml with a python tag',
+      [{header: {name: 'bento.yaml'}, content: `x: !!python/object/apply:os.system ['true']\n${VALID[0]?.content ?? ''}`}, ...VALID.slice(1), ...WITH_MODEL],
+      'E_ARCHIVE_INVALID',
+      '!!python/object/apply',
+    ],
+    [
+      'a bento.yaml with an alias bomb',
+      [
+        {header: {name: 'bento.yaml'}, content: `${VALID[0]?.content ?? ''}l0: &a [${'x,'.repeat(99)}x]\nl1: &b [${'*a,'.repeat(99)}*a]\nl2: &c [${'*b,'.repeat(99)}*b]\nl3: [${'*c,'.repeat(99)}*c]\n`},
+        ...VALID.slice(1),
+      ],
+      'E_ARCHIVE_INVALID',
+      'alias bomb',
+    ],
+    [
+      'a bento.yaml whose docker block is not a mapping',
+      [{header: {name: 'bento.yaml'}, content: `${VALID[0]?.content ?? ''}docker: null\n`}, ...VALID.slice(1), ...WITH_MODEL],
+      'E_ARCHIVE_INVALID',
+      'docker',
+    ],
+    // D11: `latest` names the newest version, it cannot be one: refused before any model is installed.
+    [
+      "a bento.yaml with version 'latest'",
+      [{header: {name: 'bento.yaml'}, content: (VALID[0]?.content ?? '').replace("version: 'v1'", "version: 'latest'")}, ...VALID.slice(1), ...WITH_MODEL],
+      'E_ARCHIVE_INVALID',
+      "'latest' is reserved",
+    ],
+    [
+      "a model version 'latest'",
+      [...VALID, {header: {name: 'models/m/latest/model.yaml'}, content: modelYaml('m', 'latest', T_MODEL)}],
+      'E_ARCHIVE_INVALID',
+      "'latest' is reserved",
     ],
   ]
 

@@ -745,7 +745,7 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
       const dir = path.join(nameDir, version)
       if (!(await lstat(dir)).isDirectory()) continue
       for (const part of [name, version]) {
-        const problem = validateTagPart(part)
+        const problem = part === 'latest' ? "'latest' is reserved: it names the newest version" : validateTagPart(part)
         if (problem !== null) {
           throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: models/${name}/${version}: ${problem}`, {
             hint: 'The archive was not imported and nothing was written.',
@@ -765,6 +765,32 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
     }
   }
   return found
+}
+
+/**
+ * The shapes BentoML's `BaseBentoInfo.from_yaml_file` needs beyond name and version (cattrs structures these and
+ * raises on anything else, failing `bentoml list` for the whole store). Null when BentoML can read it.
+ */
+function bentomlCannotRead(raw: Record<string, unknown>): {key: string; message: string} | null {
+  const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+  for (const key of ['labels', 'docker', 'python', 'conda', 'schema', 'args'] as const) {
+    if (key in raw && !isMapping(raw[key])) return {key, message: 'expected a mapping'}
+  }
+  for (const key of ['models', 'runners', 'apis', 'envs', 'services'] as const) {
+    const value = raw[key]
+    if (value === undefined || value === null) continue
+    if (!Array.isArray(value)) return {key, message: 'expected a list'}
+    for (const [i, item] of value.entries()) {
+      if (key === 'models' && typeof item === 'string') continue // pre-1.0.0a7: tag strings
+      if (!isMapping(item)) return {key: `${key}[${i}]`, message: 'expected a mapping'}
+      const entry = item as Record<string, unknown>
+      if (key === 'models' && typeof entry.tag !== 'string') return {key: `${key}[${i}].tag`, message: 'expected a tag string'}
+      if ((key === 'runners' || key === 'apis' || key === 'envs' || key === 'services') && typeof entry.name !== 'string') {
+        return {key: `${key}[${i}].name`, message: 'expected a string'}
+      }
+    }
+  }
+  return null
 }
 
 /**
@@ -814,9 +840,21 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
       throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: ${error.message}`, {cause: error, hint: 'The archive was not imported.'})
     }
     const tag: FullTag = {name: info.name, version: info.version}
-    for (const part of [tag.name, tag.version]) {
-      const problem = validateTagPart(part)
-      if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml: ${problem}`)
+    for (const [key, part] of [['name', tag.name], ['version', tag.version]] as const) {
+      const problem = part === 'latest' ? "'latest' is reserved: it names the newest version, it cannot be one" : validateTagPart(part)
+      if (problem !== null) {
+        throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml ${key}: ${problem}`, {
+          hint: 'The archive was not imported and nothing was written (no model either).',
+          data: {key},
+        })
+      }
+    }
+    const unreadable = bentomlCannotRead(info.raw)
+    if (unreadable !== null) {
+      throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml ${unreadable.key}: ${unreadable.message}`, {
+        hint: 'BentoML could not read this Bento (`bentoml list` would fail on it); it was not imported.',
+        data: {key: unreadable.key},
+      })
     }
     // The archive is fine; the store already holds the tag: a store error (exit 5), as for `build --version`.
     const alreadyExists = (cause?: unknown) =>

@@ -167,8 +167,11 @@ describe('loadBuildConfig', () => {
     expect(syntax.diagnostics.map((d) => d.message)).toContain(`YAML syntax error: Unexpected scalar token in YAML stream: "${'z'.repeat(59)}…"`)
     for (const d of syntax.diagnostics) expect(d.message.length, d.message).toBeLessThan(130)
     await write({'bentofile.yaml': `service: !${'q'.repeat(300)} svc\n`})
-    const tagged = await loadBuildConfig({projectDir: dir})
-    expect(tagged.warnings.map((d) => d.message)).toEqual([`YAML: Unresolved tag: !${'q'.repeat(58)}…`])
+    // An unknown tag is an error (PyYAML's safe_load, BentoML's reader, refuses it), its echo capped.
+    const tagged = await loadError({projectDir: dir})
+    expect(tagged.diagnostics.map((d) => d.message)).toEqual([
+      `the tag '!${'q'.repeat(58)}…' cannot be read: BentoML reads YAML with PyYAML's safe_load, which only knows the standard tags`,
+    ])
     // A long unknown key: neither the message nor the key path echo it whole.
     await write({'bentofile.yaml': `service: svc\n${'k'.repeat(300)}: 1\n`})
     const [unknown] = (await loadError({projectDir: dir})).diagnostics
@@ -184,6 +187,37 @@ describe('loadBuildConfig', () => {
     // Short values are shown whole.
     await write({'bentofile.yaml': 'service: svc\nlabels: abc\n'})
     expect((await loadError({projectDir: dir})).diagnostics[0]?.message).toBe('expected a mapping of strings, got str "abc"')
+  })
+
+  it.each([
+    ['an alias without its anchor', 'service: svc\nlabels: *nope\n', 2, /alias '\*nope' has no anchor/],
+    ['an alias before its anchor', 'service: svc\nlabels: *l\ndescription: &l x\n', 2, /alias '\*l' has no anchor/],
+    ['a merge key of a scalar', 'service: svc\ndocker: {<<: 1}\n', 2, /merge key '<<' needs a mapping/],
+    ['a merge key of a list', 'service: svc\nx: &x [1]\ndocker: {<<: *x}\n', 3, /merge key '<<' needs a mapping/],
+    ['a recursive alias', 'service: svc\nlabels: &l {a: *l}\n', 2, /inside its own anchor/],
+    ['a python tag', 'service: svc\nlabels: !!python/object/apply:os.system [true]\n', 2, /tag '!!python\/object\/apply:os.system' cannot be read/],
+    [
+      'an alias bomb',
+      `service: svc\nl0: &a [${'x,'.repeat(99)}x]\nl1: &b [${'*a,'.repeat(99)}*a]\nl2: &c [${'*b,'.repeat(99)}*b]\nlabels: [${'*c,'.repeat(99)}*c]\n`,
+      4, // where the expansion passes the limit
+      /alias bomb/,
+    ],
+  ])('reports %s (PyYAML refuses it) as a located E_CONFIG, not a crash (D2)', async (_what, text, line, message) => {
+    await write({'bentofile.yaml': text})
+    const error = await loadError({projectDir: dir})
+    const [first] = error.diagnostics.filter((d) => d.severity === 'error')
+    expect(first).toMatchObject({file: 'bentofile.yaml', line, message: expect.stringMatching(message)})
+  })
+
+  it('still reads aliases and merge keys PyYAML accepts', async () => {
+    await write({'bentofile.yaml': 'service: svc\nx-base: &base {owner: team}\nlabels: {<<: *base, stage: dev}\ninclude: &inc ["*.py"]\n'})
+    const error = await loadError({projectDir: dir})
+    // x-base is not a bentofile key (BentoML refuses it too); the aliases themselves are fine.
+    expect(error.diagnostics.map((d) => d.key)).toEqual(['x-base'])
+    await write({'bentofile.yaml': 'service: svc\nlabels: &l {<<: {owner: team}, stage: dev}\ninclude: &inc ["*.py"]\nexclude: *inc\n'})
+    const loaded = await loadBuildConfig({projectDir: dir})
+    expect(loaded.config.labels).toEqual({owner: 'team', stage: 'dev'})
+    expect(loaded.config.exclude).toEqual(['*.py'])
   })
 
   it('throws one ConfigError carrying every problem', async () => {

@@ -4,6 +4,7 @@
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags} from 'yaml'
 import type {Diagnostic} from '../errors.js'
+import {pyyamlProblems} from '../yaml-safety.js'
 import {clip, MAX_SHOWN, type Path, type Position, quoteClipped, type SourceMap} from './context.js'
 
 export interface ParsedSource {
@@ -62,15 +63,30 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
     })
   }
   for (const w of doc.warnings) {
+    if (w.code === 'TAG_RESOLVE_FAILED') continue // an error below (pyyamlProblems)
     const p = pos(w.pos[0])
     diagnostics.push({file, line: p.line, col: p.col, message: `YAML: ${capEcho(w.message)}`, severity: 'warning'})
   }
 
   const sourceMap = yamlSourceMap(doc, pos)
   if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, sourceMap, diagnostics, empty: false}
+  // What PyYAML (BentoML's reader) refuses: unknown tags, aliases before their anchor, bad merge keys, bombs.
+  for (const problem of pyyamlProblems(doc)) {
+    const p = pos(problem.offset)
+    diagnostics.push({file, line: p.line, col: p.col, message: problem.message, hint: problem.hint, severity: 'error'})
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, sourceMap, diagnostics, empty: false}
   diagnostics.push(...duplicateKeys(doc, file, pos))
   const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')
-  return {value: doc.toJS({maxAliasCount: 1000}) as unknown, sourceMap, diagnostics, empty}
+  let value: unknown
+  try {
+    // Bounded by pyyamlProblems (no bombs, no recursion): the `yaml` package's own alias heuristic is not needed.
+    value = doc.toJS({maxAliasCount: -1})
+  } catch (error) {
+    diagnostics.push({file, line: 1, col: 1, message: `YAML: ${capEcho((error as Error).message)}`, severity: 'error'})
+    return {value: undefined, sourceMap, diagnostics, empty: false}
+  }
+  return {value, sourceMap, diagnostics, empty}
 }
 
 /**

@@ -227,7 +227,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 /** Command-line values, checked before anything is read: a bad flag is a usage error (exit 2). */
 function checkFlags(opts: BuildOptions): void {
   if (opts.version !== undefined) {
-    const problem = validateTagPart(opts.version)
+    const problem = opts.version === 'latest' ? "'latest' is reserved: it names the newest version, it cannot be one" : validateTagPart(opts.version)
     if (problem !== null) {
       throw new InvalidTagError(`invalid --version "${opts.version}": ${problem}`, {
         hint: "use lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit (at most 63 characters)",

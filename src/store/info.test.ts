@@ -166,4 +166,23 @@ describe('readBentoInfo', () => {
     await writeFile(path.join(dir, 'bento.yaml'), 'service: a:b\nname: a\n')
     await expect(readBentoInfo(dir)).rejects.toMatchObject({code: 'E_BENTO_CORRUPT', message: expect.stringContaining('version: missing required key')})
   })
+
+  it.each([
+    ['an alias without its anchor', 'x: *nope\n', /alias '\*nope' has no anchor/],
+    ['a merge key of a scalar', 'x: {<<: 1}\n', /merge key '<<' needs a mapping/],
+    ['a python tag (D10)', "x: !!python/object/apply:os.system ['true']\n", /tag '!!python\/object\/apply:os.system' cannot be read/],
+    ['a local tag', 'x: !secret 1\n', /tag '!secret' cannot be read/],
+    ['an alias bomb', `l0: &a [${'x,'.repeat(99)}x]\nl1: &b [${'*a,'.repeat(99)}*a]\nl2: &c [${'*b,'.repeat(99)}*b]\nl3: [${'*c,'.repeat(99)}*c]\n`, /alias bomb/],
+  ])('refuses %s, as BentoML cannot read it, naming file and line (D2)', async (_what, extra, message) => {
+    const base = bentoYaml('iris', 'v1', '2025-05-30T10:20:30.123456+00:00')
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'bento.yaml'), base + extra)
+    const line = base.split('\n').length
+    const error = await readBentoInfo(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StoreError)
+    expect(error).toMatchObject({code: 'E_BENTO_CORRUPT', message: expect.stringMatching(message), data: {line: expect.any(Number)}})
+    expect((error as StoreError).data?.line).toBeGreaterThanOrEqual(line)
+    const mdir = await modelDir(modelYaml('m', 'v1', '2025-05-30T10:11:12.123456+00:00') + extra)
+    expect(await corruptError(mdir)).toMatchObject({code: 'E_MODEL_CORRUPT', message: expect.stringMatching(message)})
+  })
 })

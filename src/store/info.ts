@@ -4,6 +4,7 @@ import path from 'node:path'
 import {type Document, isMap, isScalar, LineCounter, parseDocument, type YAMLMap} from 'yaml'
 
 import {StoreError} from '../errors.js'
+import {pyyamlProblems} from '../yaml-safety.js'
 
 export interface ModelContext {
   framework_name: string
@@ -91,6 +92,8 @@ interface Located {
   file: string
   doc: Document.Parsed
   lines: LineCounter
+  /** The document as plain data (YAML 1.1 rules, as PyYAML). */
+  data: Record<string, unknown>
 }
 
 type Kind = 'model' | 'bento'
@@ -136,10 +139,20 @@ async function loadYaml(kind: Kind, file: string): Promise<Located> {
       cause: first,
     })
   }
+  // What BentoML's reader (PyYAML safe_load) refuses: unknown tags (!!python/…), aliases before their anchor,
+  // merge keys of non-mappings, recursive aliases; and alias bombs.
+  const [problem] = pyyamlProblems(doc)
+  if (problem) throw corrupt(kind, file, problem.message, {line: lines.linePos(problem.offset).line})
   if (!isMap(doc.contents)) {
     throw corrupt(kind, file, 'expected a mapping at the top level', {line: 1})
   }
-  return {file, doc, lines}
+  let data: Record<string, unknown>
+  try {
+    data = doc.toJS({maxAliasCount: -1}) as Record<string, unknown>
+  } catch (error) {
+    throw corrupt(kind, file, `invalid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`, {cause: error})
+  }
+  return {file, doc, lines, data}
 }
 
 function lineOf(loc: Located, offset: number | undefined): number | undefined {
@@ -193,7 +206,7 @@ function readCreationTime(kind: Kind, loc: Located, map: YAMLMap, value: unknown
 export async function readModelInfo(dir: string): Promise<ModelInfo> {
   const loc = await loadYaml('model', path.join(dir, 'model.yaml'))
   const top = loc.doc.contents as YAMLMap
-  const data = loc.doc.toJS() as Record<string, unknown>
+  const data = loc.data
 
   const need = (map: YAMLMap, obj: Record<string, unknown>, key: string, prefix = ''): unknown => {
     if (!(key in obj)) {
@@ -275,7 +288,7 @@ export async function readBentoInfo(dir: string): Promise<BentoInfo> {
   const file = path.join(dir, 'bento.yaml')
   const loc = await loadYaml('bento', file)
   const top = loc.doc.contents as YAMLMap
-  const raw = loc.doc.toJS() as Record<string, unknown>
+  const raw = loc.data
 
   const required = (key: 'name' | 'version'): string => {
     const value = raw[key]

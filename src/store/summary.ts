@@ -21,6 +21,9 @@ export async function readBentoSummary(dir: string): Promise<BentoInfo> {
   return scanBentoYaml(text) ?? readBentoInfo(dir)
 }
 
+/** A tag (`!x`), anchor (`&x`), alias (`*x`) or merge key (`<<:`) where a YAML node starts (not `a && b` inside a value). */
+const YAML_NODE_PROPERTY = /(?:^\s*(?:-\s+)?|:\s+|[[{,]\s*)(?:[!&*][^\s,\]}]|<<\s*:)/
+
 const SIMPLE = /^(?:'((?:[^']|'')*)'|"([^"\\]*)"|([^'"\s#&*!|>{[][^#]*?))\s*$/
 
 function scalar(v: string): string | null {
@@ -42,6 +45,8 @@ export function scanBentoYaml(text: string): BentoInfo | null {
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
     if (line.startsWith('---') || line.startsWith('...')) return null
+    // Tags, anchors, aliases and merge keys anywhere: the full reader decides (it refuses what PyYAML refuses).
+    if (YAML_NODE_PROPERTY.test(line)) return null
     if (line[0] !== ' ' && line[0] !== '-') {
       const i = line.indexOf(':')
       if (i <= 0) return null
@@ -51,7 +56,7 @@ export function scanBentoYaml(text: string): BentoInfo | null {
       if (rest === '' || rest.startsWith('#')) continue
       if ((key === 'models' || key === 'services') && rest !== '[]') return null
       const v = scalar(rest)
-      if (v === null && ['name', 'version', 'creation_time', 'service', 'bentoml_version'].includes(key)) return null
+      if (v === null && rest !== '{}' && rest !== '[]') return null
       if (v !== null) top[key] = v
       continue
     }

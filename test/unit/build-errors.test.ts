@@ -243,6 +243,16 @@ describe('bento build: bad build config', () => {
     await failing({}, 'E_INVALID_TAG', 2, /Not\/Valid/, ['--version', 'Not/Valid'])
   })
 
+  it("--version latest ('latest' names the newest version, it cannot be one): E_INVALID_TAG, exit 2 (D11)", async () => {
+    await failing({}, 'E_INVALID_TAG', 2, /--version "latest"[\s\S]*reserved/, ['--version', 'latest'])
+  })
+
+  it('YAML PyYAML refuses (an alias without anchor, a merge of a scalar, a python tag): E_CONFIG with the line, exit 3 (D2)', async () => {
+    await failing({'bentofile.yaml': `${BENTOFILE}labels: *nope\n`}, 'E_CONFIG', 3, /bentofile\.yaml:7:\d+ the alias '\*nope' has no anchor/)
+    await failing({'bentofile.yaml': `${BENTOFILE}docker: {<<: 1}\n`}, 'E_CONFIG', 3, /bentofile\.yaml:7:\d+ the merge key '<<'/)
+    await failing({'bentofile.yaml': `${BENTOFILE}labels: !!python/object/apply:os.system [true]\n`}, 'E_CONFIG', 3, /bentofile\.yaml:7:\d+ the tag '!!python/)
+  })
+
   it('an invalid --bentoml-version: E_USAGE, exit 2', async () => {
     await failing({}, 'E_USAGE', 2, /--bentoml-version/, ['--bentoml-version', 'latest; rm -rf /'])
   })
