@@ -34,6 +34,7 @@ npm_ci() {
 }
 
 run_bg bentoml-venv bash "$HERE/bentoml-venv.sh"
+run_bg bentoml-1.4.40-venv bash "$HERE/bentoml-1.4.40-venv.sh"
 run_bg npm-ci npm_ci
 # TensorFlow for the Keras benchmark (bench --quick runs in CI); big, so it downloads alongside the rest.
 [[ "${BENTO_SKIP_KERAS:-0}" == 1 ]] || run_bg bentoml-keras-venv bash "$HERE/bentoml-keras-venv.sh"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# An offline wheelhouse for the iris example's container (CPython 3.11, manylinux x86_64):
+# An offline wheelhouse for the containers of the tests (CPython 3.11, manylinux x86_64):
 #   ${BENTO_WHEELHOUSE:-<repo>/.tools/wheelhouse}
 # with bentoml==1.4.15, click<8.3, scikit-learn, numpy, uv (BentoML's Dockerfile runs
-# `pip install uv` and install.sh uses `uv pip install`) and all their dependencies.
+# `pip install uv` and install.sh uses `uv pip install`) and all their dependencies, and in a
+# second, separately resolved pass bentoml==1.4.40 with scikit-learn and numpy (the SDK examples'
+# images). One directory: pip picks, per requirement set, the versions that satisfy it.
 #
 # The host python is CPython 3.11 on Debian 12 (glibc 2.36), the same ABI as the
 # python:3.11-slim image, so `pip wheel` with it picks exactly the wheels the container
@@ -20,25 +22,32 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/venv.sh"
 
 WHEELHOUSE="${BENTO_WHEELHOUSE:-$BENTO_TOOLS/wheelhouse}"
 REQS=('bentoml==1.4.15' 'click<8.3' 'setuptools<81' scikit-learn numpy uv)
+REQS_1440=('bentoml==1.4.40' scikit-learn numpy)
 IMAGE=python:3.11-slim
 STAMP="$WHEELHOUSE/.bento-provision-stamp"
 
 fill() {
   local py key
   py=$(host_python)
-  key="$("$py" -c 'import sys; print(sys.version.split()[0])') | ${REQS[*]}"
+  key="$("$py" -c 'import sys; print(sys.version.split()[0])') | ${REQS[*]} | ${REQS_1440[*]}"
   if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$key" ]]; then
     log "wheelhouse up to date: $WHEELHOUSE ($(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels)"
     return 0
   fi
   mkdir -p "$WHEELHOUSE"
-  log "pip wheel ${REQS[*]} -> $WHEELHOUSE"
+  log "filling $WHEELHOUSE"
   local logf="$WHEELHOUSE/.pip-wheel.log"
-  if ! "$py" -m pip wheel --disable-pip-version-check --prefer-binary \
-    --wheel-dir "$WHEELHOUSE" "${REQS[@]}" >"$logf" 2>&1; then
-    tail -n 25 "$logf" >&2
-    die "pip wheel failed (full log $logf)"
-  fi
+  : >"$logf"
+  local set
+  for set in REQS REQS_1440; do
+    local -n reqs="$set"
+    log "pip wheel ${reqs[*]}"
+    if ! "$py" -m pip wheel --disable-pip-version-check --prefer-binary \
+      --wheel-dir "$WHEELHOUSE" "${reqs[@]}" >>"$logf" 2>&1; then
+      tail -n 25 "$logf" >&2
+      die "pip wheel failed (full log $logf)"
+    fi
+  done
   local built
   built=$(grep -E '^\s*Building wheel for' "$logf" | sed -E 's/.*Building wheel for ([^ ]+).*/\1/' | sort -u | tr '\n' ' ' || true)
   [[ -n "$built" ]] && log "built from sdist (no wheel on PyPI): $built"
@@ -71,7 +80,11 @@ prove_offline_install() {
       /app/.venv/bin/pip install -q --disable-pip-version-check --no-index --find-links /wheels \
         "bentoml==1.4.15" "click<8.3" scikit-learn uv
       /app/.venv/bin/python -c "import bentoml, sklearn; print(\"bentoml\", bentoml.__version__, \"sklearn\", sklearn.__version__)"
-      /app/.venv/bin/uv --version' 2>&1); then
+      /app/.venv/bin/uv --version
+      python3 -m venv /app/.venv140
+      /app/.venv140/bin/pip install -q --disable-pip-version-check --no-index --find-links /wheels \
+        "bentoml==1.4.40" scikit-learn numpy
+      /app/.venv140/bin/python -c "import bentoml, sklearn; print(\"bentoml\", bentoml.__version__, \"sklearn\", sklearn.__version__)"' 2>&1); then
     echo "$out" | tail -n 25 >&2
     die "offline install from the wheelhouse failed"
   fi

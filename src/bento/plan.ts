@@ -6,7 +6,10 @@ import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {base32Lower} from '../store/tag.js'
+import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
 import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
+
+export type {DockerfileInputs} from './dockerfile-inputs.js'
 
 /**
  * The build plan: everything `bento build` will write, computed as pure data from inputs that the
@@ -60,23 +63,6 @@ export interface PlanTemplates {
   renderInstallSh: (opts: {bentomlVersion: string; pipArgs: string[]}) => string
   renderDockerfile: (ctx: DockerfileInputs) => string
   openapi: (opts: {bentoName: string; version: string}) => unknown
-}
-
-/** What the Dockerfile generator needs from a Bento. */
-export interface DockerfileInputs {
-  baseImage: string | null
-  pythonVersion: string
-  systemPackages: string[]
-  setupScript: boolean
-  env: Array<{name: string; value: string}>
-  labels: Record<string, string>
-  cudaVersion: string | null
-  tag: string
-  bentomlVersion: string
-  models: string[]
-  description: string | null
-  creationTime: string
-  userLabels: Record<string, string>
 }
 
 export interface PlanInputs {
@@ -158,7 +144,6 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
 
   // `stage` exists from 1.4.31 on; older readers would not know it.
   const envs = (config.envs ?? []).map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
-  const modelTags = inputs.models.map((m) => `${m.name}:${m.version}`)
 
   const manifest: BentoManifest = {
     service: service.importString,
@@ -240,25 +225,6 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     0o755,
   )
   text('env/docker/entrypoint.sh', inputs.templates.entrypoint, 0o755)
-  text(
-    'env/docker/Dockerfile',
-    inputs.templates.renderDockerfile({
-      baseImage: config.docker.base_image,
-      pythonVersion,
-      systemPackages: config.docker.system_packages ?? [],
-      setupScript: Boolean(inputs.extras.setupScript),
-      env: dockerEnvList(config.docker.env, config.envs),
-      labels: {},
-      cudaVersion: config.docker.cuda_version,
-      tag,
-      bentomlVersion,
-      models: modelTags,
-      description: config.description,
-      creationTime,
-      userLabels: config.labels,
-    }),
-  )
-
   const copies: BuildPlan['copies'] = inputs.files.map((f) => ({
     from: f.abs,
     path: posix.join('src', f.rel),
@@ -287,6 +253,10 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   for (const [modelName, modelVersion] of [...latestByName].sort()) {
     text(posix.join('models', modelName, 'latest'), modelVersion)
   }
+
+  // The stored Dockerfile: the same inputs `bento containerize` derives from the stored bento.yaml and files.
+  const bentoFiles = [...texts.map((t) => t.path), 'env/docker/Dockerfile', ...copies.map((c) => c.path), ...models.map((m) => `${m.path}/model.yaml`)]
+  text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(manifest as unknown as Record<string, unknown>, bentoFiles, inputs.readme.text)))
 
   texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest}
@@ -388,19 +358,6 @@ function pipArgs(config: PlanConfig): string[] {
   for (const u of p.extra_index_url ?? []) args.push('--extra-index-url', u)
   if (p.pip_args) args.push(...p.pip_args.split(/\s+/).filter(Boolean))
   return args
-}
-
-/** The image's environment: `docker.env`, then `envs` entries (later names win). Build-only entries are left out. */
-export function dockerEnvList(
-  dockerEnv: Record<string, unknown> | null,
-  envs: ReadonlyArray<{name: string; value?: unknown; stage?: string}>,
-): Array<{name: string; value: string}> {
-  const out = new Map<string, string>()
-  for (const [k, v] of Object.entries(dockerEnv ?? {})) out.set(k, String(v))
-  for (const e of envs) {
-    if ((e.stage ?? 'all') !== 'build') out.set(e.name, String(e.value ?? ''))
-  }
-  return [...out].map(([name, value]) => ({name, value}))
 }
 
 /** The resolved model a tag as written in the service code names (`name`, `name:latest`, a version prefix). */

@@ -1,7 +1,8 @@
-import {baseImageFor, BENTO_GID, BENTO_PATH, BENTO_UID, renderDockerfile} from '../docker/dockerfile.js'
+import {baseImageFor, BENTO_GID, BENTO_PATH, BENTO_UID, type ModelSource, renderDockerfile} from '../docker/dockerfile.js'
 import {entrypointScript, renderInstallSh} from '../docker/install-script.js'
 import {imageLabels} from '../docker/labels.js'
-import type {DockerfileInputs, PlanTemplates} from './plan.js'
+import type {DockerfileInputs} from './dockerfile-inputs.js'
+import type {PlanTemplates} from './plan.js'
 
 /**
  * The generated files of a Bento (Dockerfile, install.sh, entrypoint.sh) come from the shipped templates.
@@ -15,11 +16,12 @@ export function bentoTemplates(opts: {userDockerfileTemplate?: {content: string;
   }
 }
 
-/** From what a Bento says (bento.yaml) to the Dockerfile generator's typed context. */
+/** From what a Bento says (`dockerfileInputsOf`) to the Dockerfile generator's typed context. */
 export function dockerfileContext(
   ctx: DockerfileInputs,
-  opts: {buildkit: boolean; wheelhouse: boolean; needsCompilers?: boolean},
+  opts: {buildkit: boolean; wheelhouse: boolean; needsCompilers?: boolean; models?: ModelSource},
 ): Parameters<typeof renderDockerfile>[0] {
+  const [name = '', version = ''] = ctx.tag.split(':')
   return {
     baseImage: baseImageFor({pythonVersion: ctx.pythonVersion, baseImage: ctx.baseImage, cudaVersion: ctx.cudaVersion}),
     pythonVersion: ctx.pythonVersion,
@@ -32,8 +34,8 @@ export function dockerfileContext(
     wheelhouse: opts.wheelhouse,
     labels: imageLabels({
       tag: ctx.tag,
-      name: ctx.tag.split(':')[0]!,
-      version: ctx.tag.split(':')[1]!,
+      name,
+      version,
       labels: ctx.userLabels,
       models: ctx.models,
       bentomlVersion: ctx.bentomlVersion,
@@ -44,5 +46,14 @@ export function dockerfileContext(
     uid: BENTO_UID,
     gid: BENTO_GID,
     ...(ctx.cudaVersion ? {cudaVersion: ctx.cudaVersion} : {}),
+    commands: ctx.commands,
+    postCommands: ctx.postCommands,
+    buildInclude: ctx.buildInclude,
+    commandFiles: ctx.commandFiles,
+    installScript: ctx.installScript,
+    ...(ctx.bentomlVersion ? {bentomlVersion: ctx.bentomlVersion} : {}),
+    models: opts.models ?? {kind: 'context', present: ctx.hasModels},
+    codeDirs: ctx.codeDirs,
+    codeFiles: ctx.codeFiles,
   }
 }

@@ -28,11 +28,14 @@ export const CONTEXT_MTIME = new Date(315532800 * 1000)
 /** Files that must be executable in the image whatever their mode on disk. */
 const EXECUTABLES = new Set(['env/docker/entrypoint.sh', 'env/docker/setup_script', 'env/python/install.sh'])
 
-type Entry =
+/** One tar entry of a build context; `uid`/`gid` default to 0 (root). */
+export type ContextEntry = (
   | {name: string; kind: 'dir'}
   | {name: string; kind: 'file'; abs: string; size: number; executable: boolean}
   | {name: string; kind: 'symlink'; target: string}
   | {name: string; kind: 'inline'; content: Buffer}
+) & {uid?: number; gid?: number}
+type Entry = ContextEntry
 
 /**
  * `.dockerignore` semantics (moby/patternmatcher): patterns are relative to the context root, `*` and `?`
@@ -67,7 +70,8 @@ export function dockerignoreMatcher(patterns: string[]): {excluded: (relPath: st
   }
 }
 
-async function walk(
+/** The entries under `root`, named `prefix/…`, in directory order (sort them before packing). */
+export async function walkDir(
   root: string,
   prefix: string,
   ignore: ReturnType<typeof dockerignoreMatcher> | undefined,
@@ -83,7 +87,7 @@ async function walk(
     if (st.isDirectory()) {
       if (isExcluded && !ignore?.hasNegations) continue
       if (!isExcluded) out.push({name, kind: 'dir'})
-      await walk(abs, name, ignore, out)
+      await walkDir(abs, name, ignore, out)
     } else if (isExcluded) {
       continue
     } else if (st.isSymbolicLink()) {
@@ -99,11 +103,11 @@ async function walk(
 export async function buildContextEntries(opts: BuildContextOptions): Promise<Entry[]> {
   const ignore = dockerignoreMatcher(opts.dockerignore)
   const walked: Entry[] = []
-  await walk(opts.bentoDir, '', ignore, walked)
+  await walkDir(opts.bentoDir, '', ignore, walked)
   for (const extra of opts.extraDirs ?? []) {
     const dest = path.posix.normalize(extra.dest).replace(/^\/+|\/+$/g, '')
     walked.push({name: dest, kind: 'dir'})
-    await walk(extra.src, dest, undefined, walked)
+    await walkDir(extra.src, dest, undefined, walked)
   }
   const byName = new Map<string, Entry>()
   for (const e of walked) byName.set(e.name, e)
@@ -121,9 +125,8 @@ export async function buildContextEntries(opts: BuildContextOptions): Promise<En
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-const HEADER = {uid: 0, gid: 0, uname: '', gname: '', mtime: CONTEXT_MTIME}
-
 function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
+  const HEADER = {uid: e.uid ?? 0, gid: e.gid ?? 0, uname: '', gname: '', mtime: CONTEXT_MTIME}
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve())
     switch (e.kind) {
@@ -160,6 +163,15 @@ function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
  * A read error (file vanished, changed size) destroys the stream with an `ArchiveError`.
  */
 export function bentoBuildContext(opts: BuildContextOptions): NodeJS.ReadableStream {
+  return packContext(() => buildContextEntries(opts), opts.bentoDir)
+}
+
+/**
+ * A tar stream of `entries()` (already sorted, parents first): one file read at a time, fixed mtime and owners
+ * (root unless an entry says otherwise), so the same entries always give the same bytes. A read error destroys
+ * the stream with an `ArchiveError` naming `source`.
+ */
+export function packContext(entries: () => Promise<ContextEntry[]>, source: string): NodeJS.ReadableStream {
   const pack = tar.pack()
   // tar-stream packs are streamx streams; hand callers a plain Node stream.
   const out = new PassThrough()
@@ -167,11 +179,11 @@ export function bentoBuildContext(opts: BuildContextOptions): NodeJS.ReadableStr
   pack.pipe(out)
   void (async () => {
     try {
-      for (const entry of await buildContextEntries(opts)) await writeEntry(pack, entry)
+      for (const entry of await entries()) await writeEntry(pack, entry)
       pack.finalize()
     } catch (err) {
       pack.destroy(
-        new ArchiveError(`Could not stream the build context from ${opts.bentoDir}: ${(err as Error).message}`, {
+        new ArchiveError(`Could not stream the build context from ${source}: ${(err as Error).message}`, {
           code: 'E_DOCKER_CONTEXT',
           cause: err,
           hint: 'check that the Bento directory is readable and not being modified during the build',

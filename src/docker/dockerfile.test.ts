@@ -90,23 +90,53 @@ describe('renderDockerfile goldens', () => {
     golden('base-image', renderDockerfile(ctx({baseImage})))
   })
 
-  it('env / envs with stages', () => {
+  it('env / envs: each an ARG with its value and an ENV from it', () => {
     const d = renderDockerfile(
       ctx({
         env: [
           {name: 'MODEL_DIR', value: '/models'},
-          {name: 'PIP_EXTRA_INDEX_URL', value: 'https://pypi.example.com/simple', stage: 'build'},
-          {name: 'GREETING', value: 'say "hi" for $5 \\o/', stage: 'runtime'},
+          {name: 'GREETING', value: 'say "hi" for $5 \\o/'},
         ],
       }),
     )
     golden('envs', d)
-    expect(d).toContain('ARG PIP_EXTRA_INDEX_URL="https://pypi.example.com/simple"')
-    expect(d).not.toContain('ENV PIP_EXTRA_INDEX_URL')
-    expect(d).toContain('ENV GREETING="say \\"hi\\" for \\$5 \\\\o/"')
-    expect(d).not.toContain('ARG GREETING')
+    expect(d).toContain('ARG GREETING="say \\"hi\\" for \\$5 \\\\o/"\nENV GREETING=$GREETING\n')
     expect(d).toContain('ARG MODEL_DIR="/models"\n')
     expect(d).toContain('ENV MODEL_DIR=$MODEL_DIR\n')
+  })
+
+  it('model images (BuildKit): one COPY --from per model after the deps, no models in the context', () => {
+    const d = renderDockerfile(ctx({models: {kind: 'images', refs: ['bento-model/iris_clf:m1', 'bento-model/other:v2']}}))
+    golden('model-images', d)
+    expect(d).toContain('COPY --from=bento-model/iris_clf:m1 / /\nCOPY --from=bento-model/other:v2 / /\n')
+    expect(d).not.toContain('./models')
+  })
+
+  it('model images (classic builder): the copy sets the owner, as the classic builder does not keep it', () => {
+    const d = renderDockerfile(ctx({buildkit: false, models: {kind: 'images', refs: ['bento-model/iris_clf:m1']}}))
+    golden('model-images-classic', d)
+    expect(d).toContain('COPY --from=bento-model/iris_clf:m1 --chown=bentoml:bentoml / /\n')
+  })
+
+  it('spec 2: commands, build_include, requirements.txt without install.sh, post_commands', () => {
+    const d = renderDockerfile(
+      ctx({
+        commands: ['apt-get update && apt-get install -q -y --no-install-recommends git', 'chmod +x env/docker/script__x && env/docker/script__x'],
+        commandFiles: ['env/docker/script__x'],
+        buildInclude: ['wheels'],
+        installScript: false,
+        bentomlVersion: '1.4.40',
+        postCommands: ['echo done'],
+        models: {kind: 'images', refs: ['bento-model/iris_clf:m1']},
+      }),
+    )
+    golden('spec2', d)
+    expect(d).not.toContain('install.sh')
+  })
+
+  it('no models at all: no model step', () => {
+    const d = renderDockerfile(ctx({models: {kind: 'context', present: false}}))
+    expect(d).not.toMatch(/COPY[^\n]*models/)
   })
 
   it('python_version 3.10', () => {

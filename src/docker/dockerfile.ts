@@ -20,9 +20,17 @@ export {BENTO_GID, BENTO_PATH, BENTO_UID, DEFAULT_CUDA_VERSION}
 export interface DockerfileEnv {
   name: string
   value: string
-  /** `all` (default): ARG + ENV; `build`: ARG only (visible to install.sh, not in the image env); `runtime`: ENV only. */
-  stage?: 'all' | 'build' | 'runtime'
 }
+
+/** Where the image's `models/` come from. */
+export type ModelSource =
+  /** `COPY ./models ./models/` from the build context (the Bento's own models/); none when the Bento has none. */
+  | {kind: 'context'; present: boolean}
+  /**
+   * One `COPY --from=<ref> / /` per model image (see model-image.ts): each model is its own layer, the same
+   * bytes as the model image's, and the build context holds no model byte.
+   */
+  | {kind: 'images'; refs: string[]}
 
 export interface DockerfileContext {
   /** `python:<pythonVersion>-slim` unless `docker.base_image` (see `baseImageFor`). */
@@ -32,7 +40,7 @@ export interface DockerfileContext {
   systemPackages: string[]
   /** Add `build-essential` (some requirement builds from source). */
   needsCompilers: boolean
-  /** `docker.env` + top-level `envs`. */
+  /** Baked envs: `docker.env` + `envs` of stage `all` (ARG + ENV). */
   env: DockerfileEnv[]
   setupScript: boolean
   /** Use BuildKit-only syntax (`RUN --mount=type=cache|bind`). */
@@ -46,6 +54,22 @@ export interface DockerfileContext {
   gid: typeof BENTO_GID
   /** `docker.cuda_version`: the base image is nvidia/cuda and Python comes from the distro's python3. */
   cudaVersion?: string
+  /** spec 2 `image.commands` (after the envs, before the Python deps) and `image.post_commands` (right after). */
+  commands?: string[]
+  postCommands?: string[]
+  /** spec 2 `image.build_include`: `src/<path>` copied before the Python deps. */
+  buildInclude?: string[]
+  /** `env/docker/<file>` the commands run, copied before them. */
+  commandFiles?: string[]
+  /** The Bento has `env/python/install.sh` (default true); else `env/python/requirements.txt` is installed directly. */
+  installScript?: boolean
+  /** Installed when the requirements leave bentoml out (no install.sh to do it). */
+  bentomlVersion?: string
+  /** Default: `{kind: 'context', present: true}`. */
+  models?: ModelSource
+  /** The code layer (see `DockerfileInputs.codeDirs`); default: apis, env/docker, src + bento.yaml, README.md. */
+  codeDirs?: string[]
+  codeFiles?: string[]
 }
 
 /** A user `docker.dockerfile_template` (BentoML-style Jinja subset, see user-template.ts). */
@@ -69,6 +93,7 @@ const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const APT_PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+.\-:=~*]*$/
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/
+const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.@+\-/]*$/
 const RESERVED_ENV = new Set(['BENTO_PATH', 'BENTOML_HOME', 'BENTOML_CONTAINERIZED', 'VIRTUAL_ENV', 'PATH'])
 
 /** The HEALTHCHECK command (exec form): the venv's Python probes /readyz; no curl needed in the image. */
@@ -104,10 +129,56 @@ function validate(ctx: DockerfileContext): void {
     if (seen.has(e.name)) bad(`envs[${i}].name`, `${e.name} is given twice`)
     seen.add(e.name)
   })
+  if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
+    bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
+  }
+  if (ctx.models?.kind === 'images') {
+    for (const ref of ctx.models.refs) if (!IMAGE_REF.test(ref)) bad('models', `"${ref}" is not an image reference`)
+  }
+  for (const [key, list] of [['image.commands', ctx.commands], ['image.post_commands', ctx.postCommands]] as const) {
+    ;(list ?? []).forEach((c, i) => {
+      if (/[\r\n]/.test(c)) bad(`${key}[${i}]`, 'the command contains a line break, which a Dockerfile RUN cannot express', 'join the lines with && or ;, or put them in a script (Image.run_script)')
+      if (c.trim() === '') bad(`${key}[${i}]`, 'the command is empty')
+    })
+  }
+  const paths: Array<[string, string]> = [
+    ...(ctx.buildInclude ?? []).map((p, i): [string, string] => [`image.build_include[${i}]`, p]),
+    ...[...(ctx.commandFiles ?? []), ...(ctx.codeDirs ?? []), ...(ctx.codeFiles ?? [])].map((p): [string, string] => ['(bento files)', p]),
+  ]
+  for (const [key, p] of paths) {
+    if (!SAFE_PATH.test(p) || p.split('/').some((part) => part === '..' || part === '.')) {
+      bad(key, `"${p}" cannot be copied by a Dockerfile COPY (absolute, "..", spaces or special characters)`)
+    }
+  }
   for (const k of Object.keys(ctx.labels)) {
     if (!LABEL_KEY.test(k)) bad(`labels.${k}`, `"${k}" is not a valid image label key`, 'use letters, digits, ".", "-", "_" and "/"')
   }
   if (problems.length > 0) throw new ConfigError('Cannot generate a Dockerfile for this Bento', problems)
+}
+
+const DEFAULT_CODE_DIRS = ['apis', 'env/docker', 'src']
+const DEFAULT_CODE_FILES = ['bento.yaml', 'README.md']
+
+const WHEELHOUSE_MOUNT = '/tmp/bento-wheelhouse'
+
+/**
+ * The command that installs the Python dependencies (continuation lines included). With install.sh (spec 1): run
+ * it, as BentoML does. Without (spec 2: requirements.txt is already locked): pip-install it from `./src` when
+ * `build_include` put files there (paths in it are relative to the project), else from `./env/python`, as
+ * BentoML 1.4.40 does with uv; then bentoml itself if the requirements left it out.
+ */
+function installCommand(ctx: DockerfileContext): string {
+  if (ctx.installScript ?? true) {
+    const offline = ctx.wheelhouse ? `BENTO_PIP_OFFLINE=1 BENTO_WHEELHOUSE=${WHEELHOUSE_MOUNT} \\\n    ` : ''
+    return `${offline}bash -euxo pipefail ${ctx.bentoPath}/env/python/install.sh`
+  }
+  const pip = `pip install --disable-pip-version-check${ctx.wheelhouse ? ` --no-index --find-links ${WHEELHOUSE_MOUNT}` : ''}`
+  const bentoml = ctx.bentomlVersion ? ` bentoml==${ctx.bentomlVersion}` : ' bentoml'
+  return [
+    'cd "$(if [ -d ./src ]; then echo ./src; else echo ./env/python; fi)" \\',
+    `    && ${pip} -r ${ctx.bentoPath}/env/python/requirements.txt \\`,
+    `    && { python3 -c 'import bentoml' 2>/dev/null || ${pip}${bentoml}; }`,
+  ].join('\n')
 }
 
 /** The view the template sees: every value either validated or quoted by a filter in the template. */
@@ -119,6 +190,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     ...ctx.systemPackages,
   ]
   const aptPackages = [...new Set(apt)]
+  const models = ctx.models ?? {kind: 'context', present: true}
   const labels = Object.keys(ctx.labels)
     .sort()
     // A Dockerfile string cannot hold a line break; the exact value can still be passed as a build label.
@@ -136,10 +208,17 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     bentoPath: ctx.bentoPath,
     uid: ctx.uid,
     gid: ctx.gid,
-    buildArgs: ctx.env.filter((e) => (e.stage ?? 'all') !== 'runtime'),
-    envVars: ctx.env
-      .filter((e) => (e.stage ?? 'all') !== 'build')
-      .map((e) => ({name: e.name, value: e.value, fromArg: (e.stage ?? 'all') === 'all'})),
+    envVars: ctx.env,
+    commandFiles: ctx.commandFiles ?? [],
+    commands: ctx.commands ?? [],
+    postCommands: ctx.postCommands ?? [],
+    buildInclude: (ctx.buildInclude ?? []).map((p) => p.replace(/\/+$/, '')),
+    installCommand: installCommand(ctx),
+    contextModels: models.kind === 'context' && models.present,
+    modelImages: models.kind === 'images' ? models.refs : [],
+    modelChown: ctx.buildkit ? '' : ' --chown=bentoml:bentoml',
+    codeDirs: ctx.codeDirs ?? DEFAULT_CODE_DIRS,
+    codeFiles: (ctx.codeFiles ?? DEFAULT_CODE_FILES).map((f) => `./${f}`).join(' '),
     hasLabels: labels.length > 0,
     labels,
     healthcheck: JSON.stringify(healthcheckCommand()).replaceAll('","', '", "').replace(/^\[/, '[ ').replace(/\]$/, ' ]'),

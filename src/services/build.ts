@@ -1,7 +1,8 @@
 import {lstat, readFile, rm} from 'node:fs/promises'
 import {isAbsolute, join, relative, resolve} from 'node:path'
 
-import {hashFile, hashTree} from '../bento/digest.js'
+import {hashFile} from '../bento/digest.js'
+import {modelDigest} from '../bento/model-digest.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
@@ -286,7 +287,8 @@ async function resolveModels(
     if (seen.has(key)) continue
     seen.add(key)
     const info = item.info
-    const {digest, size} = await hashTree(item.path, `Hashing model ${key}`, opts.reporter)
+    // Read once per model version, ever: later builds find the digest cached under the model's file manifest.
+    const {digest, size} = await modelDigest(opts.home, {name: item.tag.name, version: item.tag.version, dir: item.path}, opts.reporter)
     out.push({
       name: item.tag.name,
       version: item.tag.version,

@@ -1,15 +1,22 @@
 import {existsSync} from 'node:fs'
-import {mkdir, readFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
 
-import {locateBentoModels} from '../bento/models-of.js'
-import {dockerEnvList} from '../bento/plan.js'
+import {dockerfileInputsOf} from '../bento/dockerfile-inputs.js'
+import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
+import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bento/models-of.js'
 import {dockerfileContext} from '../bento/templates.js'
 import {
   bentoBuildContext,
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   type ImageClient,
+  MODEL_DOCKERFILE,
+  modelImageContext,
+  modelImageIsCurrent,
+  modelImageLabels,
+  modelImageRef,
   renderDockerfile,
   resolveRegistryAuth,
   WHEELHOUSE_CONTEXT_DIR,
@@ -28,12 +35,22 @@ export interface ContainerizeOptions {
   wheelhouse?: string
   /** Add build-essential for requirements that compile from source. */
   compilers?: boolean
+  /** Rebuild everything: the model images and every layer (the daemon's layer cache is not used). */
   noCache?: boolean
   client: ImageClient
   /** ~/.docker, for push credentials. */
   dockerConfigDir: string
   reporter: Reporter
   signal?: AbortSignal
+}
+
+export interface ModelImageResult {
+  model: string
+  image: string
+  /** False when an up-to-date model image was reused (no model byte read or sent). */
+  built: boolean
+  /** Bytes of the model image's build context sent to the daemon (0 when reused). */
+  contextBytes: number
 }
 
 export interface ContainerizeResult {
@@ -45,12 +62,71 @@ export interface ContainerizeResult {
   buildkit: boolean
   /** Dockerfile steps as the daemon reported them, and whether each came from the layer cache. */
   steps: Array<{step: string; cached: boolean}>
+  /** One model image per model version the Bento uses (see docker/model-image.ts). */
+  modelImages: ModelImageResult[]
+  /** Bytes of the Bento image's build context sent to the daemon (no model byte in it). */
+  contextBytes: number
   durationMs: number
   pushed: Array<{tag: string; digest: string}>
   digest?: string
 }
 
 const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
+
+/** A pass-through that counts the bytes that go through it. */
+function counted(stream: NodeJS.ReadableStream): {stream: NodeJS.ReadableStream; bytes: () => number} {
+  let n = 0
+  const out = new PassThrough()
+  stream.on('data', (chunk: Buffer) => {
+    n += chunk.length
+  })
+  stream.on('error', (err: Error) => out.destroy(err))
+  stream.pipe(out)
+  return {stream: out, bytes: () => n}
+}
+
+/**
+ * What `dockerfileInputsOf` needs to know about the Bento's files: its top level (directories as `name/`), the
+ * entries of `env/` and the files of `env/<x>/` (install.sh, setup_script, run_script targets). Not the source tree.
+ */
+async function bentoFileList(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const d of await readdir(dir, {withFileTypes: true})) {
+    if (d.name !== 'env') {
+      out.push(d.isDirectory() ? `${d.name}/` : d.name)
+      continue
+    }
+    for (const e of await readdir(join(dir, 'env'), {withFileTypes: true})) {
+      if (!e.isDirectory()) continue
+      out.push(`env/${e.name}/`)
+      for (const f of await readdir(join(dir, 'env', e.name), {withFileTypes: true})) {
+        if (!f.isDirectory()) out.push(`env/${e.name}/${f.name}`)
+      }
+    }
+  }
+  return out
+}
+
+/** Refuse what bento's Debian-based Dockerfile cannot build, before anything is sent to the daemon. */
+function checkSupported(tag: string, raw: Record<string, unknown>, baseImage: string | null, distro: string, commands: string[]): void {
+  const conda = (raw.conda ?? {}) as Record<string, unknown>
+  if (distro !== 'debian') {
+    throw new UsageError(`Bento "${tag}" asks for docker.distro "${distro}": bento containerize builds Debian-based images only`, {
+      hint: 'use distro: debian (the default), set docker.base_image, or use `bentoml containerize` for this Bento',
+    })
+  }
+  const foreign = commands.find((c) => /^\s*(apk|yum|dnf|microdnf)\s/.test(c))
+  if (foreign !== undefined || /alpine|ubi8|amazonlinux/.test(baseImage ?? '')) {
+    throw new UsageError(`Bento "${tag}" uses a non-Debian image (${foreign ? `image.commands runs "${foreign.slice(0, 40)}"` : baseImage}): bento containerize builds Debian-based images only`, {
+      hint: 'use distro="debian" in the service image (the default), or `bentoml containerize` for this Bento',
+    })
+  }
+  if (conda.environment_yml || (Array.isArray(conda.dependencies) && conda.dependencies.length > 0) || (Array.isArray(conda.pip) && conda.pip.length > 0)) {
+    throw new UsageError(`Bento "${tag}" has conda options: bento containerize does not build conda environments`, {
+      hint: 'move the packages to python.packages / requirements.txt, or use `bentoml containerize` for this Bento',
+    })
+  }
+}
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
   const started = performance.now()
@@ -71,64 +147,47 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     throw new NotFoundError(`--wheelhouse directory ${opts.wheelhouse} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
   }
 
-  const docker = (raw.docker ?? {}) as Record<string, unknown>
-  const conda = (raw.conda ?? {}) as Record<string, unknown>
-  const distro = docker.base_image ? 'debian' : String(docker.distro ?? 'debian')
-  if (distro !== 'debian') {
-    throw new UsageError(`Bento "${tag}" asks for docker.distro "${distro}": bento containerize builds Debian-based images only`, {
-      hint: 'use distro: debian (the default), set docker.base_image, or use `bentoml containerize` for this Bento',
-    })
+  // The same inputs `bento build` rendered the stored Dockerfile from (one function for both).
+  const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
+  const inputs = dockerfileInputsOf(raw, await bentoFileList(bento.path), readme)
+  checkSupported(tag, raw, inputs.baseImage, inputs.distro, [...inputs.commands, ...inputs.postCommands])
+  if (inputs.buildSecrets.length > 0) {
+    // Hook for build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): they must reach the RUN steps as
+    // BuildKit secrets, never as ARG/ENV. Until that lands, refuse rather than build an image without them.
+    throw new UsageError(
+      `Bento "${tag}" has build-stage envs (${inputs.buildSecrets.map((e) => e.name).join(', ')}): bento containerize cannot pass build secrets yet`,
+      {hint: 'use `bentoml containerize` for this Bento, or change the envs to stage: all (they are then baked into the image)'},
+    )
   }
-  if (conda.environment_yml || (Array.isArray(conda.dependencies) && conda.dependencies.length > 0) || (Array.isArray(conda.pip) && conda.pip.length > 0)) {
-    throw new UsageError(`Bento "${tag}" has conda options: bento containerize does not build conda environments`, {
-      hint: 'move the packages to python.packages / requirements.txt, or use `bentoml containerize` for this Bento',
-    })
-  }
-  const located = locateBentoModels(bento.path, raw, opts.home)
-  const models = located.map((m) => m.tag)
 
-  // Models: the Bento's own models/ (bento's Bentos carry them), else the global store (Bentos from `bentoml build`).
-  const extraDirs: Array<{src: string; dest: string}> = []
-  for (const m of located) {
-    if (m.inBento) continue
-    if (m.dir === null) {
-      throw new NotFoundError(`Model "${m.tag}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
-        code: 'E_MODEL_NOT_FOUND',
-        hint: `bento.yaml ${m.from} names it: import or save the model again, or rebuild the Bento with \`bento build\` (which bundles its models)`,
-        data: {model: m.tag},
-      })
-    }
-    extraDirs.push({src: m.dir, dest: `models/${m.name}/${m.version}`})
+  const located = locateBentoModels(bento.path, raw, opts.home)
+  const missing = located.find((m) => m.dir === null)
+  if (missing) {
+    throw new NotFoundError(`Model "${missing.tag}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
+      code: 'E_MODEL_NOT_FOUND',
+      hint: `bento.yaml ${missing.from} names it: import or save the model again, or rebuild the Bento with \`bento build\` (which bundles its models)`,
+      data: {model: missing.tag},
+    })
   }
-  if (!existsSync(join(bento.path, 'models')) && extraDirs.length === 0) {
-    const empty = join(opts.home, 'tmp', 'bento-empty-dir')
-    await mkdir(empty, {recursive: true})
-    extraDirs.push({src: empty, dest: 'models'})
+  const hf = huggingFaceModelsOf(raw)
+  if (hf.length > 0) {
+    throw new UsageError(`Bento "${tag}" uses Hugging Face models (${hf.map((m) => m.tag).join(', ')}): bento containerize cannot fetch them yet`, {
+      hint: 'use `bentoml containerize` for this Bento',
+    })
   }
-  if (opts.wheelhouse) extraDirs.push({src: opts.wheelhouse, dest: WHEELHOUSE_CONTEXT_DIR})
 
   const {buildkit} = await opts.client.ping()
-  const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
-  const dockerEnv = docker.env && typeof docker.env === 'object' && !Array.isArray(docker.env) ? (docker.env as Record<string, unknown>) : null
 
-  const ctx = dockerfileContext(
-    {
-      baseImage: (docker.base_image as string | null) ?? null,
-      pythonVersion: String(docker.python_version ?? '3.11'),
-      systemPackages: (docker.system_packages as string[] | null) ?? [],
-      setupScript: existsSync(join(bento.path, 'env/docker/setup_script')),
-      env: dockerEnvList(dockerEnv, (raw.envs ?? []) as Array<{name: string; value?: unknown; stage?: string}>),
-      labels: {},
-      cudaVersion: (docker.cuda_version as string | null) ?? null,
-      tag,
-      bentomlVersion: String(raw.bentoml_version ?? ''),
-      models,
-      description: readme,
-      creationTime: String(raw.creation_time ?? ''),
-      userLabels: bento.info.labels,
-    },
-    {buildkit, wheelhouse: Boolean(opts.wheelhouse), needsCompilers: opts.compilers ?? false},
-  )
+  // One image per model version, built only when missing or out of date: the Bento image copies from them.
+  const modelImages: ModelImageResult[] = []
+  for (const m of located) modelImages.push(await ensureModelImage(opts, m as LocatedModel & {dir: string}))
+
+  const ctx = dockerfileContext(inputs, {
+    buildkit,
+    wheelhouse: Boolean(opts.wheelhouse),
+    needsCompilers: opts.compilers ?? false,
+    models: {kind: 'images', refs: modelImages.map((m) => m.image)},
+  })
   const templateFile = join(bento.path, 'env/docker/Dockerfile.template')
   const userTemplate = existsSync(templateFile)
     ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
@@ -136,10 +195,13 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
-  const context = bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore: defaultDockerignore(), extraDirs})
+  const extraDirs = opts.wheelhouse ? [{src: opts.wheelhouse, dest: WHEELHOUSE_CONTEXT_DIR}] : []
+  // The models come from their images: models/ and hf-models/ stay out of the context.
+  const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
+  const context = counted(bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore, extraDirs}))
   const steps: Array<{step: string; cached: boolean}> = []
   const {imageId} = await opts.client.build({
-    context,
+    context: context.stream,
     dockerfile: CONTEXT_DOCKERFILE,
     tags,
     labels: ctx.labels,
@@ -186,8 +248,48 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     layers: history.map((l) => ({id: l.id, createdBy: l.createdBy, size: l.size})),
     buildkit,
     steps,
+    modelImages,
+    contextBytes: context.bytes(),
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
   }
+}
+
+/**
+ * The model image of one model version: reused when an image with its tag holds this model as it is now (same
+ * file manifest, or same content digest), else built from the model directory (its bytes sent once).
+ */
+async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {dir: string}): Promise<ModelImageResult> {
+  const ref = modelImageRef(m.name, m.version)
+  const manifest = await modelManifest(m.dir)
+  const identity = {
+    name: m.name,
+    version: m.version,
+    manifestKey: manifest.key,
+    digest: await peekModelDigest(opts.home, m.name, m.version, manifest.key),
+    size: manifest.size,
+  }
+  if (!opts.noCache) {
+    const existing = await opts.client.inspect(ref)
+    if (existing && modelImageIsCurrent(existing.labels, identity)) {
+      opts.reporter.log(`Model ${m.tag}: image ${ref} is up to date`)
+      return {model: m.tag, image: ref, built: false, contextBytes: 0}
+    }
+  }
+  opts.reporter.log(`Model ${m.tag}: building image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per model version)`)
+  const context = counted(modelImageContext({name: m.name, version: m.version, dir: m.dir}))
+  await opts.client.build({
+    context: context.stream,
+    dockerfile: MODEL_DOCKERFILE,
+    tags: [ref],
+    labels: modelImageLabels(identity),
+    noCache: opts.noCache,
+    signal: opts.signal,
+    onProgress: (e) => {
+      if (e.type === 'log') opts.reporter.status(`  ${e.line}`)
+      else if (e.type === 'warning') opts.reporter.warn(e.message)
+    },
+  })
+  return {model: m.tag, image: ref, built: true, contextBytes: context.bytes()}
 }

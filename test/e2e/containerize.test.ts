@@ -35,6 +35,7 @@ interface ContainerizeJson {
   steps: Array<{step: string; cached: boolean}>
   durationMs: number
   digest?: string
+  modelImages?: Array<{image: string; built: boolean}>
 }
 
 describe('bento containerize on a real Docker engine', () => {
@@ -55,7 +56,9 @@ describe('bento containerize on a real Docker engine', () => {
     const r = await runBento(['containerize', tag, '-t', imageTag, '--wheelhouse', WHEELHOUSE, '--json', ...extra], {
       env: {BENTOML_HOME: home},
     })
-    return {code: r.code, json: JSON.parse(r.stdout || '{}') as ContainerizeJson, stderr: r.stderr}
+    const json = JSON.parse(r.stdout || '{}') as ContainerizeJson
+    images.push(...(json.modelImages ?? []).map((m) => m.image))
+    return {code: r.code, json, stderr: r.stderr}
   }
 
   async function start(ref: string): Promise<{url: string; id: string}> {
@@ -85,7 +88,7 @@ describe('bento containerize on a real Docker engine', () => {
 
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
-    for (const i of images) await docker('rmi', '-f', i)
+    for (const i of new Set(images)) await docker('rmi', '-f', i)
     await removeDir(home)
     await removeDir(project)
   })
@@ -136,7 +139,7 @@ describe('bento containerize on a real Docker engine', () => {
     const r = await containerize(tag2, image2)
     expect(r.code, r.stderr).toBe(0)
     const installStep = r.json.steps.find((s) => /install\.sh/.test(s.step))
-    const modelsStep = r.json.steps.find((s) => /COPY .*\.\/models/.test(s.step))
+    const modelsStep = r.json.steps.find((s) => /COPY --from=bento-model\//.test(s.step))
     expect(installStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
     expect(modelsStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
 

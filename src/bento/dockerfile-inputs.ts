@@ -1,0 +1,167 @@
+import {modelsOfBento} from './models-of.js'
+
+/**
+ * What the Dockerfile generator needs from a Bento, derived from ONE place: its bento.yaml (as data) and the
+ * list of files it holds. `bento build` calls this on the manifest it is about to write (the stored
+ * `env/docker/Dockerfile`), `bento containerize` on the stored bento.yaml (the built image): same function, same
+ * labels, same steps.
+ *
+ * Spec 1 (`docker:`, 1.4.15 and legacy services) and spec 2 (`image:`, what BentoML ≥ 1.2 writes for
+ * `@bentoml.service` projects and what 1.4.40 writes by default) are both read:
+ *
+ * | | spec 1 | spec 2 |
+ * | --- | --- | --- |
+ * | base | `docker.base_image` or `python:<docker.python_version>-slim` (or CUDA) | `image.base_image` |
+ * | system step | `docker.system_packages` → one apt layer | `image.commands`, each its own `RUN` (after `envs`, as BentoML) |
+ * | Python deps | `env/python/install.sh` | no install.sh: `env/python/requirements.txt` (already locked) installed from `./src` when `image.build_include` put files there, else `./env/python` |
+ * | after deps | — | `image.post_commands` |
+ * | code | `setup_script` runs last | |
+ *
+ * Envs: `stage: all` (the default) becomes ARG + ENV; `stage: runtime` is not baked (given at `docker run`, as
+ * BentoML 1.4.40); `stage: build` is a build secret (`buildSecrets`, see the containerize service).
+ */
+export interface DockerfileInputs {
+  spec: 1 | 2
+  /** `docker.base_image` / `image.base_image` (null: derived from python and CUDA versions). */
+  baseImage: string | null
+  pythonVersion: string
+  /** spec 1 `docker.distro` ('debian' when a base image is set, as BentoML ignores the distro then). */
+  distro: string
+  systemPackages: string[]
+  /** spec 2 `image.commands`: run after the envs, before the Python dependencies. */
+  commands: string[]
+  /** spec 2 `image.post_commands`: run right after the Python dependencies. */
+  postCommands: string[]
+  /** spec 2 `image.build_include`: paths under `src/` copied before the Python dependencies are installed. */
+  buildInclude: string[]
+  /** Files under `env/docker/` that `commands` / `post_commands` run (`run_script` targets), copied before them. */
+  commandFiles: string[]
+  setupScript: boolean
+  /** The Bento carries `env/python/install.sh` (spec 1); else its requirements.txt is installed directly. */
+  installScript: boolean
+  /** Baked into the image (ARG + ENV): `docker.env`, then `envs` entries of stage `all`; later names win. */
+  env: Array<{name: string; value: string}>
+  /** `envs` of stage `build`: needed by the build steps, never in the image. */
+  buildSecrets: Array<{name: string; value: string}>
+  cudaVersion: string | null
+  tag: string
+  bentomlVersion: string
+  /** Every model the Bento uses, `name:version` (the models-of rule; Hugging Face ones included). */
+  models: string[]
+  description: string | null
+  creationTime: string
+  userLabels: Record<string, string>
+  /**
+   * What the code layer copies, in order: directories (`apis`, `env/docker`, `src`, …) and top-level files
+   * (`bento.yaml`, `README.md`). Never `models`, `hf-models` or `env/python` (their own layers).
+   */
+  codeDirs: string[]
+  codeFiles: string[]
+  /** The Bento holds a `models/` directory (what a Dockerfile that copies models from the context needs). */
+  hasModels: boolean
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+}
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  return v instanceof Date ? v.toISOString() : String(v)
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).map(str) : []
+}
+
+/** `docker.env` (a mapping; a list of `K=V` as older Bentos have it), then baked `envs` entries. */
+function envsOf(dockerEnv: unknown, envs: unknown): {env: Array<{name: string; value: string}>; buildSecrets: Array<{name: string; value: string}>} {
+  const out = new Map<string, string>()
+  if (isRecord(dockerEnv)) {
+    for (const [k, v] of Object.entries(dockerEnv)) out.set(k, str(v))
+  } else if (Array.isArray(dockerEnv)) {
+    for (const item of dockerEnv) {
+      const s = str(item)
+      const eq = s.indexOf('=')
+      if (eq > 0) out.set(s.slice(0, eq), s.slice(eq + 1))
+    }
+  }
+  const buildSecrets: Array<{name: string; value: string}> = []
+  for (const e of Array.isArray(envs) ? envs : []) {
+    if (!isRecord(e) || typeof e.name !== 'string') continue
+    const stage = str(e.stage) || 'all'
+    if (stage === 'runtime') continue
+    if (stage === 'build') buildSecrets.push({name: e.name, value: str(e.value)})
+    else out.set(e.name, str(e.value))
+  }
+  return {env: [...out].map(([name, value]) => ({name, value})), buildSecrets}
+}
+
+/** Adjacent identical commands run once (BentoML 1.4.40 writes its default apt command twice, §1i of the notes). */
+function dedupeAdjacent(commands: string[]): string[] {
+  return commands.filter((c, i) => i === 0 || c !== commands[i - 1])
+}
+
+/**
+ * The Dockerfile inputs of a Bento. `info` is bento.yaml as data; `files` the paths the Bento holds, relative
+ * and posix: its files, or a directory as `dir/` (then its files need not be listed); `models/…` only says it has models; `readme` its README.md.
+ */
+export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterable<string>, readme: string): DockerfileInputs {
+  // A path ending in `/` is a directory (its files need not be listed); `./` prefixes are ignored.
+  const given = [...files].map((f) => f.replace(/^\.\/+/, ''))
+  const paths = new Set(given.map((f) => f.replace(/\/+$/, '')))
+  const has = (rel: string): boolean => paths.has(rel)
+
+  const spec2 = Number(info.spec) === 2 && isRecord(info.image)
+  const docker = isRecord(info.docker) ? info.docker : {}
+  const image = isRecord(info.image) ? info.image : {}
+  const {env, buildSecrets} = envsOf(docker.env, info.envs)
+
+  const commands = spec2 ? dedupeAdjacent(strings(image.commands)) : []
+  const postCommands = spec2 ? strings(image.post_commands) : []
+  const commandFiles = [...paths]
+    .filter((p) => /^env\/docker\/[^/]+$/.test(p) && p !== 'env/docker/Dockerfile' && [...commands, ...postCommands].some((c) => c.includes(p)))
+    .sort()
+
+  // The code layer: every top-level entry but the ones with their own layers; `env/<x>` one by one.
+  const tops = new Map<string, 'dir' | 'file'>()
+  for (const p of given) {
+    const [first, second] = p.split('/')
+    if (!first || first === 'models' || first === 'hf-models') continue
+    if (first === 'env') {
+      if (second && second !== 'python' && p.split('/').length > 2) tops.set(`env/${second}`, 'dir')
+      continue
+    }
+    const kind = p.includes('/') ? 'dir' : 'file'
+    if (tops.get(first) !== 'dir') tops.set(first, kind)
+  }
+  const sorted = [...tops].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
+  const name = str(info.name)
+  const version = str(info.version)
+  return {
+    spec: spec2 ? 2 : 1,
+    baseImage: (spec2 ? str(image.base_image) : str(docker.base_image)) || null,
+    pythonVersion: (spec2 ? str(image.python_version) : str(docker.python_version)) || '3.11',
+    distro: spec2 || docker.base_image ? 'debian' : str(docker.distro) || 'debian',
+    systemPackages: spec2 ? [] : strings(docker.system_packages),
+    commands,
+    postCommands,
+    buildInclude: spec2 ? strings(image.build_include) : [],
+    commandFiles,
+    setupScript: has('env/docker/setup_script'),
+    installScript: has('env/python/install.sh'),
+    env,
+    buildSecrets,
+    cudaVersion: spec2 ? null : str(docker.cuda_version) || null,
+    tag: `${name}:${version}`,
+    bentomlVersion: str(info.bentoml_version),
+    models: modelsOfBento(info).map((m) => m.tag),
+    description: readme,
+    creationTime: str(info.creation_time),
+    userLabels: Object.fromEntries(Object.entries(isRecord(info.labels) ? info.labels : {}).map(([k, v]) => [k, str(v)])),
+    codeDirs: sorted.filter(([, k]) => k === 'dir').map(([p]) => p),
+    codeFiles: sorted.filter(([, k]) => k === 'file').map(([p]) => p),
+    hasModels: given.some((p) => p.startsWith('models/')),
+  }
+}

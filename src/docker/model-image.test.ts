@@ -1,0 +1,90 @@
+import {createHash} from 'node:crypto'
+import {chmod, mkdir, rm, utimes, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import tar from 'tar-stream'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {tempDir} from '../store/testing.js'
+import {modelImageContext, modelImageIsCurrent, modelImageLabels, modelImageRef} from './model-image.js'
+
+async function drain(stream: NodeJS.ReadableStream): Promise<{sha: string; entries: Array<{name: string; uid: number; gid: number; mode: number; mtime: number; type: string}>}> {
+  const h = createHash('sha256')
+  const entries: Array<{name: string; uid: number; gid: number; mode: number; mtime: number; type: string}> = []
+  const extract = tar.extract()
+  await new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, s, next) => {
+      entries.push({name: header.name, uid: header.uid ?? -1, gid: header.gid ?? -1, mode: header.mode ?? 0, mtime: header.mtime?.getTime() ?? 0, type: header.type ?? ''})
+      s.resume()
+      s.on('end', next)
+    })
+    extract.on('finish', resolve)
+    extract.on('error', reject)
+    stream.on('data', (c: Buffer) => h.update(c))
+    stream.pipe(extract)
+  })
+  return {sha: h.digest('hex'), entries}
+}
+
+describe('model images', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await tempDir('bento-model-image-')
+    await mkdir(path.join(dir, 'm/sub'), {recursive: true})
+    await writeFile(path.join(dir, 'm/model.yaml'), 'name: iris_clf\n')
+    await writeFile(path.join(dir, 'm/sub/run.sh'), '#!/bin/sh\n')
+    await chmod(path.join(dir, 'm/sub/run.sh'), 0o700)
+  })
+  afterEach(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('the context: the layer at the runtime contract path, owned by bentoml (home by root), fixed mtimes and modes', async () => {
+    const {entries} = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+    const byName = Object.fromEntries(entries.map((e) => [e.name.replace(/\/$/, ''), e]))
+    expect(entries.map((e) => e.name.replace(/\/$/, ''))).toEqual([
+      'Dockerfile',
+      'layer',
+      'layer/home',
+      'layer/home/bentoml',
+      'layer/home/bentoml/bento',
+      'layer/home/bentoml/bento/models',
+      'layer/home/bentoml/bento/models/iris_clf',
+      'layer/home/bentoml/bento/models/iris_clf/v1',
+      'layer/home/bentoml/bento/models/iris_clf/v1/model.yaml',
+      'layer/home/bentoml/bento/models/iris_clf/v1/sub',
+      'layer/home/bentoml/bento/models/iris_clf/v1/sub/run.sh',
+    ])
+    expect(byName['layer/home']).toMatchObject({uid: 0, gid: 0, mode: 0o755})
+    for (const name of ['layer/home/bentoml', 'layer/home/bentoml/bento/models/iris_clf/v1', 'layer/home/bentoml/bento/models/iris_clf/v1/model.yaml']) {
+      expect(byName[name]).toMatchObject({uid: 1034, gid: 1034})
+    }
+    expect(byName['layer/home/bentoml/bento/models/iris_clf/v1/model.yaml']?.mode).toBe(0o644)
+    expect(byName['layer/home/bentoml/bento/models/iris_clf/v1/sub/run.sh']?.mode).toBe(0o755)
+    expect(new Set(entries.map((e) => e.mtime))).toEqual(new Set([315532800_000]))
+  })
+
+  it('is deterministic: same files, same bytes, whatever their mtimes or the time of day', async () => {
+    const a = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+    await utimes(path.join(dir, 'm/model.yaml'), new Date(0), new Date(0))
+    const b = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+    expect(b.sha).toBe(a.sha)
+  })
+
+  it('refs: bento-model/<name>:<version>, hashed when Docker would refuse the name', () => {
+    expect(modelImageRef('iris_clf', 'hxv3rsxl7oxj6ax4')).toBe('bento-model/iris_clf:hxv3rsxl7oxj6ax4')
+    expect(modelImageRef('a___b', 'v1')).toMatch(/^bento-model\/m-[0-9a-f]{20}:v1$/)
+    expect(modelImageRef('a___b', 'v1')).toBe(modelImageRef('a___b', 'v1'))
+  })
+
+  it('an image is current for the same manifest, or the same content digest from another copy; not for another layer format', () => {
+    const id = {name: 'iris_clf', version: 'v1', manifestKey: 'k1', digest: 'a'.repeat(64), size: 10}
+    const labels = modelImageLabels(id)
+    expect(modelImageIsCurrent(labels, id)).toBe(true)
+    expect(modelImageIsCurrent(labels, {...id, manifestKey: 'k2'})).toBe(true)
+    expect(modelImageIsCurrent(labels, {...id, manifestKey: 'k2', digest: 'b'.repeat(64)})).toBe(false)
+    expect(modelImageIsCurrent(labels, {...id, manifestKey: 'k2', digest: null})).toBe(false)
+    expect(modelImageIsCurrent({...labels, 'dev.bento.model.layer-format': '0'}, id)).toBe(false)
+    expect(modelImageIsCurrent(labels, {...id, version: 'v2'})).toBe(false)
+  })
+})
