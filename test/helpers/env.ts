@@ -21,6 +21,16 @@ export function bentomlVenv(): {python: string; bentoml: string; dir: string} {
   return {python, bentoml: join(dir, 'bin/bentoml'), dir}
 }
 
+/** The real BentoML 1.4.40 venv (scripts/provision/bentoml-1.4.40-venv.sh). Fails, never skips, when missing. */
+export function bentoml1440(): {python: string; bentoml: string; dir: string} {
+  const dir = process.env.BENTOML_1440_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-1.4.40-venv')
+  const python = join(dir, 'bin/python')
+  if (!existsSync(python)) {
+    throw new Error(`The real BentoML 1.4.40 venv is missing at ${dir}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
+  }
+  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
+}
+
 export async function tempDir(prefix = 'bento-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
 }
