@@ -286,36 +286,3 @@ describe('renderDockerfile validation', () => {
     ])
   })
 })
-
-describe('user dockerfile_template errors', () => {
-  const fails = (content: string): ConfigError => {
-    try {
-      renderDockerfile(ctx(), {content, file: '/b/env/docker/Dockerfile.template'})
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError)
-      return err as ConfigError
-    }
-    throw new Error('expected a ConfigError')
-  }
-
-  it('names file and line of an unsupported construct', () => {
-    const err = fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_COMPONENTS %}\n{{ super() }}\n{% if foo %}\nRUN x\n{% endif %}\n{% endblock %}\n')
-    expect(err.diagnostics[0]).toMatchObject({file: '/b/env/docker/Dockerfile.template', line: 4, key: 'docker.dockerfile_template'})
-    expect(err.message).toContain('/b/env/docker/Dockerfile.template:4:1')
-    expect(err.message).toContain('unsupported statement {% if foo %}')
-  })
-
-  it('requires extends, known blocks and variables', () => {
-    expect(fails('{% block SETUP_BENTO_USER %}\n{% endblock %}\n').diagnostics[0]?.message).toContain('does not start with {% extends bento_base_template %}')
-    expect(fails('{% extends bento_base_template %}\n{% block NOPE %}\n{% endblock %}\n').diagnostics[0]).toMatchObject({line: 2, message: 'unknown block "NOPE"'})
-    expect(fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_USER %}\nRUN {{ bento__nope }}\n{% endblock %}\n').diagnostics[0]).toMatchObject({line: 3})
-    expect(fails('{% extends bento_base_template %}\nRUN outside\n').diagnostics[0]).toMatchObject({line: 2})
-    expect(fails('{% extends bento_base_template %}\n{% block SETUP_BENTO_USER %}\nRUN x\n').diagnostics[0]?.message).toContain('never closed')
-  })
-
-  it('a block without super() replaces ours', () => {
-    const d = renderDockerfile(ctx(), '{% extends bento_base_template %}\n{% block SETUP_BENTO_ENTRYPOINT %}\nENTRYPOINT ["/custom"]\n{% endblock %}\n')
-    expect(d).toContain('ENTRYPOINT ["/custom"]\n')
-    expect(d).not.toContain('USER bentoml')
-  })
-})
