@@ -19,7 +19,7 @@ export function bentoTemplates(opts: {userDockerfileTemplate?: {content: string;
 /** From what a Bento says (`dockerfileInputsOf`) to the Dockerfile generator's typed context. */
 export function dockerfileContext(
   ctx: DockerfileInputs,
-  opts: {buildkit: boolean; wheelhouse: boolean; needsCompilers?: boolean; models?: ModelSource},
+  opts: {buildkit: boolean; wheelhouse: boolean; wheelhouseImage?: string; needsCompilers?: boolean; models?: ModelSource},
 ): Parameters<typeof renderDockerfile>[0] {
   const [name = '', version = ''] = ctx.tag.split(':')
   return {
@@ -32,6 +32,7 @@ export function dockerfileContext(
     setupScript: ctx.setupScript,
     buildkit: opts.buildkit,
     wheelhouse: opts.wheelhouse,
+    ...(opts.wheelhouseImage ? {wheelhouseImage: opts.wheelhouseImage} : {}),
     labels: imageLabels({
       tag: ctx.tag,
       name,

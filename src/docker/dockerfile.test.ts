@@ -154,6 +154,14 @@ describe('renderDockerfile goldens', () => {
     expect(classic).toContain('COPY .bento-wheelhouse /tmp/bento-wheelhouse/')
   })
 
+  it('offline wheelhouse from its image (what containerize uses), BuildKit and classic', () => {
+    const bk = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse:0123456789abcdef01234567'}))
+    golden('wheelhouse-image', bk)
+    expect(bk).toContain('--mount=type=bind,from=bento-wheelhouse:0123456789abcdef01234567,source=/wheels,target=/tmp/bento-wheelhouse')
+    const classic = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse:0123456789abcdef01234567', buildkit: false}))
+    expect(classic).toContain('COPY --from=bento-wheelhouse:0123456789abcdef01234567 /wheels /tmp/bento-wheelhouse/')
+  })
+
   it('user dockerfile_template', () => {
     const template = [
       '{% extends bento_base_template %}',

@@ -47,6 +47,8 @@ export interface DockerfileContext {
   buildkit: boolean
   /** Offline: pip gets `--no-index --find-links` from `WHEELHOUSE_CONTEXT_DIR` in the build context. */
   wheelhouse: boolean
+  /** With `wheelhouse`: mount the wheels from this image (see wheelhouse-image.ts) instead of the build context. */
+  wheelhouseImage?: string
   /** Image labels (see `imageLabels`). Written as one LABEL instruction at the end. */
   labels: Record<string, string>
   bentoPath: typeof BENTO_PATH
@@ -132,6 +134,7 @@ function validate(ctx: DockerfileContext): void {
   if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
     bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
   }
+  if (ctx.wheelhouseImage !== undefined && !IMAGE_REF.test(ctx.wheelhouseImage)) bad('wheelhouse', `"${ctx.wheelhouseImage}" is not an image reference`)
   if (ctx.models?.kind === 'images') {
     for (const ref of ctx.models.refs) if (!IMAGE_REF.test(ref)) bad('models', `"${ref}" is not an image reference`)
   }
@@ -204,6 +207,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     buildkit: ctx.buildkit,
     wheelhouse: ctx.wheelhouse,
     wheelhouseDir: WHEELHOUSE_CONTEXT_DIR,
+    wheelhouseImage: ctx.wheelhouseImage ?? '',
     setupScript: ctx.setupScript,
     bentoPath: ctx.bentoPath,
     uid: ctx.uid,

@@ -156,15 +156,23 @@ describe('containerize service (fake image client)', () => {
     expect(edited.modelImages[0]?.built).toBe(true)
   })
 
-  it('offline: the wheelhouse goes into the context and pip gets --no-index', async () => {
+  it('offline: the wheelhouse becomes an image mounted into the install step (not in the context); pip gets --no-index', async () => {
     const wheels = join(home, 'wheels')
     await write(join(wheels, 'x-1.0-py3-none-any.whl'), 'whl')
     const client = new FakeImageClient()
-    await containerize(opts(client, {wheelhouse: wheels, compilers: true}))
-    const b = client.builds[1]!
-    expect(b.files).toContain('.bento-wheelhouse/x-1.0-py3-none-any.whl')
-    expect(b.contents['env/docker/Dockerfile']).toMatch(/BENTO_PIP_OFFLINE=1/)
-    expect(b.contents['env/docker/Dockerfile']).toMatch(/build-essential/)
+    const r = await containerize(opts(client, {wheelhouse: wheels, compilers: true}))
+    const [, wheelhouse, b] = client.builds
+    expect(wheelhouse!.tags).toEqual([r.wheelhouseImage!.image])
+    expect(wheelhouse!.files).toContain('wheels/x-1.0-py3-none-any.whl')
+    expect(wheelhouse!.labels['dev.bento.kind']).toBe('wheelhouse')
+    expect(b!.files.some((f) => f.includes('.whl'))).toBe(false)
+    const dockerfile = b!.contents['env/docker/Dockerfile']!
+    expect(dockerfile).toContain(`--mount=type=bind,from=${r.wheelhouseImage!.image},source=/wheels,target=/tmp/bento-wheelhouse`)
+    expect(dockerfile).toMatch(/BENTO_PIP_OFFLINE=1/)
+    expect(dockerfile).toMatch(/build-essential/)
+    // Reused while the directory does not change.
+    const again = await containerize(opts(client, {wheelhouse: wheels}))
+    expect(again.wheelhouseImage).toMatchObject({built: false, contextBytes: 0})
   })
 
   it('a model neither in the Bento nor in the store is E_MODEL_NOT_FOUND before any build', async () => {

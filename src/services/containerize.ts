@@ -19,7 +19,10 @@ import {
   modelImageRef,
   renderDockerfile,
   resolveRegistryAuth,
-  WHEELHOUSE_CONTEXT_DIR,
+  WHEELHOUSE_DOCKERFILE,
+  wheelhouseImageContext,
+  wheelhouseImageLabels,
+  wheelhouseImageRef,
 } from '../docker/index.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
@@ -64,7 +67,9 @@ export interface ContainerizeResult {
   steps: Array<{step: string; cached: boolean}>
   /** One model image per model version the Bento uses (see docker/model-image.ts). */
   modelImages: ModelImageResult[]
-  /** Bytes of the Bento image's build context sent to the daemon (no model byte in it). */
+  /** `--wheelhouse` as an image (built when the directory changed), bind-mounted into the install step. */
+  wheelhouseImage?: {image: string; built: boolean; contextBytes: number}
+  /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
   contextBytes: number
   durationMs: number
   pushed: Array<{tag: string; digest: string}>
@@ -182,9 +187,12 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   const modelImages: ModelImageResult[] = []
   for (const m of located) modelImages.push(await ensureModelImage(opts, m as LocatedModel & {dir: string}))
 
+  const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, opts.wheelhouse) : undefined
+
   const ctx = dockerfileContext(inputs, {
     buildkit,
     wheelhouse: Boolean(opts.wheelhouse),
+    ...(wheelhouse ? {wheelhouseImage: wheelhouse.image} : {}),
     needsCompilers: opts.compilers ?? false,
     models: {kind: 'images', refs: modelImages.map((m) => m.image)},
   })
@@ -195,10 +203,9 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
-  const extraDirs = opts.wheelhouse ? [{src: opts.wheelhouse, dest: WHEELHOUSE_CONTEXT_DIR}] : []
-  // The models come from their images: models/ and hf-models/ stay out of the context.
+  // The models and the wheels come from their images: the context holds the code only.
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
-  const context = counted(bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore, extraDirs}))
+  const context = counted(bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore}))
   const steps: Array<{step: string; cached: boolean}> = []
   const {imageId} = await opts.client.build({
     context: context.stream,
@@ -249,6 +256,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     buildkit,
     steps,
     modelImages,
+    ...(wheelhouse ? {wheelhouseImage: wheelhouse} : {}),
     contextBytes: context.bytes(),
     durationMs: Math.round(performance.now() - started),
     pushed,
@@ -292,4 +300,28 @@ async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {di
     },
   })
   return {model: m.tag, image: ref, built: true, contextBytes: context.bytes()}
+}
+
+/** `--wheelhouse DIR` as an image, rebuilt only when the directory's manifest (names, sizes, mtimes) changes. */
+async function ensureWheelhouseImage(opts: ContainerizeOptions, dir: string): Promise<{image: string; built: boolean; contextBytes: number}> {
+  const manifest = await modelManifest(dir)
+  const ref = wheelhouseImageRef(manifest.key)
+  if (!opts.noCache) {
+    const existing = await opts.client.inspect(ref)
+    if (existing && existing.labels['dev.bento.wheelhouse.manifest'] === manifest.key) return {image: ref, built: false, contextBytes: 0}
+  }
+  opts.reporter.log(`Wheelhouse ${dir}: building image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per wheelhouse content)`)
+  const context = counted(wheelhouseImageContext(dir))
+  await opts.client.build({
+    context: context.stream,
+    dockerfile: WHEELHOUSE_DOCKERFILE,
+    tags: [ref],
+    labels: wheelhouseImageLabels({manifestKey: manifest.key, size: manifest.size, dir}),
+    noCache: opts.noCache,
+    signal: opts.signal,
+    onProgress: (e) => {
+      if (e.type === 'warning') opts.reporter.warn(e.message)
+    },
+  })
+  return {image: ref, built: true, contextBytes: context.bytes()}
 }

@@ -1,0 +1,163 @@
+/**
+ * Issue 9 on the real engine: a 512 MiB model (generated, saved with the real `bentoml.models.create` 1.4.15)
+ * never costs twice. build → containerize --push → one-line edit → build → containerize --push:
+ * - the second build reads no model byte (bytes read by the process, from /proc/<pid>/io);
+ * - the second containerize sends < 1 MiB to the daemon (its own count, and the bytes the process wrote);
+ * - the model's layer is the model image's, unchanged, in both Bento images;
+ * - the second push uploads < 1 MiB (growth of the registry's blob store);
+ * - the container answers, with the model where BentoML looks for it.
+ */
+import {randomBytes} from 'node:crypto'
+import {existsSync, readdirSync, statSync} from 'node:fs'
+import {appendFile, cp, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {BIN, bentomlVenv, freePort, postJson, removeDir, REPO, run, tempDir, waitForHttp} from '../helpers/env.js'
+
+const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
+const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
+const REGISTRY = process.env.BENTO_REGISTRY ?? '127.0.0.1:5000'
+const REGISTRY_BLOBS = join(TOOLS, 'registry/data/docker/registry/v2/blobs')
+const MODEL_BYTES = 512 * 2 ** 20
+const MiB = 2 ** 20
+const RUN_ID = randomBytes(4).toString('hex')
+
+async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  return run(DOCKER, args, {timeoutMs: 900_000})
+}
+
+/** Run the CLI under a shell that prints its own /proc io counters after reaping it (they include the child's). */
+async function bentoMeasured(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{code: number; stdout: string; stderr: string; rchar: number; wchar: number}> {
+  const script = 'node "$0" "$@"; rc=$?; cat /proc/$$/io >&2; exit $rc'
+  const r = await run('sh', ['-c', script, BIN, ...args], {env, cwd, timeoutMs: 900_000})
+  const num = (key: string): number => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(r.stderr)?.[1] ?? Number.NaN)
+  return {...r, rchar: num('rchar'), wchar: num('wchar')}
+}
+
+/** Total bytes of the blobs in the registry's storage. */
+function registryBlobBytes(): number {
+  let total = 0
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, {withFileTypes: true})) {
+      const p = join(dir, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name === 'data') total += statSync(p).size
+    }
+  }
+  walk(REGISTRY_BLOBS)
+  return total
+}
+
+interface ContainerizeJson {
+  imageId: string
+  contextBytes: number
+  modelImages: Array<{model: string; image: string; built: boolean; contextBytes: number}>
+  digest?: string
+}
+
+describe('a 512 MiB model never costs twice (real daemon, real registry)', () => {
+  let home: string
+  let project: string
+  const images: string[] = []
+  const containers: string[] = []
+  const env = (): NodeJS.ProcessEnv => ({BENTOML_HOME: home})
+
+  const layersOf = async (ref: string): Promise<string[]> => {
+    const r = await docker('image', 'inspect', '-f', '{{json .RootFS.Layers}}', ref)
+    expect(r.code, r.stderr).toBe(0)
+    return JSON.parse(r.stdout) as string[]
+  }
+
+  async function build(): Promise<{tag: string; rchar: number}> {
+    const r = await bentoMeasured(['build', '--json'], env(), project)
+    expect(r.code, r.stderr).toBe(0)
+    return {tag: (JSON.parse(r.stdout) as {tag: string}).tag, rchar: r.rchar}
+  }
+
+  async function containerize(tag: string, ref: string): Promise<ContainerizeJson & {wchar: number; rchar: number}> {
+    images.push(ref)
+    const r = await bentoMeasured(['containerize', tag, '-t', ref, '--wheelhouse', WHEELHOUSE, '--push', '--json'], env())
+    expect(r.code, r.stderr).toBe(0)
+    const json = JSON.parse(r.stdout) as ContainerizeJson
+    images.push(...json.modelImages.map((m) => m.image))
+    return {...json, wchar: r.wchar, rchar: r.rchar}
+  }
+
+  beforeAll(async () => {
+    const ping = await docker('version', '--format', '{{.Server.Version}}')
+    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    if (!existsSync(REGISTRY_BLOBS)) throw new Error(`the local registry's storage ${REGISTRY_BLOBS} is missing: run scripts/provision/registry.sh`)
+    home = await tempDir('bento-home-big-')
+    project = await tempDir('bento-big-project-')
+    await cp(join(REPO, 'test/fixtures/big-model/service.py'), join(project, 'service.py'))
+    const saved = await run(bentomlVenv().python, [join(REPO, 'test/fixtures/big-model/save_model.py'), 'big_model:e2efixedv1', String(MODEL_BYTES)], {
+      env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
+    })
+    expect(saved.code, saved.stderr).toBe(0)
+    await writeFile(join(project, 'bentofile.yaml'), 'service: "service:svc"\ninclude:\n  - "*.py"\nmodels:\n  - "big_model:e2efixedv1"\n')
+  })
+
+  afterAll(async () => {
+    for (const c of containers) await docker('rm', '-f', c)
+    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeDir(home)
+    await removeDir(project)
+  })
+
+  it('build, containerize, edit, build, containerize: no model byte read or sent again, same model layer, < 1 MiB pushed', async () => {
+    const first = await build()
+    // The first build of a never-seen model reads it once (and only once).
+    expect(first.rchar).toBeGreaterThan(MODEL_BYTES)
+    expect(first.rchar).toBeLessThan(MODEL_BYTES + 64 * MiB)
+
+    const ref1 = `${REGISTRY}/big-e2e:${RUN_ID}-1`
+    const c1 = await containerize(first.tag, ref1)
+    expect(c1.modelImages).toEqual([{model: 'big_model:e2efixedv1', image: 'bento-model/big_model:e2efixedv1', built: true, contextBytes: expect.any(Number)}])
+    expect(c1.modelImages[0]!.contextBytes).toBeGreaterThan(MODEL_BYTES)
+    expect(c1.contextBytes).toBeLessThan(MiB)
+    const modelLayer = (await layersOf('bento-model/big_model:e2efixedv1'))
+    expect(modelLayer).toHaveLength(1)
+    expect(await layersOf(ref1)).toContain(modelLayer[0])
+
+    await appendFile(join(project, 'service.py'), '\n# a one-line edit\n')
+    const second = await build()
+    expect(second.tag).not.toBe(first.tag)
+    // P2b: a build after the edit reads no model byte (node itself reads a few MiB of JavaScript).
+    expect(second.rchar).toBeLessThan(32 * MiB)
+
+    const ref2 = `${REGISTRY}/big-e2e:${RUN_ID}-2`
+    const blobsBefore = registryBlobBytes()
+    const c2 = await containerize(second.tag, ref2)
+    const pushed = registryBlobBytes() - blobsBefore
+    // The model image is reused: nothing of the model is read or sent to the daemon.
+    expect(c2.modelImages[0]).toMatchObject({built: false, contextBytes: 0})
+    expect(c2.contextBytes).toBeLessThan(MiB)
+    expect(c2.wchar).toBeLessThan(MiB)
+    expect(c2.rchar).toBeLessThan(32 * MiB)
+    // The model layer is the same in both Bento images (and in the model image).
+    const layers2 = await layersOf(ref2)
+    expect(layers2).toContain(modelLayer[0])
+    expect(await layersOf('bento-model/big_model:e2efixedv1')).toEqual(modelLayer)
+    // The second push uploaded the code layers only.
+    console.error(
+      `big-model e2e: build 1 read ${(first.rchar / MiB).toFixed(1)} MiB, build 2 read ${(second.rchar / MiB).toFixed(1)} MiB; ` +
+        `containerize 2 sent ${(c2.contextBytes / 1024).toFixed(1)} KiB (process wrote ${(c2.wchar / 1024).toFixed(1)} KiB); ` +
+        `push 2 grew the registry by ${(pushed / 1024).toFixed(1)} KiB; model layer ${modelLayer[0]}`,
+    )
+    expect(pushed).toBeLessThan(MiB)
+    expect(c2.digest).toMatch(/^sha256:/)
+
+    const port = await freePort()
+    const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, ref2)
+    expect(started.code, started.stderr).toBe(0)
+    containers.push(started.stdout.trim())
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 180_000)
+    expect(await postJson(`http://127.0.0.1:${port}/info`, {hello: 1})).toEqual({
+      status: 200,
+      json: {tag: 'big_model:e2efixedv1', size: MODEL_BYTES, echo: {hello: 1}},
+    })
+  })
+})
