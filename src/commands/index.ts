@@ -7,6 +7,7 @@ import Import from './import.js'
 import List from './list.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
+import Prune from './prune.js'
 
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
 export const COMMANDS = {
@@ -19,4 +20,5 @@ export const COMMANDS = {
   import: Import,
   'models:list': ModelsList,
   'models:get': ModelsGet,
+  prune: Prune,
 }

@@ -159,5 +159,17 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
       status: 200,
       json: {tag: 'big_model:e2efixedv1', size: MODEL_BYTES, echo: {hello: 1}},
     })
+
+    // bento prune keeps a model image while a Bento image uses it, and offers it once none does. (Dry runs only:
+    // the daemon is shared, and a real prune would also take other tests' unused model images.)
+    const pruneIds = async (): Promise<string[]> => {
+      const r = await run(process.execPath, [BIN, 'prune', '--dry-run', '--only', 'model-images', '--json'], {env: env()})
+      expect(r.code, r.stderr).toBe(0)
+      return (JSON.parse(r.stdout) as {found: Array<{id: string}>}).found.map((i) => i.id)
+    }
+    expect(await pruneIds()).not.toContain('bento-model/big_model:e2efixedv1')
+    for (const c of containers.splice(0)) await docker('rm', '-f', c)
+    for (const ref of [ref1, ref2]) expect((await docker('rmi', ref)).code).toBe(0)
+    expect(await pruneIds()).toContain('bento-model/big_model:e2efixedv1')
   })
 })
