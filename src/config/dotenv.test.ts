@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {expandVars, parseDotenv, parseDotenvEntries} from './dotenv.js'
+import {parseDotenv, parseDotenvEntries} from './dotenv.js'
 
 const ENVIRON = {HOME_X: '/home/x', A: 'from-env', EMPTY: ''}
 
@@ -23,12 +23,5 @@ describe('parseDotenv: what BentoML 1.4.15 parse_dotenv returned for the same te
       {key: 'A', value: '1', line: 2},
       {key: 'B', value: '2', line: 4},
     ])
-  })
-})
-
-describe('expandVars (os.path.expandvars)', () => {
-  it('replaces known variables and leaves unknown ones as written', () => {
-    expect(expandVars('$HOME_X/${A}/$NOPE/${NOPE}/x', ENVIRON)).toBe('/home/x/from-env/$NOPE/${NOPE}/x')
-    expect(expandVars('plain.env', ENVIRON)).toBe('plain.env')
   })
 })

@@ -49,9 +49,3 @@ export function parseDotenv(content: string, environ: Readonly<Record<string, st
   for (const e of parseDotenvEntries(content, environ)) env[e.key] = e.value
   return env
 }
-
-/** Python's `os.path.expandvars` (posix): `$name` / `${name}` from `environ`; unknown variables stay as written. */
-export function expandVars(text: string, environ: Readonly<Record<string, string | undefined>>): string {
-  if (!text.includes('$')) return text
-  return text.replace(/\$(\w+|\{[^}]*\})/g, (whole, ref: string) => environ[ref.startsWith('{') ? ref.slice(1, -1) : ref] ?? whole)
-}

@@ -1,13 +1,22 @@
-import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {parseBuildConfig} from './parse.js'
 import type {BuildConfig} from './types.js'
 
-const SEED = process.env.BENTO_SEED_BENTOFILE ?? '/work/shared/seed/bentofile.yaml'
+/** The seed project's bentofile (../shared/seed/bentofile.yaml), as written: Spanish comments, 3-space indents. */
+const SEED = `service: "service:svc"  # El mismo que el argumento pasado a \`bentoml serve\`
+labels:
+   owner: bentoml-team
+   stage: dev
+include:
+- "*.py"  # Un patrón para definir que archivos incluir en el Bento
+python:
+   packages:  # Paquetes adicionales requeridos por el servicio
+   - scikit-learn
+   - pandas`
 
 describe('normalized defaults (BentoML 1.4.15 with_defaults)', () => {
   it('fills every default for the seed bentofile', () => {
-    const result = parseBuildConfig(readFileSync(SEED, 'utf8'), 'bentofile.yaml', 'bentofile')
+    const result = parseBuildConfig(SEED, 'bentofile.yaml', 'bentofile')
     expect(result.diagnostics).toEqual([])
     const expected: BuildConfig = {
       service: 'service:svc',

@@ -1,15 +1,18 @@
 /**
- * Every real service module in the shared corpus (/work/shared/corpus/bentofiles/*.service.py) is read
- * with the `service:` of its bentofile: no exceptions, and spot checks of known results.
+ * Every real service module in the shared corpus (../shared/corpus/bentofiles/*.service.py next to the repository)
+ * is read with the `service:` of its bentofile: no exceptions, and spot checks of known results. Without the corpus
+ * a local run skips this file; CI fails (test/helpers/shared.ts).
  */
-import {readFileSync, readdirSync, existsSync} from 'node:fs'
+import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+
+import {CORPUS_DIR, sharedPresent} from '../../test/helpers/shared.js'
 import {readService, type ServiceInfo} from './service.js'
 import {openApiFor} from './openapi.js'
 
-const DIR = '/work/shared/corpus/bentofiles'
-const hasCorpus = existsSync(DIR)
+const DIR = CORPUS_DIR
+const hasCorpus = sharedPresent(DIR)
 
 interface Case {
   id: string

@@ -3,32 +3,13 @@ import {access, mkdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {diskFullError, isDiskFull, StoreError} from '../errors.js'
+import {expandUser, expandVars} from '../bentoml/pypath.js'
 import {isDirectory, isErrno} from './fs-utils.js'
+
+export {expandUser, expandVars}
 
 /** The sub directories BentoML's `validate_or_create_dir` makes under BENTOML_HOME. */
 export const HOME_SUBDIRS = ['bentos', 'models', 'envs', 'tmp'] as const
-
-/** Python's `posixpath.expandvars`: `$NAME` / `${NAME}` replaced when set, left as is when not. */
-export function expandVars(value: string, env: NodeJS.ProcessEnv): string {
-  return value.replace(/\$(\w+|\{[^}]*\})/g, (match, group: string) => {
-    const name = group.startsWith('{') && group.endsWith('}') ? group.slice(1, -1) : group
-    const replacement = env[name]
-    return replacement === undefined ? match : replacement
-  })
-}
-
-/**
- * Python's `posixpath.expanduser` for `~` and `~/…` (`$HOME` first, then `homedir`). `~user` forms are left
- * unchanged: we do not read the password database.
- */
-export function expandUser(value: string, env: NodeJS.ProcessEnv, homedir: string): string {
-  if (!value.startsWith('~')) return value
-  let slash = value.indexOf('/', 1)
-  if (slash < 0) slash = value.length
-  if (slash !== 1) return value
-  const userhome = (env.HOME ?? homedir).replace(/\/+$/, '')
-  return userhome + value.slice(slash) || '/'
-}
 
 /** BentoML's `expand_env_var`: expandvars then expanduser, repeated until the value stops changing. */
 export function expandEnvVar(value: string, env: NodeJS.ProcessEnv, homedir: string): string {
