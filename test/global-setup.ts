@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {CORPUS_DIR, isCi} from './helpers/shared.js'
@@ -23,6 +23,8 @@ export default function setup(): void {
 
   if (process.env.BENTO_SKIP_BUILD === '1') return
   const root = fileURLToPath(new URL('..', import.meta.url))
+  // A clean dist/: a module deleted from src/ must not keep passing tests from an old build.
+  rmSync(`${root}dist`, {recursive: true, force: true})
   execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',
