@@ -31,6 +31,7 @@ export function dockerfileContext(
     env: ctx.env,
     setupScript: ctx.setupScript,
     buildkit: opts.buildkit,
+    ...(ctx.buildSecrets.length > 0 ? {buildSecrets: ctx.buildSecrets.map((e) => e.name)} : {}),
     wheelhouse: opts.wheelhouse,
     ...(opts.wheelhouseImage ? {wheelhouseImage: opts.wheelhouseImage} : {}),
     labels: imageLabels({

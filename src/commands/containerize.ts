@@ -50,6 +50,7 @@ export default class Containerize extends BaseCommand {
         dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
         reporter: this.reporter(flags),
         signal: controller.signal,
+        environ: env,
       })
       if (!this.jsonEnabled()) {
         this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)

@@ -134,6 +134,32 @@ describe('renderDockerfile goldens', () => {
     expect(d).not.toContain('install.sh')
   })
 
+  it('build-time secrets: every RUN of the Bento\'s steps mounts and exports them; no ARG/ENV holds them', () => {
+    const d = renderDockerfile(
+      ctx({
+        commands: ['echo pre'],
+        installScript: false,
+        bentomlVersion: '1.4.40',
+        postCommands: ['echo post'],
+        setupScript: true,
+        buildSecrets: ['HF_TOKEN', 'PIP_INDEX_TOKEN'],
+      }),
+    )
+    golden('build-secrets', d)
+    const mount = '--mount=type=secret,id=HF_TOKEN --mount=type=secret,id=PIP_INDEX_TOKEN '
+    const exports = 'export HF_TOKEN="$(cat /run/secrets/HF_TOKEN)"; export PIP_INDEX_TOKEN="$(cat /run/secrets/PIP_INDEX_TOKEN)"; '
+    expect(d).toContain(`RUN ${mount}${exports}echo pre\n`)
+    expect(d).toContain(`RUN ${mount}${exports}echo post\n`)
+    expect(d).toContain(`RUN ${mount}--mount=type=cache,target=/root/.cache/pip \\\n    ${exports}cd `)
+    expect(d).toContain(`RUN ${mount}${exports}chmod +x`)
+    expect(d).not.toMatch(/^(ARG|ENV) (HF_TOKEN|PIP_INDEX_TOKEN)/m)
+  })
+
+  it('build-time secrets need BuildKit and valid names', () => {
+    expect(() => renderDockerfile(ctx({buildkit: false, buildSecrets: ['TOKEN']}))).toThrow(ConfigError)
+    expect(() => renderDockerfile(ctx({buildSecrets: ['BAD NAME']}))).toThrow(/not a valid environment variable name/)
+  })
+
   it('no models at all: no model step', () => {
     const d = renderDockerfile(ctx({models: {kind: 'context', present: false}}))
     expect(d).not.toMatch(/COPY[^\n]*models/)

@@ -43,8 +43,15 @@ export interface DockerfileContext {
   /** Baked envs: `docker.env` + `envs` of stage `all` (ARG + ENV). */
   env: DockerfileEnv[]
   setupScript: boolean
-  /** Use BuildKit-only syntax (`RUN --mount=type=cache|bind`). */
+  /** Use BuildKit-only syntax (`RUN --mount=type=cache|bind|secret`). */
   buildkit: boolean
+  /**
+   * Build-time secrets (`envs` of stage `build`, BentoML 1.4.31+), by name: every RUN of the Bento's own steps
+   * (image commands, the Python install, post commands, setup_script) mounts each as a BuildKit secret and exports
+   * it for the step (`export NAME="$(cat /run/secrets/NAME)"`). The value never reaches an ARG, ENV or layer; the
+   * build must pass it (`BuildOptions.secrets`). BuildKit only.
+   */
+  buildSecrets?: string[]
   /** Offline: pip gets `--no-index --find-links` from `WHEELHOUSE_CONTEXT_DIR` in the build context. */
   wheelhouse: boolean
   /** With `wheelhouse`: mount the wheels from this image (see wheelhouse-image.ts) instead of the build context. */
@@ -131,6 +138,12 @@ function validate(ctx: DockerfileContext): void {
     if (seen.has(e.name)) bad(`envs[${i}].name`, `${e.name} is given twice`)
     seen.add(e.name)
   })
+  ;(ctx.buildSecrets ?? []).forEach((name, i) => {
+    if (!ENV_NAME.test(name)) bad(`envs[${i}].name`, `"${name}" (stage: build) is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit')
+  })
+  if ((ctx.buildSecrets ?? []).length > 0 && !ctx.buildkit) {
+    bad('envs', "stage='build' environment variables require BuildKit", 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
+  }
   if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
     bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
   }
@@ -198,7 +211,11 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     .sort()
     // A Dockerfile string cannot hold a line break; the exact value can still be passed as a build label.
     .map((key) => ({key, value: (ctx.labels[key] ?? '').replace(/\r?\n/g, ' ')}))
+  const secrets = ctx.buildSecrets ?? []
   return {
+    // `RUN {{ secretMounts }}{{ secretExports }}<command>`: empty without build secrets.
+    secretMounts: secrets.map((n) => `--mount=type=secret,id=${n} `).join(''),
+    secretExports: secrets.map((n) => `export ${n}="$(cat /run/secrets/${n})"; `).join(''),
     baseImage: ctx.baseImage,
     pythonVersion: ctx.pythonVersion,
     cuda,

@@ -7,6 +7,7 @@ import Docker from 'dockerode'
 
 import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError} from '../errors.js'
 import {BuildStreamParser, buildFailureError, daemonLostError} from './build-stream.js'
+import {buildWithDockerCli} from './cli-build.js'
 import type {
   BuildOptions,
   ImageClient,
@@ -118,7 +119,10 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
 }
 
 export interface DockerodeClientOptions {
-  /** The environment to read DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_BUILDKIT from. */
+  /**
+   * The environment to read DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_BUILDKIT from; also the
+   * environment of the `docker` CLI (BENTO_DOCKER_CLI, default `docker` on PATH) that builds with secrets.
+   */
   env: Record<string, string | undefined>
   homeDir?: string
 }
@@ -153,6 +157,10 @@ export class DockerodeClient implements ImageClient {
   }
 
   async build(opts: BuildOptions): Promise<{imageId: string}> {
+    // Secrets need a BuildKit session, which the Engine API only offers to a gRPC client: the CLI (cli-build.ts).
+    if (opts.secrets && opts.secrets.length > 0) {
+      return buildWithDockerCli(this.env.BENTO_DOCKER_CLI || 'docker', this.env, {...opts, secrets: opts.secrets})
+    }
     const {buildkit} = await this.ping()
     const before = new Map<string, string | null>()
     for (const t of opts.tags) before.set(t, (await this.inspect(t))?.id ?? null)

@@ -42,6 +42,8 @@ export interface RecordedBuild {
   /** Content of small text entries (< 64 KiB), by path. */
   contents: Record<string, string>
   modes: Record<string, number>
+  /** Build secret ids (the values are checked never to appear in what the fake records). */
+  secrets: string[]
 }
 
 /** In-memory `ImageClient` for service tests: records calls, keeps images in a map, fails on demand. */
@@ -87,6 +89,12 @@ export class FakeImageClient implements ImageClient {
       labels: opts.labels,
       buildArgs: opts.buildArgs ?? {},
       ...recorded,
+      secrets: (opts.secrets ?? []).map((x) => x.id),
+    }
+    // What an implementation must never do: carry a secret's value in the context, a build arg or a label.
+    for (const sec of opts.secrets ?? []) {
+      const carried = [...Object.values(build.contents), ...Object.values(build.buildArgs), ...Object.values(build.labels)].some((t) => sec.value !== '' && t.includes(sec.value))
+      if (carried) throw new Error(`fake docker: the value of build secret ${sec.id} is in the build context, a build arg or a label`)
     }
     this.builds.push(build)
     this.check('build', build)

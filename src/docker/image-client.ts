@@ -27,6 +27,11 @@ export interface BuildOptions {
   signal?: AbortSignal
   /** Do not use the layer cache. */
   noCache?: boolean
+  /**
+   * BuildKit secrets (`RUN --mount=type=secret,id=<id>`): a Bento's `envs` of stage `build`. The value reaches the
+   * build steps only; implementations must not put it in a build arg, a label, a file of the context or a log.
+   */
+  secrets?: Array<{id: string; value: string}>
 }
 
 export interface ImageInfo {

@@ -244,5 +244,37 @@ describe('containerize service (fake image client)', () => {
     expect(labelsOf(stored)).toContain('"org.opencontainers.image.description"="Classifies flowers."')
     expect(labelsOf(used)).toBe(labelsOf(stored))
   })
+
+  it('build-stage envs: the value comes from the environment and reaches the build as a secret only', async () => {
+    const yaml = (await readFile(join(bento, 'bento.yaml'), 'utf8')).replace(
+      "envs:\n- name: 'MODE'\n  value: 'prod'\n",
+      "envs:\n- name: 'MODE'\n  value: 'prod'\n- name: 'HF_TOKEN'\n  value: ''\n  stage: 'build'\n- name: 'LATE'\n  value: 'x'\n  stage: 'runtime'\n",
+    )
+    await writeFile(join(bento, 'bento.yaml'), yaml)
+    const client = new FakeImageClient()
+    const secrets: Array<{id: string; value: string}>[] = []
+    const spy = client.build.bind(client)
+    client.build = async (o) => {
+      secrets.push(o.secrets ?? [])
+      return spy(o)
+    }
+    await containerize(opts(client, {environ: {HF_TOKEN: 'hf_very_secret_value'}}))
+    // the model image build first (no secrets), then the Bento image
+    expect(secrets).toEqual([[], [{id: 'HF_TOKEN', value: 'hf_very_secret_value'}]])
+    const b = client.builds.at(-1)!
+    expect(b.secrets).toEqual(['HF_TOKEN'])
+    const dockerfile = b.contents['env/docker/Dockerfile']!
+    expect(dockerfile).toContain('RUN --mount=type=secret,id=HF_TOKEN --mount=type=cache,target=/root/.cache/pip \\\n    export HF_TOKEN="$(cat /run/secrets/HF_TOKEN)"; bash')
+    expect(dockerfile).not.toMatch(/^(ARG|ENV) (HF_TOKEN|LATE)\b/m)
+    expect(dockerfile).toMatch(/^ARG MODE=/m)
+  })
+
+  it('build-stage envs without BuildKit are refused, as bentoml containerize does', async () => {
+    const yaml = (await readFile(join(bento, 'bento.yaml'), 'utf8')).replace("envs:\n", "envs:\n- name: 'TOKEN'\n  value: ''\n  stage: 'build'\n")
+    await writeFile(join(bento, 'bento.yaml'), yaml)
+    const client = new FakeImageClient({buildkit: false})
+    await expect(containerize(opts(client, {environ: {TOKEN: 't'}}))).rejects.toThrow(/need BuildKit/)
+    expect(client.builds).toEqual([])
+  })
 })
 

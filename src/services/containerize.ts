@@ -45,6 +45,8 @@ export interface ContainerizeOptions {
   dockerConfigDir: string
   reporter: Reporter
   signal?: AbortSignal
+  /** The environment build-stage envs (`envs[].stage: build`) take their values from, at containerize time. */
+  environ?: Record<string, string | undefined>
 }
 
 export interface ModelImageResult {
@@ -156,15 +158,16 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
   const inputs = dockerfileInputsOf(raw, await bentoFileList(bento.path), readme)
   checkSupported(tag, raw, inputs.baseImage, inputs.distro, [...inputs.commands, ...inputs.postCommands])
-  if (inputs.buildSecrets.length > 0) {
-    // Hook for build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): they must reach the RUN steps as
-    // BuildKit secrets, never as ARG/ENV. Until that lands, refuse rather than build an image without them.
-    throw new UsageError(
-      `Bento "${tag}" has build-stage envs (${inputs.buildSecrets.map((e) => e.name).join(', ')}): bento containerize cannot pass build secrets yet`,
-      {hint: 'use `bentoml containerize` for this Bento, or change the envs to stage: all (they are then baked into the image)'},
-    )
-  }
-
+  // Build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): the value comes from the environment of this
+  // command (else the value bento.yaml records, as BentoML's os.getenv(name, value)) and reaches the RUN steps as a
+  // BuildKit secret, never as an ARG, ENV, a file of the context or a layer.
+  const secrets = inputs.buildSecrets.map((e) => {
+    const fromEnv = opts.environ?.[e.name]
+    if (fromEnv === undefined && e.value === '') {
+      reporter.warn(`build-stage env ${e.name} is not set in the environment: the build steps see it empty`)
+    }
+    return {id: e.name, value: fromEnv ?? e.value}
+  })
   const located = locateBentoModels(bento.path, raw, opts.home)
   const missing = located.find((m) => m.dir === null)
   if (missing) {
@@ -182,6 +185,11 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   }
 
   const {buildkit} = await opts.client.ping()
+  if (secrets.length > 0 && !buildkit) {
+    throw new UsageError(`Bento "${tag}" has build-stage envs (${secrets.map((x) => x.id).join(', ')}), which need BuildKit; the daemon offers the classic builder only`, {
+      hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+), as bentoml containerize requires too',
+    })
+  }
 
   // One image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
@@ -200,6 +208,11 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   const userTemplate = existsSync(templateFile)
     ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
     : undefined
+  if (userTemplate !== undefined && secrets.length > 0) {
+    throw new UsageError(`Bento "${tag}" has build-stage envs and a docker.dockerfile_template: the template's RUN steps cannot receive the secrets`, {
+      hint: 'remove the template (spec-2 images do not use one), or change the envs to stage: all',
+    })
+  }
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
@@ -214,6 +227,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     labels: ctx.labels,
     noCache: opts.noCache,
     signal: opts.signal,
+    ...(secrets.length > 0 ? {secrets} : {}),
     onProgress: (e) => {
       if (e.type === 'step') {
         reporter.log(e.step)
