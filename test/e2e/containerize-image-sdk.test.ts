@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, postJson, removeDir, REPO, run, runBento, tempDir, waitForHttp} from '../helpers/env.js'
+import {freePort, removeDir, REPO, run, runBento, tempDir, waitForHttp} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -154,7 +154,8 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
       const logs = await docker('logs', id)
       throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
     }
-    expect(await postJson(`${url}/greet`, {name: 'bento'})).toEqual({status: 200, json: 'hello bento'})
+    const answer = await fetch(`${url}/greet`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({name: 'bento'})})
+    expect({status: answer.status, text: await answer.text()}).toEqual({status: 200, text: 'hello bento'})
     // stage all is in the image's environment; runtime and build stages are not.
     const env = await docker('inspect', '--format', '{{json .Config.Env}}', image)
     const vars = JSON.parse(env.stdout) as string[]
