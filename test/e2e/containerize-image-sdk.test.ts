@@ -79,7 +79,9 @@ async function savedImageContaining(file: string, needle: Buffer): Promise<{entr
     extract.on('entry', (header, stream, next) => {
       entries++
       const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('data', (c: unknown) => {
+        if (Buffer.isBuffer(c)) chunks.push(c)
+      })
       stream.on('end', () => {
         if (Buffer.concat(chunks).includes(needle)) hits.push(header.name)
         next()
