@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled iris example, from a bare machine:
-#   provision (Docker engine, python:3.11-slim, BentoML 1.4.15 venv, wheelhouse, node_modules)
+#   provision only what it needs (all.sh demo: Docker engine, python:3.11-slim, the BentoML 1.4.15 venv,
+#   the wheelhouse's 1.4.15 set, node_modules; no test-only tools, no TensorFlow)
 #   -> train and save the model with the real bentoml.sklearn.save_model
 #   -> bento build -> bento containerize -> docker run -> POST /classify -> prints the answer.
 # Env: BENTOML_HOME (default .tools/demo-home), PORT (default 3000).
@@ -10,7 +11,7 @@ BENTO_LOG_TAG=demo
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$BENTO_REPO_ROOT"
 
-bash scripts/provision/all.sh
+bash scripts/provision/all.sh demo
 npm run build --silent >&2
 
 export BENTOML_HOME="${BENTOML_HOME:-$BENTO_TOOLS/demo-home}"

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Provision everything the build, the tests and the e2e tests need on a bare Debian 12
-# machine (root, no container registry): docker daemon, python:3.11-slim, a local
-# registry on 127.0.0.1:5000, the reference BentoML venv, the offline wheelhouse, and
-# node_modules. Idempotent; a warm rerun takes a second or two.
-# The Keras benchmark venv (TensorFlow, for bench --quick) too, unless BENTO_SKIP_KERAS=1.
+# Provision a bare Debian 12 machine (root, no container registry). Idempotent; a warm rerun takes a second or two.
+#
+#   all.sh        everything the build, the tests and the benchmarks need: docker daemon, python:3.11-slim, a local
+#                 registry on 127.0.0.1:5000, the BentoML 1.4.15 and 1.4.40 venvs, the offline wheelhouse (1.4.15 and
+#                 1.4.40 sets), node_modules, and the Keras benchmark venv (TensorFlow; unless BENTO_SKIP_KERAS=1).
+#   all.sh demo   only what scripts/demo.sh needs: docker daemon, python:3.11-slim, the BentoML 1.4.15 venv (it
+#                 trains and saves the model), the wheelhouse's 1.4.15 set (offline pip in the image), node_modules.
 set -euo pipefail
 BENTO_LOG_TAG=all
 # shellcheck source=SCRIPTDIR/../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PROFILE="${1:-all}"
+case "$PROFILE" in
+  all | demo) ;;
+  *) die "unknown profile '$PROFILE' (all.sh [all|demo])" ;;
+esac
 
 start=$(date +%s)
 mkdir -p "$BENTO_TOOLS/logs"
@@ -34,17 +41,23 @@ npm_ci() {
 }
 
 run_bg bentoml-venv bash "$HERE/bentoml-venv.sh"
-run_bg bentoml-1.4.40-venv bash "$HERE/bentoml-1.4.40-venv.sh"
 run_bg npm-ci npm_ci
-# TensorFlow for the Keras benchmark (bench --quick runs in CI); big, so it downloads alongside the rest.
-[[ "${BENTO_SKIP_KERAS:-0}" == 1 ]] || run_bg bentoml-keras-venv bash "$HERE/bentoml-keras-venv.sh"
+if [[ "$PROFILE" == all ]]; then
+  run_bg bentoml-1.4.40-venv bash "$HERE/bentoml-1.4.40-venv.sh"
+  # TensorFlow for the Keras benchmark (bench --quick runs in CI); big, so it downloads alongside the rest.
+  [[ "${BENTO_SKIP_KERAS:-0}" == 1 ]] || run_bg bentoml-keras-venv bash "$HERE/bentoml-keras-venv.sh"
+fi
 
 failed=0
 bash "$HERE/docker.sh" || failed=1
 if ((failed == 0)); then
   bash "$HERE/base-image.sh" || failed=1
-  bash "$HERE/registry.sh" || failed=1
-  ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
+  if [[ "$PROFILE" == all ]]; then
+    bash "$HERE/registry.sh" || failed=1
+    ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
+  else
+    ((failed == 0)) && { BENTO_WHEELHOUSE_SETS=1.4.15 bash "$HERE/wheelhouse.sh" || failed=1; }
+  fi
 fi
 
 for i in "${!bg_pids[@]}"; do
@@ -62,4 +75,4 @@ if ((failed != 0)); then
   log "provisioning FAILED after ${total}s"
   exit 1
 fi
-log "provisioning done in ${total}s"
+log "provisioning ($PROFILE) done in ${total}s"
