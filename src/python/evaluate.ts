@@ -62,8 +62,8 @@ export type PyValue =
   /** An instance of a pydantic argument model (`bentoml.use_arguments(Model)`), or the namespace of `use_arguments()`. */
   | {t: 'args'; cls: ClassValue | null; fields: Map<string, PyValue>; site: Site}
   | {t: 'service'; svc: ServiceValue}
-  /** `bentoml.service(**kwargs)`, waiting for its class. */
-  | {t: 'svcdeco'; kwargs: Map<string, PyValue>; site: Site}
+  /** `bentoml.service(**kwargs)`, waiting for its class; `unknown`: some keyword arguments could not be listed. */
+  | {t: 'svcdeco'; kwargs: Map<string, PyValue>; site: Site; unknown?: Unknown}
   /** `pydantic.Field(...)`. */
   | {t: 'field'; def: PyValue | undefined; factory: PyValue | undefined}
   | {t: 'bound'; self: PyValue; name: string}
@@ -89,6 +89,8 @@ export interface ServiceValue {
   /** Where `@bentoml.service(...)` is written. */
   decoratorSite: Site
   kwargs: Map<string, PyValue>
+  /** Keyword arguments bento could not list (`**config` from a file, …): every value of the decorator is unknown. */
+  unknownKwargs?: Unknown
   /**
    * `envs` as BentoML converts them when the class is decorated (`convert_envs` copies the list then; later
    * changes to the list do not count), or why they cannot be read.
@@ -665,12 +667,12 @@ class Evaluator {
   private applyDecorator(d: Expr, target: PyValue, mod: ModuleState, env: Map<string, PyValue>, classSite: Site): PyValue {
     const dv = this.eval(d, mod, env)
     if (dv.t === 'ext' && dv.name === 'bentoml.service') return this.makeService(target, new Map(), this.site(mod, d), classSite)
-    if (dv.t === 'svcdeco') return this.makeService(target, dv.kwargs, dv.site, classSite)
+    if (dv.t === 'svcdeco') return this.makeService(target, dv.kwargs, dv.site, classSite, dv.unknown)
     // Other decorators (bentoml.asgi_app(...), …) return the class they decorate.
     return target
   }
 
-  private makeService(target: PyValue, kwargs: Map<string, PyValue>, decoratorSite: Site, classSite: Site): PyValue {
+  private makeService(target: PyValue, kwargs: Map<string, PyValue>, decoratorSite: Site, classSite: Site, unknownKwargs?: Unknown): PyValue {
     if (target.t === 'service') {
       throw new ImportFailure({
         ...decoratorSite,
@@ -686,7 +688,8 @@ class Evaluator {
       site: classSite,
       decoratorSite,
       kwargs,
-      envs: this.convertEnvs(kwargs.get('envs'), decoratorSite),
+      ...(unknownKwargs ? {unknownKwargs} : {}),
+      envs: unknownKwargs ?? this.convertEnvs(kwargs.get('envs'), decoratorSite),
     }
     this.services.set(serviceKey(classSite.file, classSite.line), svc)
     return {t: 'service', svc}
@@ -1100,6 +1103,10 @@ class Evaluator {
       else pos.push(v)
     }
     const label = exprLabel(e.fn)
+    if (unknownArgs && fn.t === 'ext' && fn.name === 'bentoml.service' && pos.length === 0) {
+      // The decorator still applies to its class; what it says is unknown (reported when the build reads it).
+      return {t: 'svcdeco', kwargs: kw, site: this.site(mod, e), unknown: {...unknownArgs, why: `the arguments of @bentoml.service(...) cannot be read: ${unknownArgs.why}`}}
+    }
     if (unknownArgs) {
       // Arguments bento cannot list: the call's effect on any object it touches is unknown too.
       const u = {...unknownArgs, why: `the arguments of ${label}(...) cannot be read: ${unknownArgs.why}`}
@@ -1120,7 +1127,7 @@ class Evaluator {
       case 'bound':
         return this.callMethod(fn.self, fn.name, pos, kw, c)
       case 'svcdeco':
-        if (pos.length === 1 && pos[0]) return this.makeService(pos[0], fn.kwargs, fn.site, pos[0].t === 'class' ? pos[0].cls.site : site)
+        if (pos.length === 1 && pos[0]) return this.makeService(pos[0], fn.kwargs, fn.site, pos[0].t === 'class' ? pos[0].cls.site : site, fn.unknown)
         break
       case 'func': {
         const u: Unknown = {
@@ -2125,11 +2132,40 @@ function relocate(e: Expr, line: number, col: number): Expr {
   return move(e) as Expr
 }
 
+/** A short, source-like rendering of an expression for messages (`if GPU_COUNT > 0`, `for cmd in args.post`). */
 function exprLabel(e: Expr): string {
-  if (e.k === 'name') return e.id
-  if (e.k === 'attr') return `${exprLabel(e.obj)}.${e.attr}`
-  if (e.k === 'call') return `${exprLabel(e.fn)}(...)`
-  return 'expression'
+  switch (e.k) {
+    case 'name':
+      return e.id
+    case 'attr':
+      return `${exprLabel(e.obj)}.${e.attr}`
+    case 'call':
+      return `${exprLabel(e.fn)}(...)`
+    case 'str':
+      return e.value === null ? 'f"..."' : JSON.stringify(e.value.length > 20 ? `${e.value.slice(0, 20)}…` : e.value)
+    case 'num':
+      return e.text
+    case 'const':
+      return e.id
+    case 'sub':
+      return `${exprLabel(e.obj)}[${e.index.map(exprLabel).join(', ')}]`
+    case 'bin':
+      return `${exprLabel(e.left)} ${e.op} ${exprLabel(e.right)}`
+    case 'unary':
+      return e.op === 'not' ? `not ${exprLabel(e.operand)}` : `${e.op}${exprLabel(e.operand)}`
+    case 'bool':
+      return e.values.map(exprLabel).join(` ${e.op} `)
+    case 'cmp':
+      return `${exprLabel(e.left)} ${e.ops.map((o, i) => `${o} ${exprLabel(e.rights[i] as Expr)}`).join(' ')}`
+    case 'walrus':
+      return `${e.target} := ${exprLabel(e.value)}`
+    case 'seq':
+      return e.kind === 'list' ? '[...]' : '(...)'
+    case 'dict':
+      return '{...}'
+    default:
+      return 'expression'
+  }
 }
 
 function describeOps(e: Extract<Expr, {k: 'ops'}>): string {

@@ -94,9 +94,22 @@ function joinPaths(...paths: string[]): string {
 export function readSdkConfig(opts: ReadSdkConfigOptions): SdkConfigResult {
   const evaluation = evaluateModule(opts)
   const diagnostics: Diagnostic[] = [...evaluation.diagnostics]
+  const failed = evaluation.diagnostics.some((d) => d.severity === 'error')
   const services = opts.services.map((ref, i) => {
     const svc = evaluation.services.get(serviceKey(ref.file, ref.line))
-    if (svc === undefined) return null
+    if (svc === undefined) {
+      // BentoML's import stopped before the class (already reported), or the decorator never ran on it.
+      if (!failed) {
+        diagnostics.push({
+          file: ref.file,
+          line: ref.line,
+          severity: 'error',
+          message: 'the @bentoml.service decorator of this class could not be evaluated statically (it is applied where bento does not run code)',
+          hint: 'decorate the class at module level: @bentoml.service(...) directly above `class ...:`',
+        })
+      }
+      return null
+    }
     return serviceConfig(svc, i === 0, opts.cpuCount, diagnostics)
   })
   return {services, diagnostics, evaluation}
@@ -127,6 +140,7 @@ function serviceConfig(svc: ServiceValue, isEntry: boolean, cpuCount: number, ou
     return r.value
   }
   const kw = svc.kwargs
+  if (svc.unknownKwargs) refuse('the decorator', svc.unknownKwargs)
   const cfg: SdkServiceConfig = {
     name: svc.className,
     className: svc.className,
@@ -186,7 +200,7 @@ function serviceConfig(svc: ServiceValue, isEntry: boolean, cpuCount: number, ou
 
   // The entry service: what the Bento records at the top level.
   if (Array.isArray(svc.envs)) cfg.envs = svc.envs as SdkServiceConfig['envs']
-  else refuse('`envs=`', svc.envs)
+  else if (!svc.unknownKwargs) refuse('`envs=`', svc.envs)
 
   const labelsV = kw.get('labels')
   const labels = json('labels', labelsV)
