@@ -1,5 +1,7 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, rmSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {CORPUS_DIR, isCi} from './helpers/shared.js'
@@ -7,10 +9,21 @@ import {CORPUS_DIR, isCi} from './helpers/shared.js'
 /**
  * Once per vitest run (vitest calls it for every project, in the main process): compile dist/ for the CLI tests
  * (bin/run.js → dist/), and say which tests a local run leaves out and why. In CI they are not left out: they fail.
+ *
+ * Every temp dir of the run (the tests', the CLI's and BentoML's children's) lives under one TMPDIR made here and
+ * removed at the end, so a test that forgets to clean up, or a run that is killed mid-way by the next one's
+ * teardown, never piles up gigabytes in /tmp.
  */
-export default function setup(): void {
-  if (process.env.BENTO_GLOBAL_SETUP_DONE === '1') return
+export default function setup(): (() => void) | undefined {
+  if (process.env.BENTO_GLOBAL_SETUP_DONE === '1') return undefined
   process.env.BENTO_GLOBAL_SETUP_DONE = '1'
+  const runTmp = mkdtempSync(join(tmpdir(), 'bento-vitest-'))
+  // As /tmp itself: tests run children as other users (uid 65534), which need a temp dir of their own too.
+  chmodSync(runTmp, 0o1777)
+  process.env.TMPDIR = runTmp
+  const teardown = (): void => {
+    rmSync(runTmp, {recursive: true, force: true})
+  }
 
   const notRun: string[] = []
   if (!isCi() && !existsSync(CORPUS_DIR)) {
@@ -21,7 +34,7 @@ export default function setup(): void {
   }
   for (const line of notRun) process.stderr.write(`bento tests: NOT RUN: ${line}\n`)
 
-  if (process.env.BENTO_SKIP_BUILD === '1') return
+  if (process.env.BENTO_SKIP_BUILD === '1') return teardown
   const root = fileURLToPath(new URL('..', import.meta.url))
   // A clean dist/: a module deleted from src/ must not keep passing tests from an old build.
   rmSync(`${root}dist`, {recursive: true, force: true})
@@ -29,4 +42,5 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   })
+  return teardown
 }
