@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// Signals are handled from the first moment (before oclif loads): see src/interrupt.ts.
+import {processInterrupts} from '../dist/interrupt.js'
 
+processInterrupts()
+const {execute} = await import('@oclif/core')
 await execute({dir: import.meta.url})

@@ -2,7 +2,9 @@ import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {lstat, readdir, readFile, readlink, stat, utimes, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {gzipSync} from 'node:zlib'
+import {createGzip, gzipSync} from 'node:zlib'
+import {createWriteStream} from 'node:fs'
+import {pipeline} from 'node:stream/promises'
 
 import {execa} from 'execa'
 import tar from 'tar-stream'
@@ -10,6 +12,7 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {ArchiveError, StoreError} from '../errors.js'
 import {ensureHome, Store} from '../store/index.js'
+import {currentOwner, ownerToken, processStart} from '../store/owner.js'
 import {bentoTree, modelTree, modelYaml, tempDir, type Tree, writeTree} from '../store/testing.js'
 import {detectArchiveFormat, exportBento, importBento} from './archive.js'
 
@@ -226,10 +229,15 @@ describe('exportBento', () => {
     const {bentoDir} = await seededHome()
     const out = await tempDir()
     const dead = spawnSync(process.execPath, ['-e', '0']).pid ?? 0
-    await writeFile(path.join(out, `.x.tar.bento-tmp-${dead}-1`), 'partial')
-    await writeFile(path.join(out, `.y.tar.bento-tmp-${process.ppid}-0`), 'someone else, still running')
+    const here = currentOwner()
+    const deadToken = ownerToken({...here, pid: dead, start: '1'})
+    const liveToken = ownerToken({...here, pid: process.ppid, start: processStart(process.ppid) ?? '0'})
+    const elsewhere = ownerToken({...here, pid: dead, host: 'ffffffff'})
+    await writeFile(path.join(out, `.x.tar.bento-tmp-${deadToken}`), 'partial')
+    await writeFile(path.join(out, `.y.tar.bento-tmp-${liveToken}`), 'someone else, still running')
+    await writeFile(path.join(out, `.z.tar.bento-tmp-${elsewhere}`), 'another host: cannot be proven dead')
     await exportBento({bentoDir, out: path.join(out, 'x.tar')})
-    expect((await readdir(out)).sort()).toEqual([`.y.tar.bento-tmp-${process.ppid}-0`, 'x.tar'])
+    expect((await readdir(out)).sort()).toEqual([`.y.tar.bento-tmp-${liveToken}`, `.z.tar.bento-tmp-${elsewhere}`, 'x.tar'])
   })
 
   it('stops on an abort, removes its temp file and says so', async () => {
@@ -431,6 +439,70 @@ describe('importBento', () => {
     await expect(importBento({archive: path.join(target, 'missing.bento'), home: target})).rejects.toMatchObject({
       code: 'E_ARCHIVE_NOT_FOUND',
     })
+  })
+
+  it('is bounded (D14): entries, total size and compression ratio, each with the flag that raises it', async () => {
+    const archive = path.join(await tempDir(), 'a.tar')
+    await writeFile(archive, await rawTar(VALID))
+    const home = await newHome()
+    await expect(importBento({archive, home, limits: {maxEntries: 2}})).rejects.toMatchObject({
+      code: 'E_ARCHIVE_TOO_LARGE',
+      exitCode: 6,
+      data: {limit: 'maxEntries'},
+      hint: expect.stringContaining('--max-entries'),
+    })
+    await expect(importBento({archive, home, limits: {maxBytes: 10}})).rejects.toMatchObject({
+      code: 'E_ARCHIVE_TOO_LARGE',
+      data: {limit: 'maxBytes'},
+      hint: expect.stringContaining('BENTO_IMPORT_MAX_SIZE'),
+    })
+    await expectNothingLeft(home)
+    expect((await importBento({archive, home, limits: {maxEntries: 0, maxBytes: 0}})).tag.name).toBe('evil') // 0: no limit
+  })
+
+  it('refuses a decompression bomb at its header, before writing it (D14)', async () => {
+    // 80 MiB of zeros declared by one entry of a ~80 KiB .tar.gz: a ratio of about 1000:1.
+    const dir = await tempDir()
+    const archive = path.join(dir, 'bomb.tar.gz')
+    const pack = tar.pack()
+    const writing = pipeline(pack, createGzip({level: 9}), createWriteStream(archive))
+    for (const entry of VALID) await new Promise<void>((resolve, reject) => pack.entry(entry.header, entry.content ?? '', (e) => (e ? reject(e) : resolve())))
+    const size = 80 * 2 ** 20
+    const sink = pack.entry({name: 'src/zeros.bin', size}, () => undefined)
+    const zeros = Buffer.alloc(2 ** 20)
+    for (let i = 0; i < size / zeros.length; i++) if (!sink.write(zeros)) await new Promise<void>((r) => sink.once('drain', () => r()))
+    sink.end(undefined)
+    pack.finalize()
+    await writing
+    expect((await stat(archive)).size).toBeLessThan(size / 500)
+    const home = await newHome()
+    const error = await importBento({archive, home}).catch((e: unknown) => e)
+    expect(error).toMatchObject({code: 'E_ARCHIVE_TOO_LARGE', data: {limit: 'maxRatio'}, hint: expect.stringContaining('--max-ratio')})
+    await expectNothingLeft(home)
+    expect((await importBento({archive, home, limits: {maxRatio: 0}})).tag.name).toBe('evil')
+  })
+
+  it('stops on an abort and leaves nothing (D6)', async () => {
+    const {bentoDir, modelDir} = await seededHome()
+    const out = await exportBento({bentoDir, modelDirs: modelRef(modelDir), out: path.join(await tempDir(), 'x.bento')})
+    const home = await newHome()
+    const controller = new AbortController()
+    controller.abort()
+    await expect(importBento({archive: out.path, home, signal: controller.signal})).rejects.toMatchObject({code: 'E_INTERRUPTED'})
+    await expectNothingLeft(home)
+  })
+
+  it('refuses what is not a regular file: a directory, a device (D13)', async () => {
+    const home = await newHome()
+    await expect(importBento({archive: await tempDir(), home})).rejects.toMatchObject({
+      code: 'E_ARCHIVE_INVALID',
+      message: expect.stringContaining('is a directory, not an archive file'),
+    })
+    await expect(importBento({archive: '/dev/zero', home})).rejects.toMatchObject({
+      code: 'E_ARCHIVE_INVALID',
+      message: expect.stringContaining('is a device'),
+    })
+    await expectNothingLeft(home)
   })
 
   it('creates files with normalized modes and no setuid bits', async () => {

@@ -4,7 +4,7 @@
  * checks into `$BENTOML_HOME/tmp` and only then installs, so a rejected archive leaves nothing behind.
  */
 import {constants, createReadStream, createWriteStream} from 'node:fs'
-import {copyFile, cp, lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink} from 'node:fs/promises'
+import {copyFile, lstat, mkdir, open, readdir, readlink, rename, rm, stat, statfs, symlink} from 'node:fs/promises'
 import path from 'node:path'
 import {type Readable, Transform, type TransformCallback, type Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -13,7 +13,7 @@ import {createGunzip, createGzip} from 'node:zlib'
 import tar from 'tar-stream'
 
 import type {Cleanup} from '../cleanup.js'
-import {ArchiveError, diskFullError, InterruptedError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
+import {ArchiveError, BentoError, diskFullError, InterruptedError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
 import {modelsOfBento} from './models-of.js'
 import {
   type BentoInfo,
@@ -28,7 +28,9 @@ import {
   Store,
   validateTagPart,
 } from '../store/index.js'
-import {ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
+import {OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
+import {storeFsError} from '../store/store.js'
+import {linkTree} from './write.js'
 import {xzCompress, xzDecompress, type XzExit} from './xz.js'
 
 export type ArchiveFormat = 'bento' | 'gz' | 'tar'
@@ -85,7 +87,7 @@ interface PlannedEntry {
 }
 
 function archiveError(
-  code: 'E_ARCHIVE_UNSAFE' | 'E_ARCHIVE_INVALID' | 'E_ARCHIVE',
+  code: 'E_ARCHIVE_UNSAFE' | 'E_ARCHIVE_INVALID' | 'E_ARCHIVE_TOO_LARGE' | 'E_ARCHIVE',
   message: string,
   extra: {hint?: string; cause?: unknown; data?: Record<string, unknown>} = {}): ArchiveError {
   return new ArchiveError(message, {code, ...extra})
@@ -399,8 +401,8 @@ async function writeArchive(entries: PlannedEntry[], format: ArchiveFormat, file
   }
 }
 
-/** Temp names of exports: `.<out name>.bento-tmp-<pid>-<start>` next to the output, so the next export can sweep them. */
-const EXPORT_TMP = /^\..+\.bento-tmp-(?<pid>\d+)-(?<start>\d+)$/
+/** Temp names of exports: `.<out name>.bento-tmp-<owner token>` next to the output, so the next export can sweep them. */
+const EXPORT_TMP = new RegExp(`^\\..+\\.bento-tmp-${OWNER_TOKEN}$`)
 
 function exportTempPath(out: string): string {
   return path.join(path.dirname(out), `.${path.basename(out)}.bento-tmp-${ownerToken()}`)
@@ -433,7 +435,7 @@ export async function sweepExportTemps(dir: string): Promise<string[]> {
 /**
  * Write a deterministic archive of a Bento (plus models): sorted entries, mtime 0, uid/gid 0, no user/group
  * names, modes 0644 / 0755 (executables and directories), plain relative names (`bento.yaml`, `src/…`,
- * `models/<n>/<v>/…`, `models/<n>/latest`), symlinks kept. Streams into `.<out>.bento-tmp-<pid>-<start>` (xz
+ * `models/<n>/<v>/…`, `models/<n>/latest`), symlinks kept. Streams into `.<out>.bento-tmp-<owner>` (xz
  * writes straight into it: nothing is held in memory), then renames it to `out`. An interrupt (`signal`) or a
  * failure removes the temp file; temp files of killed exports into the same directory are swept first.
  */
@@ -493,9 +495,30 @@ export function detectArchiveFormat(head: Uint8Array): DetectedFormat {
   return 'tar'
 }
 
+/** Bounds on what an import may write (D14). 0 means no limit. */
+export interface ImportLimits {
+  /** Total bytes of the files in the archive (as their headers declare). */
+  maxBytes: number
+  /** Number of entries. */
+  maxEntries: number
+  /** Declared file bytes per byte of archive (once more than 64 MiB are declared): a decompression bomb guard. */
+  maxRatio: number
+}
+
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {maxBytes: 256 * 2 ** 30, maxEntries: 200_000, maxRatio: 100}
+
+/** Declared bytes below which the ratio limit does not apply (a small archive of text compresses very well). */
+const RATIO_FLOOR = 64 * 2 ** 20
+
 export interface ImportOptions {
   archive: string
   home: string
+  /** Default `DEFAULT_IMPORT_LIMITS`; each can be raised (or 0: none). */
+  limits?: Partial<ImportLimits>
+  /** Ctrl-C: stop, remove everything written, throw `InterruptedError`. */
+  signal?: AbortSignal
+  /** Where the extraction and staging directories are registered while they exist (removed on a forced exit). */
+  cleanup?: Cleanup
 }
 
 export interface ImportResult {
@@ -518,6 +541,82 @@ interface Extraction {
   /** archive path → kind, including implicitly created parent directories */
   seen: Map<string, 'file' | 'directory' | 'symlink'>
   symlinks: Map<string, string>
+  limits: ImportLimits
+  /** Size of the archive file. */
+  archiveBytes: number
+  entries: number
+  /** Sum of the declared file sizes so far. */
+  declared: number
+  /** Disk space the extraction will use so far (sizes rounded up to blocks). */
+  needed: number
+  /** Free bytes for the extraction directory (refreshed when `needed` comes close). */
+  free: number
+  block: number
+  signal?: AbortSignal
+}
+
+async function freeSpace(dir: string): Promise<{free: number; block: number}> {
+  try {
+    const st = await statfs(dir)
+    return {free: st.bavail * st.bsize, block: st.bsize || 4096}
+  } catch {
+    return {free: Number.POSITIVE_INFINITY, block: 4096}
+  }
+}
+
+const LIMIT_FLAGS: Record<keyof ImportLimits, {flag: string; env: string; what: string}> = {
+  maxBytes: {flag: '--max-size', env: 'BENTO_IMPORT_MAX_SIZE', what: 'total size'},
+  maxEntries: {flag: '--max-entries', env: 'BENTO_IMPORT_MAX_ENTRIES', what: 'number of entries'},
+  maxRatio: {flag: '--max-ratio', env: 'BENTO_IMPORT_MAX_RATIO', what: 'compression ratio'},
+}
+
+function limitError(archive: string, limit: keyof ImportLimits, value: number, max: number): ArchiveError {
+  const {flag, env, what} = LIMIT_FLAGS[limit]
+  const shown = (n: number): string => (limit === 'maxBytes' ? formatSize(n) : limit === 'maxRatio' ? `${Math.round(n)}:1` : n.toLocaleString('en-US'))
+  return archiveError('E_ARCHIVE_TOO_LARGE', `Refused archive ${archive}: its ${what} passes the limit (${shown(value)} > ${shown(max)})`, {
+    hint: `Nothing was written. If you trust this archive, raise the limit: ${flag} (or ${env}); 0 means no limit.`,
+    data: {limit, value, max},
+  })
+}
+
+function formatSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+}
+
+/** Count an entry against the limits and the free disk, before anything of it is written. */
+async function admit(state: Extraction, archive: string, root: string, type: string, size: number): Promise<void> {
+  if (state.signal?.aborted) throw interrupted()
+  const {limits} = state
+  state.entries++
+  if (limits.maxEntries > 0 && state.entries > limits.maxEntries) throw limitError(archive, 'maxEntries', state.entries, limits.maxEntries)
+  const isFile = type === 'file' || type === 'contiguous-file'
+  if (isFile) {
+    state.declared += size
+    if (limits.maxBytes > 0 && state.declared > limits.maxBytes) throw limitError(archive, 'maxBytes', state.declared, limits.maxBytes)
+    const ratio = state.declared / Math.max(1, state.archiveBytes)
+    if (limits.maxRatio > 0 && state.declared > RATIO_FLOOR && ratio > limits.maxRatio) {
+      throw limitError(archive, 'maxRatio', ratio, limits.maxRatio)
+    }
+  }
+  state.needed += Math.ceil(size / state.block) * state.block + (isFile ? 0 : state.block)
+  if (state.needed > state.free) {
+    const fresh = await freeSpace(root)
+    state.free = fresh.free + state.needed - size // what is already written counts as used
+    if (state.needed > state.free) {
+      throw diskFullError(
+        `No space left for ${archive}: its files need ${formatSize(state.needed)} and the disk of ${root} has ${formatSize(fresh.free)} free; nothing was imported.`,
+        Object.assign(new Error('ENOSPC'), {code: 'ENOSPC'}),
+        {needed: state.needed, free: fresh.free},
+      )
+    }
+  }
 }
 
 /** Normalize an entry name; throw E_ARCHIVE_UNSAFE for absolute paths, `..`, backslashes or NUL. '' = the root. */
@@ -550,6 +649,7 @@ async function handleEntry(entry: TarEntry, root: string, archive: string, state
     throw unsafe(`is a ${type === 'fifo' ? 'FIFO' : type.replace('-', ' ')}`)
   }
   const name = safeEntryName(raw, archive)
+  await admit(state, archive, root, type, type === 'file' || type === 'contiguous-file' ? h.size ?? 0 : 0)
   // Read entries with async iteration, not stream.pipeline: an entry stream that tar-stream has already
   // destroyed (truncated archive) would make pipeline wait forever.
   const drain = async () => {
@@ -593,6 +693,7 @@ async function handleEntry(entry: TarEntry, root: string, archive: string, state
         let written = 0
         try {
           for await (const chunk of entry) {
+            if (state.signal?.aborted) throw interrupted()
             const bytes = chunk as Uint8Array
             await handle.write(bytes)
             written += bytes.length
@@ -631,7 +732,8 @@ async function handleEntry(entry: TarEntry, root: string, archive: string, state
         throw invalid(`has an unsupported type '${type}'`)
     }
   } catch (error) {
-    if (error instanceof ArchiveError) throw error
+    if (error instanceof BentoError) throw error
+    if (isDiskFull(error)) throw diskFullError(`No space left on the device while importing ${archive}; nothing was imported.`, error)
     throw invalid(`could not be extracted: ${(error as Error).message}`, error)
   }
 }
@@ -657,8 +759,25 @@ class TailKeeper extends Transform {
   }
 }
 
-async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root: string): Promise<Extraction> {
-  const state: Extraction = {seen: new Map(), symlinks: new Map()}
+async function extractSafely(
+  archive: string,
+  format: 'xz' | 'gz' | 'tar',
+  root: string,
+  options: {limits: ImportLimits; archiveBytes: number; signal?: AbortSignal},
+): Promise<Extraction> {
+  const {free, block} = await freeSpace(root)
+  const state: Extraction = {
+    seen: new Map(),
+    symlinks: new Map(),
+    limits: options.limits,
+    archiveBytes: options.archiveBytes,
+    entries: 0,
+    declared: 0,
+    needed: 0,
+    free,
+    block,
+    signal: options.signal,
+  }
   const extract = tar.extract()
   let xz: {exit: Promise<XzExit>; kill: () => void} | undefined
   let input: Awaited<ReturnType<typeof open>> | undefined
@@ -701,6 +820,8 @@ async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root:
     // (Stopping early ourselves makes the pipeline fail with ERR_STREAM_PREMATURE_CLOSE: not a stream problem.)
     const streamFailed =
       feedError !== undefined && (feedError as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE'
+    if (options.signal?.aborted) throw interrupted()
+    if (error instanceof BentoError && !(error instanceof ArchiveError)) throw error // E_DISK_FULL, E_INTERRUPTED
     if (error instanceof ArchiveError && (error.code !== 'E_ARCHIVE_INVALID' || !streamFailed)) throw error
     throw corrupt(streamFailed ? feedError : error)
   }
@@ -715,20 +836,36 @@ async function extractSafely(archive: string, format: 'xz' | 'gz' | 'tar', root:
   return state
 }
 
-async function readHead(file: string): Promise<Buffer> {
+/** The first bytes of the archive and its size. Only a regular file is an archive (D13: a directory, /dev/zero). */
+async function readHead(file: string): Promise<{head: Buffer; size: number}> {
   let handle
   try {
-    handle = await open(file, 'r')
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new NotFoundError(`Archive ${file} does not exist`, {code: 'E_ARCHIVE_NOT_FOUND', hint: 'Check the path.', data: {path: file}})
     }
-    throw error
+    throw archiveError('E_ARCHIVE_INVALID', `Cannot read the archive ${file} (${code ?? String(error)})`, {
+      cause: error,
+      hint: code === 'EACCES' || code === 'EPERM' ? 'Make the file readable.' : 'Check the path.',
+      data: {path: file, errno: code},
+    })
   }
   try {
+    const st = await handle.stat()
+    if (!st.isFile()) {
+      const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a pipe' : st.isSocket() ? 'a socket' : 'a device'
+      throw archiveError('E_ARCHIVE_INVALID', `${file} is ${what}, not an archive file`, {
+        hint: st.isDirectory()
+          ? 'Import takes an archive made by `bento export` or `bentoml export`. To import a Bento directory, export it first.'
+          : 'Save the archive to a regular file first, then import that file.',
+        data: {path: file},
+      })
+    }
     const buffer = Buffer.alloc(6)
     const {bytesRead} = await handle.read(buffer, 0, 6, 0)
-    return buffer.subarray(0, bytesRead)
+    return {head: buffer.subarray(0, bytesRead), size: st.size}
   } finally {
     await handle.close()
   }
@@ -801,20 +938,23 @@ function bentomlCannotRead(raw: Record<string, unknown>): {key: string; message:
  * An existing Bento tag → `StoreError` `E_ALREADY_EXISTS` (exit 5) with nothing changed.
  */
 export async function importBento(options: ImportOptions): Promise<ImportResult> {
-  const {archive, home} = options
-  const detected = detectArchiveFormat(await readHead(archive))
+  const {archive, home, signal, cleanup} = options
+  const limits: ImportLimits = {...DEFAULT_IMPORT_LIMITS, ...options.limits}
+  const {head, size: archiveBytes} = await readHead(archive)
+  const detected = detectArchiveFormat(head)
   if (detected === 'zip') {
     throw archiveError('E_ARCHIVE_INVALID', `Unsupported archive ${archive}: zip archives are not supported`, {
       hint: 'Export the Bento as .bento (tar + xz), .tar.gz or .tar.',
     })
   }
   await ensureHome(home)
-  const bentos = Store.bentos(home)
-  const models = Store.models(home)
-  const root = await makeTempDir(home, '', 'bentoml-import-')
-  const staging: string[] = []
+  const bentos = Store.bentos(home, {cleanup})
+  const models = Store.models(home, {cleanup})
+  if (signal?.aborted) throw interrupted()
+  const {dir: root, forget: forgetRoot} = await makeTempDir(home, 'archive', {kind: 'import', near: bentos.root, cleanup})
+  const staging: Array<{dir: string; forget: () => void}> = []
   try {
-    const state = await extractSafely(archive, detected, root)
+    const state = await extractSafely(archive, detected, root, {limits, archiveBytes, signal})
     const escaping = escapingSymlink(state.symlinks)
     if (escaping) {
       throw archiveError('E_ARCHIVE_UNSAFE', `Unsafe archive ${archive}: entry '${escaping[0]}' is a symlink to '${escaping[1]}', outside the Bento`, {
@@ -877,16 +1017,18 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
     const modelsInstalled: FullTag[] = []
     const modelsSkipped: FullTag[] = []
     for (const model of bundled) {
+      if (signal?.aborted) throw interrupted()
       const modelTag = {name: model.name, version: model.version}
       if (await isDirectory(models.itemPath(modelTag))) {
         modelsSkipped.push(modelTag)
         continue
       }
-      const tmp = await makeTempDir(home, model.name, 'bentoml_model_')
+      const tmp = await makeTempDir(home, model.name, {kind: 'model', near: models.root, cleanup})
       staging.push(tmp)
-      await cp(model.dir, tmp, {recursive: true, verbatimSymlinks: true, force: true})
+      // Hard links to the files the Bento keeps under models/ (copies across file systems): no second copy on disk.
+      await linkTree(model.dir, tmp.dir, {linked: 0, copied: 0})
       try {
-        await models.install(tmp, modelTag)
+        await models.install(tmp.dir, modelTag)
         modelsInstalled.push(modelTag)
       } catch (error) {
         if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS') modelsSkipped.push(modelTag)
@@ -894,6 +1036,7 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
       }
     }
 
+    if (signal?.aborted) throw interrupted()
     try {
       await bentos.install(root, tag)
     } catch (error) {
@@ -916,8 +1059,18 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
       if (!(await isDirectory(models.itemPath(refTag)))) missingModels.push(ref.tag)
     }
     return {tag, path: bentos.itemPath(tag), format: detected, modelsInstalled, modelsSkipped, missingModels}
+  } catch (error) {
+    if (signal?.aborted && !(error instanceof InterruptedError)) throw interrupted()
+    if (!(error instanceof BentoError) && isDiskFull(error)) {
+      throw diskFullError(`No space left on the device while importing ${archive}; nothing was imported.`, error)
+    }
+    throw storeFsError(error, home)
   } finally {
     await rm(root, {recursive: true, force: true})
-    for (const dir of staging) await rm(dir, {recursive: true, force: true})
+    forgetRoot()
+    for (const tmp of staging) {
+      await rm(tmp.dir, {recursive: true, force: true})
+      tmp.forget()
+    }
   }
 }

@@ -212,6 +212,7 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
     )
   }
   const join_ = (name: string): string => (dirRel === '' ? name : `${dirRel}/${name}`)
+  const undecodable = entries.some((e) => e.name.includes('\uFFFD')) ? await nonUtf8Names(dirAbs) : new Map<string, string>()
   let ignores = inherited
   const own = entries.find((e) => e.name === BENTOIGNORE && !e.isDirectory())
   if (own !== undefined) {
@@ -224,6 +225,18 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
   for (const e of entries) {
     const rel = join_(e.name)
     const abs = join(dirAbs, e.name)
+    const escaped = undecodable.get(e.name)
+    if (escaped !== undefined) {
+      // Node cannot name this entry (its name is not UTF-8): what the Bento would need, we refuse (D15).
+      const wanted = e.isDirectory() ? !prunable(w, rel, ignores) : isIncluded(w, rel, ignores, false)
+      if (!wanted) continue
+      const shownRel = dirRel === '' ? escaped : `${dirRel}/${escaped}`
+      throw contextError(
+        `The build context has a ${e.isDirectory() ? 'directory' : 'file'} whose name is not valid UTF-8: "${shownRel}"`,
+        join(dirAbs, escaped),
+        `Rename it (UTF-8 names only), or leave it out: add it to exclude in ${w.configFile} or to a .bentoignore (e.g. a pattern with * in place of the odd characters).`,
+      )
+    }
     if (e.isDirectory()) {
       subdirs.push(e.name)
     } else if (e.isSymbolicLink()) {
@@ -272,6 +285,22 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
     const rel = join_(name)
     if (!prunable(w, rel, ignores)) await walkDir(w, join(dirAbs, name), rel, ignores)
   }
+}
+
+/** Entries of `dir` whose names are not valid UTF-8: lossy name (as readdir gives it) → name with `\xNN` escapes. */
+async function nonUtf8Names(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const decoder = new TextDecoder('utf-8', {fatal: true})
+  for (const raw of await readdir(dir, {encoding: 'buffer'})) {
+    try {
+      decoder.decode(raw)
+    } catch {
+      let escaped = ''
+      for (const byte of raw) escaped += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`
+      out.set(raw.toString('utf8'), escaped)
+    }
+  }
+  return out
 }
 
 /**

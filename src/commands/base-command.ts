@@ -1,6 +1,8 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import type {Cleanup} from '../cleanup.js'
 import {BugError, diskFullError, isBentoError, isDiskFull, UsageError, type BentoError} from '../errors.js'
+import {processInterrupts} from '../interrupt.js'
 import {type Reporter, streamReporter} from '../reporter.js'
 
 type Parsed = Record<string, unknown>
@@ -33,6 +35,27 @@ export abstract class BaseCommand extends Command {
     return super.parse(withArgs, argv)
   }
 
+  override async init(): Promise<void> {
+    await super.init()
+    processInterrupts().start()
+  }
+
+  /** Aborted by the first Ctrl-C (SIGINT), SIGTERM or SIGHUP: pass it to the service. */
+  protected get signal(): AbortSignal {
+    return processInterrupts().signal
+  }
+
+  /** Where services register what they are writing, removed at once by a second Ctrl-C. */
+  protected get cleanup(): Cleanup {
+    return processInterrupts().cleanup
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    await super.finally(error)
+    // With --json the result is printed after this (by oclif): logJson marks the end then.
+    if (error !== undefined || !this.jsonEnabled()) processInterrupts().finish()
+  }
+
   protected reporter(flags: {quiet?: boolean}): Reporter {
     return streamReporter(process.stderr, {quiet: Boolean(flags.quiet)})
   }
@@ -44,6 +67,7 @@ export abstract class BaseCommand extends Command {
 
   override logJson(json: unknown): void {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+    processInterrupts().finish()
   }
 
   override async catch(err: Interfaces.CommandError): Promise<void> {

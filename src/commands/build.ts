@@ -37,28 +37,20 @@ export default class Build extends BaseCommand {
     const {homedir} = await import('node:os')
     const {build} = await import('../services/build.js')
     const {bentomlHome} = await import('../store/index.js')
-    const controller = new AbortController()
-    const onSignal = (): void => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    try {
-      const result = await build({
-        projectDir: resolve(process.cwd(), ctx),
-        bentofile: flags.bentofile,
-        home: bentomlHome(this.env(), homedir()),
-        version: flags.version,
-        bentomlVersion: flags['bentoml-version'],
-        reporter: this.reporter(flags),
-        signal: controller.signal,
-        env: this.env(),
-      })
-      if (!this.jsonEnabled()) {
-        this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)
-      }
-      return result
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+    const result = await build({
+      projectDir: resolve(process.cwd(), ctx),
+      bentofile: flags.bentofile,
+      home: bentomlHome(this.env(), homedir()),
+      version: flags.version,
+      bentomlVersion: flags['bentoml-version'],
+      reporter: this.reporter(flags),
+      signal: this.signal,
+      cleanup: this.cleanup,
+      env: this.env(),
+    })
+    if (!this.jsonEnabled()) {
+      this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)
     }
+    return result
   }
 }

@@ -25,6 +25,8 @@ export default class Export extends BaseCommand {
       home: bentomlHome(this.env(), homedir()),
       tag: args.tag,
       out: resolve(process.cwd(), args.out ?? '.') + (args.out === undefined || args.out.endsWith('/') ? '/' : ''),
+      signal: this.signal,
+      cleanup: this.cleanup,
     })
     if (!this.jsonEnabled()) this.log(`Exported "${result.tag}" to ${result.path}`)
     return result

@@ -22,10 +22,12 @@ import {
   NotFoundError,
   StoreError,
 } from '../errors.js'
+import type {Cleanup} from '../cleanup.js'
 import type {Reporter} from '../reporter.js'
 import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
-import {makeTempDir, Store} from '../store/store.js'
+import {recoverHome} from '../store/recover.js'
+import {makeTempDir, Store, storeFsError} from '../store/store.js'
 import {InvalidTagError, isValidTagPart, validateTagPart} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
@@ -38,6 +40,8 @@ export interface BuildOptions {
   bentomlVersion?: string
   reporter: Reporter
   signal?: AbortSignal
+  /** Where the build directory is registered while it exists (removed on a forced exit). */
+  cleanup?: Cleanup
   /** The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ. */
   env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
@@ -91,6 +95,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const configFile = relative(projectDir, loaded.path) || loaded.path
 
   await ensureHome(opts.home)
+  await recoverHome(opts.home)
 
   const selected = await selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile})
   warnings.push(...selected.warnings)
@@ -98,7 +103,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // Static reading of the service: its name, runners, APIs and the models it loads.
   const sources = new Map<string, string>()
   for (const f of selected.files) {
-    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) sources.set(f.rel, await readFile(f.abs, 'utf8'))
+    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) sources.set(f.rel, await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
   }
   const service = readService({
     files: sources,
@@ -139,7 +144,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const files: PlanFile[] = []
   for (const f of selected.files) {
-    files.push({...f, sha256: f.symlinkTarget === undefined ? await hashFile(f.abs) : ''})
+    files.push({...f, sha256: f.symlinkTarget === undefined ? await projectRead(f.rel, () => hashFile(f.abs)) : ''})
   }
   checkAbort()
 
@@ -177,7 +182,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   warnings.push(...plan.warnings)
   for (const w of warnings) reporter.warn(formatDiagnostic(w))
 
-  const store = Store.bentos(opts.home)
+  const store = Store.bentos(opts.home, {cleanup: opts.cleanup})
   const result = (created: boolean, path: string, size: number): BuildResult => ({
     tag: plan.tag,
     name: plan.name,
@@ -205,23 +210,44 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     return result(false, existing, await dirSize(existing))
   }
 
-  let tmp: string | undefined
+  let tmp: {dir: string; forget: () => void} | undefined
   try {
-    tmp = await makeTempDir(opts.home, plan.name)
-    await writePlan(plan, tmp, reporter)
+    tmp = await makeTempDir(opts.home, plan.name, {cleanup: opts.cleanup})
+    await writePlan(plan, tmp.dir, reporter)
     checkAbort()
-    const item = await store.install(tmp, {name: plan.name, version: plan.version})
+    const item = await store.install(tmp.dir, {name: plan.name, version: plan.version})
     reporter.log(`Wrote ${item.path}`)
     return result(true, item.path, await dirSize(item.path))
   } catch (error) {
-    if (tmp !== undefined) await rm(tmp, {recursive: true, force: true})
+    if (tmp !== undefined) await rm(tmp.dir, {recursive: true, force: true})
     if (error instanceof StoreError && error.code === 'E_ALREADY_EXISTS' && !opts.version) {
       // A concurrent build of the same inputs won the race: same content, same tag.
       const path = store.itemPath({name: plan.name, version: plan.version})
       return result(false, path, await dirSize(path))
     }
     if (isDiskFull(error)) throw diskFullError(`No space left while writing the Bento into ${opts.home}; the store is unchanged.`, error)
-    throw error
+    throw storeFsError(error, opts.home)
+  } finally {
+    tmp?.forget()
+  }
+}
+
+/**
+ * Read a file of the build context; one it cannot read (permissions, I/O) is a typed error naming it (D15), as an
+ * unreadable directory is, with the two ways out.
+ */
+async function projectRead<T>(rel: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code
+    if (code === undefined || code === 'ENOSPC') throw error
+    throw new NotFoundError(`Cannot read "${rel}" of the build context (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`, {
+      code: 'E_BUILD_CONTEXT',
+      cause: error,
+      hint: `Make it readable (chmod), or leave it out of the Bento: add "${rel}" to exclude in the bentofile or to a .bentoignore.`,
+      data: {path: rel, errno: code},
+    })
   }
 }
 

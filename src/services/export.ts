@@ -1,17 +1,20 @@
+import type {Cleanup} from '../cleanup.js'
 import {exportBento, type ModelDirRef} from '../bento/archive.js'
 import {hashFile} from '../bento/digest.js'
 import {locateBentoModels} from '../bento/models-of.js'
 import {NotFoundError} from '../errors.js'
+import {recoverHome} from '../store/recover.js'
 import {Store} from '../store/store.js'
 
 /** `bento export TAG OUT`: the Bento plus every model it uses (`models`, `services[].models`), as one deterministic archive. */
-export async function exportBentoService(opts: {home: string; tag: string; out: string}): Promise<{
+export async function exportBentoService(opts: {home: string; tag: string; out: string; signal?: AbortSignal; cleanup?: Cleanup}): Promise<{
   tag: string
   path: string
   format: string
   size: number
   sha256: string
 }> {
+  await recoverHome(opts.home)
   const bento = await Store.bentos(opts.home).get(opts.tag)
   const models = Store.models(opts.home)
   const modelDirs: ModelDirRef[] = []
@@ -29,7 +32,7 @@ export async function exportBentoService(opts: {home: string; tag: string; out: 
     const item = await models.get(m.tag)
     modelDirs.push({name: m.name, version: m.version, dir: item.path})
   }
-  const result = await exportBento({bentoDir: bento.path, modelDirs, out: opts.out})
+  const result = await exportBento({bentoDir: bento.path, modelDirs, out: opts.out, signal: opts.signal, cleanup: opts.cleanup})
   return {
     tag: `${bento.tag.name}:${bento.tag.version}`,
     path: result.path,

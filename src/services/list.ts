@@ -1,6 +1,7 @@
 import {modelsOfBento} from '../bento/models-of.js'
 import {humanSize} from '../store/fs-utils.js'
 import type {BentoInfo} from '../store/info.js'
+import {recoverHome} from '../store/recover.js'
 import {Store, type StoreItem} from '../store/store.js'
 import {dirSizes, readBentoSummary} from '../store/summary.js'
 import {formatLocalTime} from './time.js'
@@ -20,6 +21,7 @@ export interface BentoRow {
 
 /** `bento list`: what `bentoml list` shows (Tag, Size, Model Size, Creation Time), newest first. */
 export async function listBentos(opts: {home: string; name?: string}): Promise<{bentos: BentoRow[]; problems: string[]}> {
+  await recoverHome(opts.home)
   const store = new Store(opts.home, 'bentos', readBentoSummary)
   const models = Store.models(opts.home)
   const items = await store.list(opts.name)

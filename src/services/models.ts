@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {dirSize, humanSize} from '../store/fs-utils.js'
+import {recoverHome} from '../store/recover.js'
 import {Store} from '../store/store.js'
 import {formatLocalTime} from './time.js'
 
@@ -17,6 +18,7 @@ export interface ModelRow {
 
 /** `bento models list`: Tag, Module, Size, Creation Time, newest first (as `bentoml models list`). */
 export async function listModels(opts: {home: string; name?: string}): Promise<{models: ModelRow[]; problems: string[]}> {
+  await recoverHome(opts.home)
   const items = await Store.models(opts.home).list(opts.name)
   const problems: string[] = []
   const rows: Array<ModelRow & {t: number}> = []
@@ -42,6 +44,7 @@ export async function listModels(opts: {home: string; name?: string}): Promise<{
 }
 
 export async function getModel(opts: {home: string; tag: string}): Promise<{tag: string; path: string; yaml: string; info: unknown}> {
+  await recoverHome(opts.home)
   const item = await Store.models(opts.home).get(opts.tag)
   const {creationTime: _c, ...info} = item.info
   return {

@@ -2,11 +2,12 @@ import {modelManifest} from '../bento/model-digest.js'
 import {type ImageClient, MODEL_KIND_LABEL} from '../docker/index.js'
 import {isBentoError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
+import {STORE_PRUNERS} from './store-pruners.js'
 
 /**
  * `bento prune`: remove what bento made and nothing uses any more. A list of pruners, each finding and removing
  * one kind of leftover; the command runs them all (or `--only` some). Add a pruner to `DEFAULT_PRUNERS` for a
- * new kind of leftover (store temp dirs, stale locks, … belong here too: `kind: 'store'`).
+ * new kind of leftover. The store's (temp dirs and locks of killed runs) are in store-pruners.ts.
  *
  * Image pruners talk to Docker only when asked for (`ctx.client()`); an unreachable daemon skips them with a
  * warning instead of failing the store pruners.
@@ -80,7 +81,8 @@ export const wheelhouseImagePruner: Pruner = {
   remove: async (ctx, item) => ctx.client().remove(item.id),
 }
 
-export const DEFAULT_PRUNERS: readonly Pruner[] = [modelImagePruner, wheelhouseImagePruner]
+/** The store pruners (leftovers of interrupted and killed runs: services/store-pruners.ts) first, then the images. */
+export const DEFAULT_PRUNERS: readonly Pruner[] = [...STORE_PRUNERS, modelImagePruner, wheelhouseImagePruner]
 
 export interface PruneOptions {
   home: string

@@ -1,70 +1,79 @@
-import {mkdir, open, readFile, rm, stat} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
+import {link, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {StoreError} from '../errors.js'
 import {isErrno} from './fs-utils.js'
+import {currentOwner, type Owner, ownerAlive, ownerRecord, ownerToken, parseOwnerRecord, pidAlive} from './owner.js'
+
+export {pidAlive}
 
 export interface LockOptions {
-  /** Give up after this many milliseconds (default 60 s). */
+  /** Give up after this many milliseconds (default 60 s; 0: one attempt). */
   timeoutMs?: number
   /** Poll interval while waiting (default 25 ms). */
   pollMs?: number
-  /** A lock file whose content is not a pid is treated as stale after this age (default 10 s). */
+  /** A lock file whose content is not an owner record is treated as stale after this age (default 10 s). */
   unreadableStaleMs?: number
 }
 
 export interface Lock {
   path: string
+  /**
+   * True when this acquisition removed a lock left by a dead process: the mutation that process was making
+   * (rename into place, `latest` update) may be half done, and the caller repairs it before doing its own.
+   */
+  recovered: boolean
   release(): Promise<void>
 }
 
-/** Whether a process with this pid exists (signal 0; EPERM means it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return isErrno(error, 'EPERM')
-  }
-}
+type Holder = Owner | null | 'gone'
 
-async function readLockPid(file: string): Promise<number | null | 'gone'> {
+async function readHolder(file: string): Promise<Holder> {
   try {
-    const text = (await readFile(file, 'utf8')).trim()
-    return /^\d+$/.test(text) ? Number(text) : null
+    return parseOwnerRecord(await readFile(file, 'utf8'))
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return 'gone'
     throw error
   }
 }
 
-/** Remove the lock file if it is stale; true when the caller should retry at once. */
-async function breakIfStale(file: string, unreadableStaleMs: number): Promise<boolean> {
-  const pid = await readLockPid(file)
-  if (pid === 'gone') return true
-  if (pid === null) {
-    // Being written right now, or garbage. Only garbage gets old.
+function sameOwner(a: Holder, b: Owner): boolean {
+  return typeof a === 'object' && a !== null && a.pid === b.pid && a.start === b.start && a.host === b.host && a.boot === b.boot
+}
+
+/** Remove the lock file if its holder is provably dead (or it is garbage and old); true when the caller should retry at once. */
+async function breakIfStale(file: string, unreadableStaleMs: number): Promise<'retry' | 'broken' | 'held'> {
+  const holder = await readHolder(file)
+  if (holder === 'gone') return 'retry'
+  if (holder === null) {
+    // Lock files are created whole (link of a written file), so an unreadable one is garbage; give it time anyway.
     try {
       const age = Date.now() - (await stat(file)).mtimeMs
-      if (age < unreadableStaleMs) return false
+      if (age < unreadableStaleMs) return 'held'
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) return true
+      if (isErrno(error, 'ENOENT')) return 'retry'
       throw error
     }
-  } else if (pidAlive(pid)) {
-    return false
+    await rm(file, {force: true})
+    return 'broken'
   }
+  if (ownerAlive(holder)) return 'held'
   // Re-read just before removing so we do not remove a lock someone else has taken meanwhile.
   // (A small window remains between this read and rm; stale locks only exist after a crash.)
-  if ((await readLockPid(file)) === pid) await rm(file, {force: true})
-  return true
+  if (sameOwner(await readHolder(file), holder)) {
+    await rm(file, {force: true})
+    return 'broken'
+  }
+  return 'retry'
 }
 
 /**
- * Take an exclusive lock file (`open(…, 'wx')` with the pid inside). Waits while another live process (or
- * another task of this process) holds it; a lock whose pid is dead is removed. Throws `StoreError`
+ * Take an exclusive lock file holding the owner record (`<pid> <start> <host> <boot>`), created whole: the record is
+ * written to a private file first, then hard-linked to the lock name (fails when it exists). Waits while a live
+ * process (or another task of this process) holds it; a lock whose holder is provably dead — no such pid, or the pid
+ * reused by a process that started later (D19) — is removed at once and `recovered` is set. Throws `StoreError`
  * `E_STORE_LOCKED` after `timeoutMs`.
  */
 export async function acquireLock(file: string, options: LockOptions = {}): Promise<Lock> {
@@ -73,17 +82,17 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
   const unreadableStaleMs = options.unreadableStaleMs ?? 10_000
   const deadline = Date.now() + timeoutMs
   await mkdir(path.dirname(file), {recursive: true})
+  const me = currentOwner()
+  let recovered = false
   for (;;) {
+    const mine = `${file}.${ownerToken(me)}.${randomBytes(4).toString('hex')}`
     try {
-      const handle = await open(file, 'wx')
-      try {
-        await handle.writeFile(String(process.pid))
-      } finally {
-        await handle.close()
-      }
+      await writeFile(mine, ownerRecord(me), {flag: 'wx'})
+      await link(mine, file)
       let released = false
       return {
         path: file,
+        recovered,
         async release() {
           if (released) return
           released = true
@@ -92,27 +101,32 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
       }
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error
+    } finally {
+      await rm(mine, {force: true})
     }
-    if (await breakIfStale(file, unreadableStaleMs)) continue
+    const state = await breakIfStale(file, unreadableStaleMs)
+    if (state === 'broken') recovered = true
+    if (state !== 'held') continue
     if (Date.now() >= deadline) {
-      const holder = await readLockPid(file)
+      const holder = await readHolder(file)
+      const pid = typeof holder === 'object' && holder !== null ? holder.pid : undefined
       throw new StoreError(`Timed out waiting for the lock ${file}`, {
         code: 'E_STORE_LOCKED',
         hint:
-          `Another bento process${typeof holder === 'number' ? ` (pid ${holder})` : ''} is writing to the store. ` +
-          'Wait for it to finish; if no such process runs, delete the lock file.',
-        data: {path: file, pid: typeof holder === 'number' ? holder : undefined},
+          `Another bento process${pid === undefined ? '' : ` (pid ${pid})`} is writing to the store. ` +
+          'Wait for it to finish; a lock left by a process that no longer runs is removed automatically.',
+        data: {path: file, pid},
       })
     }
     await sleep(pollMs)
   }
 }
 
-/** Run `fn` while holding the lock file. */
-export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+/** Run `fn` while holding the lock file; `fn` learns whether a dead holder's lock was broken (see `Lock.recovered`). */
+export async function withLock<T>(file: string, fn: (lock: Lock) => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lock = await acquireLock(file, options)
   try {
-    return await fn()
+    return await fn(lock)
   } finally {
     await lock.release()
   }

@@ -7,6 +7,7 @@ import {NotFoundError, StoreError} from '../errors.js'
 import {pathExists} from './fs-utils.js'
 import {ensureHome} from './home.js'
 import {type BentoStore, installFromTemp, makeTempDir, type ModelStore, Store} from './store.js'
+import {currentOwner, ownerRecord, processStart} from './owner.js'
 import {AmbiguousTagError} from './tag.js'
 import {bentoTree, modelTree, tempDir, type Tree, writeTree} from './testing.js'
 
@@ -77,8 +78,9 @@ describe('list', () => {
   })
 
   it('never lists in-progress builds in tmp/', async () => {
-    const tmp = await makeTempDir(home, 'iris')
-    expect(path.basename(tmp)).toMatch(/^bentoml_bento_iris.{6}$/)
+    const {dir: tmp} = await makeTempDir(home, 'iris')
+    // Named after its owner (pid, start time, host, boot), so a later run can prove it dead and remove it.
+    expect(path.basename(tmp)).toMatch(/^bento-\d+-\d+-[0-9a-f]{8}-[0-9a-f]{8}-build-iris-.{6}$/)
     expect(path.dirname(tmp)).toBe(path.join(home, 'tmp'))
     await writeTree(tmp, bentoTree('iris', 'v1', T1))
     expect(await bentos.list()).toEqual([])
@@ -210,7 +212,7 @@ describe('delete', () => {
 
 describe('install', () => {
   async function built(name: string, version: string, time: string): Promise<string> {
-    const dir = await makeTempDir(home, name)
+    const {dir} = await makeTempDir(home, name)
     await writeTree(dir, bentoTree(name, version, time))
     return dir
   }
@@ -246,7 +248,7 @@ describe('install', () => {
   })
 
   it('refuses to install an item BentoML could not read', async () => {
-    const tmp = await makeTempDir(home, 'iris')
+    const {dir: tmp} = await makeTempDir(home, 'iris')
     await writeTree(tmp, {'bento.yaml': 'name: iris\n'})
     await expect(installFromTemp(tmp, bentos, 'iris:v1')).rejects.toMatchObject({code: 'E_BENTO_CORRUPT'})
     expect(await bentos.list()).toEqual([])
@@ -284,7 +286,7 @@ describe('install', () => {
 
   it('waits for a lock held by another live process', async () => {
     await mkdir(path.join(home, 'tmp'), {recursive: true})
-    await writeFile(bentos.lockPath('iris'), String(process.ppid))
+    await writeFile(bentos.lockPath('iris'), ownerRecord({...currentOwner(), pid: process.ppid, start: processStart(process.ppid) ?? '0'}))
     const tmp = await built('iris', 'v1', T1)
     await expect(installFromTemp(tmp, bentos, 'iris:v1', {lock: {timeoutMs: 100}})).rejects.toMatchObject({
       code: 'E_STORE_LOCKED',

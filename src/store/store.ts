@@ -1,10 +1,13 @@
-import {cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {NotFoundError, StoreError} from '../errors.js'
-import {isDirectory, isErrno, writeFileAtomic} from './fs-utils.js'
+import type {Cleanup} from '../cleanup.js'
+import {BentoError, diskFullError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
+import {isDirectory, isErrno} from './fs-utils.js'
 import {type BentoInfo, type ModelInfo, readBentoInfo, readModelInfo} from './info.js'
-import {type LockOptions, withLock} from './lock.js'
+import {type Lock, type LockOptions, withLock} from './lock.js'
+import {ownerToken} from './owner.js'
+import {makeScratchDir, type ScratchKind, scratchFilePath} from './scratch.js'
 import {AmbiguousTagError, type FullTag, formatTag, isValidTagPart, parseTag, type Tag, validateTagPart} from './tag.js'
 
 export type StoreKind = 'bentos' | 'models'
@@ -45,6 +48,69 @@ export interface InstallOptions {
   lock?: LockOptions
 }
 
+export interface StoreOptions {
+  /** Where scratch paths (a deleted item on its way out, a staging copy) are registered while they exist. */
+  cleanup?: Cleanup
+}
+
+/** What a file-system error in the store means for the user (never a raw errno: E_BUG). */
+export function storeFsError(error: unknown, where: string): unknown {
+  if (error instanceof BentoError) return error
+  const e = error as NodeJS.ErrnoException | undefined
+  const code = e?.code
+  if (code === undefined) return error
+  const file = e?.path ?? where
+  if (isDiskFull(error)) return diskFullError(`No space left on the device: ${file}; the store is unchanged.`, error, {path: file})
+  const syscall = e?.syscall ?? ''
+  const writing = ['mkdir', 'mkdtemp', 'rename', 'unlink', 'rmdir', 'rm', 'link', 'symlink', 'chmod', 'write', 'copyfile', 'utime', 'open-write'].includes(syscall)
+  const data = {path: file, errno: code, syscall}
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return writing
+        ? new StoreError(`Permission denied writing ${file} (${syscall})`, {
+            code: 'E_STORE_NOT_WRITABLE',
+            cause: error,
+            hint: 'Fix the permissions (or the owner) of BENTOML_HOME, or set BENTOML_HOME to a directory you can write.',
+            data,
+          })
+        : new StoreError(`Permission denied reading ${file} (${syscall})`, {
+            code: 'E_STORE_NOT_READABLE',
+            cause: error,
+            hint: 'Fix the permissions of that directory or file (BentoML cannot read it either), or move it out of the store.',
+            data,
+          })
+    case 'EROFS':
+      return new StoreError(`${file} is on a read-only file system`, {
+        code: 'E_STORE_NOT_WRITABLE',
+        cause: error,
+        hint: 'Set BENTOML_HOME to a writable directory for commands that change the store.',
+        data,
+      })
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'EEXIST':
+      return new StoreError(`${file}: ${code === 'EISDIR' ? 'a directory where the store needs a file' : 'a file where the store needs a directory'}`, {
+        code: 'E_STORE_NOT_A_DIRECTORY',
+        cause: error,
+        hint: 'Move that file or directory out of BENTOML_HOME (BentoML cannot use the store with it either).',
+        data,
+      })
+    case 'ELOOP':
+      return new StoreError(`${file}: a symbolic link loop`, {
+        code: 'E_STORE',
+        cause: error,
+        hint: 'Remove the looping link from BENTOML_HOME.',
+        data,
+      })
+    default:
+      if (['EIO', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETXTBSY', 'ESTALE', 'EFBIG', 'EOVERFLOW'].includes(code)) {
+        return new StoreError(`Cannot use ${file}: ${e?.message ?? code}`, {code: 'E_STORE', cause: error, data})
+      }
+      return error
+  }
+}
+
 type TagLike = string | Tag
 
 const MAX_LISTED = 20
@@ -70,20 +136,22 @@ export class Store<TInfo extends {creationTime: Date}> {
   /** `$BENTOML_HOME/<kind>` */
   readonly root: string
   private readonly readInfo: (dir: string) => Promise<TInfo>
+  private readonly cleanup?: Cleanup
 
-  constructor(home: string, kind: StoreKind, readInfo: (dir: string) => Promise<TInfo>) {
+  constructor(home: string, kind: StoreKind, readInfo: (dir: string) => Promise<TInfo>, options: StoreOptions = {}) {
     this.home = home
     this.kind = kind
     this.root = path.join(home, kind)
     this.readInfo = readInfo
+    this.cleanup = options.cleanup
   }
 
-  static bentos(home: string): Store<BentoInfo> {
-    return new Store(home, 'bentos', readBentoInfo)
+  static bentos(home: string, options: StoreOptions = {}): Store<BentoInfo> {
+    return new Store(home, 'bentos', readBentoInfo, options)
   }
 
-  static models(home: string): Store<ModelInfo> {
-    return new Store(home, 'models', readModelInfo)
+  static models(home: string, options: StoreOptions = {}): Store<ModelInfo> {
+    return new Store(home, 'models', readModelInfo, options)
   }
 
   /** `Bento` or `Model`, for messages. */
@@ -97,10 +165,6 @@ export class Store<TInfo extends {creationTime: Date}> {
 
   private get corruptCode(): 'E_BENTO_CORRUPT' | 'E_MODEL_CORRUPT' {
     return this.kind === 'bentos' ? 'E_BENTO_CORRUPT' : 'E_MODEL_CORRUPT'
-  }
-
-  private get infoFile(): string {
-    return this.kind === 'bentos' ? 'bento.yaml' : 'model.yaml'
   }
 
   itemPath(tag: FullTag): string {
@@ -123,11 +187,15 @@ export class Store<TInfo extends {creationTime: Date}> {
       names = await readdir(dir)
     } catch (error) {
       if (isErrno(error, 'ENOENT', 'ENOTDIR')) return []
-      throw error
+      throw storeFsError(error, dir)
     }
     const dirs: string[] = []
     for (const name of names.sort(compareStrings)) {
-      if (await isDirectory(path.join(dir, name))) dirs.push(name)
+      try {
+        if (await isDirectory(path.join(dir, name))) dirs.push(name)
+      } catch (error) {
+        throw storeFsError(error, path.join(dir, name))
+      }
     }
     return dirs
   }
@@ -179,7 +247,13 @@ export class Store<TInfo extends {creationTime: Date}> {
       for (const dirName of await this.subdirs(this.root)) {
         const problem = validateTagPart(dirName)
         if (problem === null) {
-          items.push(...(await this.listVersions(dirName)))
+          try {
+            items.push(...(await this.listVersions(dirName)))
+          } catch (error) {
+            // One unreadable name (permissions) does not hide the others: it is listed as a problem.
+            if (!(error instanceof StoreError)) throw error
+            items.push({tag: {name: dirName, version: ''}, path: path.join(this.root, dirName), error})
+          }
         } else {
           const dir = path.join(this.root, dirName)
           items.push(this.broken({name: dirName, version: ''}, dir, `the directory name is not a valid tag name: ${problem}`))
@@ -189,7 +263,7 @@ export class Store<TInfo extends {creationTime: Date}> {
       const tag = this.toTag(name)
       if (tag.version !== null) {
         const full = {name: tag.name, version: tag.version}
-        if (!(await isDirectory(this.itemPath(full)))) return []
+        if (!(await this.isDir(this.itemPath(full)))) return []
         try {
           items = [await this.readItem(full)]
         } catch (error) {
@@ -197,7 +271,7 @@ export class Store<TInfo extends {creationTime: Date}> {
           items = [{tag: full, path: this.itemPath(full), error}]
         }
       } else {
-        if (!(await isDirectory(path.join(this.root, tag.name)))) throw await this.notFound(tag)
+        if (!(await this.isDir(path.join(this.root, tag.name)))) throw await this.notFound(tag)
         items = await this.listVersions(tag.name)
       }
     }
@@ -251,18 +325,65 @@ export class Store<TInfo extends {creationTime: Date}> {
     return path.join(this.root, name, 'latest')
   }
 
-  /** The version named by `<name>/latest` if it names an existing version directory, else null. */
+  /** `isDirectory` with the store's typed errors (an unreadable parent is E_STORE_NOT_READABLE, not E_BUG). */
+  private async isDir(p: string): Promise<boolean> {
+    try {
+      return await isDirectory(p)
+    } catch (error) {
+      throw storeFsError(error, p)
+    }
+  }
+
+  /**
+   * The version named by `<name>/latest` if it names an existing version directory, else null. A `latest` that is
+   * not a file (a directory, a symlink loop) or cannot be read is a typed error: BentoML fails on it too.
+   */
   private async readLatest(name: string): Promise<string | null> {
+    const file = this.latestPath(name)
     let text: string
     try {
-      text = await readFile(this.latestPath(name), 'utf8')
+      text = await readFile(file, 'utf8')
     } catch (error) {
-      if (isErrno(error, 'ENOENT', 'ENOTDIR', 'EISDIR')) return null
-      throw error
+      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return null
+      throw this.latestError(name, error)
     }
     const version = text.trim()
     if (!isValidTagPart(version)) return null
-    return (await isDirectory(this.itemPath({name, version}))) ? version : null
+    return (await this.isDir(this.itemPath({name, version}))) ? version : null
+  }
+
+  private latestError(name: string, cause: unknown): StoreError {
+    const file = this.latestPath(name)
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code
+    const what =
+      code === 'EISDIR' ? 'is a directory' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be read (${code ?? String(cause)})`
+    return new StoreError(`${file} ${what}: it must be a file naming the newest version of '${name}'`, {
+      code: code === 'EACCES' || code === 'EPERM' ? 'E_STORE_NOT_READABLE' : 'E_STORE',
+      cause,
+      hint: `Remove it (rm -r '${file}'): bento and BentoML rebuild it from the newest version.`,
+      data: {path: file, errno: code},
+    })
+  }
+
+  /** Fail before a mutation when `<name>/latest` is something BentoML and bento cannot replace (a directory, a loop). */
+  private async checkLatestWritable(name: string): Promise<void> {
+    const file = this.latestPath(name)
+    let st
+    try {
+      st = await lstat(file)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return
+      throw storeFsError(error, file)
+    }
+    if (st.isFile()) return
+    if (st.isDirectory()) throw this.latestError(name, Object.assign(new Error('is a directory'), {code: 'EISDIR'}))
+    if (st.isSymbolicLink()) {
+      try {
+        await readFile(file)
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT')) throw this.latestError(name, error)
+      }
+    }
   }
 
   /**
@@ -277,13 +398,131 @@ export class Store<TInfo extends {creationTime: Date}> {
     return top === undefined ? undefined : ascending.find((i) => i.creationTime.getTime() === top.creationTime.getTime())
   }
 
-  /** Rewrite `<name>/latest` (no trailing newline). A read-only store is left as is. */
+  /**
+   * Rewrite `<name>/latest` (no trailing newline) under the name's lock: written in the scratch area (same file
+   * system), then renamed over `latest`, so a reader sees the old or the new version, never half of it, and the
+   * name directory never holds a temp file (an in-directory `latest.tmp-<owner>` only when no scratch area shares its
+   * file system; the next locked mutation removes a dead one).
+   */
   private async writeLatest(name: string, version: string): Promise<void> {
+    const target = this.latestPath(name)
+    const {file, sameDevice} = await scratchFilePath(this.home, 'latest', path.dirname(target))
+    const tmp = sameDevice ? file : `${target}.tmp-${ownerToken()}`
+    const forget = this.cleanup?.add(tmp)
     try {
-      await writeFileAtomic(this.latestPath(name), version)
+      await writeFile(tmp, version)
+      await rename(tmp, target)
     } catch (error) {
-      if (!isErrno(error, 'EACCES', 'EPERM', 'EROFS')) throw error
+      await rm(tmp, {force: true})
+      throw storeFsError(error, target)
+    } finally {
+      forget?.()
     }
+  }
+
+  /**
+   * From a read (`get name`): rebuild a missing or stale `latest`, as BentoML does — only when the name's lock is
+   * free at once and the store is writable; otherwise leave the file alone (reads never wait, never fail on it).
+   */
+  private async repairLatestFromRead(name: string, version: string): Promise<void> {
+    try {
+      await this.locked(name, () => this.writeLatest(name, version), {timeoutMs: 0})
+    } catch (error) {
+      if (error instanceof StoreError || isErrno(error, 'EACCES', 'EPERM', 'EROFS', 'ENOSPC')) return
+      throw error
+    }
+  }
+
+  /**
+   * Run `fn` holding the lock of `<store>/<name>`. When the previous holder died mid-mutation (its lock is
+   * provably dead), the name is repaired first (see `repair`).
+   */
+  private async locked<T>(name: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    try {
+      return await withLock(
+        this.lockPath(name),
+        async (lock: Lock) => {
+          if (lock.recovered) await this.repair(name)
+          return fn()
+        },
+        options,
+      )
+    } catch (error) {
+      throw storeFsError(error, this.lockPath(name))
+    }
+  }
+
+  /**
+   * Repair `<name>` if a dead process left its lock (see `repair`); a lock held by a live process is left alone.
+   * True when something was repaired.
+   */
+  async recover(name: string): Promise<boolean> {
+    let repaired = false
+    try {
+      await withLock(
+        this.lockPath(name),
+        async (lock) => {
+          if (lock.recovered) {
+            await this.repair(name)
+            repaired = true
+          }
+        },
+        {timeoutMs: 0},
+      )
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'E_STORE_LOCKED') return false
+      throw storeFsError(error, this.lockPath(name))
+    }
+    return repaired
+  }
+
+  /** `repair(name)` under the name's lock (waiting up to 5 s for a live holder): for `bento prune`. */
+  async repairLocked(name: string): Promise<void> {
+    await this.locked(name, async () => {
+      await this.repair(name)
+    }, {timeoutMs: 5_000})
+  }
+
+  /**
+   * After a process died holding the lock of `<name>` (SIGKILL, power loss): remove what only a locked mutation
+   * creates in `<name>/` (`latest.tmp-*`, `.partial-*`: nobody else holds the lock, so they are dead), remove the
+   * name directory if no version is left, and point `latest` at the newest version by creation time (BentoML's
+   * `_recreate_latest`), which is what the interrupted install or delete would have left. Idempotent.
+   */
+  async repair(name: string): Promise<{removed: string[]; latest: string | null}> {
+    const nameDir = path.join(this.root, name)
+    const removed: string[] = []
+    let entries: string[]
+    try {
+      entries = await readdir(nameDir)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return {removed, latest: null}
+      throw storeFsError(error, nameDir)
+    }
+    for (const entry of entries) {
+      if (entry.startsWith('latest.tmp-') || entry.startsWith('.partial-')) {
+        const p = path.join(nameDir, entry)
+        await rm(p, {recursive: true, force: true})
+        removed.push(p)
+      }
+    }
+    if ((await this.subdirs(nameDir)).length === 0) {
+      // Only `latest` (or nothing) is left: the last version was being deleted.
+      await rm(nameDir, {recursive: true, force: true})
+      removed.push(nameDir)
+      return {removed, latest: null}
+    }
+    const newest = await this.newest(name)
+    if (newest === undefined) return {removed, latest: null}
+    let current: string | null = null
+    try {
+      current = await this.readLatest(name)
+    } catch {
+      current = null // not a file: left for the user (checkLatestWritable names it)
+      return {removed, latest: null}
+    }
+    if (current !== newest.tag.version) await this.writeLatest(name, newest.tag.version)
+    return {removed, latest: newest.tag.version}
   }
 
   /**
@@ -299,11 +538,11 @@ export class Store<TInfo extends {creationTime: Date}> {
         const newest = await this.newest(tag.name)
         if (newest === undefined) throw await this.notFound(tag)
         version = newest.tag.version
-        await this.writeLatest(tag.name, version)
+        await this.repairLatestFromRead(tag.name, version)
       }
       return {name: tag.name, version}
     }
-    if (await isDirectory(this.itemPath({name: tag.name, version}))) return {name: tag.name, version}
+    if (await this.isDir(this.itemPath({name: tag.name, version}))) return {name: tag.name, version}
     const prefix = version
     const matches = (await this.subdirs(path.join(this.root, tag.name))).filter((v) => v.startsWith(prefix))
     const [only] = matches
@@ -335,29 +574,49 @@ export class Store<TInfo extends {creationTime: Date}> {
   }
 
   /**
-   * Delete one item (resolved like `get`, so `name` means its latest version). Afterwards `latest` names the
-   * remaining version with the highest creation time, or the `<name>` directory is removed when no version is left.
+   * Delete one item (resolved like `get`, so `name` means its latest version). Atomic: under the name's lock the
+   * item directory is renamed out of the store into the scratch area (same file system), `latest` is rewritten to
+   * the remaining version with the highest creation time (or the `<name>` directory removed when none is left),
+   * and only then, lock released, are the files removed. A kill leaves either the whole item in place or a dead
+   * scratch directory the next run sweeps — never a half-deleted item (D3).
    */
   async delete(tagLike: TagLike, options: {lock?: LockOptions} = {}): Promise<FullTag> {
     const tag = await this.resolve(tagLike)
-    return withLock(
-      this.lockPath(tag.name),
-      async () => {
-        const dir = this.itemPath(tag)
-        if (!(await isDirectory(dir))) throw await this.notFound(tag)
-        await rm(dir, {recursive: true, force: true})
-        const nameDir = path.join(this.root, tag.name)
-        if ((await this.subdirs(nameDir)).length === 0) {
-          await rm(nameDir, {recursive: true, force: true})
-          return tag
-        }
-        const newest = await this.newest(tag.name, 'last')
-        if (newest === undefined) await rm(this.latestPath(tag.name), {force: true})
-        else await this.writeLatest(tag.name, newest.tag.version)
-        return tag
-      },
-      options.lock,
-    )
+    let trash: {dir: string; forget: () => void} | undefined
+    try {
+      await this.locked(
+        tag.name,
+        async () => {
+          const dir = this.itemPath(tag)
+          if (!(await this.isDir(dir))) throw await this.notFound(tag)
+          await this.checkLatestWritable(tag.name)
+          const scratch = await makeScratchDir(this.home, 'trash', {label: `${tag.name}-${tag.version}`, near: this.root, cleanup: this.cleanup})
+          trash = scratch
+          try {
+            await rename(dir, path.join(scratch.dir, 'item'))
+          } catch (error) {
+            if (!isErrno(error, 'EXDEV')) throw storeFsError(error, dir)
+            // No scratch area on this file system (the store is its own mount): remove in place.
+            await rm(dir, {recursive: true, force: true})
+          }
+          const nameDir = path.join(this.root, tag.name)
+          if ((await this.subdirs(nameDir)).length === 0) {
+            await rm(nameDir, {recursive: true, force: true})
+            return
+          }
+          const newest = await this.newest(tag.name, 'last')
+          if (newest === undefined) await rm(this.latestPath(tag.name), {force: true})
+          else await this.writeLatest(tag.name, newest.tag.version)
+        },
+        options.lock,
+      )
+    } finally {
+      if (trash) {
+        await rm(trash.dir, {recursive: true, force: true})
+        trash.forget()
+      }
+    }
+    return tag
   }
 
   /**
@@ -381,13 +640,27 @@ export class Store<TInfo extends {creationTime: Date}> {
     // Validate before anything is moved: never install an item BentoML cannot read.
     const info = await this.readInfo(tmpDir)
     const creationTime = options.creationTime ?? info.creationTime
+    // mkdtemp made it 0700; BentoML's item directories are 0755 (D17).
+    await chmod(tmpDir, 0o755).catch((error: unknown) => {
+      throw storeFsError(error, tmpDir)
+    })
 
-    await mkdir(this.root, {recursive: true})
-    return withLock(
-      this.lockPath(tag.name),
+    try {
+      await mkdir(this.root, {recursive: true})
+    } catch (error) {
+      throw storeFsError(error, this.root)
+    }
+    return this.locked(
+      tag.name,
       async () => {
         const nameDir = path.join(this.root, tag.name)
-        await mkdir(nameDir, {recursive: true})
+        try {
+          await mkdir(nameDir, {recursive: true})
+        } catch (error) {
+          throw storeFsError(error, nameDir)
+        }
+        if (!(await this.isDir(nameDir))) throw storeFsError(Object.assign(new Error('not a directory'), {code: 'ENOTDIR', path: nameDir}), nameDir)
+        await this.checkLatestWritable(tag.name)
         const target = this.itemPath(tag)
         if (await lexists(target)) throw this.alreadyExists(tag)
         await this.moveInto(tmpDir, target, tag)
@@ -416,29 +689,33 @@ export class Store<TInfo extends {creationTime: Date}> {
       return
     } catch (error) {
       if (isErrno(error, 'ENOTEMPTY', 'EEXIST')) throw this.alreadyExists(tag, error)
-      if (!isErrno(error, 'EXDEV')) throw error
+      if (!isErrno(error, 'EXDEV')) throw storeFsError(error, target)
     }
-    // Another file system: copy next to the target first, so the final step is still an atomic rename.
-    // Try $BENTOML_HOME/tmp (invisible to listings); if that is another file system as well, use a dot
-    // directory inside <name>/ (BentoML would see it only for the duration of the copy).
-    const stagingParents = [path.join(this.home, 'tmp'), path.dirname(target)]
-    let lastError: unknown
-    for (const parent of stagingParents) {
-      await mkdir(parent, {recursive: true})
-      const staging = await mkdtemp(path.join(parent, `.partial-${tag.name}-${tag.version}-`))
-      try {
-        await cp(src, staging, {recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true})
-        await rename(staging, target)
-        await rm(src, {recursive: true, force: true})
-        return
-      } catch (error) {
-        await rm(staging, {recursive: true, force: true})
-        if (isErrno(error, 'ENOTEMPTY', 'EEXIST')) throw this.alreadyExists(tag, error)
-        if (!isErrno(error, 'EXDEV')) throw error
-        lastError = error
+    // Another file system: copy next to the target first, so the final step is still an atomic rename. The staging
+    // copy goes to a scratch area on the target's file system ($BENTOML_HOME/tmp or .bento-tmp: invisible to
+    // listings); only if there is none (the store is its own mount) to a `.partial-<owner>-` directory inside
+    // <name>/, which BentoML would see for the duration of the copy and which the next locked run removes (D4).
+    const scratch = await makeScratchDir(this.home, 'stage', {label: `${tag.name}-${tag.version}`, near: path.dirname(target), cleanup: this.cleanup})
+    let staging = path.join(scratch.dir, 'item')
+    let forgetPartial: (() => void) | undefined
+    try {
+      if (!scratch.sameDevice) {
+        staging = await mkdtemp(path.join(path.dirname(target), `.partial-${ownerToken()}-`))
+        forgetPartial = this.cleanup?.add(staging)
       }
+      await cp(src, staging, {recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true})
+      await chmod(staging, 0o755)
+      await rename(staging, target)
+      await rm(src, {recursive: true, force: true})
+    } catch (error) {
+      await rm(staging, {recursive: true, force: true})
+      if (isErrno(error, 'ENOTEMPTY', 'EEXIST')) throw this.alreadyExists(tag, error)
+      throw storeFsError(error, target)
+    } finally {
+      forgetPartial?.()
+      await rm(scratch.dir, {recursive: true, force: true})
+      scratch.forget()
     }
-    throw lastError
   }
 
   private async updateLatestAfterInstall(tag: FullTag, creationTime: Date): Promise<void> {
@@ -453,7 +730,7 @@ export class Store<TInfo extends {creationTime: Date}> {
         write = true // the current latest is unreadable: point at something that works
       }
     }
-    if (write) await writeFileAtomic(this.latestPath(tag.name), tag.version)
+    if (write) await this.writeLatest(tag.name, tag.version)
   }
 }
 
@@ -471,13 +748,25 @@ export type BentoStore = Store<BentoInfo>
 export type ModelStore = Store<ModelInfo>
 
 /**
- * A fresh build directory under `$BENTOML_HOME/tmp` (`tempfile.mkdtemp(prefix="bentoml_bento_<name>")` in
- * BentoML). Interrupted builds leave such directories behind; they are never listed (they are not under bentos/).
+ * A fresh directory to build an item in, in the scratch area on the file system of `near` (default: the Bento store),
+ * named after its owner (`bento-<owner>-<kind>-<label>-XXXXXX`, see scratch.ts) so the next run can prove it dead
+ * if this process is killed; registered with `cleanup` until the caller forgets it. Never listed (not under bentos/).
  */
-export async function makeTempDir(home: string, name: string, prefix = 'bentoml_bento_'): Promise<string> {
-  const tmp = path.join(home, 'tmp')
-  await mkdir(tmp, {recursive: true})
-  return mkdtemp(path.join(tmp, `${prefix}${name}`))
+export async function makeTempDir(
+  home: string,
+  label: string,
+  options: {kind?: ScratchKind; near?: string; cleanup?: Cleanup} = {},
+): Promise<{dir: string; forget: () => void}> {
+  try {
+    const {dir, forget} = await makeScratchDir(home, options.kind ?? 'build', {
+      label,
+      near: options.near ?? path.join(home, 'bentos'),
+      cleanup: options.cleanup,
+    })
+    return {dir, forget}
+  } catch (error) {
+    throw storeFsError(error, path.join(home, 'tmp'))
+  }
 }
 
 /** `store.install(tmpDir, tag, options)`: atomic install of a finished directory (see `Store.install`). */

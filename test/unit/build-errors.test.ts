@@ -3,7 +3,7 @@
  * README: a clear message on stderr without a stack trace, the documented exit code, with `--json` exactly one
  * `{"error": {...}}` object on stdout, and the store unchanged (no new Bento, no leftover build directory).
  */
-import {spawn} from 'node:child_process'
+import {execFile, execFileSync, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {chmod, mkdir, readdir, readFile, readlink, rm, truncate, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -299,6 +299,45 @@ describe('bento build: two builds at once', () => {
     expect([ra.version, rb.version]).toContain(latest)
     expect(await created(latest)).toBe(newest)
     expect(await readdir(join(home, 'tmp'))).toEqual([])
+  })
+})
+
+describe('bento build: odd project files (D15)', () => {
+  it('a file whose name is not UTF-8: E_BUILD_CONTEXT, exit 4, naming it escaped; excluded, it does not matter', async () => {
+    const home = await scratch('bento-odd-home-')
+    await writeModel(home)
+    const project = await makeProject({}, join(await scratch('bento-odd-'), 'p'))
+    await writeFile(Buffer.concat([Buffer.from(`${project}/caf`), Buffer.from([0xe9]), Buffer.from('.py')]), 'x = 1\n')
+    const r = await build(project, home)
+    const error = expectError(r, 'E_BUILD_CONTEXT', 4, /name is not valid UTF-8: "caf\\xe9\.py"/)
+    expect(error.hint).toMatch(/exclude/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
+    await writeFile(join(project, '.bentoignore'), 'caf*.py\n')
+    const ok = await build(project, home)
+    expect(ok.code, ok.stderr).toBe(0)
+  })
+
+  it('a file it cannot read: E_BUILD_CONTEXT, exit 4, naming it, store unchanged', async () => {
+    const base = await scratch('bento-unreadable-')
+    await chmod(base, 0o755)
+    const home = join(base, 'home')
+    await writeModel(home)
+    const project = await makeProject({'secret.txt': 's', 'bentofile.yaml': 'service: "service:svc"\n'}, join(base, 'p'))
+    await chmod(join(project, 'secret.txt'), 0o000)
+    // Root reads anything: as root, run the build as nobody on a tree nobody owns.
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) execFileSync('chown', ['-R', '65534:65534', base])
+    const r = await new Promise<RunResult>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, 'build', '--json'],
+        {cwd: project, env: {...process.env, BENTOML_HOME: home, HOME: base}, ...(asRoot ? {uid: 65534, gid: 65534} : {})},
+        (err, stdout, stderr) => resolve({code: err ? Number((err as {code?: number}).code ?? 1) : 0, stdout, stderr}),
+      )
+    })
+    const error = expectError(r, 'E_BUILD_CONTEXT', 4, /Cannot read "secret\.txt" of the build context \(permission denied\)/)
+    expect(error.hint).toMatch(/exclude/)
+    expect(await snapshot(home)).toEqual({bentos: [], tmp: []})
   })
 })
 
