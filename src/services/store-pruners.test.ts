@@ -64,7 +64,8 @@ describe('store pruners', () => {
   it('remove what dead processes left, repair latest, keep what a live process owns and BentoML’s own', async () => {
     await leftovers()
     const result = await run(false)
-    expect(result.removed).toHaveLength(4)
+    // The stale lock goes first and its repair takes the name's temp files with it.
+    expect(result.removed.map((i) => i.pruner)).toEqual(['store-locks', 'store-scratch'])
     expect((await readdir(path.join(home, 'bentos', 'iris'))).sort()).toEqual(['latest', 'v1', 'v2'])
     expect(await readFile(path.join(home, 'bentos', 'iris', 'latest'), 'utf8')).toBe('v2')
     expect((await readdir(path.join(home, 'tmp'))).sort()).toEqual([`bento-${ownerToken(live())}-build-rose-asdfgh`, 'bentoml_bento_rose1234'].sort())

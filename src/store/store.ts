@@ -355,6 +355,10 @@ export class Store<TInfo extends {creationTime: Date}> {
   private latestError(name: string, cause: unknown): StoreError {
     const file = this.latestPath(name)
     const code = (cause as NodeJS.ErrnoException | undefined)?.code
+    if (code === 'EACCES' || code === 'EPERM') {
+      const typed = storeFsError(cause, file)
+      if (typed instanceof StoreError) return typed
+    }
     const what =
       code === 'EISDIR' ? 'is a directory' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be read (${code ?? String(cause)})`
     return new StoreError(`${file} ${what}: it must be a file naming the newest version of '${name}'`, {
