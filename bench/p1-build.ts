@@ -1,5 +1,5 @@
 /**
- * P1: `bento build` ÷ `bentoml build` on the iris project, Keras (seed .h5 saved with bentoml.keras, TF 2.15)
+ * P1: `bento build` ÷ `bentoml build` on the iris project, Keras (the bench trains its own model, bentoml.keras, TF 2.15)
  * and sklearn variants. Alternating runs, fresh version each run (`--version` for both), median.
  * Two bentofiles each: like-for-like (`python.lock_packages: false`, as bento never locks) and the project's
  * own bentofile (BentoML then also runs `uv pip compile` against PyPI).
@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {parse, stringify} from 'yaml'
 
-import {FIXTURES, freshDir, irisProject, runTool, saveKerasIris, saveSklearnIris, SEED, type Tool, type Tools} from './lib/env.js'
+import {FIXTURES, freshDir, irisProject, runTool, saveKerasIris, saveSklearnIris, type Tool, type Tools} from './lib/env.js'
 import {fmtRatio, fmtSeconds, median, ratio} from './lib/stats.js'
 import type {BenchContext, BenchResult, Row} from './lib/types.js'
 
@@ -40,8 +40,8 @@ async function project(tools: Tools, keras: boolean, lock: boolean): Promise<{di
   const dir = join(root, 'project')
   if (keras) {
     await cp(join(FIXTURES, 'keras-iris'), dir, {recursive: true})
-    const seed = await readFile(join(SEED, 'bentofile.yaml'), 'utf8')
-    await writeFile(join(dir, 'bentofile.yaml'), lock ? seed : withoutLock(seed))
+    const own = await readFile(join(dir, 'bentofile.yaml'), 'utf8')
+    await writeFile(join(dir, 'bentofile.yaml'), lock ? own : withoutLock(own))
     await saveKerasIris(tools, home)
   } else {
     await irisProject(dir)

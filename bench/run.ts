@@ -1,5 +1,5 @@
 /**
- * One command for every benchmark of issue 5:
+ * One command for every benchmark (issues 5 and 9):
  *   npx tsx bench/run.ts [--quick] [--only P1,P6]
  *   npx tsx bench/run.ts --render   # rewrite bench/results.md from bench/results.json + bench/analysis.md (no runs)
  * Full run (no --only): writes bench/results.md and bench/results.json. Quick or partial runs write
@@ -13,8 +13,8 @@ import {cpus, platform, release, totalmem} from 'node:os'
 import {join} from 'node:path'
 
 import {benchP1} from './p1-build.js'
-import {benchP2} from './p2-big-model.js'
-import {benchContainerize} from './p3-containerize.js'
+import {benchModels} from './p2-models.js'
+import {benchImageSize} from './p4-image-size.js'
 import {benchP6} from './p6-list.js'
 import {BENCH, distIsStale, REPO, resolveTools} from './lib/env.js'
 import {dockerVersion} from './lib/docker.js'
@@ -28,8 +28,8 @@ interface Entry {
 const BENCHES: Entry[] = [
   {ids: ['P1'], run: async (c) => [await benchP1(c)]},
   {ids: ['P6'], run: async (c) => [await benchP6(c)]},
-  {ids: ['P2', 'P7'], run: async (c) => [await benchP2(c)]},
-  {ids: ['P3', 'P4', 'P5'], run: benchContainerize},
+  {ids: ['P2', 'P2B', 'P3', 'P3B', 'P5', 'P7'], run: benchModels},
+  {ids: ['P4'], run: async (c) => [await benchImageSize(c)]},
 ]
 
 function parseArgs(argv: string[]): {quick: boolean; only: Set<string> | null; render: boolean} {

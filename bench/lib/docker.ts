@@ -51,9 +51,35 @@ export function rebuiltLayers(prev: readonly Layer[], next: readonly Layer[]): L
   return next.filter((l) => !had.has(l.diffId))
 }
 
-/** Delete the BuildKit cache (all of it: the daemon is shared, so this also costs other users a rebuild). */
-export async function pruneBuildCache(tools: Tools): Promise<void> {
-  await docker(tools, ['builder', 'prune', '-af'])
+/** IDs of the daemon's build cache records. */
+export async function buildCacheIds(tools: Tools): Promise<Set<string>> {
+  const out = await docker(tools, ['system', 'df', '-v', '--format', '{{json .BuildCache}}'])
+  return new Set(((JSON.parse(out || '[]') as Array<{ID: string}> | null) ?? []).map((c) => c.ID))
+}
+
+/**
+ * Remove the build cache records created since `before` (the benchmark's own: it runs under the docker lock), one
+ * by one. Never the whole cache: the daemon is shared. Big contexts (a 4 GiB model) are kept there by BuildKit.
+ */
+export async function pruneBuildCacheSince(tools: Tools, before: ReadonlySet<string>): Promise<void> {
+  for (const id of await buildCacheIds(tools)) {
+    if (!before.has(id)) await run(tools.docker, ['builder', 'prune', '-f', '--filter', `id=${id}`])
+  }
+}
+
+/**
+ * Remove the build contexts the daemon cached since `before` (BuildKit keeps every uploaded or synced context as a
+ * cache record, as big as the context: 4 GiB for a Bento with a 4 GiB model). Layers stay cached.
+ */
+export async function pruneContextsSince(tools: Tools, before: ReadonlySet<string>): Promise<void> {
+  const out = await docker(tools, ['system', 'df', '-v', '--format', '{{json .BuildCache}}'])
+  const records = (JSON.parse(out || '[]') as Array<{ID: string; Description: string; InUse: string}> | null) ?? []
+  for (const r of records) {
+    if (before.has(r.ID) || r.InUse === 'true') continue
+    if (/^(local source for context|http url http:\/\/build-context-)/.test(r.Description)) {
+      await run(tools.docker, ['builder', 'prune', '-f', '--filter', `id=${r.ID}`])
+    }
+  }
 }
 
 export async function removeImages(tools: Tools, refs: readonly string[]): Promise<void> {

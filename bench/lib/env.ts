@@ -4,12 +4,11 @@ import {cp, mkdir, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {mustRun, mustRunWithRss, type RunOptions, type RunOutput} from './proc.js'
+import {type Measured, mustRun, mustRunMeasured, mustRunWithRss, type RunOptions, type RunOutput} from './proc.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const BENCH = join(REPO, 'bench')
 export const FIXTURES = join(BENCH, 'fixtures')
-export const SEED = process.env.BENTO_SEED_DIR ?? join(REPO, '../shared/seed')
 
 export interface Tools {
   /** bin/run.js of this checkout (needs `npm run build`). */
@@ -101,6 +100,12 @@ export function runToolWithRss(tool: Tool, r: ToolRun, args: readonly string[]):
   return mustRunWithRss(cmd, a, opts)
 }
 
+/** Wall time, peak RSS and the bytes the tool's processes read and wrote (see `mustRunMeasured`). */
+export function runToolMeasured(tool: Tool, r: ToolRun, args: readonly string[]): Promise<RunOutput & Measured> {
+  const [cmd, a, opts] = command(tool, r, args)
+  return mustRunMeasured(cmd, a, opts)
+}
+
 /** A fresh directory under the run's output folder. */
 export async function freshDir(tools: Tools, ...parts: string[]): Promise<string> {
   const dir = join(tools.out, ...parts)
@@ -124,14 +129,12 @@ export async function saveSklearnIris(tools: Tools, home: string): Promise<strin
   return m[1]
 }
 
-/** Save ../shared/seed/final_iris_model.h5 with `bentoml.keras.save_model('flower_model', …)` (TensorFlow 2.15). */
+/** Train the benchmarks' own Keras iris model and save it as `flower_model` with `bentoml.keras` (TensorFlow 2.15). */
 export async function saveKerasIris(tools: Tools, home: string): Promise<string> {
-  const h5 = join(SEED, 'final_iris_model.h5')
   if (!existsSync(join(tools.kerasVenv, 'bin/python'))) throw new Error(`${tools.kerasVenv} is missing: run scripts/provision/bentoml-keras-venv.sh`)
-  if (!existsSync(h5)) throw new Error(`${h5} is missing (BENTO_SEED_DIR points elsewhere?)`)
-  const r = await mustRun(join(tools.kerasVenv, 'bin/python'), [join(FIXTURES, 'save_keras.py'), h5], {env: toolEnv(tools, home)})
+  const r = await mustRun(join(tools.kerasVenv, 'bin/python'), [join(FIXTURES, 'train_keras.py')], {env: toolEnv(tools, home)})
   const m = /Model saved: (\S+)/.exec(r.stdout)
-  if (!m?.[1]) throw new Error(`save_keras.py printed no tag: ${r.stdout}`)
+  if (!m?.[1]) throw new Error(`train_keras.py printed no tag: ${r.stdout}`)
   return m[1]
 }
 

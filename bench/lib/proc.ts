@@ -65,20 +65,39 @@ export async function mustRun(cmd: string, args: readonly string[], opts: RunOpt
 
 export const GNU_TIME = '/usr/bin/time'
 
+/** What a measured run reports besides its output and wall time. */
+export interface Measured {
+  /** Peak resident set size of the command and its children (ru_maxrss), KiB. */
+  rssKiB: number
+  /** Bytes the command and its children read / wrote through read(2)/write(2) (files, pipes, sockets), /proc io. */
+  rchar: number
+  wchar: number
+}
+
 /**
- * Run under GNU time: the same wall time (hrtime around the spawn; GNU time adds ~1 ms) plus the peak
- * resident set size of the command and its children (ru_maxrss), in KiB.
+ * Run under GNU time, inside a shell that prints its own /proc/<pid>/io after reaping it: Linux adds a reaped
+ * child's (and its reaped children's) io counters to the parent's, so the shell's `rchar`/`wchar` are the
+ * command's plus a few bytes of its own. Wall time as `run` (hrtime around the spawn; the wrappers add ~2 ms).
  */
-export async function mustRunWithRss(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutput & {rssKiB: number}> {
+export async function mustRunMeasured(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutput & Measured> {
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: apt-get install -y time`)
   const dir = await mkdtemp(join(tmpdir(), 'bench-time-'))
-  const file = join(dir, 'rss')
+  const rssFile = join(dir, 'rss')
+  const ioFile = join(dir, 'io')
+  const script = `${GNU_TIME} -f %M -o "$BENCH_RSS_FILE" "$@"; rc=$?; cat /proc/$$/io > "$BENCH_IO_FILE"; exit $rc`
   try {
-    const r = await mustRun(GNU_TIME, ['-f', '%M', '-o', file, cmd, ...args], opts)
-    const rssKiB = Number((await readFile(file, 'utf8')).trim().split('\n').pop())
+    const r = await mustRun('sh', ['-c', script, 'sh', cmd, ...args], {...opts, env: {...opts.env, BENCH_RSS_FILE: rssFile, BENCH_IO_FILE: ioFile}})
+    const rssKiB = Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop())
     if (!Number.isFinite(rssKiB) || rssKiB <= 0) throw new Error(`GNU time wrote no peak RSS for ${cmd}`)
-    return {...r, rssKiB}
+    const io = await readFile(ioFile, 'utf8')
+    const num = (key: string): number => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN)
+    return {...r, rssKiB, rchar: num('rchar'), wchar: num('wchar')}
   } finally {
     await rm(dir, {recursive: true, force: true})
   }
+}
+
+/** `mustRunMeasured`, peak RSS only (kept for the callers that need no more). */
+export async function mustRunWithRss(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutput & {rssKiB: number}> {
+  return mustRunMeasured(cmd, args, opts)
 }

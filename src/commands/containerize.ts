@@ -48,6 +48,7 @@ export default class Containerize extends BaseCommand {
         noCache: flags['no-cache'],
         client: new DockerodeClient({env}),
         dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
+        env,
         reporter: this.reporter(flags),
         signal: controller.signal,
         environ: env,

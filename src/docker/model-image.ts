@@ -42,6 +42,8 @@ export function modelImageRef(name: string, version: string): string {
 export interface ModelImageIdentity {
   name: string
   version: string
+  /** `huggingface` for a Hugging Face model (identified by its tag: the md5 of model id, commit and patterns). */
+  registry?: 'bentoml' | 'huggingface'
   /** The model directory's manifest key (paths, sizes, mtimes): what decides whether the image is up to date. */
   manifestKey: string
   /** The model's content digest (sha256 hex) when known without reading the model (cached by `bento build`). */
@@ -58,6 +60,7 @@ export function modelImageLabels(m: ModelImageIdentity): Record<string, string> 
     'dev.bento.model.manifest': m.manifestKey,
     'dev.bento.model.size': String(m.size),
     'dev.bento.model.layer-format': MODEL_LAYER_FORMAT,
+    'dev.bento.model.registry': m.registry ?? 'bentoml',
     ...(m.digest ? {'dev.bento.model.digest': `sha256:${m.digest}`} : {}),
   }
 }
@@ -66,6 +69,8 @@ export function modelImageLabels(m: ModelImageIdentity): Record<string, string> 
 export function modelImageIsCurrent(labels: Record<string, string>, m: ModelImageIdentity): boolean {
   if (labels[MODEL_KIND_LABEL] !== 'model' || labels['dev.bento.model.tag'] !== `${m.name}:${m.version}`) return false
   if (labels['dev.bento.model.layer-format'] !== MODEL_LAYER_FORMAT) return false
+  // A Hugging Face tag's version is the md5 of what is fetched (model id, commit, include/exclude): the tag is the identity.
+  if (m.registry === 'huggingface') return labels['dev.bento.model.registry'] === 'huggingface'
   if (labels['dev.bento.model.manifest'] === m.manifestKey) return true
   // Another copy of the same model (e.g. the Bento's own models/ vs the store): same content digest.
   return Boolean(m.digest) && labels['dev.bento.model.digest'] === `sha256:${m.digest}`
@@ -85,24 +90,29 @@ export function modelImageDockerfile(): string {
   ].join('\n')
 }
 
+/** Where a model's files are in the image: store models under models/, Hugging Face ones under hf-models/. */
+export function modelContainerPath(m: {name: string; version: string; hfRepoFolder?: string}): string {
+  return m.hfRepoFolder === undefined ? `${BENTO_PATH}/models/${m.name}/${m.version}` : `${BENTO_PATH}/hf-models/${m.hfRepoFolder}`
+}
+
 /**
  * The build context of a model image, streamed from the model directory (never copied): the Dockerfile and
- * `layer/home/bentoml/bento/models/<name>/<version>/…` with fixed owners, modes and mtimes.
+ * `layer/<container path>/…` with fixed owners, modes and mtimes (`/home` root's, everything below bentoml's).
  */
-export function modelImageContext(m: {name: string; version: string; dir: string}): NodeJS.ReadableStream {
+export function modelImageContext(m: {name: string; version: string; dir: string; hfRepoFolder?: string}): NodeJS.ReadableStream {
   const entries = async (): Promise<ContextEntry[]> => {
     const owned = {uid: BENTO_UID, gid: BENTO_GID}
-    const base = `layer${BENTO_PATH}/models/${m.name}/${m.version}`
+    const target = modelContainerPath(m)
     const out: ContextEntry[] = [
       {name: MODEL_DOCKERFILE, kind: 'inline', content: Buffer.from(modelImageDockerfile())},
       {name: 'layer', kind: 'dir'},
       {name: 'layer/home', kind: 'dir'},
     ]
-    // /home/bentoml, /home/bentoml/bento, …/models, …/<name>, …/<version>: bentoml's, as in the Bento image.
-    const parts = `${BENTO_PATH}/models/${m.name}/${m.version}`.split('/').filter(Boolean)
+    // /home/bentoml, /home/bentoml/bento, …: bentoml's, as in the Bento image.
+    const parts = target.split('/').filter(Boolean)
     for (let i = 2; i <= parts.length; i++) out.push({name: `layer/${parts.slice(0, i).join('/')}`, kind: 'dir', ...owned})
     const files: ContextEntry[] = []
-    await walkDir(m.dir, base, undefined, files)
+    await walkDir(m.dir, `layer${target}`, undefined, files)
     for (const f of files) out.push({...f, ...owned})
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }

@@ -1,10 +1,11 @@
 import {existsSync} from 'node:fs'
-import {readdir, readFile} from 'node:fs/promises'
+import {readdir, readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 
 import {dockerfileInputsOf} from '../bento/dockerfile-inputs.js'
 import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
+import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface.js'
 import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bento/models-of.js'
 import {dockerfileContext} from '../bento/templates.js'
 import {
@@ -26,7 +27,7 @@ import {
 } from '../docker/index.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
-import {Store} from '../store/store.js'
+import {makeTempDir, Store} from '../store/store.js'
 
 export interface ContainerizeOptions {
   home: string
@@ -43,6 +44,8 @@ export interface ContainerizeOptions {
   client: ImageClient
   /** ~/.docker, for push credentials. */
   dockerConfigDir: string
+  /** The environment, for `HF_TOKEN` when a Hugging Face model is fetched. */
+  env?: NodeJS.ProcessEnv
   reporter: Reporter
   signal?: AbortSignal
   /** The environment build-stage envs (`envs[].stage: build`) take their values from, at containerize time. */
@@ -177,12 +180,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
       data: {model: missing.tag},
     })
   }
-  const hf = huggingFaceModelsOf(raw)
-  if (hf.length > 0) {
-    throw new UsageError(`Bento "${tag}" uses Hugging Face models (${hf.map((m) => m.tag).join(', ')}): bento containerize cannot fetch them yet`, {
-      hint: 'use `bentoml containerize` for this Bento',
-    })
-  }
+  const hf = huggingFaceModelsOf(raw).map((m) => hfModelRef(m))
 
   const {buildkit} = await opts.client.ping()
   if (secrets.length > 0 && !buildkit) {
@@ -194,6 +192,8 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   // One image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
   for (const m of located) modelImages.push(await ensureModelImage(opts, m as LocatedModel & {dir: string}))
+  // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
+  for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, ref))
 
   const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, opts.wheelhouse) : undefined
 
@@ -339,3 +339,39 @@ async function ensureWheelhouseImage(opts: ContainerizeOptions, dir: string): Pr
   })
   return {image: ref, built: true, contextBytes: context.bytes()}
 }
+
+/** The image of a Hugging Face model: reused by tag (its version is the md5 of model id, commit and patterns), else fetched and built. */
+async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): Promise<ModelImageResult> {
+  const [name = '', version = ''] = ref.tag.split(':')
+  const image = modelImageRef(name, version)
+  const identity = {name, version, registry: 'huggingface' as const, manifestKey: '', size: 0}
+  if (!opts.noCache) {
+    const existing = await opts.client.inspect(image)
+    if (existing && modelImageIsCurrent(existing.labels, identity)) {
+      opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: image ${image} is up to date`)
+      return {model: ref.tag, image, built: false, contextBytes: 0}
+    }
+  }
+  opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, building image ${image}`)
+  const tmp = await makeTempDir(opts.home, name, 'bento-hf-')
+  try {
+    const dir = await downloadHfModel(ref, tmp, {env: opts.env ?? {}, reporter: opts.reporter, signal: opts.signal})
+    const manifest = await modelManifest(dir)
+    const context = counted(modelImageContext({name, version, dir, hfRepoFolder: hfRepoFolder(ref.modelId)}))
+    await opts.client.build({
+      context: context.stream,
+      dockerfile: MODEL_DOCKERFILE,
+      tags: [image],
+      labels: {...modelImageLabels({...identity, manifestKey: manifest.key, size: manifest.size}), 'dev.bento.model.source': `${ref.endpoint}/${ref.modelId}@${ref.revision}`},
+      noCache: opts.noCache,
+      signal: opts.signal,
+      onProgress: (e) => {
+        if (e.type === 'warning') opts.reporter.warn(e.message)
+      },
+    })
+    return {model: ref.tag, image, built: true, contextBytes: context.bytes()}
+  } finally {
+    await rm(tmp, {recursive: true, force: true})
+  }
+}
+

@@ -37,6 +37,13 @@ async function bentoMeasured(args: string[], env: NodeJS.ProcessEnv, cwd?: strin
   return {...r, rchar: num('rchar'), wchar: num('wchar')}
 }
 
+/** IDs of the daemon's build cache records (BuildKit keeps each uploaded context, ~ the model's size, as one). */
+async function buildCacheIds(): Promise<Set<string>> {
+  const r = await docker('system', 'df', '-v', '--format', '{{json .BuildCache}}')
+  expect(r.code, r.stderr).toBe(0)
+  return new Set((JSON.parse(r.stdout || '[]') as Array<{ID: string}> | null ?? []).map((c) => c.ID))
+}
+
 /** Total bytes of the blobs in the registry's storage. */
 function registryBlobBytes(): number {
   let total = 0
@@ -61,6 +68,7 @@ interface ContainerizeJson {
 describe('a 512 MiB model never costs twice (real daemon, real registry)', () => {
   let home: string
   let project: string
+  let cacheBefore = new Set<string>()
   const images: string[] = []
   const containers: string[] = []
   const env = (): NodeJS.ProcessEnv => ({BENTOML_HOME: home})
@@ -90,6 +98,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     const ping = await docker('version', '--format', '{{.Server.Version}}')
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
     if (!existsSync(REGISTRY_BLOBS)) throw new Error(`the local registry's storage ${REGISTRY_BLOBS} is missing: run scripts/provision/registry.sh`)
+    cacheBefore = await buildCacheIds()
     home = await tempDir('bento-home-big-')
     project = await tempDir('bento-big-project-')
     await cp(join(REPO, 'test/fixtures/big-model/service.py'), join(project, 'service.py'))
@@ -103,6 +112,8 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
+    // The build cache records this test made (the 512 MiB model context among them), one by one: never the others'.
+    for (const id of await buildCacheIds()) if (!cacheBefore.has(id)) await docker('builder', 'prune', '-f', '--filter', `id=${id}`)
     await removeDir(home)
     await removeDir(project)
   })
