@@ -353,7 +353,7 @@ async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): P
     }
   }
   opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, building image ${image}`)
-  const tmp = await makeTempDir(opts.home, name, 'bento-hf-')
+  const {dir: tmp, forget} = await makeTempDir(opts.home, `hf-${name}`, {kind: 'model'})
   try {
     const dir = await downloadHfModel(ref, tmp, {env: opts.env ?? {}, reporter: opts.reporter, signal: opts.signal})
     const manifest = await modelManifest(dir)
@@ -372,6 +372,7 @@ async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): P
     return {model: ref.tag, image, built: true, contextBytes: context.bytes()}
   } finally {
     await rm(tmp, {recursive: true, force: true})
+    forget()
   }
 }
 
