@@ -112,7 +112,8 @@ prove_offline_install() {
 
 main() {
   fill
-  prove_offline_install
+  # BENTO_WHEELHOUSE_PROVE=0 (the demo): the image build that follows is the proof, and says which wheel is missing.
+  if [[ "${BENTO_WHEELHOUSE_PROVE:-1}" == 1 ]]; then prove_offline_install; else log "offline-install proof left to the image build"; fi
 }
 
 timed "wheelhouse.sh" main
