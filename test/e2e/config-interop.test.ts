@@ -1,6 +1,7 @@
 /**
- * Build-config details against the REAL `bentoml build` 1.4.15 on the same project: a `docker.env` dotenv file
- * reads the build's environment, and a Python version BentoML refuses is refused with the same meaning.
+ * Build-config details against the REAL `bentoml build` (1.4.15 and 1.4.40) on the same project: a `docker.env`
+ * dotenv file reads the build's environment, a Python version BentoML refuses is refused with the same meaning, and
+ * 1.4.40's warnings for the bentofile keys its v2 Bentos do not support are given at the key's line.
  */
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -8,8 +9,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {runBento, runBentoml, tempDir} from '../helpers/env.js'
-import {legacyEchoProject} from '../helpers/projects.js'
+import {bentoml1440, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {echoProject, legacyEchoProject} from '../helpers/projects.js'
 
 let root: string
 
@@ -34,7 +35,8 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
     const theirs = join(root, 'home-bentoml')
     const b = await runBentoml(['build', dir, '--output', 'tag'], theirs, {cwd: dir, env})
     expect(b.code, b.stderr).toBe(0)
-    const path = (await runBentoml(['get', 'dotenv:latest', '-o', 'path'], theirs)).stdout.trim()
+    // (not `bentoml get -o path`: BentoML's console wraps a long path at 80 columns)
+    const path = join(theirs, 'bentos/dotenv', await readFile(join(theirs, 'bentos/dotenv/latest'), 'utf8'))
     const expected = ((await bentoYaml(path)).docker as {env: unknown}).env
 
     const r = await runBento(['build', '--json', dir], {env: {...env, BENTOML_HOME: join(root, 'home-bento')}})
@@ -56,5 +58,32 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
     expect(r.code).toBe(3)
     const {error} = JSON.parse(r.stdout) as {error: {message: string}}
     expect(error.message).toContain(`bentofile.yaml:4:19 docker.python_version: ${sentence}`)
+  })
+})
+
+describe('bento build and the real bentoml build 1.4.40', () => {
+  const bentoml = async (args: string[], home: string, cwd: string, env: NodeJS.ProcessEnv = {}) =>
+    run(bentoml1440().bentoml, args, {cwd, env: {...env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+
+  it('a @bentoml.service with docker.cuda_version: the same "not supported by bento v2" warning, at the line', async () => {
+    const dir = await echoProject(join(root, 'cuda-1440'), 'sdkcuda', 'docker:\n  cuda_version: "11.6"\n')
+    const b = await bentoml(['build', dir], join(root, 'home-cuda-1440'), dir)
+    expect(b.code, b.stderr).toBe(0)
+    const sentence = /docker\.cuda_version is not supported by bento v2, fallback to bento v1/.exec(b.stdout + b.stderr)?.[0]
+    expect(sentence, b.stdout + b.stderr).toBeDefined()
+    const r = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-cuda-bento')}})
+    expect(r.code, r.stderr).toBe(0)
+    expect((JSON.parse(r.stdout) as {warnings: string[]}).warnings).toContainEqual(expect.stringContaining(`bentofile.yaml:4:17 docker.cuda_version: ${sentence}`))
+  })
+
+  it('docker.python_version "2.7" is refused by both', async () => {
+    // 1.4.40 has no runner-style bentoml.Service any more: a @bentoml.service
+    const dir = await echoProject(join(root, 'py27-1440'), 'py27', 'docker:\n  python_version: "2.7"\n')
+    const b = await bentoml(['build', dir], join(root, 'home-py27-1440'), dir)
+    expect(b.code).not.toBe(0)
+    expect(b.stdout + b.stderr).toMatch(/2\.7 is not supported for debian\. Supported python versions are: /)
+    const r = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-py27-1440-bento')}})
+    expect(r.code).toBe(3)
+    expect((JSON.parse(r.stdout) as {error: {message: string}}).error.message).toContain('bentofile.yaml:4:19 docker.python_version: 2.7 is not supported for debian.')
   })
 })
