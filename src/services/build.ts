@@ -97,7 +97,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   await ensureHome(opts.home)
   await recoverHome(opts.home)
 
-  const selected = await selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile})
+  // Problems found after the config was read still point at the line of their key in the file read.
+  const inConfig = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step()
+    } catch (error) {
+      throw withLines(error, configFile, loaded.locate)
+    }
+  }
+  const selected = await inConfig(() => selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile}))
   warnings.push(...selected.warnings)
 
   // Static reading of the service: its name, runners, APIs and the models it loads.
@@ -111,10 +119,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     declaredModels: config.models?.map((m) => m.tag),
     configFile,
   })
-  // A problem with `service` itself is in the build config file: point at the line of its value.
-  const serviceAt = loaded.locate(['service'])
-  const located = service.diagnostics.map((d) =>
-    d.file === configFile && d.line === undefined && d.key === 'service' && serviceAt ? {...d, line: serviceAt.line, col: serviceAt.col} : {...d, file: d.file || configFile},
+  // A problem with `service` itself is in the build config file: it gets the line of its value.
+  const located = locateDiagnostics(
+    service.diagnostics.map((d) => ({...d, file: d.file || configFile})),
+    configFile,
+    loaded.locate,
   )
   const serviceErrors = located.filter((d) => d.severity === 'error')
   if (serviceErrors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, serviceErrors)
@@ -123,7 +132,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const name = (config.name ?? service.bentoName ?? '').toLowerCase()
   if (!isValidTagPart(name)) {
-    throw new ConfigError(`${configFile}: invalid Bento name`, [
+    throw new ConfigError(`${configFile}: invalid Bento name`, locateDiagnostics([
       {
         file: configFile,
         key: 'name',
@@ -133,14 +142,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           : 'the Bento has no name: the service name could not be read from the service code',
         hint: 'set `name:` in the bentofile',
       },
-    ])
+    ], configFile, loaded.locate))
   }
   checkAbort()
   const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile)
   checkAbort()
 
-  const extras = await readExtras(projectDir, configFile, config)
-  const readme = await readReadme(projectDir, configFile, config.description)
+  const extras = await inConfig(() => readExtras(projectDir, configFile, config))
+  const readme = await inConfig(() => readReadme(projectDir, configFile, config.description))
 
   const files: PlanFile[] = []
   for (const f of selected.files) {
@@ -180,6 +189,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     templates: {...templates, openapi: (o) => openApiFor(service, o)},
   })
   warnings.push(...plan.warnings)
+  warnings.splice(0, warnings.length, ...locateDiagnostics(warnings, configFile, loaded.locate))
   for (const w of warnings) reporter.warn(formatDiagnostic(w))
 
   const store = Store.bentos(opts.home, {cleanup: opts.cleanup})
@@ -362,6 +372,29 @@ async function readExtras(
   if (req) requirementsTxt = {rel: req.rel, text: await readFile(req.abs, 'utf8')}
   if (problems.length > 0) throw new ConfigError(`${configFile}: files it names are missing`, problems)
   return {setupScript, dockerfileTemplate, wheels, requirementsTxt}
+}
+
+/** `python.wheels[0]` → ['python', 'wheels', 0]. */
+function keyPath(key: string): Path {
+  return [...key.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] === undefined ? (m[1] ?? '') : Number(m[2])))
+}
+
+/** Diagnostics about the build config file without a line get the line of their key in it. */
+function locateDiagnostics(ds: Diagnostic[], configFile: string, locate: (path: Path) => Position | undefined): Diagnostic[] {
+  return ds.map((d) => {
+    if (d.file !== configFile || d.line !== undefined || d.key === undefined) return d
+    const at = locate(keyPath(d.key))
+    return at ? {...d, line: at.line, col: at.col} : d
+  })
+}
+
+/** A ConfigError about the config file, its diagnostics located; anything else unchanged. */
+function withLines(error: unknown, configFile: string, locate: (path: Path) => Position | undefined): unknown {
+  if (!(error instanceof ConfigError) || !error.diagnostics.some((d) => d.file === configFile && d.line === undefined)) return error
+  return new ConfigError(error.message.split('\n')[0] ?? error.message, locateDiagnostics(error.diagnostics, configFile, locate), {
+    hint: error.hint,
+    cause: error.cause,
+  })
 }
 
 const DEFAULT_README = (name: string): string =>

@@ -65,6 +65,17 @@ describe('bento build names the file it read, with the line', () => {
     expect(error.message).toMatch(/bentofile\.yaml:6:\d+ envs\[0\]\.name: "1X" is not a valid environment variable name/)
   })
 
+  it('files the config names that are missing, and include patterns that match nothing: at the line of their key', async () => {
+    const dir = await echoProject(join(root, 'missing'), 'missing', 'include:\n  - "*.py"\n  - "data/*.csv"\ndocker:\n  setup_script: ./setup.sh\npython:\n  wheels:\n    - ./dist/x.whl\n')
+    const error = configError(await build(dir))
+    expect(error.message).toMatch(/bentofile\.yaml:7:17 docker\.setup_script: file "\.\/setup\.sh" does not exist/)
+    expect(error.message).toMatch(/bentofile\.yaml:10:7 python\.wheels\[0\]: file "\.\/dist\/x\.whl" does not exist/)
+    await writeFile(join(dir, 'bentofile.yaml'), 'service: "service:Echo"\nname: missing\ninclude:\n  - "*.py"\n  - "data/*.csv"\n')
+    const ok = await build(dir)
+    expect(ok.code, ok.stderr).toBe(0)
+    expect((JSON.parse(ok.stdout) as {warnings: string[]}).warnings).toContainEqual(expect.stringMatching(/^bentofile\.yaml:5:5 include\[1\]: pattern "data\/\*\.csv" matches no file/))
+  })
+
   it('docker.python_version "2.7": refused as `bentoml build` refuses it, at file:line', async () => {
     const dir = await echoProject(join(root, 'py27'), 'py27', 'docker:\n  python_version: "2.7"\n')
     const error = configError(await build(dir))

@@ -116,7 +116,7 @@ describe('bento build: bad build config', () => {
     scratchDirs.add(() => rm(project, {recursive: true, force: true}))
     const r = await build(project, home)
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toMatch(/warning: bentofile\.yaml include\[1\]: pattern "data\/\*\.csv" matches no file/)
+    expect(r.stderr).toMatch(/warning: bentofile\.yaml:2:\d+ include\[1\]: pattern "data\/\*\.csv" matches no file/)
     const out = JSON.parse(r.stdout) as {warnings: string[]; created: boolean}
     expect(out.warnings.some((w) => w.includes('data/*.csv'))).toBe(true)
     before = await snapshot(home) // this one did add a Bento
