@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {type PlanConfig, type PlanInputs, planBuild, requirementName, versionFromDigest} from './plan.js'
+import {hfKey, type PlanConfig, type PlanInputs, planBuild, requirementName, versionFromDigest} from './plan.js'
 
 const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
   service: 'service:svc',
@@ -34,6 +34,7 @@ const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
     extra_index_url: null,
     pip_args: null,
     wheels: null,
+    is_src_layout: null,
   },
   conda: {environment_yml: null, channels: null, dependencies: null, pip: null},
   models: null,
@@ -191,5 +192,176 @@ describe('helpers', () => {
     expect(requirementName('-r other.txt')).toBeNull()
     expect(requirementName('# c')).toBeNull()
     expect(requirementName('torch[cpu]==2.0')).toBe('torch')
+  })
+})
+
+describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', () => {
+  const irisModel = {
+    name: 'iris_clf',
+    version: 'xfst4ahl7kgeyax4',
+    module: 'bentoml.sklearn',
+    creationTime: '2026-11-29T13:42:30.997240+00:00',
+    dir: '/home/models/iris_clf/xfst4ahl7kgeyax4',
+    digest: 'd1',
+    bentomlVersion: '1.4.40',
+    pythonVersion: '3.11.7',
+    frameworkVersions: {'scikit-learn': '1.9.1'},
+  }
+  const schema = {
+    name: 'Iris',
+    type: 'service',
+    routes: [{name: 'classify', route: '/classify', batchable: false, input: {type: 'object'}, output: {type: 'tensor'}, is_task: false}],
+    paths: {'/classify': {mounted: false}},
+  }
+  const sdkInputs = (over: Partial<PlanInputs> = {}): PlanInputs =>
+    inputs({
+      config: config({python: {...config().python, packages: ['scikit-learn']}, labels: {}}),
+      service: {importString: 'service:Iris', kind: 'sdk', legacyStyle: null, file: 'service.py', line: 5, name: 'iris', runners: [], apis: []},
+      models: [irisModel],
+      sdk: {
+        services: [{name: 'Iris', models: [{tag: 'iris_clf:latest', registry: 'bentoml'}], dependencies: [], config: {resources: {cpu: '1'}}}],
+        labels: {},
+        envs: [],
+        description: null,
+        schema,
+      },
+      image: {
+        info: {
+          base_image: 'python:3.11-slim',
+          python_version: '3.11',
+          commands: ['apt-get update && apt-get install -q -y --no-install-recommends --allow-remove-essential ca-certificates gnupg2 bash build-essential git'],
+          python_requirements: 'scikit-learn\n',
+          post_commands: [],
+          build_include: [],
+        },
+        lockPackages: true,
+        scripts: [],
+        warnings: [],
+      },
+      ...over,
+    })
+
+  it('writes services, entry_service, schema and image; models only under services[].models', () => {
+    const plan = planBuild(sdkInputs())
+    const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+    expect(Object.keys(m)).toEqual([
+      'service', 'name', 'version', 'bentoml_version', 'creation_time', 'labels', 'models', 'entry_service',
+      'services', 'envs', 'schema', 'args', 'spec', 'image',
+    ])
+    expect(m).toMatchObject({service: 'service:Iris', name: 'iris', bentoml_version: '1.4.40', labels: {}, models: [], entry_service: 'Iris', envs: [], spec: 2})
+    expect(m.services).toEqual([
+      {
+        name: 'Iris',
+        service: '',
+        models: [{tag: 'iris_clf:xfst4ahl7kgeyax4', module: 'bentoml.sklearn', creation_time: '2026-11-29T13:42:30.997240+00:00'}],
+        dependencies: [],
+        config: {resources: {cpu: '1'}},
+      },
+    ])
+    expect(m.schema).toEqual(schema)
+    expect(m.image).toEqual({
+      base_image: 'python:3.11-slim',
+      python_version: '3.11',
+      commands: ['apt-get update && apt-get install -q -y --no-install-recommends --allow-remove-essential ca-certificates gnupg2 bash build-essential git'],
+      python_requirements: 'scikit-learn\nbentoml==1.4.40\n',
+      post_commands: [],
+      build_include: [],
+    })
+  })
+
+  it('lays out env/ as spec 2: requirements.in and .txt, Dockerfile and entrypoint, no install.sh or version.txt', () => {
+    const plan = planBuild(sdkInputs())
+    const paths = plan.texts.map((t) => t.path)
+    expect(paths).toEqual(expect.arrayContaining(['apis/openapi.yaml', 'apis/schema.json', 'env/docker/Dockerfile', 'env/docker/entrypoint.sh', 'env/python/requirements.in', 'env/python/requirements.txt']))
+    expect(paths).not.toContain('env/python/install.sh')
+    expect(paths).not.toContain('env/python/version.txt')
+    expect(plan.texts.find((t) => t.path === 'env/python/requirements.in')!.content).toBe('scikit-learn\nbentoml==1.4.40\n')
+    expect(JSON.parse(plan.texts.find((t) => t.path === 'apis/schema.json')!.content)).toEqual(schema)
+    expect(plan.models.map((x) => x.name)).toEqual(['iris_clf'])
+  })
+
+  it('merges the entry service labels and envs, adds openai_endpoint, keeps bentofile models top-level with alias', () => {
+    const plan = planBuild(
+      sdkInputs({
+        config: config({labels: {team: 'a'}, envs: [{name: 'A', value: '1', stage: 'all'}], models: [{tag: 'iris_clf:latest', alias: 'clf'}]}),
+        sdk: {
+          ...sdkInputs().sdk!,
+          labels: {owner: 'x'},
+          envs: [{name: 'HF_TOKEN', value: '', stage: 'runtime'}],
+          schema: {...schema, paths: {'/v1/chat/completions': {mounted: true}}},
+        },
+      }),
+    )
+    const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+    expect(m.labels).toEqual({team: 'a', owner: 'x', openai_endpoint: '/v1'})
+    expect(m.envs).toEqual([
+      {name: 'A', value: '1', stage: 'all'},
+      {name: 'HF_TOKEN', value: '', stage: 'runtime'},
+    ])
+    expect(m.models).toEqual([{tag: 'iris_clf:xfst4ahl7kgeyax4', module: 'bentoml.sklearn', creation_time: '2026-11-29T13:42:30.997240+00:00', alias: 'clf'}])
+  })
+
+  it('records dependencies and Hugging Face models as BentoML does', () => {
+    const plan = planBuild(
+      sdkInputs({
+        models: [],
+        sdk: {
+          ...sdkInputs().sdk!,
+          services: [
+            {name: 'Front', models: [], dependencies: [{service: 'Back'}, {url: 'http://x:3000'}], config: {}},
+            {name: 'Back', models: [{tag: 'Org/Model', registry: 'huggingface', hf: {revision: 'main', endpoint: null, include: null, exclude: null}}], dependencies: [], config: {workers: 2}},
+          ],
+        },
+        hfModels: [
+          {
+            key: hfKey('Org/Model', {revision: 'main', endpoint: null, include: null, exclude: null}),
+            tag: 'org--model:0123456789abcdef0123456789abcdef',
+            metadata: {model_id: 'org/model', revision: 'a'.repeat(40), endpoint: 'https://huggingface.co', include: null, exclude: null},
+          },
+        ],
+      }),
+    )
+    const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as {services: unknown[]; entry_service: string}
+    expect(m.entry_service).toBe('Front')
+    expect(m.services).toEqual([
+      {name: 'Front', service: '', models: [], dependencies: [{service: 'Back'}, {url: 'http://x:3000'}], config: {}},
+      {
+        name: 'Back',
+        service: '',
+        models: [
+          {
+            tag: 'org--model:0123456789abcdef0123456789abcdef',
+            module: null,
+            creation_time: '2025-05-30T10:20:30.123000+00:00',
+            registry: 'huggingface',
+            metadata: {model_id: 'org/model', revision: 'a'.repeat(40), endpoint: 'https://huggingface.co', include: null, exclude: null},
+          },
+        ],
+        dependencies: [],
+        config: {workers: 2},
+      },
+    ])
+  })
+
+  it('an SDK service the bentofile forces to spec 1 still gets its services, schema and entry_service', () => {
+    const plan = planBuild(sdkInputs({image: null}))
+    const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+    expect(m.spec).toBe(1)
+    expect(m.entry_service).toBe('Iris')
+    expect((m.services as unknown[]).length).toBe(1)
+    expect(m.models).toEqual([])
+    expect(plan.texts.map((t) => t.path)).toContain('env/python/install.sh')
+  })
+
+  it('older spec-2 targets: no build_include before 1.4.31 (and 1.4.32–1.4.35), no --force-confdef before 1.4.29', () => {
+    const info = {...sdkInputs().image!.info, commands: ['x', 'apt-get install -q -y -o Dpkg::Options::=--force-confdef curl']}
+    const image = (v: string): Record<string, unknown> =>
+      (parse(planBuild(sdkInputs({image: {...sdkInputs().image!, info}, bentomlVersionOverride: v})).texts.find((t) => t.path === 'bento.yaml')!.content) as {image: Record<string, unknown>}).image
+    expect(Object.keys(image('1.4.28'))).not.toContain('build_include')
+    expect(image('1.4.28').commands).toEqual(['x', 'apt-get install -q -y curl'])
+    expect(image('1.4.29').commands).toEqual(info.commands)
+    expect(Object.keys(image('1.4.35'))).not.toContain('build_include')
+    expect(image('1.4.36').build_include).toEqual([])
+    expect(image('1.4.15').python_requirements).toBe('scikit-learn\nbentoml==1.4.15\nsetuptools<81\n')
   })
 })

@@ -2,12 +2,17 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
+import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
-import {type BentoManifest, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
+import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
+import {defaultReadme, dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
+
+export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
+export {hfKey} from './sdk.js'
 
 export type {DockerfileInputs} from './dockerfile-inputs.js'
 
@@ -80,12 +85,23 @@ export interface PlanInputs {
     dockerfileTemplate?: PlanFile
     wheels: PlanFile[]
     requirementsTxt?: {rel: string; text: string}
+    /** `conda.environment_yml`, copied to env/conda/environment.yml. */
+    condaEnvironment?: PlanFile
   }
   now: Date
   /** `--version` */
   versionOverride?: string
   /** `--bentoml-version` */
   bentomlVersionOverride?: string
+  /** `@bentoml.service` services: what the static reader found (services, decorator config, schema). */
+  sdk?: PlanSdk
+  /**
+   * SDK services: the image after the bentofile merge (`populate_image_from_build_config`); null when the
+   * bentofile forces spec 1 (conda, cuda_version, dockerfile_template, wheels).
+   */
+  image?: PlanImage | null
+  /** Hugging Face models of SDK services, resolved (`HuggingFaceModel.to_info()`). */
+  hfModels?: PlanHfModel[]
   /** `--name` is not a BentoML flag; name comes from the config or the service. */
   toolVersion: string
   templates: PlanTemplates
@@ -134,76 +150,123 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   warnings.push(...target.warnings)
   const bentomlVersion = target.version
   const facts = target.facts
-  const pythonVersion = choosePythonVersion(inputs)
-  const requirements = buildRequirements(inputs, target)
+  const sdk = service.kind === 'sdk' ? inputs.sdk : undefined
+  // BentoML writes spec 2 for SDK services unless the bentofile forces spec 1 (populate_image_from_build_config).
+  const image = sdk !== undefined ? (inputs.image ?? null) : null
+  if (image) {
+    warnings.push(...image.warnings)
+    // BentoML's image merge (populate_image_from_build_config) reads neither of these: a spec-2 Bento drops them.
+    const ownEnv = config.docker.env !== null && JSON.stringify(config.docker.env) !== JSON.stringify(Object.fromEntries(config.envs.map((e) => [e.name, e.value])))
+    if (ownEnv) {
+      warnings.push({file: inputs.configFile, key: 'docker.env', severity: 'warning', message: 'docker.env is ignored for a @bentoml.service Bento (spec 2), as by BentoML 1.4.40', hint: 'move the variables to envs: (name/value entries)'})
+    }
+    if (config.python.pip_args) {
+      warnings.push({file: inputs.configFile, key: 'python.pip_args', severity: 'warning', message: 'python.pip_args is ignored for a @bentoml.service Bento (spec 2), as by BentoML 1.4.40', hint: 'use index_url / extra_index_url / find_links / trusted_host, which spec 2 keeps'})
+    }
+  }
+  const pythonVersion = image ? image.info.python_version : choosePythonVersion(inputs)
+  const requirements = image ? imageRequirements(inputs, image, target) : buildRequirements(inputs, target)
 
   const digest = inputDigest(inputs, name, bentomlVersion, requirements)
   const version = inputs.versionOverride ?? versionFromDigest(digest)
   const tag = `${name}:${version}`
   const creationTime = isoWithOffset(inputs.now)
 
+  // SDK services: the entry service's envs are appended and its labels merged over the bentofile's (Bento.create).
+  const allEnvs = [...(config.envs ?? []), ...(sdk?.envs ?? [])]
   // `stage` exists from 1.4.31 on; older readers would not know it.
-  const envs = (config.envs ?? []).map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
-
-  const manifest: BentoManifest = {
+  const envs = allEnvs.map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
+  const labels: Record<string, string> = {...config.labels, ...(sdk?.labels ?? {})}
+  const openaiEndpoint = sdk ? openaiEndpointOf(sdk.schema) : undefined
+  if (openaiEndpoint !== undefined) labels.openai_endpoint = openaiEndpoint
+  const modelEntry = (m: PlanModel, alias?: string): BentoModelEntry => ({
+    tag: `${m.name}:${m.version}`,
+    module: m.module,
+    creation_time: m.creationTime,
+    ...(alias ? {alias} : {}),
+  })
+  // Legacy: the models the service and its runners use (or the bentofile's). SDK: the bentofile's `models:` only;
+  // the services' own models go under services[].models.
+  const topModels = sdk
+    ? (config.models ?? []).flatMap((spec) => {
+        const m = findModel(inputs.models, spec.tag)
+        return m ? [modelEntry(m, spec.alias)] : []
+      })
+    : inputs.models.map((m) => modelEntry(m, m.alias))
+  const services: BentoServiceEntry[] = (sdk?.services ?? []).map((s) => ({
+    name: s.name,
+    service: '',
+    models: s.models.flatMap((ref): BentoModelEntry[] => {
+      if (ref.registry === 'huggingface') {
+        const hf = (inputs.hfModels ?? []).find((h) => h.key === hfKey(ref.tag, ref.hf))
+        return hf ? [{tag: hf.tag, module: null, creation_time: creationTime, registry: 'huggingface', metadata: {...hf.metadata}}] : []
+      }
+      const m = findModel(inputs.models, ref.tag)
+      return m ? [modelEntry(m)] : []
+    }),
+    dependencies: s.dependencies.map(dependencyEntry),
+    config: s.config,
+  }))
+  const base = {
     service: service.importString,
     name,
     version,
     bentoml_version: bentomlVersion,
     creation_time: creationTime,
-    labels: {...config.labels},
-    models: inputs.models.map((m) => ({
-      tag: `${m.name}:${m.version}`,
-      module: m.module,
-      creation_time: m.creationTime,
-      ...(m.alias ? {alias: m.alias} : {}),
-    })),
-    entry_service: service.name ?? name,
-    services: [],
+    labels,
+    models: topModels,
+    entry_service: sdk?.services[0]?.name ?? service.name ?? name,
+    services,
     envs,
-    schema: {},
+    schema: sdk?.schema ?? {},
     args: {...config.args},
-    spec: 1,
-    runners: service.runners.map((r) => ({
-      name: r.name,
-      runnable_type: r.runnableType,
-      embedded: r.embedded,
-      models: r.modelTag ? [resolveRunnerModel(r.modelTag, inputs.models)] : [],
-      resource_config: null,
-    })),
-    apis: service.apis.map((a) => ({name: a.name, input_type: a.inputType, output_type: a.outputType})),
-    docker: {
-      distro: config.docker.distro ?? 'debian',
-      python_version: pythonVersion,
-      cuda_version: config.docker.cuda_version,
-      env: config.docker.env === null ? null : {...config.docker.env},
-      system_packages: config.docker.system_packages,
-      setup_script: config.docker.setup_script,
-      base_image: config.docker.base_image,
-      dockerfile_template: config.docker.dockerfile_template,
-    },
-    python: {
-      requirements_txt: config.python.requirements_txt,
-      packages: config.python.packages,
-      lock_packages: config.python.lock_packages,
-      pack_git_packages: config.python.pack_git_packages,
-      index_url: config.python.index_url,
-      no_index: config.python.no_index,
-      trusted_host: config.python.trusted_host,
-      find_links: config.python.find_links,
-      extra_index_url: config.python.extra_index_url,
-      pip_args: config.python.pip_args,
-      wheels: config.python.wheels,
-      // 1.4.38+ always writes it; older readers reject the key (python options are strict).
-      ...(facts.pythonIsSrcLayout ? {is_src_layout: false} : {}),
-    },
-    conda: {
-      environment_yml: config.conda.environment_yml,
-      channels: config.conda.channels,
-      dependencies: config.conda.dependencies,
-      pip: config.conda.pip,
-    },
   }
+  const manifest: BentoManifest = image
+    ? {...base, spec: 2, image: imageBlock(image.info, requirements.join('\n') + '\n', facts)}
+    : {
+        ...base,
+        spec: 1,
+        runners: service.runners.map((r) => ({
+          name: r.name,
+          runnable_type: r.runnableType,
+          embedded: r.embedded,
+          models: r.modelTag ? [resolveRunnerModel(r.modelTag, inputs.models)] : [],
+          resource_config: null,
+        })),
+        apis: service.apis.map((a) => ({name: a.name, input_type: a.inputType, output_type: a.outputType})),
+        docker: {
+          distro: config.docker.distro ?? 'debian',
+          python_version: pythonVersion,
+          cuda_version: config.docker.cuda_version,
+          env: dockerEnvOption(config, allEnvs),
+          system_packages: config.docker.system_packages,
+          setup_script: config.docker.setup_script,
+          base_image: config.docker.base_image,
+          dockerfile_template: config.docker.dockerfile_template,
+        },
+        python: {
+          requirements_txt: config.python.requirements_txt,
+          packages: config.python.packages,
+          lock_packages: config.python.lock_packages,
+          pack_git_packages: config.python.pack_git_packages,
+          index_url: config.python.index_url,
+          no_index: config.python.no_index,
+          trusted_host: config.python.trusted_host,
+          find_links: config.python.find_links,
+          extra_index_url: config.python.extra_index_url,
+          pip_args: config.python.pip_args,
+          wheels: config.python.wheels,
+          // 1.4.38+ always writes it; older readers reject the key (python options are strict).
+          ...(facts.pythonIsSrcLayout ? {is_src_layout: config.python.is_src_layout ?? false} : {}),
+        },
+        conda: {
+          environment_yml: config.conda.environment_yml,
+          channels: config.conda.channels,
+          dependencies: config.conda.dependencies,
+          pip: config.conda.pip,
+        },
+      }
+  const modelTags = inputs.models.map((m) => `${m.name}:${m.version}`)
 
   const texts: PlannedText[] = []
   const text = (path: string, content: string, mode = 0o644): void => {
@@ -211,33 +274,66 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   }
 
   text('bento.yaml', dumpManifest(manifest))
-  text('README.md', inputs.readme.text)
+  text(
+    'README.md',
+    sdk && inputs.readme.source === 'default'
+      ? defaultReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
+      : inputs.readme.text,
+  )
   // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.
   if (!inputs.files.some((f) => f.rel === 'bentofile.yaml')) {
-    text('src/bentofile.yaml', dumpYaml(sortKeysDeep({...config, models: config.models ?? []})))
+    text('src/bentofile.yaml', dumpYaml(sortKeysDeep(filledConfigFor(config, allEnvs, labels, facts))))
   }
   text('apis/openapi.yaml', dumpYaml(inputs.templates.openapi({bentoName: name, version})))
-  text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
-  text('env/python/requirements.txt', requirements.join('\n') + '\n')
-  text(
-    'env/python/install.sh',
-    inputs.templates.renderInstallSh({bentomlVersion, pipArgs: pipArgs(config)}),
-    0o755,
-  )
+  if (sdk) text('apis/schema.json', JSON.stringify(sdk.schema, null, 2))
+  if (image) {
+    // Spec 2 (Image.freeze): requirements.in and requirements.txt (bento does not lock: the same lines), no install.sh.
+    text('env/python/requirements.in', requirements.join('\n') + '\n')
+    text('env/python/requirements.txt', requirements.join('\n') + '\n')
+  } else {
+    text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
+    text('env/python/requirements.txt', requirements.join('\n') + '\n')
+    text(
+      'env/python/install.sh',
+      inputs.templates.renderInstallSh({bentomlVersion, pipArgs: pipArgs(config)}),
+      0o755,
+    )
+  }
   text('env/docker/entrypoint.sh', inputs.templates.entrypoint, 0o755)
+  // python.is_src_layout (1.4.38+): files under src/ go to the root of the Bento's src/.
+  const flatten = facts.pythonIsSrcLayout && config.python.is_src_layout === true
+  if (config.python.is_src_layout === true && !facts.pythonIsSrcLayout) {
+    warnings.push({
+      file: inputs.configFile,
+      key: 'python.is_src_layout',
+      severity: 'warning',
+      message: `a src/ layout is flattened into the Bento by BentoML 1.4.38+ only; the target ${bentomlVersion} copies src/ as it is (src/src/…), so imports from src/ fail when served`,
+      hint: 'target 1.4.38 or newer (--bentoml-version), or set python.is_src_layout: false and import through src.',
+    })
+  }
   const copies: BuildPlan['copies'] = inputs.files.map((f) => ({
     from: f.abs,
-    path: posix.join('src', f.rel),
+    path: posix.join('src', flatten && f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel),
     mode: f.mode,
     ...(f.symlinkTarget === undefined ? {} : {symlinkTarget: f.symlinkTarget}),
   }))
-  if (inputs.extras.setupScript) {
+  if (image) {
+    for (const sc of image.scripts) copies.push({from: sc.from, path: posix.normalize(sc.target), mode: 0o755})
+  } else if (inputs.extras.setupScript) {
     copies.push({from: inputs.extras.setupScript.abs, path: 'env/docker/setup_script', mode: 0o755})
   }
-  if (inputs.extras.dockerfileTemplate) {
+  // conda (spec 1): environment_yml copied, else dependencies/pip/channels written, as CondaOptions.write_to_bento.
+  if (!image && inputs.extras.condaEnvironment) {
+    copies.push({from: inputs.extras.condaEnvironment.abs, path: 'env/conda/environment.yml', mode: 0o644})
+  } else if (!image && !config.conda.environment_yml) {
+    const deps: unknown[] = [...(config.conda.dependencies ?? [])]
+    if (config.conda.pip) deps.push({pip: config.conda.pip})
+    if (deps.length > 0) text('env/conda/environment.yml', dumpYaml({channels: config.conda.channels ?? ['conda-forge'], dependencies: deps}))
+  }
+  if (inputs.extras.dockerfileTemplate && !image) {
     copies.push({from: inputs.extras.dockerfileTemplate.abs, path: 'env/docker/Dockerfile.template', mode: 0o644})
   }
-  for (const w of inputs.extras.wheels) {
+  for (const w of image ? [] : inputs.extras.wheels) {
     copies.push({from: w.abs, path: posix.join('env/python/wheels', posix.basename(w.rel)), mode: 0o644})
   }
 
@@ -360,6 +456,67 @@ function pipArgs(config: PlanConfig): string[] {
   return args
 }
 
+/**
+ * Spec 2: the image's Python requirements (bentofile index options, requirements_txt or packages, in BentoML's
+ * order), then the model frameworks' packages, `bentoml==<target>` and `setuptools<81` as for spec 1.
+ */
+function imageRequirements(inputs: PlanInputs, image: PlanImage, target: Target): string[] {
+  const lines = image.info.python_requirements.split('\n').map((l) => l.trimEnd())
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
+  for (const fw of frameworkRequirements(inputs.models)) {
+    if (!named.has(fw.name)) {
+      lines.push(fw.line)
+      named.add(fw.name)
+    }
+  }
+  if (!target.pinnedByUser && !target.directReference) lines.push(`bentoml==${target.version}`)
+  if (target.facts.needsSetuptoolsBelow81 && !named.has('setuptools')) lines.push('setuptools<81')
+  return lines
+}
+
+/** The `openai_endpoint` label BentoML adds when a route ends in `/chat/completions` (its prefix). */
+function openaiEndpointOf(schema: Record<string, unknown>): string | undefined {
+  const paths = schema.paths
+  if (paths === null || typeof paths !== 'object') return undefined
+  const hit = Object.keys(paths).find((p) => p.endsWith('/chat/completions'))
+  return hit === undefined ? undefined : hit.slice(0, -'/chat/completions'.length)
+}
+
+/**
+ * `docker.env` as `with_defaults` fills it: the bentofile's own, else every env entry (the bentofile's and, for SDK
+ * services, the entry service's). The normalized config has already filled it from the bentofile's envs.
+ */
+function dockerEnvOption(config: PlanConfig, allEnvs: ReadonlyArray<{name: string; value: string}>): Record<string, string> | null {
+  const own = config.docker.env
+  const fromBentofileEnvs = Object.fromEntries(config.envs.map((e) => [e.name, e.value]))
+  const filled = own !== null && JSON.stringify(own) === JSON.stringify(fromBentofileEnvs)
+  if (own !== null && !filled) return {...own}
+  return allEnvs.length > 0 ? Object.fromEntries(allEnvs.map((e) => [e.name, e.value])) : null
+}
+
+/** Python options with `is_src_layout` only for targets that read it (filled: false when not set). */
+function pythonFor(p: PlanConfig['python'], facts: BentomlFacts): Record<string, unknown> {
+  const {is_src_layout: srcLayout, ...rest} = p
+  return facts.pythonIsSrcLayout ? {...rest, is_src_layout: srcLayout ?? false} : rest
+}
+
+/** The filled build config BentoML writes to `src/bentofile.yaml`, with only the keys the target reads. */
+function filledConfigFor(
+  config: PlanConfig,
+  allEnvs: PlanConfig['envs'],
+  labels: Record<string, string>,
+  facts: BentomlFacts,
+): Record<string, unknown> {
+  return {
+    ...config,
+    labels,
+    envs: allEnvs.map((e) => (facts.envStage ? {name: e.name, value: e.value, stage: e.stage} : {name: e.name, value: e.value})),
+    python: pythonFor(config.python, facts),
+    models: config.models ?? [],
+  }
+}
+
 /** The resolved model a tag as written in the service code names (`name`, `name:latest`, a version prefix). */
 export function findModel<M extends Pick<PlanModel, 'name' | 'version'>>(models: M[], tag: string): M | undefined {
   const [n, v] = tag.split(':')
@@ -386,7 +543,11 @@ function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, r
   for (const m of inputs.models) feed([m.name, m.version, m.digest, m.alias ?? ''])
   const e = inputs.extras
   feed([e.setupScript?.sha256, e.dockerfileTemplate?.sha256, e.wheels.map((w) => [w.rel, w.sha256])])
+  if (e.condaEnvironment) feed(['conda', e.condaEnvironment.sha256])
   feed(inputs.readme)
+  if (inputs.sdk) feed(inputs.sdk)
+  if (inputs.image) feed([inputs.image.info, inputs.image.lockPackages, inputs.image.scripts.map((sc) => [sc.target, sc.sha256])])
+  for (const hf of inputs.hfModels ?? []) feed([hf.key, hf.tag])
   return h.digest('hex')
 }
 

@@ -24,7 +24,8 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
     await writeFile(to, t.content, {mode: t.mode})
     await chmod(to, t.mode)
   }
-  await ensureDir(join(dir, 'env/python/wheels'))
+  // Spec 1 always has env/python/wheels (BentoML's PythonOptions.write_to_bento makes it); spec 2 does not.
+  if (plan.manifest.spec === 1) await ensureDir(join(dir, 'env/python/wheels'))
 
   for (const c of plan.copies) {
     const to = join(dir, c.path)

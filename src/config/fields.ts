@@ -452,6 +452,14 @@ export const PYTHON_SECTION: SectionField = {
     extra_index_url: strictList('pip --extra-index-url (a string or a list).', {wrapString: true}),
     pip_args: strictStr('Extra pip arguments, split on whitespace.'),
     wheels: strictList('Paths of wheel files copied into env/python/wheels/.'),
+    is_src_layout: {
+      kind: 'boolean',
+      nullable: true,
+      default: false,
+      since: '1.4.38',
+      description:
+        'Copy the files under `src/` to the root of the Bento’s src/ (a pyproject `src` layout). BentoML 1.4.38+; default: true when the config is a pyproject.toml with a `src/` directory beside it.',
+    },
   },
 }
 

@@ -59,10 +59,11 @@ describe('loadBuildConfig', () => {
     expect((await loadBuildConfig({projectDir: dir})).config.service).toBe('from-yaml')
   })
 
-  it('does not read bentofile.yml (BentoML does not)', async () => {
+  it('does not read bentofile.yml (BentoML does not): without bentofile.yaml or pyproject.toml, the defaults', async () => {
     await write({'bentofile.yml': 'service: svc\n'})
-    const error = await loadError({projectDir: dir})
-    expect(error.code).toBe('E_CONFIG')
+    const loaded = await loadBuildConfig({projectDir: dir})
+    expect(loaded.defaults).toBe(true)
+    expect(loaded.config).toMatchObject({service: '', name: null, include: ['*'], exclude: [], models: null})
   })
 
   it('reads [tool.bentoml.build] from pyproject.toml: project name and dependencies', async () => {
@@ -80,12 +81,11 @@ describe('loadBuildConfig', () => {
     expect(loaded.warnings[0]?.line).toBe(2)
   })
 
-  it('ignores a pyproject.toml without [tool.bentoml.build] and says what to do', async () => {
-    await write({'pyproject.toml': '[project]\nname = "x"\n'})
-    const error = await loadError({projectDir: dir})
-    expect(error.code).toBe('E_CONFIG')
-    expect(error.message).toMatch(/no bentofile\.yaml found/)
-    expect(error.hint).toMatch(/create bentofile\.yaml .* or pass -f/)
+  it('reads a pyproject.toml without [tool.bentoml.build] as BentoML does: its name and dependencies', async () => {
+    await write({'pyproject.toml': '[project]\nname = "x"\ndependencies = ["numpy"]\n'})
+    const loaded = await loadBuildConfig({projectDir: dir})
+    expect(loaded).toMatchObject({kind: 'pyproject', defaults: false})
+    expect(loaded.config).toMatchObject({service: '', name: 'x', python: {packages: ['numpy']}})
   })
 
   it('reports pyproject problems with best-effort lines', async () => {

@@ -6,7 +6,6 @@ import path from 'node:path'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import type {Path, Position} from './context.js'
 import {parseBuildConfig} from './parse.js'
-import {buildTable, parseToml} from './toml-source.js'
 import type {BuildConfig, ConfigKind, ParseOptions} from './types.js'
 
 export interface LoadOptions extends ParseOptions {
@@ -17,9 +16,11 @@ export interface LoadOptions extends ParseOptions {
 
 export interface LoadedConfig {
   config: BuildConfig
-  /** Absolute path of the file read. */
+  /** Absolute path of the file read (no file: where bentofile.yaml would be). */
   path: string
   kind: ConfigKind
+  /** No bentofile.yaml or pyproject.toml: BentoML's default build config (service.py, everything included). */
+  defaults: boolean
   /** The file as messages name it: relative to the project directory when inside it. */
   name: string
   warnings: Diagnostic[]
@@ -56,7 +57,6 @@ function expandHome(p: string): string {
 export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfig> {
   const projectDir = path.resolve(options.projectDir)
   let file: string | undefined
-  let text: string | undefined
 
   if (options.file !== undefined) {
     file = path.resolve(projectDir, expandHome(options.file))
@@ -79,21 +79,18 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
   } else {
     const bentofile = path.join(projectDir, BUILD_FILES[0])
     const pyproject = path.join(projectDir, BUILD_FILES[1])
+    // As BentoML: a pyproject.toml is the build config even without [tool.bentoml.build] (its [project] name and
+    // dependencies count), and with neither file the default config builds service.py.
     if (await isFile(bentofile)) file = bentofile
-    else if (await isFile(pyproject)) {
-      text = await readFile(pyproject, 'utf8')
-      const parsed = parseToml(text, BUILD_FILES[1])
-      if (!parsed.document) throw new ConfigError(`${BUILD_FILES[1]} is not valid TOML`, parsed.diagnostics)
-      if (buildTable(parsed.document)) file = pyproject
-    }
-    if (file === undefined) {
-      throw new ConfigError(`no bentofile.yaml found in ${projectDir}`, [], {
-        hint: 'create bentofile.yaml (at least: service: "service:svc"), add a [tool.bentoml.build] table to pyproject.toml, or pass -f <path>',
-      })
+    else if (await isFile(pyproject)) file = pyproject
+    else {
+      const result = parseBuildConfig('{}\n', BUILD_FILES[0], 'bentofile', options)
+      if (!result.config) throw new ConfigError('the default build config is invalid', result.diagnostics)
+      return {config: result.config, path: bentofile, kind: 'bentofile', defaults: true, name: BUILD_FILES[0], warnings: [], locate: () => undefined}
     }
   }
 
-  text ??= await readFile(file, 'utf8')
+  const text = await readFile(file, 'utf8')
   const kind: ConfigKind = path.basename(file) === 'pyproject.toml' ? 'pyproject' : 'bentofile'
   const name = displayName(projectDir, file)
   const result = parseBuildConfig(text, name, kind, {
@@ -114,11 +111,16 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
       hint: 'fix every problem listed, then run the command again',
     })
   }
+  // BentoML 1.4.38+: a pyproject.toml with a src/ directory beside it is a src layout unless it says otherwise.
+  if (kind === 'pyproject' && result.config.python.is_src_layout === null && (await fileKind(path.join(path.dirname(file), 'src'))) === 'directory') {
+    result.config.python.is_src_layout = true
+  }
   const sourceMap = result.sourceMap
   return {
     config: result.config,
     path: file,
     kind,
+    defaults: false,
     name,
     warnings: result.diagnostics.filter((d) => d.severity === 'warning'),
     locate: (p) => sourceMap?.locate(p, 'value'),

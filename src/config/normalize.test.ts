@@ -47,6 +47,7 @@ describe('normalized defaults (BentoML 1.4.15 with_defaults)', () => {
         extra_index_url: null,
         pip_args: null,
         wheels: null,
+        is_src_layout: null,
       },
       conda: {environment_yml: null, channels: null, dependencies: null, pip: null},
       models: null,

@@ -131,6 +131,7 @@ export function applyDefaults(raw: RawConfig, options: ParseOptions = {}): Build
     extra_index_url: p.extra_index_url ?? null,
     pip_args: p.pip_args ?? null,
     wheels: p.wheels ?? null,
+    is_src_layout: p.is_src_layout ?? null,
   }
   const c = raw.conda ?? {}
   const needsChannels = (nonEmpty(c.dependencies) || nonEmpty(c.pip)) && !nonEmpty(c.channels) && !c.environment_yml

@@ -47,6 +47,8 @@ export interface PythonOptions {
   extra_index_url: string[] | null
   pip_args: string | null
   wheels: string[] | null
+  /** BentoML 1.4.38+: flatten `src/` into the Bento's src/. null: not set (false unless a pyproject `src` layout). */
+  is_src_layout: boolean | null
 }
 
 /** A conda dependency: a package spec, or the single `{pip: [...]}` entry. */

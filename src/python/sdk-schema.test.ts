@@ -1,0 +1,68 @@
+import {readFileSync} from 'node:fs'
+
+import {describe, expect, it} from 'vitest'
+
+import {cleandoc, pyTitle} from './sdk-schema.js'
+import {readSdkConfig} from './sdk-config.js'
+import {readService} from './service.js'
+
+/**
+ * Golden: test/fixtures/sdk-schema/cases.py read statically must give the `svc.schema()` and `services:` entry the
+ * real BentoML 1.4.40 computes for it (expected.json, written by observe.py; test/e2e/sdk-interop re-observes it).
+ */
+const fixtures = new URL('../../test/fixtures/sdk-schema/', import.meta.url)
+const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as {
+  services: Record<string, {schema: {routes: Array<Record<string, unknown>>} & Record<string, unknown>; info: Record<string, unknown>}>
+}
+
+function read(file: string, service: string): ReturnType<typeof readService> {
+  return readService({files: new Map([[file, readFileSync(new URL(file, fixtures), 'utf8')]]), service})
+}
+
+describe('svc.schema() read statically, against BentoML 1.4.40', () => {
+  const info = read('cases.py', 'cases:Cases')
+  const want = expected.services['cases:Cases']!
+
+  it('reads the service without errors or schema warnings', () => {
+    expect(info.diagnostics).toEqual([])
+    expect(info.kind).toBe('sdk')
+  })
+
+  for (const route of want.schema.routes) {
+    it(`route ${String(route.name)}`, () => {
+      const got = (info.schema?.routes as Array<Record<string, unknown>>).find((r) => r.name === route.name)
+      expect(got).toEqual(route)
+    })
+  }
+
+  it('the whole schema: routes in dir() order, the class docstring as written, paths', () => {
+    expect(info.schema).toEqual(want.schema)
+  })
+
+  it('the services entry: config with the task defaults (sdk-config), no models, no dependencies', () => {
+    const svc = info.services[0]!
+    const cfg = readSdkConfig({
+      files: new Map([['cases.py', readFileSync(new URL('cases.py', fixtures), 'utf8')]]),
+      module: 'cases',
+      args: {},
+      services: [{file: svc.file, line: svc.line}],
+      cpuCount: 2,
+    })
+    expect({name: svc.name, config: cfg.services[0]?.config, models: svc.models, dependencies: svc.dependencies}).toEqual({
+      name: want.info.name,
+      config: want.info.config,
+      models: want.info.models,
+      dependencies: want.info.dependencies,
+    })
+  })
+})
+
+describe('helpers', () => {
+  it("pyTitle is Python's str.title()", () => {
+    expect(['input_data', 'x2y', 'camelCase', 'top_k', 'éa b'].map(pyTitle)).toEqual(['Input_Data', 'X2Y', 'Camelcase', 'Top_K', 'Éa B'])
+  })
+  it('cleandoc is inspect.cleandoc', () => {
+    expect(cleandoc('A query.\n\n    More.\n    ')).toBe('A query.\n\nMore.')
+    expect(cleandoc('\n    Indented.\n      More.\n')).toBe('Indented.\n  More.')
+  })
+})
