@@ -266,7 +266,6 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
           pip: config.conda.pip,
         },
       }
-  const modelTags = inputs.models.map((m) => `${m.name}:${m.version}`)
 
   const texts: PlannedText[] = []
   const text = (path: string, content: string, mode = 0o644): void => {
