@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './base-command.js'
 
 export default class Build extends BaseCommand {
-  static override summary = 'Build a Bento from bentofile.yaml (or [tool.bentoml.build] in pyproject.toml).'
+  static override summary = 'Build a Bento from bentofile.yaml (else pyproject.toml, else service.py with BentoML defaults).'
   static override description =
     'Reads the build config, selects the files (include/exclude/.bentoignore), finds the models the service uses ' +
     'in $BENTOML_HOME/models, and writes a self-contained Bento into $BENTOML_HOME/bentos under name:version. ' +

@@ -230,15 +230,15 @@ class LLMGateway:
         name: 'llm-gateway',
         className: 'LLMGateway',
         models: [
-          {tag: 'gate:v1', registry: 'bentoml'},
-          {tag: 'meta-llama/Llama-3', registry: 'huggingface', hf: {revision: 'main', endpoint: null, include: null, exclude: null}},
+          {tag: 'gate:v1', registry: 'bentoml', line: 15},
+          {tag: 'meta-llama/Llama-3', registry: 'huggingface', hf: {revision: 'main', endpoint: null, include: null, exclude: null}, line: 14},
         ],
         dependencies: [
           {attr: 'embedder', on: 'Embedder'},
           {attr: 'remote', on: null, url: 'http://x'},
         ],
       }),
-      expect.objectContaining({name: 'Embedder', models: [{tag: 'emb:latest', registry: 'bentoml'}]}),
+      expect.objectContaining({name: 'Embedder', models: [{tag: 'emb:latest', registry: 'bentoml', line: expect.any(Number)}]}),
     ])
     expect(info.modelTags).toEqual(['gate:v1', 'emb:latest'])
     expect(info.runners).toEqual([])

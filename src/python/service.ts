@@ -71,7 +71,8 @@ export interface SdkServiceInfo {
   className: string
   file: string
   line: number
-  models: Array<{tag: string; registry: 'bentoml' | 'huggingface'; hf?: HfModelOptions}>
+  /** Class-attribute models in `dir()` order; `line`: where the attribute is assigned. */
+  models: Array<{tag: string; registry: 'bentoml' | 'huggingface'; hf?: HfModelOptions; line?: number}>
   dependencies: Array<{attr: string; on: string | null; url?: string; deployment?: string; cluster?: string}>
 }
 
@@ -873,7 +874,8 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
     const b = reader.lookup(first ?? '', entry.scope)
     if (b === undefined) {
       info.diagnostics.push({
-        file: entry.file ?? '',
+        // The bentofile's `service` names it: the build points at that line.
+        file: reader.configFile,
         key: 'service',
         severity: 'error',
         message: `attribute "${imp.attr}" not found in module "${imp.module}" (${entry.file ?? ''})`,
@@ -1193,7 +1195,7 @@ function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInf
       }
       if (a.value.v === 'model' && a.value.stored) {
         a.value.ref.usage = 'service'
-        svc.models.push({tag: a.value.ref.tag, registry: a.value.ref.registry, ...(a.value.ref.hf ? {hf: a.value.ref.hf} : {})})
+        svc.models.push({tag: a.value.ref.tag, registry: a.value.ref.registry, ...(a.value.ref.hf ? {hf: a.value.ref.hf} : {}), line: a.line})
       } else if (a.value.v === 'depends') {
         const on = a.value.on
         const dep: SdkServiceInfo['dependencies'][number] = {attr: a.attr, on: on?.v === 'sdk' ? sdkName(reader, on) : null}

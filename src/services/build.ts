@@ -566,7 +566,8 @@ async function resolveHfModels(
       if (m.registry !== 'huggingface') continue
       const key = hfKey(m.tag, m.hf)
       if (out.has(key)) continue
-      out.set(key, await resolveHfModel(m.tag, m.hf, {env: opts.env, site: {file: svc.file, line: svc.line}, ...(opts.signal ? {signal: opts.signal} : {})}))
+      const site = {file: svc.file, line: m.line ?? svc.line}
+      out.set(key, await resolveHfModel(m.tag, m.hf, {env: opts.env, site, ...(opts.signal ? {signal: opts.signal} : {})}))
     }
   }
   return [...out.values()]

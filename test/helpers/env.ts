@@ -11,9 +11,16 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const BIN = join(REPO, 'bin/run.js')
 const execFileP = promisify(execFile)
 
-/** The real BentoML 1.4.15 venv (scripts/provision/bentoml-venv.sh). Fails, never skips, when missing. */
-export function bentomlVenv(): {python: string; bentoml: string; dir: string} {
-  const dir = process.env.BENTOML_VENV ?? join(REPO, '.tools/bentoml-venv')
+/** The real BentoMLs the interop tests run. */
+export type BentomlRelease = '1.4.15' | '1.4.40'
+
+/**
+ * The venv of a real BentoML: 1.4.15 (scripts/provision/bentoml-venv.sh, the default) or 1.4.40
+ * (scripts/provision/bentoml-1.4.40-venv.sh). Fails, never skips, when missing.
+ */
+export function bentomlVenv(version: BentomlRelease = '1.4.15'): {python: string; bentoml: string; dir: string} {
+  if (version === '1.4.40') return bentoml1440()
+  const dir = process.env.BENTOML_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-venv')
   const python = join(dir, 'bin/python')
   if (!existsSync(python)) {
     throw new Error(`The real BentoML venv is missing at ${dir}: run scripts/provision/bentoml-venv.sh (CI does)`)
@@ -76,13 +83,18 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
 }
 
 /** Run the real bentoml CLI of the venv with BENTOML_HOME set. */
-export async function runBentoml(args: string[], home: string, opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
-  const venv = bentomlVenv()
+export async function runBentoml(
+  args: string[],
+  home: string,
+  opts: {cwd?: string; env?: NodeJS.ProcessEnv; version?: BentomlRelease} = {},
+): Promise<RunResult> {
+  const venv = bentomlVenv(opts.version)
   // Debian's docker client (with BuildKit) first: the one earlier on PATH here lacks buildx.
   const dockerDir = dirname(process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker')
   return run(venv.bentoml, args, {
     cwd: opts.cwd,
-    env: {...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${dockerDir}:${process.env.PATH ?? ''}`},
+    // The venv's bin first: `bentoml build` locks with the uv installed there.
+    env: {...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`},
   })
 }
 
@@ -143,8 +155,12 @@ export async function postJson(url: string, body: unknown): Promise<{status: num
 }
 
 /** `bentoml serve <abs path>` on 127.0.0.1:port; returns a stop function. Logs are kept for failures. */
-export async function serveWithBentoml(bentoPath: string, home: string): Promise<{url: string; stop: () => Promise<void>; logs: () => string}> {
-  const venv = bentomlVenv()
+export async function serveWithBentoml(
+  bentoPath: string,
+  home: string,
+  opts: {version?: BentomlRelease} = {},
+): Promise<{url: string; stop: () => Promise<void>; logs: () => string}> {
+  const venv = bentomlVenv(opts.version)
   const port = await freePort()
   let logs = ''
   const proc = spawn(venv.bentoml, ['serve', bentoPath, '--host', '127.0.0.1', '--port', String(port)], {

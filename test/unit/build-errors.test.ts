@@ -171,6 +171,40 @@ describe('bento build: bad build config', () => {
     )
   })
 
+  describe('@bentoml.service projects (issue 10)', () => {
+    const SDK_BENTOFILE = 'service: "service:Front"\ninclude:\n  - "*.py"\n'
+    const sdk = (body: string): Record<string, string> => ({'bentofile.yaml': SDK_BENTOFILE, 'service.py': `import bentoml\n\n${body}`})
+
+    it('a service class that cannot be found: E_CONFIG, exit 3, at the line of `service`', async () => {
+      const {error} = await failing(sdk('@bentoml.service\nclass Other:\n    pass\n'), 'E_CONFIG', 3, /bentofile\.yaml:1:\d+ service: .*Front/)
+      expect(JSON.stringify(error)).toMatch(/hint/)
+    })
+
+    it('a bentoml.depends target that is not a service: E_CONFIG, exit 3, at its line', async () => {
+      await failing(
+        sdk('class Helper:\n    pass\n\n@bentoml.service\nclass Front:\n    helper = bentoml.depends(Helper)\n'),
+        'E_CONFIG',
+        3,
+        /service\.py:8:\d+ bentoml\.depends\(Helper\) at service\.py:8: Helper is not a service/,
+      )
+    })
+
+    it('two services with one name: E_CONFIG, exit 3, naming both lines', async () => {
+      await failing(
+        sdk('@bentoml.service(name="Front")\nclass Back:\n    pass\n\n@bentoml.service\nclass Front:\n    back = bentoml.depends(Back)\n'),
+        'E_CONFIG',
+        3,
+        /two services are named "Front" \(service\.py:\d+ and service\.py:\d+\)/,
+      )
+    })
+
+    it('a model tag that is not a literal: E_CONFIG, exit 3, at its line, and bentofile models: fixes it', async () => {
+      const body = 'import os\n\n@bentoml.service\nclass Front:\n    model = bentoml.models.BentoModel(os.environ["TAG"])\n'
+      const {error} = await failing(sdk(body), 'E_CONFIG', 3, /service\.py:7:\d+ cannot tell which model bentoml\.models\.BentoModel\(\) at service\.py:7 loads/)
+      expect(JSON.stringify(error)).toMatch(/list the model under `models` in bentofile\.yaml/)
+    })
+  })
+
   it('an unknown flag: E_USAGE, exit 2, JSON error', async () => {
     await failing({}, 'E_USAGE', 2, /--frobnicate/, ['--frobnicate'])
   })

@@ -1,0 +1,92 @@
+/**
+ * The containerize rows of issue 10's interop matrix, on the REAL Docker engine: for the SDK iris and the
+ * two-service projects (test/fixtures/interop), `bento containerize` of the Bento `bento build` wrote and of the
+ * Bento the real `bentoml build` 1.4.40 wrote (spec 2, locked) for the same project, in the same store; each
+ * container answers POST /classify. Python packages come from PyPI, as in BentoML's own image. Run it under
+ * `flock /work/docker.lock` (CI runs it alone).
+ */
+import {randomBytes} from 'node:crypto'
+import {cp} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {bentomlVenv, freePort, postJson, removeDir, REPO, run, runBento, runBentoml, tempDir, waitForHttp} from '../helpers/env.js'
+
+const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+const RUN_ID = randomBytes(4).toString('hex')
+
+async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  return run(DOCKER, args, {timeoutMs: 1_200_000})
+}
+
+const ROWS = [
+  {name: 'SDK iris with BentoModel', fixture: 'sdk-iris', answer: [0]},
+  {name: 'two services with bentoml.depends', fixture: 'two-services', answer: ['setosa']},
+]
+
+for (const row of ROWS) {
+  describe(`interop matrix, containerize: ${row.name} (BentoML 1.4.40)`, () => {
+    let root: string
+    let home: string
+    let project: string
+    const containers: string[] = []
+    const images: string[] = []
+
+    beforeAll(async () => {
+      const ping = await docker('version', '--format', '{{.Server.Version}}')
+      if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+      root = await tempDir('bento-matrix-docker-')
+      home = join(root, 'home')
+      project = join(root, 'project')
+      await cp(join(REPO, 'test/fixtures/interop', row.fixture), project, {recursive: true})
+      const trained = await run(bentomlVenv('1.4.40').python, [join(REPO, 'test/fixtures/sdk-iris/train.py')], {
+        env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
+      })
+      expect(trained.code, trained.stderr).toBe(0)
+    }, 300_000)
+
+    afterAll(async () => {
+      for (const c of containers) await docker('rm', '-f', c)
+      for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeDir(root)
+    })
+
+    async function containerizeAndAsk(bentoTag: string, image: string): Promise<void> {
+      images.push(image)
+      const r = await runBento(['containerize', bentoTag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
+      expect(r.code, r.stderr.slice(-4000)).toBe(0)
+      const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
+      images.push(...(json.modelImages ?? []).map((m) => m.image))
+      const port = await freePort()
+      const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
+      expect(started.code, started.stderr).toBe(0)
+      const id = started.stdout.trim()
+      containers.push(id)
+      const url = `http://127.0.0.1:${port}`
+      try {
+        await waitForHttp(`${url}/readyz`, 180_000)
+      } catch (error) {
+        const logs = await docker('logs', id)
+        throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
+      }
+      expect(await postJson(`${url}/classify`, {input: [[5.1, 3.5, 1.4, 0.2]]})).toEqual({status: 200, json: row.answer})
+      const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
+      expect(version.stdout.trim()).toBe('1.4.40')
+    }
+
+    it("bento containerize of bento's Bento: the container answers", async () => {
+      const r = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home}})
+      expect(r.code, r.stderr).toBe(0)
+      const {tag} = JSON.parse(r.stdout) as {tag: string}
+      await containerizeAndAsk(tag, `bento-matrix-${row.fixture}:${RUN_ID}-bento`)
+    }, 1_500_000)
+
+    it("bento containerize of the real bentoml build's Bento: the container answers", async () => {
+      const b = await runBentoml(['build', '--output', 'tag'], home, {cwd: project, version: '1.4.40'})
+      expect(b.code, b.stderr + b.stdout).toBe(0)
+      const tag = /__tag__:(\S+)/.exec(b.stdout)?.[1] ?? ''
+      await containerizeAndAsk(tag, `bento-matrix-${row.fixture}:${RUN_ID}-bentoml`)
+    }, 1_500_000)
+  })
+}

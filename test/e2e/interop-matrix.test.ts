@@ -1,0 +1,206 @@
+/**
+ * Issue 10's interop matrix against two REAL BentoMLs (1.4.15 and 1.4.40, scripts/provision/bentoml*-venv.sh):
+ * for each fixture project of test/fixtures/interop (and the bundled runner-style iris example on 1.4.15),
+ *
+ *   1. `bento build` writes a Bento;
+ *   2. the real `bentoml get -o json` reads it;
+ *   3. the real `bentoml build` of the same project, into the same store, gives the same `bentoml get -o json` on
+ *      every key but version, creation_time and what a resolver produces (`image.python_requirements`), and the
+ *      same files (ours adds `models/`, BentoML's spec 1 adds its lock file);
+ *   4. the real `bentoml serve` of our Bento answers a real request;
+ *   5. `bento export` → the real `bentoml import` into an empty home → `bentoml serve` answers again.
+ *
+ * The containerize rows are in interop-matrix-containerize.test.ts (real Docker engine).
+ */
+import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {cp, mkdir} from 'node:fs/promises'
+import {join, relative} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {
+  bentomlVenv,
+  type BentomlRelease,
+  removeDir,
+  REPO,
+  run,
+  runBento,
+  runBentoml,
+  serveWithBentoml,
+  tempDir,
+} from '../helpers/env.js'
+
+const FIXTURES = join(REPO, 'test/fixtures/interop')
+
+interface Row {
+  name: string
+  /** The project directory to copy. */
+  source: string
+  version: BentomlRelease
+  /** Save the iris model into the store first (with the same BentoML). */
+  irisModel: boolean
+  /** Environment for the real `bentoml build` (a src layout is importable only as an installed package). */
+  realBuildEnv?: (project: string) => NodeJS.ProcessEnv
+  request: {route: string; body: unknown; answer: unknown}
+  /** What bento.yaml must say (beyond agreeing with BentoML's). */
+  expect: Record<string, unknown>
+}
+
+const fixture = (name: string): Pick<Row, 'source' | 'request'> => ({
+  source: join(FIXTURES, name),
+  request: JSON.parse(readFileSync(join(FIXTURES, name, 'request.json'), 'utf8')) as Row['request'],
+})
+
+const ROWS: Row[] = [
+  {
+    name: 'legacy iris (runner-style bentoml.Service, BentoML 1.4.15)',
+    source: join(REPO, 'examples/iris'),
+    request: {route: '/classify', body: [[5.1, 3.5, 1.4, 0.2]], answer: ['setosa']},
+    version: '1.4.15',
+    irisModel: true,
+    expect: {spec: 1, bentoml_version: '1.4.15', entry_service: 'clasificador_iris'},
+  },
+  {name: 'SDK iris with BentoModel', ...fixture('sdk-iris'), version: '1.4.40', irisModel: true, expect: {spec: 2, entry_service: 'Iris'}},
+  {
+    name: 'two services with bentoml.depends',
+    ...fixture('two-services'),
+    version: '1.4.40',
+    irisModel: true,
+    expect: {spec: 2, entry_service: 'Gateway', labels: {team: 'interop'}},
+  },
+  {name: 'SDK service without a bentofile', ...fixture('no-bentofile'), version: '1.4.40', irisModel: false, expect: {spec: 2, service: 'service:Greeter'}},
+  {
+    name: 'pyproject src/ layout',
+    ...fixture('src-layout'),
+    version: '1.4.40',
+    irisModel: false,
+    realBuildEnv: (project) => ({PYTHONPATH: join(project, 'src')}),
+    expect: {spec: 2, name: 'greeting', service: 'greeting.service:Greeter'},
+  },
+  {
+    name: 'nested requirements with an extra (bentoml.legacy.Service, spec 1 on 1.4.40)',
+    ...fixture('nested-reqs'),
+    version: '1.4.40',
+    irisModel: false,
+    expect: {spec: 1, bentoml_version: '1.4.40'},
+  },
+]
+
+/** Keys `bentoml get -o json` may differ on: the version, the build time, and what a resolver produces. */
+const IGNORED = new Set(['version', 'creation_time', 'image.python_requirements'])
+
+function differences(real: unknown, ours: unknown, path = ''): string[] {
+  if (IGNORED.has(path.slice(1))) return []
+  if (Array.isArray(real) && Array.isArray(ours) && real.length === ours.length) {
+    return real.flatMap((r, i) => differences(r, ours[i], `${path}[${i}]`))
+  }
+  if (real && ours && typeof real === 'object' && typeof ours === 'object' && !Array.isArray(real) && !Array.isArray(ours)) {
+    const keys = new Set([...Object.keys(real), ...Object.keys(ours)])
+    return [...keys].flatMap((k) => differences((real as Record<string, unknown>)[k], (ours as Record<string, unknown>)[k], `${path}.${k}`))
+  }
+  return JSON.stringify(real) === JSON.stringify(ours) ? [] : [`${path}: bentoml ${JSON.stringify(real)} / bento ${JSON.stringify(ours)}`]
+}
+
+function files(dir: string, sub = ''): string[] {
+  return readdirSync(join(dir, sub)).flatMap((n) => {
+    const rel = sub ? `${sub}/${n}` : n
+    return statSync(join(dir, rel)).isDirectory() ? files(dir, rel) : [rel]
+  })
+}
+
+async function saveIris(home: string, version: BentomlRelease): Promise<void> {
+  const train = version === '1.4.15' ? join(REPO, 'examples/iris/train.py') : join(REPO, 'test/fixtures/sdk-iris/train.py')
+  const r = await run(bentomlVenv(version).python, [train], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+  expect(r.code, r.stderr).toBe(0)
+}
+
+async function ask(bentoPath: string, home: string, row: Row): Promise<void> {
+  const server = await serveWithBentoml(bentoPath, home, {version: row.version})
+  try {
+    const r = await fetch(`${server.url}${row.request.route}`, {
+      method: 'POST',
+      headers: {'content-type': 'application/json'},
+      body: JSON.stringify(row.request.body),
+      signal: AbortSignal.timeout(60_000),
+    })
+    const text = await r.text()
+    // A str output is text/plain; everything else JSON.
+    const body = (r.headers.get('content-type') ?? '').startsWith('application/json') ? (JSON.parse(text) as unknown) : text
+    expect({status: r.status, body}, server.logs()).toEqual({status: 200, body: row.request.answer})
+  } finally {
+    await server.stop()
+  }
+}
+
+for (const row of ROWS) {
+  describe(`interop matrix: ${row.name} (BentoML ${row.version})`, () => {
+    let root: string
+    let home: string
+    let project: string
+    let ours: {tag: string; path: string}
+    let oursInfo: Record<string, unknown>
+
+    beforeAll(async () => {
+      root = await tempDir('bento-matrix-')
+      home = join(root, 'home')
+      project = join(root, 'project')
+      await cp(row.source, project, {recursive: true})
+      if (row.irisModel) await saveIris(home, row.version)
+      const r = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home}})
+      expect(r.code, r.stderr).toBe(0)
+      ours = JSON.parse(r.stdout) as {tag: string; path: string}
+    }, 300_000)
+
+    afterAll(async () => {
+      await removeDir(root)
+    })
+
+    it('bento build writes it; the real `bentoml get -o json` reads it', async () => {
+      const get = await runBentoml(['get', ours.tag, '-o', 'json'], home, {version: row.version})
+      expect(get.code, get.stderr).toBe(0)
+      oursInfo = JSON.parse(get.stdout) as Record<string, unknown>
+      expect(oursInfo).toMatchObject({bentoml_version: row.version, ...row.expect})
+      if (row.version === '1.4.40' && oursInfo.spec === 2) expect(existsSync(join(ours.path, 'env/python/install.sh'))).toBe(false)
+    })
+
+    it('the real `bentoml build` of the same project in the same store agrees on every key but version, creation_time and the lock', async () => {
+      const r = await runBentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
+        cwd: project,
+        version: row.version,
+        env: row.realBuildEnv?.(project) ?? {},
+      })
+      expect(r.code, r.stderr + r.stdout).toBe(0)
+      const tag = /__tag__:(\S+)/.exec(r.stdout)?.[1] ?? ''
+      const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: row.version})
+      expect(get.code, get.stderr).toBe(0)
+      const real = JSON.parse(get.stdout) as Record<string, unknown>
+      expect(real.name).toBe(oursInfo.name)
+      expect(differences(real, oursInfo)).toEqual([])
+      // The same files, but for the models bento's Bentos carry and the lock file BentoML's spec 1 writes.
+      const realPath = (await runBentoml(['get', tag, '-o', 'path'], home, {version: row.version})).stdout.trim()
+      const listed = (dir: string): string[] =>
+        files(dir)
+          .filter((f) => !f.startsWith('models/') && f !== 'env/python/requirements.lock.txt')
+          .sort()
+      expect(listed(ours.path)).toEqual(listed(realPath))
+      expect(relative(home, realPath).startsWith('bentos/')).toBe(true)
+    }, 600_000)
+
+    it('the real `bentoml serve` of our Bento answers', async () => {
+      await ask(ours.path, home, row)
+    }, 300_000)
+
+    it('bento export → the real `bentoml import` into an empty home → serves', async () => {
+      const archive = join(root, 'x.bento')
+      const ex = await runBento(['export', ours.tag, archive, '--json'], {env: {BENTOML_HOME: home}})
+      expect(ex.code, ex.stderr).toBe(0)
+      const other = join(root, 'other-home')
+      await mkdir(other, {recursive: true})
+      const imp = await runBentoml(['import', archive], other, {version: row.version})
+      expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+      const path = (await runBentoml(['get', ours.tag, '-o', 'path'], other, {version: row.version})).stdout.trim()
+      expect(existsSync(join(path, 'bento.yaml'))).toBe(true)
+      await ask(path, other, row)
+    }, 300_000)
+  })
+}

@@ -1,0 +1,25 @@
+/**
+ * The golden of `svc.schema()` (test/fixtures/sdk-schema/expected.json, which src/python/sdk-schema.test.ts holds
+ * bento's static reading to) is what the REAL BentoML 1.4.40 computes today: observe.py re-runs it in the venv.
+ */
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {bentomlVenv, removeDir, REPO, run, tempDir} from '../helpers/env.js'
+
+const DIR = join(REPO, 'test/fixtures/sdk-schema')
+
+describe('svc.schema() golden ⇄ the real BentoML 1.4.40', () => {
+  it('observe.py prints expected.json', async () => {
+    const home = await tempDir('bento-schema-home-')
+    try {
+      const r = await run(bentomlVenv('1.4.40').python, [join(DIR, 'observe.py')], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+      expect(r.code, r.stderr).toBe(0)
+      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')))
+    } finally {
+      await removeDir(home)
+    }
+  }, 120_000)
+})
