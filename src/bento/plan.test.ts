@@ -365,3 +365,15 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(image('1.4.15').python_requirements).toBe('scikit-learn\nbentoml==1.4.15\nsetuptools<81\n')
   })
 })
+
+describe('planBuild: envs stages for targets that do not know them', () => {
+  it('warns that a build or runtime env is an "all" env for a target before 1.4.31', () => {
+    const legacy = {...inputs().service, legacyStyle: 'legacy' as const}
+    const envs = [{name: 'TOKEN', value: 's', stage: 'build' as const}, {name: 'A', value: '1', stage: 'all' as const}]
+    const old = planBuild(inputs({service: legacy, config: config({envs}), bentomlVersionOverride: '1.4.30'}))
+    expect(old.warnings.map((w) => w.key)).toContain('envs[0].stage')
+    expect(old.warnings.map((w) => w.key)).not.toContain('envs[1].stage')
+    const recent = planBuild(inputs({service: legacy, config: config({envs}), bentomlVersionOverride: '1.4.32'}))
+    expect(recent.warnings.map((w) => w.key)).not.toContain('envs[0].stage')
+  })
+})

@@ -175,6 +175,18 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   // SDK services: the entry service's envs are appended and its labels merged over the bentofile's (Bento.create).
   const allEnvs = [...(config.envs ?? []), ...(sdk?.envs ?? [])]
   // `stage` exists from 1.4.31 on; older readers would not know it.
+  if (!facts.envStage) {
+    allEnvs.forEach((e, i) => {
+      if (e.stage === 'all') return
+      warnings.push({
+        file: inputs.configFile,
+        key: `envs[${i}].stage`,
+        severity: 'warning',
+        message: `envs stage "${e.stage}" (${e.name}) exists from BentoML 1.4.31 on; the target ${bentomlVersion} treats the variable as stage "all" (set at build and run time, its value in the image)`,
+        hint: 'target 1.4.31 or newer, or drop the variable from the Bento',
+      })
+    })
+  }
   const envs = allEnvs.map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
   const labels: Record<string, string> = {...config.labels, ...(sdk?.labels ?? {})}
   const openaiEndpoint = sdk ? openaiEndpointOf(sdk.schema) : undefined
