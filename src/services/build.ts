@@ -28,6 +28,7 @@ import {
   isDiskFull,
   NotFoundError,
   StoreError,
+  UsageError,
 } from '../errors.js'
 import type {Cleanup} from '../cleanup.js'
 import type {Reporter} from '../reporter.js'
@@ -91,6 +92,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     },
   }
   checkFlags(opts)
+  const now = opts.now ?? sourceDateEpoch(opts.env) ?? new Date()
   if (!(await isDirectory(projectDir))) {
     throw new NotFoundError(`Build context ${projectDir} does not exist or is not a directory`, {
       code: 'E_BUILD_CONTEXT',
@@ -252,7 +254,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           hfModels,
         }
       : {}),
-    now: opts.now ?? new Date(),
+    now,
     versionOverride: opts.version,
     bentomlVersionOverride: opts.bentomlVersion,
     toolVersion: TOOL_VERSION,
@@ -329,6 +331,23 @@ async function projectRead<T>(rel: string, read: () => Promise<T>): Promise<T> {
       data: {path: rel, errno: code},
     })
   }
+}
+
+/**
+ * `SOURCE_DATE_EPOCH` (reproducible-builds.org): the build's clock, so two builds of the same inputs on two
+ * machines write the same bytes (bento.yaml creation_time, the Dockerfile's created label). Malformed: E_USAGE.
+ */
+export function sourceDateEpoch(env: Readonly<Record<string, string | undefined>> | undefined): Date | undefined {
+  const raw = env?.SOURCE_DATE_EPOCH
+  if (raw === undefined || raw === '') return undefined
+  const seconds = /^\d{1,12}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
+  if (!Number.isSafeInteger(seconds) || seconds * 1000 > 8.64e15) {
+    throw new UsageError(`invalid SOURCE_DATE_EPOCH "${raw.slice(0, 40)}": not a number of seconds since 1970-01-01 UTC`, {
+      hint: 'set it to an integer such as $(git log -1 --format=%ct), or unset it',
+      data: {SOURCE_DATE_EPOCH: raw.slice(0, 40)},
+    })
+  }
+  return new Date(seconds * 1000)
 }
 
 /** Command-line values, checked before anything is read: a bad flag is a usage error (exit 2). */

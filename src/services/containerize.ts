@@ -225,6 +225,8 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     dockerfile: CONTEXT_DOCKERFILE,
     tags,
     labels: ctx.labels,
+    // The image's created time, where BuildKit honours it (0.11+); the created label follows the Bento's creation_time.
+    ...(opts.environ?.SOURCE_DATE_EPOCH ? {buildArgs: {SOURCE_DATE_EPOCH: opts.environ.SOURCE_DATE_EPOCH}} : {}),
     noCache: opts.noCache,
     signal: opts.signal,
     ...(secrets.length > 0 ? {secrets} : {}),
