@@ -5,9 +5,13 @@
  * something that is not a mapping, and recursive aliases. Plus one limit of our own: an alias "bomb" that expands
  * to more nodes than any real file has. Each problem has the offset of the node, for file:line:col messages.
  *
+ * It also checks the text itself as PyYAML's reader and scanner do: characters PyYAML refuses (control characters,
+ * C1 controls, surrogates…), tabs where PyYAML starts a token (unquoted: in indentation, around values, inside plain
+ * scalars), and explicit standard tags whose value PyYAML cannot construct (`!!int x`, `!!bool Y`, `!!seq {}`).
+ *
  * A leaf: it imports only the `yaml` package.
  */
-import {type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node, visit} from 'yaml'
+import {CST, type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, type Node, visit} from 'yaml'
 
 export interface YamlProblem {
   /** Character offset in the source. */
@@ -46,6 +50,16 @@ export function pyyamlProblems(doc: Document, maxNodes = MAX_EXPANDED_NODES): Ya
   visit(doc, {
     Node(_key, node) {
       const tag = (node as {tag?: string}).tag
+      if (tag !== undefined && SAFE_TAGS.has(tag) && !isAlias(node)) {
+        const wrong = constructionProblem(tag.slice('tag:yaml.org,2002:'.length), node)
+        if (wrong !== null) {
+          problems.push({
+            offset: start(node),
+            message: `!!${tag.slice('tag:yaml.org,2002:'.length)} ${wrong}: PyYAML's safe_load (BentoML's reader) cannot construct it`,
+            hint: 'write a value of that type, or drop the tag',
+          })
+        }
+      }
       if (tag !== undefined && !SAFE_TAGS.has(tag) && !isAlias(node)) {
         const written = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag
         problems.push({
@@ -85,6 +99,103 @@ export function pyyamlProblems(doc: Document, maxNodes = MAX_EXPANDED_NODES): Ya
     if (expansion) problems.push(expansion)
   }
   return problems.sort((a, b) => a.offset - b.offset)
+}
+
+const PY_INT = /^[-+]?(?:0|0b[01]+|0x[0-9a-f]+|0o?[0-7]+|[1-9][0-9]*(?::[0-9]+)*|[0-9]+(?::[0-9]+)+)$/i
+const PY_FLOAT = /^[-+]?(?:\.inf|\.nan|[-+]?\s*(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[-+]?[0-9]+)?|inf|infinity|nan)\s*|[0-9]+(?::[0-9]+)*(?::[0-9]*\.?[0-9]*)?)$/i
+const PY_BOOL = /^(?:yes|no|true|false|on|off)$/i
+const PY_TIMESTAMP =
+  /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/
+
+/** Why PyYAML's constructor for the standard `tag` fails on `node`, or null when it succeeds. */
+function constructionProblem(tag: string, node: Node): string | null {
+  const scalarTags = ['int', 'float', 'bool', 'null', 'str', 'timestamp', 'binary']
+  if (scalarTags.includes(tag)) {
+    if (!isScalar(node)) return 'on a collection'
+    const text = String(node.source ?? node.value ?? '')
+    const plain = text.replace(/_/g, '')
+    switch (tag) {
+      case 'int':
+        return PY_INT.test(plain) ? null : `of ${JSON.stringify(shown(text))}`
+      case 'float':
+        return PY_FLOAT.test(plain) ? null : `of ${JSON.stringify(shown(text))}`
+      case 'bool':
+        return PY_BOOL.test(text) ? null : `of ${JSON.stringify(shown(text))}`
+      case 'timestamp': {
+        const m = PY_TIMESTAMP.exec(text)
+        if (m === null) return `of ${JSON.stringify(shown(text))}`
+        const [y, mo, d] = text.split(/[-T t]/).map(Number)
+        const day = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1))
+        return day.getUTCMonth() === (mo ?? 1) - 1 && day.getUTCDate() === d ? null : `of ${JSON.stringify(shown(text))} (no such date)`
+      }
+      case 'binary': {
+        // base64.decodebytes: ASCII only, and the base64 characters must come in whole groups of four.
+        if (/[^\x00-\x7f]/.test(text)) return 'of non-ASCII text'
+        const chars = text.replace(/[^A-Za-z0-9+/=]/g, '').replace(/=+$/, '')
+        return chars.length % 4 === 1 || (chars.length % 4 !== 0 && !/=$/.test(text.trim())) ? 'of malformed base64' : null
+      }
+      default:
+        return null // str, null: anything scalar
+    }
+  }
+  if (tag === 'seq') return isSeq(node) ? null : 'on something that is not a sequence'
+  if (tag === 'map' || tag === 'set') return isMap(node) ? null : 'on something that is not a mapping'
+  if (tag === 'omap' || tag === 'pairs') {
+    // The `yaml` package already turns a valid one into pairs (YAMLOMap): items are pairs or one-key mappings.
+    const items = (node as {items?: unknown}).items
+    const ok = Array.isArray(items) && !isMap(node) && items.every((item) => isPair(item) || (isMap(item) && item.items.length === 1))
+    return ok ? null : 'on something that is not a list of one-key mappings'
+  }
+  return null
+}
+
+/** PyYAML's reader: these characters are refused anywhere in a document (`Reader.NON_PRINTABLE`). */
+const NON_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+
+/**
+ * What PyYAML's reader and scanner refuse in the text, before any parsing: a character it does not accept, or a
+ * tab where it would start a token (PyYAML allows tabs only inside quoted scalars, comments and block scalar
+ * content; an unquoted `a: x\ty`, `a:\tx`, `[1,\t2]` or a tab in indentation all fail there).
+ */
+export function pyyamlTextProblems(text: string): YamlProblem[] {
+  const problems: YamlProblem[] = []
+  const bad = NON_PRINTABLE.exec(text)
+  if (bad !== null) {
+    const code = bad[0].codePointAt(0) ?? 0
+    problems.push({
+      offset: bad.index,
+      message: `the character U+${code.toString(16).toUpperCase().padStart(4, '0')} is not allowed in YAML for BentoML (PyYAML refuses control characters)`,
+      hint: 'remove it, or write it as an escape inside a double-quoted string ("\\x07")',
+    })
+  }
+  if (text.includes('\t')) {
+    let offset = 0
+    let afterBlockHeader = false
+    for (const token of new Lexer().lex(text)) {
+      const type = CST.tokenType(token)
+      const inSource = type !== 'doc-mode' && type !== 'scalar' && type !== 'flow-error-end'
+      const tab = token.indexOf('\t')
+      if (inSource && tab >= 0) {
+        let refused = type !== 'double-quoted-scalar' && type !== 'single-quoted-scalar' && type !== 'comment'
+        if (refused && afterBlockHeader) {
+          // Block scalar content: a tab is fine after a line's indentation, not in it.
+          refused = token.split('\n').some((line) => /^ *\t/.test(line))
+        }
+        if (refused) {
+          problems.push({
+            offset: offset + tab,
+            message: 'a tab where PyYAML (BentoML\'s reader) does not allow one (only spaces may indent or separate YAML tokens)',
+            hint: 'replace the tab with spaces, or quote the value',
+          })
+          break
+        }
+      }
+      if (type === 'block-scalar-header') afterBlockHeader = true
+      else if (type !== 'newline' && type !== 'scalar' && type !== 'space' && type !== 'comment') afterBlockHeader = false
+      if (inSource) offset += token.length
+    }
+  }
+  return problems
 }
 
 /** Node count with aliases expanded (memoized per node); a recursive alias or too many nodes is a problem. */

@@ -4,7 +4,7 @@
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags} from 'yaml'
 import type {Diagnostic} from '../errors.js'
-import {pyyamlProblems} from '../yaml-safety.js'
+import {pyyamlProblems, pyyamlTextProblems} from '../yaml-safety.js'
 import {clip, MAX_SHOWN, type Path, type Position, quoteClipped, type SourceMap} from './context.js'
 
 export interface ParsedSource {
@@ -70,8 +70,9 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
 
   const sourceMap = yamlSourceMap(doc, pos)
   if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, sourceMap, diagnostics, empty: false}
-  // What PyYAML (BentoML's reader) refuses: unknown tags, aliases before their anchor, bad merge keys, bombs.
-  for (const problem of pyyamlProblems(doc)) {
+  // What PyYAML (BentoML's reader) refuses: control characters, tabs between tokens, unknown tags, aliases before
+  // their anchor, bad merge keys, values an explicit tag cannot construct, bombs.
+  for (const problem of [...pyyamlTextProblems(text), ...pyyamlProblems(doc)]) {
     const p = pos(problem.offset)
     diagnostics.push({file, line: p.line, col: p.col, message: problem.message, hint: problem.hint, severity: 'error'})
   }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {type Document, isMap, isScalar, LineCounter, parseDocument, type YAMLMap} from 'yaml'
 
 import {StoreError} from '../errors.js'
-import {pyyamlProblems} from '../yaml-safety.js'
+import {pyyamlProblems, pyyamlTextProblems} from '../yaml-safety.js'
 
 export interface ModelContext {
   framework_name: string
@@ -121,8 +121,14 @@ function corrupt(
 async function loadYaml(kind: Kind, file: string): Promise<Located> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    const bytes = await readFile(file)
+    try {
+      text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+    } catch (error) {
+      throw corrupt(kind, file, `${path.basename(file)} is not valid UTF-8 (BentoML cannot decode it)`, {cause: error})
+    }
   } catch (error) {
+    if (error instanceof StoreError) throw error
     const code = (error as NodeJS.ErrnoException).code
     const what = code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(error)})`
     throw corrupt(kind, file, `${path.basename(file)} ${what}`, {cause: error})
@@ -141,7 +147,7 @@ async function loadYaml(kind: Kind, file: string): Promise<Located> {
   }
   // What BentoML's reader (PyYAML safe_load) refuses: unknown tags (!!python/…), aliases before their anchor,
   // merge keys of non-mappings, recursive aliases; and alias bombs.
-  const [problem] = pyyamlProblems(doc)
+  const [problem] = [...pyyamlTextProblems(text), ...pyyamlProblems(doc)]
   if (problem) throw corrupt(kind, file, problem.message, {line: lines.linePos(problem.offset).line})
   if (!isMap(doc.contents)) {
     throw corrupt(kind, file, 'expected a mapping at the top level', {line: 1})
