@@ -22,7 +22,7 @@ import {execFileSync} from 'node:child_process'
 import {cp, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {buildCacheIds, docker, imageSize, pruneBuildCacheSince, pruneContextsSince, removeImages} from './lib/docker.js'
+import {buildCacheIds, docker, imageSize, pruneBigRecords, pruneBuildCacheSince, pruneContextsSince, removeImages} from './lib/docker.js'
 import {FIXTURES, freshDir, runTool, runToolMeasured, saveBigModel, type Tool, type ToolRun} from './lib/env.js'
 import type {Measured, RunOutput} from './lib/proc.js'
 import {startRegistry, type BenchRegistry} from './lib/registry.js'
@@ -101,16 +101,17 @@ python:
 
 const sample = (r: RunOutput & Measured): BuildSample => ({ms: r.ms, rchar: r.rchar, rssKiB: r.rssKiB})
 
-async function runSize(ctx: BenchContext, bytes: number, label: string, server: WheelServer, registry: BenchRegistry): Promise<SizeResult> {
+async function runSize(ctx: BenchContext, bytes: number, label: string, server: WheelServer): Promise<SizeResult> {
   const {tools} = ctx
   const runs = ctx.quick ? 1 : bytes >= 4 * GiB ? 2 : 3
   const root = await freshDir(tools, 'models', label)
-  if (freeBytes(root) < 10 * bytes + 6 * GiB) throw new Error(`P2/P3 ${label}: not enough free disk under ${root} and the daemon (df -h)`)
+  if (freeBytes(root) < 7 * bytes + 6 * GiB) throw new Error(`P2/P3 ${label}: not enough free disk under ${root} and the daemon (df -h)`)
   const cacheBefore = await buildCacheIds(tools)
   const home = join(root, 'home')
   const projA = join(root, 'project-a')
   const projB = join(root, 'project-b')
   const images: string[] = []
+  let registry: BenchRegistry | undefined
   try {
     ctx.log(`models ${label}: saving the model`)
     const model = await saveBigModel(tools, home, 'big_model', bytes)
@@ -153,8 +154,10 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
     if (bytes <= 1024) return res
 
     // P3: containerize the same Bento with each tool; first (untimed for P3; P7's containerize RSS), then after edits.
+    const reg = await startRegistry(join(tools.out, 'registry'))
+    registry = reg
     const image = (tool: Tool, what: string): string => {
-      const ref = `${registry.address}/bench-${tool}-${label.toLowerCase()}:${what}`
+      const ref = `${reg.address}/bench-${tool}-${label.toLowerCase()}:${what}`
       images.push(ref)
       return ref
     }
@@ -164,9 +167,15 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
       for (const m of json.modelImages) if (!images.includes(m.image)) images.push(m.image)
       return {...sample(out), wchar: out.wchar, sent: json.contextBytes + json.modelImages.reduce((s, m) => s + m.contextBytes, 0)}
     }
+    // bentoml's COPY . layer carries the models: keep only its latest (the daemon's disk), never bento's layers.
+    const bigRecord = Math.max(bytes / 2, GiB)
+    let lastBentomlRecords = new Set<string>()
     const bentomlContainerize = async (t: string, ref: string, extra: string[] = []): Promise<number> => {
+      const before = await buildCacheIds(tools)
       const ms = (await runTool('bentoml', r(), ['containerize', t, '-t', ref, ...extra])).ms
       await pruneContextsSince(tools, cacheBefore)
+      await pruneBigRecords(tools, lastBentomlRecords, bigRecord)
+      lastBentomlRecords = new Set([...(await buildCacheIds(tools))].filter((id) => !before.has(id)))
       return ms
     }
     ctx.log(`models ${label}: first containerize of ${tag}`)
@@ -192,9 +201,9 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
         }
         if (i === 1) {
           // P3b: the push after the edit, to a registry that holds the image from before it.
-          const before = registry.blobBytes()
+          const before = reg.blobBytes()
           await docker(tools, ['push', ref])
-          push[tool] = registry.blobBytes() - before
+          push[tool] = reg.blobBytes() - before
         }
         // Keep the daemon's disk in check: the previous image of this tool is no longer needed.
         await removeImages(tools, [image(tool, `v${i - 1}`)])
@@ -203,9 +212,19 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
     const medianOf = (tool: Tool): number => median(warm.filter((w) => w.tool === tool).map((w) => w.ms))
     ctx.log(`models ${label}: warm containerize: bento ${fmtSeconds(medianOf('bento'))}, bentoml ${fmtSeconds(medianOf('bentoml'))}; push after edit: bento ${fmtBytes(push.bento)}, bentoml ${fmtBytes(push.bentoml)}`)
 
+    const imageSizes = {bento: 0, bentoml: 0}
+    if (ctx.quick) imageSizes.bentoml = await imageSize(tools, image('bentoml', `v${runs}`))
+    // Done with the registry and the warm images: give the disk back before the cold builds (which use no cache).
+    await reg.stop()
+    registry = undefined
+    const dropAll = async (): Promise<void> => {
+      await removeImages(tools, images)
+      await pruneBuildCacheSince(tools, cacheBefore)
+    }
+    await dropAll()
+
     // P5: cold. Quick mode: bento only (bentoml's cold build fetches build-essential from the Debian mirror).
     const cold: {bento: number[]; bentoml: number[]} = {bento: [], bentoml: []}
-    const imageSizes = {bento: 0, bentoml: 0}
     const coldRuns = ctx.quick ? 1 : bytes >= 4 * GiB ? 1 : 2
     for (let i = 0; i < coldRuns; i++) {
       for (const tool of (i % 2 === 0 ? ['bento', 'bentoml'] : ['bentoml', 'bento']) as Tool[]) {
@@ -214,10 +233,9 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
         if (tool === 'bento') cold.bento.push((await bentoContainerize(tag, ref, ['--no-cache'])).ms)
         else cold.bentoml.push(await bentomlContainerize(tag, ref, ['--opt', 'no-cache']))
         imageSizes[tool] = await imageSize(tools, ref)
+        await dropAll()
       }
-      if (i + 1 < coldRuns) await removeImages(tools, [image('bento', `cold${i}`), image('bentoml', `cold${i}`)])
     }
-    if (ctx.quick) imageSizes.bentoml = await imageSize(tools, image('bentoml', `v${runs}`))
     ctx.log(`models ${label}: cold containerize: bento ${fmtSeconds(median(cold.bento))}, bentoml ${fmtSeconds(median(cold.bentoml))}`)
 
     // P7: export (.tar: the memory of the export itself, not of xz).
@@ -228,6 +246,7 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
     res.containerize = {firstBento, firstBentomlMs, warm, push, cold, imageSize: imageSizes, exportSample}
     return res
   } finally {
+    await registry?.stop()
     await removeImages(tools, images)
     await pruneBuildCacheSince(tools, cacheBefore)
     await rm(root, {recursive: true, force: true})
@@ -248,13 +267,11 @@ export async function benchModels(ctx: BenchContext): Promise<BenchResult[]> {
         [4 * GiB, '4GiB'],
       ]
   const server = await startWheelServer(ctx.tools)
-  const registry = await startRegistry(join(ctx.tools.out, 'registry'))
   const results: SizeResult[] = []
   try {
-    for (const [bytes, label] of sizes) results.push(await runSize(ctx, bytes, label, server, registry))
+    for (const [bytes, label] of sizes) results.push(await runSize(ctx, bytes, label, server))
   } finally {
     await server.stop()
-    await registry.stop()
   }
   return report(ctx, results, server)
 }

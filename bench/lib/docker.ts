@@ -67,6 +67,28 @@ export async function pruneBuildCacheSince(tools: Tools, before: ReadonlySet<str
   }
 }
 
+/** `docker system df` sizes ("537MB", "4.29GB", "0B") in bytes. */
+function parseSize(s: string): number {
+  const m = /^([\d.]+)\s*([kMGT]?B)$/.exec(s.trim())
+  if (!m) return 0
+  const mult: Record<string, number> = {B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12}
+  return Number(m[1]) * (mult[m[2]!] ?? 1)
+}
+
+/** The daemon's build cache records: ID, size in bytes, in use. */
+export async function buildCacheRecords(tools: Tools): Promise<Array<{id: string; size: number; inUse: boolean; description: string}>> {
+  const out = await docker(tools, ['system', 'df', '-v', '--format', '{{json .BuildCache}}'])
+  const records = (JSON.parse(out || '[]') as Array<{ID: string; Size: string; InUse: string; Description: string}> | null) ?? []
+  return records.map((r) => ({id: r.ID, size: parseSize(r.Size), inUse: r.InUse === 'true', description: r.Description}))
+}
+
+/** Remove the records among `ids` at least `minBytes` big and not in use (a tool's model-carrying layers and contexts). */
+export async function pruneBigRecords(tools: Tools, ids: ReadonlySet<string>, minBytes: number): Promise<void> {
+  for (const r of await buildCacheRecords(tools)) {
+    if (ids.has(r.id) && !r.inUse && r.size >= minBytes) await run(tools.docker, ['builder', 'prune', '-f', '--filter', `id=${r.id}`])
+  }
+}
+
 /**
  * Remove the build contexts the daemon cached since `before` (BuildKit keeps every uploaded or synced context as a
  * cache record, as big as the context: 4 GiB for a Bento with a 4 GiB model). Layers stay cached.
