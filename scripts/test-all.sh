@@ -60,6 +60,15 @@ printf '  %s\n' "${results[@]}" >&2
 # The plain closing line CI reads: counts from vitest's JSON report.
 if [[ -f "$BENTO_TOOLS/vitest-report.json" ]]; then
   # shellcheck disable=SC2016 # a JavaScript template literal, not shell
-  node -e 'const r=require(process.argv[1]); console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' "$BENTO_TOOLS/vitest-report.json"
+  # The failed tests are named too (file › test: first line of the failure), so a CI log's tail says what broke.
+  node -e '
+    const r = require(process.argv[1])
+    const root = process.cwd() + "/"
+    for (const f of r.testResults)
+      for (const t of f.assertionResults)
+        if (t.status === "failed")
+          console.log(`FAILED ${f.name.replace(root, "")} > ${t.fullName}: ${String(t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300)}`)
+    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))
+  ' "$BENTO_TOOLS/vitest-report.json"
 fi
 exit "$failed"
