@@ -61,6 +61,18 @@ const HANDLER_PROBE = `data:text/javascript,${encodeURIComponent(
   "const on = process.on.bind(process); process.on = (e, f) => { const r = on(e, f); if (e === 'SIGTERM') process.stderr.write('<handlers installed>\\n'); return r }",
 )}`
 
+/**
+ * Preloaded into the CLI process: a module hook that holds back the loading of dist/interrupt.js (as a loaded
+ * machine does: the reliability repro signalled 0.6 s in and the process died without a word) and says so on stderr.
+ */
+const SLOW_INTERRUPT_LOAD = `data:text/javascript,${encodeURIComponent(
+  `import {register} from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(
+    "export async function load(url, context, next) { if (url.endsWith('/dist/interrupt.js')) { process.stderr.write('<loading interrupt.js>\\n'); await new Promise((r) => setTimeout(r, 1500)) } return next(url, context) }",
+  )}))`,
+)}`
+
+const loadingInterrupts = async (_pid: number, stderr: () => string): Promise<boolean> => stderr().includes('<loading interrupt.js>')
+
 const handlersInstalled = async (_pid: number, stderr: () => string): Promise<boolean> => stderr().includes('<handlers installed>')
 
 /** Run the CLI, send `signals` (one every `gapMs`) once `when` says so; resolve with the outcome. */
@@ -70,8 +82,9 @@ async function interrupted(
   when: (pid: number, stderr: () => string) => Promise<boolean>,
   signals: NodeJS.Signals[] = ['SIGINT'],
   gapMs = 0,
+  preload = HANDLER_PROBE,
 ): Promise<RunResult & {sent: boolean}> {
-  const child = spawn(process.execPath, ['--import', HANDLER_PROBE, BIN, ...args, '--json'], {
+  const child = spawn(process.execPath, ['--import', preload, BIN, ...args, '--json'], {
     env: {...process.env, BENTOML_HOME: home},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -200,6 +213,15 @@ describe('Ctrl-C in every command (D6, D7, D20)', () => {
     const home = await seededHome()
     const r = await interrupted(['list'], home, handlersInstalled, ['SIGINT'])
     expect(r.sent).toBe(true)
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stderr).toMatch(/E_INTERRUPTED\]: Interrupted \(SIGINT\) before the command started/)
+    expect(JSON.parse(r.stdout)).toMatchObject({error: {code: 'E_INTERRUPTED', exitCode: 130}})
+  })
+
+  it('a signal while bin/run.js is still loading the signal handling (a loaded machine): exit 130, E_INTERRUPTED (D6, D20)', async () => {
+    const home = await seededHome()
+    const r = await interrupted(['list'], home, loadingInterrupts, ['SIGINT'], 0, SLOW_INTERRUPT_LOAD)
+    expect(r.sent, r.stderr).toBe(true)
     expect(r.code, r.stderr).toBe(130)
     expect(r.stderr).toMatch(/E_INTERRUPTED\]: Interrupted \(SIGINT\) before the command started/)
     expect(JSON.parse(r.stdout)).toMatchObject({error: {code: 'E_INTERRUPTED', exitCode: 130}})
