@@ -94,7 +94,8 @@ export async function runBentoml(
   return run(venv.bentoml, args, {
     cwd: opts.cwd,
     // The venv's bin first: `bentoml build` locks with the uv installed there.
-    env: {...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`},
+    // COLUMNS: BentoML's rich console wraps output (paths too) at 80 columns when it is not a terminal.
+    env: {COLUMNS: '10000', ...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`},
   })
 }
 
