@@ -73,6 +73,9 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
       maxBuffer: 64 * 1024 * 1024,
       timeout: opts.timeoutMs ?? 600_000,
     })
+    // A child may exit without reading its stdin (`sh -c 'printf …'`): the pipe then closes under the write (EPIPE),
+    // which is no failure of the command; its exit code and output say how it went.
+    pending.child.stdin?.on('error', () => {})
     pending.child.stdin?.end(opts.input ?? '')
     const {stdout, stderr} = await pending
     return {code: 0, stdout, stderr}
