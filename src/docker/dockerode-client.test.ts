@@ -150,6 +150,31 @@ describe('DockerodeClient against a scripted Engine API', () => {
     expect(daemon.images.get('iris:v1')).toBe('sha256:old')
   })
 
+  it('Ctrl-C mid-build (the signal aborted): E_INTERRUPTED, the build request closed, a tag the build moved removed', async () => {
+    const controller = new AbortController()
+    let closed = false
+    daemon.build = (res) => {
+      daemon.images.set('iris:v1', 'sha256:partial') // as if the daemon had tagged something
+      res.write(fixture('classic-truncated.jsonl'))
+      res.on('close', () => (closed = true))
+      setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 20)
+    }
+    const err = await client
+      .build({
+        context: Readable.from([Buffer.alloc(1024)]),
+        dockerfile: 'env/docker/Dockerfile',
+        tags: ['iris:v1'],
+        labels: {},
+        onProgress: () => undefined,
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'E_INTERRUPTED', exitCode: 130})
+    await new Promise((r) => setTimeout(r, 50))
+    expect(closed).toBe(true)
+    expect(daemon.images.has('iris:v1')).toBe(false)
+  })
+
   it('daemon dying mid-build → E_DOCKER_DAEMON_LOST', async () => {
     daemon.build = (res) => {
       res.write(fixture('classic-truncated.jsonl'))

@@ -3,7 +3,7 @@
  * Dockerfile, context files), model lookup, push and failures — fast, no Docker. The real engine is
  * exercised by test/e2e/containerize.test.ts.
  */
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -213,6 +213,23 @@ describe('containerize service (fake image client)', () => {
       failures: {build: new DockerBuildError('RUN failed', {code: 'E_DOCKER_BUILD_STEP', data: {step: 'RUN x'}})},
     })
     await expect(containerize(opts(failing))).rejects.toMatchObject({code: 'E_DOCKER_BUILD_STEP', exitCode: 8})
+  })
+
+  it('Ctrl-C during the build (the signal aborted): E_INTERRUPTED, exit 130, no image tagged, nothing left in tmp/', async () => {
+    const controller = new AbortController()
+    const client = new FakeImageClient({
+      failures: {
+        // The first Ctrl-C arrives while the daemon builds the Bento image (model images are built first).
+        build: (arg) => {
+          if ((arg as {tags: string[]}).tags.includes('iris:v1')) controller.abort(new Error('interrupted by SIGINT'))
+          return undefined
+        },
+      },
+    })
+    await mkdir(join(home, 'tmp'), {recursive: true})
+    await expect(containerize(opts(client, {signal: controller.signal}))).rejects.toMatchObject({code: 'E_INTERRUPTED', exitCode: 130})
+    expect(await client.inspect('iris:v1')).toBeNull()
+    expect(await readdir(join(home, 'tmp'))).toEqual([])
   })
 
   it('reports which steps came from the cache', async () => {
