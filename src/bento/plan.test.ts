@@ -364,6 +364,16 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(image('1.4.36').build_include).toEqual([])
     expect(image('1.4.15').python_requirements).toBe('scikit-learn\nbentoml==1.4.15\nsetuptools<81\n')
   })
+
+  it('bentofile packages beside requirements_txt: installed too before 1.4.19, ignored from 1.4.19 on (as BentoML)', () => {
+    // The merge (1.4.40 rule) put only the requirements file's lines into the image.
+    const info = {...sdkInputs().image!.info, python_requirements: 'numpy\n'}
+    const cfg = config({python: {...config().python, requirements_txt: 'requirements.txt', packages: ['pandas', 'scikit-learn']}, labels: {}})
+    const reqs = (v: string): string[] => planBuild(sdkInputs({config: cfg, image: {...sdkInputs().image!, info}, bentomlVersionOverride: v})).requirements
+    expect(reqs('1.4.18')).toEqual(['numpy', 'pandas', 'scikit-learn', 'bentoml==1.4.18', 'setuptools<81'])
+    expect(reqs('1.4.19')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.19', 'setuptools<81'])
+    expect(reqs('1.4.40')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.40'])
+  })
 })
 
 describe('planBuild: envs stages for targets that do not know them', () => {

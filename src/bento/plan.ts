@@ -48,6 +48,8 @@ export interface PlanModel {
   pythonVersion: string | null
   frameworkVersions: Record<string, string>
   alias?: string
+  /** Where the project names the model (a bentofile `models:` entry, or the line of the service code that loads it). */
+  at?: {file: string; line?: number; key?: string}
 }
 
 export interface PlanService {
@@ -144,7 +146,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     serviceAt: {file: service.file ?? inputs.configFile, ...(service.line ? {line: service.line} : {})},
     requirements: bentomlRequirements(inputs),
     ...(inputs.bentomlVersionOverride === undefined ? {} : {flag: inputs.bentomlVersionOverride}),
-    models: inputs.models.map((m) => ({tag: `${m.name}:${m.version}`, bentomlVersion: m.bentomlVersion})),
+    models: inputs.models.map((m) => ({tag: `${m.name}:${m.version}`, bentomlVersion: m.bentomlVersion, ...(m.at ? {at: m.at} : {})})),
     configFile: inputs.configFile,
   })
   warnings.push(...target.warnings)
@@ -474,6 +476,10 @@ function pipArgs(config: PlanConfig): string[] {
 function imageRequirements(inputs: PlanInputs, image: PlanImage, target: Target): string[] {
   const lines = image.info.python_requirements.split('\n').map((l) => l.trimEnd())
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  // The merge followed 1.4.19+, which ignores the bentofile's packages when requirements_txt is set; older targets
+  // install them after the requirements file (populate_image_from_build_config in 1.4.15).
+  const {requirements_txt: requirementsTxt, packages} = inputs.config.python
+  if (requirementsTxt && packages && packages.length > 0 && !target.facts.imageIgnoresPackagesWithRequirementsTxt) lines.push(...packages)
   const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
   for (const fw of frameworkRequirements(inputs.models)) {
     if (!named.has(fw.name)) {

@@ -56,7 +56,7 @@ export interface TargetInputs {
   /** `--bentoml-version`. */
   flag?: string
   /** Models the Bento packs, with the BentoML that saved each (`context.bentoml_version`). */
-  models: ReadonlyArray<{tag: string; bentomlVersion: string | null}>
+  models: ReadonlyArray<{tag: string; bentomlVersion: string | null; at?: Pick<Diagnostic, 'file' | 'line' | 'key'>}>
   /** The build config file, for messages without a better location. */
   configFile: string
 }
@@ -206,7 +206,7 @@ export function chooseTarget(inputs: TargetInputs): Target {
   const savedWith = newestModelVersion(inputs.models)
   if (savedWith && comparePep440(savedWith.version, version) > 0) {
     warnings.push({
-      file: inputs.configFile,
+      ...modelAt(inputs, savedWith.at),
       severity: 'warning',
       message: `model ${savedWith.tag} was saved with BentoML ${savedWith.version}, newer than the target ${version} (${describeSource(source, inputs.style)}); it may not load`,
       hint: inputs.style === 'runner' ? RUNNER_HINT : 'target the newer release (pin it or pass --bentoml-version)',
@@ -245,13 +245,18 @@ function releaseOf(v: string): string | null {
   return m?.[1] !== undefined && isPep440Version(m[1]) ? m[1] : null
 }
 
-function newestModelVersion(models: TargetInputs['models']): {tag: string; version: string} | undefined {
-  let best: {tag: string; version: string} | undefined
+function newestModelVersion(models: TargetInputs['models']): {tag: string; version: string; at: TargetInputs['models'][number]['at']} | undefined {
+  let best: {tag: string; version: string; at: TargetInputs['models'][number]['at']} | undefined
   for (const m of models) {
     const v = m.bentomlVersion === null ? null : releaseOf(m.bentomlVersion)
-    if (v !== null && (best === undefined || comparePep440(v, best.version) > 0)) best = {tag: m.tag, version: v}
+    if (v !== null && (best === undefined || comparePep440(v, best.version) > 0)) best = {tag: m.tag, version: v, at: m.at}
   }
   return best
+}
+
+/** Where a message about a model points: where the project names it, else the `models` key of the config file. */
+function modelAt(inputs: TargetInputs, at: TargetInputs['models'][number]['at']): Pick<Diagnostic, 'file' | 'line' | 'key'> {
+  return at ?? {file: inputs.configFile, key: 'models'}
 }
 
 /** The target the models imply: the newest release that saved one of them, as a known release. */
@@ -261,8 +266,7 @@ function modelTarget(inputs: TargetInputs, warnings: Diagnostic[]): string | und
   if (comparePep440(newest.version, NEWEST_BENTOML) > 0) {
     throw targetError([
       {
-        file: inputs.configFile,
-        key: 'models',
+        ...modelAt(inputs, newest.at),
         severity: 'error',
         message: `model ${newest.tag} was saved with BentoML ${newest.version}, newer than any release bento knows (${describeKnownVersions()})`,
         hint: `pass --bentoml-version ${NEWEST_BENTOML} (or pin bentoml in your requirements) to write the Bento for a release bento knows`,

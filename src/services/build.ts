@@ -11,6 +11,7 @@ import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
 import {prefixSchema} from '../python/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
+import {bentomlFacts} from '../bentoml/versions.js'
 import {selectFiles} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
@@ -167,7 +168,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   checkAbort()
   const sdkEntry = service.kind === 'sdk' ? service.services[0] : undefined
-  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile, sdkEntry !== undefined)
+  // Where the project names each model, for messages about it: the bentofile entry, else the first line loading it.
+  const modelAt = (tag: string, configured?: number): PlanModel['at'] => {
+    if (configured !== undefined) return {file: configFile, key: `models[${configured}]`}
+    const ref = service.models.find((m) => m.registry === 'bentoml' && m.tag === tag)
+    return ref ? {file: fileOfKey.get(ref.file) ?? ref.file, line: ref.line} : undefined
+  }
+  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile, sdkEntry !== undefined, modelAt)
   checkAbort()
   const hfModels = sdkEntry ? await resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
   checkAbort()
@@ -211,7 +218,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ? {content: await readFile(extras.dockerfileTemplate.abs, 'utf8'), file: extras.dockerfileTemplate.rel}
       : undefined,
   })
-  const plan: BuildPlan = planBuild({
+  const plan: BuildPlan = await inConfig(async () => planBuild({
     config,
     configFile,
     files,
@@ -259,7 +266,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     bentomlVersionOverride: opts.bentomlVersion,
     toolVersion: TOOL_VERSION,
     templates: {...templates, openapi: (o) => openApiFor(service, o)},
-  })
+  }))
+  // The config reader says packages are ignored beside requirements_txt (spec 1, and spec 2 from 1.4.19 on); a spec-2
+  // Bento for an older target installs them (planBuild).
+  if (plan.manifest.spec === 2 && !bentomlFacts(plan.manifest.bentoml_version).imageIgnoresPackagesWithRequirementsTxt) {
+    const kept = warnings.filter((w) => !(w.key === 'python.packages' && w.file === configFile && w.message.includes("so 'packages' is ignored")))
+    warnings.splice(0, warnings.length, ...kept)
+  }
   warnings.push(...plan.warnings)
   warnings.splice(0, warnings.length, ...locateDiagnostics(warnings, configFile, loaded.locate))
   for (const w of warnings) reporter.warn(formatDiagnostic(w))
@@ -377,11 +390,12 @@ async function resolveModels(
   fromCode: string[],
   configFile: string,
   sdk: boolean,
+  where: (tag: string, configured?: number) => PlanModel['at'],
 ): Promise<ResolvedModel[]> {
   // Legacy: the bentofile's models replace the service's. SDK: both (top-level models + services[].models).
-  const wanted: Array<{tag: string; alias?: string}> = sdk
-    ? [...(configured ?? []), ...fromCode.map((tag) => ({tag}))]
-    : (configured ?? fromCode.map((tag) => ({tag})))
+  const fromConfig = (configured ?? []).map((m, i) => ({...m, at: where(m.tag, i)}))
+  const coded = fromCode.map((tag) => ({tag, at: where(tag)}))
+  const wanted: Array<{tag: string; alias?: string; at: PlanModel['at']}> = sdk ? [...fromConfig, ...coded] : configured ? fromConfig : coded
   const store = Store.models(opts.home)
   const out: ResolvedModel[] = []
   const seen = new Set<string>()
@@ -434,6 +448,7 @@ async function resolveModels(
       pythonVersion: info.context.python_version ?? null,
       frameworkVersions: info.context.framework_versions ?? {},
       ...(w.alias ? {alias: w.alias} : {}),
+      ...(w.at ? {at: w.at} : {}),
     })
   }
   return out

@@ -107,3 +107,21 @@ describe("BentoML 1.4.40's warnings for the bentofile keys its v2 Bentos do not 
     expect(r.stderr).toMatch(/docker\.cuda_version is not supported by bento v2/)
   })
 })
+
+describe('python.packages beside python.requirements_txt', () => {
+  it('a @bentoml.service Bento for a target before 1.4.19 installs both, without the "ignored" warning; from 1.4.19 on the packages are ignored, with it', async () => {
+    const dir = await echoProject(join(root, 'pkgs'), 'pkgs', 'python:\n  requirements_txt: requirements.txt\n  packages:\n    - pandas\n')
+    await writeFile(join(dir, 'requirements.txt'), 'numpy\n')
+    const ignored = /'packages' is ignored/
+    const old = await runBento(['build', '--json', dir, '--bentoml-version', '1.4.18'], {env: {BENTOML_HOME: home}})
+    expect(old.code, old.stderr).toBe(0)
+    expect((JSON.parse(old.stdout) as {warnings: string[]}).warnings).not.toContainEqual(expect.stringMatching(ignored))
+    const oldReqs = await readFile(join((JSON.parse(old.stdout) as {path: string}).path, 'env/python/requirements.txt'), 'utf8')
+    expect(oldReqs).toMatch(/^numpy\npandas\nbentoml==1\.4\.18\n/)
+    const now = await build(dir)
+    expect(now.code, now.stderr).toBe(0)
+    expect((JSON.parse(now.stdout) as {warnings: string[]}).warnings).toContainEqual(expect.stringMatching(ignored))
+    const nowReqs = await readFile(join((JSON.parse(now.stdout) as {path: string}).path, 'env/python/requirements.txt'), 'utf8')
+    expect(nowReqs).toBe('numpy\nbentoml==1.4.40\n')
+  })
+})

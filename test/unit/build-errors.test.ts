@@ -162,6 +162,43 @@ describe('bento build: bad build config', () => {
     await failing({}, 'E_CONFIG', 3, /service\.py:15[\s\S]*served only by BentoML up to 1\.4\.15/, ['--bentoml-version', '1.4.16'])
   })
 
+  it('a runner-style service whose requirements pin bentoml 1.4.16+: E_CONFIG, exit 3, at the service line, naming the pin and what to do', async () => {
+    await failing(
+      {'bentofile.yaml': `${BENTOFILE}    - bentoml==1.4.40\n`},
+      'E_CONFIG',
+      3,
+      /service\.py:15:\d+ service: this runner-style service .* targets 1\.4\.40 \("bentoml==1\.4\.40"\)[\s\S]*hint: write the service as bentoml\.legacy\.Service/,
+    )
+  })
+
+  it('a bentoml pin under python.packages that bento does not know: E_CONFIG, exit 3, at the line of the entry', async () => {
+    await failing({'bentofile.yaml': `${BENTOFILE}    - bentoml==9.9.9\n`}, 'E_CONFIG', 3, /bentofile\.yaml:7:\d+ python\.packages\[1\]: "bentoml==9\.9\.9" pins bentoml 9\.9\.9[\s\S]*hint: pin one of/)
+  })
+
+  it('models saved by a BentoML newer than any bento knows: E_CONFIG, exit 3, at the line that names the model, and --bentoml-version fixes it', async () => {
+    const newer = modelYaml('newer_clf', MODEL_VERSION, {
+      context: {framework_name: 'sklearn', framework_versions: {'scikit-learn': '1.5.2'}, bentoml_version: '1.4.41', python_version: '3.11.7'},
+    })
+    await writeModel(home, {name: 'newer_clf', yaml: newer})
+    const service = 'import bentoml\n\n@bentoml.service\nclass Front:\n    model = bentoml.models.BentoModel("newer_clf:latest")\n'
+    const {project} = await failing(
+      {'bentofile.yaml': 'service: "service:Front"\n', 'service.py': service},
+      'E_CONFIG',
+      3,
+      /service\.py:5:\d+ model newer_clf:\w+ was saved with BentoML 1\.4\.41, newer than any release bento knows[\s\S]*hint: pass --bentoml-version 1\.4\.40/,
+    )
+    await failing(
+      {'bentofile.yaml': 'service: "service:Front"\nmodels:\n  - newer_clf:latest\n', 'service.py': service.replace('BentoModel("newer_clf:latest")', 'BentoModel("iris_clf:latest")')},
+      'E_CONFIG',
+      3,
+      /bentofile\.yaml:3:\d+ models\[0\]: model newer_clf:\w+ was saved with BentoML 1\.4\.41/,
+    )
+    const fixed = await build(project, home, ['--bentoml-version', '1.4.40'])
+    expect(fixed.code, fixed.stderr).toBe(0)
+    expect(fixed.stderr).toMatch(/service\.py:5:\d+ model newer_clf:\w+ was saved with BentoML 1\.4\.41, newer than the target 1\.4\.40/)
+    await rm(join(home, 'bentos', 'front'), {recursive: true, force: true})
+  })
+
   it('a bentoml pin bento does not know: E_CONFIG, exit 3, naming the requirements line', async () => {
     await failing(
       {'bentofile.yaml': 'service: "service:svc"\npython:\n  requirements_txt: reqs.txt\n', 'reqs.txt': 'scikit-learn\nbentoml==9.9.9\n'},
@@ -185,7 +222,7 @@ describe('bento build: bad build config', () => {
         sdk('class Helper:\n    pass\n\n@bentoml.service\nclass Front:\n    helper = bentoml.depends(Helper)\n'),
         'E_CONFIG',
         3,
-        /service\.py:8:\d+ bentoml\.depends\(Helper\) at service\.py:8: Helper is not a service/,
+        /service\.py:8:\d+ bentoml\.depends\(Helper\) at service\.py:8: Helper is not a service[\s\S]*hint: pass an @bentoml\.service class/,
       )
     })
 
@@ -194,7 +231,7 @@ describe('bento build: bad build config', () => {
         sdk('@bentoml.service(name="Front")\nclass Back:\n    pass\n\n@bentoml.service\nclass Front:\n    back = bentoml.depends(Back)\n'),
         'E_CONFIG',
         3,
-        /two services are named "Front" \(service\.py:\d+ and service\.py:\d+\)/,
+        /service\.py:\d+:\d+ dependency conflict: two services are named "Front" \(service\.py:\d+ and service\.py:\d+\)[\s\S]*hint: give each service a distinct name/,
       )
     })
 
