@@ -14,6 +14,7 @@ export default class Build extends BaseCommand {
     '<%= config.bin %> build ./my-project -f bentofile.prod.yaml',
     '<%= config.bin %> build --json | jq -r .tag',
     '<%= config.bin %> build --version v1 --bentoml-version 1.4.38',
+    '<%= config.bin %> build --arg model_id=Qwen/Qwen3-8B --arg-file args.yaml',
   ]
 
   static override args = {
@@ -28,6 +29,13 @@ export default class Build extends BaseCommand {
         'The BentoML release the Bento is written for and pins (1.4.0–1.4.40). Default: an exact bentoml pin in your requirements, ' +
         'else the newest BentoML that saved the models, else 1.4.40 (1.4.15 for runner-style bentoml.Service(..., runners=[...]) services).',
     }),
+    arg: Flags.string({
+      description: 'A Bento argument (bentoml.use_arguments) as KEY=VALUE; repeatable. Wins over --arg-file if written first, and over the build config\'s args.',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: 'KEY=VALUE',
+    }),
+    'arg-file': Flags.string({description: 'A YAML file of Bento arguments (name: value), merged as bentoml build --arg-file.', helpValue: 'FILE'}),
   }
 
   async run(): Promise<unknown> {
@@ -37,6 +45,8 @@ export default class Build extends BaseCommand {
     const {homedir} = await import('node:os')
     const {build} = await import('../services/build.js')
     const {bentomlHome} = await import('../store/index.js')
+    const {argSourceOrder} = await import('../bentoml/args.js')
+    const order = argSourceOrder(this.argv)
     const result = await build({
       projectDir: resolve(process.cwd(), ctx),
       bentofile: flags.bentofile,
@@ -47,6 +57,9 @@ export default class Build extends BaseCommand {
       signal: this.signal,
       cleanup: this.cleanup,
       env: this.env(),
+      ...(order.length > 0
+        ? {args: {order, values: flags.arg ?? [], ...(flags['arg-file'] === undefined ? {} : {file: resolve(process.cwd(), flags['arg-file'])})}}
+        : {}),
     })
     if (!this.jsonEnabled()) {
       this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)

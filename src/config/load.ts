@@ -5,6 +5,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import type {Path, Position} from './context.js'
+import type {RawConfig} from './normalize.js'
 import {parseBuildConfig} from './parse.js'
 import type {BuildConfig, ConfigKind, ParseOptions} from './types.js'
 
@@ -16,6 +17,8 @@ export interface LoadOptions extends ParseOptions {
 
 export interface LoadedConfig {
   config: BuildConfig
+  /** The file's options before BentoML's defaults are filled in (what an SDK image is merged with). */
+  raw: RawConfig
   /** Absolute path of the file read (no file: where bentofile.yaml would be). */
   path: string
   kind: ConfigKind
@@ -86,7 +89,7 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
     else {
       const result = parseBuildConfig('{}\n', BUILD_FILES[0], 'bentofile', options)
       if (!result.config) throw new ConfigError('the default build config is invalid', result.diagnostics)
-      return {config: result.config, path: bentofile, kind: 'bentofile', defaults: true, name: BUILD_FILES[0], warnings: [], locate: () => undefined}
+      return {config: result.config, raw: result.raw ?? {}, path: bentofile, kind: 'bentofile', defaults: true, name: BUILD_FILES[0], warnings: [], locate: () => undefined}
     }
   }
 
@@ -118,6 +121,7 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
   const sourceMap = result.sourceMap
   return {
     config: result.config,
+    raw: result.raw ?? {},
     path: file,
     kind,
     defaults: false,

@@ -15,6 +15,11 @@ export interface ParseResult {
   diagnostics: Diagnostic[]
   /** Where each key of the file is, for problems found later (the service, the models). With `config`. */
   sourceMap?: SourceMap
+  /**
+   * The file's options before `with_defaults()`, as validated. With `config`. BentoML merges an SDK image with
+   * these (`populate_image_from_build_config` runs before `with_defaults`): a default must not override the image.
+   */
+  raw?: RawConfig
 }
 
 /** Pure: parses, validates and normalizes one build config file's text. Never throws on bad input. */
@@ -49,7 +54,7 @@ function finish(value: Record<string, unknown>, r: Reporter, options: ParseOptio
   if (r.hasErrors) return {diagnostics: r.diagnostics}
   const config = applyDefaults(raw, options)
   after?.(config)
-  return {config, diagnostics: r.diagnostics, sourceMap: r.sourceMap}
+  return {config, diagnostics: r.diagnostics, sourceMap: r.sourceMap, raw}
 }
 
 function parsePyproject(text: string, file: string, options: ParseOptions): ParseResult {

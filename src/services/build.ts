@@ -6,10 +6,12 @@ import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {hashFile} from '../bento/digest.js'
 import {modelDigest} from '../bento/model-digest.js'
 import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
-import {type Image, type ImageFiles, imageFilesFor, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
+import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
+import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
 import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
 import {prefixSchema} from '../python/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
+import {toSnakeCase} from '../bentoml/names.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {selectFiles} from '../bento/files.js'
@@ -18,6 +20,7 @@ import {writePlan} from '../bento/write.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {bentoTemplates} from '../bento/templates.js'
 import type {Path, Position} from '../config/context.js'
+import {parseYamlSource} from '../config/yaml-source.js'
 import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
 import {inlineRequirements, nestedRequirementRefs} from '../python/requirements.js'
 import {
@@ -58,6 +61,11 @@ export interface BuildOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
   now?: Date
+  /**
+   * `--arg KEY=VALUE` (repeatable) and `--arg-file FILE` (absolute path) of `bentoml build`, with the order they first
+   * appear on the command line (the first wins a shared key); merged over the build config's `args`.
+   */
+  args?: {order: ReadonlyArray<'arg' | 'file'>; values: readonly string[]; file?: string}
 }
 
 export interface BuildResult {
@@ -102,9 +110,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     })
   }
 
+  const argSources = await readArgSources(opts.args)
   const loaded = await loadBuildConfig({projectDir, file: opts.bentofile, environ: opts.env ?? {}})
   warnings.push(...loaded.warnings)
-  const {config} = loaded
+  const config = argSources.length > 0 ? {...loaded.config, args: mergeArgs(argSources, loaded.config.args)} : loaded.config
   const configFile = relative(projectDir, loaded.path) || loaded.path
   if (loaded.defaults) reporter.log(`No bentofile.yaml or pyproject.toml in ${projectDir}: building service.py with BentoML's default build config`)
 
@@ -152,20 +161,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   warnings.push(...located)
   if (service.kind === 'sdk') warnings.push(...bentoV2Warnings(config, configFile, loaded.locate))
 
-  const name = (config.name ?? service.bentoName ?? '').toLowerCase()
-  if (!isValidTagPart(name)) {
-    throw new ConfigError(`${configFile}: invalid Bento name`, locateDiagnostics([
-      {
-        file: configFile,
-        key: 'name',
-        severity: 'error',
-        message: name
-          ? `"${name}" is not a valid Bento name: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters`
-          : 'the Bento has no name: the service name could not be read from the service code',
-        hint: 'set `name:` in the bentofile',
-      },
-    ], configFile, loaded.locate))
-  }
   checkAbort()
   const sdkEntry = service.kind === 'sdk' ? service.services[0] : undefined
   // Where the project names each model, for messages about it: the bentofile entry, else the first line loading it.
@@ -202,9 +197,26 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     })
   }
   const entryConfig = sdkConfigs[0]
+  const sdkNames = new Map(service.services.map((x, i) => [x.name, sdkConfigs[i]?.name ?? x.name]))
+  const sdkName = (n: string): string => sdkNames.get(n) ?? n
+  // SDK services: the name the decorator gives, as the evaluator reads it (an f-string over bento_args included).
+  const name = (config.name ?? (entryConfig ? toSnakeCase(entryConfig.name) : service.bentoName) ?? '').toLowerCase()
+  if (!isValidTagPart(name)) {
+    throw new ConfigError(`${configFile}: invalid Bento name`, locateDiagnostics([
+      {
+        file: configFile,
+        key: 'name',
+        severity: 'error',
+        message: name
+          ? `"${name}" is not a valid Bento name: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters`
+          : 'the Bento has no name: the service name could not be read from the service code',
+        hint: 'set `name:` in the bentofile',
+      },
+    ], configFile, loaded.locate))
+  }
   // SDK services: the decorator's description= when the bentofile has none (Bento.create).
   const readme = await inConfig(() => readReadme(projectDir, configFile, config.description ?? entryConfig?.description ?? null))
-  const image = sdkEntry ? sdkImage(configFile, config, entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)) : undefined
+  const image = sdkEntry ? sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)) : undefined
   if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await hashFile(sc.from)})))
 
   const files: PlanFile[] = []
@@ -242,10 +254,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ? {
           sdk: {
             services: service.services.map((x, i) => ({
-              name: x.name,
+              name: sdkName(x.name),
               models: x.models,
               dependencies: x.dependencies.map((d) => ({
-                ...(d.on !== null ? {service: d.on} : {}),
+                ...(d.on !== null ? {service: sdkName(d.on)} : {}),
                 ...(d.deployment !== undefined ? {deployment: d.deployment} : {}),
                 ...(d.cluster !== undefined ? {cluster: d.cluster} : {}),
                 ...(d.url !== undefined ? {url: d.url} : {}),
@@ -638,6 +650,54 @@ function projectImageFiles(projectDir: string, extras: Parameters<typeof planBui
   }
 }
 
+/** The command line's Bento arguments: the `--arg-file` read as PyYAML reads it. Bad input is a usage error (exit 2), as BentoML's. */
+async function readArgSources(args: BuildOptions['args']): Promise<BentoArgSource[]> {
+  if (!args) return []
+  const out: BentoArgSource[] = []
+  for (const kind of args.order) {
+    if (kind === 'arg') {
+      out.push({kind, values: args.values})
+      continue
+    }
+    const file = args.file ?? ''
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (error) {
+      throw new UsageError(`--arg-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, {
+        hint: 'pass a YAML file of `name: value` lines',
+      })
+    }
+    const parsed = parseYamlSource(text, file)
+    const bad = parsed.diagnostics.find((d) => d.severity === 'error')
+    if (bad) throw new UsageError(`--arg-file ${file}: Invalid YAML file: ${formatDiagnostic(bad)}`, {hint: 'fix the YAML, or pass the values with --arg KEY=VALUE'})
+    out.push({kind, path: file, data: parsed.empty ? null : parsed.value})
+  }
+  return out
+}
+
+function mergeArgs(sources: readonly BentoArgSource[], configArgs: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  try {
+    return mergeBentoArgs(sources, configArgs)
+  } catch (error) {
+    if (error instanceof BentoArgError) throw new UsageError(error.message, {hint: error.hint})
+    throw error
+  }
+}
+
+/**
+ * The options BentoML merges into an SDK image: the bentofile before `with_defaults()` (Bento.create merges first,
+ * then fills the defaults), so an unset docker.distro / docker.python_version / python.lock_packages /
+ * python.pack_git_packages leaves the image's own value (`Image(python_version="3.12")` stays 3.12).
+ */
+function beforeDefaults(config: BuildConfig, raw: {docker?: {distro?: string | null; python_version?: string | null}; python?: {lock_packages?: boolean | null; pack_git_packages?: boolean | null}}): ImageBuildConfig {
+  return {
+    ...config,
+    docker: {...config.docker, distro: raw.docker?.distro ?? null, python_version: raw.docker?.python_version ?? null},
+    python: {...config.python, lock_packages: raw.python?.lock_packages ?? null, pack_git_packages: raw.python?.pack_git_packages ?? null},
+  }
+}
+
 /**
  * The image of an SDK service's Bento: BentoML's `populate_image_from_build_config(svc.image, bentofile)`. Null when
  * there is no SDK image and the bentofile forces spec 1 (conda, cuda_version, dockerfile_template, wheels), as
@@ -645,7 +705,7 @@ function projectImageFiles(projectDir: string, extras: Parameters<typeof planBui
  */
 function sdkImage(
   configFile: string,
-  config: Awaited<ReturnType<typeof loadBuildConfig>>['config'],
+  config: ImageBuildConfig,
   sdk: Image | null,
   files: ImageFiles,
   ctxAbs: string,

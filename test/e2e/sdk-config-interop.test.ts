@@ -18,7 +18,7 @@ import {argSourceOrder, type BentoArgSource, mergeBentoArgs} from '../../src/ben
 import {type ImageBuildConfig, imageFilesFor, ImageMergeError, populateImageFromBuildConfig, scriptTarget} from '../../src/bentoml/image.js'
 import {readService} from '../../src/python/service.js'
 import {readSdkConfig} from '../../src/python/sdk-config.js'
-import {bentoml1440, removeDir, REPO, run, tempDir} from '../helpers/env.js'
+import {bentoml1440, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
 import {cp, readFile} from 'node:fs/promises'
 
 const FIXTURES = join(REPO, 'test/fixtures/sdk-projects')
@@ -129,12 +129,15 @@ function ours(dir: string, meta: FixtureMeta) {
 
 describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40', () => {
   let home: string
+  let ourHome: string
   const venv = bentoml1440()
   beforeAll(async () => {
     home = await tempDir('bento-sdk-home-')
+    ourHome = await tempDir('bento-sdk-ours-')
   })
   afterAll(async () => {
     await removeDir(home)
+    await removeDir(ourHome)
   })
 
   for (const name of names) {
@@ -150,6 +153,22 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
           env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
         })
         const mine = ours(dir, meta)
+        // The whole path: the CLI (dist/) builds the same project, with the same --arg/--arg-file.
+        const built = await runBento(['build', '.', '--json', ...(meta.args ?? [])], {cwd: dir, env: {BENTOML_HOME: ourHome}})
+        if (meta.bentomlFails || meta.refuse || meta.mergeError) {
+          // What bento refuses is exit 3 (E_CONFIG) naming the file:line, and nothing is written to the store.
+          expect(built.code, built.stdout).toBe(3)
+          const err = JSON.parse(built.stdout || built.stderr) as {error: {code: string; message: string}}
+          expect(err.error.code).toBe('E_CONFIG')
+          for (const want of meta.refuse ?? []) {
+            expect(err.error.message).toContain(want.where)
+            expect(err.error.message).toContain(want.contains)
+          }
+          if (meta.mergeError) expect(err.error.message).toContain(meta.mergeError.message)
+          expect(existsSync(join(ourHome, 'bentos')) ? listFiles(join(ourHome, 'bentos')).filter((f) => f.startsWith(`${name}/`)) : []).toEqual([])
+        } else {
+          expect(built.code, built.stderr + built.stdout).toBe(0)
+        }
         if (meta.bentomlFails) {
           expect(r.code, r.stdout).not.toBe(0)
           expect(r.stderr).toContain(meta.bentomlFails)
@@ -176,12 +195,13 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
 
         // The image before locking (script names: bento's machine-independent target for BentoML's md5 of the host path).
         const img = mine.merged?.image ?? null
+        // BentoML names a script by the md5 of its absolute path (and may have lost the file, see run-script); bento by
+        // the md5 of the path relative to the build context, so a Bento is the same on every machine (deliberate).
+        const ctx = realpathSync(dir)
+        const rename = new Map(listFiles(ctx).map((rel) => [`./env/docker/script__${createHash('md5').update(join(ctx, rel)).digest('hex')}`, scriptTarget(rel)]))
+        const fix = (c: string): string => [...rename].reduce((s, [a, b]) => s.split(a).join(b), c)
         expect(img === null, 'spec-2 image').toBe(spied === null)
         if (img && spied) {
-          // BentoML names a script by the md5 of its absolute path (and may have lost the file, see run-script).
-          const ctx = realpathSync(dir)
-          const rename = new Map(listFiles(ctx).map((rel) => [`./env/docker/script__${createHash('md5').update(join(ctx, rel)).digest('hex')}`, scriptTarget(rel)]))
-          const fix = (c: string): string => [...rename].reduce((s, [a, b]) => s.split(a).join(b), c)
           expect({
             base_image: img.base_image,
             distro: img.distro,
@@ -222,6 +242,29 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
           expect(services.find((x) => x.name === s?.name)?.config, `config of ${s?.name}`).toEqual(s?.config)
         }
         expect(info.entry_service).toBe(mine.entry?.name)
+
+        // The Bento bento build wrote agrees with the one bentoml build wrote.
+        const ourTag = (JSON.parse(built.stdout) as {tag: string}).tag
+        const [ourName, ourVersion] = ourTag.split(':')
+        const ourDir = join(ourHome, 'bentos', ourName ?? '', ourVersion ?? '')
+        const realDir = join(home, 'bentos', bentoName ?? '', version ?? '')
+        const ourInfo = parseYaml(await readFile(join(ourDir, 'bento.yaml'), 'utf8')) as Record<string, unknown>
+        expect(ourName).toBe(bentoName)
+        expect(ourInfo.spec).toBe(info.spec)
+        const realImage = info.image as {commands: string[]; post_commands: string[]} | undefined
+        expect(ourInfo.image, 'bento.yaml image:').toEqual(realImage && {...realImage, commands: realImage.commands.map(fix), post_commands: realImage.post_commands.map(fix)})
+        expect(ourInfo.envs ?? [], 'bento.yaml envs').toEqual(info.envs ?? [])
+        expect(ourInfo.labels ?? {}, 'bento.yaml labels').toEqual(info.labels ?? {})
+        expect(ourInfo.args ?? {}, 'bento.yaml args').toEqual(info.args ?? {})
+        expect(ourInfo.entry_service).toBe(info.entry_service)
+        const ourServices = ourInfo.services as Array<{name: string; config: Record<string, unknown>}>
+        expect(ourServices.map((s) => s.name).sort()).toEqual(services.map((s) => s.name).sort())
+        for (const s of services) expect(ourServices.find((x) => x.name === s.name)?.config, `services[${s.name}].config`).toEqual(s.config)
+        const reqLines = async (d: string): Promise<string[] | undefined> => {
+          const p = join(d, 'env/python/requirements.txt')
+          return existsSync(p) ? (await readFile(p, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '') : undefined
+        }
+        expect(await reqLines(ourDir), 'env/python/requirements.txt').toEqual(await reqLines(realDir))
       } finally {
         await removeDir(dir)
       }
