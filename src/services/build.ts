@@ -216,7 +216,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   // SDK services: the decorator's description= when the bentofile has none (Bento.create).
   const readme = await inConfig(() => readReadme(projectDir, configFile, config.description ?? entryConfig?.description ?? null))
-  const image = sdkEntry ? sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)) : undefined
+  const image = sdkEntry
+    ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)))
+    : undefined
   if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await hashFile(sc.from)})))
 
   const files: PlanFile[] = []

@@ -164,7 +164,12 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
             expect(err.error.message).toContain(want.where)
             expect(err.error.message).toContain(want.contains)
           }
-          if (meta.mergeError) expect(err.error.message).toContain(meta.mergeError.message)
+          if (meta.mergeError) {
+            // at the line of the bentofile key whose merge BentoML refuses
+            const line = readFileSync(join(dir, 'bentofile.yaml'), 'utf8').split('\n').findIndex((l) => l.trimStart().startsWith(`${meta.mergeError?.key.split('.').at(-1)}:`)) + 1
+            expect(err.error.message).toContain(`bentofile.yaml:${line}:`)
+            expect(err.error.message).toContain(meta.mergeError.message)
+          }
           expect(existsSync(join(ourHome, 'bentos')) ? listFiles(join(ourHome, 'bentos')).filter((f) => f.startsWith(`${name}/`)) : []).toEqual([])
         } else {
           expect(built.code, built.stderr + built.stdout).toBe(0)

@@ -242,6 +242,35 @@ describe('bento build: bad build config', () => {
     })
   })
 
+  describe('image SDK and Bento arguments (issue 8, README "Configuration in Python")', () => {
+    const BF = 'service: "service:S"\ninclude:\n  - "*.py"\n  - "*.yaml"\n'
+    const svc = (pre: string, deco = 'image=image'): Record<string, string> => ({
+      'bentofile.yaml': BF,
+      'service.py': `import bentoml\nimport pydantic\n\n${pre}\n\n@bentoml.service(${deco})\nclass S:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n`,
+    })
+
+    it('Image.uv_lock(): E_CONFIG, exit 3, says to export the requirements', async () => {
+      const {error} = await failing(svc('image = bentoml.images.Image(python_version="3.11").uv_lock()'), 'E_CONFIG', 3, /uv_lock\(\)/)
+      expect(JSON.stringify(error)).toMatch(/uv export --no-hashes > requirements.txt/)
+    })
+
+    it('__file__ in the image: E_CONFIG, exit 3, at its line', async () => {
+      await failing(svc('image = bentoml.images.Image(python_version="3.11").run("ls " + __file__)'), 'E_CONFIG', 3, /service\.py:4:\d+ [\s\S]*__file__/)
+    })
+
+    it('a use_arguments field with no default and no argument: E_CONFIG, exit 3, BentoML\'s "Argument error"', async () => {
+      const pre = 'class A(pydantic.BaseModel):\n    model_id: str\n\nargs = bentoml.use_arguments(A)'
+      await failing(svc(pre, 'labels={"m": args.model_id}'), 'E_CONFIG', 3, /Argument error[\s\S]*model_id[\s\S]*Field required/)
+    })
+
+    it('--arg without =, a missing --arg-file, an --arg-file that is not a mapping: E_USAGE, exit 2', async () => {
+      const pre = 'class A(pydantic.BaseModel):\n    model_id: str = "x"\n\nargs = bentoml.use_arguments(A)'
+      await failing(svc(pre, 'labels={"m": args.model_id}'), 'E_USAGE', 2, /Invalid argument format: model_id\. Must be in the form of key=value/, ['--arg', 'model_id'])
+      await failing(svc(pre, 'labels={"m": args.model_id}'), 'E_USAGE', 2, /--arg-file .*nope\.yaml: no such file/, ['--arg-file', 'nope.yaml'])
+      await failing({...svc(pre, 'labels={"m": args.model_id}'), 'args.yaml': '- a\n- b\n'}, 'E_USAGE', 2, /--arg-file .*args\.yaml: the file must hold a YAML mapping/, ['--arg-file', 'args.yaml'])
+    })
+  })
+
   it('an unknown flag: E_USAGE, exit 2, JSON error', async () => {
     await failing({}, 'E_USAGE', 2, /--frobnicate/, ['--frobnicate'])
   })
