@@ -7,8 +7,15 @@
  *   3. the real `bentoml build` of the same project, into the same store, gives the same `bentoml get -o json` on
  *      every key but version, creation_time and what a resolver produces (`image.python_requirements`), and the
  *      same files (ours adds `models/`, BentoML's spec 1 adds its lock file);
- *   4. the real `bentoml serve` of our Bento answers a real request;
- *   5. `bento export` → the real `bentoml import` into an empty home → `bentoml serve` answers again.
+ *   4. the real `bentoml serve` of our Bento (at `bento get TAG -o path`) answers a real request;
+ *   5. `bento export` → the real `bentoml import` into an empty home → `bentoml serve` answers again;
+ *   6. for projects with a model: `bento export` of the Bento the real `bentoml build` wrote (its models under
+ *      `services[].models` for SDK services) carries the model: `bento list` shows its Model Size, the real
+ *      `bentoml import` into an empty home → `bentoml serve` answers.
+ *
+ * SDK projects run on both BentoMLs: on 1.4.40 (the default target) and on 1.4.15 (the target the models saved by
+ * 1.4.15 choose, or --bentoml-version 1.4.15). The src layout needs 1.4.38+ (`python.is_src_layout`), and
+ * `bentoml.legacy.Service` 1.4.16+, so those run on 1.4.40 only; runner-style services only on 1.4.15.
  *
  * The containerize rows are in interop-matrix-containerize.test.ts (real Docker engine).
  */
@@ -39,6 +46,8 @@ interface Row {
   version: BentomlRelease
   /** Save the iris model into the store first (with the same BentoML). */
   irisModel: boolean
+  /** Extra `bento build` arguments. */
+  buildArgs?: string[]
   /** Environment for the real `bentoml build` (a src layout is importable only as an installed package). */
   realBuildEnv?: (project: string) => NodeJS.ProcessEnv
   request: {route: string; body: unknown; answer: unknown}
@@ -61,6 +70,14 @@ const ROWS: Row[] = [
     expect: {spec: 1, bentoml_version: '1.4.15', entry_service: 'clasificador_iris'},
   },
   {name: 'SDK iris with BentoModel', ...fixture('sdk-iris'), version: '1.4.40', irisModel: true, expect: {spec: 2, entry_service: 'Iris'}},
+  {name: 'SDK iris with BentoModel', ...fixture('sdk-iris'), version: '1.4.15', irisModel: true, expect: {spec: 2, entry_service: 'Iris'}},
+  {
+    name: 'two services with bentoml.depends',
+    ...fixture('two-services'),
+    version: '1.4.15',
+    irisModel: true,
+    expect: {spec: 2, entry_service: 'Gateway', labels: {team: 'interop'}},
+  },
   {
     name: 'two services with bentoml.depends',
     ...fixture('two-services'),
@@ -69,6 +86,14 @@ const ROWS: Row[] = [
     expect: {spec: 2, entry_service: 'Gateway', labels: {team: 'interop'}},
   },
   {name: 'SDK service without a bentofile', ...fixture('no-bentofile'), version: '1.4.40', irisModel: false, expect: {spec: 2, service: 'service:Greeter'}},
+  {
+    name: 'SDK service without a bentofile',
+    ...fixture('no-bentofile'),
+    version: '1.4.15',
+    irisModel: false,
+    buildArgs: ['--bentoml-version', '1.4.15'],
+    expect: {spec: 2, service: 'service:Greeter'},
+  },
   {
     name: 'pyproject src/ layout',
     ...fixture('src-layout'),
@@ -139,6 +164,7 @@ for (const row of ROWS) {
     let project: string
     let ours: {tag: string; path: string}
     let oursInfo: Record<string, unknown>
+    let realTag: string
 
     beforeAll(async () => {
       root = await tempDir('bento-matrix-')
@@ -146,7 +172,7 @@ for (const row of ROWS) {
       project = join(root, 'project')
       await cp(row.source, project, {recursive: true})
       if (row.irisModel) await saveIris(home, row.version)
-      const r = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['build', project, '--json', ...(row.buildArgs ?? [])], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr).toBe(0)
       ours = JSON.parse(r.stdout) as {tag: string; path: string}
     }, 300_000)
@@ -171,6 +197,7 @@ for (const row of ROWS) {
       })
       expect(r.code, r.stderr + r.stdout).toBe(0)
       const tag = /__tag__:(\S+)/.exec(r.stdout)?.[1] ?? ''
+      realTag = tag
       const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: row.version})
       expect(get.code, get.stderr).toBe(0)
       const real = JSON.parse(get.stdout) as Record<string, unknown>
@@ -186,8 +213,11 @@ for (const row of ROWS) {
       expect(relative(home, realPath).startsWith('bentos/')).toBe(true)
     }, 600_000)
 
-    it('the real `bentoml serve` of our Bento answers', async () => {
-      await ask(ours.path, home, row)
+    it('the real `bentoml serve` of our Bento (`bento get TAG -o path`) answers', async () => {
+      const get = await runBento(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
+      expect(get.code, get.stderr).toBe(0)
+      expect(get.stdout.trim()).toBe(ours.path)
+      await ask(get.stdout.trim(), home, row)
     }, 300_000)
 
     it('bento export → the real `bentoml import` into an empty home → serves', async () => {
@@ -202,5 +232,28 @@ for (const row of ROWS) {
       expect(existsSync(join(path, 'bento.yaml'))).toBe(true)
       await ask(path, other, row)
     }, 300_000)
+
+    if (row.irisModel) {
+      it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → serves", async () => {
+        expect(realTag).toMatch(/:realbentoml$/)
+        const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
+        expect(list.code, list.stderr).toBe(0)
+        const {bentos: rows} = JSON.parse(list.stdout) as {bentos: Array<{tag: string; modelSizeBytes: number}>}
+        expect(rows.find((b) => b.tag === realTag)?.modelSizeBytes ?? 0).toBeGreaterThan(0)
+        const archive = join(root, 'real.bento')
+        const ex = await runBento(['export', realTag, archive, '--json'], {env: {BENTOML_HOME: home}})
+        expect(ex.code, ex.stderr).toBe(0)
+        const other = join(root, 'real-home')
+        await mkdir(other, {recursive: true})
+        const imp = await runBentoml(['import', archive], other, {version: row.version})
+        expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+        const models = await runBentoml(['models', 'list', '-o', 'json'], other, {version: row.version})
+        expect(models.code, models.stderr).toBe(0)
+        expect(models.stdout).toContain('iris_clf')
+        // The store path (BentoML's console may wrap a long `bentoml get -o path`).
+        const [name = '', version = ''] = realTag.split(':')
+        await ask(join(other, 'bentos', name, version), other, row)
+      }, 300_000)
+    }
   })
 }
