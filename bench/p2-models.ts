@@ -253,6 +253,19 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
   }
 }
 
+const FULL_SIZES: Array<[number, string]> = [
+  [100 * MiB, '100MiB'],
+  [1 * GiB, '1GiB'],
+  [4 * GiB, '4GiB'],
+]
+
+/** The 1 KiB baseline, then the curve's sizes: all, or those BENCH_MODEL_SIZES names (e.g. `100MiB,1GiB`). */
+function fullSizes(names: string | undefined): Array<[number, string]> {
+  const wanted = names ? names.split(',').map((n) => n.trim()) : FULL_SIZES.map(([, label]) => label)
+  for (const n of wanted) if (!FULL_SIZES.some(([, label]) => label === n)) throw new Error(`BENCH_MODEL_SIZES: unknown size ${n} (known: ${FULL_SIZES.map(([, l]) => l).join(', ')})`)
+  return [[1024, '1KiB'], ...FULL_SIZES.filter(([, label]) => wanted.includes(label))]
+}
+
 export async function benchModels(ctx: BenchContext): Promise<BenchResult[]> {
   const sizes: Array<[number, string]> = ctx.quick
     ? [
@@ -260,12 +273,7 @@ export async function benchModels(ctx: BenchContext): Promise<BenchResult[]> {
         [8 * MiB, '8MiB'],
         [32 * MiB, '32MiB'],
       ]
-    : [
-        [1024, '1KiB'],
-        [100 * MiB, '100MiB'],
-        [1 * GiB, '1GiB'],
-        [4 * GiB, '4GiB'],
-      ]
+    : fullSizes(process.env.BENCH_MODEL_SIZES)
   const server = await startWheelServer(ctx.tools)
   const results: SizeResult[] = []
   try {

@@ -1,6 +1,6 @@
 /**
  * One command for every benchmark (issues 5 and 9):
- *   npx tsx bench/run.ts [--quick] [--only P1,P6]
+ *   npx tsx bench/run.ts [--quick] [--only P1,P6]   (BENCH_MODEL_SIZES=100MiB,1GiB: fewer model sizes)
  *   npx tsx bench/run.ts --render   # rewrite bench/results.md from bench/results.json + bench/analysis.md (no runs)
  *   npx tsx bench/run.ts --merge bench/out/results.json   # put a partial (not quick) run's benchmarks into the
  *                                   # committed results, replacing those it covers; each row keeps its run's date
