@@ -44,7 +44,7 @@ interface BuildSample {
   rssKiB: number
 }
 
-interface SizeResult {
+export interface SizeResult {
   label: string
   bytes: number
   /** P2b: the first build (never-seen model) and a build of another project using the same model. */
@@ -284,7 +284,8 @@ export async function benchModels(ctx: BenchContext): Promise<BenchResult[]> {
   return report(ctx, results, server)
 }
 
-function report(ctx: BenchContext, results: SizeResult[], server: WheelServer): BenchResult[] {
+/** The rows and curves of the sizes measured (exported for re-rendering a run's raw samples). */
+export function report(ctx: BenchContext, results: SizeResult[], server: Pick<WheelServer, 'url'>): BenchResult[] {
   const base = results[0]!
   const big = results.slice(1)
   const head = big[big.length - 1]!
