@@ -241,6 +241,12 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
       ...over,
     })
 
+  it("src/bentofile.yaml fills docker.env from every env, the entry service's included (with_defaults after Bento.create)", () => {
+    const plan = planBuild(sdkInputs({sdk: {...sdkInputs().sdk!, envs: [{name: 'GREETING', value: 'hello', stage: 'all'}]}}))
+    const filled = parse(plan.texts.find((t) => t.path === 'src/bentofile.yaml')!.content) as {docker: Record<string, unknown>}
+    expect(filled.docker.env).toEqual({GREETING: 'hello'})
+  })
+
   it('writes services, entry_service, schema and image; models only under services[].models', () => {
     const plan = planBuild(sdkInputs())
     const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>

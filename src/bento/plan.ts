@@ -527,6 +527,7 @@ function filledConfigFor(
 ): Record<string, unknown> {
   return {
     ...config,
+    docker: {...config.docker, env: dockerEnvOption(config, allEnvs)},
     labels,
     envs: allEnvs.map((e) => (facts.envStage ? {name: e.name, value: e.value, stage: e.stage} : {name: e.name, value: e.value})),
     python: pythonFor(config.python, facts),
