@@ -42,6 +42,22 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 </dev/null
 }
 
+# Start a daemon that outlives this script, in the background ($! is its pid): its own session (CI step runners kill
+# the step's process group), stdin from /dev/null, output appended to LOG, and none of our file descriptors above 2.
+# A descriptor it inherited would stay open as long as it runs: `flock LOCK bash scripts/test-all.sh` restarting
+# dockerd left LOCK held by dockerd, containerd and the registry until they stopped.
+daemonize() {
+  local logfile="$1"
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec setsid nohup "$@" >>"$logfile" 2>&1 </dev/null
+  ) &
+}
+
 docker_answers() { "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 require_docker() {

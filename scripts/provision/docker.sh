@@ -88,9 +88,9 @@ start_dockerd() {
     rm -f /var/run/docker.pid
   fi
   log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}), log: $DOCKERD_LOG"
-  # setsid: the daemon must outlive this script and its process group (CI step runners
-  # kill the group when a step ends). Debian's dockerd finds containerd/runc on PATH.
-  PATH="$path" setsid nohup /usr/sbin/dockerd "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # daemonize: the daemon outlives this script and holds none of its descriptors (a caller's lock). Debian's dockerd
+  # finds containerd/runc on PATH.
+  PATH="$path" daemonize "$DOCKERD_LOG" /usr/sbin/dockerd "${args[@]}"
   disown || true
   local timeout="${BENTO_DOCKERD_TIMEOUT:-60}" waited=0
   until docker_answers; do

@@ -51,7 +51,7 @@ start_registry() {
   command -v docker-registry >/dev/null || die "docker-registry missing; run scripts/provision/docker.sh first"
   write_config
   log "starting docker-registry on $ADDR (config $CONFIG, log $LOGFILE)"
-  setsid nohup docker-registry serve "$CONFIG" >>"$LOGFILE" 2>&1 </dev/null &
+  daemonize "$LOGFILE" docker-registry serve "$CONFIG"
   echo $! >"$PIDFILE"
   disown || true
 
