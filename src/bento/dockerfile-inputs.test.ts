@@ -119,3 +119,28 @@ describe('the spec-2 Dockerfile', () => {
     )
   })
 })
+
+describe('a Bento BentoML locked for a BentoML that imports pkg_resources (before 1.4.20)', () => {
+  // BentoML 1.4.15's lock made today pins setuptools 81+ (no pkg_resources): `import bentoml` failed in the image.
+  const guard = "python3 -c 'import pkg_resources' 2>/dev/null || pip install --disable-pip-version-check 'setuptools<81'; }"
+  const render = (info: Record<string, unknown>, files: string[]): string =>
+    renderDockerfile(dockerfileContext(dockerfileInputsOf(info, files, ''), {buildkit: true, wheelhouse: false}))
+
+  it('spec 1 with requirements.lock.txt (bentoml build 1.4.15): setuptools<81 is made sure of after install.sh', () => {
+    const d = render({...SPEC1, bentoml_version: '1.4.15'}, [...BENTO_FILES, 'env/python/requirements.lock.txt'])
+    expect(d).toContain(`env/python/install.sh \\\n    && { ${guard}`)
+  })
+
+  it('spec 2 (its requirements.txt is the lock) for 1.4.15: after the requirements', () => {
+    const info = parse(SPEC2_BENTO_YAML) as Record<string, unknown>
+    const d = render({...info, bentoml_version: '1.4.15'}, ['bento.yaml', 'README.md', 'apis/', 'env/docker/entrypoint.sh', 'env/python/requirements.txt', 'src/'])
+    expect(d).toContain(guard)
+  })
+
+  it('not for BentoML 1.4.20+, nor for a Bento bento wrote (no lock: its requirements pin setuptools<81 themselves)', () => {
+    expect(render({...SPEC1, bentoml_version: '1.4.20'}, [...BENTO_FILES, 'env/python/requirements.lock.txt'])).not.toContain('pkg_resources')
+    expect(render({...SPEC1, bentoml_version: '1.4.15'}, BENTO_FILES)).not.toContain('pkg_resources')
+    const info = parse(SPEC2_BENTO_YAML) as Record<string, unknown>
+    expect(render({...info, bentoml_version: '1.4.40'}, ['bento.yaml', 'env/python/requirements.txt', 'src/'])).not.toContain('pkg_resources')
+  })
+})

@@ -1,3 +1,6 @@
+import {bentomlFacts} from '../bentoml/versions.js'
+import {isPep440Version} from '../bentoml/pep440.js'
+
 import {modelsOfBento} from './models-of.js'
 
 /**
@@ -39,6 +42,12 @@ export interface DockerfileInputs {
   setupScript: boolean
   /** The Bento carries `env/python/install.sh` (spec 1); else its requirements.txt is installed directly. */
   installScript: boolean
+  /**
+   * A Bento BentoML locked (spec 1 `requirements.lock.txt`, spec 2 `requirements.txt`) for a BentoML that imports
+   * `pkg_resources` (before 1.4.20): a lock made today pins setuptools 81+, which has none, so the install step
+   * makes sure `setuptools<81` is there.
+   */
+  ensurePkgResources: boolean
   /** Baked into the image (ARG + ENV): `docker.env`, then `envs` entries of stage `all`; later names win. */
   env: Array<{name: string; value: string}>
   /** `envs` of stage `build`: needed by the build steps, never in the image. */
@@ -151,6 +160,7 @@ export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterabl
     commandFiles,
     setupScript: has('env/docker/setup_script'),
     installScript: has('env/python/install.sh'),
+    ensurePkgResources: (spec2 || has('env/python/requirements.lock.txt')) && needsPkgResources(str(info.bentoml_version)),
     env,
     buildSecrets,
     cudaVersion: spec2 ? null : str(docker.cuda_version) || null,
@@ -164,4 +174,8 @@ export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterabl
     codeFiles: sorted.filter(([, k]) => k === 'file').map(([p]) => p),
     hasModels: given.some((p) => p.startsWith('models/')),
   }
+}
+
+function needsPkgResources(version: string): boolean {
+  return isPep440Version(version) && bentomlFacts(version).needsSetuptoolsBelow81
 }

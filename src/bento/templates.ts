@@ -53,6 +53,7 @@ export function dockerfileContext(
     buildInclude: ctx.buildInclude,
     commandFiles: ctx.commandFiles,
     installScript: ctx.installScript,
+    ...(ctx.ensurePkgResources ? {ensurePkgResources: true} : {}),
     ...(ctx.bentomlVersion ? {bentomlVersion: ctx.bentomlVersion} : {}),
     models: opts.models ?? {kind: 'context', present: ctx.hasModels},
     codeDirs: ctx.codeDirs,

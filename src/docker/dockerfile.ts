@@ -74,6 +74,11 @@ export interface DockerfileContext {
   installScript?: boolean
   /** Installed when the requirements leave bentoml out (no install.sh to do it). */
   bentomlVersion?: string
+  /**
+   * The Bento's BentoML imports `pkg_resources` (before 1.4.20): after its requirements, `setuptools<81` is installed
+   * if they left a setuptools without it (a lock made today pins setuptools 81+, and `import bentoml` then fails).
+   */
+  ensurePkgResources?: boolean
   /** Default: `{kind: 'context', present: true}`. */
   models?: ModelSource
   /** The code layer (see `DockerfileInputs.codeDirs`); default: apis, env/docker, src + bento.yaml, README.md. */
@@ -184,16 +189,17 @@ const WHEELHOUSE_MOUNT = '/tmp/bento-wheelhouse'
  * BentoML 1.4.40 does with uv; then bentoml itself if the requirements left it out.
  */
 function installCommand(ctx: DockerfileContext): string {
+  const pip = `pip install --disable-pip-version-check${ctx.wheelhouse ? ` --no-index --find-links ${WHEELHOUSE_MOUNT}` : ''}`
+  const pkgResources = ctx.ensurePkgResources ? ` \\\n    && { python3 -c 'import pkg_resources' 2>/dev/null || ${pip} 'setuptools<81'; }` : ''
   if (ctx.installScript ?? true) {
     const offline = ctx.wheelhouse ? `BENTO_PIP_OFFLINE=1 BENTO_WHEELHOUSE=${WHEELHOUSE_MOUNT} \\\n    ` : ''
-    return `${offline}bash -euxo pipefail ${ctx.bentoPath}/env/python/install.sh`
+    return `${offline}bash -euxo pipefail ${ctx.bentoPath}/env/python/install.sh${pkgResources}`
   }
-  const pip = `pip install --disable-pip-version-check${ctx.wheelhouse ? ` --no-index --find-links ${WHEELHOUSE_MOUNT}` : ''}`
   const bentoml = ctx.bentomlVersion ? ` bentoml==${ctx.bentomlVersion}` : ' bentoml'
   return [
     'cd "$(if [ -d ./src ]; then echo ./src; else echo ./env/python; fi)" \\',
     `    && ${pip} -r ${ctx.bentoPath}/env/python/requirements.txt \\`,
-    `    && { python3 -c 'import bentoml' 2>/dev/null || ${pip}${bentoml}; }`,
+    `    && { python3 -c 'import bentoml' 2>/dev/null || ${pip}${bentoml}; }${pkgResources}`,
   ].join('\n')
 }
 
