@@ -2,7 +2,9 @@
  * The containerize rows of issue 10's interop matrix, on the REAL Docker engine: for the SDK iris and the
  * two-service projects (test/fixtures/interop), `bento containerize` of the Bento `bento build` wrote and of the
  * Bento the real `bentoml build` 1.4.40 wrote (spec 2, locked) for the same project, in the same store; each
- * container answers POST /classify. Python packages come from PyPI, as in BentoML's own image. Run it under
+ * container answers POST /classify. And spec 1: `bento containerize` of the Bento the real `bentoml build` wrote for
+ * the runner-style iris example (1.4.15: install.sh, requirements.lock.txt) and for a `bentoml.legacy.Service` with
+ * nested requirements (1.4.40). Python packages come from PyPI, as in BentoML's own image. Run it under
  * `flock /work/docker.lock` (CI runs it alone).
  */
 import {randomBytes} from 'node:crypto'
@@ -87,6 +89,79 @@ for (const row of ROWS) {
       expect(b.code, b.stderr + b.stdout).toBe(0)
       const tag = /__tag__:(\S+)/.exec(b.stdout)?.[1] ?? ''
       await containerizeAndAsk(tag, `bento-matrix-${row.fixture}:${RUN_ID}-bentoml`)
+    }, 1_500_000)
+  })
+}
+
+const SPEC1_ROWS = [
+  {
+    name: 'runner-style iris',
+    source: join(REPO, 'examples/iris'),
+    version: '1.4.15' as const,
+    train: join(REPO, 'examples/iris/train.py'),
+    request: {route: '/classify', body: [[5.1, 3.5, 1.4, 0.2]], answer: ['setosa']},
+  },
+  {
+    name: 'bentoml.legacy.Service with nested requirements',
+    source: join(REPO, 'test/fixtures/interop/nested-reqs'),
+    version: '1.4.40' as const,
+    train: null,
+    request: {route: '/total', body: {values: [1, 2, 3.5]}, answer: {total: 6.5}},
+  },
+]
+
+for (const row of SPEC1_ROWS) {
+  describe(`interop matrix, containerize: the real bentoml build's spec-1 Bento of the ${row.name} (BentoML ${row.version})`, () => {
+    let root: string
+    let home: string
+    let project: string
+    const containers: string[] = []
+    const images: string[] = []
+
+    beforeAll(async () => {
+      const ping = await docker('version', '--format', '{{.Server.Version}}')
+      if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+      root = await tempDir('bento-matrix-docker-')
+      home = join(root, 'home')
+      project = join(root, 'project')
+      await cp(row.source, project, {recursive: true})
+      if (row.train) {
+        const trained = await run(bentomlVenv(row.version).python, [row.train], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+        expect(trained.code, trained.stderr).toBe(0)
+      }
+    }, 300_000)
+
+    afterAll(async () => {
+      for (const c of containers) await docker('rm', '-f', c)
+      for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeDir(root)
+    })
+
+    it('bento containerize of it: the container runs that BentoML and answers', async () => {
+      const b = await runBentoml(['build', '--output', 'tag'], home, {cwd: project, version: row.version})
+      expect(b.code, b.stderr + b.stdout).toBe(0)
+      const tag = /__tag__:(\S+)/.exec(b.stdout)?.[1] ?? ''
+      const image = `bento-matrix-spec1-${row.version.replaceAll('.', '-')}:${RUN_ID}`
+      images.push(image)
+      const r = await runBento(['containerize', tag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
+      expect(r.code, r.stderr.slice(-4000)).toBe(0)
+      const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
+      images.push(...(json.modelImages ?? []).map((m) => m.image))
+      const port = await freePort()
+      const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
+      expect(started.code, started.stderr).toBe(0)
+      const id = started.stdout.trim()
+      containers.push(id)
+      const url = `http://127.0.0.1:${port}`
+      try {
+        await waitForHttp(`${url}/readyz`, 180_000)
+      } catch (error) {
+        const logs = await docker('logs', id)
+        throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
+      }
+      expect(await postJson(`${url}${row.request.route}`, row.request.body)).toEqual({status: 200, json: row.request.answer})
+      const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
+      expect(version.stdout.trim()).toBe(row.version)
     }, 1_500_000)
   })
 }
