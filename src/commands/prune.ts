@@ -13,7 +13,7 @@ export default class Prune extends BaseCommand {
 
   static override flags = {
     'dry-run': Flags.boolean({description: 'Show what would be removed; remove nothing.'}),
-    only: Flags.string({multiple: true, description: 'Run only these pruners (model-images, wheelhouse-images).'}),
+    only: Flags.string({multiple: true, description: 'Run only these pruners (store-scratch, store-locks, store-name-leftovers, model-images, wheelhouse-images).'}),
   }
 
   async run(): Promise<unknown> {
