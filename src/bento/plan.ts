@@ -445,6 +445,15 @@ function buildRequirements(inputs: PlanInputs, target: Target): string[] {
   } else {
     lines.push(...(config.python.packages ?? []))
   }
+  return withBentoRequirements(lines, inputs, target)
+}
+
+/**
+ * What every Bento's requirements end with (spec 1 and spec 2): the model frameworks' packages the user's lines do
+ * not name, `bentoml==<target>` unless the user pinned it, and `setuptools<81` where the target needs it.
+ */
+function withBentoRequirements(userLines: string[], inputs: PlanInputs, target: Target): string[] {
+  const lines = [...userLines]
   const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
   for (const fw of frameworkRequirements(inputs.models)) {
     if (!named.has(fw.name)) {
@@ -480,16 +489,7 @@ function imageRequirements(inputs: PlanInputs, image: PlanImage, target: Target)
   // install them after the requirements file (populate_image_from_build_config in 1.4.15).
   const {requirements_txt: requirementsTxt, packages} = inputs.config.python
   if (requirementsTxt && packages && packages.length > 0 && !target.facts.imageIgnoresPackagesWithRequirementsTxt) lines.push(...packages)
-  const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
-  for (const fw of frameworkRequirements(inputs.models)) {
-    if (!named.has(fw.name)) {
-      lines.push(fw.line)
-      named.add(fw.name)
-    }
-  }
-  if (!target.pinnedByUser && !target.directReference) lines.push(`bentoml==${target.version}`)
-  if (target.facts.needsSetuptoolsBelow81 && !named.has('setuptools')) lines.push('setuptools<81')
-  return lines
+  return withBentoRequirements(lines, inputs, target)
 }
 
 /** The `openai_endpoint` label BentoML adds when a route ends in `/chat/completions` (its prefix). */
