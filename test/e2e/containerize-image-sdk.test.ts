@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, removeDir, REPO, run, runBento, tempDir, waitForHttp} from '../helpers/env.js'
+import {removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -144,18 +144,7 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
     images.push(...(json.modelImages ?? []).map((m) => m.image))
     expect(json.steps.map((s) => s.step).join('\n')).toContain('--mount=type=secret,id=BUILD_TOKEN')
 
-    const port = await freePort()
-    const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
-    expect(started.code, started.stderr).toBe(0)
-    const id = started.stdout.trim()
-    containers.push(id)
-    const url = `http://127.0.0.1:${port}`
-    try {
-      await waitForHttp(`${url}/readyz`, 180_000)
-    } catch (error) {
-      const logs = await docker('logs', id)
-      throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
-    }
+    const {url} = await serveImage(image, containers)
     const answer = await fetch(`${url}/greet`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({name: 'bento'})})
     expect({status: answer.status, text: await answer.text()}).toEqual({status: 200, text: 'hello bento'})
     // stage all is in the image's environment; runtime and build stages are not.

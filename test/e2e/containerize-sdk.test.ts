@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, postJson, removeDir, REPO, run, runBento, tempDir, waitForHttp} from '../helpers/env.js'
+import {postJson, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -55,18 +55,7 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
     // No install.sh in a spec-2 Bento: its locked requirements.txt is installed directly.
     expect(json.steps.some((s) => /install\.sh/.test(s.step))).toBe(false)
 
-    const port = await freePort()
-    const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
-    expect(started.code, started.stderr).toBe(0)
-    const id = started.stdout.trim()
-    containers.push(id)
-    const url = `http://127.0.0.1:${port}`
-    try {
-      await waitForHttp(`${url}/readyz`, 180_000)
-    } catch (error) {
-      const logs = await docker('logs', id)
-      throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
-    }
+    const {id, url} = await serveImage(image, containers)
     expect(await postJson(`${url}/classify`, {input: [[5.1, 3.5, 1.4, 0.2]]})).toEqual({status: 200, json: [0]})
     // The model sits where BentoML looks for it, owned by bentoml.
     const owner = await docker('exec', id, 'sh', '-c', 'stat -c %U /home/bentoml/bento/models/iris_clf/*/model.yaml')

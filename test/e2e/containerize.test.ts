@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, irisProject, postJson, removeDir, REPO, run, runBento, runBentoml, saveIrisModel, tempDir, waitForHttp} from '../helpers/env.js'
+import {irisProject, postJson, removeDir, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -62,18 +62,7 @@ describe('bento containerize on a real Docker engine', () => {
   }
 
   async function start(ref: string): Promise<{url: string; id: string}> {
-    const port = await freePort()
-    const r = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, ref)
-    expect(r.code, r.stderr).toBe(0)
-    const id = r.stdout.trim()
-    containers.push(id)
-    const url = `http://127.0.0.1:${port}`
-    try {
-      await waitForHttp(`${url}/readyz`, 180_000)
-    } catch (error) {
-      const logs = await docker('logs', id)
-      throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
-    }
+    const {id, url} = await serveImage(ref, containers)
     return {url, id}
   }
 

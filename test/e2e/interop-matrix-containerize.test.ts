@@ -13,7 +13,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, freePort, postJson, removeDir, REPO, run, runBento, runBentoml, tempDir, waitForHttp} from '../helpers/env.js'
+import {bentomlVenv, postJson, removeDir, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
@@ -60,18 +60,7 @@ for (const row of ROWS) {
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...(json.modelImages ?? []).map((m) => m.image))
-      const port = await freePort()
-      const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
-      expect(started.code, started.stderr).toBe(0)
-      const id = started.stdout.trim()
-      containers.push(id)
-      const url = `http://127.0.0.1:${port}`
-      try {
-        await waitForHttp(`${url}/readyz`, 180_000)
-      } catch (error) {
-        const logs = await docker('logs', id)
-        throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
-      }
+      const {id, url} = await serveImage(image, containers)
       expect(await postJson(`${url}/classify`, {input: [[5.1, 3.5, 1.4, 0.2]]})).toEqual({status: 200, json: row.answer})
       const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
       expect(version.stdout.trim()).toBe('1.4.40')
@@ -147,18 +136,7 @@ for (const row of SPEC1_ROWS) {
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...(json.modelImages ?? []).map((m) => m.image))
-      const port = await freePort()
-      const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, image)
-      expect(started.code, started.stderr).toBe(0)
-      const id = started.stdout.trim()
-      containers.push(id)
-      const url = `http://127.0.0.1:${port}`
-      try {
-        await waitForHttp(`${url}/readyz`, 180_000)
-      } catch (error) {
-        const logs = await docker('logs', id)
-        throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
-      }
+      const {id, url} = await serveImage(image, containers)
       expect(await postJson(`${url}${row.request.route}`, row.request.body)).toEqual({status: 200, json: row.request.answer})
       const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
       expect(version.stdout.trim()).toBe(row.version)

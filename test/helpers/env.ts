@@ -148,6 +148,28 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildPr
   throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`)
 }
 
+/**
+ * `docker run -d` of `image` with its port 3000 published on 127.0.0.1, waiting until `/readyz` answers (the
+ * container's logs in the error if it never does). The container's id goes into `containers`, for the caller's
+ * cleanup, as soon as it exists.
+ */
+export async function serveImage(image: string, containers: string[]): Promise<{id: string; url: string}> {
+  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const port = await freePort()
+  const started = await run(docker, ['run', '-d', '-p', `127.0.0.1:${port}:3000`, image], {timeoutMs: 600_000})
+  if (started.code !== 0) throw new Error(`docker run ${image} exited with ${started.code}: ${started.stderr}`)
+  const id = started.stdout.trim()
+  containers.push(id)
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitForHttp(`${url}/readyz`, 180_000)
+  } catch (error) {
+    const logs = await run(docker, ['logs', id])
+    throw new Error(`${String(error)}\n--- container logs ---\n${logs.stdout}${logs.stderr}`)
+  }
+  return {id, url}
+}
+
 export async function postJson(url: string, body: unknown): Promise<{status: number; json: unknown}> {
   const r = await fetch(url, {
     method: 'POST',
