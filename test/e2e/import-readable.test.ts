@@ -11,7 +11,6 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import fc from 'fast-check'
-import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {exportBento, importBento} from '../../src/bento/archive.js'
@@ -20,6 +19,7 @@ import {ensureHome} from '../../src/store/home.js'
 import {bentomlVenv, runBento, tempDir} from '../helpers/env.js'
 import {apply, mutations} from '../helpers/fuzz.js'
 import {legacyEchoProject} from '../helpers/projects.js'
+import {readTar, type TarEntry, writeTar} from '../helpers/tar.js'
 
 const execFileP = promisify(execFile)
 const SEED = Number(process.env.FUZZ_SEED ?? 4242)
@@ -54,7 +54,7 @@ afterAll(async () => {
 })
 
 describe('import accepts only what the real BentoML 1.4.15 reads', () => {
-  let entries: Array<{header: tar.Header; content: Buffer}>
+  let entries: TarEntry[]
 
   beforeAll(async () => {
     bentomlVenv() // fails, never skips, without the venv
@@ -125,38 +125,3 @@ describe('import accepts only what the real BentoML 1.4.15 reads', () => {
     expect(accepted.length).toBeGreaterThan(10)
   }, 600_000)
 })
-
-async function readTar(bytes: Buffer): Promise<Array<{header: tar.Header; content: Buffer}>> {
-  const extract = tar.extract()
-  const out: Array<{header: tar.Header; content: Buffer}> = []
-  const done = (async () => {
-    for await (const entry of extract) {
-      const parts: Buffer[] = []
-      for await (const chunk of entry) parts.push(Buffer.from(chunk as Uint8Array))
-      out.push({header: entry.header, content: Buffer.concat(parts)})
-    }
-  })()
-  extract.end(bytes)
-  await done
-  return out
-}
-
-async function writeTar(entries: Array<{header: tar.Header; content: Buffer}>): Promise<Buffer> {
-  const pack = tar.pack()
-  const chunks: Buffer[] = []
-  const reading = (async () => {
-    for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array))
-  })()
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const isFile = (e.header.type ?? 'file') === 'file'
-      const header = {...e.header, size: isFile ? e.content.length : 0}
-      const cb = (err?: Error | null): void => (err ? reject(err) : resolve())
-      if (isFile) pack.entry(header, e.content, cb)
-      else pack.entry(header, cb)
-    })
-  }
-  pack.finalize()
-  await reading
-  return Buffer.concat(chunks)
-}
