@@ -15,7 +15,6 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {execa} from 'execa'
 
 import {DockerBuildError, DockerUnavailableError, InterruptedError} from '../errors.js'
 import {type BuildFailure, buildFailureError, ERROR_LOG_LINES} from './build-stream.js'
@@ -120,6 +119,8 @@ export async function buildWithDockerCli(dockerCli: string, environ: Record<stri
   const {args, env} = cliBuildArgs(opts, iidFile)
   const parser = new PlainProgressParser(opts.onProgress)
   let stderrTail = ''
+  // Loaded here, not at the top: execa is ~100 modules, and only builds with secrets go through the CLI.
+  const {execa} = await import('execa')
   try {
     const child = execa(dockerCli, args, {
       env: {...environ, ...env},

@@ -116,6 +116,16 @@ describe('DockerodeClient against a scripted Engine API', () => {
     expect(await bk.ping()).toEqual({apiVersion: '1.41', buildkit: true})
   })
 
+  it('asks the daemon its version once per client (ping, then build), and asks again after a failed ask', async () => {
+    daemon.build = (res) => res.end(fixture('classic-ok.jsonl'))
+    await client.ping()
+    await build()
+    expect(daemon.requests.filter((r) => r.startsWith('GET /version'))).toHaveLength(1)
+    const gone = new DockerodeClient({env: {DOCKER_HOST: `unix://${path.join(dir, 'nothing.sock')}`}})
+    await expect(gone.ping()).rejects.toThrow(/Cannot reach the Docker daemon/)
+    await expect(gone.ping()).rejects.toThrow(/Cannot reach the Docker daemon/)
+  })
+
   it('builds: query carries tags, dockerfile and labels; progress is decoded', async () => {
     daemon.build = (res) => res.end(fixture('classic-ok.jsonl'))
     const events: BuildEvent[] = []

@@ -148,7 +148,17 @@ export class DockerodeClient implements ImageClient {
     }
   }
 
-  async ping(): Promise<{apiVersion: string; buildkit: boolean}> {
+  private pinged?: Promise<{apiVersion: string; buildkit: boolean}>
+
+  /** The daemon's API version and whether it builds with BuildKit; asked once per client (a containerize asks twice). */
+  ping(): Promise<{apiVersion: string; buildkit: boolean}> {
+    this.pinged ??= this.askVersion()
+    // A failed ask is not remembered: the caller may retry once the daemon answers.
+    this.pinged.catch(() => (this.pinged = undefined))
+    return this.pinged
+  }
+
+  private async askVersion(): Promise<{apiVersion: string; buildkit: boolean}> {
     const v = await this.call(() => this.docker.version())
     const [major = 0, minor = 0] = String(v.ApiVersion).split('.').map(Number)
     const apiOk = major > 1 || (major === 1 && minor >= 39)

@@ -1,7 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {execa} from 'execa'
 
 import {DockerPushError} from '../errors.js'
 import type {PushEvent, RegistryAuth} from './image-client.js'
@@ -26,6 +25,8 @@ interface DockerConfigFile {
 export type CredentialHelperRunner = (helper: string, server: string) => Promise<string>
 
 export const runCredentialHelper: CredentialHelperRunner = async (helper, server) => {
+  // Loaded here, not at the top: execa is ~100 modules, and only a push through a credential helper needs it.
+  const {execa} = await import('execa')
   const r = await execa(`docker-credential-${helper}`, ['get'], {input: server, timeout: 30_000})
   return r.stdout
 }
