@@ -101,11 +101,12 @@ describe('Hugging Face models', () => {
       ['iris_clf:hxv3rsxl7oxj6ax4', 'bento-model/iris_clf:hxv3rsxl7oxj6ax4', true],
       ['org--tiny-bert:0123456789abcdef0123456789abcdef', 'bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef', true],
     ])
-    const hfBuild = client.builds[1]!
-    expect(hfBuild.labels).toMatchObject({'dev.bento.kind': 'model', 'dev.bento.model.registry': 'huggingface'})
-    expect(hfBuild.files).toContain(`layer/home/bentoml/bento/hf-models/models--org--tiny-bert/snapshots/${COMMIT}/model.safetensors`)
-    expect(hfBuild.files).toContain(`layer/home/bentoml/bento/hf-models/models--org--tiny-bert/blobs/${sha(FILES['model.safetensors']!)}`)
-    const dockerfile = client.builds[2]!.contents['env/docker/Dockerfile']!
+    const hfImport = client.imports[1]!
+    expect(hfImport.tag).toBe('bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef')
+    expect(hfImport.labels).toMatchObject({'dev.bento.kind': 'model', 'dev.bento.model.registry': 'huggingface'})
+    expect(hfImport.files).toContain(`home/bentoml/bento/hf-models/models--org--tiny-bert/snapshots/${COMMIT}/model.safetensors`)
+    expect(hfImport.files).toContain(`home/bentoml/bento/hf-models/models--org--tiny-bert/blobs/${sha(FILES['model.safetensors']!)}`)
+    const dockerfile = client.builds[0]!.contents['env/docker/Dockerfile']!
     expect(dockerfile).toContain('COPY --from=bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef / /')
 
     const fetched = requests.length

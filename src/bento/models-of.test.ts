@@ -151,7 +151,7 @@ describe('the four commands share the rule (spec-2 Bento, model only in services
       dockerConfigDir: out,
       reporter: memoryReporter(),
     })
-    const files = client.builds.flatMap((b) => b.files)
+    const files = client.imports.flatMap((b) => b.files)
     expect(files.some((f) => f.endsWith('iris_clf/hxv3rsxl7oxj6ax4/saved_model.pkl'))).toBe(true)
   })
 })

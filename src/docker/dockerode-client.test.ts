@@ -43,6 +43,8 @@ interface FakeDaemon {
   requests: string[]
   images: Map<string, string>
   build: (res: http.ServerResponse) => void
+  importReply: (res: http.ServerResponse) => void
+  imported?: Buffer
   close: () => Promise<void>
 }
 
@@ -53,6 +55,7 @@ async function startDaemon(dir: string): Promise<FakeDaemon> {
     requests: [],
     images: new Map(),
     build: (res) => res.end(),
+    importReply: (res) => res.end(`{"status":"sha256:${'ab'.repeat(32)}"}\r\n`),
     close: async () => undefined,
   }
   const server = http.createServer((req, res) => {
@@ -67,6 +70,14 @@ async function startDaemon(dir: string): Promise<FakeDaemon> {
       res.statusCode = id ? 200 : 404
       res.setHeader('Content-Type', 'application/json')
       res.end(JSON.stringify(id ? {Id: id, RepoTags: [], Config: {Labels: {}}} : {message: 'No such image'}))
+    } else if (url.pathname === '/images/create' && req.method === 'POST') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        state.imported = Buffer.concat(chunks)
+        res.setHeader('Content-Type', 'application/json')
+        state.importReply(res)
+      })
     } else if (url.pathname === '/build') {
       req.resume()
       req.on('end', () => {
@@ -201,6 +212,27 @@ describe('DockerodeClient against a scripted Engine API', () => {
   it('missing base image → E_DOCKER_BASE_IMAGE', async () => {
     daemon.build = (res) => res.end(fixture('classic-base.jsonl'))
     await expect(build()).rejects.toMatchObject({code: 'E_DOCKER_BASE_IMAGE', data: expect.objectContaining({image: 'bento-missing/base:1.0'})})
+  })
+
+  it('imports a one-layer image: the tar as the body, repo/tag and labels as LABEL changes; the id from the reply', async () => {
+    const layer = Buffer.from('a tar, as far as this daemon cares')
+    const r = await client.importImage({layer: Readable.from([layer]), tag: 'bento-model/iris_clf:v1', labels: {'dev.bento.kind': 'model', 'dev.bento.model.source': 'http://h/o m@"x"'}})
+    expect(r.imageId).toBe(`sha256:${'ab'.repeat(32)}`)
+    expect(daemon.imported).toEqual(layer)
+    const req = daemon.requests.find((x) => x.startsWith('POST /images/create')) ?? ''
+    const q = new URL(req.slice(5), 'http://d').searchParams
+    expect(q.get('fromSrc')).toBe('-')
+    expect(q.get('repo')).toBe('bento-model/iris_clf')
+    expect(q.get('tag')).toBe('v1')
+    expect(q.getAll('changes')).toEqual(['LABEL "dev.bento.kind"="model"', 'LABEL "dev.bento.model.source"="http://h/o m@\\"x\\""'])
+  })
+
+  it('an import the daemon refuses mid-stream is E_DOCKER_BUILD; one that ends without an id is E_DOCKER_DAEMON_LOST', async () => {
+    const imp = () => client.importImage({layer: Readable.from([Buffer.alloc(10)]), tag: 'bento-model/x:v1', labels: {}})
+    daemon.importReply = (res) => res.end('{"status":"Importing"}\r\n{"errorDetail":{"message":"no space left on device"},"error":"no space left on device"}\r\n')
+    await expect(imp()).rejects.toMatchObject({code: 'E_DOCKER_BUILD', message: expect.stringMatching(/no space left on device/)})
+    daemon.importReply = (res) => res.end('{"status":"Importing"}\r\n')
+    await expect(imp()).rejects.toMatchObject({code: 'E_DOCKER_DAEMON_LOST'})
   })
 
   it('inspect returns null for a missing image', async () => {

@@ -13,6 +13,7 @@ import type {
   ImageClient,
   ImageInfo,
   ImageSummary,
+  ImportOptions,
   LayerInfo,
   ListFilters,
   PushEvent,
@@ -230,6 +231,71 @@ export class DockerodeClient implements ImageClient {
       await this.untagPartial(before)
       throw outcome.error
     }
+    return {imageId: outcome.imageId as string}
+  }
+
+  async importImage(opts: ImportOptions): Promise<{imageId: string}> {
+    const {repo, tag} = splitRepoTag(opts.tag)
+    // `changes` are Dockerfile instructions; keys and values JSON-quoted (Dockerfile double-quoted strings).
+    const changes = Object.entries(opts.labels).map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`)
+    const refused = (err: unknown): DockerBuildError =>
+      new DockerBuildError(`The daemon refused the import of ${opts.tag}: ${daemonMessage(err)}`, {
+        code: 'E_DOCKER_BUILD',
+        cause: err,
+        data: {status: statusOf(err)},
+        hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
+      })
+    let stream: NodeJS.ReadableStream
+    try {
+      stream = await this.call(() => this.docker.importImage(opts.layer, {repo, tag, changes, abortSignal: opts.signal} as unknown as Record<string, unknown>))
+    } catch (err) {
+      if (isAbort(err, opts.signal)) throw new InterruptedError('Import interrupted', {cause: err})
+      if (err instanceof BentoError) throw err
+      throw refused(err)
+    }
+    // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
+    const outcome = await new Promise<{imageId?: string; error?: Error}>((resolve) => {
+      let settled = false
+      let buffered = ''
+      let imageId: string | undefined
+      let failure: string | undefined
+      const finish = (r: {imageId?: string; error?: Error}): void => {
+        if (!settled) {
+          settled = true
+          resolve(r)
+        }
+      }
+      const line = (text: string): void => {
+        if (text.trim() === '') return
+        try {
+          const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
+          if (msg.error) failure = msg.errorDetail?.message ?? msg.error
+          else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) imageId = msg.status.trim()
+        } catch {
+          // Not JSON: ignored, as the CLI does.
+        }
+      }
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8')
+        let nl: number
+        while ((nl = buffered.indexOf('\n')) !== -1) {
+          line(buffered.slice(0, nl))
+          buffered = buffered.slice(nl + 1)
+        }
+      })
+      stream.on('error', (err: Error) => {
+        if (isAbort(err, opts.signal)) finish({error: new InterruptedError('Import interrupted', {cause: err})})
+        else finish({error: daemonLostError(err.message, err)})
+      })
+      stream.on('end', () => {
+        line(buffered)
+        if (failure !== undefined) finish({error: refused(new Error(failure))})
+        else if (imageId) finish({imageId})
+        else finish({error: daemonLostError('the import stream ended before the daemon reported an image')})
+      })
+      opts.signal?.addEventListener('abort', () => finish({error: new InterruptedError('Import interrupted')}), {once: true})
+    })
+    if (outcome.error) throw outcome.error
     return {imageId: outcome.imageId as string}
   }
 

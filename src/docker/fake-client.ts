@@ -9,6 +9,7 @@ import type {
   ImageClient,
   ImageInfo,
   ImageSummary,
+  ImportOptions,
   LayerInfo,
   ListFilters,
   PushEvent,
@@ -16,7 +17,7 @@ import type {
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
 
-type Op = 'ping' | 'build' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list'
+type Op = 'ping' | 'build' | 'import' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list'
 
 /** A scripted failure: an error to throw, or a function of the call's first argument returning one (or nothing). */
 export type FakeFailure = Error | ((arg: unknown) => Error | undefined)
@@ -46,10 +47,20 @@ export interface RecordedBuild {
   secrets: string[]
 }
 
+/** What an import received: the layer tar's entries (text ones by content) and the labels. */
+export interface RecordedImport {
+  tag: string
+  labels: Record<string, string>
+  files: string[]
+  contents: Record<string, string>
+  modes: Record<string, number>
+}
+
 /** In-memory `ImageClient` for service tests: records calls, keeps images in a map, fails on demand. */
 export class FakeImageClient implements ImageClient {
   readonly calls: Array<{op: Op; arg?: unknown}> = []
   readonly builds: RecordedBuild[] = []
+  readonly imports: RecordedImport[] = []
   readonly pushes: Array<{ref: string; auth?: RegistryAuth}> = []
   private readonly images = new Map<string, ImageInfo>()
   private readonly opts: FakeImageClientOptions
@@ -110,6 +121,21 @@ export class FakeImageClient implements ImageClient {
     opts.onProgress({type: 'image', imageId})
     for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => !opts.tags.includes(t))
     this.images.set(imageId, {...emptyInfo(imageId), repoTags: [...opts.tags], labels: {...opts.labels}, user: 'bentoml'})
+    return {imageId}
+  }
+
+  async importImage(opts: ImportOptions): Promise<{imageId: string}> {
+    const recorded = await readContext(opts.layer)
+    const imported: RecordedImport = {tag: opts.tag, labels: opts.labels, ...recorded}
+    this.imports.push(imported)
+    this.check('import', imported)
+    if (opts.signal?.aborted) throw new InterruptedError('Import interrupted')
+    const hash = createHash('sha256')
+    for (const name of imported.files) hash.update(`${name}\0${imported.contents[name] ?? ''}\0`)
+    hash.update(JSON.stringify(opts.labels))
+    const imageId = `sha256:${hash.digest('hex')}`
+    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => t !== opts.tag)
+    this.images.set(imageId, {...emptyInfo(imageId), repoTags: [opts.tag], labels: {...opts.labels}})
     return {imageId}
   }
 

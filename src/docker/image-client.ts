@@ -34,6 +34,15 @@ export interface BuildOptions {
   secrets?: Array<{id: string; value: string}>
 }
 
+export interface ImportOptions {
+  /** The image's only layer: a tar stream of its file system (see `modelLayerTar`). */
+  layer: NodeJS.ReadableStream
+  /** `repo:tag` the image gets. */
+  tag: string
+  labels: Record<string, string>
+  signal?: AbortSignal
+}
+
 export interface ImageInfo {
   id: string
   repoTags: string[]
@@ -96,6 +105,12 @@ export interface ImageClient {
    * points at a partial image.
    */
   build(opts: BuildOptions): Promise<{imageId: string}>
+  /**
+   * An image of one layer, the tar as given (`docker import`): the daemon unpacks it once, no build step copies it.
+   * Rejects with DockerBuildError (`E_DOCKER_BUILD`, `E_DOCKER_DAEMON_LOST`) or InterruptedError; the tag is set
+   * only once the whole layer is in.
+   */
+  importImage(opts: ImportOptions): Promise<{imageId: string}>
   inspect(ref: string): Promise<ImageInfo | null>
   history(ref: string): Promise<LayerInfo[]>
   remove(ref: string, opts?: {force?: boolean}): Promise<void>

@@ -6,7 +6,7 @@ import tar from 'tar-stream'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {tempDir} from '../store/testing.js'
-import {modelImageContext, modelImageIsCurrent, modelImageLabels, modelImageRef} from './model-image.js'
+import {modelImageIsCurrent, modelLayerTar, modelImageLabels, modelImageRef} from './model-image.js'
 
 async function drain(stream: NodeJS.ReadableStream): Promise<{sha: string; entries: Array<{name: string; uid: number; gid: number; mode: number; mtime: number; type: string}>}> {
   const h = createHash('sha256')
@@ -39,35 +39,33 @@ describe('model images', () => {
     await rm(dir, {recursive: true, force: true})
   })
 
-  it('the context: the layer at the runtime contract path, owned by bentoml (home by root), fixed mtimes and modes', async () => {
-    const {entries} = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+  it('the layer: at the runtime contract path, owned by bentoml (home by root), fixed mtimes and modes', async () => {
+    const {entries} = await drain(modelLayerTar({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
     const byName = Object.fromEntries(entries.map((e) => [e.name.replace(/\/$/, ''), e]))
     expect(entries.map((e) => e.name.replace(/\/$/, ''))).toEqual([
-      'Dockerfile',
-      'layer',
-      'layer/home',
-      'layer/home/bentoml',
-      'layer/home/bentoml/bento',
-      'layer/home/bentoml/bento/models',
-      'layer/home/bentoml/bento/models/iris_clf',
-      'layer/home/bentoml/bento/models/iris_clf/v1',
-      'layer/home/bentoml/bento/models/iris_clf/v1/model.yaml',
-      'layer/home/bentoml/bento/models/iris_clf/v1/sub',
-      'layer/home/bentoml/bento/models/iris_clf/v1/sub/run.sh',
+      'home',
+      'home/bentoml',
+      'home/bentoml/bento',
+      'home/bentoml/bento/models',
+      'home/bentoml/bento/models/iris_clf',
+      'home/bentoml/bento/models/iris_clf/v1',
+      'home/bentoml/bento/models/iris_clf/v1/model.yaml',
+      'home/bentoml/bento/models/iris_clf/v1/sub',
+      'home/bentoml/bento/models/iris_clf/v1/sub/run.sh',
     ])
-    expect(byName['layer/home']).toMatchObject({uid: 0, gid: 0, mode: 0o755})
-    for (const name of ['layer/home/bentoml', 'layer/home/bentoml/bento/models/iris_clf/v1', 'layer/home/bentoml/bento/models/iris_clf/v1/model.yaml']) {
+    expect(byName['home']).toMatchObject({uid: 0, gid: 0, mode: 0o755})
+    for (const name of ['home/bentoml', 'home/bentoml/bento/models/iris_clf/v1', 'home/bentoml/bento/models/iris_clf/v1/model.yaml']) {
       expect(byName[name]).toMatchObject({uid: 1034, gid: 1034})
     }
-    expect(byName['layer/home/bentoml/bento/models/iris_clf/v1/model.yaml']?.mode).toBe(0o644)
-    expect(byName['layer/home/bentoml/bento/models/iris_clf/v1/sub/run.sh']?.mode).toBe(0o755)
+    expect(byName['home/bentoml/bento/models/iris_clf/v1/model.yaml']?.mode).toBe(0o644)
+    expect(byName['home/bentoml/bento/models/iris_clf/v1/sub/run.sh']?.mode).toBe(0o755)
     expect(new Set(entries.map((e) => e.mtime))).toEqual(new Set([315532800_000]))
   })
 
   it('is deterministic: same files, same bytes, whatever their mtimes or the time of day', async () => {
-    const a = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+    const a = await drain(modelLayerTar({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
     await utimes(path.join(dir, 'm/model.yaml'), new Date(0), new Date(0))
-    const b = await drain(modelImageContext({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
+    const b = await drain(modelLayerTar({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')}))
     expect(b.sha).toBe(a.sha)
   })
 

@@ -13,8 +13,7 @@ import {
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   type ImageClient,
-  MODEL_DOCKERFILE,
-  modelImageContext,
+  modelLayerTar,
   modelImageIsCurrent,
   modelImageLabels,
   modelImageRef,
@@ -301,21 +300,10 @@ async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {di
       return {model: m.tag, image: ref, built: false, contextBytes: 0}
     }
   }
-  opts.reporter.log(`Model ${m.tag}: building image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per model version)`)
-  const context = counted(modelImageContext({name: m.name, version: m.version, dir: m.dir}))
-  await opts.client.build({
-    context: context.stream,
-    dockerfile: MODEL_DOCKERFILE,
-    tags: [ref],
-    labels: modelImageLabels(identity),
-    noCache: opts.noCache,
-    signal: opts.signal,
-    onProgress: (e) => {
-      if (e.type === 'log') opts.reporter.status(`  ${e.line}`)
-      else if (e.type === 'warning') opts.reporter.warn(e.message)
-    },
-  })
-  return {model: m.tag, image: ref, built: true, contextBytes: context.bytes()}
+  opts.reporter.log(`Model ${m.tag}: importing image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per model version)`)
+  const layer = counted(modelLayerTar({name: m.name, version: m.version, dir: m.dir}))
+  await opts.client.importImage({layer: layer.stream, tag: ref, labels: modelImageLabels(identity), signal: opts.signal})
+  return {model: m.tag, image: ref, built: true, contextBytes: layer.bytes()}
 }
 
 /** `--wheelhouse DIR` as an image, rebuilt only when the directory's manifest (names, sizes, mtimes) changes. */
@@ -354,24 +342,19 @@ async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): P
       return {model: ref.tag, image, built: false, contextBytes: 0}
     }
   }
-  opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, building image ${image}`)
+  opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, importing image ${image}`)
   const {dir: tmp, forget} = await makeTempDir(opts.home, `hf-${name}`, {kind: 'model'})
   try {
     const dir = await downloadHfModel(ref, tmp, {env: opts.env ?? {}, reporter: opts.reporter, signal: opts.signal})
     const manifest = await modelManifest(dir)
-    const context = counted(modelImageContext({name, version, dir, hfRepoFolder: hfRepoFolder(ref.modelId)}))
-    await opts.client.build({
-      context: context.stream,
-      dockerfile: MODEL_DOCKERFILE,
-      tags: [image],
+    const layer = counted(modelLayerTar({name, version, dir, hfRepoFolder: hfRepoFolder(ref.modelId)}))
+    await opts.client.importImage({
+      layer: layer.stream,
+      tag: image,
       labels: {...modelImageLabels({...identity, manifestKey: manifest.key, size: manifest.size}), 'dev.bento.model.source': `${ref.endpoint}/${ref.modelId}@${ref.revision}`},
-      noCache: opts.noCache,
       signal: opts.signal,
-      onProgress: (e) => {
-        if (e.type === 'warning') opts.reporter.warn(e.message)
-      },
     })
-    return {model: ref.tag, image, built: true, contextBytes: context.bytes()}
+    return {model: ref.tag, image, built: true, contextBytes: layer.bytes()}
   } finally {
     await rm(tmp, {recursive: true, force: true})
     forget()
