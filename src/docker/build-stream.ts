@@ -1,6 +1,7 @@
 import {DockerBuildError} from '../errors.js'
 import {decodeBuildkitStatus} from './buildkit-status.js'
 import type {BuildEvent} from './image-client.js'
+import {LineSplitter} from './lines.js'
 
 /** How many lines of the failing step's output a DockerBuildError carries in `data.log`. */
 export const ERROR_LOG_LINES = 20
@@ -40,7 +41,7 @@ interface StepState {
  * is only successful when an image id was seen and no error was.
  */
 export class BuildStreamParser {
-  private buffer = ''
+  private readonly lines = new LineSplitter((line) => this.line(line))
   private imageId: string | undefined
   private failure: BuildFailure | undefined
   private current: StepState | undefined
@@ -54,19 +55,12 @@ export class BuildStreamParser {
 
   /** Feed raw bytes from the daemon. */
   write(chunk: Buffer | string): void {
-    this.buffer += chunk.toString()
-    let nl: number
-    while ((nl = this.buffer.indexOf('\n')) !== -1) {
-      const line = this.buffer.slice(0, nl)
-      this.buffer = this.buffer.slice(nl + 1)
-      this.line(line)
-    }
+    this.lines.write(chunk)
   }
 
   /** The stream ended: the outcome so far. */
   end(): BuildOutcome {
-    if (this.buffer.trim() !== '') this.line(this.buffer)
-    this.buffer = ''
+    this.lines.end()
     this.flushClassic()
     return {imageId: this.failure ? undefined : this.imageId, failure: this.failure}
   }

@@ -18,6 +18,7 @@ import {join} from 'node:path'
 
 import {DockerBuildError, DockerUnavailableError, InterruptedError} from '../errors.js'
 import {type BuildFailure, buildFailureError, ERROR_LOG_LINES} from './build-stream.js'
+import {LineSplitter} from './lines.js'
 import type {BuildEvent, BuildOptions} from './image-client.js'
 
 export interface CliBuildOptions extends BuildOptions {
@@ -52,17 +53,12 @@ export class PlainProgressParser {
   private readonly announced = new Set<string>()
   private failed: {vertex: string; message: string} | undefined
   private trailer: string[] = []
-  private buffer = ''
+  private readonly lines = new LineSplitter((line) => this.line(line.replace(/\r$/, '')))
 
   constructor(private readonly onEvent: (e: BuildEvent) => void = () => undefined) {}
 
   write(chunk: Buffer | string): void {
-    this.buffer += chunk.toString()
-    let nl: number
-    while ((nl = this.buffer.indexOf('\n')) !== -1) {
-      this.line(this.buffer.slice(0, nl).replace(/\r$/, ''))
-      this.buffer = this.buffer.slice(nl + 1)
-    }
+    this.lines.write(chunk)
   }
 
   private line(raw: string): void {
@@ -102,8 +98,7 @@ export class PlainProgressParser {
 
   /** The failure (after the process exited non-zero). */
   failure(stderrTail: string): BuildFailure {
-    if (this.buffer.trim() !== '') this.line(this.buffer)
-    this.buffer = ''
+    this.lines.end()
     const solve = [...this.trailer].reverse().find((l) => /^(error|failed to solve|ERROR)/i.test(l.trim()))
     const step = this.failed ? this.names.get(this.failed.vertex) : undefined
     const message = (this.failed?.message || solve || stderrTail.trim().split('\n').pop() || 'docker build failed').trim()

@@ -20,6 +20,7 @@ import type {
   RegistryAuth,
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
+import {LineSplitter} from './lines.js'
 import {PushStreamParser} from './push.js'
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock'
@@ -153,9 +154,11 @@ export class DockerodeClient implements ImageClient {
 
   /** The daemon's API version and whether it builds with BuildKit; asked once per client (a containerize asks twice). */
   ping(): Promise<{apiVersion: string; buildkit: boolean}> {
-    this.pinged ??= this.askVersion()
-    // A failed ask is not remembered: the caller may retry once the daemon answers.
-    this.pinged.catch(() => (this.pinged = undefined))
+    if (this.pinged === undefined) {
+      this.pinged = this.askVersion()
+      // A failed ask is not remembered: the caller may retry once the daemon answers.
+      this.pinged.catch(() => (this.pinged = undefined))
+    }
     return this.pinged
   }
 
@@ -256,7 +259,6 @@ export class DockerodeClient implements ImageClient {
     // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
     const outcome = await new Promise<{imageId?: string; error?: Error}>((resolve) => {
       let settled = false
-      let buffered = ''
       let imageId: string | undefined
       let failure: string | undefined
       const finish = (r: {imageId?: string; error?: Error}): void => {
@@ -265,7 +267,7 @@ export class DockerodeClient implements ImageClient {
           resolve(r)
         }
       }
-      const line = (text: string): void => {
+      const lines = new LineSplitter((text) => {
         if (text.trim() === '') return
         try {
           const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
@@ -274,21 +276,14 @@ export class DockerodeClient implements ImageClient {
         } catch {
           // Not JSON: ignored, as the CLI does.
         }
-      }
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8')
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) !== -1) {
-          line(buffered.slice(0, nl))
-          buffered = buffered.slice(nl + 1)
-        }
       })
+      stream.on('data', (chunk: Buffer) => lines.write(chunk))
       stream.on('error', (err: Error) => {
         if (isAbort(err, opts.signal)) finish({error: new InterruptedError('Import interrupted', {cause: err})})
         else finish({error: daemonLostError(err.message, err)})
       })
       stream.on('end', () => {
-        line(buffered)
+        lines.end()
         if (failure !== undefined) finish({error: refused(new Error(failure))})
         else if (imageId) finish({imageId})
         else finish({error: daemonLostError('the import stream ended before the daemon reported an image')})

@@ -114,14 +114,20 @@ export class FakeImageClient implements ImageClient {
       throw new DockerBuildError(`The daemon rejected the build: Cannot locate specified Dockerfile: ${opts.dockerfile}`)
     }
     for (const e of this.opts.buildEvents ?? []) opts.onProgress(e)
-    const hash = createHash('sha256')
-    for (const name of build.files) hash.update(`${name}\0${build.contents[name] ?? ''}\0`)
-    hash.update(JSON.stringify(opts.labels))
-    const imageId = `sha256:${hash.digest('hex')}`
+    const imageId = this.store(build, opts.tags, {user: 'bentoml'})
     opts.onProgress({type: 'image', imageId})
-    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => !opts.tags.includes(t))
-    this.images.set(imageId, {...emptyInfo(imageId), repoTags: [...opts.tags], labels: {...opts.labels}, user: 'bentoml'})
     return {imageId}
+  }
+
+  /** An image whose id is a hash of what it received (file names, text contents, labels), under `tags` only. */
+  private store(received: Pick<RecordedBuild, 'files' | 'contents' | 'labels'>, tags: string[], info: Partial<ImageInfo> = {}): string {
+    const hash = createHash('sha256')
+    for (const name of received.files) hash.update(`${name}\0${received.contents[name] ?? ''}\0`)
+    hash.update(JSON.stringify(received.labels))
+    const imageId = `sha256:${hash.digest('hex')}`
+    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => !tags.includes(t))
+    this.images.set(imageId, {...emptyInfo(imageId), repoTags: [...tags], labels: {...received.labels}, ...info})
+    return imageId
   }
 
   async importImage(opts: ImportOptions): Promise<{imageId: string}> {
@@ -130,13 +136,7 @@ export class FakeImageClient implements ImageClient {
     this.imports.push(imported)
     this.check('import', imported)
     if (opts.signal?.aborted) throw new InterruptedError('Import interrupted')
-    const hash = createHash('sha256')
-    for (const name of imported.files) hash.update(`${name}\0${imported.contents[name] ?? ''}\0`)
-    hash.update(JSON.stringify(opts.labels))
-    const imageId = `sha256:${hash.digest('hex')}`
-    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => t !== opts.tag)
-    this.images.set(imageId, {...emptyInfo(imageId), repoTags: [opts.tag], labels: {...opts.labels}})
-    return {imageId}
+    return {imageId: this.store(imported, [opts.tag])}
   }
 
   async inspect(ref: string): Promise<ImageInfo | null> {

@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {DockerPushError} from '../errors.js'
 import type {PushEvent, RegistryAuth} from './image-client.js'
+import {LineSplitter} from './lines.js'
 
 /** Docker Hub's key in ~/.docker/config.json `auths`. */
 export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
@@ -96,19 +97,14 @@ export async function resolveRegistryAuth(
 
 /** Parses the JSON-lines stream of `POST /images/{name}/push`; the digest comes from `aux.Digest` or the status line. */
 export class PushStreamParser {
-  private buffer = ''
+  private readonly lines = new LineSplitter((line) => this.line(line))
   private digest: string | undefined
   private error: string | undefined
 
   constructor(private readonly onEvent: (e: PushEvent) => void = () => undefined) {}
 
   write(chunk: Buffer | string): void {
-    this.buffer += chunk.toString()
-    let nl: number
-    while ((nl = this.buffer.indexOf('\n')) !== -1) {
-      this.line(this.buffer.slice(0, nl))
-      this.buffer = this.buffer.slice(nl + 1)
-    }
+    this.lines.write(chunk)
   }
 
   private line(raw: string): void {
@@ -133,8 +129,7 @@ export class PushStreamParser {
 
   /** The pushed digest, or a DockerPushError. */
   end(ref: string): string {
-    if (this.buffer.trim() !== '') this.line(this.buffer)
-    this.buffer = ''
+    this.lines.end()
     if (this.error !== undefined) {
       const auth = /denied|unauthorized|authentication required/i.test(this.error)
       throw new DockerPushError(`Push of ${ref} failed: ${this.error}`, {
