@@ -90,7 +90,7 @@ describe('the spec-2 Dockerfile', () => {
   const inputs = dockerfileInputsOf(info, ['bento.yaml', 'README.md', 'apis/', 'env/docker/entrypoint.sh', 'env/python/requirements.txt', 'src/'], '')
 
   it('runs the commands after the envs, installs requirements.txt from ./src after build_include, then post_commands, models, code', () => {
-    const d = renderDockerfile(dockerfileContext(inputs, {buildkit: true, wheelhouse: true, models: {kind: 'images', refs: ['bento-model/iris_clf:hxv3rsxl7oxj6ax4']}}))
+    const d = renderDockerfile(dockerfileContext(inputs, {buildkit: true, wheelhouse: true, models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:hxv3rsxl7oxj6ax4']}}))
     const order = [
       'WORKDIR $BENTO_PATH',
       'RUN apt-get update && apt-get install -q -y --no-install-recommends --allow-remove-essential ca-certificates gnupg2 bash build-essential git\n',
@@ -99,7 +99,7 @@ describe('the spec-2 Dockerfile', () => {
       'pip install --disable-pip-version-check --no-index --find-links /tmp/bento-wheelhouse -r /home/bentoml/bento/env/python/requirements.txt',
       "python3 -c 'import bentoml' 2>/dev/null || pip install --disable-pip-version-check --no-index --find-links /tmp/bento-wheelhouse bentoml==1.4.40; }",
       'RUN python -c "import sklearn"\n',
-      'COPY --from=bento-model/iris_clf:hxv3rsxl7oxj6ax4 / /\n',
+      'COPY --from=bento-model.invalid/h0123456789abcdef/iris_clf:hxv3rsxl7oxj6ax4 / /\n',
       'COPY --chown=bentoml:bentoml ./src ./src/',
       'ENTRYPOINT',
     ]

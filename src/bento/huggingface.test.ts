@@ -52,6 +52,9 @@ describe('Hugging Face models', () => {
     const addr = server.address()
     endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
     home = await tempDir('bento-hf-')
+    // A known home id, so the model images' names (bento-model.invalid/h<home id>/…) can be spelled out.
+    await mkdir(join(home, '.bento'), {recursive: true})
+    await writeFile(join(home, '.bento/home-id'), '0123456789abcdef\n')
   })
   afterAll(async () => {
     server.close()
@@ -98,16 +101,16 @@ describe('Hugging Face models', () => {
     const opts = {home, tag: 'iris:latest', imageTags: ['iris:t'], push: false, client, dockerConfigDir: home, reporter: memoryReporter(), env: {}}
     const r = await containerize(opts)
     expect(r.modelImages.map((m) => [m.model, m.image, m.built])).toEqual([
-      ['iris_clf:hxv3rsxl7oxj6ax4', 'bento-model/iris_clf:hxv3rsxl7oxj6ax4', true],
-      ['org--tiny-bert:0123456789abcdef0123456789abcdef', 'bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef', true],
+      ['iris_clf:hxv3rsxl7oxj6ax4', 'bento-model.invalid/h0123456789abcdef/iris_clf:hxv3rsxl7oxj6ax4', true],
+      ['org--tiny-bert:0123456789abcdef0123456789abcdef', 'bento-model.invalid/h0123456789abcdef/org--tiny-bert:0123456789abcdef0123456789abcdef', true],
     ])
     const hfImport = client.imports[1]!
-    expect(hfImport.tag).toBe('bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef')
+    expect(hfImport.tag).toBe('bento-model.invalid/h0123456789abcdef/org--tiny-bert:0123456789abcdef0123456789abcdef')
     expect(hfImport.labels).toMatchObject({'dev.bento.kind': 'model', 'dev.bento.model.registry': 'huggingface'})
     expect(hfImport.files).toContain(`home/bentoml/bento/hf-models/models--org--tiny-bert/snapshots/${COMMIT}/model.safetensors`)
     expect(hfImport.files).toContain(`home/bentoml/bento/hf-models/models--org--tiny-bert/blobs/${sha(FILES['model.safetensors']!)}`)
     const dockerfile = client.builds[0]!.contents['env/docker/Dockerfile']!
-    expect(dockerfile).toContain('COPY --from=bento-model/org--tiny-bert:0123456789abcdef0123456789abcdef / /')
+    expect(dockerfile).toContain('COPY --from=bento-model.invalid/h0123456789abcdef/org--tiny-bert:0123456789abcdef0123456789abcdef / /')
 
     const fetched = requests.length
     const again = await containerize(opts)

@@ -5,15 +5,25 @@ import {BaseCommand} from './base-command.js'
 export default class Prune extends BaseCommand {
   static override summary = 'Remove what bento made and nothing uses any more.'
   static override description =
-    'Model images (bento-model/<name>:<version>, label dev.bento.kind=model) that no Bento image uses, and wheelhouse ' +
-    'images (bento-wheelhouse:<key>) of directories that changed or are gone. Bento images and everything bento did ' +
-    'not create are never touched. Without a reachable Docker daemon the image pruners are skipped with a warning.'
+    "This home's model images (bento-model.invalid/h<home>/<name>:<version>) that no Bento image uses and no running " +
+    "containerize of this home holds, and this home's wheelhouse images of directories that changed or are gone; " +
+    'untagged ones this home made too. Other homes\' images (another BENTOML_HOME or user on the same daemon) only with ' +
+    '--all-homes. Bento images and everything bento did not create are never touched. Leftovers of killed runs in the ' +
+    'store. Without a reachable Docker daemon the image pruners are skipped with a warning.'
 
   static override examples = ['<%= config.bin %> prune --dry-run', '<%= config.bin %> prune --json', '<%= config.bin %> prune --only model-images']
 
   static override flags = {
     'dry-run': Flags.boolean({description: 'Show what would be removed; remove nothing.'}),
-    only: Flags.string({multiple: true, description: 'Run only these pruners (store-scratch, store-locks, store-name-leftovers, model-images, wheelhouse-images).'}),
+    only: Flags.string({
+      multiple: true,
+      description: 'Run only these pruners (store-scratch, store-locks, store-name-leftovers, image-leases, model-images, wheelhouse-images).',
+    }),
+    'all-homes': Flags.boolean({
+      description:
+        "Also other homes' unused model and wheelhouse images on this daemon, and those made by bento before images carried their home. " +
+        "Other homes' running containerizes cannot be seen from here: use it when none runs.",
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -29,6 +39,7 @@ export default class Prune extends BaseCommand {
       reporter: this.reporter(flags),
       dryRun: flags['dry-run'],
       ...(flags.only ? {only: flags.only} : {}),
+      allHomes: flags['all-homes'],
     })
     if (!this.jsonEnabled()) {
       const mib = (result.bytes / 2 ** 20).toFixed(1)

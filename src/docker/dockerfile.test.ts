@@ -106,16 +106,16 @@ describe('renderDockerfile goldens', () => {
   })
 
   it('model images (BuildKit): one COPY --from per model after the deps, no models in the context', () => {
-    const d = renderDockerfile(ctx({models: {kind: 'images', refs: ['bento-model/iris_clf:m1', 'bento-model/other:v2']}}))
+    const d = renderDockerfile(ctx({models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:m1', 'bento-model.invalid/h0123456789abcdef/other:v2']}}))
     golden('model-images', d)
-    expect(d).toContain('COPY --from=bento-model/iris_clf:m1 / /\nCOPY --from=bento-model/other:v2 / /\n')
+    expect(d).toContain('COPY --from=bento-model.invalid/h0123456789abcdef/iris_clf:m1 / /\nCOPY --from=bento-model.invalid/h0123456789abcdef/other:v2 / /\n')
     expect(d).not.toContain('./models')
   })
 
   it('model images (classic builder): the copy sets the owner, as the classic builder does not keep it', () => {
-    const d = renderDockerfile(ctx({buildkit: false, models: {kind: 'images', refs: ['bento-model/iris_clf:m1']}}))
+    const d = renderDockerfile(ctx({buildkit: false, models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:m1']}}))
     golden('model-images-classic', d)
-    expect(d).toContain('COPY --from=bento-model/iris_clf:m1 --chown=bentoml:bentoml / /\n')
+    expect(d).toContain('COPY --from=bento-model.invalid/h0123456789abcdef/iris_clf:m1 --chown=bentoml:bentoml / /\n')
   })
 
   it('spec 2: commands, build_include, requirements.txt without install.sh, post_commands', () => {
@@ -127,7 +127,7 @@ describe('renderDockerfile goldens', () => {
         installScript: false,
         bentomlVersion: '1.4.40',
         postCommands: ['echo done'],
-        models: {kind: 'images', refs: ['bento-model/iris_clf:m1']},
+        models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:m1']},
       }),
     )
     golden('spec2', d)
@@ -181,11 +181,11 @@ describe('renderDockerfile goldens', () => {
   })
 
   it('offline wheelhouse from its image (what containerize uses), BuildKit and classic', () => {
-    const bk = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse:0123456789abcdef01234567'}))
+    const bk = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse.invalid/h0123456789abcdef:0123456789abcdef01234567'}))
     golden('wheelhouse-image', bk)
-    expect(bk).toContain('--mount=type=bind,from=bento-wheelhouse:0123456789abcdef01234567,source=/wheels,target=/tmp/bento-wheelhouse')
-    const classic = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse:0123456789abcdef01234567', buildkit: false}))
-    expect(classic).toContain('COPY --from=bento-wheelhouse:0123456789abcdef01234567 /wheels /tmp/bento-wheelhouse/')
+    expect(bk).toContain('--mount=type=bind,from=bento-wheelhouse.invalid/h0123456789abcdef:0123456789abcdef01234567,source=/wheels,target=/tmp/bento-wheelhouse')
+    const classic = renderDockerfile(ctx({wheelhouse: true, wheelhouseImage: 'bento-wheelhouse.invalid/h0123456789abcdef:0123456789abcdef01234567', buildkit: false}))
+    expect(classic).toContain('COPY --from=bento-wheelhouse.invalid/h0123456789abcdef:0123456789abcdef01234567 /wheels /tmp/bento-wheelhouse/')
   })
 
   it('user dockerfile_template', () => {

@@ -69,10 +69,13 @@ describe('model images', () => {
     expect(b.sha).toBe(a.sha)
   })
 
-  it('refs: bento-model/<name>:<version>, hashed when Docker would refuse the name', () => {
-    expect(modelImageRef('iris_clf', 'hxv3rsxl7oxj6ax4')).toBe('bento-model/iris_clf:hxv3rsxl7oxj6ax4')
-    expect(modelImageRef('a___b', 'v1')).toMatch(/^bento-model\/m-[0-9a-f]{20}:v1$/)
-    expect(modelImageRef('a___b', 'v1')).toBe(modelImageRef('a___b', 'v1'))
+  it('refs: bento-model.invalid/h<home>/<name>:<version> (a host no DNS resolves: never pulled), hashed when Docker would refuse the name', () => {
+    const home = '0123456789abcdef'
+    expect(modelImageRef('iris_clf', 'hxv3rsxl7oxj6ax4', home)).toBe('bento-model.invalid/h0123456789abcdef/iris_clf:hxv3rsxl7oxj6ax4')
+    expect(modelImageRef('a___b', 'v1', home)).toMatch(/^bento-model\.invalid\/h0123456789abcdef\/m-[0-9a-f]{20}:v1$/)
+    expect(modelImageRef('a___b', 'v1', home)).toBe(modelImageRef('a___b', 'v1', home))
+    // The registry part of the name is a host under .invalid (RFC 2606): Docker reads the first component as the registry.
+    expect(modelImageRef('iris_clf', 'v1', home).split('/')[0]).toMatch(/\.invalid$/)
   })
 
   it('an image is current for the same manifest, or the same content digest from another copy; not for another layer format', () => {

@@ -24,11 +24,23 @@ import {type ContextEntry, packContext, walkDir} from './context.js'
  * image's build context holds no model byte.
  *
  * A model image is imported once per model version (and again only when the model's file manifest changes, or with
- * `--no-cache`); its labels say what it holds (`dev.bento.kind=model`, `dev.bento.model.*`) so `bento prune`
- * can remove those no Bento image uses.
+ * `--no-cache`); its labels say what it holds (`dev.bento.kind=model`, `dev.bento.model.*`) and which home made it
+ * (`dev.bento.home`), so `bento prune` can remove those of its home that no Bento image uses.
+ *
+ * Names (issue 15, E12): `bento-model.invalid/h<home id>/<name>:<version>`.
+ * - The registry part is a host under `.invalid` (RFC 2606: never resolves), so a model image that is missing when
+ *   the Bento image is built is an error, never a pull: nobody can serve files into a Bento image under that name
+ *   (`bento-model/<name>` would be looked up on Docker Hub, where anyone may own the `bento-model` namespace).
+ * - The home part makes the tag this home's own: another home that needs the same model version tags the same image
+ *   (no byte copied) under its own name, and a prune removes only its home's tags; the image goes once no tag is left.
  */
 
-export const MODEL_IMAGE_REPO = 'bento-model'
+/** The registry-like prefix of model image names: a host that no DNS resolves. */
+export const MODEL_IMAGE_HOST = 'bento-model.invalid'
+/** The repository prefix of model images made before home-scoped names (`bento-model/<name>:<version>`). */
+export const LEGACY_MODEL_IMAGE_REPO = 'bento-model'
+/** The label that names the home that made an image (its home id, store/image-leases.ts). */
+export const HOME_LABEL = 'dev.bento.home'
 /** Bumped when the layer layout changes, so an old model image is rebuilt rather than reused. */
 export const MODEL_LAYER_FORMAT = '1'
 export const MODEL_KIND_LABEL = 'dev.bento.kind'
@@ -36,14 +48,19 @@ export const MODEL_KIND_LABEL = 'dev.bento.kind'
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 
+/** `bento-model.invalid/h<home id>`: where this home's model images are named. */
+export function modelImageNamespace(homeId: string): string {
+  return `${MODEL_IMAGE_HOST}/h${homeId}`
+}
+
 /**
- * `bento-model/<name>:<version>`. A BentoML model name that is not a valid Docker path component (`a___b`) or a
- * version that is not a valid Docker tag gets a stable hashed form instead.
+ * `bento-model.invalid/h<home id>/<name>:<version>`. A BentoML model name that is not a valid Docker path component
+ * (`a___b`) or a version that is not a valid Docker tag gets a stable hashed form instead.
  */
-export function modelImageRef(name: string, version: string): string {
+export function modelImageRef(name: string, version: string, homeId: string): string {
   const repo = PATH_COMPONENT.test(name) && name.length <= 100 ? name : `m-${createHash('sha256').update(name).digest('hex').slice(0, 20)}`
   const tag = TAG.test(version) ? version : `v-${createHash('sha256').update(version).digest('hex').slice(0, 20)}`
-  return `${MODEL_IMAGE_REPO}/${repo}:${tag}`
+  return `${modelImageNamespace(homeId)}/${repo}:${tag}`
 }
 
 export interface ModelImageIdentity {
@@ -56,6 +73,8 @@ export interface ModelImageIdentity {
   /** The model's content digest (sha256 hex) when known without reading the model (cached by `bento build`). */
   digest?: string | null
   size: number
+  /** The home that makes the image (its id): the `dev.bento.home` label. */
+  homeId?: string
 }
 
 export function modelImageLabels(m: ModelImageIdentity): Record<string, string> {
@@ -69,6 +88,7 @@ export function modelImageLabels(m: ModelImageIdentity): Record<string, string> 
     'dev.bento.model.layer-format': MODEL_LAYER_FORMAT,
     'dev.bento.model.registry': m.registry ?? 'bentoml',
     ...(m.digest ? {'dev.bento.model.digest': `sha256:${m.digest}`} : {}),
+    ...(m.homeId ? {[HOME_LABEL]: m.homeId} : {}),
   }
 }
 

@@ -1,29 +1,39 @@
 import path from 'node:path'
 
 import {type ContextEntry, packContext, walkDir} from './context.js'
-import {MODEL_KIND_LABEL} from './model-image.js'
+import {HOME_LABEL, MODEL_KIND_LABEL} from './model-image.js'
 
 /**
- * `--wheelhouse DIR` as an image: `bento-wheelhouse:<key>` holds the directory's files under `/wheels`, built once
+ * `--wheelhouse DIR` as an image: `bento-wheelhouse.invalid/h<home id>:<key>` holds the directory's files under `/wheels`, built once
  * per wheelhouse content (the key is the directory's manifest: names, sizes, mtimes) and bind-mounted into the
  * install step (`RUN --mount=type=bind,from=…`). The Bento image's build context then carries no wheel either: a
  * rebuild after a code edit sends kilobytes, not the wheelhouse, to the daemon. The mount leaves no layer.
+ * Named like model images (model-image.ts): a host that never resolves (a missing image is never pulled) and the
+ * home's id (a prune removes only its home's tags).
  */
 
-export const WHEELHOUSE_IMAGE_REPO = 'bento-wheelhouse'
+export const WHEELHOUSE_IMAGE_HOST = 'bento-wheelhouse.invalid'
+/** The repository of wheelhouse images made before home-scoped names. */
+export const LEGACY_WHEELHOUSE_IMAGE_REPO = 'bento-wheelhouse'
 /** Where the wheels are inside the wheelhouse image. */
 export const WHEELHOUSE_IMAGE_DIR = '/wheels'
 
-export function wheelhouseImageRef(manifestKey: string): string {
-  return `${WHEELHOUSE_IMAGE_REPO}:${manifestKey.slice(0, 24)}`
+/** `bento-wheelhouse.invalid/h<home id>`: this home's wheelhouse images. */
+export function wheelhouseImageRepo(homeId: string): string {
+  return `${WHEELHOUSE_IMAGE_HOST}/h${homeId}`
 }
 
-export function wheelhouseImageLabels(m: {manifestKey: string; size: number; dir: string}): Record<string, string> {
+export function wheelhouseImageRef(manifestKey: string, homeId: string): string {
+  return `${wheelhouseImageRepo(homeId)}:${manifestKey.slice(0, 24)}`
+}
+
+export function wheelhouseImageLabels(m: {manifestKey: string; size: number; dir: string; homeId?: string}): Record<string, string> {
   return {
     [MODEL_KIND_LABEL]: 'wheelhouse',
     'dev.bento.wheelhouse.manifest': m.manifestKey,
     'dev.bento.wheelhouse.size': String(m.size),
     'dev.bento.wheelhouse.source': path.resolve(m.dir),
+    ...(m.homeId ? {[HOME_LABEL]: m.homeId} : {}),
   }
 }
 

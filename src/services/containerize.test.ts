@@ -3,7 +3,7 @@
  * Dockerfile, context files), model lookup, push and failures — fast, no Docker. The real engine is
  * exercised by test/e2e/containerize.test.ts.
  */
-import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -15,6 +15,8 @@ import {FakeImageClient} from '../docker/fake-client.js'
 import {memoryReporter} from '../reporter.js'
 import {build} from './build.js'
 import {containerize, type ContainerizeOptions} from './containerize.js'
+import {prune} from './prune.js'
+import {modelDigest} from '../bento/model-digest.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -72,6 +74,9 @@ describe('containerize service (fake image client)', () => {
 
   beforeEach(async () => {
     home = await mkdtemp(join(tmpdir(), 'bento-cz-'))
+    // A known home id, so the model images' names (bento-model.invalid/h<home id>/…) can be spelled out.
+    await mkdir(join(home, '.bento'), {recursive: true})
+    await writeFile(join(home, '.bento/home-id'), '0123456789abcdef\n')
     bento = join(home, 'bentos/iris/v1')
     await write(join(bento, 'bento.yaml'), bentoYaml())
     await write(join(bento, 'README.md'), '# Iris\n\nClassifies flowers.\n')
@@ -111,11 +116,11 @@ describe('containerize service (fake image client)', () => {
     // First the model image: imported, one layer at the runtime contract's place, from the global store's copy.
     expect(client.imports).toHaveLength(1)
     const model = client.imports[0]!
-    expect(model.tag).toBe('bento-model/iris_clf:m1')
+    expect(model.tag).toBe('bento-model.invalid/h0123456789abcdef/iris_clf:m1')
     expect(model.labels).toMatchObject({'dev.bento.kind': 'model', 'dev.bento.model.tag': 'iris_clf:m1'})
     expect(model.files).toContain('home/bentoml/bento/models/iris_clf/m1/saved_model.pkl')
     expect(model.files.every((f) => f.startsWith('home'))).toBe(true)
-    expect(r.modelImages).toEqual([{model: 'iris_clf:m1', image: 'bento-model/iris_clf:m1', built: true, contextBytes: expect.any(Number)}])
+    expect(r.modelImages).toEqual([{model: 'iris_clf:m1', image: 'bento-model.invalid/h0123456789abcdef/iris_clf:m1', built: true, contextBytes: expect.any(Number)}])
 
     // Then the Bento image, from a context without a single model byte.
     const b = client.builds[0]!
@@ -134,7 +139,7 @@ describe('containerize service (fake image client)', () => {
     expect(dockerfile).toMatch(/ENV MODE=/)
     expect(dockerfile).not.toMatch(/build-essential/)
     // deps, then models, then code: the model layer survives code edits, a model change keeps the deps
-    expect(dockerfile).toContain('COPY --from=bento-model/iris_clf:m1 / /\n')
+    expect(dockerfile).toContain('COPY --from=bento-model.invalid/h0123456789abcdef/iris_clf:m1 / /\n')
     expect(dockerfile.indexOf('install.sh')).toBeLessThan(dockerfile.indexOf('COPY --from=bento-model'))
     expect(dockerfile.indexOf('COPY --from=bento-model')).toBeLessThan(dockerfile.indexOf('./src'))
     expect(r.contextBytes).toBeGreaterThan(0)
@@ -146,7 +151,7 @@ describe('containerize service (fake image client)', () => {
     const again = await containerize(opts(client))
     expect(client.builds).toHaveLength(2)
     expect(client.imports).toHaveLength(1)
-    expect(again.modelImages).toEqual([{model: 'iris_clf:m1', image: 'bento-model/iris_clf:m1', built: false, contextBytes: 0}])
+    expect(again.modelImages).toEqual([{model: 'iris_clf:m1', image: 'bento-model.invalid/h0123456789abcdef/iris_clf:m1', built: false, contextBytes: 0}])
     expect(client.builds[1]!.tags).toEqual(['iris:v1'])
 
     const fresh = await containerize(opts(client, {noCache: true}))
@@ -157,6 +162,52 @@ describe('containerize service (fake image client)', () => {
     await writeFile(join(home, 'models/iris_clf/m1/saved_model.pkl'), 'pickle, edited by hand')
     const edited = await containerize(opts(client))
     expect(edited.modelImages[0]?.built).toBe(true)
+  })
+
+  it('E12: a prune while the Bento image builds keeps the model image the build copies from (lease); the lease ends with the run', async () => {
+    const client = new FakeImageClient()
+    const spy = client.build.bind(client)
+    let during: {found: string[]; lease: string[]} | undefined
+    client.build = async (o) => {
+      const r = await prune({home, client: () => client, reporter: memoryReporter(), only: ['model-images']})
+      during = {found: r.found.map((i) => i.id), lease: await readdir(join(home, '.bento/image-leases'))}
+      return spy(o)
+    }
+    await containerize(opts(client))
+    expect(during?.found).toEqual([])
+    expect(during?.lease).toHaveLength(1)
+    expect(await readdir(join(home, '.bento/image-leases'))).toEqual([])
+    expect(await client.inspect('bento-model.invalid/h0123456789abcdef/iris_clf:m1')).not.toBeNull()
+  })
+
+  it("E12: another home reuses this home's model image by tagging it under its own name (no byte sent); each home's prune removes only its tag", async () => {
+    // Both homes know the model's content digest, as after a `bento build` of it in each (copies differ in mtimes).
+    const model = (h: string): {name: string; version: string; dir: string} => ({name: 'iris_clf', version: 'm1', dir: join(h, 'models/iris_clf/m1')})
+    await modelDigest(home, model(home), memoryReporter())
+    const client = new FakeImageClient()
+    await containerize(opts(client))
+    const other = await mkdtemp(join(tmpdir(), 'bento-cz-other-'))
+    try {
+      await cp(home, other, {recursive: true})
+      await writeFile(join(other, '.bento/home-id'), 'fedcba9876543210\n')
+      await modelDigest(other, model(other), memoryReporter())
+      const r = await containerize(opts(client, {home: other, imageTags: ['iris:other']}))
+      expect(r.modelImages).toEqual([{model: 'iris_clf:m1', image: 'bento-model.invalid/hfedcba9876543210/iris_clf:m1', built: false, contextBytes: 0}])
+      expect(client.imports).toHaveLength(1)
+      const shared = await client.inspect('bento-model.invalid/h0123456789abcdef/iris_clf:m1')
+      expect(shared?.repoTags.sort()).toEqual(['bento-model.invalid/h0123456789abcdef/iris_clf:m1', 'bento-model.invalid/hfedcba9876543210/iris_clf:m1'])
+      // With both Bento images gone, each home's prune takes its own tag; the image goes with the last one.
+      await client.remove('iris:v1')
+      await client.remove('iris:other')
+      const a = await prune({home, client: () => client, reporter: memoryReporter(), only: ['model-images']})
+      expect(a.removed.map((i) => i.id)).toEqual(['bento-model.invalid/h0123456789abcdef/iris_clf:m1'])
+      expect(await client.inspect('bento-model.invalid/hfedcba9876543210/iris_clf:m1')).not.toBeNull()
+      const b = await prune({home: other, client: () => client, reporter: memoryReporter(), only: ['model-images']})
+      expect(b.removed.map((i) => i.id)).toEqual(['bento-model.invalid/hfedcba9876543210/iris_clf:m1'])
+      expect(await client.list({label: ['dev.bento.kind=model']})).toEqual([])
+    } finally {
+      await rm(other, {recursive: true, force: true})
+    }
   })
 
   it('offline: the wheelhouse becomes an image mounted into the install step (not in the context); pip gets --no-index', async () => {
@@ -282,7 +333,7 @@ describe('containerize service (fake image client)', () => {
     await containerize(opts(client, {environ: {HF_TOKEN: 'hf_very_secret_value'}}))
     // the model image is imported (no build, no secrets), then the Bento image is built with the secret
     expect(secrets).toEqual([[{id: 'HF_TOKEN', value: 'hf_very_secret_value'}]])
-    expect(client.imports.map((i) => i.tag)).toEqual(['bento-model/iris_clf:m1'])
+    expect(client.imports.map((i) => i.tag)).toEqual(['bento-model.invalid/h0123456789abcdef/iris_clf:m1'])
     const b = client.builds.at(-1)!
     expect(b.secrets).toEqual(['HF_TOKEN'])
     const dockerfile = b.contents['env/docker/Dockerfile']!

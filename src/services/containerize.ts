@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
 import {readdir, readFile, rm} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {PassThrough} from 'node:stream'
 
 import {dockerfileInputsOf} from '../bento/dockerfile-inputs.js'
@@ -16,6 +16,7 @@ import {
   modelLayerTar,
   modelImageIsCurrent,
   modelImageLabels,
+  MODEL_KIND_LABEL,
   modelImageRef,
   renderDockerfile,
   resolveRegistryAuth,
@@ -24,8 +25,9 @@ import {
   wheelhouseImageLabels,
   wheelhouseImageRef,
 } from '../docker/index.js'
-import {NotFoundError, UsageError} from '../errors.js'
+import {isBentoError, NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
+import {homeId, ImageLease} from '../store/image-leases.js'
 import {makeTempDir, Store} from '../store/store.js'
 
 export interface ContainerizeOptions {
@@ -188,13 +190,45 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     })
   }
 
+  // The images this run makes or reuses are named under this home and held by a lease until it ends, so a
+  // `bento prune` running meanwhile keeps them (store/image-leases.ts).
+  const images: ImagesOfHome = {id: await homeId(opts.home), lease: new ImageLease(opts.home)}
+  try {
+    return await buildImage(opts, {started, tag, tags, inputs, secrets, located, hf, buildkit, bentoPath: bento.path, images})
+  } finally {
+    await images.lease.release()
+  }
+}
+
+interface ImagesOfHome {
+  id: string
+  lease: ImageLease
+}
+
+async function buildImage(
+  opts: ContainerizeOptions,
+  b: {
+    started: number
+    tag: string
+    tags: string[]
+    inputs: ReturnType<typeof dockerfileInputsOf>
+    secrets: Array<{id: string; value: string}>
+    located: ReturnType<typeof locateBentoModels>
+    hf: HfModelRef[]
+    buildkit: boolean
+    bentoPath: string
+    images: ImagesOfHome
+  },
+): Promise<ContainerizeResult> {
+  const {reporter} = opts
+  const {started, tag, tags, inputs, secrets, located, hf, buildkit, images} = b
   // One image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
-  for (const m of located) modelImages.push(await ensureModelImage(opts, m as LocatedModel & {dir: string}))
+  for (const m of located) modelImages.push(await ensureModelImage(opts, images, m as LocatedModel & {dir: string}))
   // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
-  for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, ref))
+  for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, images, ref))
 
-  const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, opts.wheelhouse) : undefined
+  const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, images, opts.wheelhouse) : undefined
 
   const ctx = dockerfileContext(inputs, {
     buildkit,
@@ -203,7 +237,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
     needsCompilers: opts.compilers ?? false,
     models: {kind: 'images', refs: modelImages.map((m) => m.image)},
   })
-  const templateFile = join(bento.path, 'env/docker/Dockerfile.template')
+  const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
   const userTemplate = existsSync(templateFile)
     ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
     : undefined
@@ -217,7 +251,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
   // The models and the wheels come from their images: the context holds the code only.
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
-  const context = counted(bentoBuildContext({bentoDir: bento.path, dockerfile, dockerignore}))
+  const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore}))
   const steps: Array<{step: string; cached: boolean}> = []
   const {imageId} = await opts.client.build({
     context: context.stream,
@@ -280,11 +314,41 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
 }
 
 /**
- * The model image of one model version: reused when an image with its tag holds this model as it is now (same
- * file manifest, or same content digest), else built from the model directory (its bytes sent once).
+ * An image this home can use under `ref` without sending a byte: `ref` itself when `current` says it is up to date,
+ * else another home's image of the same thing (found by its labels), tagged `ref` here. Null when none is.
  */
-async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {dir: string}): Promise<ModelImageResult> {
-  const ref = modelImageRef(m.name, m.version)
+async function reuseImage(
+  opts: ContainerizeOptions,
+  ref: string,
+  kind: 'model' | 'wheelhouse',
+  labelFilter: string,
+  current: (labels: Record<string, string>) => boolean,
+): Promise<boolean> {
+  if (opts.noCache) return false
+  const existing = await opts.client.inspect(ref)
+  if (existing && current(existing.labels)) return true
+  const others = await opts.client.list({label: [`${MODEL_KIND_LABEL}=${kind}`, labelFilter]})
+  for (const other of others) {
+    if (!current(other.labels)) continue
+    try {
+      await opts.client.tag(other.id, ref)
+      return true
+    } catch (error) {
+      // Removed meanwhile (by its home's prune): try the next one, else import.
+      if (isBentoError(error) && (error.code === 'E_DOCKER_UNAVAILABLE' || error.code === 'E_INTERRUPTED')) throw error
+    }
+  }
+  return false
+}
+
+/**
+ * The model image of one model version: reused when an image with its tag holds this model as it is now (same
+ * file manifest, or same content digest), or tagged from another home's image of it, else imported from the model
+ * directory (its bytes sent once).
+ */
+async function ensureModelImage(opts: ContainerizeOptions, images: ImagesOfHome, m: LocatedModel & {dir: string}): Promise<ModelImageResult> {
+  const ref = modelImageRef(m.name, m.version, images.id)
+  await images.lease.hold(ref)
   const manifest = await modelManifest(m.dir)
   const identity = {
     name: m.name,
@@ -292,13 +356,11 @@ async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {di
     manifestKey: manifest.key,
     digest: await peekModelDigest(opts.home, m.name, m.version, manifest.key),
     size: manifest.size,
+    homeId: images.id,
   }
-  if (!opts.noCache) {
-    const existing = await opts.client.inspect(ref)
-    if (existing && modelImageIsCurrent(existing.labels, identity)) {
-      opts.reporter.log(`Model ${m.tag}: image ${ref} is up to date`)
-      return {model: m.tag, image: ref, built: false, contextBytes: 0}
-    }
+  if (await reuseImage(opts, ref, 'model', `dev.bento.model.tag=${m.name}:${m.version}`, (labels) => modelImageIsCurrent(labels, identity))) {
+    opts.reporter.log(`Model ${m.tag}: image ${ref} is up to date`)
+    return {model: m.tag, image: ref, built: false, contextBytes: 0}
   }
   opts.reporter.log(`Model ${m.tag}: importing image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per model version)`)
   const layer = counted(modelLayerTar({name: m.name, version: m.version, dir: m.dir}))
@@ -307,20 +369,21 @@ async function ensureModelImage(opts: ContainerizeOptions, m: LocatedModel & {di
 }
 
 /** `--wheelhouse DIR` as an image, rebuilt only when the directory's manifest (names, sizes, mtimes) changes. */
-async function ensureWheelhouseImage(opts: ContainerizeOptions, dir: string): Promise<{image: string; built: boolean; contextBytes: number}> {
+async function ensureWheelhouseImage(opts: ContainerizeOptions, images: ImagesOfHome, dir: string): Promise<{image: string; built: boolean; contextBytes: number}> {
   const manifest = await modelManifest(dir)
-  const ref = wheelhouseImageRef(manifest.key)
-  if (!opts.noCache) {
-    const existing = await opts.client.inspect(ref)
-    if (existing && existing.labels['dev.bento.wheelhouse.manifest'] === manifest.key) return {image: ref, built: false, contextBytes: 0}
-  }
+  const ref = wheelhouseImageRef(manifest.key, images.id)
+  await images.lease.hold(ref)
+  const source = resolve(dir)
+  const current = (labels: Record<string, string>): boolean =>
+    labels['dev.bento.wheelhouse.manifest'] === manifest.key && labels['dev.bento.wheelhouse.source'] === source
+  if (await reuseImage(opts, ref, 'wheelhouse', `dev.bento.wheelhouse.manifest=${manifest.key}`, current)) return {image: ref, built: false, contextBytes: 0}
   opts.reporter.log(`Wheelhouse ${dir}: building image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per wheelhouse content)`)
   const context = counted(wheelhouseImageContext(dir))
   await opts.client.build({
     context: context.stream,
     dockerfile: WHEELHOUSE_DOCKERFILE,
     tags: [ref],
-    labels: wheelhouseImageLabels({manifestKey: manifest.key, size: manifest.size, dir}),
+    labels: wheelhouseImageLabels({manifestKey: manifest.key, size: manifest.size, dir, homeId: images.id}),
     noCache: opts.noCache,
     signal: opts.signal,
     onProgress: (e) => {
@@ -331,16 +394,14 @@ async function ensureWheelhouseImage(opts: ContainerizeOptions, dir: string): Pr
 }
 
 /** The image of a Hugging Face model: reused by tag (its version is the md5 of model id, commit and patterns), else fetched and built. */
-async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): Promise<ModelImageResult> {
+async function ensureHfModelImage(opts: ContainerizeOptions, images: ImagesOfHome, ref: HfModelRef): Promise<ModelImageResult> {
   const [name = '', version = ''] = ref.tag.split(':')
-  const image = modelImageRef(name, version)
-  const identity = {name, version, registry: 'huggingface' as const, manifestKey: '', size: 0}
-  if (!opts.noCache) {
-    const existing = await opts.client.inspect(image)
-    if (existing && modelImageIsCurrent(existing.labels, identity)) {
-      opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: image ${image} is up to date`)
-      return {model: ref.tag, image, built: false, contextBytes: 0}
-    }
+  const image = modelImageRef(name, version, images.id)
+  await images.lease.hold(image)
+  const identity = {name, version, registry: 'huggingface' as const, manifestKey: '', size: 0, homeId: images.id}
+  if (await reuseImage(opts, image, 'model', `dev.bento.model.tag=${name}:${version}`, (labels) => modelImageIsCurrent(labels, identity))) {
+    opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: image ${image} is up to date`)
+    return {model: ref.tag, image, built: false, contextBytes: 0}
   }
   opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, importing image ${image}`)
   const {dir: tmp, forget} = await makeTempDir(opts.home, `hf-${name}`, {kind: 'model'})
@@ -360,4 +421,3 @@ async function ensureHfModelImage(opts: ContainerizeOptions, ref: HfModelRef): P
     forget()
   }
 }
-

@@ -1,7 +1,20 @@
+import {rm} from 'node:fs/promises'
+
 import {modelManifest} from '../bento/model-digest.js'
-import {type ImageClient, MODEL_KIND_LABEL} from '../docker/index.js'
+import {
+  HOME_LABEL,
+  type ImageClient,
+  LEGACY_MODEL_IMAGE_REPO,
+  LEGACY_WHEELHOUSE_IMAGE_REPO,
+  MODEL_IMAGE_HOST,
+  MODEL_KIND_LABEL,
+  modelImageNamespace,
+  WHEELHOUSE_IMAGE_HOST,
+  wheelhouseImageRepo,
+} from '../docker/index.js'
 import {isBentoError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
+import {readHomeId, readLeases, withImageGcLock} from '../store/image-leases.js'
 import {STORE_PRUNERS} from './store-pruners.js'
 
 /**
@@ -27,62 +40,143 @@ export interface PruneContext {
   /** The image client, created on first use. */
   client: () => ImageClient
   reporter: Reporter
+  /** `--all-homes`: other homes' images (and those made before images carried their home) too. */
+  allHomes: boolean
 }
 
 export interface Pruner {
   name: string
   summary: string
+  /** Docker images: found and removed under the home's image-GC lock, so a containerize cannot lease meanwhile. */
+  images?: boolean
   find: (ctx: PruneContext) => Promise<PruneItem[]>
-  remove: (ctx: PruneContext, item: PruneItem) => Promise<void>
+  /** Remove the item; a reason string when it was kept after all (e.g. a container uses the image). */
+  remove: (ctx: PruneContext, item: PruneItem) => Promise<void | {kept: string}>
 }
 
-/** Model images (`dev.bento.kind=model`) whose model no Bento image lists in its `dev.bento.models` label. */
+/** What `docker images` shows as the tags of an untagged image (API ≥ 1.41: `<none>:<none>`; older: none). */
+function realTags(tags: string[]): string[] {
+  return tags.filter((t) => t !== '<none>:<none>' && t !== '<none>@<none>')
+}
+
+/**
+ * Which of an image's tags this prune may remove: this home's (under `mine`), and with `--all-homes` every bento
+ * namespace (`others`: other homes', and the names of images made before they carried their home).
+ */
+function prunableTags(tags: string[], mine: string | null, others: string[], allHomes: boolean): string[] {
+  const ours = (t: string): boolean => mine !== null && (t.startsWith(`${mine}/`) || t.startsWith(`${mine}:`))
+  return tags.filter((t) => ours(t) || (allHomes && others.some((o) => t.startsWith(o))))
+}
+
+interface ImageView {
+  /** This home's namespace for the kind of image, or null when the home never made one. */
+  mine: string | null
+  home: string | null
+  /** References live containerize runs of this home hold. */
+  leased: Set<string>
+}
+
+async function imageView(ctx: PruneContext, namespace: (id: string) => string): Promise<ImageView> {
+  const home = await readHomeId(ctx.home)
+  const leased = new Set<string>()
+  for (const lease of await readLeases(ctx.home)) if (lease.alive) for (const r of lease.refs) leased.add(r)
+  return {mine: home === null ? null : namespace(home), home, leased}
+}
+
+/**
+ * Items for one image: every prunable tag that no live lease holds (the bytes counted once, and only when no other
+ * tag keeps the image), or the image itself when it has no tag and this home (or `--all-homes`) made it.
+ */
+function imageItems(
+  ctx: PruneContext,
+  view: ImageView,
+  img: {id: string; repoTags: string[]; labels: Record<string, string>; size: number},
+  others: string[],
+  pruner: string,
+  what: string,
+): PruneItem[] {
+  const tags = realTags(img.repoTags)
+  if (tags.length === 0) {
+    const maker = img.labels[HOME_LABEL]
+    if (!(ctx.allHomes || (view.home !== null && maker === view.home))) return []
+    return [{pruner, id: img.id, description: `untagged ${what} (a newer import or build took its tag)`, bytes: img.size}]
+  }
+  const selected = prunableTags(tags, view.mine, others, ctx.allHomes).filter((t) => !view.leased.has(t))
+  const freesImage = selected.length === tags.length
+  return selected.map((t, i) => ({pruner, id: t, description: what, bytes: freesImage && i === selected.length - 1 ? img.size : 0}))
+}
+
+async function removeImage(ctx: PruneContext, item: PruneItem): Promise<void | {kept: string}> {
+  try {
+    await ctx.client().remove(item.id)
+  } catch (error) {
+    // 409: a container (even a stopped one) uses the image; the daemon keeps it.
+    if ((error as {statusCode?: unknown} | null)?.statusCode === 409) return {kept: `the daemon refused: ${(error as Error).message.split('\n')[0]}`}
+    throw error
+  }
+}
+
+/**
+ * Model images (`dev.bento.kind=model`) of this home whose model no Bento image lists in its `dev.bento.models`
+ * label (a Bento image of any home keeps the model's images) and that no running containerize of this home holds.
+ */
 export const modelImagePruner: Pruner = {
   name: 'model-images',
-  summary: 'model images (bento-model/<name>:<version>) that no Bento image uses',
+  summary: "this home's model images (bento-model.invalid/h<home>/<name>:<version>) that no Bento image uses",
+  images: true,
   find: async (ctx) => {
     const client = ctx.client()
     const models = await client.list({label: [`${MODEL_KIND_LABEL}=model`]})
     const bentos = await client.list({label: ['dev.bento.tag']})
     const used = new Set<string>()
     for (const b of bentos) for (const t of (b.labels['dev.bento.models'] ?? '').split(',')) if (t) used.add(t)
-    return models
-      .filter((m) => !used.has(m.labels['dev.bento.model.tag'] ?? ''))
-      .map((m) => ({
-        pruner: 'model-images',
-        id: m.repoTags[0] ?? m.id,
-        description: `model image of ${m.labels['dev.bento.model.tag'] ?? '?'} (no Bento image uses it)`,
-        bytes: m.size,
-      }))
+    const view = await imageView(ctx, (id) => modelImageNamespace(id))
+    const others = [`${MODEL_IMAGE_HOST}/`, `${LEGACY_MODEL_IMAGE_REPO}/`]
+    const out: PruneItem[] = []
+    for (const m of models) {
+      const modelTag = m.labels['dev.bento.model.tag'] ?? '?'
+      if (realTags(m.repoTags).length > 0 && used.has(modelTag)) continue
+      out.push(...imageItems(ctx, view, m, others, 'model-images', `model image of ${modelTag} (no Bento image uses it)`))
+    }
+    return out
   },
-  remove: async (ctx, item) => ctx.client().remove(item.id),
+  remove: removeImage,
 }
 
-/** Wheelhouse images (`dev.bento.kind=wheelhouse`) whose directory is gone or has changed since. */
+/** Wheelhouse images (`dev.bento.kind=wheelhouse`) of this home whose directory is gone or has changed since. */
 export const wheelhouseImagePruner: Pruner = {
   name: 'wheelhouse-images',
-  summary: 'wheelhouse images (bento-wheelhouse:<key>) of directories that changed or are gone',
+  summary: "this home's wheelhouse images (bento-wheelhouse.invalid/h<home>:<key>) of directories that changed or are gone",
+  images: true,
   find: async (ctx) => {
     const images = await ctx.client().list({label: [`${MODEL_KIND_LABEL}=wheelhouse`]})
+    const view = await imageView(ctx, (id) => wheelhouseImageRepo(id))
+    const others = [`${WHEELHOUSE_IMAGE_HOST}/`, `${LEGACY_WHEELHOUSE_IMAGE_REPO}:`]
     const out: PruneItem[] = []
     for (const img of images) {
       const source = img.labels['dev.bento.wheelhouse.source'] ?? ''
       const current = await modelManifest(source).then((m) => m.key).catch(() => null)
-      if (current !== null && current === img.labels['dev.bento.wheelhouse.manifest']) continue
-      out.push({
-        pruner: 'wheelhouse-images',
-        id: img.repoTags[0] ?? img.id,
-        description: `wheelhouse image of ${source || '?'} (${current === null ? 'directory gone' : 'directory changed'})`,
-        bytes: img.size,
-      })
+      if (realTags(img.repoTags).length > 0 && current !== null && current === img.labels['dev.bento.wheelhouse.manifest']) continue
+      out.push(...imageItems(ctx, view, img, others, 'wheelhouse-images', `wheelhouse image of ${source || '?'} (${current === null ? 'directory gone' : 'directory changed'})`))
     }
     return out
   },
-  remove: async (ctx, item) => ctx.client().remove(item.id),
+  remove: removeImage,
+}
+
+/** Lease files of containerize runs that are gone (killed): they hold nothing any more. */
+export const leasePruner: Pruner = {
+  name: 'image-leases',
+  summary: 'image leases of bento containerize runs that are gone',
+  find: async (ctx) =>
+    (await readLeases(ctx.home))
+      .filter((l) => !l.alive)
+      .map((l) => ({pruner: 'image-leases', id: l.path, description: `image lease of a containerize that is gone (${l.refs.length} image(s))`, bytes: 0})),
+  remove: async (_ctx, item) => rm(item.id, {force: true}),
 }
 
 /** The store pruners (leftovers of interrupted and killed runs: services/store-pruners.ts) first, then the images. */
-export const DEFAULT_PRUNERS: readonly Pruner[] = [...STORE_PRUNERS, modelImagePruner, wheelhouseImagePruner]
+export const DEFAULT_PRUNERS: readonly Pruner[] = [...STORE_PRUNERS, leasePruner, modelImagePruner, wheelhouseImagePruner]
 
 export interface PruneOptions {
   home: string
@@ -92,6 +186,8 @@ export interface PruneOptions {
   dryRun?: boolean
   /** Pruner names to run (default: all). */
   only?: string[]
+  /** Other homes' images too (see `PruneContext.allHomes`). */
+  allHomes?: boolean
   pruners?: readonly Pruner[]
 }
 
@@ -111,13 +207,14 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     throw new UsageError(`unknown pruner ${unknown.join(', ')}`, {hint: `known: ${pruners.map((p) => p.name).join(', ')}`})
   }
   let client: ImageClient | undefined
-  const ctx: PruneContext = {home: opts.home, reporter: opts.reporter, client: () => (client ??= opts.client())}
+  const ctx: PruneContext = {home: opts.home, reporter: opts.reporter, client: () => (client ??= opts.client()), allHomes: opts.allHomes ?? false}
   const result: PruneResult = {removed: [], found: [], bytes: 0, skipped: []}
   for (const p of pruners) {
     if (opts.only && !opts.only.includes(p.name)) continue
-    let items: PruneItem[]
+    const run = (): Promise<void> => runPruner(p, ctx, opts, result)
     try {
-      items = await p.find(ctx)
+      // Image pruners decide and remove under the image-GC lock; a dry run changes nothing and takes none.
+      await (p.images && !opts.dryRun ? withImageGcLock(opts.home, run) : run())
     } catch (error) {
       // An unreachable daemon skips the image pruners; anything else is a real error.
       if (isBentoError(error) && error.code === 'E_DOCKER_UNAVAILABLE') {
@@ -127,17 +224,27 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
       }
       throw error
     }
-    for (const item of items) {
-      result.found.push(item)
-      if (opts.dryRun) {
-        opts.reporter.log(`would remove ${item.id}: ${item.description}`)
-        continue
-      }
-      await p.remove(ctx, item)
-      opts.reporter.log(`removed ${item.id}: ${item.description}`)
-      result.removed.push(item)
-      result.bytes += item.bytes
-    }
   }
   return result
+}
+
+
+async function runPruner(p: Pruner, ctx: PruneContext, opts: PruneOptions, result: PruneResult): Promise<void> {
+  const items = await p.find(ctx)
+  for (const item of items) {
+    result.found.push(item)
+    if (opts.dryRun) {
+      opts.reporter.log(`would remove ${item.id}: ${item.description}`)
+      continue
+    }
+    const outcome = await p.remove(ctx, item)
+    if (outcome && 'kept' in outcome) {
+      opts.reporter.warn(`kept ${item.id}: ${outcome.kept}`)
+      result.skipped.push({pruner: p.name, reason: `${item.id}: ${outcome.kept}`})
+      continue
+    }
+    opts.reporter.log(`removed ${item.id}: ${item.description}`)
+    result.removed.push(item)
+    result.bytes += item.bytes
+  }
 }

@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -141,7 +141,7 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
     })
     expect(r.code, r.stderr).toBe(0)
     const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>; steps: Array<{step: string}>}
-    images.push(...(json.modelImages ?? []).map((m) => m.image))
+    images.push(...imagesMadeBy(json))
     expect(json.steps.map((s) => s.step).join('\n')).toContain('--mount=type=secret,id=BUILD_TOKEN')
 
     const {url} = await serveImage(image, containers)

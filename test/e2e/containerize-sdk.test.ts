@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {postJson, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, postJson, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -50,8 +50,8 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
     const r = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     const json = JSON.parse(r.stdout) as {modelImages: Array<{image: string}>; steps: Array<{step: string}>}
-    images.push(...json.modelImages.map((m) => m.image))
-    expect(json.modelImages.map((m) => m.image)).toEqual([expect.stringMatching(/^bento-model\/iris_clf:/)])
+    images.push(...imagesMadeBy(json))
+    expect(json.modelImages.map((m) => m.image)).toEqual([expect.stringMatching(/^bento-model\.invalid\/h[0-9a-f]{16}\/iris_clf:/)])
     // No install.sh in a spec-2 Bento: its locked requirements.txt is installed directly.
     expect(json.steps.some((s) => /install\.sh/.test(s.step))).toBe(false)
 

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {irisProject, postJson, removeDir, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -57,7 +57,7 @@ describe('bento containerize on a real Docker engine', () => {
       env: {BENTOML_HOME: home},
     })
     const json = JSON.parse(r.stdout || '{}') as ContainerizeJson
-    images.push(...(json.modelImages ?? []).map((m) => m.image))
+    images.push(...imagesMadeBy(json))
     return {code: r.code, json, stderr: r.stderr}
   }
 

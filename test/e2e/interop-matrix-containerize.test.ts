@@ -13,7 +13,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, postJson, removeDir, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
+import {bentomlVenv, imagesMadeBy, postJson, removeDir, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
@@ -59,7 +59,7 @@ for (const row of ROWS) {
       const r = await runBento(['containerize', bentoTag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
-      images.push(...(json.modelImages ?? []).map((m) => m.image))
+      images.push(...imagesMadeBy(json))
       const {id, url} = await serveImage(image, containers)
       expect(await postJson(`${url}/classify`, {input: [[5.1, 3.5, 1.4, 0.2]]})).toEqual({status: 200, json: row.answer})
       const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
@@ -135,7 +135,7 @@ for (const row of SPEC1_ROWS) {
       const r = await runBento(['containerize', tag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
-      images.push(...(json.modelImages ?? []).map((m) => m.image))
+      images.push(...imagesMadeBy(json))
       const {id, url} = await serveImage(image, containers)
       expect(await postJson(`${url}${row.request.route}`, row.request.body)).toEqual({status: 200, json: row.request.answer})
       const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')

@@ -223,3 +223,12 @@ export async function serveWithBentoml(
   }
   return {url, stop, logs: () => logs}
 }
+
+/**
+ * The images a `bento containerize --json` result made or tagged besides the Bento image: its model images and its
+ * wheelhouse image (named under the test's home, so each test home has its own tags: the test removes them).
+ */
+export function imagesMadeBy(json: unknown): string[] {
+  const r = json as {modelImages?: Array<{image: string}>; wheelhouseImage?: {image: string}}
+  return [...(r.modelImages ?? []).map((m) => m.image), ...(r.wheelhouseImage ? [r.wheelhouseImage.image] : [])]
+}
