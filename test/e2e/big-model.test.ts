@@ -131,7 +131,8 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(c1.contextBytes).toBeLessThan(MiB)
     // The model image: imported, one layer. In the Bento image, the model's layer is the one below the 4 code
     // layers (apis, env/docker, src, README.md + bento.yaml).
-    const modelImageLayers = await layersOf('bento-model/big_model:e2efixedv1')
+    const modelImage = c1.modelImages[0]!.image
+    const modelImageLayers = await layersOf(modelImage)
     expect(modelImageLayers).toHaveLength(1)
     const layers1 = await layersOf(ref1)
     const modelLayer = layers1[layers1.length - 5]!
@@ -156,7 +157,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(layers2).toHaveLength(layers1.length)
     expect(layers2.slice(0, -4)).toEqual(layers1.slice(0, -4))
     expect(layers2[layers2.length - 5]).toBe(modelLayer)
-    expect(await layersOf('bento-model/big_model:e2efixedv1')).toEqual(modelImageLayers)
+    expect(await layersOf(modelImage)).toEqual(modelImageLayers)
     // The second push uploaded the code layers only.
     console.error(
       `big-model e2e: build 1 read ${(first.rchar / MiB).toFixed(1)} MiB, build 2 read ${(second.rchar / MiB).toFixed(1)} MiB; ` +
@@ -176,16 +177,16 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
       json: {tag: 'big_model:e2efixedv1', size: MODEL_BYTES, echo: {hello: 1}},
     })
 
-    // bento prune keeps a model image while a Bento image uses it, and offers it once none does. (Dry runs only:
-    // the daemon is shared, and a real prune would also take other tests' unused model images.)
+    // bento prune keeps a model image while a Bento image uses it, and offers it once none does. (Dry runs: the test's
+    // cleanup removes the images.)
     const pruneIds = async (): Promise<string[]> => {
       const r = await run(process.execPath, [BIN, 'prune', '--dry-run', '--only', 'model-images', '--json'], {env: env()})
       expect(r.code, r.stderr).toBe(0)
       return (JSON.parse(r.stdout) as {found: Array<{id: string}>}).found.map((i) => i.id)
     }
-    expect(await pruneIds()).not.toContain('bento-model/big_model:e2efixedv1')
+    expect(await pruneIds()).not.toContain(modelImage)
     for (const c of containers.splice(0)) await docker('rm', '-f', c)
     for (const ref of [ref1, ref2]) expect((await docker('rmi', ref)).code).toBe(0)
-    expect(await pruneIds()).toContain('bento-model/big_model:e2efixedv1')
+    expect(await pruneIds()).toContain(modelImage)
   })
 })

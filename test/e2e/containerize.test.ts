@@ -128,7 +128,7 @@ describe('bento containerize on a real Docker engine', () => {
     const r = await containerize(tag2, image2)
     expect(r.code, r.stderr).toBe(0)
     const installStep = r.json.steps.find((s) => /install\.sh/.test(s.step))
-    const modelsStep = r.json.steps.find((s) => /COPY --from=bento-model\//.test(s.step))
+    const modelsStep = r.json.steps.find((s) => /COPY --from=bento-model\.invalid\//.test(s.step))
     expect(installStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
     expect(modelsStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
 
