@@ -403,7 +403,7 @@ describe('DockerodeClient: deadlines on every call, and a server that is not a D
     expect(imp.value).toMatchObject({code: 'E_DOCKER_UNAVAILABLE', message: expect.stringMatching(/did not answer POST \/images\/create within 0\.3 s/)})
     expect(imp.ms).toBeLessThan(3000)
     const push = await timed(client.push('r/x:1', {onProgress: () => undefined}))
-    expect(push.value).toMatchObject({code: 'E_DOCKER_PUSH', message: expect.stringMatching(/silent for 0\.3 s/)})
+    expect(push.value).toMatchObject({code: 'E_DOCKER_PUSH', message: expect.stringMatching(/silent for 0\.3 s/), hint: expect.stringMatching(/BENTO_DOCKER_IDLE_TIMEOUT/)})
     expect(push.ms).toBeLessThan(3000)
     await closedSoon(d.open)
   })

@@ -258,12 +258,13 @@ export class DockerodeClient implements ImageClient {
   }
 
   /** The error of a stream that was stopped after the daemon started answering, or undefined. */
-  private silentError(dog: Watchdog, what: string, make: (detail: string) => Error, cause?: unknown): Error | undefined {
+  private silentError(dog: Watchdog, what: string, make: (detail: string, hint: string) => Error, cause?: unknown): Error | undefined {
     if (dog.stoppedBy === 'interrupt') return new InterruptedError(`${what} interrupted`, {cause})
     if (dog.stoppedBy === 'timeout') {
-      const e = make(`the daemon was silent for ${formatSeconds(dog.ms)}`)
-      ;(e as {hint?: string}).hint = `is dockerd hung? (\`docker info\`); a step that prints nothing for longer needs more: set ${IDLE_TIMEOUT_ENV}=SECONDS (0 waits for ever)`
-      return e
+      return make(
+        `the daemon was silent for ${formatSeconds(dog.ms)}`,
+        `is dockerd hung? (\`docker info\`, \`journalctl -u docker\`); a step that prints nothing for longer needs more: set ${IDLE_TIMEOUT_ENV}=SECONDS (0 waits for ever)`,
+      )
     }
     return undefined
   }
@@ -332,7 +333,7 @@ export class DockerodeClient implements ImageClient {
 
     const outcome = await this.follow(stream, dog, {
       onData: (chunk) => parser.write(chunk),
-      stopped: (cause) => this.silentError(dog, 'Build', (detail) => daemonLostError(detail, cause), cause),
+      stopped: (cause) => this.silentError(dog, 'Build', (detail, hint) => daemonLostError(detail, cause, hint), cause),
       lost: (err) => daemonLostError(err.message, err),
       end: () => {
         const o = parser.end()
@@ -426,7 +427,7 @@ export class DockerodeClient implements ImageClient {
     })
     const outcome = await this.follow(stream, dog, {
       onData: (chunk) => lines.write(chunk),
-      stopped: (cause) => this.silentError(dog, 'Import', (detail) => daemonLostError(detail, cause), cause),
+      stopped: (cause) => this.silentError(dog, 'Import', (detail, hint) => daemonLostError(detail, cause, hint), cause),
       lost: (err) => daemonLostError(err.message, err),
       end: () => {
         lines.end()
@@ -538,7 +539,7 @@ export class DockerodeClient implements ImageClient {
     const parser = new PushStreamParser(opts.onProgress)
     const outcome = await this.follow(stream, dog, {
       onData: (chunk) => parser.write(chunk),
-      stopped: (cause) => this.silentError(dog, 'Push', (detail) => new DockerPushError(`Push of ${ref} failed: ${detail}`, {cause}), cause),
+      stopped: (cause) => this.silentError(dog, 'Push', (detail, hint) => new DockerPushError(`Push of ${ref} failed: ${detail}`, {cause, hint}), cause),
       lost: (err) => new DockerPushError(`Push of ${ref} failed: ${err.message}`, {cause: err}),
       end: () => {
         try {
