@@ -33,35 +33,27 @@ export default class Containerize extends BaseCommand {
     const {bentomlHome} = await import('../store/index.js')
     const {DockerodeClient} = await import('../docker/index.js')
     const env = this.env()
-    const controller = new AbortController()
-    const onSignal = (): void => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    try {
-      const result = await containerize({
-        home: bentomlHome(env, homedir()),
-        tag: args.tag,
-        imageTags: flags['image-tag'] ?? [],
-        push: flags.push,
-        wheelhouse: flags.wheelhouse === undefined ? undefined : resolve(process.cwd(), flags.wheelhouse),
-        compilers: flags['with-compilers'],
-        noCache: flags['no-cache'],
-        client: new DockerodeClient({env}),
-        dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
-        env,
-        reporter: this.reporter(flags),
-        signal: controller.signal,
-        environ: env,
-      })
-      if (!this.jsonEnabled()) {
-        this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
-        for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}`)
-        this.log(`Run it: docker run --rm -p 3000:3000 ${result.tags[0]}`)
-      }
-      return result
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+    // The first Ctrl-C/SIGTERM aborts this.signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
+    const result = await containerize({
+      home: bentomlHome(env, homedir()),
+      tag: args.tag,
+      imageTags: flags['image-tag'] ?? [],
+      push: flags.push,
+      wheelhouse: flags.wheelhouse === undefined ? undefined : resolve(process.cwd(), flags.wheelhouse),
+      compilers: flags['with-compilers'],
+      noCache: flags['no-cache'],
+      client: new DockerodeClient({env, signal: this.signal}),
+      dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
+      env,
+      reporter: this.reporter(flags),
+      signal: this.signal,
+      environ: env,
+    })
+    if (!this.jsonEnabled()) {
+      this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
+      for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}`)
+      this.log(`Run it: docker run --rm -p 3000:3000 ${result.tags[0]}`)
     }
+    return result
   }
 }

@@ -35,7 +35,7 @@ export default class Prune extends BaseCommand {
     const env = this.env()
     const result = await prune({
       home: bentomlHome(env, homedir()),
-      client: () => new DockerodeClient({env}),
+      client: () => new DockerodeClient({env, signal: this.signal}),
       reporter: this.reporter(flags),
       dryRun: flags['dry-run'],
       ...(flags.only ? {only: flags.only} : {}),

@@ -237,10 +237,10 @@ export function buildFailureError(f: BuildFailure): DockerBuildError {
   return new DockerBuildError(`Docker build failed: ${f.message}`, {code: 'E_DOCKER_BUILD', data})
 }
 
-export function daemonLostError(detail: string, cause?: unknown): DockerBuildError {
+export function daemonLostError(detail: string, cause?: unknown, hint?: string): DockerBuildError {
   return new DockerBuildError(`The Docker daemon stopped responding during the build: ${detail}`, {
     code: 'E_DOCKER_DAEMON_LOST',
     cause,
-    hint: 'check that dockerd is still running (`docker info`, `journalctl -u docker`, or its log) and has enough memory and disk, then run containerize again',
+    hint: hint ?? 'check that dockerd is still running (`docker info`, `journalctl -u docker`, or its log) and has enough memory and disk, then run containerize again',
   })
 }

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import http from 'node:http'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -246,5 +247,238 @@ describe('DockerodeClient against a scripted Engine API', () => {
     expect(err.message).toContain('missing.sock')
     expect(err.hint).toContain('is dockerd running')
     expect(err.hint).toContain(`DOCKER_HOST=unix://${path.join(dir, 'missing.sock')}`)
+  })
+})
+
+/** A server on a unix socket that answers as `handler` says (or never); its connections are tracked and closed. */
+async function serveOn(
+  dir: string,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{socket: string; open: () => number; close: () => Promise<void>}> {
+  const socket = path.join(dir, 'd.sock')
+  const sockets = new Set<import('node:net').Socket>()
+  const server = http.createServer(handler)
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(socket, resolve))
+  return {
+    socket,
+    open: () => sockets.size,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A server on a unix socket that is not HTTP: it writes `reply` and closes. */
+async function serveRaw(dir: string, reply: string): Promise<{socket: string; close: () => Promise<void>}> {
+  const socket = path.join(dir, 'raw.sock')
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined)
+    s.once('data', () => s.end(reply))
+  })
+  await new Promise<void>((resolve) => server.listen(socket, resolve))
+  return {socket, close: () => new Promise((resolve) => server.close(() => resolve()))}
+}
+
+const VERSION = JSON.stringify({ApiVersion: '1.41', Version: '20.10.24', Os: 'linux'})
+
+describe('DockerodeClient: deadlines on every call, and a server that is not a Docker daemon', () => {
+  let dir: string
+  let stop: Array<() => Promise<void>>
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'bento-deadline-'))
+    stop = []
+  })
+  afterEach(async () => {
+    for (const s of stop) await s()
+    await rm(dir, {recursive: true, force: true})
+  })
+  const timed = async <T>(p: Promise<T>): Promise<{value: unknown; ms: number}> => {
+    const t0 = Date.now()
+    const value = await p.then(
+      (v) => v as unknown,
+      (e: unknown) => e,
+    )
+    return {value, ms: Date.now() - t0}
+  }
+  /** A daemon that reads every request and never answers. */
+  const hanging = async (): Promise<{socket: string; open: () => number}> => {
+    const d = await serveOn(dir, (req) => req.resume())
+    stop.push(d.close)
+    return d
+  }
+  const closedSoon = async (open: () => number): Promise<void> => {
+    for (let i = 0; i < 50 && open() > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(open(), 'the client closed its connection').toBe(0)
+  }
+
+  it('a daemon that accepts and never answers: ping fails E_DOCKER_UNAVAILABLE after BENTO_DOCKER_TIMEOUT, the connection closed', async () => {
+    const d = await hanging()
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_TIMEOUT: '0.3'}})
+    const {value: err, ms} = await timed(client.ping())
+    expect(err).toBeInstanceOf(DockerUnavailableError)
+    expect((err as DockerUnavailableError).message).toMatch(/accepted the connection but did not answer GET \/version within 0\.3 s/)
+    expect((err as DockerUnavailableError).hint).toMatch(/BENTO_DOCKER_TIMEOUT/)
+    expect(ms).toBeLessThan(3000)
+    await closedSoon(d.open)
+  })
+
+  it('every short call has the deadline: inspect, history, list, remove, tag', async () => {
+    const d = await hanging()
+    const client = (): DockerodeClient => new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_TIMEOUT: '0.2'}})
+    const calls: Array<(c: DockerodeClient) => Promise<unknown>> = [(c) => c.inspect('x:1'), (c) => c.history('x:1'), (c) => c.list(), (c) => c.remove('x:1'), (c) => c.tag('x:1', 'y:2')]
+    for (const call of calls) {
+      const {value: err, ms} = await timed(call(client()))
+      expect(err).toMatchObject({code: 'E_DOCKER_UNAVAILABLE', message: expect.stringMatching(/did not answer .* within 0\.2 s/)})
+      expect(ms).toBeLessThan(3000)
+    }
+    await closedSoon(d.open)
+  })
+
+  it('once a short call timed out, the client does not wait again: the next calls fail at once (prune asks several)', async () => {
+    const d = await hanging()
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_TIMEOUT: '0.3'}})
+    const first = await timed(client.list())
+    expect(first.ms).toBeGreaterThanOrEqual(250)
+    const again = await timed(client.list({label: ['x']}))
+    expect(again.value).toMatchObject({code: 'E_DOCKER_UNAVAILABLE', message: expect.stringMatching(/did not answer GET \/images\/json within 0\.3 s/)})
+    expect(again.ms).toBeLessThan(100)
+  })
+
+  it('the wait is abortable: the client signal aborted → E_INTERRUPTED at once, the connection closed', async () => {
+    const d = await hanging()
+    const controller = new AbortController()
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}, signal: controller.signal})
+    setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 100)
+    const {value: err, ms} = await timed(client.ping())
+    expect(err).toMatchObject({code: 'E_INTERRUPTED', exitCode: 130})
+    expect(ms).toBeLessThan(2000)
+    await closedSoon(d.open)
+    // Aborted before the call: no request at all.
+    await expect(client.list()).rejects.toMatchObject({code: 'E_INTERRUPTED'})
+  })
+
+  it('a build stream that goes silent mid-build → E_DOCKER_DAEMON_LOST naming BENTO_DOCKER_IDLE_TIMEOUT, the connection closed', async () => {
+    let buildClosed = false
+    const d = await serveOn(dir, (req, res) => {
+      if (req.url?.endsWith('/version')) return res.end(VERSION)
+      if (req.url?.startsWith('/images/')) {
+        res.statusCode = 404
+        return res.end('{"message":"No such image"}')
+      }
+      req.resume()
+      req.on('end', () => res.write(fixture('classic-truncated.jsonl'))) // then nothing, for ever
+      res.on('close', () => (buildClosed = true))
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, DOCKER_BUILDKIT: '0', BENTO_DOCKER_IDLE_TIMEOUT: '0.3'}})
+    const events: BuildEvent[] = []
+    const {value: err, ms} = await timed(
+      client.build({context: Readable.from([Buffer.alloc(1024)]), dockerfile: 'Dockerfile', tags: ['iris:v1'], labels: {}, onProgress: (e) => events.push(e)}),
+    )
+    expect(err).toMatchObject({code: 'E_DOCKER_DAEMON_LOST', message: expect.stringMatching(/silent for 0\.3 s/), hint: expect.stringMatching(/BENTO_DOCKER_IDLE_TIMEOUT/)})
+    expect(events.length).toBeGreaterThan(0)
+    expect(ms).toBeLessThan(3000)
+    // The build's connection is closed (the inspects before and after it may stay open for keep-alive).
+    for (let i = 0; i < 50 && !buildClosed; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(buildClosed).toBe(true)
+  })
+
+  it('an import the daemon reads and never answers, and a push that goes silent: typed, in bounded time', async () => {
+    const d = await serveOn(dir, (req, res) => {
+      if (req.url?.includes('/push')) {
+        res.write('{"status":"The push refers to repository [r/x]"}\r\n') // then nothing
+        return
+      }
+      req.resume()
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_IDLE_TIMEOUT: '0.3'}})
+    const imp = await timed(client.importImage({layer: Readable.from([Buffer.alloc(10)]), tag: 'bento-model/x:v1', labels: {}}))
+    expect(imp.value).toMatchObject({code: 'E_DOCKER_UNAVAILABLE', message: expect.stringMatching(/did not answer POST \/images\/create within 0\.3 s/)})
+    expect(imp.ms).toBeLessThan(3000)
+    const push = await timed(client.push('r/x:1', {onProgress: () => undefined}))
+    expect(push.value).toMatchObject({code: 'E_DOCKER_PUSH', message: expect.stringMatching(/silent for 0\.3 s/), hint: expect.stringMatching(/BENTO_DOCKER_IDLE_TIMEOUT/)})
+    expect(push.ms).toBeLessThan(3000)
+    await closedSoon(d.open)
+  })
+
+  it('the idle timeout restarts with every chunk: a slow but steady stream is not cut', async () => {
+    const d = await serveOn(dir, (req, res) => {
+      if (req.url?.endsWith('/version')) return res.end(VERSION)
+      if (req.url?.startsWith('/images/')) {
+        res.statusCode = 404
+        return res.end('{"message":"No such image"}')
+      }
+      req.resume()
+      req.on('end', () => {
+        const lines = fixture('classic-ok.jsonl').split('\n')
+        const next = (): void => {
+          const line = lines.shift()
+          if (line === undefined) return void res.end()
+          res.write(`${line}\n`)
+          setTimeout(next, 60)
+        }
+        next()
+      })
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, DOCKER_BUILDKIT: '0', BENTO_DOCKER_IDLE_TIMEOUT: '0.25'}})
+    const r = await client.build({context: Readable.from([Buffer.alloc(1024)]), dockerfile: 'Dockerfile', tags: ['iris:v1'], labels: {}, onProgress: () => undefined})
+    expect(r.imageId).toMatch(/^sha256:/)
+  })
+
+  it.each([
+    ['HTTP 500', 500, '{"message":"boom"}', /answered HTTP 500 \{"message":"boom"\} to GET \/version: is it a Docker daemon\?/],
+    ['HTTP 404 (a web server)', 404, '<html>Not Found</html>', /answered HTTP 404 <html>Not Found<\/html> to GET \/version/],
+    ['HTTP 200 that is not the version', 200, '<html>hello</html>', /answered HTTP 200 <html>hello<\/html> to GET \/version/],
+  ])('a server answering %s to the version ping → E_DOCKER_UNAVAILABLE naming what answered', async (_name, status, body, message) => {
+    const d = await serveOn(dir, (req, res) => {
+      req.resume()
+      res.statusCode = status
+      res.end(body)
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    const err = (await client.ping().catch((e: unknown) => e)) as DockerUnavailableError
+    expect(err).toBeInstanceOf(DockerUnavailableError)
+    expect(err.message).toMatch(message)
+    expect(err.message).toContain(d.socket)
+  })
+
+  it('a server that is not HTTP → E_DOCKER_UNAVAILABLE with what it sent', async () => {
+    const s = await serveRaw(dir, 'SSH-2.0-OpenSSH_9.2\r\n')
+    stop.push(s.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${s.socket}`}})
+    const err = (await client.ping().catch((e: unknown) => e)) as DockerUnavailableError
+    expect(err).toBeInstanceOf(DockerUnavailableError)
+    expect(err.message).toMatch(/not HTTP/)
+    expect(err.message).toContain('SSH-2.0-OpenSSH_9.2')
+  })
+
+  it('list answered with HTTP 500 (what prune asks) → E_DOCKER_UNAVAILABLE, not a bug', async () => {
+    const d = await serveOn(dir, (req, res) => {
+      req.resume()
+      if (req.url?.endsWith('/version')) return res.end(VERSION)
+      res.statusCode = 500
+      res.end('{"message":"boom"}')
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    await expect(client.list({label: ['dev.bento.kind=model']})).rejects.toMatchObject({
+      code: 'E_DOCKER_UNAVAILABLE',
+      message: expect.stringMatching(/answered HTTP 500 \{"message":"boom"\} to GET \/images\/json/),
+    })
+  })
+
+  it('BENTO_DOCKER_TIMEOUT that is not a number of seconds is a usage error; 0 turns the deadline off', () => {
+    expect(() => new DockerodeClient({env: {BENTO_DOCKER_TIMEOUT: 'ten'}})).toThrow(expect.objectContaining({code: 'E_USAGE', message: expect.stringMatching(/BENTO_DOCKER_TIMEOUT/)}))
+    expect(() => new DockerodeClient({env: {BENTO_DOCKER_IDLE_TIMEOUT: '-1'}})).toThrow(expect.objectContaining({code: 'E_USAGE'}))
+    expect(() => new DockerodeClient({env: {BENTO_DOCKER_TIMEOUT: '0', BENTO_DOCKER_IDLE_TIMEOUT: '1.5'}})).not.toThrow()
   })
 })

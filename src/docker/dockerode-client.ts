@@ -2,12 +2,15 @@ import {existsSync, readFileSync} from 'node:fs'
 import {Agent} from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
+import {Transform} from 'node:stream'
 
+import type DockerModem from 'docker-modem'
 import Docker from 'dockerode'
 
 import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError} from '../errors.js'
 import {BuildStreamParser, buildFailureError, daemonLostError} from './build-stream.js'
 import {buildWithDockerCli} from './cli-build.js'
+import {ANSWER_TIMEOUT_ENV, type DockerTimeouts, dockerTimeouts, formatSeconds, IDLE_TIMEOUT_ENV, Watchdog} from './deadline.js'
 import type {
   BuildOptions,
   ImageClient,
@@ -106,6 +109,46 @@ function isConnectionError(err: unknown): boolean {
   return code !== undefined && CONNECTION_CODES.has(code)
 }
 
+/** Node's HTTP parser refused what came back (`HPE_…`): whatever answered does not speak HTTP. */
+function isParseError(err: unknown): boolean {
+  return errnoOf(err)?.startsWith('HPE_') ?? false
+}
+
+/** The first bytes of what answered, on one line, for a message. */
+function snippet(body: unknown): string {
+  let text: string
+  if (Buffer.isBuffer(body)) text = body.toString('utf8')
+  else if (typeof body === 'string') text = body
+  else if (body === undefined || body === null) text = ''
+  else text = JSON.stringify(body)
+  text = text.replace(/\s+/g, ' ').trim()
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+function whereOf(ep: DockerEndpoint): string {
+  return ep.kind === 'unix' ? ep.socketPath : `${ep.host}:${ep.port}`
+}
+
+/** What answered is not a Docker daemon (or not a healthy one): an HTTP error status, garbage, or a wrong body. */
+export function notADaemonError(ep: DockerEndpoint, request: string, answered: string, cause?: unknown): DockerUnavailableError {
+  return new DockerUnavailableError(`The server at ${whereOf(ep)} answered ${answered} to ${request}: is it a Docker daemon?`, {
+    cause,
+    hint: `check what listens there (\`docker version\` with the same DOCKER_HOST); the daemon address used is ${ep.display}; set DOCKER_HOST (unix:///path/docker.sock or tcp://host:2376) if the daemon lives elsewhere`,
+    data: {dockerHost: ep.display},
+  })
+}
+
+/** The daemon took the request and said nothing for `ms`. */
+export function noAnswerError(ep: DockerEndpoint, request: string, ms: number, envVar: string, cause?: unknown): DockerUnavailableError {
+  // A unix socket connects at once or fails (ENOENT, ECONNREFUSED): a silence there is the daemon's.
+  const accepted = ep.kind === 'unix' ? 'accepted the connection but ' : ''
+  return new DockerUnavailableError(`The Docker daemon at ${whereOf(ep)} ${accepted}did not answer ${request} within ${formatSeconds(ms)}`, {
+    cause,
+    hint: `is dockerd hung or overloaded? (\`docker info\`, \`journalctl -u docker\`); the daemon address used is ${ep.display}; to wait longer set ${envVar}=SECONDS (0 waits for ever)`,
+    data: {dockerHost: ep.display, timeoutSeconds: ms / 1000},
+  })
+}
+
 function statusOf(err: unknown): number | undefined {
   const s = (err as {statusCode?: unknown} | null)?.statusCode
   return typeof s === 'number' ? s : undefined
@@ -116,8 +159,17 @@ function daemonMessage(err: unknown): string {
   return json?.message ?? (err as Error)?.message ?? String(err)
 }
 
-function isAbort(err: unknown, signal?: AbortSignal): boolean {
-  return Boolean(signal?.aborted) || (err as Error | null)?.name === 'AbortError'
+/** The request's body, passed on as it is; every chunk the request takes counts as movement for the watchdog. */
+function watchedBody(body: NodeJS.ReadableStream, dog: Watchdog): NodeJS.ReadableStream {
+  const watched = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      dog.touch()
+      callback(null, chunk)
+    },
+  })
+  body.on('error', (err: Error) => watched.destroy(err))
+  body.pipe(watched)
+  return watched
 }
 
 export interface DockerodeClientOptions {
@@ -127,27 +179,94 @@ export interface DockerodeClientOptions {
    */
   env: Record<string, string | undefined>
   homeDir?: string
+  /** Aborts every wait on the daemon (the command's Ctrl-C): the call fails with E_INTERRUPTED. */
+  signal?: AbortSignal
+  /** Default: BENTO_DOCKER_TIMEOUT / BENTO_DOCKER_IDLE_TIMEOUT of `env` (seconds), else 30 s / 10 min. */
+  timeouts?: Partial<DockerTimeouts>
 }
 
-/** `ImageClient` over the Docker Engine API (dockerode). */
+/** What a call does with an HTTP error status: hand it to the caller (`pass`), or call the server no daemon. */
+interface CallOptions {
+  /** Statuses the caller handles (e.g. 404 of an inspect); any other error status is `notADaemonError`. */
+  pass?: number[]
+  /** What aborts the wait; default: the client's signal. */
+  outer?: Array<AbortSignal | undefined>
+}
+
+/**
+ * `ImageClient` over the Docker Engine API (dockerode). Every call has a deadline and ends at the client's signal
+ * (deadline.ts): a short call must be answered whole within `timeouts.answerMs`; a stream (build, import, push) may
+ * not be silent, in either direction, for longer than `timeouts.idleMs`. The socket is destroyed when one fires.
+ */
 export class DockerodeClient implements ImageClient {
   readonly endpoint: DockerEndpoint
+  readonly timeouts: DockerTimeouts
   private readonly docker: Docker
   private readonly env: Record<string, string | undefined>
+  private readonly signal: AbortSignal | undefined
+  /** A short call timed out: the daemon is hung, later short calls fail at once with the same error. */
+  private unanswered: DockerUnavailableError | undefined
 
   constructor(opts: DockerodeClientOptions) {
     this.env = opts.env
+    this.signal = opts.signal
+    this.timeouts = {...dockerTimeouts(opts.env), ...opts.timeouts}
     this.endpoint = resolveDockerEndpoint(opts.env, opts.homeDir)
     this.docker = new Docker(dockerodeOptions(this.endpoint))
   }
 
-  private async call<T>(f: () => Promise<T>): Promise<T> {
+  /** A short call (`request` names it in messages, e.g. `GET /version`): one deadline for the whole answer. */
+  private async call<T>(request: string, f: (signal: AbortSignal) => Promise<T>, o: CallOptions = {}): Promise<T> {
+    const dog = new Watchdog(this.timeouts.answerMs, o.outer ?? [this.signal])
     try {
-      return await f()
+      if (dog.stoppedBy === 'interrupt') throw new Error('aborted before the request')
+      if (this.unanswered) throw this.unanswered
+      return await f(dog.signal)
     } catch (err) {
-      if (isConnectionError(err)) throw unavailableError(this.endpoint, err)
+      const stopped = this.stopped(err, request, dog, ANSWER_TIMEOUT_ENV)
+      if (dog.stoppedBy === 'timeout') this.unanswered ??= stopped as DockerUnavailableError
+      if (stopped) throw stopped
+      const status = statusOf(err)
+      if (status !== undefined && !(o.pass ?? []).includes(status)) {
+        throw notADaemonError(this.endpoint, request, `HTTP ${status} ${snippet((err as {json?: unknown}).json)}`.trim(), err)
+      }
       throw err
+    } finally {
+      dog.done()
     }
+  }
+
+  /**
+   * The typed error of a call that failed on its way (interrupted, timed out, no connection, not HTTP), else
+   * undefined: the caller decides what an HTTP error status means.
+   */
+  private stopped(err: unknown, request: string, dog: Watchdog, envVar: string): Error | undefined {
+    if (dog.stoppedBy === 'interrupt') return new InterruptedError(`Interrupted while waiting for the Docker daemon (${request})`, {cause: err})
+    if (dog.stoppedBy === 'timeout') return noAnswerError(this.endpoint, request, dog.ms, envVar, err)
+    if (err instanceof BentoError) return err
+    if (isConnectionError(err)) return unavailableError(this.endpoint, err)
+    if (isParseError(err)) {
+      const raw = (err as {rawPacket?: unknown}).rawPacket
+      return notADaemonError(this.endpoint, request, `something that is not HTTP (${snippet(raw) || (err as Error).message})`, err)
+    }
+    return undefined
+  }
+
+  /** A request dockerode offers no abort signal for (inspect, history). */
+  private dial<T>(o: DockerModem.DialOptions): Promise<T> {
+    return new Promise((resolve, reject) => this.docker.modem.dial(o, (err, data) => (err ? reject(err) : resolve(data as T))))
+  }
+
+  /** The error of a stream that was stopped after the daemon started answering, or undefined. */
+  private silentError(dog: Watchdog, what: string, make: (detail: string, hint: string) => Error, cause?: unknown): Error | undefined {
+    if (dog.stoppedBy === 'interrupt') return new InterruptedError(`${what} interrupted`, {cause})
+    if (dog.stoppedBy === 'timeout') {
+      return make(
+        `the daemon was silent for ${formatSeconds(dog.ms)}`,
+        `is dockerd hung? (\`docker info\`, \`journalctl -u docker\`); a step that prints nothing for longer needs more: set ${IDLE_TIMEOUT_ENV}=SECONDS (0 waits for ever)`,
+      )
+    }
+    return undefined
   }
 
   private pinged?: Promise<{apiVersion: string; buildkit: boolean}>
@@ -163,11 +282,15 @@ export class DockerodeClient implements ImageClient {
   }
 
   private async askVersion(): Promise<{apiVersion: string; buildkit: boolean}> {
-    const v = await this.call(() => this.docker.version())
-    const [major = 0, minor = 0] = String(v.ApiVersion).split('.').map(Number)
+    const v: unknown = await this.call('GET /version', (abortSignal) => (this.docker.version.bind(this.docker) as (o: {abortSignal: AbortSignal}) => Promise<unknown>)({abortSignal}))
+    const apiVersion = (v as {ApiVersion?: unknown} | null)?.ApiVersion
+    if (typeof apiVersion !== 'string' || !/^\d+\.\d+/.test(apiVersion)) {
+      throw notADaemonError(this.endpoint, 'GET /version', `HTTP 200 ${snippet(v)}`.trim())
+    }
+    const [major = 0, minor = 0] = apiVersion.split('.').map(Number)
     const apiOk = major > 1 || (major === 1 && minor >= 39)
     const disabled = this.env.DOCKER_BUILDKIT !== undefined && ['0', 'false'].includes(this.env.DOCKER_BUILDKIT.toLowerCase())
-    return {apiVersion: String(v.ApiVersion), buildkit: v.Os === 'linux' && apiOk && !disabled}
+    return {apiVersion, buildkit: (v as {Os?: unknown}).Os === 'linux' && apiOk && !disabled}
   }
 
   async build(opts: BuildOptions): Promise<{imageId: string}> {
@@ -180,25 +303,25 @@ export class DockerodeClient implements ImageClient {
     for (const t of opts.tags) before.set(t, (await this.inspect(t))?.id ?? null)
 
     const parser = new BuildStreamParser(opts.onProgress)
+    const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
     let stream: NodeJS.ReadableStream
     try {
-      stream = await this.call(() =>
-        this.docker.buildImage(opts.context, {
-          dockerfile: opts.dockerfile,
-          // The API accepts t= once per tag; dockerode serializes arrays as repeated query parameters.
-          t: opts.tags,
-          labels: opts.labels,
-          buildargs: opts.buildArgs ?? {},
-          rm: true,
-          forcerm: true,
-          nocache: opts.noCache ?? false,
-          version: buildkit ? '2' : '1',
-          abortSignal: opts.signal,
-        } as unknown as Docker.ImageBuildOptions),
-      )
+      stream = await this.docker.buildImage(watchedBody(opts.context, dog), {
+        dockerfile: opts.dockerfile,
+        // The API accepts t= once per tag; dockerode serializes arrays as repeated query parameters.
+        t: opts.tags,
+        labels: opts.labels,
+        buildargs: opts.buildArgs ?? {},
+        rm: true,
+        forcerm: true,
+        nocache: opts.noCache ?? false,
+        version: buildkit ? '2' : '1',
+        abortSignal: dog.signal,
+      } as unknown as Docker.ImageBuildOptions)
     } catch (err) {
-      if (isAbort(err, opts.signal)) throw new InterruptedError('Build interrupted', {cause: err})
-      if (err instanceof BentoError) throw err
+      dog.done()
+      const stopped = this.stopped(err, 'POST /build', dog, IDLE_TIMEOUT_ENV)
+      if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Build interrupted', {cause: err}) : stopped
       const status = statusOf(err)
       throw new DockerBuildError(`The daemon rejected the build: ${daemonMessage(err)}`, {
         code: 'E_DOCKER_BUILD',
@@ -208,33 +331,64 @@ export class DockerodeClient implements ImageClient {
       })
     }
 
-    const outcome = await new Promise<{imageId?: string; error?: Error}>((resolve) => {
-      let settled = false
-      const finish = (r: {imageId?: string; error?: Error}): void => {
-        if (!settled) {
-          settled = true
-          resolve(r)
-        }
-      }
-      stream.on('data', (chunk: Buffer) => parser.write(chunk))
-      stream.on('error', (err: Error) => {
-        if (isAbort(err, opts.signal)) finish({error: new InterruptedError('Build interrupted', {cause: err})})
-        else finish({error: daemonLostError(err.message, err)})
-      })
-      stream.on('end', () => {
+    const outcome = await this.follow(stream, dog, {
+      onData: (chunk) => parser.write(chunk),
+      stopped: (cause) => this.silentError(dog, 'Build', (detail, hint) => daemonLostError(detail, cause, hint), cause),
+      lost: (err) => daemonLostError(err.message, err),
+      end: () => {
         const o = parser.end()
-        if (o.failure) finish({error: buildFailureError(o.failure)})
-        else if (o.imageId) finish({imageId: o.imageId})
-        else finish({error: daemonLostError('the build stream ended before the daemon reported an image')})
-      })
-      opts.signal?.addEventListener('abort', () => finish({error: new InterruptedError('Build interrupted')}), {once: true})
+        if (o.failure) return {error: buildFailureError(o.failure)}
+        if (o.imageId) return {value: o.imageId}
+        return {error: daemonLostError('the build stream ended before the daemon reported an image')}
+      },
     })
 
     if (outcome.error) {
       await this.untagPartial(before)
       throw outcome.error
     }
-    return {imageId: outcome.imageId as string}
+    return {imageId: outcome.value as string}
+  }
+
+  /**
+   * Reads a stream the daemon answered with until it ends, fails, or the watchdog stops it (interrupt, or silent
+   * longer than its idle timeout): every chunk restarts the silence. The watchdog is done once this settles.
+   */
+  private follow<T>(
+    stream: NodeJS.ReadableStream,
+    dog: Watchdog,
+    on: {
+      onData: (chunk: Buffer) => void
+      /** The error when the watchdog stopped the stream (interrupt or silence). */
+      stopped: (cause?: unknown) => Error | undefined
+      /** The stream failed (the daemon went away). */
+      lost: (err: Error) => Error
+      end: () => {value?: T; error?: Error}
+    },
+  ): Promise<{value?: T; error?: Error}> {
+    dog.touch()
+    return new Promise((resolve) => {
+      let settled = false
+      const finish = (r: {value?: T; error?: Error}): void => {
+        if (settled) return
+        settled = true
+        dog.done()
+        resolve(r)
+      }
+      stream.on('data', (chunk: Buffer) => {
+        dog.touch()
+        on.onData(chunk)
+      })
+      stream.on('error', (err: Error) => finish({error: on.stopped(err) ?? on.lost(err)}))
+      stream.on('end', () => finish(on.end()))
+      const onStop = (): void => {
+        finish({error: on.stopped() ?? on.lost(new Error('aborted'))})
+        // docker-modem destroys the request (and its socket) on the signal; the response goes with them.
+        ;(stream as {destroy?: () => void}).destroy?.()
+      }
+      if (dog.signal.aborted) onStop()
+      else dog.signal.addEventListener('abort', onStop, {once: true})
+    })
   }
 
   async importImage(opts: ImportOptions): Promise<{imageId: string}> {
@@ -248,58 +402,53 @@ export class DockerodeClient implements ImageClient {
         data: {status: statusOf(err)},
         hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
       })
+    const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
     let stream: NodeJS.ReadableStream
     try {
-      stream = await this.call(() => this.docker.importImage(opts.layer, {repo, tag, changes, abortSignal: opts.signal} as unknown as Record<string, unknown>))
+      stream = await this.docker.importImage(watchedBody(opts.layer, dog), {repo, tag, changes, abortSignal: dog.signal} as unknown as Record<string, unknown>)
     } catch (err) {
-      if (isAbort(err, opts.signal)) throw new InterruptedError('Import interrupted', {cause: err})
-      if (err instanceof BentoError) throw err
+      dog.done()
+      const stopped = this.stopped(err, 'POST /images/create', dog, IDLE_TIMEOUT_ENV)
+      if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Import interrupted', {cause: err}) : stopped
       throw refused(err)
     }
     // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
-    const outcome = await new Promise<{imageId?: string; error?: Error}>((resolve) => {
-      let settled = false
-      let imageId: string | undefined
-      let failure: string | undefined
-      const finish = (r: {imageId?: string; error?: Error}): void => {
-        if (!settled) {
-          settled = true
-          resolve(r)
-        }
+    let imageId: string | undefined
+    let failure: string | undefined
+    const lines = new LineSplitter((text) => {
+      if (text.trim() === '') return
+      try {
+        const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
+        if (msg.error) failure = msg.errorDetail?.message ?? msg.error
+        else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) imageId = msg.status.trim()
+      } catch {
+        // Not JSON: ignored, as the CLI does.
       }
-      const lines = new LineSplitter((text) => {
-        if (text.trim() === '') return
-        try {
-          const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
-          if (msg.error) failure = msg.errorDetail?.message ?? msg.error
-          else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) imageId = msg.status.trim()
-        } catch {
-          // Not JSON: ignored, as the CLI does.
-        }
-      })
-      stream.on('data', (chunk: Buffer) => lines.write(chunk))
-      stream.on('error', (err: Error) => {
-        if (isAbort(err, opts.signal)) finish({error: new InterruptedError('Import interrupted', {cause: err})})
-        else finish({error: daemonLostError(err.message, err)})
-      })
-      stream.on('end', () => {
+    })
+    const outcome = await this.follow(stream, dog, {
+      onData: (chunk) => lines.write(chunk),
+      stopped: (cause) => this.silentError(dog, 'Import', (detail, hint) => daemonLostError(detail, cause, hint), cause),
+      lost: (err) => daemonLostError(err.message, err),
+      end: () => {
         lines.end()
-        if (failure !== undefined) finish({error: refused(new Error(failure))})
-        else if (imageId) finish({imageId})
-        else finish({error: daemonLostError('the import stream ended before the daemon reported an image')})
-      })
-      opts.signal?.addEventListener('abort', () => finish({error: new InterruptedError('Import interrupted')}), {once: true})
+        if (failure !== undefined) return {error: refused(new Error(failure))}
+        if (imageId) return {value: imageId}
+        return {error: daemonLostError('the import stream ended before the daemon reported an image')}
+      },
     })
     if (outcome.error) throw outcome.error
-    return {imageId: outcome.imageId as string}
+    return {imageId: outcome.value as string}
   }
 
-  /** After a failed build: remove any of our tags that now point somewhere they did not before. */
+  /**
+   * After a failed build: remove any of our tags that now point somewhere they did not before. Not stopped by the
+   * signal (this is the cleanup of an interrupted build); each call has its deadline.
+   */
   private async untagPartial(before: Map<string, string | null>): Promise<void> {
     for (const [tag, id] of before) {
       try {
-        const now = await this.inspect(tag)
-        if (now && now.id !== id) await this.docker.getImage(tag).remove({noprune: false})
+        const now = await this.inspectOr(tag, [])
+        if (now && now.id !== id) await this.call(`DELETE /images/${tag}`, (abortSignal) => this.docker.getImage(tag).remove({noprune: false, abortSignal}), {outer: []})
       } catch {
         // Best effort: the daemon may be gone; the original error matters more.
       }
@@ -307,8 +456,24 @@ export class DockerodeClient implements ImageClient {
   }
 
   async inspect(ref: string): Promise<ImageInfo | null> {
+    return this.inspectOr(ref, [this.signal])
+  }
+
+  private async inspectOr(ref: string, outer: Array<AbortSignal | undefined>): Promise<ImageInfo | null> {
+    const request = `GET /images/${ref}/json`
     try {
-      const i = await this.call(() => this.docker.getImage(ref).inspect())
+      const i = await this.call(
+        request,
+        (abortSignal) =>
+          this.dial<Docker.ImageInspectInfo>({
+            path: `/images/${ref}/json`,
+            method: 'GET',
+            abortSignal,
+            statusCodes: {200: true, 404: 'no such image', 500: 'server error'},
+          }),
+        {pass: [404], outer},
+      )
+      if (typeof i !== 'object' || i === null || typeof i.Id !== 'string') throw notADaemonError(this.endpoint, request, `HTTP 200 ${snippet(i)}`.trim())
       return {
         id: i.Id,
         repoTags: i.RepoTags ?? [],
@@ -331,13 +496,20 @@ export class DockerodeClient implements ImageClient {
   }
 
   async history(ref: string): Promise<LayerInfo[]> {
-    const h = (await this.call(() => this.docker.getImage(ref).history())) as Array<{Id: string; Created: number; CreatedBy: string; Size: number}>
-    return h.map((l) => ({id: l.Id, created: l.Created, createdBy: l.CreatedBy, size: l.Size}))
+    const request = `GET /images/${ref}/history`
+    const h = await this.call(
+      request,
+      (abortSignal) =>
+        this.dial<unknown>({path: `/images/${ref}/history`, method: 'GET', abortSignal, statusCodes: {200: true, 404: 'no such image', 500: 'server error'}}),
+      {pass: [404]},
+    )
+    if (!Array.isArray(h)) throw notADaemonError(this.endpoint, request, `HTTP 200 ${snippet(h)}`.trim())
+    return (h as Array<{Id: string; Created: number; CreatedBy: string; Size: number}>).map((l) => ({id: l.Id, created: l.Created, createdBy: l.CreatedBy, size: l.Size}))
   }
 
   async remove(ref: string, opts: {force?: boolean} = {}): Promise<void> {
     try {
-      await this.call(() => this.docker.getImage(ref).remove({force: opts.force ?? false}))
+      await this.call(`DELETE /images/${ref}`, (abortSignal) => this.docker.getImage(ref).remove({force: opts.force ?? false, abortSignal}), {pass: [404, 409]})
     } catch (err) {
       if (statusOf(err) === 404) return
       throw err
@@ -346,37 +518,39 @@ export class DockerodeClient implements ImageClient {
 
   async tag(id: string, repoTag: string): Promise<void> {
     const {repo, tag} = splitRepoTag(repoTag)
-    await this.call(() => this.docker.getImage(id).tag({repo, tag}))
+    await this.call(`POST /images/${id}/tag`, (abortSignal) => this.docker.getImage(id).tag({repo, tag, abortSignal}), {pass: [400, 404, 409]})
   }
 
   async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<{digest: string}> {
     const {repo, tag} = splitRepoTag(ref)
+    const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
     let stream: NodeJS.ReadableStream
     try {
-      stream = (await this.call(() =>
-        this.docker.getImage(repo).push({tag, authconfig: opts.auth ?? {}, abortSignal: opts.signal} as Docker.ImagePushOptions),
-      )) as NodeJS.ReadableStream
+      stream = (await this.docker.getImage(repo).push({tag, authconfig: opts.auth ?? {}, abortSignal: dog.signal} as Docker.ImagePushOptions)) as NodeJS.ReadableStream
     } catch (err) {
-      if (err instanceof BentoError) throw err
+      dog.done()
+      const stopped = this.stopped(err, `POST /images/${repo}/push`, dog, IDLE_TIMEOUT_ENV)
+      if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Push interrupted', {cause: err}) : stopped
       throw new DockerPushError(`Push of ${ref} was refused: ${daemonMessage(err)}`, {
         cause: err,
         hint: statusOf(err) === 404 ? `no local image ${ref}; build it first` : 'check the image reference and your registry credentials',
       })
     }
     const parser = new PushStreamParser(opts.onProgress)
-    return new Promise((resolve, reject) => {
-      stream.on('data', (chunk: Buffer) => parser.write(chunk))
-      stream.on('error', (err: Error) =>
-        reject(isAbort(err, opts.signal) ? new InterruptedError('Push interrupted', {cause: err}) : new DockerPushError(`Push of ${ref} failed: ${err.message}`, {cause: err})),
-      )
-      stream.on('end', () => {
+    const outcome = await this.follow(stream, dog, {
+      onData: (chunk) => parser.write(chunk),
+      stopped: (cause) => this.silentError(dog, 'Push', (detail, hint) => new DockerPushError(`Push of ${ref} failed: ${detail}`, {cause, hint}), cause),
+      lost: (err) => new DockerPushError(`Push of ${ref} failed: ${err.message}`, {cause: err}),
+      end: () => {
         try {
-          resolve({digest: parser.end(ref)})
+          return {value: parser.end(ref)}
         } catch (err) {
-          reject(err)
+          return {error: err as Error}
         }
-      })
+      },
     })
+    if (outcome.error) throw outcome.error
+    return {digest: outcome.value as string}
   }
 
   async list(filters: ListFilters = {}): Promise<ImageSummary[]> {
@@ -384,8 +558,9 @@ export class DockerodeClient implements ImageClient {
     if (filters.label?.length) f.label = filters.label
     if (filters.reference?.length) f.reference = filters.reference
     if (filters.dangling !== undefined) f.dangling = [String(filters.dangling)]
-    const images = await this.call(() => this.docker.listImages({filters: f}))
-    return images.map((i) => ({id: i.Id, repoTags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created, size: i.Size}))
+    const images: unknown = await this.call('GET /images/json', (abortSignal) => this.docker.listImages({filters: f, abortSignal} as Docker.ListImagesOptions))
+    if (!Array.isArray(images)) throw notADaemonError(this.endpoint, 'GET /images/json', `HTTP 200 ${snippet(images)}`.trim())
+    return (images as Docker.ImageInfo[]).map((i) => ({id: i.Id, repoTags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created, size: i.Size}))
   }
 }
 

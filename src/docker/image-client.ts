@@ -97,7 +97,11 @@ export interface PushEvent {
 }
 
 export interface ImageClient {
-  /** Reachability and capabilities. Throws DockerUnavailableError when the daemon cannot be reached. */
+  /**
+   * Reachability and capabilities. Throws DockerUnavailableError when the daemon cannot be reached, does not answer in
+   * time, or what answers is no Docker daemon. Every method bounds its wait the same way (DockerodeClient: deadline.ts)
+   * and rejects with InterruptedError once the client's or the call's signal aborts.
+   */
   ping(): Promise<{apiVersion: string; buildkit: boolean}>
   /**
    * Build an image. Rejects with DockerBuildError (`E_DOCKER_BUILD_STEP`, `E_DOCKER_BASE_IMAGE`,

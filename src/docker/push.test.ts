@@ -94,6 +94,38 @@ describe('registry credentials', () => {
     ).toBeUndefined()
   })
 
+  it.each([
+    ['null', 'null'],
+    ['a list', '[]'],
+    ['a number', '42'],
+    ['a string', '"auths"'],
+    ['auths: null', '{"auths": null}'],
+    ['auths: a list', '{"auths": []}'],
+    ['an auths entry that is null', '{"auths": {"ghcr.io": null}}'],
+    ['an auths entry that is a string', '{"auths": {"ghcr.io": "dXNlcjpwYXNz"}}'],
+    ['auth that is not a string', '{"auths": {"ghcr.io": {"auth": 42}}}'],
+    ['identitytoken that is not a string', '{"auths": {"ghcr.io": {"identitytoken": {}}}}'],
+    ['credHelpers: a list', '{"credHelpers": ["gh"]}'],
+    ['a credHelpers entry that is not a string', '{"credHelpers": {"ghcr.io": 1}}'],
+    ['credsStore that is not a string', '{"credsStore": true}'],
+  ])('config.json holding %s: E_DOCKER_PUSH naming the file', async (_name, text) => {
+    await writeFile(path.join(dir, 'config.json'), text)
+    const runHelper = async (): Promise<string> => '{"Username":"u","Secret":"s"}'
+    const err = await resolveRegistryAuth('ghcr.io/me/x', {configDir: dir, runHelper}).catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'E_DOCKER_PUSH', message: expect.stringContaining(path.join(dir, 'config.json'))})
+  })
+
+  it.each([
+    ['null', 'null'],
+    ['not JSON', 'nope'],
+    ['a list', '[]'],
+    ['a Secret that is not a string', '{"Username":"u","Secret":1}'],
+  ])('a credential helper answering %s: E_DOCKER_PUSH naming the helper', async (_name, out) => {
+    await config({credsStore: 'odd'})
+    const err = await resolveRegistryAuth('ghcr.io/me/x', {configDir: dir, runHelper: async () => out}).catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'E_DOCKER_PUSH', message: expect.stringContaining('docker-credential-odd')})
+  })
+
   it('a corrupt config.json names the file', async () => {
     await writeFile(path.join(dir, 'config.json'), '{nope')
     await expect(resolveRegistryAuth('x', {configDir: dir})).rejects.toThrow(path.join(dir, 'config.json'))

@@ -16,10 +16,56 @@ export function registryOf(ref: string): string {
   return 'docker.io'
 }
 
+interface AuthEntry {
+  auth?: string
+  username?: string
+  password?: string
+  identitytoken?: string
+}
+
 interface DockerConfigFile {
-  auths?: Record<string, {auth?: string; username?: string; password?: string; identitytoken?: string}>
+  auths?: Record<string, AuthEntry>
   credsStore?: string
   credHelpers?: Record<string, string>
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * The parts of config.json bento reads, checked for the shapes the Docker CLI writes (any other key is ignored);
+ * what is not is a DockerPushError naming the file and the key. Pure.
+ */
+export function checkDockerConfig(json: unknown, file: string): DockerConfigFile {
+  const bad = (keys: string[], value: unknown, want: string): DockerPushError => {
+    const where = keys.length === 0 ? 'the file' : keys.map((k) => JSON.stringify(k)).join('.')
+    return new DockerPushError(`Cannot read Docker credentials from ${file}: ${where} is ${kindOf(value)}, not ${want}`, {
+      hint: 'fix or remove the file, or run `docker login` again',
+      data: {file, key: keys.join('.')},
+    })
+  }
+  if (!isObject(json)) throw bad([], json, 'a JSON object')
+  const {auths, credsStore, credHelpers} = json
+  if (auths !== undefined) {
+    if (!isObject(auths)) throw bad(['auths'], auths, 'an object')
+    for (const [k, entry] of Object.entries(auths)) {
+      if (!isObject(entry)) throw bad(['auths', k], entry, 'an object')
+      for (const field of ['auth', 'username', 'password', 'identitytoken']) {
+        if (entry[field] !== undefined && typeof entry[field] !== 'string') throw bad(['auths', k, field], entry[field], 'a string')
+      }
+    }
+  }
+  if (credsStore !== undefined && typeof credsStore !== 'string') throw bad(['credsStore'], credsStore, 'a string')
+  if (credHelpers !== undefined) {
+    if (!isObject(credHelpers)) throw bad(['credHelpers'], credHelpers, 'an object')
+    for (const [k, helper] of Object.entries(credHelpers)) if (typeof helper !== 'string') throw bad(['credHelpers', k], helper, 'a string')
+  }
+  return json as DockerConfigFile
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
 }
 
 /** Runs `docker-credential-<helper> get` with the server on stdin; returns its stdout. Injectable for tests. */
@@ -47,9 +93,9 @@ export async function resolveRegistryAuth(
   opts: {configDir: string; runHelper?: CredentialHelperRunner},
 ): Promise<RegistryAuth | undefined> {
   const file = path.join(opts.configDir, 'config.json')
-  let config: DockerConfigFile
+  let json: unknown
   try {
-    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfigFile
+    json = JSON.parse(await readFile(file, 'utf8'))
   } catch (err) {
     if ((err as {code?: string}).code === 'ENOENT') return undefined
     throw new DockerPushError(`Cannot read Docker credentials from ${file}: ${(err as Error).message}`, {
@@ -57,6 +103,7 @@ export async function resolveRegistryAuth(
       hint: 'fix or remove the file, or run `docker login` again',
     })
   }
+  const config = checkDockerConfig(json, file)
   const registry = registryOf(ref)
   const keys = authKeys(registry)
   const serveraddress = registry === 'docker.io' ? DOCKER_HUB_AUTH_KEY : registry
@@ -74,7 +121,12 @@ export async function resolveRegistryAuth(
         hint: `check that docker-credential-${helper} is on PATH and works (\`echo ${serveraddress} | docker-credential-${helper} get\`), or run \`docker login ${registry}\``,
       })
     }
-    const c = JSON.parse(out) as {Username?: string; Secret?: string}
+    const c = helperAnswer(out)
+    if (c === undefined) {
+      throw new DockerPushError(`docker-credential-${helper} answered something that is not credentials for ${registry}: ${JSON.stringify(out.slice(0, 80))}`, {
+        hint: `a helper prints {"Username": …, "Secret": …}; check it (\`echo ${serveraddress} | docker-credential-${helper} get\`), or run \`docker login ${registry}\``,
+      })
+    }
     if (c.Username === '<token>') return {identitytoken: c.Secret, serveraddress}
     return {username: c.Username, password: c.Secret, serveraddress}
   }
@@ -93,6 +145,19 @@ export async function resolveRegistryAuth(
     if (entry.username && entry.password) return {username: entry.username, password: entry.password, serveraddress}
   }
   return undefined
+}
+
+/** A credential helper's `{"Username": …, "Secret": …}`, or undefined when it printed anything else. */
+function helperAnswer(out: string): {Username?: string; Secret?: string} | undefined {
+  let c: unknown
+  try {
+    c = JSON.parse(out)
+  } catch {
+    return undefined
+  }
+  if (!isObject(c)) return undefined
+  if ((c.Username !== undefined && typeof c.Username !== 'string') || (c.Secret !== undefined && typeof c.Secret !== 'string')) return undefined
+  return c as {Username?: string; Secret?: string}
 }
 
 /** Parses the JSON-lines stream of `POST /images/{name}/push`; the digest comes from `aux.Digest` or the status line. */
