@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   E_BENTO_CORRUPT: {exitCode: ExitCode.store, meaning: "a stored Bento's bento.yaml cannot be read"},
   E_DISK_FULL: {exitCode: ExitCode.store, meaning: 'no space (or no inode) left on the device'},
   E_ALREADY_EXISTS: {exitCode: ExitCode.store, meaning: 'the store already holds this tag (build --version, import)'},
-  E_STORE_LOCKED: {exitCode: ExitCode.store, meaning: 'another process holds the lock for this name too long'},
+  E_STORE_LOCKED: {exitCode: ExitCode.store, meaning: 'another process holds the lock for this name too long (or, for a delete, still reads that Bento)'},
   E_ARCHIVE: {exitCode: ExitCode.archive, meaning: 'the archive cannot be written'},
   E_ARCHIVE_UNSAFE: {exitCode: ExitCode.archive, meaning: 'the archive was rejected: an entry would land outside the Bento'},
   E_ARCHIVE_INVALID: {exitCode: ExitCode.archive, meaning: 'the archive was rejected: not a Bento archive BentoML can read'},
