@@ -51,7 +51,7 @@ export const ERROR_CODES = {
   E_BENTO_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no Bento with this tag in the store'},
   E_MODEL_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no model with this tag in the model store'},
   E_IMAGE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no such image in the Docker engine'},
-  E_BUILD_CONTEXT: {exitCode: ExitCode.notFound, meaning: 'the build context directory (or a directory in it) cannot be read'},
+  E_BUILD_CONTEXT: {exitCode: ExitCode.notFound, meaning: 'the build context directory (or a file or directory in it) cannot be read, or vanished during the build'},
   E_ARCHIVE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'the archive to import does not exist'},
   E_HF_HUB: {exitCode: ExitCode.notFound, meaning: 'a Hugging Face model cannot be resolved on the hub (not there, gated, or no network)'},
   E_STORE: {exitCode: ExitCode.store, meaning: 'the store cannot be read or written'},

@@ -3,6 +3,7 @@ import {chmod, copyFile, link, mkdir, readdir, readlink, symlink, writeFile} fro
 import {dirname, join} from 'node:path'
 
 import type {Reporter} from '../reporter.js'
+import {vanishedError} from './files.js'
 import type {BuildPlan} from './plan.js'
 
 /**
@@ -33,7 +34,11 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
     if (c.symlinkTarget !== undefined) {
       await symlink(c.symlinkTarget, to)
     } else {
-      await copyFile(c.from, to, fsc.COPYFILE_FICLONE)
+      await copyFile(c.from, to, fsc.COPYFILE_FICLONE).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException | undefined)?.code
+        // The source was there when it was selected and hashed (the copy's target dir is ours: made above).
+        throw code === 'ENOENT' || code === 'ENOTDIR' ? vanishedError(c.from, c.from, error) : error
+      })
       await chmod(to, normalizeMode(c.mode))
       stats.copied++
     }
