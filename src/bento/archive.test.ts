@@ -288,6 +288,28 @@ describe('exportBento', () => {
 })
 
 describe('importBento', () => {
+  it('writes every directory 0755 whatever the umask (077 here): the Bento and the models it installs (E13)', async () => {
+    const {bentoDir, modelDir} = await seededHome()
+    const out = await tempDir()
+    const {path: archive} = await exportBento({bentoDir, modelDirs: modelRef(modelDir), out: `${out}/`})
+    const home = await newHome()
+    const old = process.umask(0o077)
+    let result
+    try {
+      result = await importBento({archive, home})
+    } finally {
+      process.umask(old)
+    }
+    const modes = new Set<string>()
+    const walk = async (dir: string): Promise<void> => {
+      modes.add(((await stat(dir)).mode & 0o7777).toString(8))
+      for (const e of await readdir(dir, {withFileTypes: true})) if (e.isDirectory()) await walk(path.join(dir, e.name))
+    }
+    await walk(result.path)
+    await walk(path.join(home, 'models', 'flower_model', 'zfshqahix2dpoax4'))
+    expect(modes).toEqual(new Set(['755']))
+  })
+
   let target: string
   beforeEach(async () => {
     target = await newHome()

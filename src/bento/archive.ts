@@ -31,7 +31,7 @@ import {
 import {OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
 import {isErrno} from '../store/fs-utils.js'
 import {storeFsError} from '../store/store.js'
-import {linkTree} from './write.js'
+import {dirMaker, linkTree} from './write.js'
 import {xzCompress, xzDecompress, type XzExit} from './xz.js'
 
 export type ArchiveFormat = 'bento' | 'gz' | 'tar'
@@ -610,6 +610,8 @@ interface Extraction {
   free: number
   block: number
   signal?: AbortSignal
+  /** Creates directories under the extraction root as 0755 whatever the umask (write.ts `dirMaker`). */
+  ensureDir: (dir: string) => Promise<void>
 }
 
 async function freeSpace(dir: string): Promise<{free: number; block: number}> {
@@ -733,12 +735,12 @@ async function handleEntry(entry: TarEntry, root: string, archive: string, state
   const markParents = () => {
     for (let i = 1; i < parts.length; i++) state.seen.set(parts.slice(0, i).join('/'), 'directory')
   }
-  await mkdir(path.dirname(target), {recursive: true, mode: DIR_MODE})
+  await state.ensureDir(path.dirname(target))
   markParents()
   try {
     switch (type) {
       case 'directory': {
-        await mkdir(target, {recursive: true, mode: DIR_MODE})
+        await state.ensureDir(target)
         state.seen.set(name, 'directory')
         return await drain()
       }
@@ -834,6 +836,7 @@ async function extractSafely(
     free,
     block,
     signal: options.signal,
+    ensureDir: dirMaker(root),
   }
   const extract = tar.extract()
   let xz: {exit: Promise<XzExit>; kill: () => void} | undefined
