@@ -1,6 +1,6 @@
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {lstat, readdir, readFile, readlink, stat, utimes, writeFile} from 'node:fs/promises'
+import {lstat, readdir, readFile, readlink, rm, stat, utimes, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {createGzip, gzipSync} from 'node:zlib'
 import {createWriteStream} from 'node:fs'
@@ -107,6 +107,38 @@ async function expectNothingLeft(home: string): Promise<void> {
 }
 
 describe('exportBento', () => {
+  it('a Bento (or model) deleted while being exported: E_BENTO_NOT_FOUND / E_MODEL_NOT_FOUND, nothing written', async () => {
+    for (const format of ['bento', 'gz', 'tar'] as const) {
+      const {bentoDir, modelDir} = await seededHome()
+      const out = await tempDir()
+      const deleted = exportBento({
+        bentoDir,
+        modelDirs: modelRef(modelDir),
+        out: path.join(out, 'a'),
+        format,
+        afterPlan: () => rm(bentoDir, {recursive: true, force: true}),
+      })
+      await expect(deleted).rejects.toMatchObject({
+        code: 'E_BENTO_NOT_FOUND',
+        message: expect.stringContaining("Bento 'clasificador_iris:qv5kx3hix2dpoax4' was deleted or changed while being exported") as unknown,
+      })
+      expect(await readdir(out)).toEqual([])
+    }
+    const {bentoDir, modelDir} = await seededHome()
+    const out = await tempDir()
+    const modelGone = exportBento({bentoDir, modelDirs: modelRef(modelDir), out: path.join(out, 'a'), afterPlan: () => rm(modelDir, {recursive: true})})
+    await expect(modelGone).rejects.toMatchObject({code: 'E_MODEL_NOT_FOUND'})
+    expect(await readdir(out)).toEqual([])
+  })
+
+  it('a file that changes size while exported: E_ARCHIVE naming it, nothing written', async () => {
+    const {bentoDir} = await seededHome()
+    const out = await tempDir()
+    const grown = exportBento({bentoDir, out: path.join(out, 'a.tar'), afterPlan: () => writeFile(path.join(bentoDir, 'README.md'), 'x'.repeat(5000))})
+    await expect(grown).rejects.toMatchObject({code: 'E_ARCHIVE', message: expect.stringContaining('README.md changed while') as unknown})
+    expect(await readdir(out)).toEqual([])
+  })
+
   it('is deterministic: same Bento, same bytes, whatever the mtimes or the home path', async () => {
     for (const format of ['bento', 'gz', 'tar'] as const) {
       const a = await seededHome()
@@ -256,6 +288,28 @@ describe('exportBento', () => {
 })
 
 describe('importBento', () => {
+  it('writes every directory 0755 whatever the umask (077 here): the Bento and the models it installs (E13)', async () => {
+    const {bentoDir, modelDir} = await seededHome()
+    const out = await tempDir()
+    const {path: archive} = await exportBento({bentoDir, modelDirs: modelRef(modelDir), out: `${out}/`})
+    const home = await newHome()
+    const old = process.umask(0o077)
+    let result
+    try {
+      result = await importBento({archive, home})
+    } finally {
+      process.umask(old)
+    }
+    const modes = new Set<string>()
+    const walk = async (dir: string): Promise<void> => {
+      modes.add(((await stat(dir)).mode & 0o7777).toString(8))
+      for (const e of await readdir(dir, {withFileTypes: true})) if (e.isDirectory()) await walk(path.join(dir, e.name))
+    }
+    await walk(result.path)
+    await walk(path.join(home, 'models', 'flower_model', 'zfshqahix2dpoax4'))
+    expect(modes).toEqual(new Set(['755']))
+  })
+
   let target: string
   beforeEach(async () => {
     target = await newHome()

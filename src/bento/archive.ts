@@ -29,8 +29,9 @@ import {
   validateTagPart,
 } from '../store/index.js'
 import {OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
+import {isErrno} from '../store/fs-utils.js'
 import {storeFsError} from '../store/store.js'
-import {linkTree} from './write.js'
+import {dirMaker, linkTree} from './write.js'
 import {xzCompress, xzDecompress, type XzExit} from './xz.js'
 
 export type ArchiveFormat = 'bento' | 'gz' | 'tar'
@@ -64,6 +65,8 @@ export interface ExportOptions {
   signal?: AbortSignal
   /** Where the temp file is registered while it exists (removed on a forced exit). */
   cleanup?: Cleanup
+  /** Runs once the entries are planned, before any file is read (tests change the Bento underneath here). */
+  afterPlan?: () => Promise<unknown>
 }
 
 export interface ExportResult {
@@ -275,6 +278,25 @@ function drained(sink: NodeJS.WritableStream & {destroyed?: boolean}): Promise<v
   })
 }
 
+/** A source file of the export could not be read whole: it vanished (deleted meanwhile) or changed size. */
+class SourceReadError extends Error {
+  constructor(
+    readonly source: string,
+    readonly what: 'gone' | 'changed',
+    override readonly cause: unknown,
+  ) {
+    super(`${source}: ${what}`)
+  }
+}
+
+function sourceReadError(source: string, error: unknown): unknown {
+  if (error instanceof SourceReadError || error instanceof InterruptedError) return error
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new SourceReadError(source, 'gone', error)
+  if ((error as Error | undefined)?.message === 'Size mismatch') return new SourceReadError(source, 'changed', error)
+  return error
+}
+
 function addEntry(pack: tar.Pack, entry: PlannedEntry, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = (error?: Error | null) => (error ? reject(error) : resolve())
@@ -286,19 +308,21 @@ function addEntry(pack: tar.Pack, entry: PlannedEntry, signal?: AbortSignal): Pr
       pack.entry(header(entry), entry.content, done)
       return
     }
-    const sink = pack.entry(header(entry), done)
-    sink.on('error', () => undefined) // reported through `done`
-    const source = createReadStream(entry.source ?? '')
+    const source = entry.source ?? ''
+    const sink = pack.entry(header(entry), (error) => (error ? reject(sourceReadError(source, error)) : resolve()))
+    sink.on('error', () => undefined) // reported through the entry's callback
+    const stream = createReadStream(source)
     void (async () => {
-      for await (const chunk of source) {
+      for await (const chunk of stream) {
         if (signal?.aborted) throw interrupted()
         if (sink.destroyed) throw new Error('the archive stream was closed')
         if (!sink.write(chunk)) await drained(sink)
       }
       sink.end(undefined)
     })().catch((error: unknown) => {
-      source.destroy()
-      reject(error instanceof Error ? error : new Error(String(error)))
+      stream.destroy()
+      const typed = sourceReadError(source, error)
+      reject(typed instanceof Error ? typed : new Error(String(typed)))
     })
   })
 }
@@ -459,7 +483,11 @@ export async function exportBento(options: ExportOptions): Promise<ExportResult>
   }
   format ??= inferFormat(out)
 
-  const entries = await planEntries(options.bentoDir, options.modelDirs ?? [])
+  const vanished = (error: unknown): unknown => readerError(error, tag, options.bentoDir, options.modelDirs ?? [])
+  const entries = await planEntries(options.bentoDir, options.modelDirs ?? []).catch((error: unknown) => {
+    throw vanished(isErrno(error, 'ENOENT', 'ENOTDIR') ? new SourceReadError((error as NodeJS.ErrnoException).path ?? options.bentoDir, 'gone', error) : error)
+  })
+  await options.afterPlan?.()
   if (signal?.aborted) throw interrupted()
   try {
     await mkdir(path.dirname(out), {recursive: true})
@@ -475,11 +503,40 @@ export async function exportBento(options: ExportOptions): Promise<ExportResult>
     await rename(tmp, out)
   } catch (error) {
     await rm(tmp, {force: true})
-    throw writeError(out, error)
+    throw writeError(out, vanished(error))
   } finally {
     forget?.()
   }
   return {path: out, format, tag, bytes: (await stat(out)).size, entries: entries.length}
+}
+
+/**
+ * A source that vanished or changed while exported (a delete racing the export: `bento delete` waits for
+ * `bento export`, but `bentoml delete` or an `rm` do not): typed, naming the Bento or model and the file.
+ */
+function readerError(error: unknown, tag: FullTag, bentoDir: string, modelDirs: ModelDirRef[]): unknown {
+  if (!(error instanceof SourceReadError)) return error
+  const model = modelDirs.find((m) => isInside(m.dir, error.source))
+  const owner = model === undefined ? {what: 'Bento', tag: formatTag(tag), dir: bentoDir} : {what: 'Model', tag: `${model.name}:${model.version}`, dir: model.dir}
+  const rel = path.relative(owner.dir, error.source) || '.'
+  if (error.what === 'changed') {
+    return archiveError('E_ARCHIVE', `${owner.what} '${owner.tag}' changed while being exported: ${rel} changed while it was read (its size is not the one listed); nothing was written`, {
+      cause: error.cause,
+      hint: 'Export again once nothing is writing into it.',
+      data: {path: error.source},
+    })
+  }
+  return new NotFoundError(`${owner.what} '${owner.tag}' was deleted or changed while being exported: ${rel} is gone; nothing was written`, {
+    code: model === undefined ? 'E_BENTO_NOT_FOUND' : 'E_MODEL_NOT_FOUND',
+    cause: error.cause,
+    hint: '`bento delete` waits for a running export, but another tool (`bentoml delete`, rm) does not. Check with `bento list` / `bento models list`, then export again.',
+    data: {path: error.source, tag: owner.tag},
+  })
+}
+
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 // ───────────────────────────── import ─────────────────────────────
@@ -553,6 +610,8 @@ interface Extraction {
   free: number
   block: number
   signal?: AbortSignal
+  /** Creates directories under the extraction root as 0755 whatever the umask (write.ts `dirMaker`). */
+  ensureDir: (dir: string) => Promise<void>
 }
 
 async function freeSpace(dir: string): Promise<{free: number; block: number}> {
@@ -676,12 +735,12 @@ async function handleEntry(entry: TarEntry, root: string, archive: string, state
   const markParents = () => {
     for (let i = 1; i < parts.length; i++) state.seen.set(parts.slice(0, i).join('/'), 'directory')
   }
-  await mkdir(path.dirname(target), {recursive: true, mode: DIR_MODE})
+  await state.ensureDir(path.dirname(target))
   markParents()
   try {
     switch (type) {
       case 'directory': {
-        await mkdir(target, {recursive: true, mode: DIR_MODE})
+        await state.ensureDir(target)
         state.seen.set(name, 'directory')
         return await drain()
       }
@@ -777,6 +836,7 @@ async function extractSafely(
     free,
     block,
     signal: options.signal,
+    ensureDir: dirMaker(root),
   }
   const extract = tar.extract()
   let xz: {exit: Promise<XzExit>; kill: () => void} | undefined

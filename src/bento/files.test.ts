@@ -285,3 +285,38 @@ describe('selectFiles: errors', () => {
     })
   })
 })
+
+describe('a file removed during the build (E7)', () => {
+  it('removed between the listing and its lstat: E_BUILD_CONTEXT naming it, "run it again"', async () => {
+    await make({'a.py': 'x', 'data/b.txt': 'b', 'data/c.txt': 'c'})
+    const removing = selectFiles({
+      ctxDir: ctx,
+      include: ['*'],
+      exclude: [],
+      onListed: async (dirRel) => {
+        if (dirRel === 'data') await rm(join(ctx, 'data', 'b.txt'))
+      },
+    })
+    await expect(removing).rejects.toMatchObject({
+      code: 'E_BUILD_CONTEXT',
+      message: expect.stringMatching(/data\/b\.txt.*a file changed during the build; run it again/) as unknown,
+      data: {path: join(ctx, 'data', 'b.txt')},
+    })
+  })
+
+  it('a directory removed between the listing of its parent and its own: E_BUILD_CONTEXT, "run it again"', async () => {
+    await make({'a.py': 'x', 'data/b.txt': 'b'})
+    const removing = selectFiles({
+      ctxDir: ctx,
+      include: ['*'],
+      exclude: [],
+      onListed: async (dirRel) => {
+        if (dirRel === '') await rm(join(ctx, 'data'), {recursive: true})
+      },
+    })
+    await expect(removing).rejects.toMatchObject({
+      code: 'E_BUILD_CONTEXT',
+      message: expect.stringContaining('a file changed during the build; run it again') as unknown,
+    })
+  })
+})

@@ -39,6 +39,8 @@ export interface SelectFilesOptions {
   exclude: string[]
   /** File named in diagnostics about `include`/`exclude` entries. Default `bentofile.yaml`. */
   configFile?: string
+  /** Runs after each directory is listed, before its entries are looked at (tests remove files here). */
+  onListed?: (dirRel: string) => Promise<void>
 }
 
 export interface SelectFilesResult {
@@ -69,6 +71,7 @@ interface Walk {
   /** Symlink entries and the real file they point at (relative to the context). */
   links: Array<{rel: string; targetRel: string}>
   warnings: Diagnostic[]
+  onListed?: (dirRel: string) => Promise<void>
 }
 
 function byteCompare(a: string, b: string): number {
@@ -81,6 +84,24 @@ function errnoCode(e: unknown): string | undefined {
 
 function contextError(message: string, path: string, hint: string, cause?: unknown): NotFoundError {
   return new NotFoundError(message, {code: 'E_BUILD_CONTEXT', hint, cause, data: {path}})
+}
+
+/**
+ * A file or directory of the build context that was there when the build looked and is gone now (an editor, a
+ * generator, a `git checkout` at work): E_BUILD_CONTEXT naming it; the build leaves nothing in the store.
+ */
+export function vanishedError(shown: string, path: string, cause?: unknown): NotFoundError {
+  return contextError(
+    `"${shown}" of the build context disappeared while bento build was reading it: a file changed during the build; run it again`,
+    path,
+    'Run `bento build` again once nothing is removing or renaming files in the project.',
+    cause,
+  )
+}
+
+function vanished(error: unknown): boolean {
+  const code = errnoCode(error)
+  return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
 /** The relative path of `rel` seen from the directory `base` ('' = root); `base` is an ancestor. */
@@ -180,7 +201,9 @@ async function addSymlink(w: Walk, rel: string, abs: string): Promise<void> {
     return
   }
   const targetRel = realRel.split(sep).join('/')
-  const link = await lstat(abs)
+  const link = await lstat(abs).catch((error: unknown) => {
+    throw vanished(error) ? vanishedError(rel, abs, error) : error
+  })
   if (target.size > LARGE_FILE_BYTES) w.warnings.push(largeFileWarning(rel, target.size))
   const symlinkTarget = posix.relative(posix.dirname(`/${rel}`), `/${targetRel}`)
   w.files.push({rel, abs, size: link.size, mode: link.mode & 0o7777, symlinkTarget})
@@ -202,6 +225,7 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
     entries = await readdir(dirAbs, {withFileTypes: true})
   } catch (e) {
     const shown = dirRel === '' ? '.' : dirRel
+    if (dirRel !== '' && vanished(e)) throw vanishedError(shown, dirAbs, e)
     throw contextError(
       `Cannot read directory "${shown}" of the build context ${w.ctx} (${errnoCode(e) ?? String(e)})`,
       dirAbs,
@@ -211,6 +235,7 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
       e,
     )
   }
+  await w.onListed?.(dirRel)
   const join_ = (name: string): string => (dirRel === '' ? name : `${dirRel}/${name}`)
   const undecodable = entries.some((e) => e.name.includes('\uFFFD')) ? await nonUtf8Names(dirAbs) : new Map<string, string>()
   let ignores = inherited
@@ -273,10 +298,15 @@ async function walkDir(w: Walk, dirAbs: string, dirRel: string, inherited: reado
         continue
       }
       pending.push(
-        lstat(abs).then((st) => {
-          if (st.size > LARGE_FILE_BYTES) w.warnings.push(largeFileWarning(rel, st.size))
-          w.files.push({rel, abs, size: st.size, mode: st.mode & 0o7777})
-        }),
+        lstat(abs).then(
+          (st) => {
+            if (st.size > LARGE_FILE_BYTES) w.warnings.push(largeFileWarning(rel, st.size))
+            w.files.push({rel, abs, size: st.size, mode: st.mode & 0o7777})
+          },
+          (error: unknown) => {
+            throw vanished(error) ? vanishedError(rel, abs, error) : error
+          },
+        ),
       )
     }
   }
@@ -362,6 +392,7 @@ export async function selectFiles(opts: SelectFilesOptions): Promise<SelectFiles
     files: [],
     links: [],
     warnings: [],
+    ...(opts.onListed ? {onListed: opts.onListed} : {}),
   }
   opts.include.forEach((line, index) => {
     const pattern = compileDetailed(line) // valid: the whole list compiled above

@@ -1,4 +1,5 @@
-import {stringify} from 'yaml'
+import {type ScalarTag, stringify, type Tags} from 'yaml'
+import {stringTag} from 'yaml/util'
 
 import type {CondaOptions, DockerOptions, PythonOptions} from '../config/types.js'
 
@@ -70,6 +71,67 @@ export interface BentoManifestV2 extends BentoManifestBase {
 
 export type BentoManifest = BentoManifestV1 | BentoManifestV2
 
+/**
+ * Characters PyYAML (YAML 1.1) cannot take raw in a quoted scalar, or reads back as something else: C0 controls but
+ * tab and newline, CR (a line break), DEL and C1 controls (its reader refuses them: "unacceptable character"; NEL
+ * \x85 is a line break and folds into a space), the line and paragraph separators, the BOM, U+FFFE/U+FFFF and
+ * lone surrogates. A string holding one is written double-quoted with PyYAML's escapes (see `pyDoubleQuoted`).
+ */
+const PYYAML_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** PyYAML's `ESCAPE_REPLACEMENTS` (emitter.py). */
+const PY_ESCAPES: Record<string, string> = {
+  '\0': '0',
+  '\x07': 'a',
+  '\b': 'b',
+  '\t': 't',
+  '\n': 'n',
+  '\v': 'v',
+  '\f': 'f',
+  '\r': 'r',
+  '\x1b': 'e',
+  '"': '"',
+  '\\': '\\',
+  '\x85': 'N',
+  '\xa0': '_',
+  '\u2028': 'L',
+  '\u2029': 'P',
+}
+
+/**
+ * A double-quoted scalar as PyYAML's emitter writes it (`write_double_quoted` with allow_unicode, which bento.yaml
+ * is: UTF-8): printable characters as they are; `"`, `\`, NEL, the separators, the BOM and everything unprintable
+ * escaped (`\N`, `\L`, `\x80`, `\uFEFF`, `\U0001F600` for a code point past U+FFFF), one line. PyYAML's own
+ * allow_unicode output writes NEL raw in single quotes, where it reads back as a space: this does not.
+ */
+export function pyDoubleQuoted(value: string): string {
+  let out = '"'
+  for (const ch of value) {
+    const cp = ch.codePointAt(0) ?? 0
+    const printable = (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd)
+    if (printable && !'"\\\x85\u2028\u2029\ufeff'.includes(ch)) out += ch
+    else if (PY_ESCAPES[ch] !== undefined) out += `\\${PY_ESCAPES[ch]}`
+    else if (cp <= 0xff) out += `\\x${cp.toString(16).toUpperCase().padStart(2, '0')}`
+    else if (cp <= 0xffff) out += `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}`
+    else out += `\\U${cp.toString(16).toUpperCase().padStart(8, '0')}`
+  }
+  return `${out}"`
+}
+
+/** YAML's `str` tag, writing PyYAML-unsafe strings (keys and values) as `pyDoubleQuoted`. */
+const plainString = stringTag.stringify
+const PYYAML_SAFE_STR: ScalarTag = {
+  ...stringTag,
+  stringify: (item, ctx, onComment, onChompKeep) =>
+    typeof item.value === 'string' && PYYAML_UNSAFE.test(item.value)
+      ? pyDoubleQuoted(item.value)
+      : (plainString?.(item, ctx, onComment, onChompKeep) ?? String(item.value)),
+}
+
+function pyyamlSafeTags(tags: Tags): Tags {
+  return tags.map((tag) => (tag === stringTag ? PYYAML_SAFE_STR : tag))
+}
+
 /** Serialize any object the way BentoML's readers (PyYAML safe_load, YAML 1.1) read back unchanged. */
 export function dumpYaml(value: unknown): string {
   return stringify(value, {
@@ -78,6 +140,7 @@ export function dumpYaml(value: unknown): string {
     nullStr: 'null',
     lineWidth: 0,
     indentSeq: false,
+    customTags: pyyamlSafeTags,
   })
 }
 

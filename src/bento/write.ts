@@ -1,8 +1,9 @@
 import {constants as fsc} from 'node:fs'
-import {chmod, copyFile, link, mkdir, readdir, readlink, symlink, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {chmod, copyFile, link, lstat, mkdir, readdir, readlink, symlink, writeFile} from 'node:fs/promises'
+import {dirname, isAbsolute, join, relative} from 'node:path'
 
 import type {Reporter} from '../reporter.js'
+import {vanishedError} from './files.js'
 import type {BuildPlan} from './plan.js'
 
 /**
@@ -11,12 +12,7 @@ import type {BuildPlan} from './plan.js'
  */
 export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter): Promise<{linked: number; copied: number}> {
   const stats = {linked: 0, copied: 0}
-  const made = new Set<string>()
-  const ensureDir = async (d: string): Promise<void> => {
-    if (made.has(d)) return
-    await mkdir(d, {recursive: true})
-    made.add(d)
-  }
+  const ensureDir = dirMaker(dir)
 
   for (const t of plan.texts) {
     const to = join(dir, t.path)
@@ -33,7 +29,11 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
     if (c.symlinkTarget !== undefined) {
       await symlink(c.symlinkTarget, to)
     } else {
-      await copyFile(c.from, to, fsc.COPYFILE_FICLONE)
+      await copyFile(c.from, to, fsc.COPYFILE_FICLONE).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException | undefined)?.code
+        // The source was there when it was selected and hashed (the copy's target dir is ours: made above).
+        throw code === 'ENOENT' || code === 'ENOTDIR' ? vanishedError(c.from, c.from, error) : error
+      })
       await chmod(to, normalizeMode(c.mode))
       stats.copied++
     }
@@ -44,6 +44,37 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
     await linkTree(m.from, join(dir, m.path), stats, ensureDir)
   }
   return stats
+}
+
+/** Mode of every directory a Bento (or an imported model) holds: what BentoML's and bento's archives say, whatever the umask. */
+export const BENTO_DIR_MODE = 0o755
+
+/**
+ * `ensureDir(d)` for directories under `root`: creates each missing one and sets it to 0755 (`mkdir`'s mode is cut by
+ * the umask: under umask 077 the Bento's directories would be 0700, E13). `root` itself exists already.
+ */
+export function dirMaker(root: string): (d: string) => Promise<void> {
+  const made = new Set<string>([root])
+  const ensureDir = async (d: string): Promise<void> => {
+    if (made.has(d)) return
+    const rel = relative(root, d)
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      // Not below root (not ours to chmod): made as before, modes left alone.
+      await mkdir(d, {recursive: true})
+      made.add(d)
+      return
+    }
+    await ensureDir(dirname(d))
+    try {
+      await mkdir(d)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException | undefined)?.code !== 'EEXIST') throw error
+      if (!(await lstat(d)).isDirectory()) throw error // never chmod through a symlink
+    }
+    await chmod(d, BENTO_DIR_MODE)
+    made.add(d)
+  }
+  return ensureDir
 }
 
 /** Files keep their executable bit; everything is readable by the serving user. */
@@ -59,9 +90,7 @@ export async function linkTree(
   from: string,
   to: string,
   stats: {linked: number; copied: number},
-  ensureDir: (d: string) => Promise<void> = async (d) => {
-    await mkdir(d, {recursive: true})
-  },
+  ensureDir: (d: string) => Promise<void> = dirMaker(dirname(to)),
 ): Promise<void> {
   await ensureDir(to)
   const entries = await readdir(from, {withFileTypes: true})

@@ -6,7 +6,7 @@ import tar from 'tar-stream'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ArchiveError} from '../errors.js'
-import {CONTEXT_MTIME, bentoBuildContext, dockerignoreMatcher} from './context.js'
+import {CONTEXT_MTIME, bentoBuildContext, dockerignoreMatcher, packContext} from './context.js'
 import {defaultDockerignore} from './install-script.js'
 
 interface TarEntry {
@@ -154,6 +154,27 @@ describe('bentoBuildContext', () => {
     const {entries} = await readTar(ctx({extraDirs: [{src: wh, dest: '.bento-wheelhouse'}]}))
     expect(entries.map((e) => e.name)).toContain('.bento-wheelhouse/numpy-2.0-py3-none-any.whl')
     expect(entries.map((e) => e.name).indexOf('.bento-wheelhouse/')).toBeLessThan(entries.map((e) => e.name).indexOf('.bento-wheelhouse/numpy-2.0-py3-none-any.whl'))
+  })
+
+  it('a file that vanishes after the listing (a delete racing containerize) fails the stream typed, with no unhandled error event', async () => {
+    // The listing said bento.yaml, then a large file and a small one; the large one is gone when its turn comes.
+    const big = path.join(bento, 'models/flower_model/abc/saved_model.pb')
+    const stream = packContext(async () => {
+      await rm(big)
+      return [
+        {name: 'bento.yaml', kind: 'file', abs: path.join(bento, 'bento.yaml'), size: 11, executable: false},
+        {name: 'saved_model.pb', kind: 'file', abs: big, size: 3 * 1024 * 1024, executable: false},
+      ]
+    }, bento)
+    const error = await readTar(stream).then(() => null, (e: unknown) => e)
+    expect(error).toBeInstanceOf(ArchiveError)
+    expect(error).toMatchObject({code: 'E_DOCKER_CONTEXT', data: {path: big}})
+    expect((error as Error).message).toContain('saved_model.pb is gone')
+  })
+
+  it('a file that changed size while streamed fails the stream typed', async () => {
+    const stream = packContext(async () => [{name: 'bento.yaml', kind: 'file', abs: path.join(bento, 'bento.yaml'), size: 50, executable: false}], bento)
+    await expect(readTar(stream)).rejects.toMatchObject({code: 'E_DOCKER_CONTEXT', message: expect.stringContaining('changed while') as unknown})
   })
 
   it('fails the stream with an ArchiveError when the Bento dir is missing', async () => {

@@ -125,6 +125,28 @@ export async function buildContextEntries(opts: BuildContextOptions): Promise<En
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+/** A file of the context could not be read whole: it vanished (a delete racing the build), or changed size. */
+class EntryReadError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    super(message)
+  }
+}
+
+function entryReadError(e: {name: string; abs: string}, err: unknown): EntryReadError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  const what =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? `${e.name} is gone (was the Bento deleted or changed while it was being read?)`
+      : (err as Error | undefined)?.message === 'Size mismatch'
+        ? `${e.name} changed while it was being read (its size is not the one listed)`
+        : `${e.name} cannot be read: ${(err as Error | undefined)?.message ?? String(err)}`
+  return new EntryReadError(what, e.abs, err)
+}
+
 function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
   const HEADER = {uid: e.uid ?? 0, gid: e.gid ?? 0, uname: '', gname: '', mtime: CONTEXT_MTIME}
   return new Promise((resolve, reject) => {
@@ -140,11 +162,16 @@ function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
         pack.entry({...HEADER, name: e.name, type: 'file', mode: EXECUTABLES.has(e.name) ? 0o755 : 0o644}, e.content, done)
         return
       case 'file': {
-        const sink = pack.entry({...HEADER, name: e.name, type: 'file', size: e.size, mode: e.executable ? 0o755 : 0o644}, done)
+        // Every failure reaches the caller through this promise (packContext destroys the pack with a typed error);
+        // the entry's own stream must never emit an 'error' nobody listens to (a crash, E8).
+        const sink = pack.entry({...HEADER, name: e.name, type: 'file', size: e.size, mode: e.executable ? 0o755 : 0o644}, (err) =>
+          err ? reject(entryReadError(e, err)) : resolve(),
+        )
+        sink.on('error', () => undefined)
         const source = createReadStream(e.abs)
         source.on('error', (err) => {
-          sink.destroy(err)
-          reject(err)
+          source.unpipe(sink)
+          reject(entryReadError(e, err))
         })
         source.pipe(sink)
         return
@@ -160,7 +187,8 @@ function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
  * (and shipped as `.dockerignore`), and entry order, owners, modes and mtimes are fixed, so the same
  * Bento always gives the same bytes and the daemon's layer cache hits.
  *
- * A read error (file vanished, changed size) destroys the stream with an `ArchiveError`.
+ * A read error (a file vanished, changed size) destroys the stream with an `ArchiveError` (E_DOCKER_CONTEXT) naming
+ * the file; the stream handed out is the only one that emits it.
  */
 export function bentoBuildContext(opts: BuildContextOptions): NodeJS.ReadableStream {
   return packContext(() => buildContextEntries(opts), opts.bentoDir)
@@ -175,20 +203,35 @@ export function packContext(entries: () => Promise<ContextEntry[]>, source: stri
   const pack = tar.pack()
   // tar-stream packs are streamx streams; hand callers a plain Node stream.
   const out = new PassThrough()
-  pack.on('error', (err: Error) => out.destroy(err))
+  let current: Entry | undefined
+  // The first failure, typed, ends `out`; whether the pack or the producer sees it first.
+  const fail = (err: unknown): void => {
+    if (out.destroyed) return
+    const read = err instanceof EntryReadError ? err : current?.kind === 'file' ? entryReadError(current, err) : undefined
+    out.destroy(
+      new ArchiveError(`Could not stream the build context from ${source}: ${read?.message ?? (err as Error).message}`, {
+        code: 'E_DOCKER_CONTEXT',
+        cause: read ? read.cause : err,
+        hint: 'check that the Bento directory is readable and not being modified during the build, then run it again',
+        data: {path: read ? read.path : source},
+      }),
+    )
+  }
+  pack.on('error', fail)
+  // A consumer that stops early (the daemon refused the build, Ctrl-C) stops the reading too.
+  out.on('close', () => pack.destroy())
   pack.pipe(out)
   void (async () => {
     try {
-      for (const entry of await entries()) await writeEntry(pack, entry)
+      for (const entry of await entries()) {
+        current = entry
+        await writeEntry(pack, entry)
+      }
+      current = undefined
       pack.finalize()
     } catch (err) {
-      pack.destroy(
-        new ArchiveError(`Could not stream the build context from ${source}: ${(err as Error).message}`, {
-          code: 'E_DOCKER_CONTEXT',
-          cause: err,
-          hint: 'check that the Bento directory is readable and not being modified during the build',
-        }),
-      )
+      fail(err)
+      pack.destroy()
     }
   })()
   return out

@@ -14,7 +14,7 @@ import {resolveHfModel} from './hf-models.js'
 import {toSnakeCase} from '../bentoml/names.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {bentomlFacts} from '../bentoml/versions.js'
-import {selectFiles} from '../bento/files.js'
+import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
@@ -219,7 +219,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const image = sdkEntry
     ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)))
     : undefined
-  if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await hashFile(sc.from)})))
+  if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await projectRead(sc.from, () => hashFile(sc.from))})))
 
   const files: PlanFile[] = []
   for (const f of selected.files) {
@@ -351,6 +351,7 @@ async function projectRead<T>(rel: string, read: () => Promise<T>): Promise<T> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | undefined)?.code
     if (code === undefined || code === 'ENOSPC') throw error
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw vanishedError(rel, (error as NodeJS.ErrnoException).path ?? rel, error)
     throw new NotFoundError(`Cannot read "${rel}" of the build context (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`, {
       code: 'E_BUILD_CONTEXT',
       cause: error,

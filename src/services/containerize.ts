@@ -28,7 +28,8 @@ import {
 import {isBentoError, NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
-import {makeTempDir, Store} from '../store/store.js'
+import type {BentoInfo} from '../store/info.js'
+import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
 
 export interface ContainerizeOptions {
   home: string
@@ -140,9 +141,13 @@ function checkSupported(tag: string, raw: Record<string, unknown>, baseImage: st
 }
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
+  // The Bento is held for reading until the image is built: a `bento delete` of it waits (store/readers.ts).
+  return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento))
+}
+
+async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>): Promise<ContainerizeResult> {
   const started = performance.now()
   const {reporter} = opts
-  const bento = await Store.bentos(opts.home).get(opts.tag)
   const tag = `${bento.tag.name}:${bento.tag.version}`
   const raw = bento.info.raw
   const tags = opts.imageTags.length > 0 ? opts.imageTags : [tag]

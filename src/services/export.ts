@@ -4,7 +4,8 @@ import {hashFile} from '../bento/digest.js'
 import {locateBentoModels} from '../bento/models-of.js'
 import {NotFoundError} from '../errors.js'
 import {recoverHome} from '../store/recover.js'
-import {Store} from '../store/store.js'
+import type {BentoInfo} from '../store/info.js'
+import {Store, type StoreItem} from '../store/store.js'
 
 /** `bento export TAG OUT`: the Bento plus every model it uses (`models`, `services[].models`), as one deterministic archive. */
 export async function exportBentoService(opts: {home: string; tag: string; out: string; signal?: AbortSignal; cleanup?: Cleanup}): Promise<{
@@ -15,7 +16,19 @@ export async function exportBentoService(opts: {home: string; tag: string; out: 
   sha256: string
 }> {
   await recoverHome(opts.home)
-  const bento = await Store.bentos(opts.home).get(opts.tag)
+  // Held for reading until the archive is written: a `bento delete` of this version waits for it (store/readers.ts).
+  const reader = await Store.bentos(opts.home).openReader(opts.tag, {purpose: 'export', cleanup: opts.cleanup})
+  try {
+    return await exportItem(opts, reader.item)
+  } finally {
+    await reader.release()
+  }
+}
+
+async function exportItem(
+  opts: {home: string; out: string; signal?: AbortSignal; cleanup?: Cleanup},
+  bento: StoreItem<BentoInfo>,
+): Promise<{tag: string; path: string; format: string; size: number; sha256: string}> {
   const models = Store.models(opts.home)
   const modelDirs: ModelDirRef[] = []
   // Hugging Face models are not bundled, as BentoML (they come from the hub at containerize time).

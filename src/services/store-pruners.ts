@@ -40,7 +40,7 @@ export const scratchPruner = {
       .map((entry) => ({
         pruner: 'store-scratch',
         id: entry.path,
-        description: `${entry.kind === 'lock-seed' ? 'lock seed file' : `${entry.kind} directory`} of pid ${entry.owner.pid}, which is gone`,
+        description: `${entry.kind === 'lock-seed' ? 'lock seed file' : entry.kind === 'read' ? 'reader mark (export, containerize)' : `${entry.kind} directory`} of pid ${entry.owner.pid}, which is gone`,
         bytes: entry.bytes,
       })),
   remove: async (_ctx: Ctx, item: Item): Promise<void> => rm(item.id, {recursive: true, force: true}),

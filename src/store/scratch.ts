@@ -14,7 +14,7 @@ import type {Cleanup} from '../cleanup.js'
 import {dirSize} from './fs-utils.js'
 import {type Owner, OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from './owner.js'
 
-export type ScratchKind = 'build' | 'import' | 'model' | 'trash' | 'stage' | 'latest'
+export type ScratchKind = 'build' | 'import' | 'model' | 'trash' | 'stage' | 'latest' | 'read'
 
 /** Scratch roots, relative to BENTOML_HOME, in order of preference. */
 export const SCRATCH_ROOTS = ['tmp', '.bento-tmp'] as const

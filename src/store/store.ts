@@ -1,5 +1,6 @@
 import {chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {Cleanup} from '../cleanup.js'
 import {BentoError, diskFullError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
@@ -7,6 +8,7 @@ import {isDirectory, isErrno} from './fs-utils.js'
 import {type BentoInfo, type ModelInfo, readBentoInfo, readModelInfo} from './info.js'
 import {type Lock, type LockOptions, withLock} from './lock.js'
 import {ownerToken} from './owner.js'
+import {createReaderMark, liveReaders, type Reader, removeReaderMark} from './readers.js'
 import {makeScratchDir, type ScratchKind, scratchFilePath} from './scratch.js'
 import {AmbiguousTagError, type FullTag, formatTag, isValidTagPart, parseTag, type Tag, validateTagPart} from './tag.js'
 
@@ -46,6 +48,26 @@ export interface InstallOptions {
   /** The new item's creation time; read from its bento.yaml / model.yaml when not given. */
   creationTime?: Date
   lock?: LockOptions
+}
+
+export interface ReaderOptions {
+  /** What reads the item, for the message of a delete that waits: `export`, `containerize`. */
+  purpose: string
+  /** Where the reader mark is registered while it exists (removed on a forced exit). */
+  cleanup?: Cleanup
+  lock?: LockOptions
+}
+
+/** A stored item held for reading: `Store.delete` of it waits until `release()` (see readers.ts). */
+export interface StoreReader<TInfo> {
+  item: StoreItem<TInfo>
+  release(): Promise<void>
+}
+
+export interface DeleteOptions {
+  lock?: LockOptions
+  /** How long to wait for live readers of the version (export, containerize) to finish: default 60 s, poll 100 ms. */
+  readers?: {timeoutMs?: number; pollMs?: number}
 }
 
 export interface StoreOptions {
@@ -578,42 +600,91 @@ export class Store<TInfo extends {creationTime: Date}> {
   }
 
   /**
+   * Hold `tag` for reading (resolved like `get`): under the name's lock, check the version is there and leave a reader
+   * mark (readers.ts), which `delete` waits for. A store this process cannot write (read-only, not ours) is read
+   * without a mark: nobody can delete from it through this file system either. Throws E_*_NOT_FOUND when the
+   * version is gone.
+   */
+  async openReader(tagLike: TagLike, options: ReaderOptions): Promise<StoreReader<TInfo>> {
+    const tag = await this.resolve(tagLike)
+    let mark: string | undefined
+    try {
+      mark = await this.locked(
+        tag.name,
+        async () => {
+          if (!(await this.isDir(this.itemPath(tag)))) throw await this.notFound(tag)
+          return createReaderMark(this.home, this.kind, tag, options.purpose)
+        },
+        options.lock,
+      )
+    } catch (error) {
+      const typed = storeFsError(error, this.lockPath(tag.name))
+      if (!(typed instanceof StoreError && ['E_STORE_NOT_WRITABLE', 'E_STORE_NOT_A_DIRECTORY', 'E_DISK_FULL'].includes(typed.code))) throw typed
+    }
+    const forget = mark === undefined ? undefined : options.cleanup?.add(mark)
+    const release = async (): Promise<void> => {
+      if (mark === undefined) return
+      const file = mark
+      mark = undefined
+      await removeReaderMark(file)
+      forget?.()
+    }
+    try {
+      return {item: await this.readItem(tag), release}
+    } catch (error) {
+      await release()
+      throw error
+    }
+  }
+
+  /**
    * Delete one item (resolved like `get`, so `name` means its latest version). Atomic: under the name's lock the
    * item directory is renamed out of the store into the scratch area (same file system), `latest` is rewritten to
    * the remaining version with the highest creation time (or the `<name>` directory removed when none is left),
    * and only then, lock released, are the files removed. A kill leaves either the whole item in place or a dead
-   * scratch directory the next run sweeps — never a half-deleted item (D3).
+   * scratch directory the next run sweeps — never a half-deleted item (D3). While a live process reads the version
+   * (`openReader`: export, containerize) the delete waits, the lock released between looks, up to
+   * `options.readers.timeoutMs`; then `E_STORE_LOCKED` naming the readers, and the item stays whole.
    */
-  async delete(tagLike: TagLike, options: {lock?: LockOptions} = {}): Promise<FullTag> {
+  async delete(tagLike: TagLike, options: DeleteOptions = {}): Promise<FullTag> {
     const tag = await this.resolve(tagLike)
+    const deadline = Date.now() + (options.readers?.timeoutMs ?? 60_000)
     let trash: {dir: string; forget: () => void} | undefined
     try {
-      await this.locked(
-        tag.name,
-        async () => {
-          const dir = this.itemPath(tag)
-          if (!(await this.isDir(dir))) throw await this.notFound(tag)
-          await this.checkLatestWritable(tag.name)
-          const scratch = await makeScratchDir(this.home, 'trash', {label: `${tag.name}-${tag.version}`, near: this.root, cleanup: this.cleanup})
-          trash = scratch
-          try {
-            await rename(dir, path.join(scratch.dir, 'item'))
-          } catch (error) {
-            if (!isErrno(error, 'EXDEV')) throw storeFsError(error, dir)
-            // No scratch area on this file system (the store is its own mount): remove in place.
-            await rm(dir, {recursive: true, force: true})
-          }
-          const nameDir = path.join(this.root, tag.name)
-          if ((await this.subdirs(nameDir)).length === 0) {
-            await rm(nameDir, {recursive: true, force: true})
-            return
-          }
-          const newest = await this.newest(tag.name, 'last')
-          if (newest === undefined) await rm(this.latestPath(tag.name), {force: true})
-          else await this.writeLatest(tag.name, newest.tag.version)
-        },
-        options.lock,
-      )
+      for (;;) {
+        const readers = await this.locked(
+          tag.name,
+          async (): Promise<Reader[]> => {
+            const dir = this.itemPath(tag)
+            if (!(await this.isDir(dir))) throw await this.notFound(tag)
+            const live = await liveReaders(this.home, this.kind, tag)
+            if (live.length > 0) return live
+            await this.checkLatestWritable(tag.name)
+            const scratch = await makeScratchDir(this.home, 'trash', {label: `${tag.name}-${tag.version}`, near: this.root, cleanup: this.cleanup})
+            trash = scratch
+            try {
+              await rename(dir, path.join(scratch.dir, 'item'))
+            } catch (error) {
+              if (!isErrno(error, 'EXDEV')) throw storeFsError(error, dir)
+              // No scratch area on this file system (the store is its own mount): remove in place.
+              await rm(dir, {recursive: true, force: true})
+            }
+            const nameDir = path.join(this.root, tag.name)
+            if ((await this.subdirs(nameDir)).length === 0) {
+              await rm(nameDir, {recursive: true, force: true})
+              return []
+            }
+            const newest = await this.newest(tag.name, 'last')
+            if (newest === undefined) await rm(this.latestPath(tag.name), {force: true})
+            else await this.writeLatest(tag.name, newest.tag.version)
+            return []
+          },
+          options.lock,
+        )
+        if (readers.length === 0) break
+        if (Date.now() >= deadline) throw this.beingRead(tag, readers)
+        await sleep(options.readers?.pollMs ?? 100)
+      }
     } finally {
       if (trash) {
         await rm(trash.dir, {recursive: true, force: true})
@@ -621,6 +692,15 @@ export class Store<TInfo extends {creationTime: Date}> {
       }
     }
     return tag
+  }
+
+  private beingRead(tag: FullTag, readers: Reader[]): StoreError {
+    const who = readers.map((r) => `pid ${r.pid}, ${r.purpose}`).join('; ')
+    return new StoreError(`${this.typeName} '${formatTag(tag)}' is being read by another bento process (${who}): not deleted`, {
+      code: 'E_STORE_LOCKED',
+      hint: 'Run the delete again when that command has finished (or stop it); a reader that no longer runs never holds a delete.',
+      data: {tag: formatTag(tag), readers: readers.map((r) => ({pid: r.pid, purpose: r.purpose}))},
+    })
   }
 
   /**
@@ -770,6 +850,25 @@ export async function makeTempDir(
     return {dir, forget}
   } catch (error) {
     throw storeFsError(error, path.join(home, 'tmp'))
+  }
+}
+
+/**
+ * Run `fn` with the stored Bento `tag` held for reading (`Store.openReader`): a `bento delete` of that version waits
+ * until `fn` settles. For commands that read a Bento for long (export, containerize).
+ */
+export async function withBentoReader<T>(
+  home: string,
+  tag: string,
+  purpose: string,
+  fn: (bento: StoreItem<BentoInfo>) => Promise<T>,
+  options: {cleanup?: Cleanup} = {},
+): Promise<T> {
+  const reader = await Store.bentos(home).openReader(tag, {purpose, cleanup: options.cleanup})
+  try {
+    return await fn(reader.item)
+  } finally {
+    await reader.release()
   }
 }
 
