@@ -244,8 +244,8 @@ class Reader {
           file: where.file,
           line: p.line,
           col: p.col,
-          severity: 'warning',
-          message: `could not follow Python syntax: ${p.message}`,
+          severity: p.fatal ? 'error' : 'warning',
+          message: p.fatal ? p.message : `could not follow Python syntax: ${p.message}`,
           hint: 'the service is read statically; results for this file may be incomplete',
         })
       }
