@@ -11,6 +11,7 @@ import {describe, expect, it} from 'vitest'
 
 import {BIN, removeDir, tempDir} from '../../test/helpers/env.js'
 import {evaluateModule, pyReprValue} from './evaluate.js'
+import {readSdkConfig} from './sdk-config.js'
 
 function cpython(src: string): string {
   return execFileSync('python3', ['-c', `${src}\nprint(repr(X))`], {encoding: 'utf8'}).replace(/\n$/, '')
@@ -102,6 +103,16 @@ describe('evaluator budgets: typed errors at the line in bounded time', () => {
   })
   it('a module larger than 16 MiB is refused with a typed error', () => {
     expectBounded(`X = "${'a'.repeat(17 * 1024 * 1024)}"\n`, 1, /larger than 16 MiB/)
+  })
+})
+
+describe('decorator values too large to write', () => {
+  it('a label whose str() is over 16 MiB: an error at the decorator, not a crash', () => {
+    const src = 'import bentoml\nL = ["a" * 10**6] * 20\n\n@bentoml.service(labels={"x": L})\nclass Svc:\n    pass\n'
+    const r = readSdkConfig({files: new Map([['service.py', src]]), module: 'service', args: {}, services: [{file: 'service.py', line: 5}], cpuCount: 8})
+    const errors = r.diagnostics.filter((d) => d.severity === 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.message).toMatch(/labels.*too large/s)
   })
 })
 

@@ -2273,17 +2273,15 @@ export function pyRepr(v: PyValue): string {
   if (v.t !== 'str') return String((v as {v?: unknown}).v)
   const s = v.v
   const q = s.includes("'") && !s.includes('"') ? '"' : "'"
-  let out = ''
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0
-    if (ch === '\\') out += '\\\\'
-    else if (ch === q) out += `\\${q}`
-    else if (ch === '\n') out += '\\n'
-    else if (ch === '\r') out += '\\r'
-    else if (ch === '\t') out += '\\t'
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`
-    else out += ch
-  }
+  const special = q === "'" ? /[\\'\x00-\x1f\x7f]/g : /[\\"\x00-\x1f\x7f]/g
+  const out = s.replace(special, (ch) => {
+    if (ch === '\\') return '\\\\'
+    if (ch === q) return `\\${q}`
+    if (ch === '\n') return '\\n'
+    if (ch === '\r') return '\\r'
+    if (ch === '\t') return '\\t'
+    return `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`
+  })
   return `${q}${out}${q}`
 }
 
@@ -2608,10 +2606,16 @@ export function pyStr(v: PyValue, budget: Budget = new Budget()): string | undef
 
 /** Python's `repr(v)` for known values (its size and steps counted against `budget`). */
 export function pyReprValue(v: PyValue, budget: Budget = new Budget()): string | undefined {
+  // Characters of the strings printed so far: the text is at least that long (checked before each is escaped).
+  let leaves = 0
   const walk = (x: PyValue, depth: number): string | undefined => {
     budget.charge()
     let s: string | undefined
-    if (x.t === 'str') s = pyRepr(x)
+    if (x.t === 'str') {
+      leaves += x.v.length + 2
+      budget.chars(leaves, 'the printed value')
+      s = pyRepr(x)
+    }
     else if ((x.t === 'list' || x.t === 'dict') && x.taint) return undefined
     else if (x.t === 'list' || x.t === 'tuple') {
       budget.depth(depth + 1)

@@ -203,7 +203,7 @@ export function tokenize(src: string): Token[] {
     if (op !== undefined) {
       if (op in OPENERS) {
         if (brackets.length + 1 >= MAX_BRACKET_DEPTH) {
-          push('error', 'too many nested parentheses', start).fatal = true
+          push('error', `too many nested parentheses (${MAX_BRACKET_DEPTH} levels: CPython refuses this module too, SyntaxError)`, start).fatal = true
           break
         }
         brackets.push(op)
