@@ -28,6 +28,7 @@ import {
   ImageRuleError,
 } from '../bentoml/image.js'
 import type {Diagnostic} from '../errors.js'
+import {Budget, BudgetExceeded} from './budget.js'
 import {type Arg, type Expr, scanModule, type Stmt, walkExpr} from './scanner.js'
 
 export interface Site {
@@ -46,7 +47,8 @@ export interface Unknown {
 export type PyValue =
   | {t: 'none'}
   | {t: 'bool'; v: boolean}
-  | {t: 'int'; v: number}
+  /** Python ints are exact: a bigint. */
+  | {t: 'int'; v: bigint}
   | {t: 'float'; v: number}
   | {t: 'str'; v: string}
   | {t: 'list'; items: PyValue[]; taint?: Unknown}
@@ -134,6 +136,7 @@ const TRUE: PyValue = {t: 'bool', v: true}
 const FALSE: PyValue = {t: 'bool', v: false}
 const str = (v: string): PyValue => ({t: 'str', v})
 const bool = (v: boolean): PyValue => (v ? TRUE : FALSE)
+const int = (v: bigint | number): PyValue => ({t: 'int', v: BigInt(v)})
 
 /** Names Python resolves without an import. */
 const BUILTINS = new Set([
@@ -194,8 +197,6 @@ class ImportFailure extends Error {
   }
 }
 
-const MAX_STEPS = 200_000
-
 export function evaluateModule(opts: EvaluateOptions): Evaluation {
   const ev = new Evaluator(opts)
   try {
@@ -203,6 +204,13 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
   } catch (e) {
     // As in Python, the first exception ends the import: BentoML's build stops there.
     if (e instanceof ImportFailure) ev.diagnostics.push(e.diagnostic)
+    else if (e instanceof BudgetExceeded) ev.diagnostics.push({...ev.at, severity: 'error', message: e.message, hint: 'bento reads the service module without running it; build configuration values must be small and quick to compute'})
+    else if (e instanceof RangeError) {
+      // A safety net under the budgets: a value or an expression nested too deeply for the JS stack, or too large
+      // for a JS string or array, is still an error at the line, never E_BUG.
+      const what = /call stack/i.test(e.message) ? 'this expression or value nests too deeply to evaluate' : 'this value is too large to evaluate'
+      ev.diagnostics.push({...ev.at, severity: 'error', message: `${what}; bento evaluates build configuration only; write the value as a literal`, hint: 'bento reads the service module without running it; build configuration values must be small and quick to compute'})
+    }
     else if (e instanceof PyRaise) {
       ev.diagnostics.push({
         ...e.site,
@@ -225,7 +233,9 @@ class Evaluator {
   readonly services = new Map<string, ServiceValue>()
   readonly diagnostics: Diagnostic[] = []
   private readonly dirs = new Set<string>()
-  private steps = 0
+  readonly budget = new Budget()
+  /** Where evaluation is (the statement or expression last started), for budget errors. */
+  at: Site = {file: '', line: 0, col: 0}
 
   constructor(private readonly opts: EvaluateOptions) {
     for (const f of opts.files.keys()) {
@@ -267,6 +277,10 @@ class Evaluator {
     }
     if (where.file !== null) {
       const scanned = scanModule(this.opts.files.get(where.file) ?? '')
+      const fatal = scanned.problems.find((p) => p.fatal)
+      if (fatal) {
+        throw new ImportFailure({file: where.file, line: fatal.line, col: fatal.col, severity: 'error', message: fatal.message, hint: 'bento reads the service module without running it'})
+      }
       for (const p of scanned.problems.slice(0, 3)) {
         this.diagnostics.push({
           file: where.file,
@@ -492,16 +506,8 @@ class Evaluator {
   }
 
   private tick(mod: ModuleState, s: {line: number; col: number}): void {
-    if (++this.steps > MAX_STEPS) {
-      throw new ImportFailure({
-        file: mod.file ?? '',
-        line: s.line,
-        col: s.col,
-        severity: 'error',
-        message: `evaluation stopped after ${MAX_STEPS} steps (a loop too long to read statically)`,
-        hint: 'build the values from literals, or set them in bentofile.yaml',
-      })
-    }
+    this.at = {file: mod.file ?? '', line: s.line, col: s.col}
+    this.budget.charge()
   }
 
   private exec(s: Stmt, mod: ModuleState, ns: Map<string, PyValue> | null): void {
@@ -537,7 +543,7 @@ class Evaluator {
         if (s.op === '+' && cur.t === 'list') {
           const items = this.iterate(rhs)
           if (items === undefined) cur.taint ??= this.unknownOf(rhs, this.site(mod, s.value))
-          else cur.items.push(...items)
+          else this.extend(cur.items, items, 'the list')
           return
         }
         if (s.op === '|' && cur.t === 'dict' && rhs.t === 'dict') {
@@ -706,7 +712,7 @@ class Evaluator {
     const out: Array<{name: string; value: string; stage: string}> = []
     for (const item of v.items) {
       if (item.t !== 'dict') return {why: `an envs entry is a ${typeName(item)}, not a dict`, hint: 'write {"name": "NAME", "value": "value"}', site}
-      const get = (k: string): PyValue | undefined => item.map.get(keyOf(str(k)))?.value
+      const get = (k: string): PyValue | undefined => item.map.get(keyOf(str(k), this.budget))?.value
       const keys = [...item.map.values()].map((x) => (x.key.t === 'str' ? x.key.v : '?'))
       const extra = keys.filter((k) => !['name', 'value', 'stage'].includes(k))
       if (extra.length > 0) return {why: `envs entry has unexpected key(s) ${extra.join(', ')}`, hint: 'an envs entry has name, value and stage', site}
@@ -783,11 +789,11 @@ class Evaluator {
         const obj = this.eval(t.obj, mod, env)
         const idx = t.index.length === 1 && t.index[0] ? this.eval(t.index[0], mod, env) : undefined
         if (obj.t === 'dict' && idx !== undefined && isHashable(idx)) {
-          obj.map.set(keyOf(idx), {key: idx, value})
+          obj.map.set(keyOf(idx, this.budget), {key: idx, value})
           return
         }
         if (obj.t === 'list' && idx?.t === 'int') {
-          const i = idx.v < 0 ? obj.items.length + idx.v : idx.v
+          const i = Number(idx.v < 0n ? BigInt(obj.items.length) + idx.v : idx.v)
           if (i >= 0 && i < obj.items.length) {
             obj.items[i] = value
             return
@@ -851,6 +857,9 @@ class Evaluator {
     const site = this.site(mod, e)
     switch (e.k) {
       case 'str':
+        if (e.unsupported !== undefined) {
+          throw this.failure(mod, e, `${e.unsupported}: \\N{...} escapes are not supported: write the character`, 'write the character itself (or a \\u/\\U escape) instead of its Unicode name')
+        }
         if (e.value !== null && e.parts === null) return str(e.value)
         return this.fstring(e, mod, env)
       case 'num':
@@ -875,7 +884,7 @@ class Evaluator {
             const v = this.eval(x.value, mod, env)
             const it = this.iterate(v)
             if (it === undefined) return {t: 'opaque', u: this.unknownOf(v, this.site(mod, x))}
-            items.push(...it)
+            this.extend(items, it, 'the display')
           } else items.push(this.eval(x, mod, env))
         }
         if (e.kind === 'list') return {t: 'list', items}
@@ -893,22 +902,37 @@ class Evaluator {
           }
           const k = this.eval(en.key, mod, env)
           if (!isHashable(k)) return {t: 'opaque', u: this.unknownOf(k, this.site(mod, en.key), 'a dict key that is not a literal')}
-          map.set(keyOf(k), {key: k, value: this.eval(en.value, mod, env)})
+          map.set(keyOf(k, this.budget), {key: k, value: this.eval(en.value, mod, env)})
         }
         return {t: 'dict', map}
       }
       case 'starred':
         return this.opaque('a starred expression here', 'splat into a list or a call', site)
-      case 'bin':
-        return this.binop(e.op, this.eval(e.left, mod, env), this.eval(e.right, mod, env), e, mod)
+      case 'bin': {
+        // `a + b + c + …` is a left-leaning tree as deep as it is long: evaluated along its spine, not recursively.
+        const spine: Array<Extract<Expr, {k: 'bin'}>> = []
+        let x: Expr = e
+        while (x.k === 'bin') {
+          spine.push(x)
+          x = x.left
+        }
+        let acc = this.eval(x, mod, env)
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const b = spine[i] as Extract<Expr, {k: 'bin'}>
+          this.tick(mod, b)
+          acc = this.binop(b.op, acc, this.eval(b.right, mod, env), b, mod)
+        }
+        return acc
+      }
       case 'unary': {
         const v = this.eval(e.operand, mod, env)
         if (e.op === 'not') {
           const b = this.truth(v)
           return b === undefined ? {t: 'opaque', u: this.unknownOf(v, site)} : bool(!b)
         }
-        if ((v.t === 'int' || v.t === 'float') && (e.op === '-' || e.op === '+')) return {t: v.t, v: e.op === '-' ? -v.v : v.v}
-        if (v.t === 'bool' && (e.op === '-' || e.op === '+')) return {t: 'int', v: e.op === '-' ? -Number(v.v) : Number(v.v)}
+        if (v.t === 'int' && (e.op === '-' || e.op === '+' || e.op === '~')) return int(e.op === '-' ? -v.v : e.op === '~' ? -v.v - 1n : v.v)
+        if (v.t === 'float' && (e.op === '-' || e.op === '+')) return {t: 'float', v: e.op === '-' ? -v.v : v.v}
+        if (v.t === 'bool' && (e.op === '-' || e.op === '+' || e.op === '~')) return int(e.op === '-' ? -BigInt(v.v) : e.op === '~' ? -BigInt(v.v) - 1n : BigInt(v.v))
         return {t: 'opaque', u: this.unknownOf(v, site, `unary ${e.op} of a ${typeName(v)}`)}
       }
       case 'bool': {
@@ -1030,9 +1054,10 @@ class Evaluator {
     const site = this.site(mod, at)
     if (obj.t === 'ext' && obj.name === 'os.environ') return this.envRead(site)
     if ((obj.t === 'list' || obj.t === 'tuple' || obj.t === 'str') && (idx.t === 'int' || idx.t === 'bool')) {
+      if (obj.t === 'str') this.budget.charge(Math.ceil(obj.v.length / 64))
       const n = obj.t === 'str' ? [...obj.v].length : obj.items.length
-      const i0 = Number(idx.v)
-      const i = i0 < 0 ? n + i0 : i0
+      const i0 = BigInt(idx.v)
+      const i = Number(i0 < 0n ? BigInt(n) + i0 : i0)
       if (i < 0 || i >= n) throw this.failure(mod, at, `${typeName(obj)} index out of range`, 'check the index')
       if (obj.t === 'str') return str([...obj.v][i] ?? '')
       if (obj.t === 'list' && obj.taint) return {t: 'opaque', u: obj.taint}
@@ -1040,7 +1065,7 @@ class Evaluator {
     }
     if (obj.t === 'dict' && isHashable(idx)) {
       if (obj.taint) return {t: 'opaque', u: obj.taint}
-      const hit = obj.map.get(keyOf(idx))
+      const hit = obj.map.get(keyOf(idx, this.budget))
       if (hit === undefined) throw this.failure(mod, at, `KeyError: ${pyRepr(idx)}`, 'use a key the dict has')
       return hit.value
     }
@@ -1076,6 +1101,7 @@ class Evaluator {
       const v = this.eval(relocate(ex, p.line, p.col), mod, env)
       const s = this.toStr(v)
       if (s === undefined) return {t: 'opaque', u: this.unknownOf(v, site, `the f-string field {${p.expr.trim()}} (a ${typeName(v)})`)}
+      this.budget.chars(out.length + s.length, 'the f-string')
       out += s
     }
     return str(out)
@@ -1094,7 +1120,7 @@ class Evaluator {
       if (a.star === '*') {
         const it = this.iterate(v)
         if (it === undefined) unknownArgs ??= this.unknownOf(v, this.site(mod, a.value), `*${exprLabel(a.value)}`)
-        else pos.push(...it)
+        else this.extend(pos, it, 'the arguments')
       } else if (a.star === '**') {
         if (v.t === 'dict' && !v.taint && [...v.map.values()].every((x) => x.key.t === 'str')) {
           for (const x of v.map.values()) kw.set((x.key as {v: string}).v, x.value)
@@ -1246,6 +1272,7 @@ class Evaluator {
       switch (name) {
         case 'append':
           if (pos.length === 1 && pos[0]) {
+            this.budget.items(self.items.length + 1, 'the list', 1)
             self.items.push(pos[0])
             return NONE
           }
@@ -1256,13 +1283,15 @@ class Evaluator {
             self.taint ??= this.unknownOf(pos[0] ?? NONE, site)
             return NONE
           }
-          self.items.push(...it)
+          this.extend(self.items, it, 'the list')
           return NONE
         }
         case 'insert':
           if (pos.length === 2 && pos[0]?.t === 'int' && pos[1]) {
             const n = self.items.length
-            const i = Math.max(0, Math.min(n, pos[0].v < 0 ? n + pos[0].v : pos[0].v))
+            const at = pos[0].v < 0n ? BigInt(n) + pos[0].v : pos[0].v
+            const i = at < 0n ? 0 : at > BigInt(n) ? n : Number(at)
+            this.budget.items(n + 1, 'the list', 1)
             self.items.splice(i, 0, pos[1])
             return NONE
           }
@@ -1280,23 +1309,23 @@ class Evaluator {
       switch (name) {
         case 'get': {
           const k = pos[0]
-          if (k && isHashable(k) && !self.taint) return self.map.get(keyOf(k))?.value ?? pos[1] ?? NONE
+          if (k && isHashable(k) && !self.taint) return self.map.get(keyOf(k, this.budget))?.value ?? pos[1] ?? NONE
           break
         }
         case 'update': {
           const src = pos[0]
           if (src?.t === 'dict') for (const [k, v] of src.map) self.map.set(k, v)
           else if (src !== undefined) break
-          for (const [k, v] of kw) self.map.set(keyOf(str(k)), {key: str(k), value: v})
+          for (const [k, v] of kw) self.map.set(keyOf(str(k), this.budget), {key: str(k), value: v})
           return NONE
         }
         case 'setdefault': {
           const k = pos[0]
           if (k && isHashable(k)) {
-            const hit = self.map.get(keyOf(k))
+            const hit = self.map.get(keyOf(k, this.budget))
             if (hit) return hit.value
             const v = pos[1] ?? NONE
-            self.map.set(keyOf(k), {key: k, value: v})
+            self.map.set(keyOf(k, this.budget), {key: k, value: v})
             return v
           }
           break
@@ -1396,9 +1425,11 @@ class Evaluator {
         if (pos.length > 0 && chars === undefined && pos[0]?.t !== 'none') return bad()
         return str(pyStrip(s, name, chars))
       }
-      case 'replace':
-        if (strs.length === 2 && arg0 !== undefined && strs[1] !== undefined) return str(s.split(arg0).join(strs[1]))
-        return bad()
+      case 'replace': {
+        const count = pos[2] === undefined ? -1n : pos[2].t === 'int' ? pos[2].v : undefined
+        if (pos.length > 3 || kw.size > 0 || arg0 === undefined || strs[1] === undefined || count === undefined) return bad()
+        return str(this.replace(s, arg0, strs[1], count))
+      }
       case 'startswith':
       case 'endswith':
         if (arg0 === undefined) return bad()
@@ -1409,13 +1440,18 @@ class Evaluator {
         return arg0 === undefined ? bad() : str(arg0 !== '' && s.endsWith(arg0) ? s.slice(0, -arg0.length) : s)
       case 'split': {
         if (pos.length > 1 || kw.size > 0) return bad()
-        if (pos.length === 0 || pos[0]?.t === 'none') return {t: 'list', items: s.split(/\s+/).filter((x) => x !== '').map(str)}
-        if (arg0 === undefined || arg0 === '') return bad()
-        return {t: 'list', items: s.split(arg0).map(str)}
+        this.budget.charge(Math.ceil(s.length / 64))
+        const parts = pos.length === 0 || pos[0]?.t === 'none' ? s.split(/\s+/).filter((x) => x !== '') : arg0 === undefined || arg0 === '' ? undefined : s.split(arg0)
+        if (parts === undefined) return bad()
+        this.budget.items(parts.length, 'the result of str.split()')
+        return {t: 'list', items: parts.map(str)}
       }
       case 'join': {
         const it = pos[0] ? this.iterate(pos[0]) : undefined
         if (it === undefined || it.some((x) => x.t !== 'str')) return it === undefined && pos[0] ? {t: 'opaque', u: this.unknownOf(pos[0], c.site)} : bad()
+        let n = Math.max(0, it.length - 1) * s.length
+        for (const x of it) n += (x as {v: string}).v.length
+        this.budget.chars(n, 'the result of str.join()')
         return str(it.map((x) => (x as {v: string}).v).join(s))
       }
       case 'format':
@@ -1443,6 +1479,7 @@ class Evaluator {
       if (v === undefined) throw this.failure(c.mod, c.e, `str.format(): no value for {${field}}`, 'pass a value for every field')
       const t = this.toStr(v)
       if (t === undefined) return {t: 'opaque', u: this.unknownOf(v, c.site)}
+      this.budget.chars(out.length + t.length, 'the result of str.format()')
       out += t
     }
     return str(out + s.slice(last))
@@ -1451,15 +1488,15 @@ class Evaluator {
   private callBuiltin(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
     const {site} = c
     const a = pos[0]
-    const unknown = pos.find((p) => p.t === 'opaque')
+    const unknown = [...pos, ...kw.values()].find((p) => p.t === 'opaque')
     if (unknown?.t === 'opaque') return unknown
     switch (name) {
       case 'print':
         return NONE
       case 'len': {
-        if (a?.t === 'str') return {t: 'int', v: [...a.v].length}
-        if ((a?.t === 'list' && !a.taint) || a?.t === 'tuple') return {t: 'int', v: a.items.length}
-        if (a?.t === 'dict' && !a.taint) return {t: 'int', v: a.map.size}
+        if (a?.t === 'str') return int([...a.v].length)
+        if ((a?.t === 'list' && !a.taint) || a?.t === 'tuple') return int(a.items.length)
+        if (a?.t === 'dict' && !a.taint) return int(a.map.size)
         break
       }
       case 'str':
@@ -1469,15 +1506,37 @@ class Evaluator {
         if (s !== undefined) return str(s)
         break
       }
-      case 'int':
-        if (a?.t === 'int' || a?.t === 'bool') return {t: 'int', v: Number(a.v)}
-        if (a?.t === 'float') return {t: 'int', v: Math.trunc(a.v)}
-        if (a?.t === 'str' && /^\s*[+-]?\d[\d_]*\s*$/.test(a.v)) return {t: 'int', v: Number.parseInt(a.v.replace(/_/g, ''), 10)}
-        if (a?.t === 'str') throw this.failure(c.mod, c.e, `invalid literal for int(): ${pyRepr(a)}`, 'pass digits')
+      case 'int': {
+        const base = pos[1] ?? kw.get('base')
+        if (base !== undefined) {
+          if (a?.t !== 'str' || (base.t !== 'int' && base.t !== 'bool')) break
+          const b = BigInt(base.v)
+          if (b !== 0n && (b < 2n || b > 36n)) throw this.failure(c.mod, c.e, 'ValueError: int() base must be >= 2 and <= 36, or 0', 'use a base from 2 to 36')
+          const r = parseIntBase(a.v, Number(b))
+          if (r === undefined) throw this.failure(c.mod, c.e, `ValueError: invalid literal for int() with base ${b}: ${pyRepr(a)}`, 'pass digits of that base')
+          return int(r)
+        }
+        if (a?.t === 'int' || a?.t === 'bool') return int(BigInt(a.v))
+        if (a?.t === 'float') {
+          if (!Number.isFinite(a.v)) throw this.failure(c.mod, c.e, `cannot convert float ${pyFloat(a.v)} to integer`, 'pass a finite number')
+          return int(BigInt(Math.trunc(a.v)))
+        }
+        if (a?.t === 'str') {
+          this.budget.chars(a.v.length, 'the text given to int()')
+          const r = parseIntBase(a.v, 10)
+          if (r === undefined) throw this.failure(c.mod, c.e, `invalid literal for int() with base 10: ${pyRepr(a)}`, 'pass digits')
+          return int(r)
+        }
         break
+      }
       case 'float':
-        if (a?.t === 'int' || a?.t === 'float' || a?.t === 'bool') return {t: 'float', v: Number(a.v)}
-        if (a?.t === 'str' && a.v.trim() !== '' && !Number.isNaN(Number(a.v))) return {t: 'float', v: Number(a.v)}
+        if (a?.t === 'int' || a?.t === 'bool') return {t: 'float', v: Number(a.v)}
+        if (a?.t === 'float') return a
+        if (a?.t === 'str') {
+          const f = parseFloatText(a.v)
+          if (f !== undefined) return {t: 'float', v: f}
+          throw this.failure(c.mod, c.e, `could not convert string to float: ${pyRepr(a)}`, 'pass a number')
+        }
         break
       case 'bool': {
         if (a === undefined) return FALSE
@@ -1489,51 +1548,70 @@ class Evaluator {
       case 'tuple': {
         if (a === undefined) return name === 'list' ? {t: 'list', items: []} : {t: 'tuple', items: []}
         const it = this.iterate(a)
-        if (it !== undefined) return name === 'list' ? {t: 'list', items: [...it]} : {t: 'tuple', items: [...it]}
+        if (it !== undefined) {
+          this.budget.items(it.length, `the ${name}`)
+          return name === 'list' ? {t: 'list', items: [...it]} : {t: 'tuple', items: [...it]}
+        }
         return {t: 'opaque', u: this.unknownOf(a, site)}
       }
       case 'dict': {
         const map = new Map<string, {key: PyValue; value: PyValue}>()
-        if (a?.t === 'dict') for (const [k, v] of a.map) map.set(k, v)
-        else if (a !== undefined) break
-        for (const [k, v] of kw) map.set(keyOf(str(k)), {key: str(k), value: v})
+        if (a?.t === 'dict') {
+          this.budget.items(a.map.size, 'the dict')
+          for (const [k, v] of a.map) map.set(k, v)
+        } else if (a !== undefined) break
+        for (const [k, v] of kw) map.set(keyOf(str(k), this.budget), {key: str(k), value: v})
         return {t: 'dict', map}
       }
       case 'sorted': {
         const it = a ? this.iterate(a) : undefined
-        if (it && kw.size === 0 && (it.every((x) => x.t === 'str') || it.every((x) => x.t === 'int' || x.t === 'float'))) {
-          return {t: 'list', items: [...it].sort((x, y) => ((x as {v: string | number}).v < (y as {v: string | number}).v ? -1 : (x as {v: string | number}).v > (y as {v: string | number}).v ? 1 : 0))}
+        if (it && kw.size === 0 && (it.every((x) => x.t === 'str') || it.every((x) => x.t === 'int' || x.t === 'float' || x.t === 'bool'))) {
+          this.budget.items(it.length, 'the sorted list')
+          this.budget.charge(Math.ceil(it.length * Math.log2(it.length + 1)))
+          return {t: 'list', items: [...it].sort((x, y) => orderOf(x, y) ?? 0)}
         }
         break
       }
       case 'reversed': {
         const it = a ? this.iterate(a) : undefined
-        if (it) return {t: 'list', items: [...it].reverse()}
+        if (it) {
+          this.budget.items(it.length, 'the reversed list')
+          return {t: 'list', items: [...it].reverse()}
+        }
         break
       }
       case 'range': {
-        const ns = pos.map((p) => (p.t === 'int' ? p.v : undefined))
-        if (ns.length >= 1 && ns.length <= 3 && ns.every((x) => x !== undefined)) {
-          const [start, stop, step] = ns.length === 1 ? [0, ns[0] as number, 1] : [ns[0] as number, ns[1] as number, (ns[2] ?? 1) as number]
-          if (step === 0) throw this.failure(c.mod, c.e, 'range() arg 3 must not be zero', 'use a non-zero step')
+        const ns = pos.map((p) => (p.t === 'int' ? p.v : p.t === 'bool' ? BigInt(p.v) : undefined))
+        if (kw.size === 0 && ns.length >= 1 && ns.length <= 3 && ns.every((x) => x !== undefined)) {
+          const [start, stop, step] = ns.length === 1 ? [0n, ns[0] as bigint, 1n] : [ns[0] as bigint, ns[1] as bigint, ns[2] ?? 1n]
+          if (step === 0n) throw this.failure(c.mod, c.e, 'range() arg 3 must not be zero', 'use a non-zero step')
+          const span = step > 0n ? stop - start : start - stop
+          const abs = step > 0n ? step : -step
+          const n = span <= 0n ? 0n : (span + abs - 1n) / abs
+          this.budget.items(n, 'the range')
           const items: PyValue[] = []
-          for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
-            items.push({t: 'int', v: i})
-            if (items.length > 10_000) return this.opaque('a range longer than 10000', 'use a shorter range', site)
-          }
+          for (let i = 0n; i < n; i++) items.push(int(start + i * step))
           return {t: 'list', items}
         }
         break
       }
       case 'enumerate': {
         const it = a ? this.iterate(a) : undefined
-        if (it) return {t: 'list', items: it.map((x, i) => ({t: 'tuple', items: [{t: 'int', v: i}, x]}) as PyValue)}
+        const s0 = pos[1] ?? kw.get('start') ?? int(0)
+        if (it && (s0.t === 'int' || s0.t === 'bool') && pos.length <= 2) {
+          const start = BigInt(s0.v)
+          this.budget.items(it.length, 'the enumeration')
+          return {t: 'list', items: it.map((x, i) => ({t: 'tuple', items: [int(start + BigInt(i)), x]}) as PyValue)}
+        }
         break
       }
       case 'zip': {
+        if (pos.length === 0) return {t: 'list', items: []}
         const its = pos.map((p) => this.iterate(p))
-        if (its.every((x) => x !== undefined)) {
-          const n = Math.min(...its.map((x) => (x as PyValue[]).length))
+        if (kw.size === 0 && its.every((x) => x !== undefined)) {
+          let n = Infinity
+          for (const x of its) n = Math.min(n, (x as PyValue[]).length)
+          this.budget.items(n * its.length, 'the result of zip()')
           return {t: 'list', items: Array.from({length: n}, (_, i) => ({t: 'tuple', items: its.map((x) => (x as PyValue[])[i] as PyValue)}) as PyValue)}
         }
         break
@@ -1542,21 +1620,36 @@ class Evaluator {
       case 'all': {
         const it = a ? this.iterate(a) : undefined
         if (it) {
-          const bs = it.map((x) => this.truth(x))
-          if (bs.every((b) => b !== undefined)) return bool(name === 'any' ? bs.some(Boolean) : bs.every(Boolean))
+          this.budget.charge(it.length)
+          // As Python: the first true (any) / false (all) item decides; an unknown one before it leaves it unknown.
+          for (const x of it) {
+            const b = this.truth(x)
+            if (b === undefined) return {t: 'opaque', u: this.unknownOf(x, site)}
+            if (name === 'any' ? b : !b) return bool(name === 'any')
+          }
+          return bool(name === 'all')
         }
         break
       }
       case 'min':
       case 'max': {
         const it = pos.length === 1 && a ? this.iterate(a) : pos
-        if (it && it.length > 0 && it.every((x) => x.t === 'int' || x.t === 'float')) {
-          const vs = it.map((x) => (x as {v: number}).v)
-          const m = name === 'min' ? Math.min(...vs) : Math.max(...vs)
-          return it.find((x) => (x as {v: number}).v === m) as PyValue
+        if (kw.size === 0 && it && it.length > 0 && it.every((x) => x.t === 'int' || x.t === 'float' || x.t === 'bool')) {
+          this.budget.charge(it.length)
+          let best = it[0] as PyValue
+          for (const x of it.slice(1)) {
+            const o = orderOf(x, best) ?? 0
+            if (name === 'min' ? o < 0 : o > 0) best = x
+          }
+          return best
         }
         break
       }
+      case 'abs':
+        if (a?.t === 'int') return int(a.v < 0n ? -a.v : a.v)
+        if (a?.t === 'bool') return int(BigInt(a.v))
+        if (a?.t === 'float') return {t: 'float', v: Math.abs(a.v)}
+        break
       case 'open':
         return this.opaque('the result of open(...) (file I/O)', 'write the value literally, or use bentofile.yaml (python.requirements_txt, …)', site)
       default:
@@ -1642,6 +1735,7 @@ class Evaluator {
       case 'tuple':
         return v.items
       case 'str':
+        this.budget.items(v.v.length, 'the characters of the string')
         return [...v.v].map(str)
       case 'dict':
         return v.taint ? undefined : [...v.map.values()].map((x) => x.key)
@@ -1700,69 +1794,186 @@ class Evaluator {
   }
 
   toStr(v: PyValue): string | undefined {
-    return pyStr(v)
+    return pyStr(v, this.budget)
   }
 
   toRepr(v: PyValue): string | undefined {
-    return pyReprValue(v)
+    return pyReprValue(v, this.budget)
+  }
+
+  /** Python's `s.replace(old, new, count)` (count < 0: all), its size checked first. */
+  private replace(s: string, old: string, rep: string, count: bigint): string {
+    if (old === '') {
+      // Python inserts `rep` before every character and at the end (code points), `count` times at most.
+      const chars = [...s]
+      const n = count < 0n || count > BigInt(chars.length + 1) ? chars.length + 1 : Number(count)
+      this.budget.chars(s.length + n * rep.length, 'the result of str.replace()')
+      let out = ''
+      for (let i = 0; i < chars.length; i++) out += (i < n ? rep : '') + (chars[i] as string)
+      return n > chars.length ? out + rep : out
+    }
+    const pieces = s.split(old)
+    const n = count < 0n || count >= BigInt(pieces.length - 1) ? pieces.length - 1 : Number(count)
+    this.budget.chars(s.length + n * (rep.length - old.length), 'the result of str.replace()')
+    return pieces.slice(0, n + 1).join(rep) + (n < pieces.length - 1 ? old + pieces.slice(n + 1).join(old) : '')
+  }
+
+  /** `target.extend(items)`, its size checked first (and no spread: a million items overflow the JS stack). */
+  private extend(target: PyValue[], items: readonly PyValue[], what: string): void {
+    this.budget.items(target.length + items.length, what, items.length)
+    for (const x of items) target.push(x)
   }
 
   private binop(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue {
     const site = this.site(mod, at)
     if (l.t === 'opaque') return l
     if (r.t === 'opaque') return r
-    const num = (x: PyValue): number | undefined => (x.t === 'int' || x.t === 'float' ? x.v : x.t === 'bool' ? Number(x.v) : undefined)
-    const isFloat = l.t === 'float' || r.t === 'float'
-    const ln = num(l)
-    const rn = num(r)
+    const b = this.budget
     switch (op) {
       case '+':
-        if (l.t === 'str' && r.t === 'str') return str(l.v + r.v)
+        if (l.t === 'str' && r.t === 'str') {
+          b.chars(l.v.length + r.v.length, 'the string')
+          return str(l.v + r.v)
+        }
         if (l.t === 'list' && r.t === 'list') {
           if (l.taint || r.taint) return {t: 'opaque', u: (l.taint ?? r.taint) as Unknown}
-          return {t: 'list', items: [...l.items, ...r.items]}
+          const items: PyValue[] = []
+          this.extend(items, l.items, 'the list')
+          this.extend(items, r.items, 'the list')
+          return {t: 'list', items}
         }
-        if (l.t === 'tuple' && r.t === 'tuple') return {t: 'tuple', items: [...l.items, ...r.items]}
-        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln + rn}
-        break
-      case '-':
-        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln - rn}
-        break
-      case '*':
-        if ((l.t === 'str' || l.t === 'list') && r.t === 'int') {
-          if (l.t === 'str') return str(l.v.repeat(Math.max(0, r.v)))
-          return {t: 'list', items: Array.from({length: Math.max(0, r.v)}, () => l.items).flat()}
+        if (l.t === 'tuple' && r.t === 'tuple') {
+          const items: PyValue[] = []
+          this.extend(items, l.items, 'the tuple')
+          this.extend(items, r.items, 'the tuple')
+          return {t: 'tuple', items}
         }
-        if (ln !== undefined && rn !== undefined) return {t: isFloat ? 'float' : 'int', v: ln * rn}
         break
-      case '/':
-        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: 'float', v: ln / rn}
+      case '*': {
+        const [seq, times] = (l.t === 'str' || l.t === 'list' || l.t === 'tuple') && (r.t === 'int' || r.t === 'bool') ? [l, BigInt(r.v)] : (r.t === 'str' || r.t === 'list' || r.t === 'tuple') && (l.t === 'int' || l.t === 'bool') ? [r, BigInt(l.v)] : [undefined, 0n]
+        if (seq !== undefined) {
+          const n = times < 0n ? 0n : times
+          if (seq.t === 'str') {
+            b.chars(BigInt(seq.v.length) * n, 'the string')
+            return str(seq.v.repeat(Number(n)))
+          }
+          if (seq.t === 'list' && seq.taint) return {t: 'opaque', u: seq.taint}
+          b.items(BigInt(seq.items.length) * n, `the ${seq.t}`)
+          const items: PyValue[] = []
+          for (let i = 0n; i < n; i++) for (const x of seq.items) items.push(x)
+          return {t: seq.t, items}
+        }
         break
-      case '//':
-        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: isFloat ? 'float' : 'int', v: Math.floor(ln / rn)}
-        break
-      case '%':
-        if (ln !== undefined && rn !== undefined && rn !== 0) return {t: isFloat ? 'float' : 'int', v: ln - rn * Math.floor(ln / rn)}
-        break
-      case '**':
-        if (ln !== undefined && rn !== undefined) return {t: isFloat || rn < 0 ? 'float' : 'int', v: ln ** rn}
-        break
+      }
       case '|':
-        if (l.t === 'dict' && r.t === 'dict') return {t: 'dict', map: new Map([...l.map, ...r.map])}
+        if (l.t === 'dict' && r.t === 'dict') {
+          b.items(l.map.size + r.map.size, 'the dict')
+          return {t: 'dict', map: new Map([...l.map, ...r.map])}
+        }
         break
       default:
         break
     }
+    const num = this.arith(op, l, r, at, mod)
+    if (num !== undefined) return num
     return this.opaque(`${typeName(l)} ${op} ${typeName(r)}`, 'use + on strings or lists, or arithmetic on numbers', site)
+  }
+
+  /** Arithmetic as Python's: exact ints (bigint, floor division and modulo), floats as IEEE doubles. */
+  private arith(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue | undefined {
+    const intOf = (x: PyValue): bigint | undefined => (x.t === 'int' ? x.v : x.t === 'bool' ? BigInt(x.v) : undefined)
+    const li = intOf(l)
+    const ri = intOf(r)
+    const zero = (): never => {
+      throw this.failure(mod, at, op === '/' ? 'ZeroDivisionError: division by zero' : op === '**' ? 'ZeroDivisionError: 0.0 cannot be raised to a negative power' : 'ZeroDivisionError: integer division or modulo by zero', 'do not divide by zero')
+    }
+    if (li !== undefined && ri !== undefined) {
+      const digits = (x: bigint): number => (x < 0n ? -x : x).toString(16).length * 1.21
+      const limit = this.budget.limits.intDigits
+      const big = (n: number): void => {
+        if (n > limit) throw new BudgetExceeded('size', `the integer is too large: ${Number.isFinite(n) ? `about ${Math.round(n).toLocaleString('en-US')}` : 'millions of'} digits (bento evaluates integers up to ${limit.toLocaleString('en-US')} digits); write the value as a literal`)
+        this.budget.charge(Math.ceil(n / 16))
+      }
+      switch (op) {
+        case '+':
+          return int(li + ri)
+        case '-':
+          return int(li - ri)
+        case '*':
+          big(digits(li) + digits(ri))
+          return int(li * ri)
+        case '//':
+        case '%': {
+          if (ri === 0n) zero()
+          let q = li / ri
+          if (li % ri !== 0n && li < 0n !== ri < 0n) q -= 1n
+          return int(op === '//' ? q : li - ri * q)
+        }
+        case '/':
+          if (ri === 0n) zero()
+          return {t: 'float', v: Number(li) / Number(ri)}
+        case '**':
+          if (ri < 0n) {
+            if (li === 0n) zero()
+            return {t: 'float', v: Number(li) ** Number(ri)}
+          }
+          if (li === 0n || li === 1n || li === -1n) return int(li ** ri)
+          big(ri > 10_000_000n ? Infinity : digits(li) * Number(ri))
+          return int(li ** ri)
+        case '<<':
+          if (ri < 0n) throw this.failure(mod, at, 'ValueError: negative shift count', 'shift by a positive count')
+          big(ri > 10_000_000n ? Infinity : digits(li) + Number(ri) * 0.31)
+          return int(li << ri)
+        case '>>':
+          if (ri < 0n) throw this.failure(mod, at, 'ValueError: negative shift count', 'shift by a positive count')
+          return int(li >> ri)
+        case '&':
+          return int(li & ri)
+        case '|':
+          return int(li | ri)
+        case '^':
+          return int(li ^ ri)
+        default:
+          return undefined
+      }
+    }
+    const fl = l.t === 'float' ? l.v : li !== undefined ? Number(li) : undefined
+    const fr = r.t === 'float' ? r.v : ri !== undefined ? Number(ri) : undefined
+    if (fl === undefined || fr === undefined) return undefined
+    switch (op) {
+      case '+':
+        return {t: 'float', v: fl + fr}
+      case '-':
+        return {t: 'float', v: fl - fr}
+      case '*':
+        return {t: 'float', v: fl * fr}
+      case '/':
+        if (fr === 0) zero()
+        return {t: 'float', v: fl / fr}
+      case '//':
+        if (fr === 0) zero()
+        return {t: 'float', v: Math.floor(fl / fr)}
+      case '%': {
+        if (fr === 0) zero()
+        const m = fl % fr
+        return {t: 'float', v: m !== 0 && m < 0 !== fr < 0 ? m + fr : m}
+      }
+      case '**':
+        if (fl === 0 && fr < 0) zero()
+        if (fl < 0 && !Number.isInteger(fr)) return undefined // a complex number
+        return {t: 'float', v: fl ** fr}
+      default:
+        return undefined
+    }
   }
 
   compare(op: string, l: PyValue, r: PyValue): boolean | undefined {
     if (l.t === 'opaque' || r.t === 'opaque') return undefined
     switch (op) {
       case '==':
-        return pyEquals(l, r)
+        return pyEquals(l, r, this.budget)
       case '!=': {
-        const e = pyEquals(l, r)
+        const e = pyEquals(l, r, this.budget)
         return e === undefined ? undefined : !e
       }
       case 'is':
@@ -1774,27 +1985,39 @@ class Evaluator {
       case 'in':
       case 'not in': {
         let hit: boolean | undefined
-        if (r.t === 'str' && l.t === 'str') hit = r.v.includes(l.v)
-        else if ((r.t === 'list' && !r.taint) || r.t === 'tuple') {
-          const eqs = r.items.map((x) => pyEquals(l, x))
-          hit = eqs.some((x) => x === true) ? true : eqs.every((x) => x === false) ? false : undefined
-        } else if (r.t === 'dict' && !r.taint && isHashable(l)) hit = r.map.has(keyOf(l))
+        if (r.t === 'str' && l.t === 'str') {
+          this.budget.charge(Math.ceil(r.v.length / 64))
+          hit = r.v.includes(l.v)
+        } else if ((r.t === 'list' && !r.taint) || r.t === 'tuple') {
+          // As Python's: the first item that is (identical or) equal decides; an unknown comparison before it leaves it unknown.
+          hit = false
+          for (const x of r.items) {
+            const e = x === l ? true : pyEquals(l, x, this.budget)
+            if (e === undefined) {
+              hit = undefined
+              break
+            }
+            if (e) {
+              hit = true
+              break
+            }
+          }
+        } else if (r.t === 'dict' && !r.taint && isHashable(l)) hit = r.map.has(keyOf(l, this.budget))
         if (hit === undefined) return undefined
         return op === 'in' ? hit : !hit
       }
       default: {
-        const a = l.t === 'int' || l.t === 'float' || l.t === 'bool' ? Number((l as {v: number | boolean}).v) : l.t === 'str' ? l.v : undefined
-        const b = r.t === 'int' || r.t === 'float' || r.t === 'bool' ? Number((r as {v: number | boolean}).v) : r.t === 'str' ? r.v : undefined
-        if (a === undefined || b === undefined || typeof a !== typeof b) return undefined
+        const o = orderOf(l, r, this.budget)
+        if (o === undefined) return undefined
         switch (op) {
           case '<':
-            return a < b
+            return o < 0
           case '<=':
-            return a <= b
+            return o <= 0
           case '>':
-            return a > b
+            return o > 0
           case '>=':
-            return a >= b
+            return o >= 0
           default:
             return undefined
         }
@@ -1840,52 +2063,83 @@ export function typeName(v: PyValue): string {
   }
 }
 
-function isHashable(v: PyValue): boolean {
-  return v.t === 'str' || v.t === 'int' || v.t === 'float' || v.t === 'bool' || v.t === 'none' || (v.t === 'tuple' && v.items.every(isHashable))
+/** Python's hashability of a value bento can use as a dict key (a shared sub-tuple is looked at once). */
+function isHashable(v: PyValue, seen = new Set<PyValue>()): boolean {
+  if (v.t !== 'tuple') return v.t === 'str' || v.t === 'int' || v.t === 'float' || v.t === 'bool' || v.t === 'none'
+  if (seen.has(v)) return true
+  seen.add(v)
+  return v.items.every((x) => isHashable(x, seen))
 }
 
-/** Dict key identity as Python's (1 == 1.0 == True). */
-function keyOf(v: PyValue): string {
+/** Dict key identity as Python's (1 == 1.0 == True); hashing a tuple costs a step per item. */
+function keyOf(v: PyValue, budget: Budget, depth = 0): string {
+  budget.charge()
   switch (v.t) {
     case 'str':
       return `s:${v.v}`
     case 'int':
-    case 'float':
       return `n:${v.v}`
+    case 'float':
+      return Number.isInteger(v.v) ? `n:${BigInt(v.v)}` : `n:${v.v}`
     case 'bool':
       return `n:${Number(v.v)}`
     case 'none':
       return 'none'
-    case 'tuple':
-      return `t:(${v.items.map(keyOf).join(',')})`
+    case 'tuple': {
+      budget.depth(depth + 1)
+      const parts: string[] = []
+      let n = 0
+      for (const x of v.items) {
+        const k = keyOf(x, budget, depth + 1)
+        n += k.length
+        budget.chars(n, 'the dict key')
+        parts.push(k)
+      }
+      return `t:(${parts.join(',')})`
+    }
     default:
       return `?:${v.t}`
   }
 }
 
-function pyEquals(a: PyValue, b: PyValue): boolean | undefined {
-  const num = (x: PyValue): number | undefined => (x.t === 'int' || x.t === 'float' ? x.v : x.t === 'bool' ? Number(x.v) : undefined)
-  if (num(a) !== undefined && num(b) !== undefined) return num(a) === num(b)
-  if (a.t === 'str' && b.t === 'str') return a.v === b.v
+/**
+ * Python's `==`: numbers by value (1 == 1.0 == True), containers item by item — where, as in CPython's
+ * PyObject_RichCompareBool, an item identical to the other side's item is equal without being compared (so
+ * `d == d` of shared sub-lists is immediate, and `[nan] == [nan]` is True when it is the same float). Every
+ * comparison costs a step of the budget.
+ */
+function pyEquals(a: PyValue, b: PyValue, budget: Budget, depth = 0): boolean | undefined {
+  budget.charge()
+  const num = numOf(a)
+  const numB = numOf(b)
+  if (num !== undefined && numB !== undefined) return compareNum(num, numB) === 0
+  if (a.t === 'str' && b.t === 'str') {
+    if (a.v.length === b.v.length) budget.charge(Math.ceil(a.v.length / 64))
+    return a.v === b.v
+  }
   if (a.t === 'none' || b.t === 'none') return a.t === b.t
   if ((a.t === 'list' && b.t === 'list') || (a.t === 'tuple' && b.t === 'tuple')) {
     if ((a.t === 'list' && a.taint) || (b.t === 'list' && b.taint)) return undefined
     if (a.items.length !== b.items.length) return false
-    let all: boolean | undefined = true
-    a.items.forEach((x, i) => {
-      const e = pyEquals(x, b.items[i] as PyValue)
-      if (e === false) all = false
-      else if (e === undefined && all) all = undefined
-    })
-    return all
+    budget.depth(depth + 1)
+    for (let i = 0; i < a.items.length; i++) {
+      const x = a.items[i] as PyValue
+      const y = b.items[i] as PyValue
+      if (x === y) continue
+      const e = pyEquals(x, y, budget, depth + 1)
+      if (e !== true) return e
+    }
+    return true
   }
   if (a.t === 'dict' && b.t === 'dict') {
     if (a.taint || b.taint) return undefined
     if (a.map.size !== b.map.size) return false
+    budget.depth(depth + 1)
     for (const [k, v] of a.map) {
       const o = b.map.get(k)
       if (!o) return false
-      const e = pyEquals(v.value, o.value)
+      if (o.value === v.value) continue
+      const e = pyEquals(v.value, o.value, budget, depth + 1)
       if (e !== true) return e
     }
     return true
@@ -1896,23 +2150,122 @@ function pyEquals(a: PyValue, b: PyValue): boolean | undefined {
   return undefined
 }
 
+function numOf(x: PyValue): bigint | number | undefined {
+  return x.t === 'int' ? x.v : x.t === 'bool' ? BigInt(x.v) : x.t === 'float' ? x.v : undefined
+}
+
+/** Compare an int (bigint) or float with another, exactly as Python does (an int beyond 2**53 against a float too). */
+function compareNum(a: bigint | number, b: bigint | number): number {
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : a === b ? 0 : Number.NaN
+  const [x, y, flip] = typeof a === 'bigint' ? [a, b as number, 1] : [b as bigint, a as number, -1]
+  if (Number.isNaN(y)) return Number.NaN
+  if (!Number.isFinite(y)) return y > 0 ? -flip : flip
+  const fl = BigInt(Math.floor(y))
+  const r = x < fl ? -1 : x > fl ? 1 : Number.isInteger(y) ? 0 : -1
+  return r * flip
+}
+
+/** Python's ordering of two values (`<` and friends, sorted, min, max): numbers, strings, lists and tuples. */
+function orderOf(a: PyValue, b: PyValue, budget?: Budget, depth = 0): number | undefined {
+  budget?.charge()
+  const x = numOf(a)
+  const y = numOf(b)
+  if (x !== undefined && y !== undefined) {
+    const c = compareNum(x, y)
+    return Number.isNaN(c) ? Number.NaN : c
+  }
+  if (a.t === 'str' && b.t === 'str') {
+    budget?.charge(Math.ceil(Math.min(a.v.length, b.v.length) / 64))
+    // Python compares code points; JS strings compare UTF-16 units (the same but for astral vs U+E000–U+FFFF).
+    return a.v < b.v ? -1 : a.v > b.v ? 1 : 0
+  }
+  if ((a.t === 'list' && b.t === 'list' && !a.taint && !b.taint) || (a.t === 'tuple' && b.t === 'tuple')) {
+    budget?.depth(depth + 1)
+    const n = Math.min(a.items.length, b.items.length)
+    for (let i = 0; i < n; i++) {
+      const p = a.items[i] as PyValue
+      const q = b.items[i] as PyValue
+      if (p === q) continue
+      const e = budget ? pyEquals(p, q, budget, depth + 1) : undefined
+      if (e === true) continue
+      if (e === undefined) return undefined
+      return orderOf(p, q, budget, depth + 1)
+    }
+    return a.items.length - b.items.length
+  }
+  return undefined
+}
+
 function parseNumber(text: string): PyValue | undefined {
   const t = text.replace(/_/g, '')
-  if (/^\d+$/.test(t)) return {t: 'int', v: Number.parseInt(t, 10)}
-  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 16)}
-  if (/^0[oO][0-7]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 8)}
-  if (/^0[bB][01]+$/.test(t)) return {t: 'int', v: Number.parseInt(t.slice(2), 2)}
+  if (/^(\d+|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)$/.test(t)) {
+    if (/^0\d*[1-9]/.test(t)) return undefined // `010` is a syntax error in Python 3
+    return int(BigInt(t))
+  }
   if (/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return {t: 'float', v: Number(t)}
   return undefined
 }
 
-/** Python's `repr(float)` for the values service code uses. */
+/** `int(text, base)` as Python parses it (base 0: from the prefix), or undefined when Python raises ValueError. */
+function parseIntBase(text: string, base: number): bigint | undefined {
+  let s = text.trim()
+  let neg = false
+  if (s.startsWith('+') || s.startsWith('-')) {
+    neg = s.startsWith('-')
+    s = s.slice(1)
+  }
+  const prefix = /^0([xXoObB])/.exec(s)?.[1]?.toLowerCase()
+  const prefixBase = prefix === 'x' ? 16 : prefix === 'o' ? 8 : prefix === 'b' ? 2 : undefined
+  if (prefixBase !== undefined && (base === 0 || base === prefixBase)) {
+    base = prefixBase
+    s = s.slice(2)
+    if (s.startsWith('_')) s = s.slice(1)
+  } else if (base === 0) {
+    if (/^0+(_?0)*$/.test(s)) return 0n
+    if (s.startsWith('0')) return undefined
+    base = 10
+  }
+  if (s === '' || s.startsWith('_') || s.endsWith('_') || s.includes('__')) return undefined
+  let out = 0n
+  const b = BigInt(base)
+  for (const ch of s.replace(/_/g, '')) {
+    const d = /\d/u.test(ch) && ch.normalize('NFKC') >= '0' && ch.normalize('NFKC') <= '9' ? Number(ch.normalize('NFKC')) : /[a-z]/i.test(ch) ? ch.toLowerCase().charCodeAt(0) - 87 : 99
+    if (d >= base) return undefined
+    out = out * b + BigInt(d)
+  }
+  return neg ? -out : out
+}
+
+/** `float(text)` as Python parses it (`inf`, `nan`, underscores between digits), or undefined. */
+function parseFloatText(text: string): number | undefined {
+  const s = text.trim().toLowerCase()
+  const m = /^([+-]?)(inf|infinity|nan)$/.exec(s)
+  if (m) return m[2] === 'nan' ? Number.NaN : m[1] === '-' ? -Infinity : Infinity
+  if (!/^[+-]?(\d(_?\d)*\.?(\d(_?\d)*)?|\.\d(_?\d)*)(e[+-]?\d(_?\d)*)?$/.test(s)) return undefined
+  return Number(s.replace(/_/g, ''))
+}
+
+/**
+ * Python's `repr(float)`: the shortest digits that round-trip (JS finds the same ones), written as CPython's
+ * `float_repr_style = 'short'` does: positional when the decimal exponent is in [-4, 16), else `d.ddde+XX`.
+ */
 export function pyFloat(v: number): string {
   if (Number.isNaN(v)) return 'nan'
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf'
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`
-  const s = String(v)
-  return s.replace(/e([+-])(\d)$/, 'e$10$2')
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0'
+  const [mant, expText] = Math.abs(v).toExponential().split('e') as [string, string]
+  const digits = mant.replace('.', '')
+  const exp = Number(expText)
+  const sign = v < 0 ? '-' : ''
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`
+  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0')
+  const frac = digits.slice(exp + 1)
+  return `${sign}${intPart}.${frac === '' ? '0' : frac}`
 }
 
 /** Python's `repr(str)`. */
@@ -1920,17 +2273,15 @@ export function pyRepr(v: PyValue): string {
   if (v.t !== 'str') return String((v as {v?: unknown}).v)
   const s = v.v
   const q = s.includes("'") && !s.includes('"') ? '"' : "'"
-  let out = ''
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0
-    if (ch === '\\') out += '\\\\'
-    else if (ch === q) out += `\\${q}`
-    else if (ch === '\n') out += '\\n'
-    else if (ch === '\r') out += '\\r'
-    else if (ch === '\t') out += '\\t'
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`
-    else out += ch
-  }
+  const special = q === "'" ? /[\\'\x00-\x1f\x7f]/g : /[\\"\x00-\x1f\x7f]/g
+  const out = s.replace(special, (ch) => {
+    if (ch === '\\') return '\\\\'
+    if (ch === q) return `\\${q}`
+    if (ch === '\n') return '\\n'
+    if (ch === '\r') return '\\r'
+    if (ch === '\t') return '\\t'
+    return `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`
+  })
   return `${q}${out}${q}`
 }
 
@@ -1949,14 +2300,14 @@ function pyStrip(s: string, how: string, chars?: string): string {
 export function fromJson(v: unknown): PyValue {
   if (v === null || v === undefined) return NONE
   if (typeof v === 'boolean') return bool(v)
-  if (typeof v === 'number') return Number.isInteger(v) ? {t: 'int', v} : {t: 'float', v}
-  if (typeof v === 'bigint') return {t: 'int', v: Number(v)}
+  if (typeof v === 'number') return Number.isInteger(v) ? int(v) : {t: 'float', v}
+  if (typeof v === 'bigint') return int(v)
   if (typeof v === 'string') return str(v)
   if (v instanceof Date) return str(v.toISOString())
   if (Array.isArray(v)) return {t: 'list', items: v.map(fromJson)}
   if (typeof v === 'object') {
     const map = new Map<string, {key: PyValue; value: PyValue}>()
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) map.set(keyOf(str(k)), {key: str(k), value: fromJson(x)})
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) map.set(`s:${k}`, {key: str(k), value: fromJson(x)})
     return {t: 'dict', map}
   }
   return NONE
@@ -1964,40 +2315,57 @@ export function fromJson(v: unknown): PyValue {
 
 /** A known value as JSON (what BentoML writes to bento.yaml), or the Unknown that stops it. */
 export function toJson(v: PyValue, site: Site): {value: unknown} | {unknown: Unknown} {
-  switch (v.t) {
-    case 'none':
-      return {value: null}
-    case 'bool':
-    case 'int':
-    case 'float':
-    case 'str':
-      return {value: v.v}
-    case 'list':
-    case 'tuple': {
-      if (v.t === 'list' && v.taint) return {unknown: v.taint}
-      const out: unknown[] = []
-      for (const x of v.items) {
-        const r = toJson(x, site)
-        if ('unknown' in r) return r
-        out.push(r.value)
+  const budget = new Budget()
+  let nodes = 0
+  const walk = (x: PyValue, depth: number): {value: unknown} | {unknown: Unknown} => {
+    budget.charge()
+    budget.depth(depth)
+    if (++nodes > budget.limits.items) budget.items(nodes, 'the value')
+    switch (x.t) {
+      case 'none':
+        return {value: null}
+      case 'int':
+        if (x.v > BigInt(Number.MAX_SAFE_INTEGER) || x.v < BigInt(Number.MIN_SAFE_INTEGER)) {
+          return {unknown: {why: `the integer ${x.v.toString().length > 30 ? `${x.v.toString().slice(0, 20)}… (${x.v.toString().length} digits)` : x.v} (beyond 2**53, which bento does not write into bento.yaml)`, hint: 'write it as a string', site}}
+        }
+        return {value: Number(x.v)}
+      case 'bool':
+      case 'float':
+      case 'str':
+        return {value: x.v}
+      case 'list':
+      case 'tuple': {
+        if (x.t === 'list' && x.taint) return {unknown: x.taint}
+        const out: unknown[] = []
+        for (const y of x.items) {
+          const r = walk(y, depth + 1)
+          if ('unknown' in r) return r
+          out.push(r.value)
+        }
+        return {value: out}
       }
-      return {value: out}
-    }
-    case 'dict': {
-      if (v.taint) return {unknown: v.taint}
-      const out: Record<string, unknown> = {}
-      for (const {key, value} of v.map.values()) {
-        if (key.t !== 'str') return {unknown: {why: `a dict key that is a ${typeName(key)}`, hint: 'use string keys', site}}
-        const r = toJson(value, site)
-        if ('unknown' in r) return r
-        out[key.v] = r.value
+      case 'dict': {
+        if (x.taint) return {unknown: x.taint}
+        const out: Record<string, unknown> = {}
+        for (const {key, value} of x.map.values()) {
+          if (key.t !== 'str') return {unknown: {why: `a dict key that is a ${typeName(key)}`, hint: 'use string keys', site}}
+          const r = walk(value, depth + 1)
+          if ('unknown' in r) return r
+          out[key.v] = r.value
+        }
+        return {value: out}
       }
-      return {value: out}
+      case 'opaque':
+        return {unknown: x.u}
+      default:
+        return {unknown: {why: `a ${typeName(x)}`, hint: 'use strings, numbers, lists and dicts', site}}
     }
-    case 'opaque':
-      return {unknown: v.u}
-    default:
-      return {unknown: {why: `a ${typeName(v)}`, hint: 'use strings, numbers, lists and dicts', site}}
+  }
+  try {
+    return walk(v, 0)
+  } catch (e) {
+    if (e instanceof BudgetExceeded) return {unknown: {why: e.message, hint: 'write the value as a literal', site}}
+    throw e
   }
 }
 
@@ -2047,9 +2415,9 @@ function coerce(v: PyValue, ann: Expr): PyValue | string {
       return v.t === 'str' ? v : 'Input should be a valid string'
     case 'int':
       if (v.t === 'int') return v
-      if (v.t === 'bool') return {t: 'int', v: Number(v.v)}
-      if (v.t === 'float' && Number.isInteger(v.v)) return {t: 'int', v: v.v}
-      if (v.t === 'str' && /^\s*[+-]?\d[\d_]*\s*$/.test(v.v)) return {t: 'int', v: Number.parseInt(v.v.replace(/_/g, ''), 10)}
+      if (v.t === 'bool') return int(BigInt(v.v))
+      if (v.t === 'float' && Number.isInteger(v.v)) return int(BigInt(v.v))
+      if (v.t === 'str' && /^\s*[+-]?\d[\d_]*\s*$/.test(v.v)) return int(parseIntBase(v.v, 10) ?? 0n)
       return 'Input should be a valid integer, unable to parse string as an integer'
     case 'float':
       if (v.t === 'float') return v
@@ -2058,7 +2426,7 @@ function coerce(v: PyValue, ann: Expr): PyValue | string {
       return 'Input should be a valid number, unable to parse string as a number'
     case 'bool':
       if (v.t === 'bool') return v
-      if (v.t === 'int' && (v.v === 0 || v.v === 1)) return bool(v.v === 1)
+      if (v.t === 'int' && (v.v === 0n || v.v === 1n)) return bool(v.v === 1n)
       if (v.t === 'str') {
         const s = v.v.trim().toLowerCase()
         if (['1', 'on', 't', 'true', 'y', 'yes'].includes(s)) return TRUE
@@ -2101,7 +2469,7 @@ function coerce(v: PyValue, ann: Expr): PyValue | string {
     case 'Literal': {
       for (const a of args) {
         const lit = a.k === 'str' ? str(a.value ?? '') : a.k === 'num' ? parseNumber(a.text) : a.k === 'const' ? (a.id === 'True' ? TRUE : a.id === 'False' ? FALSE : NONE) : undefined
-        if (lit && pyEquals(lit, v)) return lit
+        if (lit && pyEquals(lit, v, new Budget())) return lit
       }
       return `Input should be ${args.map((a) => (a.k === 'str' ? `'${a.value ?? ''}'` : a.k === 'num' ? a.text : '?')).join(' or ')}`
     }
@@ -2133,14 +2501,16 @@ function relocate(e: Expr, line: number, col: number): Expr {
 }
 
 /** A short, source-like rendering of an expression for messages (`if GPU_COUNT > 0`, `for cmd in args.post`). */
-function exprLabel(e: Expr): string {
+function exprLabel(e: Expr, depth = 0): string {
+  if (depth > 12) return '…'
+  const sub = (x: Expr): string => exprLabel(x, depth + 1)
   switch (e.k) {
     case 'name':
       return e.id
     case 'attr':
-      return `${exprLabel(e.obj)}.${e.attr}`
+      return `${sub(e.obj)}.${e.attr}`
     case 'call':
-      return `${exprLabel(e.fn)}(...)`
+      return `${sub(e.fn)}(...)`
     case 'str':
       return e.value === null ? 'f"..."' : JSON.stringify(e.value.length > 20 ? `${e.value.slice(0, 20)}…` : e.value)
     case 'num':
@@ -2148,17 +2518,17 @@ function exprLabel(e: Expr): string {
     case 'const':
       return e.id
     case 'sub':
-      return `${exprLabel(e.obj)}[${e.index.map(exprLabel).join(', ')}]`
+      return `${sub(e.obj)}[${e.index.map(sub).join(', ')}]`
     case 'bin':
-      return `${exprLabel(e.left)} ${e.op} ${exprLabel(e.right)}`
+      return `${sub(e.left)} ${e.op} ${sub(e.right)}`
     case 'unary':
-      return e.op === 'not' ? `not ${exprLabel(e.operand)}` : `${e.op}${exprLabel(e.operand)}`
+      return e.op === 'not' ? `not ${sub(e.operand)}` : `${e.op}${sub(e.operand)}`
     case 'bool':
-      return e.values.map(exprLabel).join(` ${e.op} `)
+      return e.values.map(sub).join(` ${e.op} `)
     case 'cmp':
-      return `${exprLabel(e.left)} ${e.ops.map((o, i) => `${o} ${exprLabel(e.rights[i] as Expr)}`).join(' ')}`
+      return `${sub(e.left)} ${e.ops.map((o, i) => `${o} ${sub(e.rights[i] as Expr)}`).join(' ')}`
     case 'walrus':
-      return `${e.target} := ${exprLabel(e.value)}`
+      return `${e.target} := ${sub(e.value)}`
     case 'seq':
       return e.kind === 'list' ? '[...]' : '(...)'
     case 'dict':
@@ -2204,13 +2574,21 @@ function exprText(e: Expr): string {
   return parts.join(' ')
 }
 
-/** Python's `str(v)` for known values; undefined for values bento cannot print. */
-export function pyStr(v: PyValue): string | undefined {
+/**
+ * Python's `str(v)` for known values; undefined for values bento cannot print. Printing counts against `budget`
+ * (a fresh one when not given): a value too large to print is a BudgetExceeded, as CPython's own limit on
+ * int-to-str conversion (4300 digits) is a ValueError.
+ */
+export function pyStr(v: PyValue, budget: Budget = new Budget()): string | undefined {
   switch (v.t) {
     case 'str':
       return v.v
-    case 'int':
-      return String(v.v)
+    case 'int': {
+      const s = v.v.toString()
+      const digits = s.length - (v.v < 0n ? 1 : 0)
+      if (digits > 4300) throw new BudgetExceeded('size', `Exceeds the limit (4300 digits) for integer string conversion: value has ${digits} digits (CPython: ValueError)`)
+      return s
+    }
     case 'float':
       return pyFloat(v.v)
     case 'bool':
@@ -2220,27 +2598,50 @@ export function pyStr(v: PyValue): string | undefined {
     case 'list':
     case 'tuple':
     case 'dict':
-      return pyReprValue(v)
+      return pyReprValue(v, budget)
     default:
       return undefined
   }
 }
 
-/** Python's `repr(v)` for known values. */
-export function pyReprValue(v: PyValue): string | undefined {
-  if (v.t === 'str') return pyRepr(v)
-  if ((v.t === 'list' || v.t === 'dict') && v.taint) return undefined
-  if (v.t === 'list' || v.t === 'tuple') {
-    const parts = v.items.map((x) => pyReprValue(x))
-    if (parts.some((p) => p === undefined)) return undefined
-    if (v.t === 'tuple') return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`
-    return `[${parts.join(', ')}]`
+/** Python's `repr(v)` for known values (its size and steps counted against `budget`). */
+export function pyReprValue(v: PyValue, budget: Budget = new Budget()): string | undefined {
+  // Characters of the strings printed so far: the text is at least that long (checked before each is escaped).
+  let leaves = 0
+  const walk = (x: PyValue, depth: number): string | undefined => {
+    budget.charge()
+    let s: string | undefined
+    if (x.t === 'str') {
+      leaves += x.v.length + 2
+      budget.chars(leaves, 'the printed value')
+      s = pyRepr(x)
+    }
+    else if ((x.t === 'list' || x.t === 'dict') && x.taint) return undefined
+    else if (x.t === 'list' || x.t === 'tuple') {
+      budget.depth(depth + 1)
+      const parts: string[] = []
+      for (const y of x.items) {
+        const p = walk(y, depth + 1)
+        if (p === undefined) return undefined
+        parts.push(p)
+      }
+      s = x.t === 'tuple' ? (parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`) : `[${parts.join(', ')}]`
+    } else if (x.t === 'dict') {
+      budget.depth(depth + 1)
+      const parts: string[] = []
+      for (const e of x.map.values()) {
+        const k = walk(e.key, depth + 1)
+        const val = k === undefined ? undefined : walk(e.value, depth + 1)
+        if (k === undefined || val === undefined) return undefined
+        parts.push(`${k}: ${val}`)
+      }
+      s = `{${parts.join(', ')}}`
+    } else s = pyStr(x, budget)
+    if (s !== undefined) {
+      // Every piece is copied into its container's text: count what is built.
+      budget.chars(s.length, 'the printed value')
+    }
+    return s
   }
-  if (v.t === 'dict') {
-    const parts = [...v.map.values()].map((x) => [pyReprValue(x.key), pyReprValue(x.value)])
-    if (parts.some(([a, b]) => a === undefined || b === undefined)) return undefined
-    return `{${parts.map(([a, b]) => `${a}: ${b}`).join(', ')}}`
-  }
-  return pyStr(v)
+  return walk(v, 0)
 }
-

@@ -8,7 +8,8 @@ import {tokenize, type FStringPart, type Token} from './tokenizer.js'
 
 export type Expr =
   | {k: 'name'; id: string; line: number; col: number}
-  | {k: 'str'; value: string | null; parts: FStringPart[] | null; line: number; col: number}
+  /** `unsupported`: an escape bento does not decode (`\N{...}`), kept as written in `value`. */
+  | {k: 'str'; value: string | null; parts: FStringPart[] | null; unsupported?: string; line: number; col: number}
   | {k: 'num'; text: string; line: number; col: number}
   | {k: 'const'; id: 'None' | 'True' | 'False' | '...'; line: number; col: number}
   | {k: 'attr'; obj: Expr; attr: string; line: number; col: number}
@@ -76,7 +77,12 @@ export interface ScanProblem {
   line: number
   col: number
   message: string
+  /** CPython refuses the module too, or bento cannot read it at all: an error, not a warning. */
+  fatal?: boolean
 }
+
+/** The largest module the scanner reads (characters): a generous bound on memory and time. */
+export const MAX_SOURCE_CHARS = 16 * 1024 * 1024
 
 export interface ScanResult {
   stmts: Stmt[]
@@ -90,13 +96,26 @@ const BLOCK_KEYWORDS = new Set(['if', 'elif', 'else', 'for', 'while', 'with', 't
 
 /** Tokenize and scan a module. Never throws; problems are reported. */
 export function scanModule(src: string): ScanResult {
+  if (src.length > MAX_SOURCE_CHARS) {
+    const mib = (src.length / 1024 / 1024).toFixed(1)
+    return {stmts: [], problems: [{line: 1, col: 1, fatal: true, message: `the module is larger than ${MAX_SOURCE_CHARS / 1024 / 1024} MiB (${mib} MiB): bento reads service modules up to that size; move large data to a file the service reads at run time`}]}
+  }
   const all = tokenize(src)
   const problems: ScanProblem[] = []
-  for (const t of all) if (t.kind === 'error') problems.push({line: t.line, col: t.col, message: t.text})
+  for (const t of all) if (t.kind === 'error') problems.push({line: t.line, col: t.col, message: t.text, ...(t.fatal ? {fatal: true} : {})})
+  const fatal = problems.find((p) => p.fatal)
+  if (fatal) return {stmts: [], problems: [fatal]}
   const toks = all.filter((t) => t.kind !== 'comment' && t.kind !== 'error')
   const state = {i: 0}
-  const stmts = parseBlock(toks, state, problems, false)
-  return {stmts, problems}
+  try {
+    const stmts = parseBlock(toks, state, problems, false)
+    return {stmts, problems}
+  } catch (e) {
+    // Operators nested deeper than the JS stack (`not not … x`, `- - … 1`): an error at the line, not a crash.
+    if (!(e instanceof RangeError)) throw e
+    const t = toks[state.i] ?? toks[0]
+    return {stmts: [], problems: [{line: t?.line ?? 1, col: t?.col ?? 1, fatal: true, message: 'an expression nested too deeply to read (too many nested operators)'}]}
+  }
 }
 
 function parseBlock(toks: Token[], st: {i: number}, problems: ScanProblem[], nested: boolean): Stmt[] {
@@ -635,7 +654,8 @@ class ExprParser {
         if (s.parts !== undefined) isF = true
         p++
       }
-      e = {k: 'str', value, parts: isF ? parts : null, line: t.line, col: t.col}
+      const unsupported = t.unsupported ?? this.toks.slice(i + 1, p).find((s) => s.unsupported !== undefined)?.unsupported
+      e = {k: 'str', value, parts: isF ? parts : null, ...(unsupported !== undefined ? {unsupported} : {}), line: t.line, col: t.col}
     } else if (t.kind === 'number') {
       e = {k: 'num', text: t.text, line: t.line, col: t.col}
     } else if (t.kind === 'op' && t.text === '...') {
@@ -705,60 +725,50 @@ class ExprParser {
   }
 }
 
-/** Visit `e` and every sub-expression (depth first, parent before children). */
+/**
+ * Visit `e` and every sub-expression (depth first, parent before children). Iterative: a chain of 2000 `+`
+ * is a tree 2000 deep.
+ */
 export function walkExpr(e: Expr, visit: (e: Expr) => void): void {
-  visit(e)
+  const stack: Expr[] = [e]
+  while (stack.length > 0) {
+    const x = stack.pop() as Expr
+    visit(x)
+    const kids = children(x)
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as Expr)
+  }
+}
+
+function children(e: Expr): Expr[] {
   switch (e.k) {
     case 'attr':
-      walkExpr(e.obj, visit)
-      break
+      return [e.obj]
     case 'call':
-      walkExpr(e.fn, visit)
-      for (const a of e.args) walkExpr(a.value, visit)
-      break
+      return [e.fn, ...e.args.map((a) => a.value)]
     case 'sub':
-      walkExpr(e.obj, visit)
-      for (const x of e.index) walkExpr(x, visit)
-      break
+      return [e.obj, ...e.index]
     case 'seq':
-      for (const x of e.items) walkExpr(x, visit)
-      break
+      return e.items
     case 'dict':
-      for (const x of e.entries) {
-        if (x.key) walkExpr(x.key, visit)
-        walkExpr(x.value, visit)
-      }
-      break
+      return e.entries.flatMap((x) => (x.key ? [x.key, x.value] : [x.value]))
     case 'starred':
-      walkExpr(e.value, visit)
-      break
+      return [e.value]
     case 'bin':
-      walkExpr(e.left, visit)
-      walkExpr(e.right, visit)
-      break
+      return [e.left, e.right]
     case 'unary':
-      walkExpr(e.operand, visit)
-      break
+      return [e.operand]
     case 'bool':
-      for (const x of e.values) walkExpr(x, visit)
-      break
+      return e.values
     case 'cmp':
-      walkExpr(e.left, visit)
-      for (const x of e.rights) walkExpr(x, visit)
-      break
+      return [e.left, ...e.rights]
     case 'ifexp':
-      walkExpr(e.test, visit)
-      walkExpr(e.body, visit)
-      walkExpr(e.orelse, visit)
-      break
+      return [e.test, e.body, e.orelse]
     case 'walrus':
-      walkExpr(e.value, visit)
-      break
+      return [e.value]
     case 'ops':
-      for (const x of e.parts) walkExpr(x, visit)
-      break
+      return e.parts
     default:
-      break
+      return []
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import type {Image} from '../bentoml/image.js'
 import type {Diagnostic} from '../errors.js'
+import {BudgetExceeded} from './budget.js'
 import {type Evaluation, evaluateModule, type EvaluateOptions, pyStr, type PyValue, serviceKey, type ServiceValue, toJson, type Unknown} from './evaluate.js'
 
 export type EnvStage = 'all' | 'build' | 'runtime'
@@ -207,7 +208,14 @@ function serviceConfig(svc: ServiceValue, isEntry: boolean, cpuCount: number, ou
   if (labels !== undefined && labels !== null && labelsV?.t === 'dict') {
     // normalize_labels_value: str() of every value
     for (const {key, value} of labelsV.map.values()) {
-      if (key.t === 'str') cfg.labels[key.v] = pyStr(value) ?? ''
+      if (key.t !== 'str') continue
+      try {
+        cfg.labels[key.v] = pyStr(value) ?? ''
+      } catch (e) {
+        // A label too large to print (BentoML writes str() of it): the evaluator's budget, as an error at the decorator.
+        if (!(e instanceof BudgetExceeded)) throw e
+        bad('labels', e.message, 'write the label as a short string literal')
+      }
     }
   } else if (labels !== undefined && labels !== null) bad('labels', 'must be a dict', 'write labels={"team": "nlp"}')
   const description = json('description', kw.get('description'))

@@ -244,9 +244,9 @@ class Reader {
           file: where.file,
           line: p.line,
           col: p.col,
-          severity: 'warning',
-          message: `could not follow Python syntax: ${p.message}`,
-          hint: 'the service is read statically; results for this file may be incomplete',
+          severity: p.fatal ? 'error' : 'warning',
+          message: p.fatal ? p.message : `could not follow Python syntax: ${p.message}`,
+          hint: p.fatal ? 'bento reads the service module without running it, and cannot read this one' : 'the service is read statically; results for this file may be incomplete',
         })
       }
       this.bind(mod.stmts, mod.scope, true)
@@ -969,6 +969,8 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
   if (candidates.length === 0) candidates = found.filter((f) => f.value.v === 'legacy')
   const file = entry.file ?? ''
   if (candidates.length === 1) return candidates[0]
+  // A module bento could not read at all (too large, nested too deeply) is already an error: no second one.
+  if (candidates.length === 0 && info.diagnostics.some((d) => d.file === file && d.severity === 'error')) return undefined
   info.diagnostics.push({
     file,
     key: 'service',

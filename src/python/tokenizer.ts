@@ -35,7 +35,14 @@ export interface Token {
   value?: string | null
   /** f-strings only: literal pieces and replacement fields in order. */
   parts?: FStringPart[]
+  /** Strings only: an escape bento does not decode (`\N{...}`); the value keeps it as written. */
+  unsupported?: string
+  /** Errors only: CPython refuses the module too (nothing after it can be read). */
+  fatal?: boolean
 }
+
+/** CPython's tokenizer refuses the 200th level of nested brackets ("too many nested parentheses"). */
+export const MAX_BRACKET_DEPTH = 200
 
 const STRING_PREFIXES = new Set(['r', 'u', 'b', 'br', 'rb', 'f', 'fr', 'rf', 't', 'tr', 'rt'])
 
@@ -175,7 +182,8 @@ export function tokenize(src: string): Token[] {
         tokens.push(scanString(src, cur, start, word.toLowerCase(), p))
         continue
       }
-      push('name', word, start)
+      // Identifiers are NFKC-normalized, as CPython's tokenizer does (`ｉmage` is `image`).
+      push('name', /^[\x00-\x7f]*$/.test(word) ? word : word.normalize('NFKC'), start)
       cur.pos = p
       continue
     }
@@ -193,8 +201,13 @@ export function tokenize(src: string): Token[] {
     }
     const op = OPERATORS.find((o) => src.startsWith(o, start))
     if (op !== undefined) {
-      if (op in OPENERS) brackets.push(op)
-      else if (op === ')' || op === ']' || op === '}') {
+      if (op in OPENERS) {
+        if (brackets.length + 1 >= MAX_BRACKET_DEPTH) {
+          push('error', `too many nested parentheses (${MAX_BRACKET_DEPTH} levels: CPython refuses this module too, SyntaxError)`, start).fatal = true
+          break
+        }
+        brackets.push(op)
+      } else if (op === ')' || op === ']' || op === '}') {
         const open = brackets[brackets.length - 1]
         if (open !== undefined && OPENERS[open] === op) brackets.pop()
         else {
@@ -258,6 +271,7 @@ function scanString(src: string, cur: Cursor, start: number, prefix: string, qpo
   let lit = ''
   let hasFields = false
   let error: string | undefined
+  let unsupported: string | undefined
 
   const newline = (at: number): number => {
     // at points to \r or \n; returns the position after the line break
@@ -295,6 +309,7 @@ function scanString(src: string, cur: Cursor, start: number, prefix: string, qpo
         continue
       }
       const [decoded, len] = decodeEscape(src, p, isBytes)
+      if (!isBytes && decoded.startsWith('\\N{')) unsupported ??= decoded
       lit += decoded
       p += len
       continue
@@ -345,6 +360,7 @@ function scanString(src: string, cur: Cursor, start: number, prefix: string, qpo
     return {kind: 'error', text: error, line, col, prefix}
   }
   const tok: Token = {kind: 'string', text, line, col, prefix}
+  if (unsupported !== undefined) tok.unsupported = unsupported
   if (isF) {
     tok.parts = parts
     tok.value = hasFields ? null : parts.map((x) => ('lit' in x ? x.lit : '')).join('')
