@@ -1,5 +1,5 @@
-import {execFileSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -34,13 +34,38 @@ export default function setup(): (() => void) | undefined {
   }
   for (const line of notRun) process.stderr.write(`bento tests: NOT RUN: ${line}\n`)
 
-  if (process.env.BENTO_SKIP_BUILD === '1') return teardown
   const root = fileURLToPath(new URL('..', import.meta.url))
-  // A clean dist/: a module deleted from src/ must not keep passing tests from an old build.
-  rmSync(`${root}dist`, {recursive: true, force: true})
-  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  })
+  if (process.env.BENTO_SKIP_BUILD !== '1') {
+    // A clean dist/: a module deleted from src/ must not keep passing tests from an old build.
+    rmSync(`${root}dist`, {recursive: true, force: true})
+    execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      stdio: 'inherit',
+    })
+  }
+  process.env.BENTO_NOBODY_REPO = cliForNobody(root, runTmp)
   return teardown
+}
+
+/**
+ * Where a child running as `nobody` (uid 65534: the tests of unreadable files, as root) finds the CLI: the checkout
+ * itself when nobody can read it, else a copy of what the CLI runs from (bin, dist, templates, schema, package.json,
+ * node_modules) in the run's temp dir. A checkout under a private directory (mode 0700, as `mktemp -d` makes it, or a
+ * home directory) is out of nobody's reach.
+ */
+function cliForNobody(root: string, runTmp: string): string {
+  if (process.getuid?.() !== 0) return root
+  const probe = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1], require("node:fs").constants.R_OK)', join(root, 'bin/run.js')], {
+    uid: 65534,
+    gid: 65534,
+  })
+  if (probe.status === 0) return root
+  const copy = join(runTmp, 'bento-cli')
+  mkdirSync(copy, {mode: 0o755})
+  for (const entry of ['bin', 'dist', 'templates', 'schema', 'package.json', 'node_modules']) {
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(copy, entry), {recursive: true, dereference: entry === 'node_modules'})
+  }
+  execFileSync('chmod', ['-R', 'a+rX', copy])
+  process.stderr.write(`bento tests: nobody (uid 65534) cannot read ${root}: its children run the CLI from a copy in ${copy}\n`)
+  return copy
 }

@@ -235,8 +235,8 @@ describe('selectFiles: errors', () => {
   describe('unreadable directories', () => {
     // Root reads anything, so as root the check runs in a child process as `nobody`.
     const asRoot = process.getuid?.() === 0
-    const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url))
-    const filesTs = fileURLToPath(new URL('./files.ts', import.meta.url))
+    // The compiled module, from where nobody can read it (test/global-setup.ts: the checkout, or a copy of it).
+    const filesJs = (): string => join(process.env.BENTO_NOBODY_REPO ?? fileURLToPath(new URL('../../', import.meta.url)), 'dist/bento/files.js')
 
     async function run(exclude: string[]): Promise<{files?: string[]; error?: {name: string; code: string; message: string; hint?: string}}> {
       if (!asRoot) {
@@ -249,19 +249,19 @@ describe('selectFiles: errors', () => {
       }
       await chmod(root, 0o755)
       const script = `
-        import {selectFiles} from ${JSON.stringify(filesTs)}
+        import {selectFiles} from ${JSON.stringify(filesJs())}
         try {
           const r = await selectFiles({ctxDir: ${JSON.stringify(ctx)}, include: ['*'], exclude: ${JSON.stringify(exclude)}})
           console.log(JSON.stringify({files: r.files.map((f) => f.rel)}))
         } catch (e) {
           console.log(JSON.stringify({error: {name: e.name, code: e.code, message: e.message, hint: e.hint}}))
         }`
-      const child = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], {
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
         uid: 65534,
         gid: 65534,
         cwd: root,
         encoding: 'utf8',
-        env: {...process.env, TSX_TSCONFIG_PATH: '', HOME: root},
+        env: {...process.env, HOME: root},
       })
       if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`)
       return JSON.parse(child.stdout.trim().split('\n').pop() as string)

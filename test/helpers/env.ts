@@ -9,6 +9,11 @@ import {promisify} from 'node:util'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const BIN = join(REPO, 'bin/run.js')
+
+/** The CLI for a child running as nobody (uid 65534): the checkout's, or a copy nobody can read (test/global-setup.ts). */
+export function binForNobody(): string {
+  return join(process.env.BENTO_NOBODY_REPO ?? REPO, 'bin/run.js')
+}
 const execFileP = promisify(execFile)
 
 /** The real BentoMLs the interop tests run. */

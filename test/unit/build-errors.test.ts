@@ -21,7 +21,7 @@ import {
   snapshot,
   writeModel,
 } from '../helpers/build-inputs.js'
-import {BIN, REPO, type RunResult, runBento} from '../helpers/env.js'
+import {BIN, binForNobody, REPO, type RunResult, runBento} from '../helpers/env.js'
 
 /** Every (error code, exit code) pair the tests below observed; the last test checks them against the README. */
 const observed = new Map<string, number>()
@@ -431,7 +431,7 @@ describe('bento build: odd project files (D15)', () => {
     const r = await new Promise<RunResult>((resolve) => {
       execFile(
         process.execPath,
-        [BIN, 'build', '--json'],
+        [asRoot ? binForNobody() : BIN, 'build', '--json'],
         {cwd: project, env: {...process.env, BENTOML_HOME: home, HOME: base}, ...(asRoot ? {uid: 65534, gid: 65534} : {})},
         (err, stdout, stderr) => resolve({code: err ? Number((err as {code?: number}).code ?? 1) : 0, stdout, stderr}),
       )

@@ -10,7 +10,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {bentoTree, modelTree, writeTree} from '../../src/store/testing.js'
 import {expectError, Scratch, sh, tmpfs} from '../helpers/build-inputs.js'
-import {BIN, type RunResult, runBento} from '../helpers/env.js'
+import {binForNobody, type RunResult, runBento} from '../helpers/env.js'
 
 const scratchDirs = new Scratch()
 afterAll(async () => {
@@ -29,7 +29,7 @@ async function seededHome(base: string): Promise<string> {
 
 async function asNobody(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--json'], {env: {...process.env, ...env}, uid: 65534, gid: 65534}, (err, stdout, stderr) =>
+    execFile(process.execPath, [binForNobody(), ...args, '--json'], {env: {...process.env, ...env}, uid: 65534, gid: 65534}, (err, stdout, stderr) =>
       resolve({code: err ? Number((err as {code?: number}).code ?? 1) : 0, stdout, stderr}),
     )
   })
