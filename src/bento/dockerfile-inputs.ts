@@ -1,3 +1,4 @@
+import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {isPep440Version} from '../bentoml/pep440.js'
 
@@ -151,7 +152,7 @@ export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterabl
   return {
     spec: spec2 ? 2 : 1,
     baseImage: (spec2 ? str(image.base_image) : str(docker.base_image)) || null,
-    pythonVersion: (spec2 ? str(image.python_version) : str(docker.python_version)) || '3.11',
+    pythonVersion: (spec2 ? str(image.python_version) : str(docker.python_version)) || DEFAULT_PYTHON_VERSION,
     distro: spec2 || docker.base_image ? 'debian' : str(docker.distro) || 'debian',
     systemPackages: spec2 ? [] : strings(docker.system_packages),
     commands,

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
+import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
@@ -132,7 +133,6 @@ export interface BuildPlan {
   digest: string
 }
 
-const DEFAULT_PYTHON = '3.11'
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
 
@@ -405,7 +405,7 @@ function choosePythonVersion(inputs: PlanInputs): string {
   if (configured) return configured
   const fromModel = inputs.models.map((m) => m.pythonVersion).find((v) => v && /^\d+\.\d+/.test(v))
   if (fromModel) return fromModel.split('.').slice(0, 2).join('.')
-  return DEFAULT_PYTHON
+  return DEFAULT_PYTHON_VERSION
 }
 
 function fullPythonVersion(inputs: PlanInputs, pythonVersion: string): string {

@@ -44,6 +44,10 @@ export const ALLOWED_CUDA_VERSION_ARGS: Readonly<Record<string, string>> = {
 /** `DEFAULT_CUDA_VERSION` at v1.4.15 (`12.8.1` at HEAD). */
 export const DEFAULT_CUDA_VERSION = '11.6.2'
 export const DEFAULT_DISTRO = 'debian'
+/**
+ * The Python of a Bento whose build config, image and project (`requires-python`, `.python-version`) say none.
+ * BentoML uses the Python running `bentoml build`; bento runs none. The one home of this default.
+ */
 export const DEFAULT_PYTHON_VERSION = '3.11'
 
 /** `_convert_python_version`; `\w` as Python's Unicode word class. */
