@@ -62,6 +62,8 @@ export interface PlanImage {
   /** `run_script` files: the project file → its target in the Bento (`./env/docker/script__<md5>`). */
   scripts: Array<{from: string; target: string; sha256: string}>
   warnings: Diagnostic[]
+  /** The image (or the bentofile merged into it) names its Python: `python_version` or `base_image` set. */
+  saysPythonVersion?: boolean
 }
 
 /** `BentoDependencyInfo` unstructured: `None` fields omitted. */

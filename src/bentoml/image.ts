@@ -30,6 +30,7 @@ import {posix} from 'node:path'
 
 import {parse as parseToml} from 'smol-toml'
 
+import {DEFAULT_PYTHON_VERSION} from './config-facts.js'
 import type {Diagnostic} from '../errors.js'
 
 /** The distro facts the image SDK reads from `CONTAINER_METADATA` (1.4.40). */
@@ -70,8 +71,6 @@ export const IMAGE_DISTROS: Readonly<Record<string, DistroImageFacts>> = {
 /** `CONTAINER_SUPPORTED_DISTROS` (1.4.40), as BentoML prints it in messages. */
 export const IMAGE_DISTRO_NAMES = Object.keys(IMAGE_DISTROS)
 
-/** The Python version BentoML uses when `python_version` is not given is the build's own Python; bento has none, so 3.11. */
-export const DEFAULT_IMAGE_PYTHON_VERSION = '3.11'
 
 /** `Image.__init__` keyword arguments, snake_case as in Python. */
 export interface ImageInit {
@@ -171,7 +170,7 @@ export interface ImageInfo {
 export interface ImageOptions {
   /** File reader for requirements_file / pyproject_toml / run_script; without one these calls fail as "not found". */
   files?: ImageFiles
-  /** `DEFAULT_PYTHON_VERSION` (BentoML: the Python running the build). Default 3.11. */
+  /** `python_version` when not given (BentoML: the Python running the build). Default `DEFAULT_PYTHON_VERSION`. */
   defaultPythonVersion?: string
 }
 
@@ -196,7 +195,12 @@ function pyList(xs: readonly string[]): string {
 export class Image {
   base_image: string
   distro: string
-  python_version: string
+  #pythonVersion: string
+  /**
+   * The image names its Python: `python_version` or `base_image` given to the constructor (or to `evolve`), or
+   * `python_version` assigned. False when `python_version` is the default.
+   */
+  saysPythonVersion: boolean
   commands: string[]
   lock_python_packages: boolean
   pack_git_packages: boolean
@@ -214,10 +218,11 @@ export class Image {
 
   constructor(init: ImageInit = {}, options: ImageOptions = {}) {
     this.files = options.files ?? NO_FILES
-    this.defaultPythonVersion = options.defaultPythonVersion ?? DEFAULT_IMAGE_PYTHON_VERSION
+    this.defaultPythonVersion = options.defaultPythonVersion ?? DEFAULT_PYTHON_VERSION
     this.base_image = init.base_image ?? ''
     this.distro = init.distro ?? 'debian'
-    this.python_version = init.python_version ?? this.defaultPythonVersion
+    this.#pythonVersion = init.python_version ?? this.defaultPythonVersion
+    this.saysPythonVersion = init.python_version !== undefined || init.base_image !== undefined
     // attrs keeps the list object it was given: evolve() shares it with the original (see populate).
     this.commands = init.commands ?? []
     this.lock_python_packages = init.lock_python_packages ?? true
@@ -337,6 +342,15 @@ export class Image {
     }
   }
 
+  get python_version(): string {
+    return this.#pythonVersion
+  }
+
+  set python_version(v: string) {
+    this.#pythonVersion = v
+    this.saysPythonVersion = true
+  }
+
   /** `attrs.evolve(image, **changes)`: a new Image from the init fields (the lists are shared, as in attrs). */
   evolve(changes: ImageInit): Image {
     const next = new Image(
@@ -354,6 +368,7 @@ export class Image {
       },
       {files: this.files, defaultPythonVersion: this.defaultPythonVersion},
     )
+    next.saysPythonVersion = this.saysPythonVersion || changes.python_version !== undefined || changes.base_image !== undefined
     return next
   }
 

@@ -7,6 +7,7 @@ import {ConfigError, type Diagnostic} from '../errors.js'
 import type {Path, Position} from './context.js'
 import type {RawConfig} from './normalize.js'
 import {parseBuildConfig} from './parse.js'
+import {type ProjectPython, readProjectPython} from './project-python.js'
 import type {BuildConfig, ConfigKind, ParseOptions} from './types.js'
 
 export interface LoadOptions extends ParseOptions {
@@ -29,6 +30,12 @@ export interface LoadedConfig {
   warnings: Diagnostic[]
   /** The line and column of a key's value in the file read (`['service']`, `['docker', 'cuda_version']`). */
   locate(path: Path): Position | undefined
+  /**
+   * The Python version the project says outside the build config (`.python-version`, `requires-python`). When it
+   * `applies` and a base image offers one, `config.docker.python_version` is already that version; the build says
+   * so (or refuses) with `projectPythonDiagnostic` once it knows the SDK image does not set its own.
+   */
+  python?: ProjectPython
 }
 
 /** BentoML's lookup order (`DEFAULT_BENTO_BUILD_FILES`). */
@@ -89,7 +96,9 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
     else {
       const result = parseBuildConfig('{}\n', BUILD_FILES[0], 'bentofile', options)
       if (!result.config) throw new ConfigError('the default build config is invalid', result.diagnostics)
-      return {config: result.config, raw: result.raw ?? {}, path: bentofile, kind: 'bentofile', defaults: true, name: BUILD_FILES[0], warnings: [], locate: () => undefined}
+      const raw = result.raw ?? {}
+      const python = await withProjectPython(result.config, raw, projectDir, pyproject)
+      return {config: result.config, raw, path: bentofile, kind: 'bentofile', defaults: true, name: BUILD_FILES[0], warnings: [], locate: () => undefined, ...python}
     }
   }
 
@@ -119,9 +128,12 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
     result.config.python.is_src_layout = true
   }
   const sourceMap = result.sourceMap
+  const raw = result.raw ?? {}
+  const python = await withProjectPython(result.config, raw, projectDir, kind === 'pyproject' ? file : path.join(projectDir, BUILD_FILES[1]))
   return {
+    ...python,
     config: result.config,
-    raw: result.raw ?? {},
+    raw,
     path: file,
     kind,
     defaults: false,
@@ -129,4 +141,12 @@ export async function loadBuildConfig(options: LoadOptions): Promise<LoadedConfi
     warnings: result.diagnostics.filter((d) => d.severity === 'warning'),
     locate: (p) => sourceMap?.locate(p, 'value'),
   }
+}
+
+/** Reads the project's Python version and, when it applies and a base image offers one, puts it in the config. */
+async function withProjectPython(config: BuildConfig, raw: RawConfig, projectDir: string, pyproject: string): Promise<{python?: ProjectPython}> {
+  const python = await readProjectPython({projectDir, pyproject, raw, name: (abs) => displayName(projectDir, abs)})
+  if (python === undefined) return {}
+  if (python.applies && python.version !== null) config.docker.python_version = python.version
+  return {python}
 }

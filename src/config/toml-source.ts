@@ -115,3 +115,15 @@ export function tomlSourceMap(text: string, options: {nameFromProject?: boolean}
     sourceText: () => undefined,
   }
 }
+
+/** The position of `key = …` directly in `[table]` (dotted, e.g. `project`), by the same line scan. */
+export function tomlKeyPosition(text: string, table: string, key: string): Position | undefined {
+  const lines = scanLines(text)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    if (!line || line.isHeader || line.table !== table) continue
+    const m = /^\s*([^=#]+?)\s*=/.exec(line.text)
+    if (m?.[1] !== undefined && normalizeKey(m[1]) === key) return {line: i + 1, col: line.text.length - line.text.trimStart().length + 1}
+  }
+  return undefined
+}

@@ -7,7 +7,7 @@ import {hashFile} from '../bento/digest.js'
 import {modelDigest} from '../bento/model-digest.js'
 import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
 import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
-import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
+import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
 import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
 import {prefixSchema} from '../python/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
@@ -18,6 +18,7 @@ import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {writePlan} from '../bento/write.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
+import {projectPythonDiagnostic} from '../config/project-python.js'
 import {bentoTemplates} from '../bento/templates.js'
 import type {Path, Position} from '../config/context.js'
 import {parseYamlSource} from '../config/yaml-source.js'
@@ -176,6 +177,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const extras = await inConfig(() => readExtras(projectDir, configFile, config))
   const imageFiles = projectImageFiles(projectDir, extras)
+  // The project's Python (requires-python / .python-version) stands in for BentoML's "the Python running the build".
+  const defaultPython = loaded.python?.version ? {defaultPythonVersion: loaded.python.version} : {}
   // SDK services: what the decorators say (config, envs, labels, description, image), by the safe evaluator.
   let sdkConfigs: SdkServiceConfig[] = []
   if (sdkEntry) {
@@ -186,6 +189,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       imageFiles,
       services: service.services.map((x) => ({file: x.file, line: x.line})),
       cpuCount: availableParallelism(),
+      ...defaultPython,
     })
     const readDiagnostics = read.diagnostics.map(projectFile)
     const errors = readDiagnostics.filter((d) => d.severity === 'error')
@@ -217,9 +221,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // SDK services: the decorator's description= when the bentofile has none (Bento.create).
   const readme = await inConfig(() => readReadme(projectDir, configFile, config.description ?? entryConfig?.description ?? null))
   const image = sdkEntry
-    ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, imageFiles, realpathSync(projectDir)))
+    ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, {files: imageFiles, ...defaultPython}, realpathSync(projectDir)))
     : undefined
   if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await projectRead(sc.from, () => hashFile(sc.from))})))
+  // Neither the build config nor the image names the Python: say which the project's requirement chose, or refuse.
+  if (loaded.python?.applies && image?.saysPythonVersion !== true) {
+    const said = projectPythonDiagnostic(loaded.python)
+    if (said.severity === 'error') throw new ConfigError(`${said.file}: no base image offers the Python the project asks for`, [said])
+    warnings.push(said)
+  }
 
   const files: PlanFile[] = []
   for (const f of selected.files) {
@@ -710,12 +720,12 @@ function sdkImage(
   configFile: string,
   config: ImageBuildConfig,
   sdk: Image | null,
-  files: ImageFiles,
+  options: ImageOptions,
   ctxAbs: string,
 ): PlanImage | null {
   let merged
   try {
-    merged = populateImageFromBuildConfig(sdk, config, {files})
+    merged = populateImageFromBuildConfig(sdk, config, options)
   } catch (error) {
     if (error instanceof ImageMergeError) throw new ConfigError(`${configFile}: ${error.message}`, [error.rule.toDiagnostic({file: configFile, key: error.key})])
     throw error
@@ -743,5 +753,5 @@ function sdkImage(
     })
   }
   const scripts: PlanImage['scripts'] = [...img.scripts].map(([rel, target]) => ({from: join(ctxAbs, rel), target, sha256: ''}))
-  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings}
+  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings, saysPythonVersion: img.saysPythonVersion}
 }
