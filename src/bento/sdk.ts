@@ -62,6 +62,8 @@ export interface PlanImage {
   /** `run_script` files: the project file → its target in the Bento (`./env/docker/script__<md5>`). */
   scripts: Array<{from: string; target: string; sha256: string}>
   warnings: Diagnostic[]
+  /** Where each line of `info.python_requirements` was written (the build fills `file`); for messages about a bentoml pin. */
+  requirementSites?: Array<{file?: string; line?: number; key?: string}>
 }
 
 /** `BentoDependencyInfo` unstructured: `None` fields omitted. */
