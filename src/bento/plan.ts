@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
+import {exactPin} from '../bentoml/pep440.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
@@ -87,7 +88,8 @@ export interface PlanInputs {
     setupScript?: PlanFile
     dockerfileTemplate?: PlanFile
     wheels: PlanFile[]
-    requirementsTxt?: {rel: string; text: string}
+    /** Nested -r files inlined; `sites`: where each line of `text` was written (file and line). */
+    requirementsTxt?: {rel: string; text: string; sites?: Array<{file: string; line: number}>}
     /** `conda.environment_yml`, copied to env/conda/environment.yml. */
     condaEnvironment?: PlanFile
   }
@@ -384,18 +386,37 @@ export function serviceStyle(service: Pick<PlanService, 'kind' | 'legacyStyle'>)
   return 'unknown'
 }
 
-/** The user's `bentoml` requirement lines: from requirements_txt when set, else python.packages. */
+/**
+ * The user's `bentoml` requirement lines, from every line the Bento's requirements are made of: an SDK image's
+ * requirements (its python_packages / requirements_file / pyproject_toml calls and the bentofile merged into it,
+ * plus python.packages beside requirements_txt, which targets before 1.4.19 install), else requirements_txt when
+ * set (nested -r files inlined), else python.packages (pyproject `[project].dependencies` included).
+ */
 function bentomlRequirements(inputs: PlanInputs): BentomlRequirement[] {
-  const req = inputs.extras.requirementsTxt
-  if (req) {
-    return parseRequirements(req.text)
-      .filter((r) => r.name === 'bentoml')
-      .map((r) => ({raw: r.raw, specifier: r.specifier, url: r.url, file: req.rel, line: r.line}))
-  }
   const out: BentomlRequirement[] = []
-  for (const [i, line] of (inputs.config.python.packages ?? []).entries()) {
-    const r = parseRequirements(line)[0]
-    if (r?.name === 'bentoml') out.push({raw: r.raw, specifier: r.specifier, url: r.url, file: inputs.configFile, key: `python.packages[${i}]`})
+  const lines = (text: string, siteOf: (line: number) => {file: string; line?: number; key?: string}): void => {
+    for (const r of parseRequirements(text)) {
+      if (r.name === 'bentoml') out.push({raw: r.raw, specifier: r.specifier, url: r.url, ...siteOf(r.line)})
+    }
+  }
+  const packages = (): void => {
+    for (const [i, line] of (inputs.config.python.packages ?? []).entries()) {
+      lines(line, () => ({file: inputs.configFile, key: `python.packages[${i}]`}))
+    }
+  }
+  const image = inputs.service.kind === 'sdk' && inputs.sdk !== undefined ? inputs.image : null
+  const req = inputs.extras.requirementsTxt
+  if (image) {
+    const sites = image.requirementSites ?? []
+    lines(image.info.python_requirements, (n) => {
+      const s = sites[n - 1]
+      return {file: s?.file ?? inputs.configFile, ...(s?.line === undefined ? {} : {line: s.line}), ...(s?.key === undefined ? {} : {key: s.key})}
+    })
+    if (inputs.config.python.requirements_txt) packages()
+  } else if (req) {
+    lines(req.text, (n) => req.sites?.[n - 1] ?? {file: req.rel, line: n})
+  } else {
+    packages()
   }
   return out
 }
@@ -461,9 +482,15 @@ function withBentoRequirements(userLines: string[], inputs: PlanInputs, target: 
       named.add(fw.name)
     }
   }
-  if (!target.pinnedByUser && !target.directReference) lines.push(`bentoml==${target.version}`)
+  // The user's exact pin is the target (chooseTarget): the Bento then carries it alone, never a second bentoml line.
+  if (!target.directReference && !lines.some(isExactBentomlPin)) lines.push(`bentoml==${target.version}`)
   if (target.facts.needsSetuptoolsBelow81 && !named.has('setuptools')) lines.push('setuptools<81')
   return lines
+}
+
+function isExactBentomlPin(line: string): boolean {
+  const r = parseRequirements(line)[0]
+  return r?.name === 'bentoml' && !r.url && exactPin(r.specifier) !== null
 }
 
 function pipArgs(config: PlanConfig): string[] {

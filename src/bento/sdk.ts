@@ -64,6 +64,8 @@ export interface PlanImage {
   warnings: Diagnostic[]
   /** The image (or the bentofile merged into it) names its Python: `python_version` or `base_image` set. */
   saysPythonVersion?: boolean
+  /** Where each line of `info.python_requirements` was written (the build fills `file`); for messages about a bentoml pin. */
+  requirementSites?: Array<{file?: string; line?: number; key?: string}>
 }
 
 /** `BentoDependencyInfo` unstructured: `None` fields omitted. */

@@ -8,6 +8,7 @@ import {
   ImageMergeError,
   ImageRuleError,
   type ImageBuildConfig,
+  type ImageFiles,
   imageFilesFor,
   type ImageInit,
   populateImageFromBuildConfig,
@@ -188,6 +189,39 @@ describe('Image', () => {
       severity: 'error',
       message: "Can't separate adding python requirements",
     })
+  })
+
+  it('remembers where each requirement line came from: the call site, the file and line, the bentofile key (issue 16)', () => {
+    const files: ImageFiles = {
+      read: (p) =>
+        p === 'requirements.txt'
+          ? {rel: 'requirements.txt', text: 'numpy\r\n\r\nbentoml==1.4.11\r\n\r\n'}
+          : p === 'inlined.txt'
+            ? {rel: 'inlined.txt', text: 'a\nb\n', sites: [{file: 'inlined.txt', line: 1}, {file: 'base.txt', line: 7}]}
+            : {problem: 'not-found'},
+    }
+    const img = new Image({}, {files})
+    img.site = {file: 'service.py', line: 4}
+    img.pythonPackages('torch', 'x\ny')
+    img.site = undefined
+    img.requirementsFile('requirements.txt')
+    const merged = populateImageFromBuildConfig(img, {python: {index_url: 'https://i', packages: ['c', 'bentoml==1.4.11']}}, {files}).image!
+    merged.requirementsFile('inlined.txt')
+    const lines = merged.python_requirements.replace(/\n$/, '').split('\n')
+    expect(lines.map((l, i) => [l, merged.requirementSites[i]])).toEqual([
+      ['torch', {file: 'service.py', line: 4}],
+      ['x', {file: 'service.py', line: 4}],
+      ['y', {file: 'service.py', line: 4}],
+      ['numpy', {file: 'requirements.txt', line: 1}],
+      ['', {file: 'requirements.txt', line: 2}],
+      ['bentoml==1.4.11', {file: 'requirements.txt', line: 3}],
+      ['--index-url https://i', {key: 'python.index_url'}],
+      ['c', {key: 'python.packages[0]'}],
+      ['bentoml==1.4.11', {key: 'python.packages[1]'}],
+      ['a', {file: 'inlined.txt', line: 1}],
+      ['b', {file: 'base.txt', line: 7}],
+    ])
+    expect(merged.requirementSites).toHaveLength(lines.length)
   })
 
   it('merge errors name the bentofile key', () => {

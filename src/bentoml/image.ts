@@ -107,13 +107,22 @@ export type ImageField = (typeof IMAGE_INIT_PARAMS)[number]
  */
 export type FileProblem = 'absolute' | 'not-found' | 'outside' | 'hidden' | 'system' | 'not-a-file' | 'env'
 
+/** Where a line of `python_requirements` was written (for messages): a file and line, or a bentofile key. */
+export interface RequirementSite {
+  file?: string
+  line?: number
+  key?: string
+}
+
 /** Reads files named in image calls, relative to the build context (BentoML's cwd while importing the service). */
 export interface ImageFiles {
   /**
    * Resolve `path` as `resolve_user_filepath(path, None)` does with the build context as cwd, and read it.
-   * Returns the posix path relative to the build context and the text, or the problem.
+   * Returns the posix path relative to the build context and the text, or the problem. `sites`, one per line of
+   * `text`, says where each line was written when it is not `rel` itself (a requirements file with its nested
+   * `-r` files inlined).
    */
-  read(path: string): {rel: string; text: string} | {problem: FileProblem; resolved?: string}
+  read(path: string): {rel: string; text: string; sites?: RequirementSite[]} | {problem: FileProblem; resolved?: string}
 }
 
 export type ImageRuleKind =
@@ -213,6 +222,10 @@ export class Image {
   afterPipInstall: boolean
   /** `uv_lock()` was called: requirements come from `uv export` of the project's uv.lock. */
   uvLock: boolean
+  /** Where each line of `python_requirements` was written, one entry per line (bento's, for messages). */
+  requirementSites: RequirementSite[]
+  /** The call being made, set by the caller (the evaluator: the line in the service code): `python_packages` lines get it. */
+  site: RequirementSite | undefined
   readonly files: ImageFiles
   readonly defaultPythonVersion: string
 
@@ -233,6 +246,9 @@ export class Image {
     this.scripts = new Map()
     this.afterPipInstall = false
     this.uvLock = false
+    // Lines given to the constructor (evolve) have no known site until evolve copies them.
+    this.requirementSites = this.python_requirements === '' ? [] : this.python_requirements.replace(/\n$/, '').split('\n').map(() => ({}))
+    this.site = undefined
     // __attrs_post_init__
     const facts = IMAGE_DISTROS[this.distro]
     if (!this.base_image) {
@@ -256,8 +272,9 @@ export class Image {
     this.checkNoPostCommands()
     const f = this.read(path)
     // Path.read_text() reads with universal newlines.
-    const text = f.text.replace(/\r\n?/g, '\n')
-    this.python_requirements += text.replace(/\n+$/, '') + '\n'
+    const text = f.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '')
+    this.python_requirements += text + '\n'
+    this.requirementSites.push(...text.split('\n').map((_, i) => f.sites?.[i] ?? {file: f.rel, line: i + 1}))
     this.afterPipInstall = true
     return this
   }
@@ -292,6 +309,7 @@ export class Image {
       throw new ImageRuleError('no-packages', 'No packages provided', 'pass at least one requirement to python_packages()')
     }
     this.python_requirements += packages.join('\n') + '\n'
+    this.requirementSites.push(...packages.flatMap((p) => p.split('\n')).map(() => ({...this.site})))
     this.afterPipInstall = true
     return this
   }
@@ -369,6 +387,7 @@ export class Image {
       {files: this.files, defaultPythonVersion: this.defaultPythonVersion},
     )
     next.saysPythonVersion = this.saysPythonVersion || changes.python_version !== undefined || changes.base_image !== undefined
+    if (changes.python_requirements === undefined) next.requirementSites = this.requirementSites.map((x) => ({...x}))
     return next
   }
 
@@ -382,7 +401,7 @@ export class Image {
     }
   }
 
-  private read(path: string): {rel: string; text: string} {
+  private read(path: string): {rel: string; text: string; sites?: RequirementSite[]} {
     const r = this.files.read(path)
     if ('problem' in r) throw fileError(path, r.problem, r.resolved)
     return r
@@ -572,6 +591,12 @@ export function populateImageFromBuildConfig(
       throw e
     }
   }
+  // python_packages lines the merge adds: each is at its bentofile key (`python.packages[1]`).
+  const packagesAt = (key: string, packages: readonly string[], indexed: boolean): void => {
+    step(key, () => merged.pythonPackages(...packages))
+    const sites = packages.flatMap((p, i) => p.split('\n').map(() => ({key: indexed ? `${key}[${i}]` : key})))
+    merged.requirementSites.splice(merged.requirementSites.length - sites.length, sites.length, ...sites)
+  }
 
   let merged: Image
   const bentomlDrops: ImageMergeResult['bentomlDrops'] = []
@@ -586,19 +611,13 @@ export function populateImageFromBuildConfig(
     if (image.uvLock) bentomlDrops.push('uv_lock')
   }
   if (nonEmpty(docker.system_packages)) step('docker.system_packages', () => merged.systemPackages(...(docker.system_packages ?? [])))
-  if (python.index_url) step('python.index_url', () => merged.pythonPackages(`--index-url ${python.index_url ?? ''}`))
-  if (python.no_index) step('python.no_index', () => merged.pythonPackages('--no-index'))
-  if (nonEmpty(python.trusted_host)) {
-    step('python.trusted_host', () => merged.pythonPackages(...(python.trusted_host ?? []).map((h) => `--trusted-host ${h}`)))
-  }
-  if (nonEmpty(python.extra_index_url)) {
-    step('python.extra_index_url', () => merged.pythonPackages(...(python.extra_index_url ?? []).map((u) => `--extra-index-url ${u}`)))
-  }
-  if (nonEmpty(python.find_links)) {
-    step('python.find_links', () => merged.pythonPackages(...(python.find_links ?? []).map((l) => `--find-links ${l}`)))
-  }
+  if (python.index_url) packagesAt('python.index_url', [`--index-url ${python.index_url}`], false)
+  if (python.no_index) packagesAt('python.no_index', ['--no-index'], false)
+  if (nonEmpty(python.trusted_host)) packagesAt('python.trusted_host', (python.trusted_host ?? []).map((h) => `--trusted-host ${h}`), true)
+  if (nonEmpty(python.extra_index_url)) packagesAt('python.extra_index_url', (python.extra_index_url ?? []).map((u) => `--extra-index-url ${u}`), true)
+  if (nonEmpty(python.find_links)) packagesAt('python.find_links', (python.find_links ?? []).map((l) => `--find-links ${l}`), true)
   if (python.requirements_txt) step('python.requirements_txt', () => merged.requirementsFile(python.requirements_txt ?? ''))
-  else if (nonEmpty(python.packages)) step('python.packages', () => merged.pythonPackages(...(python.packages ?? [])))
+  else if (nonEmpty(python.packages)) packagesAt('python.packages', python.packages ?? [], true)
   if (docker.setup_script) step('docker.setup_script', () => merged.runScript(docker.setup_script ?? ''))
   return {image: merged, warnings, bentomlDrops}
 }

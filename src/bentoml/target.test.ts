@@ -159,4 +159,23 @@ describe('chooseTarget', () => {
     )
     expect(e.message).toMatch(/contradicts "bentoml==1\.4\.22" \(requirements\.txt:3\)/)
   })
+
+  it('two different exact pins: one diagnostic at each pin, so both files and lines are named (issue 16)', () => {
+    const e = thrown(() =>
+      chooseTarget(base({requirements: [req('bentoml==1.4.11', '==1.4.11'), req('bentoml==1.4.12', '==1.4.12', {file: 'bentofile.yaml', line: 9, key: 'python.packages[1]'})]})),
+    ) as ConfigError
+    expect(e).toBeInstanceOf(ConfigError)
+    expect(e.diagnostics.map((d) => [d.file, d.line, d.key])).toEqual([
+      ['requirements.txt', 3, undefined],
+      ['bentofile.yaml', 9, 'python.packages[1]'],
+    ])
+    expect(e.diagnostics[0]?.message).toMatch(/"bentoml==1\.4\.11" pins bentoml 1\.4\.11, which "bentoml==1\.4\.12" \(bentofile\.yaml:9\) contradicts/)
+  })
+
+  it('the same exact pin twice, or a pin and a range that admits it, is fine (issue 16)', () => {
+    const two = [req('bentoml==1.4.11', '==1.4.11'), req('bentoml==1.4.11', '==1.4.11', {file: 'service.py', line: 4})]
+    expect(chooseTarget(base({requirements: two}))).toMatchObject({version: '1.4.11', source: 'requirements', pinnedByUser: true})
+    const range = [req('bentoml>=1.4.10', '>=1.4.10'), req('bentoml==1.4.11', '==1.4.11', {file: 'service.py', line: 4})]
+    expect(chooseTarget(base({requirements: range}))).toMatchObject({version: '1.4.11', pinnedByUser: true})
+  })
 })

@@ -1,7 +1,8 @@
 /**
  * The target BentoML version of a Bento: the release its image installs and whose reader the Bento is written for.
  *
- * 1. an exact pin in the user's requirements (`bentoml==1.4.22`, extras allowed);
+ * 1. an exact pin in the user's requirements (`bentoml==1.4.22`, extras allowed), wherever it is written (see
+ *    `BentomlRequirement`); two exact pins that disagree are an error at both;
  * 2. else `--bentoml-version`;
  * 3. else the newest `context.bentoml_version` of the models the Bento packs;
  * 4. else the newest release the tool knows.
@@ -35,7 +36,11 @@ export type ServiceStyle =
   | 'sdk'
   | 'unknown'
 
-/** One `bentoml` line of the user's requirements (requirements_txt, python.packages or pyproject dependencies). */
+/**
+ * One `bentoml` line of the user's requirements, from any source the Bento's requirements are made of: the
+ * bentofile's requirements_txt (nested -r files included) or python.packages, pyproject `[project].dependencies`,
+ * and an SDK image's python_packages(...) / requirements_file(...) / pyproject_toml(...).
+ */
 export interface BentomlRequirement {
   /** The requirement as written. */
   raw: string
@@ -72,6 +77,13 @@ export interface Target {
   warnings: Diagnostic[]
 }
 
+const PIN_HINT = 'keep one bentoml pin: the Bento installs the version every source agrees on'
+
+/** `requirements.txt:3`, or `bentofile.yaml python.packages[1]` when only the key is known. */
+function placeOf(r: BentomlRequirement): string {
+  return r.line !== undefined ? `${r.file}:${r.line}` : r.key !== undefined ? `${r.file} ${r.key}` : r.file
+}
+
 const RUNNER_HINT =
   "write the service as bentoml.legacy.Service(...) (the same API, served by BentoML 1.4.16+), or build with --bentoml-version 1.4.15"
 
@@ -96,6 +108,7 @@ export function chooseTarget(inputs: TargetInputs): Target {
   if (inputs.flag !== undefined) checkBentomlVersionFlag(inputs.flag)
 
   // 1. An exact pin in the user's requirements.
+  const contradicted = new Set<BentomlRequirement>()
   let pinned: {version: string; req: BentomlRequirement} | undefined
   for (const r of inputs.requirements) {
     if (r.url) continue
@@ -115,7 +128,12 @@ export function chooseTarget(inputs: TargetInputs): Target {
       continue
     }
     if (pinned && comparePep440(pinned.version, pin) !== 0) {
-      problems.push({...at(r), severity: 'error', message: `"${r.raw}" contradicts "${pinned.req.raw}" (${pinned.req.file}${pinned.req.line ? `:${pinned.req.line}` : ''})`, hint: 'keep one bentoml pin'})
+      // One diagnostic at each pin: the message names both places, and each is located in its own file.
+      if (!contradicted.has(pinned.req)) {
+        contradicted.add(pinned.req)
+        problems.push({...at(pinned.req), severity: 'error', message: `"${pinned.req.raw}" pins bentoml ${pinned.version}, which "${r.raw}" (${placeOf(r)}) contradicts`, hint: PIN_HINT})
+      }
+      problems.push({...at(r), severity: 'error', message: `"${r.raw}" contradicts "${pinned.req.raw}" (${placeOf(pinned.req)})`, hint: PIN_HINT})
       continue
     }
     pinned ??= {version: pin, req: r}

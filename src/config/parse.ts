@@ -66,7 +66,10 @@ function parsePyproject(text: string, file: string, options: ParseOptions): Pars
   // `config.setdefault("name", data["project"]["name"])`
   const nameFromProject = !('name' in table) && 'name' in project
   if (nameFromProject) table.name = project.name
-  const sourceMap = tomlSourceMap(text, {nameFromProject})
+  const toolPython = isMapping(table.python) ? table.python : {}
+  const toolPackages = Array.isArray(toolPython.packages) ? toolPython.packages.length : 0
+  // python.packages[i] past the tool's own entries are [project].dependencies: located at their line there.
+  const sourceMap = tomlSourceMap(text, {nameFromProject, toolPackages})
   const r = new Reporter(file, sourceMap, options)
 
   // `[project].dependencies` are appended to python.packages (which becomes a list even when empty).

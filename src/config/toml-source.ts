@@ -71,7 +71,7 @@ function normalizeKey(key: string): string {
  * Positions inside `[tool.bentoml.build]`. `path` is relative to that table; `projectName` marks that
  * `name` came from `[project].name`.
  */
-export function tomlSourceMap(text: string, options: {nameFromProject?: boolean} = {}): SourceMap {
+export function tomlSourceMap(text: string, options: {nameFromProject?: boolean; toolPackages?: number} = {}): SourceMap {
   const lines = scanLines(text)
   const base = BUILD_TABLE.join('.')
 
@@ -94,9 +94,29 @@ export function tomlSourceMap(text: string, options: {nameFromProject?: boolean}
     return i === -1 ? undefined : {line: i + 1, col: 1}
   }
 
+  /** `[project].dependencies` are appended to python.packages after the tool's own `toolPackages` entries. */
+  const dependency = (i: number): Position | undefined => {
+    const start = find('project', ['dependencies'])
+    if (start === undefined) return undefined
+    let seen = 0
+    for (let n = start.line - 1; n < lines.length; n++) {
+      const body = (lines[n]?.text ?? '').slice(n === start.line - 1 ? (lines[n]?.text.indexOf('=') ?? 0) + 1 : 0)
+      for (const m of body.matchAll(/"(?:[^"\\]|\\.)*"|'[^']*'|#.*$|\]/g)) {
+        if (m[0] === ']') return start
+        if (m[0].startsWith('#')) break
+        if (seen++ === i) return {line: n + 1, col: (m.index ?? 0) + 1 + (n === start.line - 1 ? (lines[n]?.text.indexOf('=') ?? 0) + 1 : 0)}
+      }
+    }
+    return start
+  }
+
   const locate = (path: Path): Position | undefined => {
     const keys = path.filter((s): s is string => typeof s === 'string')
     if (options.nameFromProject && keys.length === 1 && keys[0] === 'name') return find('project', ['name'])
+    const index = path[2]
+    if (options.toolPackages !== undefined && path.length === 3 && path[0] === 'python' && path[1] === 'packages' && typeof index === 'number' && index >= options.toolPackages) {
+      return dependency(index - options.toolPackages)
+    }
     // Try `[tool.bentoml.build.a.b]` + `c = …`, then `[tool.bentoml.build.a]` + `b.c = …`, … then headers.
     for (let split = keys.length - 1; split >= 0; split--) {
       const table = [base, ...keys.slice(0, split)].join('.')

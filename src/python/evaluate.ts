@@ -1370,6 +1370,8 @@ class Evaluator {
       if (s.length !== 1) throw this.failure(c.mod, c.e, `Image.${name}() takes exactly one ${what}`, `call ${name}() once per ${what}`)
       return s[0] as string
     }
+    // python_packages lines remember this call's line (src/bentoml/target.ts names it for a bentoml pin).
+    img.site = {file: c.site.file, line: c.site.line}
     try {
       switch (name) {
         case 'system_packages':
@@ -1405,6 +1407,8 @@ class Evaluator {
     } catch (err) {
       if (err instanceof ImageRuleError) throw new ImportFailure(err.toDiagnostic(c.site))
       throw err
+    } finally {
+      img.site = undefined
     }
     return self
   }

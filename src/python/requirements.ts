@@ -112,10 +112,12 @@ export function nestedRequirementRefs(file: string, text: string): Array<{path: 
 export function inlineRequirements(
   rel: string,
   read: (path: string) => string | undefined,
-): {text: string; files: string[]; problems: NestedRequirementsProblem[]} {
+): {text: string; files: string[]; problems: NestedRequirementsProblem[]; sites: Array<{file: string; line: number}>} {
   const problems: NestedRequirementsProblem[] = []
   const files: string[] = []
   const out: string[] = []
+  /** Where each line of `out` was written: its file and line (messages about a line of the inlined text). */
+  const sites: Array<{file: string; line: number}> = []
   const visit = (file: string, text: string, stack: string[]): void => {
     files.push(file)
     const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)
@@ -126,6 +128,7 @@ export function inlineRequirements(
       const m = NESTED_RE.exec(stripped)
       if (m === null) {
         out.push(line.trimEnd())
+        sites.push({file, line: i + 1})
         continue
       }
       const target = m[2] ?? ''
@@ -154,10 +157,13 @@ export function inlineRequirements(
     }
   }
   const root = read(rel)
-  if (root === undefined) return {text: '', files, problems: [{file: rel, line: 0, message: `${rel} does not exist`, hint: 'check python.requirements_txt'}]}
+  if (root === undefined) return {text: '', files, problems: [{file: rel, line: 0, message: `${rel} does not exist`, hint: 'check python.requirements_txt'}], sites}
   visit(rel, root, [rel])
-  while (out.length > 0 && out[out.length - 1] === '') out.pop()
-  return {text: out.length > 0 ? `${out.join('\n')}\n` : '', files, problems}
+  while (out.length > 0 && out[out.length - 1] === '') {
+    out.pop()
+    sites.pop()
+  }
+  return {text: out.length > 0 ? `${out.join('\n')}\n` : '', files, problems, sites}
 }
 
 function normalizePosix(p: string): string {

@@ -223,6 +223,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const image = sdkEntry
     ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, {files: imageFiles, ...defaultPython}, realpathSync(projectDir)))
     : undefined
+  // Where each image requirement line was written, in project files (messages about a bentoml pin name it).
+  if (image) image.requirementSites = (image.requirementSites ?? []).map((s) => projectSite(s, entryConfig?.file, configFile, fileOfKey, loaded.locate))
   if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await projectRead(sc.from, () => hashFile(sc.from))})))
   // Neither the build config nor the image names the Python: say which the project's requirement chose, or refuse.
   if (loaded.python?.applies && image?.saysPythonVersion !== true) {
@@ -505,7 +507,7 @@ async function readExtras(
     const f = await file(w, `python.wheels[${i}]`)
     if (f) wheels.push(f)
   }
-  let requirementsTxt: {rel: string; text: string} | undefined
+  let requirementsTxt: {rel: string; text: string; sites: Array<{file: string; line: number}>} | undefined
   const req = await file(config.python.requirements_txt, 'python.requirements_txt')
   if (req) {
     // Nested -r/-c files are inlined, each relative to the file naming it (as BentoML), so the Bento's
@@ -526,10 +528,24 @@ async function readExtras(
     }
     const inlined = inlineRequirements(req.rel, (p) => texts.get(p))
     for (const pr of inlined.problems) problems.push({file: pr.file, line: pr.line, severity: 'error', message: pr.message, hint: pr.hint})
-    requirementsTxt = {rel: req.rel, text: inlined.text}
+    requirementsTxt = {rel: req.rel, text: inlined.text, sites: inlined.sites}
   }
   if (problems.length > 0) throw new ConfigError(`${configFile}: files it names are missing`, problems)
   return {setupScript, dockerfileTemplate, wheels, requirementsTxt, ...(condaEnvironment ? {condaEnvironment} : {})}
+}
+
+/** A requirement line's site in the project: module keys as project files, bentofile keys with their line, else the service file. */
+function projectSite(
+  s: {file?: string; line?: number; key?: string},
+  serviceFile: string | undefined,
+  configFile: string,
+  fileOfKey: ReadonlyMap<string, string>,
+  locate: (path: Path) => Position | undefined,
+): {file: string; line?: number; key?: string} {
+  if (s.file !== undefined) return {...s, file: fileOfKey.get(s.file) ?? s.file}
+  if (s.key === undefined) return serviceFile === undefined ? {file: configFile} : {file: fileOfKey.get(serviceFile) ?? serviceFile}
+  const line = locate(keyPath(s.key))?.line
+  return {file: configFile, key: s.key, ...(line === undefined ? {} : {line})}
 }
 
 /** `python.wheels[0]` → ['python', 'wheels', 0]. */
@@ -658,7 +674,7 @@ function projectImageFiles(projectDir: string, extras: Parameters<typeof planBui
   return {
     read: (p) => {
       const r = files.read(p)
-      return 'text' in r && req !== undefined && r.rel === req.rel.split(sep).join('/') ? {rel: r.rel, text: req.text} : r
+      return 'text' in r && req !== undefined && r.rel === req.rel.split(sep).join('/') ? {rel: r.rel, text: req.text, sites: req.sites} : r
     },
   }
 }
@@ -753,5 +769,5 @@ function sdkImage(
     })
   }
   const scripts: PlanImage['scripts'] = [...img.scripts].map(([rel, target]) => ({from: join(ctxAbs, rel), target, sha256: ''}))
-  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings, saysPythonVersion: img.saysPythonVersion}
+  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings, saysPythonVersion: img.saysPythonVersion, requirementSites: img.requirementSites}
 }
