@@ -326,6 +326,23 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       hint: 'target 1.4.38 or newer (--bentoml-version), or set python.is_src_layout: false and import through src.',
     })
   }
+  // BentoML 1.4.40 writes `service` as it imported it from the build context (`src.pkg.service:Svc`) and flattens
+  // src/ all the same: `bentoml serve` of the Bento (its src/ the working directory) cannot import that module.
+  const serviceModule = service.importString.split(':')[0] ?? ''
+  const modulePath = serviceModule.split('.').join('/')
+  const inBento = (p: string): boolean => inputs.files.some((f) => (f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel) === p)
+  if (flatten && serviceModule !== '' && !inBento(`${modulePath}.py`) && !inBento(`${modulePath}/__init__.py`)) {
+    const flat = serviceModule.startsWith('src.') ? `${serviceModule.slice(4)}${service.importString.slice(serviceModule.length)}` : null
+    warnings.push({
+      file: inputs.configFile,
+      key: 'service',
+      severity: 'warning',
+      message: `the service module "${serviceModule}" is not in the Bento: a src/ layout puts the files of src/ at the root of the Bento's src/, so \`bentoml serve\` of the Bento cannot import it (BentoML ${bentomlVersion} builds the same Bento)`,
+      hint: flat
+        ? `name the module as the Bento holds it, service = "${flat}" (bentoml build then needs the project installed, or src/ on PYTHONPATH), or set python.is_src_layout = false to keep src/ in the Bento`
+        : 'set python.is_src_layout = false to keep src/ in the Bento',
+    })
+  }
   const copies: BuildPlan['copies'] = inputs.files.map((f) => ({
     from: f.abs,
     path: posix.join('src', flatten && f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel),

@@ -3,6 +3,8 @@
  * APIs and models — without running Python. Mirrors BentoML 1.4.15's loader
  * (`_internal/service/loader.py`), legacy `bentoml.Service` and the `@bentoml.service` SDK.
  */
+import {posix} from 'node:path'
+
 import type {Diagnostic} from '../errors.js'
 import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../bentoml/names.js'
 import {dottedName, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from './scanner.js'
@@ -125,6 +127,11 @@ export interface ReadServiceOptions {
   /** The build config file read (named in messages about `service:`, `models:`, `name:`). Default `bentofile.yaml`. */
   configFile?: string
   declaredModels?: string[]
+  /**
+   * Whether a key of `files` is a file of the build context (a `service: file.py:Svc` must be one); default all.
+   * A src layout also offers its files under their flattened name (python/module-space.ts), which are not.
+   */
+  isProjectFile?: (key: string) => boolean
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -690,6 +697,7 @@ function isNonString(v: Value | undefined): boolean {
 function resolveImport(
   reader: Reader,
   service: string,
+  isProjectFile?: (key: string) => boolean,
 ): {module: string; attr: string; file: string | null; isPackage: boolean; diagnostics: Diagnostic[]} {
   const diagnostics: Diagnostic[] = []
   const trimmed = service.trim()
@@ -697,7 +705,7 @@ function resolveImport(
   const colon = spec.indexOf(':')
   const importPath = (colon === -1 ? spec : spec.slice(0, colon)).replace(/\\/g, '/')
   const attr = colon === -1 ? '' : spec.slice(colon + 1)
-  const filePath = importPath.replace(/^(\.\/)+/, '')
+  const filePath = posix.normalize(importPath.replace(/^(\.\/)+/, ''))
   const err = (message: string, hint: string): void => {
     diagnostics.push({file: reader.configFile, key: 'service', severity: 'error', message, hint})
   }
@@ -705,28 +713,27 @@ function resolveImport(
     err(`invalid import target "${service}": must be "<module>:<attribute>" or "<module>"`, 'e.g. service: "service:svc"')
     return {module: '', attr, file: null, isPackage: false, diagnostics}
   }
-  if (reader.files.has(filePath)) {
+  // BentoML (loader._do_import): a path naming a file of the build context (after realpath) is the module of its
+  // path from the build context, one dotted part per directory, `__init__.py` or not (namespace packages).
+  const isFile = (p: string): boolean => reader.files.has(p) && (isProjectFile?.(p) ?? true)
+  if (filePath === '..' || filePath.startsWith('../') || importPath.startsWith('/')) {
+    err(
+      `service module file "${importPath}" is outside the build context: BentoML imports the service from the build context only`,
+      'move the service module into the project, or build from the directory that holds it',
+    )
+    return {module: '', attr, file: null, isPackage: false, diagnostics}
+  }
+  if (isFile(filePath)) {
     if (!filePath.endsWith('.py')) {
       err(`invalid module extension in "${service}": only ".py" files can be imported`, 'name a .py file or a module, e.g. "service:svc"')
       return {module: '', attr, file: null, isPackage: false, diagnostics}
     }
-    // Walk up while the parent folder is a package (BentoML `_do_import`).
-    const parts: string[] = []
-    let p = filePath.slice(0, -3)
-    for (;;) {
-      const slash = p.lastIndexOf('/')
-      const parent = slash === -1 ? '' : p.slice(0, slash)
-      parts.push(slash === -1 ? p : p.slice(slash + 1))
-      if (parent === '' || !reader.files.has(`${parent}/__init__.py`)) break
-      p = parent
-    }
-    const module = parts.reverse().join('.')
+    const module = filePath.slice(0, -3).split('/').join('.')
     const where = reader.moduleFile(module)
     if (where?.file !== filePath) {
-      const dir = filePath.includes('/') ? filePath.slice(0, filePath.lastIndexOf('/')) : '.'
       err(
-        `BentoML imports "${filePath}" as module "${module}", which Python cannot find from the build context`,
-        `make "${dir}" a package (add __init__.py files up to the build context) or move the service module to the build context root`,
+        `BentoML imports "${filePath}" as module "${module}", which is ${where?.file ? `"${where.file}" in the build context` : 'not importable from the build context'}`,
+        'point `service` at the module by its dotted name, or rename the file or the package that shadows it',
       )
       return {module, attr, file: null, isPackage: false, diagnostics}
     }
@@ -827,7 +834,7 @@ function walkStmts(
 
 export function readService(opts: ReadServiceOptions): ServiceInfo {
   const reader = new Reader(opts.files, opts.configFile)
-  const imp = resolveImport(reader, opts.service)
+  const imp = resolveImport(reader, opts.service, opts.isProjectFile)
   const info: ServiceInfo = {
     module: imp.module,
     attr: imp.attr,

@@ -9,6 +9,7 @@ import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
 import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
 import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
 import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
+import {moduleSpace} from '../python/module-space.js'
 import {prefixSchema} from '../python/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
 import {toSnakeCase} from '../bentoml/names.js'
@@ -132,24 +133,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const selected = await inConfig(() => selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile}))
   warnings.push(...selected.warnings)
 
-  // Static reading of the service: its name, runners, APIs and the models it loads.
-  const sources = new Map<string, string>()
-  // A src/ layout (python.is_src_layout) puts src/ at the root of the Bento: modules are found from there.
-  const moduleKey = (rel: string): string => (config.python.is_src_layout === true && rel.startsWith('src/') ? rel.slice(4) : rel)
-  const fileOfKey = new Map<string, string>()
+  // Static reading of the service: its name, runners, APIs and the models it loads. The modules as `bentoml build`
+  // imports them (python/module-space.ts): every file at its project path (the build context is on sys.path) and, in
+  // a src/ layout (python.is_src_layout), the files of src/ also where the Bento puts them (src/ flattened).
+  const projectSources = new Map<string, string>()
   for (const f of selected.files) {
     if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) {
-      sources.set(moduleKey(f.rel), await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
-      fileOfKey.set(moduleKey(f.rel), f.rel)
+      projectSources.set(f.rel, await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
     }
   }
-  // Messages name the project's files (src/pkg/service.py), not their place in the Bento.
-  const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: fileOfKey.get(d.file) ?? d.file})
+  const space = moduleSpace(projectSources, config.python.is_src_layout === true)
+  const sources = space.sources
+  // Messages name the project's files (src/pkg/service.py), not their import path.
+  const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: space.projectFile(d.file)})
   const service = readService({
     files: sources,
     service: config.service,
     declaredModels: config.models?.map((m) => m.tag),
     configFile,
+    isProjectFile: space.isProjectFile,
   })
   // A problem with `service` itself is in the build config file: it gets the line of its value.
   const located = locateDiagnostics(
@@ -168,7 +170,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const modelAt = (tag: string, configured?: number): PlanModel['at'] => {
     if (configured !== undefined) return {file: configFile, key: `models[${configured}]`}
     const ref = service.models.find((m) => m.registry === 'bentoml' && m.tag === tag)
-    return ref ? {file: fileOfKey.get(ref.file) ?? ref.file, line: ref.line} : undefined
+    return ref ? {file: space.projectFile(ref.file), line: ref.line} : undefined
   }
   const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile, sdkEntry !== undefined, modelAt)
   checkAbort()
@@ -252,7 +254,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       importString: service.importString,
       kind: service.kind,
       legacyStyle: service.legacyStyle,
-      file: service.at?.file ?? service.entryFile,
+      file: service.at?.file ?? (service.entryFile === null ? null : space.projectFile(service.entryFile)),
       line: service.at?.line ?? null,
       name,
       runners: service.runners.map((r) => ({

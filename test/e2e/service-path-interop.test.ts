@@ -1,0 +1,106 @@
+/**
+ * `service:` paths against the REAL `bentoml build` 1.4.40 (issue 16, scope 8): for each form, the same temp project
+ * built by `bento build` and by `bentoml build` into one store gives the same `service:` in bento.yaml and the same
+ * src/ file set. No Docker.
+ */
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
+
+import {removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
+
+const SVC = `import bentoml
+
+
+@bentoml.service
+class Svc:
+    @bentoml.api
+    def hello(self, name: str) -> str:
+        return name
+`
+const pyproject = (service: string, extra = ''): string =>
+  `[project]\nname = "greeting"\nversion = "0.1.0"\n\n[tool.bentoml.build]\nservice = "${service}"\n${extra}`
+
+interface Case {
+  name: string
+  files: Record<string, string>
+  /** `service:` of bento.yaml, as both write it. */
+  service: string
+  /** Environment of the real `bentoml build` (a src layout's flattened module is importable when installed). */
+  env?: (dir: string) => NodeJS.ProcessEnv
+}
+
+const CASES: Case[] = [
+  {name: 'src layout, src.pkg.service:Svc', files: {'pyproject.toml': pyproject('src.pkg.service:Svc'), 'src/pkg/__init__.py': '', 'src/pkg/service.py': SVC}, service: 'src.pkg.service:Svc'},
+  {name: 'src layout, src/pkg/service.py:Svc', files: {'pyproject.toml': pyproject('src/pkg/service.py:Svc'), 'src/pkg/service.py': SVC}, service: 'src.pkg.service:Svc'},
+  {
+    name: 'src layout kept (is_src_layout = false), src.pkg.service:Svc',
+    files: {'pyproject.toml': pyproject('src.pkg.service:Svc', '\n[tool.bentoml.build.python]\nis_src_layout = false\n'), 'src/pkg/service.py': SVC},
+    service: 'src.pkg.service:Svc',
+  },
+  {
+    name: 'src layout, pkg.service:Svc (src/ on PYTHONPATH for bentoml build, as when installed)',
+    files: {'pyproject.toml': pyproject('pkg.service:Svc'), 'src/pkg/__init__.py': '', 'src/pkg/service.py': SVC},
+    service: 'pkg.service:Svc',
+    env: (dir) => ({PYTHONPATH: join(dir, 'src')}),
+  },
+  {name: 'service.py:Svc', files: {'bentofile.yaml': 'service: "service.py:Svc"\n', 'service.py': SVC}, service: 'service:Svc'},
+  {name: 'sub/service.py:Svc without sub/__init__.py', files: {'bentofile.yaml': 'service: "sub/service.py:Svc"\n', 'sub/service.py': SVC}, service: 'sub.service:Svc'},
+  {name: './sub/service.py:Svc in a package', files: {'bentofile.yaml': 'service: "./sub/service.py:Svc"\n', 'sub/__init__.py': '', 'sub/service.py': SVC}, service: 'sub.service:Svc'},
+  {
+    name: 'classic service:svc',
+    files: {'bentofile.yaml': 'service: "service:svc"\n', 'service.py': 'import bentoml\n\nsvc = bentoml.legacy.Service("classic")\n'},
+    service: 'service:svc',
+  },
+]
+
+async function files(dir: string, sub = ''): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(join(dir, sub), {withFileTypes: true})) {
+    const rel = sub ? `${sub}/${e.name}` : e.name
+    if (e.isDirectory()) out.push(...(await files(dir, rel)))
+    else out.push(rel)
+  }
+  return out.sort()
+}
+
+async function bentoOf(path: string): Promise<{service: string; src: string[]}> {
+  const yaml = parse(await readFile(join(path, 'bento.yaml'), 'utf8')) as {service: string}
+  return {service: yaml.service, src: await files(join(path, 'src'))}
+}
+
+describe('service paths: bento build ⇄ the real bentoml build 1.4.40', () => {
+  let root: string
+  let home: string
+
+  beforeAll(async () => {
+    root = await tempDir('bento-service-path-interop-')
+    home = join(root, 'home')
+  })
+  afterAll(async () => {
+    await removeDir(root)
+  })
+
+  it.each(CASES.map((c, i) => [c.name, c, i] as const))('%s: the same service: and src/ files', async (_name, c, i) => {
+    const dir = join(root, `p${i}`)
+    for (const [name, text] of Object.entries(c.files)) {
+      await mkdir(dirname(join(dir, name)), {recursive: true})
+      await writeFile(join(dir, name), text)
+    }
+    const ours = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: home}})
+    expect(ours.code, ours.stdout + ours.stderr).toBe(0)
+    const oursBento = await bentoOf((JSON.parse(ours.stdout) as {path: string}).path)
+
+    const real = await runBentoml(['build', '--output', 'tag'], home, {cwd: dir, version: '1.4.40', env: c.env?.(dir) ?? {}})
+    expect(real.code, real.stderr + real.stdout).toBe(0)
+    const tag = /__tag__:(\S+)/.exec(real.stdout)?.[1] ?? ''
+    const path = await runBentoml(['get', tag, '-o', 'path'], home, {version: '1.4.40'})
+    expect(path.code, path.stderr).toBe(0)
+    const realBento = await bentoOf(path.stdout.trim())
+
+    expect(realBento.service).toBe(c.service)
+    expect(oursBento).toEqual(realBento)
+  })
+})
