@@ -107,6 +107,8 @@ export interface PlanInputs {
   image?: PlanImage | null
   /** Hugging Face models of SDK services, resolved (`HuggingFaceModel.to_info()`). */
   hfModels?: PlanHfModel[]
+  /** Variables of the build's environment the service module read (null: not set): they enter the version digest. */
+  environment?: Array<{name: string; value: string | null}>
   /** `--name` is not a BentoML flag; name comes from the config or the service. */
   toolVersion: string
   templates: PlanTemplates
@@ -610,6 +612,7 @@ function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, r
   if (inputs.sdk) feed(inputs.sdk)
   if (inputs.image) feed([inputs.image.info, inputs.image.lockPackages, inputs.image.scripts.map((sc) => [sc.target, sc.sha256])])
   for (const hf of inputs.hfModels ?? []) feed([hf.key, hf.tag])
+  if (inputs.environment !== undefined && inputs.environment.length > 0) feed(['environment', inputs.environment])
   return h.digest('hex')
 }
 

@@ -30,84 +30,10 @@ import {
 import type {Diagnostic} from '../errors.js'
 import {Budget, BudgetExceeded} from './budget.js'
 import {type Arg, type Expr, scanModule, type Stmt, walkExpr} from './scanner.js'
+import type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
+import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote} from './stdlib.js'
 
-export interface Site {
-  file: string
-  line: number
-  col: number
-}
-
-/** Why a value cannot be known statically, and what to write instead. */
-export interface Unknown {
-  why: string
-  hint: string
-  site: Site
-}
-
-export type PyValue =
-  | {t: 'none'}
-  | {t: 'bool'; v: boolean}
-  /** Python ints are exact: a bigint. */
-  | {t: 'int'; v: bigint}
-  | {t: 'float'; v: number}
-  | {t: 'str'; v: string}
-  | {t: 'list'; items: PyValue[]; taint?: Unknown}
-  | {t: 'tuple'; items: PyValue[]}
-  | {t: 'dict'; map: Map<string, {key: PyValue; value: PyValue}>; taint?: Unknown}
-  | {t: 'image'; img: Image; taint?: Unknown}
-  | {t: 'module'; name: string; mod?: ModuleState}
-  /** A name from a package the evaluator does not run (`bentoml.service`, `os.environ`, `torch`…), qualified. */
-  | {t: 'ext'; name: string}
-  | {t: 'builtin'; name: string}
-  | {t: 'func'; name: string; site: Site; isProperty: boolean}
-  | {t: 'class'; cls: ClassValue}
-  /** An instance of a pydantic argument model (`bentoml.use_arguments(Model)`), or the namespace of `use_arguments()`. */
-  | {t: 'args'; cls: ClassValue | null; fields: Map<string, PyValue>; site: Site}
-  | {t: 'service'; svc: ServiceValue}
-  /** `bentoml.service(**kwargs)`, waiting for its class; `unknown`: some keyword arguments could not be listed. */
-  | {t: 'svcdeco'; kwargs: Map<string, PyValue>; site: Site; unknown?: Unknown}
-  /** `pydantic.Field(...)`. */
-  | {t: 'field'; def: PyValue | undefined; factory: PyValue | undefined}
-  | {t: 'bound'; self: PyValue; name: string}
-  | {t: 'opaque'; u: Unknown}
-
-export interface ClassValue {
-  name: string
-  site: Site
-  bases: PyValue[]
-  ns: Map<string, PyValue>
-  /** Annotated names in order (pydantic fields). */
-  annotations: Array<{name: string; annotation: Expr}>
-  /** A method is decorated with `@bentoml.task` (BentoML then sets `traffic.external_queue`). */
-  hasTask: boolean
-}
-
-/** An `@bentoml.service` class as decorated: the decorator's keyword arguments (live objects). */
-export interface ServiceValue {
-  className: string
-  cls: ClassValue
-  /** The `class` statement. */
-  site: Site
-  /** Where `@bentoml.service(...)` is written. */
-  decoratorSite: Site
-  kwargs: Map<string, PyValue>
-  /** Keyword arguments bento could not list (`**config` from a file, …): every value of the decorator is unknown. */
-  unknownKwargs?: Unknown
-  /**
-   * `envs` as BentoML converts them when the class is decorated (`convert_envs` copies the list then; later
-   * changes to the list do not count), or why they cannot be read.
-   */
-  envs: Array<{name: string; value: string; stage: string}> | Unknown
-}
-
-export interface ModuleState {
-  name: string
-  file: string | null
-  isPackage: boolean
-  env: Map<string, PyValue>
-  /** `from pkg import *` of a package: names the evaluator cannot list. */
-  externalStars: string[]
-}
+export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
 
 export interface EvaluateOptions {
   /** Relative posix path → source, as for `readService`. */
@@ -119,6 +45,18 @@ export interface EvaluateOptions {
   /** Which of `args` came from `--arg` (strings pydantic coerces) — all of them are treated alike. */
   imageFiles?: ImageFiles
   defaultPythonVersion?: string
+  /**
+   * The environment of the build (`bento build`'s): `os.environ[...]`, `os.environ.get`, `os.getenv` read it, as
+   * they read `bentoml build`'s. Not given: those reads are unknown values (nothing is guessed).
+   */
+  environ?: Readonly<Record<string, string | undefined>>
+}
+
+/** A variable of the build's environment the module read: its value (null: not set) and where it was first read. */
+export interface EnvRead {
+  name: string
+  value: string | null
+  site: Site
 }
 
 export interface Evaluation {
@@ -127,6 +65,8 @@ export interface Evaluation {
   modules: Map<string, ModuleState | null>
   /** Errors BentoML would raise while importing (an image rule broken, an argument error, …). */
   diagnostics: Diagnostic[]
+  /** Every variable of `environ` the module read, sorted by name. */
+  envRead: EnvRead[]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +116,11 @@ function extValue(q: string): PyValue {
 }
 
 const ENV_READS = new Set(['os.environ', 'os.getenv', 'os.environ.get', 'os.getenvb', 'os.environ.setdefault', 'dotenv.load_dotenv', 'dotenv.dotenv_values'])
+/** Calls that change the environment in ways bento does not follow: later reads of it are unknown. */
+const ENV_MUTATORS = new Set([
+  'os.environ.update', 'os.environ.pop', 'os.environ.popitem', 'os.environ.clear', 'os.environ.__setitem__', 'os.environ.__delitem__',
+  'os.putenv', 'os.unsetenv', 'dotenv.load_dotenv', 'dotenv.main.load_dotenv',
+])
 
 class Signal {
   constructor(readonly kind: 'break' | 'continue') {}
@@ -220,7 +165,8 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
       })
     } else throw e
   }
-  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics}
+  const envRead = [...ev.envReads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead}
 }
 
 /** `key` of a service class in `Evaluation.services`. */
@@ -236,6 +182,12 @@ class Evaluator {
   readonly budget = new Budget()
   /** Where evaluation is (the statement or expression last started), for budget errors. */
   at: Site = {file: '', line: 0, col: 0}
+  /** Reads of the build's environment, by name (the first read's site). */
+  readonly envReads = new Map<string, EnvRead>()
+  /** Variables the module set (`os.environ[k] = v`, `setdefault`) or deleted (null). */
+  private readonly envSet = new Map<string, string | null>()
+  /** The module changed the environment in a way bento does not follow (`load_dotenv()`, `os.environ.update`). */
+  private envChanged: Unknown | undefined
 
   constructor(private readonly opts: EvaluateOptions) {
     for (const f of opts.files.keys()) {
@@ -743,7 +695,13 @@ class Evaluator {
       case 'continue':
         throw new Signal('continue')
       case 'del':
-        for (const e of s.exprs) if (e.k === 'name') env.delete(e.id)
+        for (const e of s.exprs) {
+          if (e.k === 'name') env.delete(e.id)
+          else if (e.k === 'sub' && e.index.length === 1 && e.index[0]) {
+            const obj = this.eval(e.obj, mod, env)
+            if (obj.t === 'ext' && obj.name === 'os.environ') this.writeEnv(this.eval(e.index[0], mod, env), null, mod, e)
+          }
+        }
         return
       case 'raise':
         throw new ImportFailure({
@@ -788,6 +746,7 @@ class Evaluator {
       case 'sub': {
         const obj = this.eval(t.obj, mod, env)
         const idx = t.index.length === 1 && t.index[0] ? this.eval(t.index[0], mod, env) : undefined
+        if (obj.t === 'ext' && obj.name === 'os.environ' && idx !== undefined) return this.writeEnv(idx, value, mod, t)
         if (obj.t === 'dict' && idx !== undefined && isHashable(idx)) {
           obj.map.set(keyOf(idx, this.budget), {key: idx, value})
           return
@@ -949,7 +908,12 @@ class Evaluator {
         let left = this.eval(e.left, mod, env)
         for (let i = 0; i < e.ops.length; i++) {
           const right = this.eval(e.rights[i] as Expr, mod, env)
-          const r = this.compare(e.ops[i] as string, left, right)
+          let r: boolean | undefined
+          if ((e.ops[i] === 'in' || e.ops[i] === 'not in') && right.t === 'ext' && right.name === 'os.environ') {
+            const got = this.readEnv(left, site, mod, e)
+            if ('unknown' in got) return got.unknown
+            r = (got.value !== null) === (e.ops[i] === 'in')
+          } else r = this.compare(e.ops[i] as string, left, right)
           if (r === undefined) {
             const u = left.t === 'opaque' ? left.u : right.t === 'opaque' ? right.u : {why: `the comparison ${typeName(left)} ${e.ops[i]} ${typeName(right)}`, hint: 'compare strings, numbers or lists of them', site}
             return {t: 'opaque', u}
@@ -1052,7 +1016,12 @@ class Evaluator {
 
   private subscript(obj: PyValue, idx: PyValue, mod: ModuleState, at: Expr): PyValue {
     const site = this.site(mod, at)
-    if (obj.t === 'ext' && obj.name === 'os.environ') return this.envRead(site)
+    if (obj.t === 'ext' && obj.name === 'os.environ') {
+      const r = this.readEnv(idx, site, mod, at)
+      if ('unknown' in r) return r.unknown
+      if (r.value === null) throw this.keyError(mod, at, (idx as {v: string}).v)
+      return str(r.value)
+    }
     if ((obj.t === 'list' || obj.t === 'tuple' || obj.t === 'str') && (idx.t === 'int' || idx.t === 'bool')) {
       if (obj.t === 'str') this.budget.charge(Math.ceil(obj.v.length / 64))
       const n = obj.t === 'str' ? [...obj.v].length : obj.items.length
@@ -1081,6 +1050,51 @@ class Evaluator {
       'write the value literally, pass it as a Bento argument (bentoml.use_arguments + --arg), or declare it in envs so it is set when the image runs',
       site,
     )
+  }
+
+  /**
+   * `os.environ[key]` as CPython reads it: what the module set, else the build's environment (the read recorded).
+   * The value is null when the variable is not set; unknown without an environment or after a change bento does
+   * not follow. A key that is not a str is CPython's TypeError.
+   */
+  private readEnv(key: PyValue, site: Site, mod: ModuleState, at: {line: number; col: number}): {value: string | null} | {unknown: PyValue} {
+    if (key.t === 'opaque') return {unknown: key}
+    if (key.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(key)}`, 'name environment variables with strings')
+    const environ = this.opts.environ
+    if (environ === undefined) return {unknown: this.envRead(site)}
+    if (this.envChanged) return {unknown: {t: 'opaque', u: this.envChanged}}
+    const mine = this.envSet.get(key.v)
+    if (mine !== undefined) return {value: mine}
+    const value = Object.prototype.hasOwnProperty.call(environ, key.v) ? environ[key.v] ?? null : null
+    if (!this.envReads.has(key.v)) this.envReads.set(key.v, {name: key.v, value, site})
+    return {value}
+  }
+
+  private keyError(mod: ModuleState, at: {line: number; col: number}, name: string): ImportFailure {
+    return this.failure(
+      mod,
+      at,
+      `KeyError: ${pyRepr(str(name))} (${name} is not set in the environment of bento build; BentoML's import fails here too)`,
+      `set ${name} in the environment of the build, or read it with os.environ.get(${pyRepr(str(name))}, default)`,
+    )
+  }
+
+  /** `os.environ[key] = value` (value null: `del`): later reads see it, as in CPython. */
+  private writeEnv(key: PyValue, value: PyValue | null, mod: ModuleState, at: {line: number; col: number}): void {
+    if (key.t === 'opaque' || value?.t === 'opaque') {
+      const u = key.t === 'opaque' ? key.u : (value as {u: Unknown}).u
+      this.envChanged ??= {...u, why: `the environment as changed at line ${at.line}: ${u.why}`}
+      return
+    }
+    if (key.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(key)}`, 'name environment variables with strings')
+    if (value === null) {
+      const r = this.readEnv(key, this.site(mod, at), mod, at)
+      if ('value' in r && r.value === null) throw this.keyError(mod, at, key.v)
+      this.envSet.set(key.v, null)
+      return
+    }
+    if (value.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(value)}`, 'environment values are strings: write str(value)')
+    this.envSet.set(key.v, value.v)
   }
 
   private fstring(e: Extract<Expr, {k: 'str'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
@@ -1211,6 +1225,17 @@ class Evaluator {
       default:
         break
     }
+    const env = this.callEnv(name, pos, kw, c)
+    if (env !== undefined) return env
+    const lib = this.callStdlib(name, pos, kw, c)
+    if (lib !== undefined) return lib
+    if (ENV_MUTATORS.has(name)) {
+      this.envChanged ??= {
+        why: `a variable of the environment after ${c.label}(...) at line ${c.e.line}, which changes it in a way bento does not follow`,
+        hint: 'set the variable in the environment of the build, or write the value literally',
+        site,
+      }
+    }
     if (ENV_READS.has(name) || name.startsWith('os.environ.')) {
       const u = (this.envRead(site) as {u: Unknown}).u
       for (const v of [...pos, ...kw.values()]) this.taint(v, u)
@@ -1227,6 +1252,117 @@ class Evaluator {
     // What an unknown function does to the objects it receives is unknown.
     for (const v of [...pos, ...kw.values()]) this.taint(v, u)
     return {t: 'opaque', u}
+  }
+
+  /** `os.getenv(k[, d])`, `os.environ.get(k[, d])`, `os.environ.setdefault(k[, d])`; undefined for other names. */
+  private callEnv(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
+    if (name !== 'os.getenv' && name !== 'os.environ.get' && name !== 'os.environ.setdefault') return undefined
+    const short = name.slice(name.lastIndexOf('.') + 1)
+    const key = pos[0] ?? kw.get('key')
+    const dflt = pos[1] ?? kw.get(name === 'os.environ.setdefault' ? 'value' : 'default')
+    const extra = [...kw.keys()].find((k) => k !== 'key' && k !== 'default' && k !== 'value')
+    if (key === undefined || pos.length > 2 || extra !== undefined) {
+      throw this.failure(c.mod, c.e, `TypeError: ${short}() takes 1 or 2 arguments`, `write ${c.label}("NAME", default)`)
+    }
+    if (dflt?.t === 'opaque') return dflt
+    const r = this.readEnv(key, c.site, c.mod, c.e)
+    if ('unknown' in r) return r.unknown
+    if (r.value !== null) return str(r.value)
+    if (name !== 'os.environ.setdefault') return dflt ?? NONE
+    this.writeEnv(key, dflt ?? NONE, c.mod, c.e)
+    return dflt ?? NONE
+  }
+
+  /** `json.dumps`, `json.loads`, `shlex.quote`, `shlex.join`; undefined for other names. */
+  private callStdlib(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
+    if (!['json.dumps', 'json.loads', 'shlex.quote', 'shlex.join'].includes(name)) return undefined
+    const short = name.slice(name.indexOf('.') + 1)
+    for (const v of [...pos, ...kw.values()]) {
+      const u = this.unknownIn(v)
+      if (u) return {t: 'opaque', u}
+    }
+    const ops: PyOps = {
+      floatRepr: pyFloat,
+      intRepr: (v) => pyStr(int(v), this.budget) ?? String(v),
+      order: (a, b) => orderOf(a, b, this.budget),
+      typeName: pyTypeName,
+    }
+    const notRun = (what: string): PyValue => this.opaque(`${name}(...) with ${what} (code bento does not run)`, `write the value literally, or call ${name}() without ${what}`, c.site)
+    try {
+      switch (name) {
+        case 'json.dumps': {
+          if (pos.length !== 1) throw new PyException('TypeError', `dumps() takes 1 positional argument but ${pos.length} were given`)
+          const known = ['skipkeys', 'ensure_ascii', 'check_circular', 'allow_nan', 'indent', 'separators', 'sort_keys']
+          for (const k of kw.keys()) {
+            if (k === 'default' || k === 'cls') return notRun(`${k}=`)
+            if (!known.includes(k)) throw new PyException('TypeError', `__init__() got an unexpected keyword argument '${k}'`)
+          }
+          const flag = (k: string, d: boolean): boolean => {
+            const v = kw.get(k)
+            return v === undefined ? d : this.truth(v) ?? d
+          }
+          const ind = kw.get('indent') ?? NONE
+          let indent: string | null
+          if (ind.t === 'none') indent = null
+          else if (ind.t === 'str') indent = ind.v
+          else if (ind.t === 'int' || ind.t === 'bool') {
+            const n = BigInt(ind.v)
+            this.budget.chars(n, 'the indent of json.dumps()')
+            indent = ' '.repeat(n > 0n ? Number(n) : 0)
+          } else throw new PyException('TypeError', `can't multiply sequence by non-int of type '${pyTypeName(ind)}'`)
+          let itemSeparator = indent === null ? ', ' : ','
+          let keySeparator = ': '
+          const sep = kw.get('separators')
+          if (sep !== undefined && sep.t !== 'none') {
+            const it = this.iterate(sep)
+            if (it === undefined || it.length !== 2) throw new PyException('ValueError', 'separators must be a pair of strings: (item_separator, key_separator)')
+            const [a, b] = it as [PyValue, PyValue]
+            if (a.t !== 'str' || b.t !== 'str') throw new PyException('TypeError', 'make_encoder() argument 6 must be str')
+            itemSeparator = a.v
+            keySeparator = b.v
+          }
+          const o: DumpsOptions = {
+            indent,
+            itemSeparator,
+            keySeparator,
+            sortKeys: flag('sort_keys', false),
+            ensureAscii: flag('ensure_ascii', true),
+            allowNan: flag('allow_nan', true),
+            skipKeys: flag('skipkeys', false),
+          }
+          return str(jsonDumps(pos[0] as PyValue, o, this.budget, ops))
+        }
+        case 'json.loads': {
+          const s = pos[0] ?? kw.get('s')
+          if (kw.size > (pos[0] ? 0 : 1)) return notRun('hooks or options')
+          if (s?.t !== 'str') throw new PyException('TypeError', `the JSON object must be str, bytes or bytearray, not ${s ? pyTypeName(s) : 'NoneType'}`)
+          return jsonLoads(s.v, this.budget)
+        }
+        case 'shlex.quote': {
+          const s = pos[0] ?? kw.get('s')
+          if (s?.t !== 'str') throw new PyException('TypeError', `expected string or bytes-like object, got '${s ? pyTypeName(s) : 'NoneType'}'`)
+          this.budget.chars(s.v.length * 5, 'the result of shlex.quote()')
+          return str(shlexQuote(s.v))
+        }
+        default: {
+          const it = pos[0] ? this.iterate(pos[0]) : undefined
+          if (it === undefined) throw new PyException('TypeError', `'${pos[0] ? pyTypeName(pos[0]) : 'NoneType'}' object is not iterable`)
+          const parts: string[] = []
+          let n = 0
+          for (const x of it) {
+            if (x.t !== 'str') throw new PyException('TypeError', `expected string or bytes-like object, got '${pyTypeName(x)}'`)
+            n += x.v.length * 5 + 1
+            if (n > this.budget.limits.chars) this.budget.chars(n, 'the result of shlex.join()')
+            this.budget.charge(Math.ceil(x.v.length / 64) + 1)
+            parts.push(shlexQuote(x.v))
+          }
+          return str(parts.join(' '))
+        }
+      }
+    } catch (e) {
+      if (e instanceof PyException) throw this.failure(c.mod, c.e, `${e.type}: ${e.message} (BentoML fails to import the service here too)`, `fix the arguments of ${short}()`)
+      throw e
+    }
   }
 
   private newImage(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
@@ -2065,6 +2201,11 @@ export function typeName(v: PyValue): string {
     default:
       return v.t
   }
+}
+
+/** Python's `type(v).__name__` for the values whose name Python messages show. */
+function pyTypeName(v: PyValue): string {
+  return v.t === 'none' ? 'NoneType' : v.t === 'svcdeco' ? 'function' : v.t === 'image' ? 'Image' : typeName(v)
 }
 
 /** Python's hashability of a value bento can use as a dict key (a shared sub-tuple is looked at once). */

@@ -8,6 +8,7 @@ import {modelDigest} from '../bento/model-digest.js'
 import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
 import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
 import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
+import type {EnvRead} from '../python/evaluate.js'
 import {readSdkConfig, type SdkServiceConfig} from '../python/sdk-config.js'
 import {moduleSpace} from '../python/module-space.js'
 import {prefixSchema} from '../python/sdk-schema.js'
@@ -58,7 +59,7 @@ export interface BuildOptions {
   cleanup?: Cleanup
   /**
    * The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ;
-   * `HF_ENDPOINT` and `HF_TOKEN` for Hugging Face models.
+   * `HF_ENDPOINT` and `HF_TOKEN` for Hugging Face models; `os.environ`/`os.getenv` in the service module read it.
    */
   env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
@@ -82,6 +83,11 @@ export interface BuildResult {
   models: Array<{tag: string; module: string; size: number}>
   files: number
   warnings: string[]
+  /**
+   * The environment variables the service module read while bento evaluated it (sorted names; values are not
+   * listed, they may be secrets). Their values are part of the version: a different value is a different Bento.
+   */
+  envRead: string[]
   durationMs: number
 }
 
@@ -183,6 +189,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const defaultPython = loaded.python?.version ? {defaultPythonVersion: loaded.python.version} : {}
   // SDK services: what the decorators say (config, envs, labels, description, image), by the safe evaluator.
   let sdkConfigs: SdkServiceConfig[] = []
+  let envRead: EnvRead[] = []
   if (sdkEntry) {
     const read = readSdkConfig({
       files: sources,
@@ -192,11 +199,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       services: service.services.map((x) => ({file: x.file, line: x.line})),
       cpuCount: availableParallelism(),
       ...defaultPython,
+      environ: opts.env ?? {},
     })
     const readDiagnostics = read.diagnostics.map(projectFile)
     const errors = readDiagnostics.filter((d) => d.severity === 'error')
     if (errors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, errors)
     warnings.push(...readDiagnostics)
+    envRead = read.evaluation.envRead
+    if (envRead.length > 0) warnings.push(envReadWarning(envRead.map((r) => ({...r, site: projectFile(r.site)}))))
     sdkConfigs = read.services.map((c, i) => {
       const svc = service.services[i]!
       return c ?? {name: svc.name, className: svc.className, file: svc.file, line: svc.line, description: null, pathPrefix: null, envs: [], labels: {}, image: null, cmd: null, config: {}}
@@ -226,7 +236,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, {files: imageFiles, ...defaultPython}, realpathSync(projectDir)))
     : undefined
   // Where each image requirement line was written, in project files (messages about a bentoml pin name it).
-  if (image) image.requirementSites = (image.requirementSites ?? []).map((s) => projectSite(s, entryConfig?.file, configFile, fileOfKey, loaded.locate))
+  if (image) image.requirementSites = (image.requirementSites ?? []).map((s) => projectSite(s, entryConfig?.file, configFile, space.projectFile, loaded.locate))
   if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await projectRead(sc.from, () => hashFile(sc.from))})))
   // Neither the build config nor the image names the Python: say which the project's requirement chose, or refuse.
   if (loaded.python?.applies && image?.saysPythonVersion !== true) {
@@ -287,6 +297,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           },
           image,
           hfModels,
+          environment: envRead.map((r) => ({name: r.name, value: r.value})),
         }
       : {}),
     now,
@@ -317,6 +328,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     models: models.map((m) => ({tag: `${m.name}:${m.version}`, module: m.module, size: m.size})),
     files: files.length,
     warnings: warnings.map(formatDiagnostic),
+    envRead: envRead.map((r) => r.name),
     durationMs: Math.round(performance.now() - started),
   })
 
@@ -352,6 +364,21 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     throw storeFsError(error, opts.home)
   } finally {
     tmp?.forget()
+  }
+}
+
+/**
+ * One warning for every read of the build's environment by the service module (names only: values may be
+ * secrets), at the first read.
+ */
+function envReadWarning(reads: EnvRead[]): Diagnostic {
+  const first = [...reads].sort((a, b) => (a.site.file === b.site.file ? a.site.line - b.site.line : a.site.file < b.site.file ? -1 : 1))[0] as EnvRead
+  const files = [...new Set(reads.map((r) => r.site.file))].sort()
+  return {
+    ...first.site,
+    severity: 'warning',
+    message: `${files.join(', ')} ${files.length > 1 ? 'read' : 'reads'} the environment: ${reads.map((r) => r.name).join(', ')}; a different value gives a different Bento`,
+    hint: 'the values read are part of the Bento\'s version (build with the same environment to get the same tag); --json lists the names as envRead',
   }
 }
 
@@ -541,11 +568,11 @@ function projectSite(
   s: {file?: string; line?: number; key?: string},
   serviceFile: string | undefined,
   configFile: string,
-  fileOfKey: ReadonlyMap<string, string>,
+  projectFile: (moduleFile: string) => string,
   locate: (path: Path) => Position | undefined,
 ): {file: string; line?: number; key?: string} {
-  if (s.file !== undefined) return {...s, file: fileOfKey.get(s.file) ?? s.file}
-  if (s.key === undefined) return serviceFile === undefined ? {file: configFile} : {file: fileOfKey.get(serviceFile) ?? serviceFile}
+  if (s.file !== undefined) return {...s, file: projectFile(s.file)}
+  if (s.key === undefined) return serviceFile === undefined ? {file: configFile} : {file: projectFile(serviceFile)}
   const line = locate(keyPath(s.key))?.line
   return {file: configFile, key: s.key, ...(line === undefined ? {} : {line})}
 }

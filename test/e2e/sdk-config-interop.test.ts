@@ -33,6 +33,8 @@ interface FixtureMeta {
   bentomlFails?: string
   /** BentoML's merge with the bentofile raises: bento's merge throws the same, naming the key. */
   mergeError?: {key: string; message: string}
+  /** Set in the environment of both builds (the service module reads it with os.getenv / os.environ). */
+  env?: Record<string, string>
 }
 
 interface Spied {
@@ -112,6 +114,7 @@ function ours(dir: string, meta: FixtureMeta) {
     imageFiles,
     services: service.services.map((s) => ({file: s.file, line: s.line})),
     cpuCount: availableParallelism(),
+    environ: {...process.env, ...meta.env},
   })
   const entry = sdk.services[0] ?? null
   let merged: ReturnType<typeof populateImageFromBuildConfig> | undefined
@@ -150,11 +153,11 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
         const spyOut = join(dir, '.spy.json')
         const r = await run(venv.python, [join(FIXTURES, 'spy_build.py'), spyOut, ...(meta.args ?? []), '-o', 'tag'], {
           cwd: dir,
-          env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
+          env: {...meta.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
         })
         const mine = ours(dir, meta)
         // The whole path: the CLI (dist/) builds the same project, with the same --arg/--arg-file.
-        const built = await runBento(['build', '.', '--json', ...(meta.args ?? [])], {cwd: dir, env: {BENTOML_HOME: ourHome}})
+        const built = await runBento(['build', '.', '--json', ...(meta.args ?? [])], {cwd: dir, env: {...meta.env, BENTOML_HOME: ourHome}})
         if (meta.bentomlFails || meta.refuse || meta.mergeError) {
           // What bento refuses is exit 3 (E_CONFIG) naming the file:line, and nothing is written to the store.
           expect(built.code, built.stdout).toBe(3)
