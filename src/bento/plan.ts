@@ -291,12 +291,12 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   }
 
   text('bento.yaml', dumpManifest(manifest))
-  text(
-    'README.md',
+  // The README the Bento holds: also the stored Dockerfile's description label, as containerize reads it back.
+  const readme =
     sdk && inputs.readme.source === 'default'
       ? defaultReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
-      : inputs.readme.text,
-  )
+      : inputs.readme.text
+  text('README.md', readme)
   // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.
   if (!inputs.files.some((f) => f.rel === 'bentofile.yaml')) {
     text('src/bentofile.yaml', dumpYaml(sortKeysDeep(filledConfigFor(config, allEnvs, labels, facts))))
@@ -386,7 +386,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
 
   // The stored Dockerfile: the same inputs `bento containerize` derives from the stored bento.yaml and files.
   const bentoFiles = [...texts.map((t) => t.path), 'env/docker/Dockerfile', ...copies.map((c) => c.path), ...models.map((m) => `${m.path}/model.yaml`)]
-  text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(manifest as unknown as Record<string, unknown>, bentoFiles, inputs.readme.text)))
+  text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(manifest as unknown as Record<string, unknown>, bentoFiles, readme)))
 
   texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest}

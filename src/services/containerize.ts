@@ -3,7 +3,7 @@ import {readdir, readFile, rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {PassThrough} from 'node:stream'
 
-import {dockerfileInputsOf} from '../bento/dockerfile-inputs.js'
+import {dockerfileInputsOf, type DockerfileInputs} from '../bento/dockerfile-inputs.js'
 import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
 import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface.js'
 import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bento/models-of.js'
@@ -119,6 +119,15 @@ async function bentoFileList(dir: string): Promise<string[]> {
   return out
 }
 
+/**
+ * The Dockerfile inputs of a stored Bento: its bento.yaml (`raw`), its files and its README.md — the same three
+ * things `bento build` rendered the stored `env/docker/Dockerfile` from (plan.ts), so both carry the same labels.
+ */
+export async function storedDockerfileInputs(bentoPath: string, raw: Record<string, unknown>): Promise<DockerfileInputs> {
+  const readme = await readFile(join(bentoPath, 'README.md'), 'utf8').catch(() => '')
+  return dockerfileInputsOf(raw, await bentoFileList(bentoPath), readme)
+}
+
 /** Refuse what bento's Debian-based Dockerfile cannot build, before anything is sent to the daemon. */
 function checkSupported(tag: string, raw: Record<string, unknown>, baseImage: string | null, distro: string, commands: string[]): void {
   const conda = (raw.conda ?? {}) as Record<string, unknown>
@@ -164,8 +173,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   }
 
   // The same inputs `bento build` rendered the stored Dockerfile from (one function for both).
-  const readme = await readFile(join(bento.path, 'README.md'), 'utf8').catch(() => '')
-  const inputs = dockerfileInputsOf(raw, await bentoFileList(bento.path), readme)
+  const inputs = await storedDockerfileInputs(bento.path, raw)
   checkSupported(tag, raw, inputs.baseImage, inputs.distro, [...inputs.commands, ...inputs.postCommands])
   // Build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): the value comes from the environment of this
   // command (else the value bento.yaml records, as BentoML's os.getenv(name, value)) and reaches the RUN steps as a
@@ -216,7 +224,7 @@ async function buildImage(
     started: number
     tag: string
     tags: string[]
-    inputs: ReturnType<typeof dockerfileInputsOf>
+    inputs: DockerfileInputs
     secrets: Array<{id: string; value: string}>
     located: ReturnType<typeof locateBentoModels>
     hf: HfModelRef[]
