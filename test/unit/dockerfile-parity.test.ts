@@ -6,12 +6,13 @@
  * their own images) are given the values the stored one assumes (BuildKit, none, none, `COPY ./models`).
  * No Docker: only the pure part of containerize (storedDockerfileInputs + dockerfileContext + renderDockerfile).
  */
-import {existsSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {cp, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {argSourceOrder} from '../../src/bentoml/args.js'
 import {dockerfileContext} from '../../src/bento/templates.js'
 import {renderDockerfile} from '../../src/docker/dockerfile.js'
 import {silentReporter} from '../../src/reporter.js'
@@ -30,8 +31,43 @@ async function copyFixture(rel: string): Promise<string> {
   return dir
 }
 
+/** fixture.json of a project fixture (test/e2e/sdk-config-interop.test.ts): the ones bento refuses are no Bento. */
+interface FixtureMeta {
+  args?: string[]
+  refuse?: unknown[]
+  mergeError?: unknown
+  env?: Record<string, string>
+}
+
+/** Every project fixture that `bento build` builds: the SDK configuration ones and the interop matrix's. */
+function projectFixtures(): Array<{name: string; rel: string; meta: FixtureMeta}> {
+  const out: Array<{name: string; rel: string; meta: FixtureMeta}> = []
+  for (const group of ['sdk-projects', 'interop']) {
+    for (const d of readdirSync(join(FIXTURES, group), {withFileTypes: true})) {
+      if (!d.isDirectory()) continue
+      const metaFile = join(FIXTURES, group, d.name, 'fixture.json')
+      const meta = (existsSync(metaFile) ? JSON.parse(readFileSync(metaFile, 'utf8')) : {}) as FixtureMeta
+      if (meta.refuse !== undefined || meta.mergeError !== undefined) continue
+      out.push({name: `fixture ${group}/${d.name}`, rel: `${group}/${d.name}`, meta})
+    }
+  }
+  return out
+}
+
+/** `--arg` / `--arg-file` of a fixture as the build command passes them (the file relative to the project). */
+function buildArgs(dir: string, argv: string[] | undefined): {args?: {order: Array<'arg' | 'file'>; values: string[]; file?: string}} {
+  if (argv === undefined || argv.length === 0) return {}
+  const values: string[] = []
+  let file: string | undefined
+  for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--arg') values.push(argv[i + 1]!)
+    else if (argv[i] === '--arg-file') file = join(dir, argv[i + 1]!)
+  }
+  return {args: {order: argSourceOrder(argv), values, ...(file === undefined ? {} : {file})}}
+}
+
 /** Each case makes a project (in a fresh dir) for a Bento kind; `home` already holds the iris_clf model. */
-const CASES: Array<{name: string; project: () => Promise<string>; version?: string; /** The stored Dockerfile has this (the case is what it says). */ has?: string}> = [
+const CASES: Array<{name: string; project: () => Promise<string>; version?: string; meta?: FixtureMeta; /** The stored Dockerfile has this (the case is what it says). */ has?: string}> = [
   {name: 'spec 1 runner-style iris (a model, no README)', project: () => makeProject()},
   {name: 'spec 1 runner-style iris with a README', project: () => makeProject({'README.md': '# Iris\n\nClassifies "flowers" \\ $HOME\n'})},
   {
@@ -70,6 +106,7 @@ const CASES: Array<{name: string; project: () => Promise<string>; version?: stri
   {name: 'SDK with an image (run_script, python_packages)', project: () => copyFixture('sdk-projects/run-script')},
   {name: 'SDK decorator: description, envs (stage build), labels', project: () => copyFixture('sdk-projects/decorator-config')},
   {name: 'two services (bentoml.depends)', project: () => copyFixture('interop/two-services')},
+  ...projectFixtures().map(({name, rel, meta}) => ({name, project: () => copyFixture(rel), meta})),
 ]
 
 describe('the stored Dockerfile is the one containerize builds from the stored Bento', () => {
@@ -84,10 +121,10 @@ describe('the stored Dockerfile is the one containerize builds from the stored B
     for (const d of [home, ...dirs]) await removeDir(d)
   })
 
-  it.each(CASES)('$name', async ({project, version, has}) => {
+  it.each(CASES)('$name', async ({project, version, has, meta}) => {
     const dir = await project()
     dirs.push(dir)
-    const r = await build({projectDir: dir, home, reporter: silentReporter, env: {}, ...(version ? {version} : {})})
+    const r = await build({projectDir: dir, home, reporter: silentReporter, env: meta?.env ?? {}, ...(version ? {version} : {}), ...buildArgs(dir, meta?.args)})
     const stored = await readFile(join(r.path, 'env/docker/Dockerfile'), 'utf8')
     if (has !== undefined) expect(stored).toContain(has)
 
