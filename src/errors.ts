@@ -53,7 +53,7 @@ export const ERROR_CODES = {
   E_IMAGE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no such image in the Docker engine'},
   E_BUILD_CONTEXT: {exitCode: ExitCode.notFound, meaning: 'the build context directory (or a file or directory in it) cannot be read, or vanished during the build'},
   E_ARCHIVE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'the archive to import does not exist'},
-  E_HF_HUB: {exitCode: ExitCode.notFound, meaning: 'a Hugging Face model cannot be resolved on the hub (not there, gated, or no network)'},
+  E_HF_HUB: {exitCode: ExitCode.notFound, meaning: 'a Hugging Face model cannot be resolved on the hub (not there, gated, or no network) or, with HF_HUB_OFFLINE=1, in the local Hugging Face cache'},
   E_STORE: {exitCode: ExitCode.store, meaning: 'the store cannot be read or written'},
   E_STORE_NOT_WRITABLE: {exitCode: ExitCode.store, meaning: 'BENTOML_HOME is not writable'},
   E_STORE_NOT_A_DIRECTORY: {exitCode: ExitCode.store, meaning: 'BENTOML_HOME or one of its directories is a file'},

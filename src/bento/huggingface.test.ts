@@ -14,6 +14,7 @@ import {FakeImageClient} from '../docker/fake-client.js'
 import {memoryReporter} from '../reporter.js'
 import {containerize} from '../services/containerize.js'
 import {SPEC2_BENTO_YAML, tempDir} from '../store/testing.js'
+import {resolveHfModel} from '../services/hf-models.js'
 import {downloadHfModel, filterRepoFiles, hfModelRef} from './huggingface.js'
 
 const COMMIT = 'a'.repeat(40)
@@ -25,10 +26,12 @@ describe('Hugging Face models', () => {
   let endpoint: string
   let home: string
   const requests: string[] = []
+  const auths: Array<string | undefined> = []
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`)
+      auths.push(req.headers.authorization)
       const url = decodeURIComponent(req.url ?? '')
       if (url === `/api/models/org/tiny-bert/revision/${COMMIT}` || url === '/api/models/org/tiny-bert/revision/main') {
         res.setHeader('content-type', 'application/json')
@@ -116,6 +119,19 @@ describe('Hugging Face models', () => {
     const again = await containerize(opts)
     expect(again.modelImages[1]).toMatchObject({built: false, contextBytes: 0})
     expect(requests.length).toBe(fetched)
+  })
+
+  it('one token rule for build and containerize (huggingface_hub: HF_TOKEN, else HUGGING_FACE_HUB_TOKEN; empty is unset)', async () => {
+    const env = {HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: 'hf_legacy'}
+    auths.length = 0
+    const ref = hfModelRef({tag: 'org--tiny-bert:x', name: 'org--tiny-bert', metadata: {model_id: 'org/tiny-bert', revision: 'main', endpoint, include: ['config.json'], exclude: null}})
+    await downloadHfModel(ref, join(home, 'dl-token'), {env, reporter: memoryReporter()})
+    const containerizeSent = [...new Set(auths)]
+    auths.length = 0
+    await resolveHfModel('org/tiny-bert', {revision: 'main', endpoint, include: null, exclude: null}, {env, site: {file: 'service.py'}})
+    const buildSent = [...new Set(auths)]
+    expect(containerizeSent).toEqual(['Bearer hf_legacy'])
+    expect(buildSent).toEqual(containerizeSent)
   })
 
   it('an unreachable hub is a usage error that says what to do, before anything is built', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
+import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfRepoFolder} from '../bentoml/huggingface.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 
@@ -17,7 +18,8 @@ import type {Reporter} from '../reporter.js'
  *
  * What is fetched is what bento.yaml recorded: `metadata.model_id`, the commit `metadata.revision`, the
  * `metadata.endpoint` (the hub, or an `HF_ENDPOINT` mirror, at build time) and the `include` / `exclude` patterns
- * (fnmatch, as `huggingface_hub.utils.filter_repo_objects`). `HF_TOKEN` is sent when set (gated repositories).
+ * (fnmatch, as `huggingface_hub.utils.filter_repo_objects`). The token of the environment is sent when set (gated
+ * repositories), by the rule build uses (`hfToken` in bentoml/huggingface.ts: `HF_TOKEN`, else `HUGGING_FACE_HUB_TOKEN`).
  */
 
 export interface HfModelRef {
@@ -30,7 +32,7 @@ export interface HfModelRef {
   exclude: string[] | null
 }
 
-export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co'
+export {hfRepoFolder}
 
 function patterns(v: unknown): string[] | null {
   if (v === null || v === undefined) return null
@@ -49,11 +51,6 @@ export function hfModelRef(entry: {tag: string; name: string; metadata?: Record<
     include: patterns(m.include),
     exclude: patterns(m.exclude),
   }
-}
-
-/** `models--<org>--<name>`: huggingface_hub's repo folder name (`repo_folder_name`). */
-export function hfRepoFolder(modelId: string): string {
-  return `models--${modelId.split('/').join('--')}`
 }
 
 /** Python's `fnmatch.fnmatch` (case-sensitive on POSIX): `*` also matches `/`. */
@@ -86,8 +83,7 @@ export function filterRepoFiles(files: string[], include: string[] | null, exclu
 }
 
 function headers(env: NodeJS.ProcessEnv): Record<string, string> {
-  const token = env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN
-  return {'user-agent': 'bento (huggingface_hub-compatible)', ...(token ? {authorization: `Bearer ${token}`} : {})}
+  return {'user-agent': 'bento (huggingface_hub-compatible)', ...hfAuthHeader(env)}
 }
 
 function normalizeEtag(etag: string | null): string | null {

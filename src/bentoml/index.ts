@@ -4,6 +4,7 @@
  * the project but the error types.
  */
 export * from './config-facts.js'
+export * from './huggingface.js'
 export * from './names.js'
 export * from './pep440.js'
 export * from './runtime.js'

@@ -13,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {freePort, removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
 
+/** A revision that is already a commit: BentoML asks the hub (which answers the same commit), bento asks nothing. */
 const SERVICE = `import bentoml
 from bentoml.models import HuggingFaceModel
 
@@ -21,6 +22,7 @@ from bentoml.models import HuggingFaceModel
 class Summarizer:
     model = HuggingFaceModel("Org/Tiny-Model", include=["*.json", "*.safetensors"])
     other = HuggingFaceModel("org/pinned", revision="v1.0", exclude=["*.bin"])
+    commit = HuggingFaceModel("org/commit", revision="${'c'.repeat(40)}")
 
     @bentoml.api
     def summarize(self, text: str) -> str:
@@ -56,7 +58,7 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
     const port = await freePort()
     server = createServer((req, res) => {
       const m = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(req.url ?? '')
-      const sha = m?.[1] === 'Org/Tiny-Model' ? 'a'.repeat(40) : m?.[1] === 'org/pinned' ? 'b'.repeat(40) : undefined
+      const sha = m?.[1] === 'Org/Tiny-Model' ? 'a'.repeat(40) : m?.[1] === 'org/pinned' ? 'b'.repeat(40) : m?.[1] === 'org/commit' ? m[2] : undefined
       res.writeHead(sha ? 200 : 404, {'content-type': 'application/json'})
       res.end(JSON.stringify(sha ? {sha} : {error: 'not found'}))
     })
@@ -92,7 +94,8 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
       return info.services.map((s) => s.models.map(({creation_time: _t, ...rest}) => rest))
     }
     const want = await models('summarizer:realbentoml')
-    expect(want).toEqual([[expect.objectContaining({registry: 'huggingface'}), expect.objectContaining({registry: 'huggingface'})]])
+    const hf = expect.objectContaining({registry: 'huggingface'})
+    expect(want).toEqual([[hf, hf, hf]])
     expect(await models(ourTag)).toEqual(want)
   }, 600_000)
 })

@@ -122,3 +122,102 @@ describe('bento build: Hugging Face models (a local stand-in of the hub)', () =>
     expect(error.hint).toMatch(/model id and revision/)
   })
 })
+
+/** bento.yaml's Hugging Face models of the built Bento (its path from `--json`). */
+async function hfModels(stdout: string): Promise<Array<{tag: string; metadata: Record<string, unknown>}>> {
+  const {path} = JSON.parse(stdout) as {path: string}
+  const info = parse(await readFile(join(path, 'bento.yaml'), 'utf8')) as {services: Array<{models: Array<{tag: string; metadata: Record<string, unknown>}>}>}
+  return info.services[0]!.models
+}
+
+describe('bento build: Hugging Face models without the network (issue 16 item 10)', () => {
+  const COMMIT = 'c'.repeat(8) + '0123456789abcdef0123456789abcdef'
+  const PINNED = `import bentoml
+from bentoml.models import HuggingFaceModel
+
+@bentoml.service
+class Summarizer:
+    model = HuggingFaceModel("Org/Tiny-Model", revision="${COMMIT}")
+
+    @bentoml.api
+    def summarize(self, text: str) -> str:
+        return text
+`
+  const ONLY_MAIN = `import bentoml
+from bentoml.models import HuggingFaceModel
+
+@bentoml.service
+class Summarizer:
+    model = HuggingFaceModel("Org/Tiny-Model", include=["*.json", "*.safetensors"])
+
+    @bentoml.api
+    def summarize(self, text: str) -> str:
+        return text
+`
+
+  it('a 40-hex revision needs no hub: the same Bento tag online and with HF_ENDPOINT at a closed port', async () => {
+    // Online: a stand-in that answers the commit for itself (as the hub does), then closed, at the same address.
+    const port = await freePort()
+    const hub = createServer((req, res) => {
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.end(JSON.stringify({id: 'Org/Tiny-Model', sha: COMMIT, url: req.url}))
+    })
+    await new Promise<void>((resolve) => hub.listen(port, '127.0.0.1', resolve))
+    const at = `http://127.0.0.1:${port}`
+    const dir = await project('pinned', PINNED)
+    const env = {HF_ENDPOINT: at, HF_HUB_OFFLINE: ''}
+    const online = await runBento(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-on')}})
+    expect(online.code, online.stdout + online.stderr).toBe(0)
+    await new Promise<void>((resolve) => hub.close(() => resolve()))
+    const offline = await runBento(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-off')}})
+    expect(offline.code, offline.stdout + offline.stderr).toBe(0)
+    const meta = {model_id: 'org/tiny-model', revision: COMMIT, endpoint: at, include: null, exclude: null}
+    expect((await hfModels(online.stdout)).map((m) => m.tag)).toEqual([bentomlTag(meta)])
+    expect(await hfModels(offline.stdout)).toEqual(await hfModels(online.stdout).then((ms) => ms.map((m) => ({...m, creation_time: expect.any(String)}))))
+    expect(JSON.parse(offline.stdout).tag).toBe(JSON.parse(online.stdout).tag)
+  })
+
+  it('HF_HUB_OFFLINE=1: a branch resolves from the Hugging Face cache (refs/<revision>), no request, the online tag', async () => {
+    const dir = await project('offline-cache', ONLY_MAIN)
+    const online = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-cache-on'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: ''}})
+    expect(online.code, online.stderr).toBe(0)
+    // huggingface_hub's cache: $HF_HOME/hub/models--<org>--<name>/refs/<revision> holds the commit.
+    const hfHome = join(root, 'hf-home')
+    await mkdir(join(hfHome, 'hub/models--Org--Tiny-Model/refs'), {recursive: true})
+    await writeFile(join(hfHome, 'hub/models--Org--Tiny-Model/refs/main'), SHA)
+    const before = requests.length
+    const offline = await runBento(['build', dir, '--json'], {
+      env: {BENTOML_HOME: join(root, 'home-cache-off'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: '1', HF_HOME: hfHome, HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: ''},
+    })
+    expect(offline.code, offline.stdout + offline.stderr).toBe(0)
+    expect(requests.length).toBe(before)
+    expect((await hfModels(offline.stdout)).map((m) => m.tag)).toEqual((await hfModels(online.stdout)).map((m) => m.tag))
+    expect(JSON.parse(offline.stdout).tag).toBe(JSON.parse(online.stdout).tag)
+  })
+
+  it('HF_HUB_OFFLINE=1 and no cache entry: E_HF_HUB naming both ways out, no request', async () => {
+    const dir = await project('offline-empty', ONLY_MAIN)
+    const cache = join(root, 'empty-cache')
+    await mkdir(cache, {recursive: true})
+    const before = requests.length
+    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-empty'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache}})
+    expect(r.code, r.stdout + r.stderr).toBe(4)
+    expect(requests.length).toBe(before)
+    const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string; hint: string}}
+    expect(error.code).toBe('E_HF_HUB')
+    expect(error.message).toContain(join(cache, 'models--Org--Tiny-Model/refs/main'))
+    expect(error.hint).toMatch(/40-hex/)
+    expect(error.hint).toMatch(/unset HF_HUB_OFFLINE/)
+  })
+
+  it('a branch and an unreachable hub: the hint names both ways out (a 40-hex revision, or HF_HUB_OFFLINE=1 with the cache)', async () => {
+    const dir = await project('down-branch', ONLY_MAIN)
+    const closed = `http://127.0.0.1:${await freePort()}`
+    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-down2'), HF_ENDPOINT: closed, HF_HUB_OFFLINE: ''}})
+    expect(r.code).toBe(4)
+    const {error} = JSON.parse(r.stdout) as {error: {code: string; hint: string}}
+    expect(error.code).toBe('E_HF_HUB')
+    expect(error.hint).toMatch(/40-hex/)
+    expect(error.hint).toMatch(/HF_HUB_OFFLINE=1/)
+  })
+})
