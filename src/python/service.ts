@@ -1316,15 +1316,31 @@ function serviceSchema(
 ): Record<string, unknown> {
   const problems: SchemaProblem[] = []
   const routes = apis.map((a) => apiSchema(a, schemaEnv(reader, a.scope), problems))
+  // A model used by several APIs (or twice in one) is read each time: one warning per site.
+  const seen = new Set<string>()
   for (const p of problems) {
-    diagnostics.push({
-      file: p.file,
-      line: p.line,
-      col: p.col,
-      severity: 'warning',
-      message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) shows {} there, where BentoML would give the type's JSON schema`,
-      hint: 'annotate with types bento knows (builtins, typing, numpy, PIL, pathlib, pandas, torch, pydantic models of the project)',
-    })
+    const key = `${p.file}:${p.line}:${p.col}:${p.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    diagnostics.push(
+      p.kind === 'default'
+        ? {
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            severity: 'warning',
+            message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) leaves the default out (the field is not required), where BentoML would write the value`,
+            hint: 'write the default as a literal (or a module-level constant of the project) for the schema to show it',
+          }
+        : {
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            severity: 'warning',
+            message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) shows {} there, where BentoML would give the type's JSON schema`,
+            hint: 'annotate with types bento knows (builtins, typing, numpy, PIL, pathlib, pandas, torch, pydantic models of the project)',
+          },
+    )
   }
   const paths: Record<string, unknown> = {}
   for (const r of routes) paths[String(r.route)] = {mounted: false}
