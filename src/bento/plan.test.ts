@@ -359,6 +359,15 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(plan.texts.map((t) => t.path)).toContain('env/python/install.sh')
   })
 
+  it('an SDK service forced to spec 1 writes apis: [] and runners: [] (BentoInfo for a non-legacy service, BentoML 1.4.40)', () => {
+    const service = {...sdkInputs().service, apis: [{name: 'classify', inputType: '', outputType: ''}]}
+    const plan = planBuild(sdkInputs({service, image: null}))
+    const m = parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+    expect(m.spec).toBe(1)
+    expect(m.apis).toEqual([])
+    expect(m.runners).toEqual([])
+  })
+
   it('older spec-2 targets: no build_include before 1.4.31 (and 1.4.32–1.4.35), no --force-confdef before 1.4.29', () => {
     const info = {...sdkInputs().image!.info, commands: ['x', 'apt-get install -q -y -o Dpkg::Options::=--force-confdef curl']}
     const image = (v: string): Record<string, unknown> =>

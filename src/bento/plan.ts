@@ -244,14 +244,15 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     : {
         ...base,
         spec: 1,
-        runners: service.runners.map((r) => ({
+        // BentoInfo for a non-legacy service (spec-1 fallback of an SDK service): runners and apis are empty lists.
+        runners: (service.kind === 'sdk' ? [] : service.runners).map((r) => ({
           name: r.name,
           runnable_type: r.runnableType,
           embedded: r.embedded,
           models: r.modelTag ? [resolveRunnerModel(r.modelTag, inputs.models)] : [],
           resource_config: null,
         })),
-        apis: service.apis.map((a) => ({name: a.name, input_type: a.inputType, output_type: a.outputType})),
+        apis: (service.kind === 'sdk' ? [] : service.apis).map((a) => ({name: a.name, input_type: a.inputType, output_type: a.outputType})),
         docker: {
           distro: config.docker.distro ?? 'debian',
           python_version: pythonVersion,

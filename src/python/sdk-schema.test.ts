@@ -66,3 +66,52 @@ describe('helpers', () => {
     expect(cleandoc('\n    Indented.\n      More.\n')).toBe('Indented.\n  More.')
   })
 })
+
+describe('defaults bento cannot read', () => {
+  const source = [
+    'import bentoml',
+    'from pydantic import BaseModel, Field',
+    'import somepkg',
+    '',
+    'class Query(BaseModel):',
+    '    a: int = somepkg.DEFAULT_A',
+    '    b: int = Field(default=somepkg.DEFAULT_B)',
+    '    c: int | None = None',
+    '',
+    '@bentoml.service',
+    'class Svc:',
+    '    @bentoml.api',
+    '    def one(self, q: Query, top_k: int = somepkg.TOP_K, tag: str | None = None) -> str:',
+    '        return ""',
+    '',
+    '    @bentoml.api',
+    '    def two(self, q: Query) -> str:',
+    '        return ""',
+    '',
+  ].join('\n')
+  const info = readService({files: new Map([['service.py', source]]), service: 'service:Svc'})
+  const routes = info.schema?.routes as Array<{name: string; input: {properties: Record<string, Record<string, unknown>>; required?: string[]}}>
+
+  it('are left out of the schema (never null) and the field is not required; a default that is None stays null', () => {
+    const one = routes.find((r) => r.name === 'one')!.input
+    expect(one.properties.top_k).toEqual({title: 'Top K', type: 'integer'})
+    expect(one.properties.tag).toMatchObject({default: null})
+    expect(one.required).toEqual(['q'])
+    const query = routes.find((r) => r.name === 'two')!.input.properties.q as {properties: Record<string, unknown>; required?: string[]}
+    expect(query.properties.a).toEqual({title: 'A', type: 'integer'})
+    expect(query.properties.b).toEqual({title: 'B', type: 'integer'})
+    expect(query.properties.c).toMatchObject({default: null})
+    expect(query.required).toBeUndefined()
+  })
+
+  it('give one warning per site, naming file:line and what the schema lacks, however many APIs use the model', () => {
+    const warnings = info.diagnostics.filter((d) => d.severity === 'warning')
+    expect(warnings.map((d) => `${d.file}:${d.line}`)).toEqual(['service.py:13', 'service.py:6', 'service.py:7'])
+    for (const w of warnings) {
+      expect(w.message).toMatch(/default/)
+      expect(w.message).toMatch(/leaves the default out/)
+      expect(w.message).not.toMatch(/shows \{\}/)
+    }
+    expect(info.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+  })
+})

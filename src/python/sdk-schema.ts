@@ -37,6 +37,8 @@ export interface SchemaProblem {
   line: number
   col: number
   message: string
+  /** `default`: a default bento cannot read, left out of the schema; otherwise a type the schema shows as `{}`. */
+  kind?: 'type' | 'default'
 }
 
 type Json = Record<string, unknown>
@@ -48,6 +50,8 @@ interface FieldInfo {
   default?: {value: unknown}
   /** `Field(default_factory=…)`: not required, no default in the schema. */
   factory?: boolean
+  /** A default bento cannot read: not required, and left out of the schema (never written as null). */
+  unreadDefault?: boolean
   extra: Json
 }
 
@@ -161,8 +165,8 @@ class Schemer {
 
   constructor(private readonly env: SchemaEnv) {}
 
-  problem(e: {line: number; col: number}, message: string, env = this.env): void {
-    this.problems.push({file: env.file, line: e.line, col: e.col, message})
+  problem(e: {line: number; col: number}, message: string, env = this.env, kind: SchemaProblem['kind'] = 'type'): void {
+    this.problems.push({file: env.file, line: e.line, col: e.col, message, kind})
   }
 
   // ---- annotations → PyType
@@ -338,9 +342,9 @@ class Schemer {
   }
 
   /** `pydantic.Field(...)`: default, factory, and the keywords that change the JSON schema. */
-  fieldExtras(call: Extract<Expr, {k: 'call'}>, env: SchemaEnv): {default?: {value: unknown}; factory?: boolean; extra: Json} {
+  fieldExtras(call: Extract<Expr, {k: 'call'}>, env: SchemaEnv): {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} {
     const extra: Json = {}
-    const out: {default?: {value: unknown}; factory?: boolean; extra: Json} = {extra}
+    const out: {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} = {extra}
     const MAP: Record<string, string> = {
       title: 'title',
       description: 'description',
@@ -359,7 +363,10 @@ class Schemer {
     if (defArg !== undefined && !(defArg.value.k === 'const' && defArg.value.id === '...')) {
       const v = env.literal(defArg.value)
       if (v.ok) out.default = {value: v.value}
-      else this.problem(defArg.value, `cannot read the default \`${exprText(defArg.value)}\` (${v.why})`, env)
+      else {
+        this.problem(defArg.value, `cannot read the default \`${exprText(defArg.value)}\` (${v.why})`, env, 'default')
+        out.unreadDefault = true
+      }
     }
     for (const a of call.args) {
       if (a.name === 'default_factory') out.factory = true
@@ -418,6 +425,7 @@ class Schemer {
         const f = this.fieldExtras(value, env)
         if (f.default) info.default = f.default
         if (f.factory) info.factory = true
+        if (f.unreadDefault) info.unreadDefault = true
         info.extra = f.extra
         return info
       }
@@ -425,8 +433,8 @@ class Schemer {
     const v = env.literal(value)
     if (v.ok) info.default = {value: v.value}
     else {
-      this.problem(value, `cannot read the default \`${exprText(value)}\` of "${name}" (${v.why})`, env)
-      info.default = {value: null}
+      this.problem(value, `cannot read the default \`${exprText(value)}\` of "${name}" (${v.why})`, env, 'default')
+      info.unreadDefault = true
     }
     return info
   }
@@ -482,7 +490,7 @@ class Schemer {
       const p: Json = {...this.schemaOf(f.type), ...jsonExtras(f.extra, f.type)}
       if (p.title === undefined && !('$ref' in p)) p.title = fieldTitle(f.name)
       if (f.default !== undefined) p.default = f.default.value
-      else if (!f.factory) required.push(f.name)
+      else if (!f.factory && !f.unreadDefault) required.push(f.name)
       properties[f.name] = p
     }
     return {properties, ...(required.length > 0 ? {required} : {}), title, type: 'object'}

@@ -255,6 +255,22 @@ class LLMGateway:
     expect(info.bentoName).toBe('iris_classifier')
     expect(info.name).toBe('IrisClassifier')
   })
+
+  it('a HuggingFaceModel repository id from an installed package: an error at its line whose fix works (not bentofile models:)', () => {
+    const src = 'import bentoml\nimport pkg.loaders\n\n@bentoml.service\nclass Svc:\n    model = bentoml.models.HuggingFaceModel(pkg.loaders.DEFAULT_REPO)\n'
+    for (const declaredModels of [[], ['iris:latest']]) {
+      const info = read({'service.py': src}, 'service:Svc', {declaredModels})
+      const errors = info.diagnostics.filter((d) => d.severity === 'error')
+      expect(errors).toHaveLength(1)
+      const [d] = errors
+      expect(`${d!.file}:${d!.line}`).toBe('service.py:6')
+      expect(d!.message).toMatch(/HuggingFaceModel\(\) at service\.py:6/)
+      expect(d!.message).toMatch(/repository id/)
+      expect(d!.message).toMatch(/pkg\.loaders\.DEFAULT_REPO/)
+      expect(d!.hint).toMatch(/write the repository id as a literal string/)
+      expect(d!.hint).not.toMatch(/list the model under/)
+    }
+  })
 })
 
 describe('readService: module resolution errors', () => {

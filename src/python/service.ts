@@ -205,9 +205,14 @@ class Reader {
   readonly refDiagnostics = new Map<string, Diagnostic>()
   /**
    * Models BentoML packs that bento cannot read: errors unless the bentofile lists `models:` (which then decides
-   * what is packed), warnings otherwise.
+   * what is packed), warnings otherwise; Hugging Face ones (`hfGaps`) are errors either way.
    */
   readonly modelGaps = new Set<Diagnostic>()
+  /**
+   * The "cannot tell which model" diagnostics of `HuggingFaceModel(...)` calls: the bentofile's `models:` cannot
+   * stand in for them (BentoML looks those up in the local model store), so as gaps they are always errors.
+   */
+  readonly hfGaps = new Set<Diagnostic>()
   readonly refs = new Map<string, ModelRef>()
   private readonly memo = new WeakMap<Expr, Value>()
   private readonly inProgress = new WeakSet<Expr>()
@@ -607,16 +612,27 @@ class Reader {
       if (!this.warnedAt.has(key)) {
         this.warnedAt.add(key)
         const line = arg?.value.line ?? e.line
+        const hf = registry === 'huggingface'
+        const what = hf ? 'repository id' : 'tag'
+        const why =
+          v.v === 'q'
+            ? ` (\`${v.name}\` is a value of a package outside the project, which bento does not import)`
+            : v.v === 'dyn'
+              ? ` (${v.why})`
+              : ''
         const d: Diagnostic = {
           file,
           line,
           col: arg?.value.col ?? e.col,
           severity: 'warning',
-          message: `cannot tell which model ${via}() at ${file}:${line} loads: its tag is not a string literal or a module-level constant${v.v === 'dyn' ? ` (${v.why})` : ''}`,
-          hint: `list the model under \`models\` in ${this.configFile} so it is packed into the Bento`,
+          message: `cannot tell which model ${via}() at ${file}:${line} loads: its ${what} is not a string literal or a module-level constant of the project${why}`,
+          hint: hf
+            ? `write the repository id as a literal string at ${file}:${line} (HuggingFaceModel("org/name"), or a module-level constant of the project); \`models:\` in ${this.configFile} cannot stand in for it (BentoML looks those up in the local model store)`
+            : `write the tag as a literal string at ${file}:${line}, or list the model under \`models\` in ${this.configFile} so it is packed into the Bento`,
         }
         this.diagnostics.push(d)
         this.refDiagnostics.set(key, d)
+        if (hf) this.hfGaps.add(d)
       }
       return undefined
     }
@@ -932,7 +948,8 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
   info.models = [...reader.refs.values()]
   const declared = new Set((opts.declaredModels ?? []).map((t) => t.toLowerCase()))
   // A model BentoML would pack that bento cannot read, and no `models:` in the bentofile to say which: an error.
-  if (declared.size === 0) for (const d of reader.modelGaps) d.severity = 'error'
+  // A Hugging Face model cannot be listed there: always an error.
+  for (const d of reader.modelGaps) if (declared.size === 0 || reader.hfGaps.has(d)) d.severity = 'error'
   if (info.kind !== 'unknown') {
     for (const r of info.models) {
       if (r.usage !== 'other' || r.registry !== 'bentoml') continue
@@ -1316,15 +1333,31 @@ function serviceSchema(
 ): Record<string, unknown> {
   const problems: SchemaProblem[] = []
   const routes = apis.map((a) => apiSchema(a, schemaEnv(reader, a.scope), problems))
+  // A model used by several APIs (or twice in one) is read each time: one warning per site.
+  const seen = new Set<string>()
   for (const p of problems) {
-    diagnostics.push({
-      file: p.file,
-      line: p.line,
-      col: p.col,
-      severity: 'warning',
-      message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) shows {} there, where BentoML would give the type's JSON schema`,
-      hint: 'annotate with types bento knows (builtins, typing, numpy, PIL, pathlib, pandas, torch, pydantic models of the project)',
-    })
+    const key = `${p.file}:${p.line}:${p.col}:${p.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    diagnostics.push(
+      p.kind === 'default'
+        ? {
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            severity: 'warning',
+            message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) leaves the default out (the field is not required), where BentoML would write the value`,
+            hint: 'write the default as a literal (or a module-level constant of the project) for the schema to show it',
+          }
+        : {
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            severity: 'warning',
+            message: `${p.message}; the Bento's schema (bento.yaml, apis/schema.json) shows {} there, where BentoML would give the type's JSON schema`,
+            hint: 'annotate with types bento knows (builtins, typing, numpy, PIL, pathlib, pandas, torch, pydantic models of the project)',
+          },
+    )
   }
   const paths: Record<string, unknown> = {}
   for (const r of routes) paths[String(r.route)] = {mounted: false}

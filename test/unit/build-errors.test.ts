@@ -240,6 +240,14 @@ describe('bento build: bad build config', () => {
       const {error} = await failing(sdk(body), 'E_CONFIG', 3, /service\.py:7:\d+ cannot tell which model bentoml\.models\.BentoModel\(\) at service\.py:7 loads/)
       expect(JSON.stringify(error)).toMatch(/list the model under `models` in bentofile\.yaml/)
     })
+
+    it('a HuggingFaceModel repository id from an installed package: E_CONFIG, exit 3, at its line, with a fix that works', async () => {
+      const body = 'import pkg.loaders\n\n@bentoml.service\nclass Front:\n    model = bentoml.models.HuggingFaceModel(pkg.loaders.DEFAULT_REPO)\n'
+      const files = {...sdk(body), 'bentofile.yaml': `${SDK_BENTOFILE}models:\n  - iris:latest\n`}
+      const {error} = await failing(files, 'E_CONFIG', 3, /service\.py:7:\d+ cannot tell which model bentoml\.models\.HuggingFaceModel\(\) at service\.py:7 loads: its repository id/)
+      expect(JSON.stringify(error)).toMatch(/write the repository id as a literal string/)
+      expect(JSON.stringify(error)).not.toMatch(/list the model under/)
+    })
   })
 
   describe('image SDK and Bento arguments (issue 8, README "Configuration in Python")', () => {
