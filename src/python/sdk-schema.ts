@@ -5,7 +5,8 @@
  * BentoML are in test/fixtures/sdk-schema/.
  *
  * Types understood: `str int float bool bytes None Any`, `list/List/Sequence`, `dict/Dict/Mapping`, `tuple/Tuple`,
- * `Optional/Union/X | Y`, `Literal`, `Annotated[X, Field(...)|Shape|DType|ContentType]`, generators and iterators
+ * `Optional/Union/X | Y`, `Literal`, `Annotated[X, Field(...)|Shape|DType|ContentType|annotated_types.Ge/Gt/Le/Lt/
+ * MultipleOf/MinLen/MaxLen/Len/Interval|StringConstraints]`, module-level type aliases (`Vec = list[float]`), generators and iterators
  * (streaming outputs), `numpy.ndarray` / `numpy.typing.NDArray`, `torch.Tensor`, `tf.Tensor`, `pandas.DataFrame`,
  * `PIL.Image.Image`, `pathlib.Path`, and pydantic `BaseModel` classes of the project (fields, defaults, `Field(...)`,
  * docstrings, nesting). Anything else is reported (the schema of that field is then `{}`), never guessed.
@@ -19,6 +20,8 @@ type DefStmt = Extract<Stmt, {kind: 'def'}>
 export type ResolvedRef =
   | {kind: 'q'; name: string}
   | {kind: 'class'; cls: ClassStmt; env: SchemaEnv}
+  /** A module-level type alias (`Vec = list[float]`): the type expression and the module it is written in. */
+  | {kind: 'alias'; expr: Expr; env: SchemaEnv}
   | {kind: 'unknown'; why: string}
 
 /** The reader's view of the module an expression lives in (narrow on purpose: names and literal values). */
@@ -69,6 +72,36 @@ type PyType =
   | {t: 'annotated'; base: PyType; extra: Json; contentType?: string}
 
 const ANY: PyType = {t: 'any'}
+
+/** `Field(…)` keywords (and annotated_types parameters) → JSON schema keys; `min_length`/`max_length` depend on the type (jsonExtras). */
+const FIELD_KEYS: Record<string, string> = {
+  title: 'title',
+  description: 'description',
+  examples: 'examples',
+  ge: 'minimum',
+  le: 'maximum',
+  gt: 'exclusiveMinimum',
+  lt: 'exclusiveMaximum',
+  multiple_of: 'multipleOf',
+  pattern: 'pattern',
+  min_length: 'min_length',
+  max_length: 'max_length',
+}
+
+/** annotated_types constraints (and pydantic's `StringConstraints`): their parameters, in positional order. */
+const ANNOTATED_TYPES: Record<string, string[]> = {
+  'annotated_types.Gt': ['gt'],
+  'annotated_types.Ge': ['ge'],
+  'annotated_types.Lt': ['lt'],
+  'annotated_types.Le': ['le'],
+  'annotated_types.MultipleOf': ['multiple_of'],
+  'annotated_types.MinLen': ['min_length'],
+  'annotated_types.MaxLen': ['max_length'],
+  'annotated_types.Len': ['min_length', 'max_length'],
+  'annotated_types.Interval': ['gt', 'ge', 'lt', 'le'],
+  'pydantic.StringConstraints': ['strip_whitespace', 'to_upper', 'to_lower', 'strict', 'min_length', 'max_length', 'pattern'],
+  'pydantic.types.StringConstraints': ['strip_whitespace', 'to_upper', 'to_lower', 'strict', 'min_length', 'max_length', 'pattern'],
+}
 
 const PRIMS: Record<string, Json> = {
   'builtins.str': {type: 'string'},
@@ -162,6 +195,7 @@ class Schemer {
   readonly problems: SchemaProblem[] = []
   private readonly defs = new Map<string, Json>()
   private readonly building = new Set<ClassStmt>()
+  private aliasDepth = 0
 
   constructor(private readonly env: SchemaEnv) {}
 
@@ -195,6 +229,7 @@ class Schemer {
     if (e.k === 'name' || e.k === 'attr') {
       const r = this.qualified(e, env)
       if (r.kind === 'class') return this.classType(r.cls, r.env, e)
+      if (r.kind === 'alias') return this.aliasType(r.expr, r.env, e, env)
       if (r.kind === 'unknown') {
         this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${r.why})`, env)
         return ANY
@@ -205,11 +240,25 @@ class Schemer {
     return ANY
   }
 
+  private aliasType(target: Expr, targetEnv: SchemaEnv, at: Expr, env: SchemaEnv): PyType {
+    if (this.aliasDepth >= 20) {
+      this.problem(at, `the type alias \`${exprText(at)}\` refers to itself`, env)
+      return ANY
+    }
+    this.aliasDepth++
+    try {
+      return this.typeOf(target, targetEnv)
+    } finally {
+      this.aliasDepth--
+    }
+  }
+
   private subscripted(e: Extract<Expr, {k: 'sub'}>, env: SchemaEnv): PyType {
     const r = this.qualified(e.obj, env)
     if (r.kind !== 'q') {
       if (r.kind === 'class') return this.classType(r.cls, r.env, e)
-      this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${r.why})`, env)
+      const why = r.kind === 'alias' ? 'a subscripted type alias' : r.why
+      this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${why})`, env)
       return ANY
     }
     const args = e.index.length === 1 && e.index[0]?.k === 'seq' && e.index[0].kind === 'tuple' ? e.index[0].items : e.index
@@ -334,6 +383,17 @@ class Schemer {
         out = {t: 'custom', schema: {type: 'dataframe', orient: typeof orient === 'string' ? orient : 'records', ...(Array.isArray(columns) && columns.length > 0 ? {columns} : {})}}
       } else if (name === 'pydantic.Field' || name === 'pydantic.fields.Field') {
         Object.assign(extra, this.fieldExtras(m, env).extra)
+      } else if (ANNOTATED_TYPES[name] !== undefined) {
+        // annotated_types constraints (`Ge(1)`, `Interval(gt=0, le=5)`, `Len(1, 3)`): pydantic's constraint keys.
+        const params = ANNOTATED_TYPES[name] as string[]
+        const pos = m.args.filter((a) => a.name === undefined && a.star === undefined)
+        params.forEach((param, i) => {
+          const key = FIELD_KEYS[param]
+          const a = m.args.find((x) => x.name === param) ?? pos[i]
+          if (a === undefined || key === undefined) return
+          const v = val(a)
+          if (v !== undefined && v !== null) extra[key] = v
+        })
       } else {
         this.problem(m, `bento does not know what \`${exprText(m.fn)}\` adds to the JSON schema`, env)
       }
@@ -345,19 +405,7 @@ class Schemer {
   fieldExtras(call: Extract<Expr, {k: 'call'}>, env: SchemaEnv): {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} {
     const extra: Json = {}
     const out: {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} = {extra}
-    const MAP: Record<string, string> = {
-      title: 'title',
-      description: 'description',
-      examples: 'examples',
-      ge: 'minimum',
-      le: 'maximum',
-      gt: 'exclusiveMinimum',
-      lt: 'exclusiveMaximum',
-      multiple_of: 'multipleOf',
-      pattern: 'pattern',
-      min_length: 'min_length',
-      max_length: 'max_length',
-    }
+    const MAP = FIELD_KEYS
     const pos = call.args.filter((a) => a.name === undefined && a.star === undefined)
     const defArg = pos[0] ?? call.args.find((a) => a.name === 'default')
     if (defArg !== undefined && !(defArg.value.k === 'const' && defArg.value.id === '...')) {
