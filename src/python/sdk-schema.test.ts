@@ -72,7 +72,8 @@ describe('constraints, Literal and module-level aliases, against BentoML 1.4.40 
     field_default: 'x: int = Field(..., ge=1, le=10, description=…)',
     literals: 'Literal["a","b"] → enum + type, a single value → const, a Literal alias, Optional[Literal]',
     aliases: 'module-level aliases Vec = list[float], Small = Annotated[int, Ge(1), Le(10)], list[Vec]',
-    model: 'Field constraints and a Literal field inside a BaseModel',
+    enums: 'Enum classes (str mixin with a docstring, IntEnum, plain) as pydantic inlines them, a member default (Level.HIGH), Optional[Enum], an Enum output',
+    model: 'Field constraints, a Literal field and an Enum field with a member default inside a BaseModel',
   }
   for (const route of want.schema.routes) {
     it(`route ${String(route.name)}: ${why[String(route.name)] ?? ''}`, () => {

@@ -6,7 +6,8 @@
  *
  * Types understood: `str int float bool bytes None Any`, `list/List/Sequence`, `dict/Dict/Mapping`, `tuple/Tuple`,
  * `Optional/Union/X | Y`, `Literal`, `Annotated[X, Field(...)|Shape|DType|ContentType|annotated_types.Ge/Gt/Le/Lt/
- * MultipleOf/MinLen/MaxLen/Len/Interval|StringConstraints]`, module-level type aliases (`Vec = list[float]`), generators and iterators
+ * MultipleOf/MinLen/MaxLen/Len/Interval|StringConstraints]`, module-level type aliases (`Vec = list[float]`), `enum.Enum`
+ * classes of the project (members with literal values; a member as a default), generators and iterators
  * (streaming outputs), `numpy.ndarray` / `numpy.typing.NDArray`, `torch.Tensor`, `tf.Tensor`, `pandas.DataFrame`,
  * `PIL.Image.Image`, `pathlib.Path`, and pydantic `BaseModel` classes of the project (fields, defaults, `Field(...)`,
  * docstrings, nesting). Anything else is reported (the schema of that field is then `{}`), never guessed.
@@ -67,11 +68,20 @@ type PyType =
   | {t: 'union'; options: PyType[]}
   | {t: 'literal'; values: unknown[]}
   | {t: 'model'; name: string; cls: ClassStmt; env: SchemaEnv}
+  | {t: 'enum'; name: string; schema: Json}
   | {t: 'custom'; schema: Json}
   | {t: 'iter'; item: PyType}
   | {t: 'annotated'; base: PyType; extra: Json; contentType?: string}
 
 const ANY: PyType = {t: 'any'}
+
+/** Enum bases, and the JSON type their members have (`undefined`: told by the values, as pydantic does). */
+const ENUM_BASES: Record<string, string | undefined> = {
+  'enum.Enum': undefined,
+  'enum.IntEnum': 'integer',
+  'enum.StrEnum': 'string',
+}
+const ENUM_MIXINS: Record<string, string> = {'builtins.str': 'string', 'builtins.int': 'integer', 'builtins.float': 'number'}
 
 /** `Field(…)` keywords (and annotated_types parameters) → JSON schema keys; `min_length`/`max_length` depend on the type (jsonExtras). */
 const FIELD_KEYS: Record<string, string> = {
@@ -431,8 +441,47 @@ class Schemer {
 
   private classType(cls: ClassStmt, env: SchemaEnv, at: Expr): PyType {
     if (this.isModel(cls, env)) return {t: 'model', name: cls.name, cls, env}
+    const en = this.enumOf(cls, env)
+    if (en !== undefined) {
+      if (en.members === undefined) return ANY
+      const values = [...en.members.values()]
+      const types = new Set(values.map(jsonType))
+      const type = en.type ?? (types.size === 1 ? [...types][0] : undefined)
+      const doc = docstringOf(cls.body)
+      const schema: Json = {...(doc === null ? {} : {description: cleandoc(doc)}), enum: values, title: cls.name, ...(type ? {type} : {})}
+      return {t: 'enum', name: cls.name, schema}
+    }
     this.problem(at, `\`${cls.name}\` is not a pydantic model, so bento cannot tell its JSON schema`, env)
     return ANY
+  }
+
+  /** An `enum.Enum` class of the project: its members' values (`undefined` when one cannot be read) and JSON type. */
+  enumOf(cls: ClassStmt, env: SchemaEnv): {members?: Map<string, unknown>; type?: string} | undefined {
+    let isEnum = false
+    let type: string | undefined
+    for (const b of cls.bases) {
+      if (b.name !== undefined) continue
+      const r = this.qualified(b.value, env)
+      if (r.kind !== 'q') continue
+      if (r.name in ENUM_BASES) {
+        isEnum = true
+        type ??= ENUM_BASES[r.name]
+      } else if (ENUM_MIXINS[r.name] !== undefined) type = ENUM_MIXINS[r.name]
+    }
+    if (!isEnum) return undefined
+    const members = new Map<string, unknown>()
+    for (const st of cls.body) {
+      if (st.kind !== 'assign' || st.annotation !== undefined || st.targets.length !== 1 || st.targets[0]?.k !== 'name') continue
+      const name = st.targets[0].id
+      if (name.startsWith('_') || st.value === undefined) continue
+      const v = env.literal(st.value)
+      if (!v.ok) {
+        this.problem(st.value, `cannot read the value of the enum member \`${cls.name}.${name}\` (${v.why})`, env)
+        return {type}
+      }
+      members.set(name, v.value)
+    }
+    return {members, type}
   }
 
   isModel(cls: ClassStmt, env: SchemaEnv, seen = new Set<ClassStmt>()): boolean {
@@ -478,6 +527,11 @@ class Schemer {
         return info
       }
     }
+    const member = this.enumMember(value, env)
+    if (member !== undefined) {
+      info.default = member
+      return info
+    }
     const v = env.literal(value)
     if (v.ok) info.default = {value: v.value}
     else {
@@ -485,6 +539,15 @@ class Schemer {
       info.unreadDefault = true
     }
     return info
+  }
+
+  /** `Color.RED` of a project enum: its value (pydantic writes an enum default as the member's value). */
+  enumMember(e: Expr, env: SchemaEnv): {value: unknown} | undefined {
+    if (e.k !== 'attr') return undefined
+    const r = this.qualified(e.obj, env)
+    if (r.kind !== 'class') return undefined
+    const members = this.enumOf(r.cls, r.env)?.members
+    return members?.has(e.attr) ? {value: members.get(e.attr)} : undefined
   }
 
   // ---- PyType → pydantic JSON schema (validation mode, refs in $defs)
@@ -517,6 +580,9 @@ class Schemer {
         return {...this.schemaOf(t.base), ...jsonExtras(t.extra, t.base)}
       case 'model':
         this.defineModel(t.cls, t.env, t.name)
+        return {$ref: `#/$defs/${t.name}`}
+      case 'enum':
+        if (!this.defs.has(t.name)) this.defs.set(t.name, structuredClone(t.schema))
         return {$ref: `#/$defs/${t.name}`}
     }
   }
@@ -783,6 +849,12 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
   } else {
     out = s.withDefs(s.schemaOf(t))
     if (out.properties) out = flattenModelSchema(out)
+    // pydantic unpacks a top-level schema that is only a reference (an Enum output): the definition itself.
+    const keys = Object.keys(out)
+    if (typeof out.$ref === 'string' && keys.every((k) => k === '$ref' || k === '$defs')) {
+      const def = ((out.$defs as Json | undefined) ?? {})[(out.$ref as string).slice('#/$defs/'.length)] as Json | undefined
+      if (def !== undefined && Object.keys((out.$defs as Json | undefined) ?? {}).length === 1) out = structuredClone(def)
+    }
   }
   if (rootInput) out.root_input = true
   return out
