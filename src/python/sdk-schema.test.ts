@@ -57,6 +57,36 @@ describe('svc.schema() read statically, against BentoML 1.4.40', () => {
   })
 })
 
+describe('constraints, Literal and module-level aliases, against BentoML 1.4.40 (constraints.py)', () => {
+  const info = read('constraints.py', 'constraints:Constraints')
+  const want = expected.services['constraints:Constraints']!
+
+  it('reads the service without errors or schema warnings', () => {
+    expect(info.diagnostics).toEqual([])
+  })
+
+  const why: Record<string, string> = {
+    annotated_types: 'annotated_types Ge/Le/Gt/Lt/MinLen/MaxLen/MultipleOf → minimum/maximum/exclusive*/minLength/maxLength/multipleOf',
+    intervals: 'annotated_types Interval/Len (on str and list), pydantic StringConstraints, a repeated Ge (the last wins)',
+    field_meta: 'Annotated[T, Field(ge=…, min_length=…, pattern=…, multiple_of=…)], min_length on a list → minItems',
+    field_default: 'x: int = Field(..., ge=1, le=10, description=…)',
+    literals: 'Literal["a","b"] → enum + type, a single value → const, a Literal alias, Optional[Literal]',
+    aliases: 'module-level aliases Vec = list[float], Small = Annotated[int, Ge(1), Le(10)], list[Vec]',
+    enums: 'Enum classes (str mixin with a docstring, IntEnum, plain) as pydantic inlines them, a member default (Level.HIGH), Optional[Enum], an Enum output',
+    model: 'Field constraints, a Literal field and an Enum field with a member default inside a BaseModel',
+  }
+  for (const route of want.schema.routes) {
+    it(`route ${String(route.name)}: ${why[String(route.name)] ?? ''}`, () => {
+      const got = (info.schema?.routes as Array<Record<string, unknown>>).find((r) => r.name === route.name)
+      expect(got).toEqual(route)
+    })
+  }
+
+  it('the whole schema', () => {
+    expect(info.schema).toEqual(want.schema)
+  })
+})
+
 describe('helpers', () => {
   it("pyTitle is Python's str.title()", () => {
     expect(['input_data', 'x2y', 'camelCase', 'top_k', 'éa b'].map(pyTitle)).toEqual(['Input_Data', 'X2Y', 'Camelcase', 'Top_K', 'Éa B'])

@@ -5,7 +5,9 @@
  * BentoML are in test/fixtures/sdk-schema/.
  *
  * Types understood: `str int float bool bytes None Any`, `list/List/Sequence`, `dict/Dict/Mapping`, `tuple/Tuple`,
- * `Optional/Union/X | Y`, `Literal`, `Annotated[X, Field(...)|Shape|DType|ContentType]`, generators and iterators
+ * `Optional/Union/X | Y`, `Literal`, `Annotated[X, Field(...)|Shape|DType|ContentType|annotated_types.Ge/Gt/Le/Lt/
+ * MultipleOf/MinLen/MaxLen/Len/Interval|StringConstraints]`, module-level type aliases (`Vec = list[float]`), `enum.Enum`
+ * classes of the project (members with literal values; a member as a default), generators and iterators
  * (streaming outputs), `numpy.ndarray` / `numpy.typing.NDArray`, `torch.Tensor`, `tf.Tensor`, `pandas.DataFrame`,
  * `PIL.Image.Image`, `pathlib.Path`, and pydantic `BaseModel` classes of the project (fields, defaults, `Field(...)`,
  * docstrings, nesting). Anything else is reported (the schema of that field is then `{}`), never guessed.
@@ -19,6 +21,8 @@ type DefStmt = Extract<Stmt, {kind: 'def'}>
 export type ResolvedRef =
   | {kind: 'q'; name: string}
   | {kind: 'class'; cls: ClassStmt; env: SchemaEnv}
+  /** A module-level type alias (`Vec = list[float]`): the type expression and the module it is written in. */
+  | {kind: 'alias'; expr: Expr; env: SchemaEnv}
   | {kind: 'unknown'; why: string}
 
 /** The reader's view of the module an expression lives in (narrow on purpose: names and literal values). */
@@ -64,11 +68,50 @@ type PyType =
   | {t: 'union'; options: PyType[]}
   | {t: 'literal'; values: unknown[]}
   | {t: 'model'; name: string; cls: ClassStmt; env: SchemaEnv}
+  | {t: 'enum'; name: string; schema: Json}
   | {t: 'custom'; schema: Json}
   | {t: 'iter'; item: PyType}
   | {t: 'annotated'; base: PyType; extra: Json; contentType?: string}
 
 const ANY: PyType = {t: 'any'}
+
+/** Enum bases, and the JSON type their members have (`undefined`: told by the values, as pydantic does). */
+const ENUM_BASES: Record<string, string | undefined> = {
+  'enum.Enum': undefined,
+  'enum.IntEnum': 'integer',
+  'enum.StrEnum': 'string',
+}
+const ENUM_MIXINS: Record<string, string> = {'builtins.str': 'string', 'builtins.int': 'integer', 'builtins.float': 'number'}
+
+/** `Field(…)` keywords (and annotated_types parameters) → JSON schema keys; `min_length`/`max_length` depend on the type (jsonExtras). */
+const FIELD_KEYS: Record<string, string> = {
+  title: 'title',
+  description: 'description',
+  examples: 'examples',
+  ge: 'minimum',
+  le: 'maximum',
+  gt: 'exclusiveMinimum',
+  lt: 'exclusiveMaximum',
+  multiple_of: 'multipleOf',
+  pattern: 'pattern',
+  min_length: 'min_length',
+  max_length: 'max_length',
+}
+
+/** annotated_types constraints (and pydantic's `StringConstraints`): their parameters, in positional order. */
+const ANNOTATED_TYPES: Record<string, string[]> = {
+  'annotated_types.Gt': ['gt'],
+  'annotated_types.Ge': ['ge'],
+  'annotated_types.Lt': ['lt'],
+  'annotated_types.Le': ['le'],
+  'annotated_types.MultipleOf': ['multiple_of'],
+  'annotated_types.MinLen': ['min_length'],
+  'annotated_types.MaxLen': ['max_length'],
+  'annotated_types.Len': ['min_length', 'max_length'],
+  'annotated_types.Interval': ['gt', 'ge', 'lt', 'le'],
+  'pydantic.StringConstraints': ['strip_whitespace', 'to_upper', 'to_lower', 'strict', 'min_length', 'max_length', 'pattern'],
+  'pydantic.types.StringConstraints': ['strip_whitespace', 'to_upper', 'to_lower', 'strict', 'min_length', 'max_length', 'pattern'],
+}
 
 const PRIMS: Record<string, Json> = {
   'builtins.str': {type: 'string'},
@@ -162,6 +205,7 @@ class Schemer {
   readonly problems: SchemaProblem[] = []
   private readonly defs = new Map<string, Json>()
   private readonly building = new Set<ClassStmt>()
+  private aliasDepth = 0
 
   constructor(private readonly env: SchemaEnv) {}
 
@@ -195,6 +239,7 @@ class Schemer {
     if (e.k === 'name' || e.k === 'attr') {
       const r = this.qualified(e, env)
       if (r.kind === 'class') return this.classType(r.cls, r.env, e)
+      if (r.kind === 'alias') return this.aliasType(r.expr, r.env, e, env)
       if (r.kind === 'unknown') {
         this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${r.why})`, env)
         return ANY
@@ -205,11 +250,25 @@ class Schemer {
     return ANY
   }
 
+  private aliasType(target: Expr, targetEnv: SchemaEnv, at: Expr, env: SchemaEnv): PyType {
+    if (this.aliasDepth >= 20) {
+      this.problem(at, `the type alias \`${exprText(at)}\` refers to itself`, env)
+      return ANY
+    }
+    this.aliasDepth++
+    try {
+      return this.typeOf(target, targetEnv)
+    } finally {
+      this.aliasDepth--
+    }
+  }
+
   private subscripted(e: Extract<Expr, {k: 'sub'}>, env: SchemaEnv): PyType {
     const r = this.qualified(e.obj, env)
     if (r.kind !== 'q') {
       if (r.kind === 'class') return this.classType(r.cls, r.env, e)
-      this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${r.why})`, env)
+      const why = r.kind === 'alias' ? 'a subscripted type alias' : r.why
+      this.problem(e, `cannot tell what the annotation \`${exprText(e)}\` is (${why})`, env)
       return ANY
     }
     const args = e.index.length === 1 && e.index[0]?.k === 'seq' && e.index[0].kind === 'tuple' ? e.index[0].items : e.index
@@ -334,6 +393,17 @@ class Schemer {
         out = {t: 'custom', schema: {type: 'dataframe', orient: typeof orient === 'string' ? orient : 'records', ...(Array.isArray(columns) && columns.length > 0 ? {columns} : {})}}
       } else if (name === 'pydantic.Field' || name === 'pydantic.fields.Field') {
         Object.assign(extra, this.fieldExtras(m, env).extra)
+      } else if (ANNOTATED_TYPES[name] !== undefined) {
+        // annotated_types constraints (`Ge(1)`, `Interval(gt=0, le=5)`, `Len(1, 3)`): pydantic's constraint keys.
+        const params = ANNOTATED_TYPES[name] as string[]
+        const pos = m.args.filter((a) => a.name === undefined && a.star === undefined)
+        params.forEach((param, i) => {
+          const key = FIELD_KEYS[param]
+          const a = m.args.find((x) => x.name === param) ?? pos[i]
+          if (a === undefined || key === undefined) return
+          const v = val(a)
+          if (v !== undefined && v !== null) extra[key] = v
+        })
       } else {
         this.problem(m, `bento does not know what \`${exprText(m.fn)}\` adds to the JSON schema`, env)
       }
@@ -345,19 +415,7 @@ class Schemer {
   fieldExtras(call: Extract<Expr, {k: 'call'}>, env: SchemaEnv): {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} {
     const extra: Json = {}
     const out: {default?: {value: unknown}; factory?: boolean; unreadDefault?: boolean; extra: Json} = {extra}
-    const MAP: Record<string, string> = {
-      title: 'title',
-      description: 'description',
-      examples: 'examples',
-      ge: 'minimum',
-      le: 'maximum',
-      gt: 'exclusiveMinimum',
-      lt: 'exclusiveMaximum',
-      multiple_of: 'multipleOf',
-      pattern: 'pattern',
-      min_length: 'min_length',
-      max_length: 'max_length',
-    }
+    const MAP = FIELD_KEYS
     const pos = call.args.filter((a) => a.name === undefined && a.star === undefined)
     const defArg = pos[0] ?? call.args.find((a) => a.name === 'default')
     if (defArg !== undefined && !(defArg.value.k === 'const' && defArg.value.id === '...')) {
@@ -383,8 +441,47 @@ class Schemer {
 
   private classType(cls: ClassStmt, env: SchemaEnv, at: Expr): PyType {
     if (this.isModel(cls, env)) return {t: 'model', name: cls.name, cls, env}
+    const en = this.enumOf(cls, env)
+    if (en !== undefined) {
+      if (en.members === undefined) return ANY
+      const values = [...en.members.values()]
+      const types = new Set(values.map(jsonType))
+      const type = en.type ?? (types.size === 1 ? [...types][0] : undefined)
+      const doc = docstringOf(cls.body)
+      const schema: Json = {...(doc === null ? {} : {description: cleandoc(doc)}), enum: values, title: cls.name, ...(type ? {type} : {})}
+      return {t: 'enum', name: cls.name, schema}
+    }
     this.problem(at, `\`${cls.name}\` is not a pydantic model, so bento cannot tell its JSON schema`, env)
     return ANY
+  }
+
+  /** An `enum.Enum` class of the project: its members' values (`undefined` when one cannot be read) and JSON type. */
+  enumOf(cls: ClassStmt, env: SchemaEnv): {members?: Map<string, unknown>; type?: string} | undefined {
+    let isEnum = false
+    let type: string | undefined
+    for (const b of cls.bases) {
+      if (b.name !== undefined) continue
+      const r = this.qualified(b.value, env)
+      if (r.kind !== 'q') continue
+      if (r.name in ENUM_BASES) {
+        isEnum = true
+        type ??= ENUM_BASES[r.name]
+      } else if (ENUM_MIXINS[r.name] !== undefined) type = ENUM_MIXINS[r.name]
+    }
+    if (!isEnum) return undefined
+    const members = new Map<string, unknown>()
+    for (const st of cls.body) {
+      if (st.kind !== 'assign' || st.annotation !== undefined || st.targets.length !== 1 || st.targets[0]?.k !== 'name') continue
+      const name = st.targets[0].id
+      if (name.startsWith('_') || st.value === undefined) continue
+      const v = env.literal(st.value)
+      if (!v.ok) {
+        this.problem(st.value, `cannot read the value of the enum member \`${cls.name}.${name}\` (${v.why})`, env)
+        return {type}
+      }
+      members.set(name, v.value)
+    }
+    return {members, type}
   }
 
   isModel(cls: ClassStmt, env: SchemaEnv, seen = new Set<ClassStmt>()): boolean {
@@ -430,6 +527,11 @@ class Schemer {
         return info
       }
     }
+    const member = this.enumMember(value, env)
+    if (member !== undefined) {
+      info.default = member
+      return info
+    }
     const v = env.literal(value)
     if (v.ok) info.default = {value: v.value}
     else {
@@ -437,6 +539,15 @@ class Schemer {
       info.unreadDefault = true
     }
     return info
+  }
+
+  /** `Color.RED` of a project enum: its value (pydantic writes an enum default as the member's value). */
+  enumMember(e: Expr, env: SchemaEnv): {value: unknown} | undefined {
+    if (e.k !== 'attr') return undefined
+    const r = this.qualified(e.obj, env)
+    if (r.kind !== 'class') return undefined
+    const members = this.enumOf(r.cls, r.env)?.members
+    return members?.has(e.attr) ? {value: members.get(e.attr)} : undefined
   }
 
   // ---- PyType → pydantic JSON schema (validation mode, refs in $defs)
@@ -469,6 +580,9 @@ class Schemer {
         return {...this.schemaOf(t.base), ...jsonExtras(t.extra, t.base)}
       case 'model':
         this.defineModel(t.cls, t.env, t.name)
+        return {$ref: `#/$defs/${t.name}`}
+      case 'enum':
+        if (!this.defs.has(t.name)) this.defs.set(t.name, structuredClone(t.schema))
         return {$ref: `#/$defs/${t.name}`}
     }
   }
@@ -735,6 +849,12 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
   } else {
     out = s.withDefs(s.schemaOf(t))
     if (out.properties) out = flattenModelSchema(out)
+    // pydantic unpacks a top-level schema that is only a reference (an Enum output): the definition itself.
+    const keys = Object.keys(out)
+    if (typeof out.$ref === 'string' && keys.every((k) => k === '$ref' || k === '$defs')) {
+      const def = ((out.$defs as Json | undefined) ?? {})[(out.$ref as string).slice('#/$defs/'.length)] as Json | undefined
+      if (def !== undefined && Object.keys((out.$defs as Json | undefined) ?? {}).length === 1) out = structuredClone(def)
+    }
   }
   if (rootInput) out.root_input = true
   return out

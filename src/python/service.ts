@@ -1384,6 +1384,11 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       if (v.v === 'q') return {kind: 'q', name: v.name}
       if (v.v === 'class') return {kind: 'class', cls: v.cls, env: schemaEnv(reader, v.scope)}
       if (v.v === 'sdk') return {kind: 'unknown', why: `${v.cls.name} is a service`}
+      // A module-level type alias (`Vec = list[float]`, `Mode = Literal["a", "b"]`): pydantic sees the type itself.
+      if (e.k === 'name') {
+        const b = reader.lookup(e.id, scope)
+        if (b?.b === 'expr' && isTypeExpr(b.expr)) return {kind: 'alias', expr: b.expr, env: schemaEnv(reader, b.scope)}
+      }
       return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
     },
     literal: (e) => literalOf(reader, e, scope),
@@ -1393,6 +1398,12 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       return first?.kind === 'assign' ? first.value : undefined
     },
   }
+}
+
+/** The right-hand side of an assignment that reads as a type: `list[float]`, `Literal[…]`, `int | None`, `"T"`. */
+function isTypeExpr(e: Expr): boolean {
+  const anyE = e as {k: string; op?: string}
+  return e.k === 'sub' || e.k === 'name' || e.k === 'attr' || e.k === 'str' || (anyE.k === 'bin' && anyE.op === '|') || (e.k === 'ops' && e.ops.length > 0 && e.ops.every((o) => o === '|'))
 }
 
 /** The value of a literal expression: numbers, strings, True/False/None, lists/tuples/dicts of those, module constants. */
