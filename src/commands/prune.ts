@@ -40,8 +40,8 @@ export default class Prune extends BaseCommand {
       allHomes: flags['all-homes'],
     })
     if (!this.jsonEnabled()) {
-      const mib = (result.bytes / 2 ** 20).toFixed(1)
-      this.log(flags['dry-run'] ? `Would remove ${result.found.length} item(s).` : `Removed ${result.removed.length} item(s), ${mib} MiB.`)
+      const {humanSize} = await import('../byte-size.js')
+      this.log(flags['dry-run'] ? `Would remove ${result.found.length} item(s).` : `Removed ${result.removed.length} item(s), ${humanSize(result.bytes, {digits: 1, unit: 'MiB'})}.`)
     }
     return result
   }
