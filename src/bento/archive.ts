@@ -27,7 +27,7 @@ import {
   readBentoInfo,
   readModelInfo,
   Store,
-  validateTagPart,
+  tagPartProblem,
 } from '../store/index.js'
 import {OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
 import {isErrno} from '../store/fs-utils.js'
@@ -218,7 +218,7 @@ async function planEntries(bentoDir: string, modelDirs: ModelDirRef[]): Promise<
   const added: ModelDirRef[] = []
   for (const model of modelDirs) {
     for (const part of [model.name, model.version]) {
-      const problem = validateTagPart(part)
+      const problem = tagPartProblem(part)
       if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Cannot bundle model ${model.name}:${model.version}: ${problem}`)
     }
     const base = `models/${model.name}/${model.version}`
@@ -932,7 +932,7 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
       const dir = path.join(nameDir, version)
       if (!(await lstat(dir)).isDirectory()) continue
       for (const part of [name, version]) {
-        const problem = part === 'latest' ? "'latest' is reserved: it names the newest version" : validateTagPart(part)
+        const problem = tagPartProblem(part, {version: true})
         if (problem !== null) {
           throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: models/${name}/${version}: ${problem}`, {
             hint: 'The archive was not imported and nothing was written.',
@@ -1041,7 +1041,7 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
     }
     const tag: FullTag = {name: info.name, version: info.version}
     for (const [key, part] of [['name', tag.name], ['version', tag.version]] as const) {
-      const problem = part === 'latest' ? "'latest' is reserved: it names the newest version, it cannot be one" : validateTagPart(part)
+      const problem = tagPartProblem(part, {version: true})
       if (problem !== null) {
         throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml ${key}: ${problem}`, {
           hint: 'The archive was not imported and nothing was written (no model either).',
