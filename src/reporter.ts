@@ -1,3 +1,5 @@
+import {humanSize} from './byte-size.js'
+
 /**
  * How services talk to the user while they work. Services never write to stdout: the command owns
  * stdout (one JSON object with --json, or the human result). Logs and progress go through this.
@@ -67,20 +69,9 @@ export function streamReporter(stream: NodeJS.WriteStream, opts: {quiet?: boolea
       if (done < total && now - lastDraw < 100) return
       lastDraw = now
       const pct = total > 0 ? Math.floor((done / total) * 100) : 100
-      stream.write(`\r\x1b[2K${label} ${pct}% (${formatBytes(done)}/${formatBytes(total)})`)
+      stream.write(`\r\x1b[2K${label} ${pct}% (${humanSize(done, {digits: 1})}/${humanSize(total, {digits: 1})})`)
       drawn = true
       if (done >= total) clear()
     },
   }
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let i = 0
-  let v = n
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
 }

@@ -12,6 +12,7 @@ import {createGunzip, createGzip} from 'node:zlib'
 
 import tar from 'tar-stream'
 
+import {humanSize} from '../byte-size.js'
 import type {Cleanup} from '../cleanup.js'
 import {ArchiveError, BentoError, diskFullError, InterruptedError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
 import {modelsOfBento} from './models-of.js'
@@ -26,7 +27,7 @@ import {
   readBentoInfo,
   readModelInfo,
   Store,
-  validateTagPart,
+  tagPartProblem,
 } from '../store/index.js'
 import {OWNER_TOKEN, ownerAlive, ownerFromMatch, ownerToken} from '../store/owner.js'
 import {isErrno} from '../store/fs-utils.js'
@@ -217,7 +218,7 @@ async function planEntries(bentoDir: string, modelDirs: ModelDirRef[]): Promise<
   const added: ModelDirRef[] = []
   for (const model of modelDirs) {
     for (const part of [model.name, model.version]) {
-      const problem = validateTagPart(part)
+      const problem = tagPartProblem(part)
       if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Cannot bundle model ${model.name}:${model.version}: ${problem}`)
     }
     const base = `models/${model.name}/${model.version}`
@@ -631,22 +632,11 @@ const LIMIT_FLAGS: Record<keyof ImportLimits, {flag: string; env: string; what: 
 
 function limitError(archive: string, limit: keyof ImportLimits, value: number, max: number): ArchiveError {
   const {flag, env, what} = LIMIT_FLAGS[limit]
-  const shown = (n: number): string => (limit === 'maxBytes' ? formatSize(n) : limit === 'maxRatio' ? `${Math.round(n)}:1` : n.toLocaleString('en-US'))
+  const shown = (n: number): string => (limit === 'maxBytes' ? humanSize(n, {digits: 1}) : limit === 'maxRatio' ? `${Math.round(n)}:1` : n.toLocaleString('en-US'))
   return archiveError('E_ARCHIVE_TOO_LARGE', `Refused archive ${archive}: its ${what} passes the limit (${shown(value)} > ${shown(max)})`, {
     hint: `Nothing was written. If you trust this archive, raise the limit: ${flag} (or ${env}); 0 means no limit.`,
     data: {limit, value, max},
   })
-}
-
-function formatSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let i = 0
-  let v = n
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
 }
 
 /** Count an entry against the limits and the free disk, before anything of it is written. */
@@ -670,7 +660,7 @@ async function admit(state: Extraction, archive: string, root: string, type: str
     state.free = fresh.free + state.needed - size // what is already written counts as used
     if (state.needed > state.free) {
       throw diskFullError(
-        `No space left for ${archive}: its files need ${formatSize(state.needed)} and the disk of ${root} has ${formatSize(fresh.free)} free; nothing was imported.`,
+        `No space left for ${archive}: its files need ${humanSize(state.needed, {digits: 1})} and the disk of ${root} has ${humanSize(fresh.free, {digits: 1})} free; nothing was imported.`,
         Object.assign(new Error('ENOSPC'), {code: 'ENOSPC'}),
         {needed: state.needed, free: fresh.free},
       )
@@ -942,7 +932,7 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
       const dir = path.join(nameDir, version)
       if (!(await lstat(dir)).isDirectory()) continue
       for (const part of [name, version]) {
-        const problem = part === 'latest' ? "'latest' is reserved: it names the newest version" : validateTagPart(part)
+        const problem = tagPartProblem(part, {version: true})
         if (problem !== null) {
           throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: models/${name}/${version}: ${problem}`, {
             hint: 'The archive was not imported and nothing was written.',
@@ -1051,7 +1041,7 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
     }
     const tag: FullTag = {name: info.name, version: info.version}
     for (const [key, part] of [['name', tag.name], ['version', tag.version]] as const) {
-      const problem = part === 'latest' ? "'latest' is reserved: it names the newest version, it cannot be one" : validateTagPart(part)
+      const problem = tagPartProblem(part, {version: true})
       if (problem !== null) {
         throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml ${key}: ${problem}`, {
           hint: 'The archive was not imported and nothing was written (no model either).',

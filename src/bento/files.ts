@@ -17,6 +17,7 @@ import type {Dirent} from 'node:fs'
 import {lstat, readdir, readFile, realpath, stat} from 'node:fs/promises'
 import {join, posix, relative, sep} from 'node:path'
 
+import {humanSize} from '../byte-size.js'
 import {ConfigError, type Diagnostic, NotFoundError} from '../errors.js'
 import {type CompiledGitWildMatch, compileDetailed, PathSpec} from './gitwildmatch.js'
 
@@ -213,7 +214,7 @@ async function addSymlink(w: Walk, rel: string, abs: string): Promise<void> {
 function largeFileWarning(rel: string, size: number): Diagnostic {
   return {
     file: rel,
-    message: `File size is larger than 10MiB (${(size / 1024 / 1024).toFixed(1)} MiB)`,
+    message: `File size is larger than 10MiB (${humanSize(size, {digits: 1, unit: 'MiB'})})`,
     hint: 'Exclude it (bentofile `exclude` or .bentoignore) unless the service needs it; models belong in the model store.',
     severity: 'warning',
   }

@@ -2,9 +2,45 @@
 export const TAG_REGEX = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
 export const TAG_MAX_LENGTH = 63
 
+/** The rule in words, for hints and descriptions. */
+export const TAG_RULE = `lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most ${TAG_MAX_LENGTH} characters`
+
 /** True when `value` is a valid tag name or version as is (BentoML lowercases first, with a warning). */
 export function isValidTagPart(value: string): boolean {
   return value.length <= TAG_MAX_LENGTH && TAG_REGEX.test(value)
+}
+
+/**
+ * What breaks the rule in `value` (an already lowercased name or version), one clause each, none when it is valid:
+ * the wording of the bentofile diagnostics (`'X' is not a valid Bento name: it must …`).
+ */
+export function tagRuleBreaks(value: string): string[] {
+  const breaks: string[] = []
+  if (value.length > TAG_MAX_LENGTH) breaks.push(`must be at most ${TAG_MAX_LENGTH} characters (it has ${value.length})`)
+  if (!TAG_REGEX.test(value)) {
+    breaks.push(`must consist of lowercase alphanumeric characters, '_', '-' or '.', and start and end with an alphanumeric character`)
+  }
+  return breaks
+}
+
+/**
+ * Why `value` is not a valid tag name or version (BentoML's `validate_tag_str` wording), or null when it is valid.
+ * Expects an already lowercased value, like BentoML. With `{version: true}`, `latest` is refused too: it names the
+ * newest version, so no Bento or model may carry it as its own.
+ */
+export function tagPartProblem(value: string, options: {version?: boolean} = {}): string | null {
+  if (options.version === true && value === 'latest') return "'latest' is reserved: it names the newest version, it cannot be one"
+  const errors: string[] = []
+  if (value.length > TAG_MAX_LENGTH) {
+    errors.push(`a tag's name or version must be at most ${TAG_MAX_LENGTH} characters in length`)
+  }
+  if (!TAG_REGEX.test(value)) {
+    errors.push(
+      "a tag's name or version must consist of alphanumeric characters, '_', '-', or '.', " +
+        'and must start and end with an alphanumeric character',
+    )
+  }
+  return errors.length === 0 ? null : `${value} is not a valid BentoML tag: ${errors.join(', and ')}`
 }
 
 /** The version string BentoML generates: 10 bytes of uuid1, base32, lowercased → 16 chars of `[a-z2-7]`. */

@@ -65,6 +65,13 @@ export abstract class BaseCommand extends Command {
     return process.env
   }
 
+  /** The BentoML home every command works in: `$BENTOML_HOME` (expanded like BentoML) or `~/bentoml`. */
+  protected async home(): Promise<string> {
+    const {homedir} = await import('node:os')
+    const {bentomlHome} = await import('../store/home.js')
+    return bentomlHome(this.env(), homedir())
+  }
+
   override logJson(json: unknown): void {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
     processInterrupts().finish()

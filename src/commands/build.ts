@@ -42,15 +42,13 @@ export default class Build extends BaseCommand {
     const {flags, args} = await this.parse(Build)
     const ctx = args.context ?? '.'
     const {resolve} = await import('node:path')
-    const {homedir} = await import('node:os')
     const {build} = await import('../services/build.js')
-    const {bentomlHome} = await import('../store/index.js')
     const {argSourceOrder} = await import('../bentoml/args.js')
     const order = argSourceOrder(this.argv)
     const result = await build({
       projectDir: resolve(process.cwd(), ctx),
       bentofile: flags.bentofile,
-      home: bentomlHome(this.env(), homedir()),
+      home: await this.home(),
       version: flags.version,
       bentomlVersion: flags['bentoml-version'],
       reporter: this.reporter(flags),

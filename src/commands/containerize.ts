@@ -30,12 +30,11 @@ export default class Containerize extends BaseCommand {
     const {homedir} = await import('node:os')
     const {join, resolve} = await import('node:path')
     const {containerize} = await import('../services/containerize.js')
-    const {bentomlHome} = await import('../store/index.js')
     const {DockerodeClient} = await import('../docker/index.js')
     const env = this.env()
     // The first Ctrl-C/SIGTERM aborts this.signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
     const result = await containerize({
-      home: bentomlHome(env, homedir()),
+      home: await this.home(),
       tag: args.tag,
       imageTags: flags['image-tag'] ?? [],
       push: flags.push,

@@ -9,10 +9,8 @@ export default class Delete extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args} = await this.parse(Delete)
-    const {homedir} = await import('node:os')
     const {deleteBento} = await import('../services/delete.js')
-    const {bentomlHome} = await import('../store/index.js')
-    const result = await deleteBento({home: bentomlHome(this.env(), homedir()), tag: args.tag, signal: this.signal, cleanup: this.cleanup})
+    const result = await deleteBento({home: await this.home(), tag: args.tag, signal: this.signal, cleanup: this.cleanup})
     if (!this.jsonEnabled()) this.log(`Deleted Bento "${result.deleted}".`)
     return result
   }

@@ -17,12 +17,10 @@ export default class Export extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args} = await this.parse(Export)
-    const {homedir} = await import('node:os')
     const {resolve} = await import('node:path')
     const {exportBentoService} = await import('../services/export.js')
-    const {bentomlHome} = await import('../store/index.js')
     const result = await exportBentoService({
-      home: bentomlHome(this.env(), homedir()),
+      home: await this.home(),
       tag: args.tag,
       out: resolve(process.cwd(), args.out ?? '.') + (args.out === undefined || args.out.endsWith('/') ? '/' : ''),
       signal: this.signal,

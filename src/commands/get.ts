@@ -16,10 +16,8 @@ export default class Get extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Get)
-    const {homedir} = await import('node:os')
     const {getBento} = await import('../services/get.js')
-    const {bentomlHome} = await import('../store/index.js')
-    const result = await getBento({home: bentomlHome(this.env(), homedir()), tag: args.tag})
+    const result = await getBento({home: await this.home(), tag: args.tag})
     if (!this.jsonEnabled()) {
       if (flags.output === 'path') this.log(result.path)
       else if (flags.output === 'json') this.log(JSON.stringify(result.info, null, 2))

@@ -24,13 +24,11 @@ export default class Import extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Import)
-    const {homedir} = await import('node:os')
     const {resolve} = await import('node:path')
     const {importBentoService} = await import('../services/import.js')
-    const {bentomlHome} = await import('../store/index.js')
     const env = this.env()
     const result = await importBentoService({
-      home: bentomlHome(env, homedir()),
+      home: await this.home(),
       archive: resolve(process.cwd(), args.archive),
       limits: {
         maxSize: flags['max-size'] ?? env.BENTO_IMPORT_MAX_SIZE,

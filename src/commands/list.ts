@@ -10,10 +10,8 @@ export default class List extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args} = await this.parse(List)
-    const {homedir} = await import('node:os')
     const {listBentos} = await import('../services/list.js')
-    const {bentomlHome} = await import('../store/index.js')
-    const result = await listBentos({home: bentomlHome(this.env(), homedir()), name: args.name})
+    const result = await listBentos({home: await this.home(), name: args.name})
     if (!this.jsonEnabled()) {
       this.log(
         renderTable(

@@ -28,13 +28,11 @@ export default class Prune extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Prune)
-    const {homedir} = await import('node:os')
     const {prune} = await import('../services/prune.js')
-    const {bentomlHome} = await import('../store/index.js')
     const {DockerodeClient} = await import('../docker/index.js')
     const env = this.env()
     const result = await prune({
-      home: bentomlHome(env, homedir()),
+      home: await this.home(),
       client: () => new DockerodeClient({env, signal: this.signal}),
       reporter: this.reporter(flags),
       dryRun: flags['dry-run'],
@@ -42,8 +40,8 @@ export default class Prune extends BaseCommand {
       allHomes: flags['all-homes'],
     })
     if (!this.jsonEnabled()) {
-      const mib = (result.bytes / 2 ** 20).toFixed(1)
-      this.log(flags['dry-run'] ? `Would remove ${result.found.length} item(s).` : `Removed ${result.removed.length} item(s), ${mib} MiB.`)
+      const {humanSize} = await import('../byte-size.js')
+      this.log(flags['dry-run'] ? `Would remove ${result.found.length} item(s).` : `Removed ${result.removed.length} item(s), ${humanSize(result.bytes, {digits: 1, unit: 'MiB'})}.`)
     }
     return result
   }

@@ -13,7 +13,7 @@ import {
   PYTHON_VERSION_PATTERN,
   PYTHON_VERSION_RE,
 } from '../bentoml/config-facts.js'
-import {TAG_MAX_LENGTH, TAG_REGEX} from '../bentoml/tag.js'
+import {TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagRuleBreaks} from '../bentoml/tag.js'
 import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
 import {expandVars} from '../bentoml/pypath.js'
 import {parseDotenvEntries} from './dotenv.js'
@@ -33,11 +33,7 @@ const INCLUDE_OUTSIDE_MESSAGE =
 function checkTagPart(value: string, path: Path, r: Reporter, what: string): string {
   const lower = value.toLowerCase()
   if (lower !== value) r.warn(path, `${what} '${clip(value)}' is converted to lowercase: '${clip(lower)}'`, `write '${clip(lower, TAG_MAX_LENGTH)}'`)
-  const problems: string[] = []
-  if (lower.length > TAG_MAX_LENGTH) problems.push(`must be at most ${TAG_MAX_LENGTH} characters (it has ${lower.length})`)
-  if (!TAG_REGEX.test(lower)) {
-    problems.push(`must consist of lowercase alphanumeric characters, '_', '-' or '.', and start and end with an alphanumeric character`)
-  }
+  const problems = tagRuleBreaks(lower)
   if (problems.length > 0) {
     const suggestion = lower.replace(/[^-._a-z0-9]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '').slice(0, TAG_MAX_LENGTH)
     r.error(path, `'${clip(value)}' is not a valid ${what}: it ${problems.join(', and ')}`, suggestion ? `for example '${suggestion}'` : 'use letters, digits, and - _ .')
@@ -514,7 +510,7 @@ export const BENTOFILE_SPEC: SectionField = {
       description: 'Import string of the service: `module:attribute` or `file.py:attribute`. If empty, `service.py` is tried.',
       examples: ['service:svc'],
     },
-    name: str('Bento name (lowercase letters, digits, `-`, `_`, `.`; at most 63 characters). Default: the service name.', {
+    name: str(`Bento name (${TAG_RULE}). Default: the service name.`, {
       pattern: TAG_REGEX.source,
       maxLength: TAG_MAX_LENGTH,
       check: checkName,

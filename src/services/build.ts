@@ -15,6 +15,7 @@ import {prefixSchema} from '../python/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
 import {toSnakeCase} from '../bentoml/names.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
+import {TAG_RULE} from '../bentoml/tag.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
@@ -43,7 +44,7 @@ import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
 import {recoverHome} from '../store/recover.js'
 import {makeTempDir, Store, storeFsError} from '../store/store.js'
-import {InvalidTagError, isValidTagPart, validateTagPart} from '../store/tag.js'
+import {InvalidTagError, isValidTagPart, tagPartProblem} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
@@ -224,7 +225,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         key: 'name',
         severity: 'error',
         message: name
-          ? `"${name}" is not a valid Bento name: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters`
+          ? `"${name}" is not a valid Bento name: ${TAG_RULE}`
           : 'the Bento has no name: the service name could not be read from the service code',
         hint: 'set `name:` in the bentofile',
       },
@@ -422,10 +423,10 @@ export function sourceDateEpoch(env: Readonly<Record<string, string | undefined>
 /** Command-line values, checked before anything is read: a bad flag is a usage error (exit 2). */
 function checkFlags(opts: BuildOptions): void {
   if (opts.version !== undefined) {
-    const problem = opts.version === 'latest' ? "'latest' is reserved: it names the newest version, it cannot be one" : validateTagPart(opts.version)
+    const problem = tagPartProblem(opts.version, {version: true})
     if (problem !== null) {
       throw new InvalidTagError(`invalid --version "${opts.version}": ${problem}`, {
-        hint: "use lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit (at most 63 characters)",
+        hint: `use ${TAG_RULE}`,
         data: {version: opts.version},
       })
     }

@@ -3,6 +3,7 @@ import {readdir, readFile, rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {PassThrough} from 'node:stream'
 
+import {humanSize} from '../byte-size.js'
 import {dockerfileInputsOf, type DockerfileInputs} from '../bento/dockerfile-inputs.js'
 import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
 import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface.js'
@@ -375,7 +376,7 @@ async function ensureModelImage(opts: ContainerizeOptions, images: ImagesOfHome,
     opts.reporter.log(`Model ${m.tag}: image ${ref} is up to date`)
     return {model: m.tag, image: ref, built: false, contextBytes: 0}
   }
-  opts.reporter.log(`Model ${m.tag}: importing image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per model version)`)
+  opts.reporter.log(`Model ${m.tag}: importing image ${ref} (${humanSize(manifest.size, {digits: 1, unit: 'MiB'})}, once per model version)`)
   const layer = counted(modelLayerTar({name: m.name, version: m.version, dir: m.dir}))
   await opts.client.importImage({layer: layer.stream, tag: ref, labels: modelImageLabels(identity), signal: opts.signal})
   return {model: m.tag, image: ref, built: true, contextBytes: layer.bytes()}
@@ -390,7 +391,7 @@ async function ensureWheelhouseImage(opts: ContainerizeOptions, images: ImagesOf
   const current = (labels: Record<string, string>): boolean =>
     labels['dev.bento.wheelhouse.manifest'] === manifest.key && labels['dev.bento.wheelhouse.source'] === source
   if (await reuseImage(opts, ref, 'wheelhouse', `dev.bento.wheelhouse.manifest=${manifest.key}`, current)) return {image: ref, built: false, contextBytes: 0}
-  opts.reporter.log(`Wheelhouse ${dir}: building image ${ref} (${(manifest.size / 2 ** 20).toFixed(1)} MiB, once per wheelhouse content)`)
+  opts.reporter.log(`Wheelhouse ${dir}: building image ${ref} (${humanSize(manifest.size, {digits: 1, unit: 'MiB'})}, once per wheelhouse content)`)
   const context = counted(wheelhouseImageContext(dir))
   await opts.client.build({
     context: context.stream,

@@ -3,6 +3,8 @@ import type {Dirent} from 'node:fs'
 import {lstat, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
+export {humanSize} from '../byte-size.js'
+
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code
 }
@@ -76,29 +78,4 @@ export async function dirSize(dir: string): Promise<number> {
     }
   }
   return total
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
-
-/**
- * BentoML's `human_readable_size`: divide by 1024 while >= 1024 (up to PiB), then `f"{size:.2f} {unit}"`.
- * Python rounds exact ties to even (`1152` → `1.12 KiB`), so integer sizes are rounded with exact arithmetic.
- */
-export function humanSize(bytes: number): string {
-  let unitIndex = 0
-  let scaled = bytes
-  while (scaled >= 1024 && unitIndex < UNITS.length - 1) {
-    scaled /= 1024
-    unitIndex++
-  }
-  const unit = UNITS[unitIndex] ?? 'PiB'
-  if (!Number.isSafeInteger(bytes) || bytes < 0) return `${scaled.toFixed(2)} ${unit}`
-  const den = 1024n ** BigInt(unitIndex)
-  const num = BigInt(bytes) * 100n
-  let q = num / den
-  const r2 = (num % den) * 2n
-  if (r2 > den || (r2 === den && q % 2n === 1n)) q += 1n
-  const whole = q / 100n
-  const cents = (q % 100n).toString().padStart(2, '0')
-  return `${whole}.${cents} ${unit}`
 }

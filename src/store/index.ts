@@ -40,5 +40,5 @@ export {
   type Tag,
   TAG_MAX_LENGTH,
   TAG_REGEX,
-  validateTagPart,
+  tagPartProblem,
 } from './tag.js'

@@ -10,7 +10,7 @@ import {type Lock, type LockOptions, withLock} from './lock.js'
 import {ownerToken} from './owner.js'
 import {createReaderMark, liveReaders, type Reader, removeReaderMark} from './readers.js'
 import {makeScratchDir, type ScratchKind, scratchFilePath} from './scratch.js'
-import {AmbiguousTagError, type FullTag, formatTag, isValidTagPart, parseTag, type Tag, validateTagPart} from './tag.js'
+import {AmbiguousTagError, type FullTag, formatTag, isValidTagPart, parseTag, type Tag, tagPartProblem} from './tag.js'
 
 export type StoreKind = 'bentos' | 'models'
 
@@ -242,7 +242,7 @@ export class Store<TInfo extends {creationTime: Date}> {
     for (const version of await this.subdirs(path.join(this.root, name))) {
       const tag = {name, version}
       const dir = this.itemPath(tag)
-      const problem = validateTagPart(version)
+      const problem = tagPartProblem(version)
       if (problem !== null) {
         items.push(this.broken(tag, dir, `the directory name is not a valid version: ${problem}`))
         continue
@@ -267,7 +267,7 @@ export class Store<TInfo extends {creationTime: Date}> {
     if (name === undefined) {
       items = []
       for (const dirName of await this.subdirs(this.root)) {
-        const problem = validateTagPart(dirName)
+        const problem = tagPartProblem(dirName)
         if (problem === null) {
           try {
             items.push(...(await this.listVersions(dirName)))
@@ -718,7 +718,7 @@ export class Store<TInfo extends {creationTime: Date}> {
     }
     const tag: FullTag = {name: parsed.name, version: parsed.version}
     for (const part of [tag.name, tag.version]) {
-      const problem = validateTagPart(part)
+      const problem = tagPartProblem(part)
       if (problem !== null) throw new StoreError(`Cannot install '${formatTag(tag)}': ${problem}`, {code: 'E_STORE'})
     }
     // Validate before anything is moved: never install an item BentoML cannot read.

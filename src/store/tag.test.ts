@@ -9,7 +9,7 @@ import {
   parseFullTag,
   parseTag,
   randomVersion,
-  validateTagPart,
+  tagPartProblem,
 } from './tag.js'
 
 describe('parseTag', () => {
@@ -62,9 +62,9 @@ describe('parseTag', () => {
     expect(() => parseFullTag('iris')).toThrow(/has no version/)
   })
 
-  it('validateTagPart uses BentoML wording', () => {
-    expect(validateTagPart('ok')).toBeNull()
-    expect(validateTagPart('_x')).toBe(
+  it('tagPartProblem uses BentoML wording', () => {
+    expect(tagPartProblem('ok')).toBeNull()
+    expect(tagPartProblem('_x')).toBe(
       "_x is not a valid BentoML tag: a tag's name or version must consist of alphanumeric characters, '_', '-', " +
         "or '.', and must start and end with an alphanumeric character",
     )

@@ -1,9 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
 
-import {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX} from '../bentoml/tag.js'
+import {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagPartProblem} from '../bentoml/tag.js'
 import {UserError} from '../errors.js'
 
-export {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX}
+export {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
 
 /**
  * A malformed tag. A usage error (exit code 2) with the stable code `E_INVALID_TAG`; `UsageError` itself fixes
@@ -29,25 +29,6 @@ export interface ParseTagOptions {
   onWarning?: (message: string) => void
 }
 
-/**
- * Why `value` is not a valid tag name/version (BentoML's `validate_tag_str` wording), or null when it is valid.
- * Expects an already lowercased value, like BentoML.
- */
-export function validateTagPart(value: string): string | null {
-  const errors: string[] = []
-  if (value.length > TAG_MAX_LENGTH) {
-    errors.push(`a tag's name or version must be at most ${TAG_MAX_LENGTH} characters in length`)
-  }
-  if (!TAG_REGEX.test(value)) {
-    errors.push(
-      "a tag's name or version must consist of alphanumeric characters, '_', '-', or '.', " +
-        'and must start and end with an alphanumeric character',
-    )
-  }
-  return errors.length === 0 ? null : `${value} is not a valid BentoML tag: ${errors.join(', and ')}`
-}
-
-
 function lowerPart(part: string, options: ParseTagOptions): string {
   const lower = part.toLowerCase()
   if (lower !== part) options.onWarning?.(`converting '${part}' to lowercase: '${lower}'`)
@@ -71,12 +52,10 @@ export function parseTag(s: string, options: ParseTagOptions = {}): Tag {
   const name = lowerPart(rawName, options)
   const version = rawVersion === null ? null : lowerPart(rawVersion, options)
   for (const part of version === null ? [name] : [name, version]) {
-    const problem = validateTagPart(part)
+    const problem = tagPartProblem(part)
     if (problem !== null) {
       throw new InvalidTagError(`Invalid tag '${s}': ${problem}`, {
-        hint:
-          'A tag is `name` or `name:version`; each part is at most 63 characters of a-z, 0-9, ' +
-          "'-', '_', '.', starting and ending with a letter or digit.",
+        hint: `A tag is \`name\` or \`name:version\`; each part is ${TAG_RULE}.`,
         data: {tag: s},
       })
     }

@@ -12,10 +12,8 @@ export default class ModelsGet extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(ModelsGet)
-    const {homedir} = await import('node:os')
     const {getModel} = await import('../../services/models.js')
-    const {bentomlHome} = await import('../../store/index.js')
-    const result = await getModel({home: bentomlHome(this.env(), homedir()), tag: args.tag})
+    const result = await getModel({home: await this.home(), tag: args.tag})
     if (!this.jsonEnabled()) {
       if (flags.output === 'path') this.log(result.path)
       else if (flags.output === 'json') this.log(JSON.stringify(result.info, null, 2))

@@ -10,10 +10,8 @@ export default class ModelsList extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {args} = await this.parse(ModelsList)
-    const {homedir} = await import('node:os')
     const {listModels} = await import('../../services/models.js')
-    const {bentomlHome} = await import('../../store/index.js')
-    const result = await listModels({home: bentomlHome(this.env(), homedir()), name: args.name})
+    const result = await listModels({home: await this.home(), name: args.name})
     if (!this.jsonEnabled()) {
       this.log(renderTable(['Tag', 'Module', 'Size', 'Creation Time'], result.models.map((m) => [m.tag, m.module, m.size, m.creationTime])))
       for (const p of result.problems) process.stderr.write(`warning: ${p}\n`)
