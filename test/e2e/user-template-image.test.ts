@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -31,6 +31,7 @@ RUN echo {{ sentence | bash_quote }} > {{ bento__path }}/template.txt \\
 describe('bento containerize with a Jinja2 dockerfile_template, on a real Docker engine', () => {
   let home: string
   let project: string
+  const made: string[] = []
 
   beforeAll(async () => {
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
@@ -43,7 +44,7 @@ describe('bento containerize with a Jinja2 dockerfile_template, on a real Docker
   })
 
   afterAll(async () => {
-    await run(DOCKER, ['rmi', '-f', IMAGE])
+    for (const i of [IMAGE, ...made]) await run(DOCKER, ['rmi', '-f', i])
     await removeDir(home)
     await removeDir(project)
   })
@@ -54,6 +55,7 @@ describe('bento containerize with a Jinja2 dockerfile_template, on a real Docker
     const tag = (JSON.parse(built.stdout) as {tag: string}).tag
     const image = await runBento(['containerize', tag, '-t', IMAGE, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(image.code, image.stderr).toBe(0)
+    made.push(...imagesMadeBy(JSON.parse(image.stdout)))
     const out = await run(DOCKER, ['run', '--rm', '--entrypoint', 'cat', IMAGE, '/home/bentoml/bento/template.txt'])
     expect(out.code, out.stderr).toBe(0)
     expect(out.stdout).toBe('built from a template\n1=BUILT\n2=FROM\n3=A\n4=TEMPLATE\n')
