@@ -16,8 +16,8 @@ import {parse as parseYaml} from 'yaml'
 
 import {argSourceOrder, type BentoArgSource, mergeBentoArgs} from '../../src/bentoml/args.js'
 import {type ImageBuildConfig, imageFilesFor, ImageMergeError, populateImageFromBuildConfig, scriptTarget} from '../../src/bentoml/image.js'
-import {readService} from '../../src/python/service.js'
-import {readSdkConfig} from '../../src/python/sdk-config.js'
+import {readService} from '../../src/python/service/service.js'
+import {readSdkConfig} from '../../src/python/service/sdk-config.js'
 import {bentoml1440, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
 import {cp, readFile} from 'node:fs/promises'
 

@@ -7,9 +7,9 @@ import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {CORPUS_DIR, sharedPresent} from '../../test/helpers/shared.js'
-import {readService, type ServiceInfo} from './service.js'
-import {openApiFor} from './openapi.js'
+import {CORPUS_DIR, sharedPresent} from '../../../test/helpers/shared.js'
+import {readService, type ServiceInfo} from '../service/service.js'
+import {openApiFor} from '../service/openapi.js'
 
 const DIR = CORPUS_DIR
 const hasCorpus = sharedPresent(DIR)

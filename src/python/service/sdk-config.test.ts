@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {ImageFiles} from '../bentoml/image.js'
+import type {ImageFiles} from '../../bentoml/image.js'
 import {readSdkConfig, type SdkConfigResult} from './sdk-config.js'
 
 const APT =

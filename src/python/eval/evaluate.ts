@@ -26,10 +26,10 @@ import {
   type ImageFiles,
   type ImageInit,
   ImageRuleError,
-} from '../bentoml/image.js'
-import type {Diagnostic} from '../errors.js'
+} from '../../bentoml/image.js'
+import type {Diagnostic} from '../../errors.js'
 import {Budget, BudgetExceeded} from './budget.js'
-import {type Arg, type Expr, scanModule, type Stmt, walkExpr} from './scanner.js'
+import {type Arg, type Expr, parseModule, scanModule, type Stmt, walkExpr} from '../parse/index.js'
 import type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
 import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote} from './stdlib.js'
 
@@ -228,7 +228,7 @@ class Evaluator {
       parent?.env.set(name.slice(dot + 1), {t: 'module', name, mod})
     }
     if (where.file !== null) {
-      const scanned = scanModule(this.opts.files.get(where.file) ?? '')
+      const scanned = parseModule(this.opts.files.get(where.file) ?? '')
       const fatal = scanned.problems.find((p) => p.fatal)
       if (fatal) {
         throw new ImportFailure({file: where.file, line: fatal.line, col: fatal.col, severity: 'error', message: fatal.message, hint: 'bento reads the service module without running it'})

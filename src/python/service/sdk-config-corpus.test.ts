@@ -8,7 +8,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {CORPUS_DIR, sharedPresent} from '../../test/helpers/shared.js'
+import {CORPUS_DIR, sharedPresent} from '../../../test/helpers/shared.js'
 import {readService} from './service.js'
 import {readSdkConfig} from './sdk-config.js'
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {readService, type ReadServiceOptions} from './service.js'
-import {runnableTypeForModule, toSnakeCase} from '../bentoml/names.js'
+import {runnableTypeForModule, toSnakeCase} from '../../bentoml/names.js'
 
 const SEED = `import bentoml
 from bentoml.io import NumpyNdarray

@@ -12,7 +12,7 @@
  * `PIL.Image.Image`, `pathlib.Path`, and pydantic `BaseModel` classes of the project (fields, defaults, `Field(...)`,
  * docstrings, nesting). Anything else is reported (the schema of that field is then `{}`), never guessed.
  */
-import type {Arg, Expr, Stmt} from './scanner.js'
+import type {Arg, Expr, Stmt} from '../parse/scanner.js'
 
 type ClassStmt = Extract<Stmt, {kind: 'class'}>
 type DefStmt = Extract<Stmt, {kind: 'def'}>

@@ -9,9 +9,9 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {BIN, removeDir, tempDir} from '../../test/helpers/env.js'
+import {BIN, removeDir, tempDir} from '../../../test/helpers/env.js'
 import {evaluateModule, pyReprValue} from './evaluate.js'
-import {readSdkConfig} from './sdk-config.js'
+import {readSdkConfig} from '../service/sdk-config.js'
 
 function cpython(src: string): string {
   return execFileSync('python3', ['-c', `${src}\nprint(repr(X))`], {encoding: 'utf8'}).replace(/\n$/, '')

@@ -9,10 +9,10 @@
  * write instead — only when the build needs it (the image of a dependency is not needed: BentoML reads the
  * entry service's image only).
  */
-import type {Image} from '../bentoml/image.js'
-import type {Diagnostic} from '../errors.js'
-import {BudgetExceeded} from './budget.js'
-import {type Evaluation, evaluateModule, type EvaluateOptions, pyStr, type PyValue, serviceKey, type ServiceValue, toJson, type Unknown} from './evaluate.js'
+import type {Image} from '../../bentoml/image.js'
+import type {Diagnostic} from '../../errors.js'
+import {BudgetExceeded} from '../eval/budget.js'
+import {type Evaluation, evaluateModule, type EvaluateOptions, pyStr, type PyValue, serviceKey, type ServiceValue, toJson, type Unknown} from '../eval/evaluate.js'
 
 export type EnvStage = 'all' | 'build' | 'runtime'
 

@@ -10,7 +10,7 @@ import {readService} from './service.js'
  * Golden: test/fixtures/sdk-schema/cases.py read statically must give the `svc.schema()` and `services:` entry the
  * real BentoML 1.4.40 computes for it (expected.json, written by observe.py; test/e2e/sdk-interop re-observes it).
  */
-const fixtures = new URL('../../test/fixtures/sdk-schema/', import.meta.url)
+const fixtures = new URL('../../../test/fixtures/sdk-schema/', import.meta.url)
 const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as {
   services: Record<string, {schema: {routes: Array<Record<string, unknown>>} & Record<string, unknown>; info: Record<string, unknown>}>
 }

@@ -5,9 +5,9 @@
  */
 import {posix} from 'node:path'
 
-import type {Diagnostic} from '../errors.js'
-import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../bentoml/names.js'
-import {dottedName, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from './scanner.js'
+import type {Diagnostic} from '../../errors.js'
+import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../../bentoml/names.js'
+import {dottedName, parseModule, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from '../parse/index.js'
 import {type ApiMethodInfo, apiSchema, docstringOf, type SchemaEnv, type SchemaProblem} from './sdk-schema.js'
 
 export interface RunnerInfo {
@@ -249,7 +249,7 @@ class Reader {
     mod.scope = {bindings: new Map(), mod, stars: []}
     this.modules.set(name, mod)
     if (where.file !== null) {
-      const res = scanModule(this.files.get(where.file) ?? '')
+      const res = parseModule(this.files.get(where.file) ?? '')
       mod.stmts = res.stmts
       for (const p of res.problems.slice(0, 5)) {
         this.diagnostics.push({

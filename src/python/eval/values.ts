@@ -2,8 +2,8 @@
  * The evaluator's value model (./evaluate.ts): what a Python value is while bento executes a service module
  * statically. Its own file so the pure library functions (./stdlib.ts) share it without an import cycle.
  */
-import type {Image} from '../bentoml/image.js'
-import type {Expr} from './scanner.js'
+import type {Image} from '../../bentoml/image.js'
+import type {Expr} from '../parse/scanner.js'
 
 export interface Site {
   file: string
