@@ -1,9 +1,9 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import type {Cleanup} from '../cleanup.js'
-import {BugError, diskFullError, isBentoError, isDiskFull, UsageError, type BentoError} from '../errors.js'
 import {processInterrupts} from '../interrupt.js'
 import {type Reporter, streamReporter} from '../reporter.js'
+import {printError, printJson} from './output.js'
 
 type Parsed = Record<string, unknown>
 
@@ -73,30 +73,10 @@ export abstract class BaseCommand extends Command {
   }
 
   override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
-    processInterrupts().finish()
+    printJson(json)
   }
 
   override async catch(err: Interfaces.CommandError): Promise<void> {
-    const e = toBentoError(err)
-    process.exitCode = e.exitCode
-    if (this.jsonEnabled()) this.logJson(e.toJSON())
-    process.stderr.write(`Error [${e.code}]: ${e.message}\n`)
-    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`)
-    if (e instanceof BugError) {
-      const cause = (e as Error).cause
-      process.stderr.write(`${cause instanceof Error ? cause.stack : e.stack}\n`)
-      process.stderr.write('This is a bug in bento; please report it with the output above.\n')
-    }
+    printError(err, this.jsonEnabled())
   }
-}
-
-function toBentoError(err: unknown): BentoError {
-  if (isBentoError(err)) return err
-  const e = err as {oclif?: {exit?: number}; message?: string; code?: string}
-  if (e && typeof e === 'object' && e.oclif && e.message) {
-    return new UsageError(e.message.replace(/\n\s*See more help with --help$/, ''), {hint: 'run the command with --help'})
-  }
-  if (isDiskFull(err)) return diskFullError(`No space left on the device: ${e.message}`, err)
-  return new BugError(err instanceof Error ? err.message : String(err), {cause: err})
 }

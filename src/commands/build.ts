@@ -40,28 +40,15 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags, args} = await this.parse(Build)
-    const ctx = args.context ?? '.'
-    const {resolve} = await import('node:path')
-    const {build} = await import('../services/build.js')
-    const {argSourceOrder} = await import('../bentoml/args.js')
-    const order = argSourceOrder(this.argv)
-    const result = await build({
-      projectDir: resolve(process.cwd(), ctx),
-      bentofile: flags.bentofile,
-      home: await this.home(),
-      version: flags.version,
-      bentomlVersion: flags['bentoml-version'],
+    const {runBuild} = await import('./build-action.js')
+    return runBuild({context: args.context, flags, argv: this.argv}, {
+      home: () => this.home(),
       reporter: this.reporter(flags),
       signal: this.signal,
       cleanup: this.cleanup,
       env: this.env(),
-      ...(order.length > 0
-        ? {args: {order, values: flags.arg ?? [], ...(flags['arg-file'] === undefined ? {} : {file: resolve(process.cwd(), flags['arg-file'])})}}
-        : {}),
+      json: this.jsonEnabled(),
+      log: (m) => this.log(m),
     })
-    if (!this.jsonEnabled()) {
-      this.log(result.created ? `Successfully built Bento "${result.tag}".` : `Bento "${result.tag}" is up to date.`)
-    }
-    return result
   }
 }

@@ -9,17 +9,15 @@ import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
 import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
 import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
 import type {EnvRead} from '../python/eval/evaluate.js'
-import {readSdkConfig, type SdkServiceConfig} from '../python/service/sdk-config.js'
+import type {SdkServiceConfig} from '../python/service/sdk-config.js'
 import {moduleSpace} from '../python/service/module-space.js'
 import {prefixSchema} from '../python/service/sdk-schema.js'
-import {resolveHfModel} from './hf-models.js'
 import {toSnakeCase} from '../bentoml/names.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {TAG_RULE} from '../bentoml/tag.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
-import {writePlan} from '../bento/write.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
 import {bentoTemplates} from '../bento/templates.js'
@@ -192,6 +190,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let sdkConfigs: SdkServiceConfig[] = []
   let envRead: EnvRead[] = []
   if (sdkEntry) {
+    // Loaded here: a runner-style service never needs the evaluator (start-up, issue 20).
+    const {readSdkConfig} = await import('../python/service/sdk-config.js')
     const read = readSdkConfig({
       files: sources,
       module: service.module,
@@ -349,6 +349,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let tmp: {dir: string; forget: () => void} | undefined
   try {
     tmp = await makeTempDir(opts.home, plan.name, {cleanup: opts.cleanup})
+    const {writePlan} = await import('../bento/write.js')
     await writePlan(plan, tmp.dir, reporter)
     checkAbort()
     const item = await store.install(tmp.dir, {name: plan.name, version: plan.version})
@@ -672,6 +673,7 @@ async function resolveHfModels(
       const key = hfKey(m.tag, m.hf)
       if (out.has(key)) continue
       const site = {file: svc.file, line: m.line ?? svc.line}
+      const {resolveHfModel} = await import('./hf-models.js')
       out.set(key, await resolveHfModel(m.tag, m.hf, {env: opts.env, site, ...(opts.signal ? {signal: opts.signal} : {})}))
     }
   }
