@@ -4,7 +4,7 @@
  * Both Bentos are then read by the real BentoML (`bentoml get -o json`, in the same driver process).
  */
 import {spawn} from 'node:child_process'
-import {chmod, cp, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -22,6 +22,8 @@ export interface Side {
   src?: string[]
   /** The build's error (bento: `CODE message`). */
   error?: string
+  /** Why the real lock (`uv pip compile`) would have failed this build; the Bento is the unlocked one. */
+  lockRefusal?: string
   /** The Bento was built but the real BentoML cannot read it. */
   readError?: string
 }
@@ -49,13 +51,14 @@ export interface HarnessOptions {
 }
 
 /**
- * `uv pip compile IN --output-file=OUT` without PyPI: the requirements as they are, or uv's refusal when two exact
- * pins of one package disagree (`bentoml==1.4.11` of the project beside the `bentoml==1.4.40` BentoML appends: "your
- * requirements are unsatisfiable"), the one lock failure the corpus meets. The harness compares requirements by
- * package name, which a real lock would only blur (and it needs PyPI and time). Any other `uv` call goes to the
- * venv's uv.
+ * `uv pip compile IN --output-file=OUT` without PyPI: the requirements as they are. Where two exact pins of one
+ * package disagree (`bentoml==1.4.11` of the project beside the `bentoml==1.4.40` BentoML appends) uv refuses ("your
+ * requirements are unsatisfiable"), the one lock failure the corpus meets: its message goes to `log` and the build
+ * goes on unlocked, so the other keys are still compared (the row says the real lock refuses). The harness compares
+ * requirements by package name, which a real lock would only blur (and it needs PyPI and time). Any other `uv` call
+ * goes to the venv's uv.
  */
-function fakeUv(venv: string): string {
+function fakeUv(venv: string, log: string): string {
   return `#!${join(venv, 'bin/python')}
 import os, re, shutil, sys
 args = sys.argv[1:]
@@ -70,8 +73,8 @@ for line in open(src):
         continue
     name = re.sub(r"[-_.]+", "-", m.group(1)).lower()
     if name in pins and pins[name] != m.group(2):
-        print(f"  × No solution found when resolving dependencies:\\n  ╰─▶ Because you require {name}=={pins[name]} and {name}=={m.group(2)}, we can conclude that your requirements are unsatisfiable.", file=sys.stderr)
-        sys.exit(1)
+        with open(${JSON.stringify(log)}, "a") as f:
+            f.write(f"Because you require {name}=={pins[name]} and {name}=={m.group(2)}, we can conclude that your requirements are unsatisfiable.\\n")
     pins[name] = m.group(2)
 shutil.copyfile(src, out)
 `
@@ -90,7 +93,7 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
     await Promise.all([mkdir(home), mkdir(stubs), mkdir(bin)])
     await cp(projectDir, ours, {recursive: true})
     await cp(projectDir, theirs, {recursive: true})
-    await writeFile(join(bin, 'uv'), fakeUv(opts.venv))
+    await writeFile(join(bin, 'uv'), fakeUv(opts.venv, join(tmp, 'lock-refusals.log')))
     await chmod(join(bin, 'uv'), 0o755)
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -126,6 +129,8 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
     const result = (await messages.next()).value as {bentoml: Side; bento: Side | null} | undefined
     if (!result) throw new Error(`the BentoML driver ended without a result:\n${stderr}`)
     const ourSide: Side = bento.tag ? {...result.bento, tag: bento.tag} : {error: bento.error}
+    const lockRefusal = await readFile(join(tmp, 'lock-refusals.log'), 'utf8').catch(() => '')
+    if (lockRefusal) result.bentoml.lockRefusal = lockRefusal.trim()
     return {project, bentoml: result.bentoml, bento: ourSide, stubs: ready.stubs, models: ready.models, durationMs: Date.now() - started}
   } finally {
     await rm(tmp, {recursive: true, force: true})

@@ -73,7 +73,8 @@ export function markdownTable(rows: Row[]): string {
     const diffs = r.comparison
       ? r.comparison.differing.map((d) => `**${d.key}**: ${d.paths.join('; ')}`).join('<br>') || 'none'
       : r.outcome
-    lines.push(`| ${r.project} | ${r.builtByBentoml ? 'yes' : 'no'} | ${r.builtByBento ? 'yes' : 'no'} | ${cell(agreeing)} | ${cell(diffs)} |  |`)
+    const bentoml = r.builtByBentoml ? (r.run.bentoml.lockRefusal ? `yes, but its lock refuses: ${r.run.bentoml.lockRefusal.split('\n')[0]}` : 'yes') : 'no'
+    lines.push(`| ${r.project} | ${cell(bentoml)} | ${r.builtByBento ? 'yes' : 'no'} | ${cell(agreeing)} | ${cell(diffs)} |  |`)
   }
   return lines.join('\n')
 }
