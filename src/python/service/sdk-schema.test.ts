@@ -145,3 +145,36 @@ describe('defaults bento cannot read', () => {
     expect(info.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
   })
 })
+
+describe('defaults read from module constants by subscript (text2video: `lang: str = sample_input_data["language"]`)', () => {
+  const source = [
+    'import bentoml',
+    '',
+    'SAMPLE = {"text": "hello", "language": "en", 1: "one"}',
+    'SIZES = [256, 512, 1024]',
+    'PAIR = ("a", "b")',
+    '',
+    '@bentoml.service',
+    'class Svc:',
+    '    @bentoml.api',
+    '    def speak(self, script: str = SAMPLE["text"], lang: str = SAMPLE["language"], size: int = SIZES[-1], first: str = PAIR[0], one: str = SAMPLE[1]) -> str:',
+    '        return ""',
+    '',
+    '    @bentoml.api',
+    '    def missing(self, a: str = SAMPLE["nope"], b: int = SIZES[3], c: str = SAMPLE["1"]) -> str:',
+    '        return ""',
+    '',
+  ].join('\n')
+  const info = readService({files: new Map([['service.py', source]]), service: 'service:Svc'})
+  const routes = info.schema?.routes as Array<{name: string; input: {properties: Record<string, Record<string, unknown>>}}>
+
+  it('are the values CPython computes', () => {
+    const p = routes.find((r) => r.name === 'speak')!.input.properties
+    expect([p.script?.default, p.lang?.default, p.size?.default, p.first?.default, p.one?.default]).toEqual(['hello', 'en', 1024, 'a', 'one'])
+  })
+
+  it('a key or index the constant lacks (KeyError / IndexError in CPython) is not guessed', () => {
+    const p = routes.find((r) => r.name === 'missing')!.input.properties
+    expect([p.a?.default, p.b?.default, p.c?.default]).toEqual([undefined, undefined, undefined])
+  })
+})

@@ -1446,6 +1446,11 @@ function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true;
     case 'ops':
       if (e.parts.length === 1 && e.ops.length === 1 && e.ops[0] === '-' && e.parts[0]?.k === 'num') return {ok: true, value: -pyNumber(e.parts[0].text)}
       break
+    case 'sub': {
+      const item = subscriptOf(reader, e, scope, depth)
+      if (item !== undefined) return item
+      break
+    }
     case 'name': {
       const b = reader.lookup(e.id, scope)
       if (b?.b === 'expr') return literalOf(reader, b.expr, b.scope, depth + 1)
@@ -1459,6 +1464,45 @@ function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true;
   if (v.v === 'str') return {ok: true, value: v.s}
   if (v.v === 'const' && v.value !== undefined) return {ok: true, value: v.value}
   return {ok: false, why: v.v === 'dyn' ? v.why : 'not a literal'}
+}
+
+/**
+ * `CONST["key"]`, `CONST[-1]`: an item of a module constant that is a dict display with string-literal keys, or a
+ * list/tuple display, indexed by a literal string or integer (`sample_input_data["language"]` as a default). A key or
+ * index the display lacks, or any other subscript, is not read (undefined).
+ */
+function subscriptOf(reader: Reader, e: Extract<Expr, {k: 'sub'}>, scope: Scope, depth: number): {ok: true; value: unknown} | {ok: false; why: string} | undefined {
+  if (e.index.length !== 1 || depth > 20) return undefined
+  let obj: Expr = e.obj
+  let objScope = scope
+  for (let hops = 0; obj.k === 'name' && hops < 20; hops++) {
+    const b = reader.lookup(obj.id, objScope)
+    if (b?.b !== 'expr') return undefined
+    obj = b.expr
+    objScope = b.scope
+  }
+  const index = literalOf(reader, e.index[0]!, scope, depth + 1)
+  if (!index.ok) return undefined
+  const key = index.value
+  if (obj.k === 'dict' && (typeof key === 'string' || (typeof key === 'number' && Number.isInteger(key)))) {
+    // Keys that are string or integer literals (a str never equals an int); the last entry of a key wins.
+    let found: Expr | undefined
+    for (const entry of obj.entries) {
+      const k = entry.key
+      if (k?.k === 'str' && k.value !== null) {
+        if (k.value === key) found = entry.value
+      } else if (k?.k === 'num' && /^[0-9_]+$/.test(k.text)) {
+        if (pyNumber(k.text) === key) found = entry.value
+      } else return undefined
+    }
+    return found === undefined ? undefined : literalOf(reader, found, objScope, depth + 1)
+  }
+  if (obj.k === 'seq' && (obj.kind === 'list' || obj.kind === 'tuple') && typeof key === 'number' && Number.isInteger(key)) {
+    if (obj.items.some((x) => x.k === 'starred')) return undefined
+    const item = obj.items[key < 0 ? obj.items.length + key : key]
+    return item === undefined ? undefined : literalOf(reader, item, objScope, depth + 1)
+  }
+  return undefined
 }
 
 function pyNumber(text: string): number {
