@@ -34,6 +34,17 @@ def _dunder(name):
 
 
 class _Meta(type):
+    def __new__(mcs, name, bases, ns, **kwargs):
+        # A class of the project on a stubbed base with annotated fields (`class AppConfig(BaseSettings-of-a-stubbed-
+        # package)`): most such bases are pydantic models; the class is made one, so its fields and defaults work.
+        if "__annotations__" in ns and any(isinstance(b, _Meta) for b in bases):
+            import pydantic
+
+            ns = {k: v for k, v in ns.items() if k not in ("__dict__", "__weakref__")}
+            ns.setdefault("model_config", pydantic.ConfigDict(arbitrary_types_allowed=True, extra="allow"))
+            return type(pydantic.BaseModel)(name, (pydantic.BaseModel,), ns)
+        return super().__new__(mcs, name, bases, ns, **kwargs)
+
     def __getattr__(cls, name):
         if _dunder(name):
             raise AttributeError(name)
@@ -214,8 +225,19 @@ def filter_repo_objects(items, allow_patterns=None, ignore_patterns=None, key=No
 '''
 
 
+def _finite(v):
+    """JSON has no Infinity/NaN (a schema bound may be one): written as strings."""
+    if isinstance(v, float) and v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
 def emit(obj: dict) -> None:
-    sys.stdout.write(MARK + json.dumps(obj, default=str) + "\n")
+    sys.stdout.write(MARK + json.dumps(_finite(json.loads(json.dumps(obj, default=str))), default=str) + "\n")
     sys.stdout.flush()
 
 
