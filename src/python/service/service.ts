@@ -990,6 +990,13 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
     for (const d of sdkDependencies(reader, f.value)) if (d.value.on?.v === 'sdk') deps.add(d.value.on.cls)
   }
   let candidates = sdk.filter((f) => f.value.v === 'sdk' && !deps.has(f.value.cls))
+  // `bentoml.Service(...)` without `runners=` is an SDK Service from 1.4.16 on (`_bentoml_sdk.Service`, e.g. with
+  // `cmd=`): BentoML 1.4.40 counts it among the module's services beside the @bentoml.service classes.
+  if (candidates.length > 0) {
+    const sdkCalls = found.filter((f) => f.value.v === 'legacy' && f.value.style === 'runner' && !f.value.call.args.some((a) => a.name === 'runners'))
+    const both = new Set([...candidates, ...sdkCalls])
+    candidates = found.filter((f) => both.has(f))
+  }
   if (candidates.length === 0) candidates = found.filter((f) => f.value.v === 'legacy')
   const file = entry.file ?? ''
   if (candidates.length === 1) return candidates[0]
