@@ -7,7 +7,8 @@
  *   npm run corpus-diff -- --json out.json     # also every run's details (both documents, errors)
  *
  * Environment: BENTOML_1440_VENV (else $BENTO_TOOLS/bentoml-1.4.40-venv, else .tools/), CORPUS_PROJECTS (else
- * ../shared/corpus/projects), CORPUS_DIFF_JOBS (projects built at once, default 2).
+ * ../shared/corpus/projects), CORPUS_DIFF_JOBS (projects built at once, default 2), CORPUS_DIFF_BENTO_REPO (the
+ * checkout whose bin/run.js and dist/ are `bento`, default this one).
  */
 import {existsSync} from 'node:fs'
 import {readdir, writeFile} from 'node:fs/promises'
@@ -80,7 +81,7 @@ export function markdownTable(rows: Row[]): string {
 }
 
 /** Run `projects` (names under `corpus`), `jobs` at a time, in the given order. */
-export async function corpusDiff(opts: {corpus: string; projects: string[]; venv: string; jobs: number; log?: (s: string) => void}): Promise<Row[]> {
+export async function corpusDiff(opts: {corpus: string; projects: string[]; venv: string; jobs: number; bentoRepo?: string; log?: (s: string) => void}): Promise<Row[]> {
   const hf = await startHfStandIn()
   try {
     const rows: Row[] = new Array<Row>(opts.projects.length)
@@ -89,7 +90,7 @@ export async function corpusDiff(opts: {corpus: string; projects: string[]; venv
       while (next < opts.projects.length) {
         const i = next++
         const name = opts.projects[i]!
-        const run = await runProject(join(opts.corpus, name), {venv: opts.venv, repo: REPO, hfEndpoint: hf.endpoint})
+        const run = await runProject(join(opts.corpus, name), {venv: opts.venv, repo: opts.bentoRepo ?? REPO, hfEndpoint: hf.endpoint})
         rows[i] = toRow(run)
         opts.log?.(`${name}: ${rows[i].outcome} (${(run.durationMs / 1000).toFixed(1)} s)\n`)
       }
@@ -112,12 +113,14 @@ async function main(argv: string[]): Promise<number> {
   const venv = defaultVenv()
   if (!existsSync(corpus)) throw new Error(`no corpus at ${corpus} (set CORPUS_PROJECTS)`)
   if (!existsSync(join(venv, 'bin/python'))) throw new Error(`no BentoML 1.4.40 venv at ${venv}: run scripts/provision/bentoml-1.4.40-venv.sh`)
-  if (!existsSync(join(REPO, 'dist/commands/index.js'))) throw new Error('no dist/: run `npm run build` first')
+  // Another checkout's bento (its bin/ and dist/), e.g. to compare before and after a change.
+  const bentoRepo = process.env.CORPUS_DIFF_BENTO_REPO ?? REPO
+  if (!existsSync(join(bentoRepo, 'dist/commands/index.js'))) throw new Error(`no dist/ in ${bentoRepo}: run \`npm run build\` first`)
   const all = (await readdir(corpus, {withFileTypes: true})).filter((d) => d.isDirectory()).map((d) => d.name).sort()
   const unknown = names.filter((n) => !all.includes(n))
   if (unknown.length) throw new Error(`not in ${corpus}: ${unknown.join(', ')}`)
   const started = Date.now()
-  const rows = await corpusDiff({corpus, projects: names.length ? names : all, venv, jobs: Number(process.env.CORPUS_DIFF_JOBS ?? 2), log: (s) => process.stderr.write(s)})
+  const rows = await corpusDiff({corpus, projects: names.length ? names : all, venv, jobs: Number(process.env.CORPUS_DIFF_JOBS ?? 2), bentoRepo, log: (s) => process.stderr.write(s)})
   process.stdout.write(`${markdownTable(rows)}\n`)
   const agree = rows.filter((r) => r.outcome === 'agree').length
   process.stderr.write(`${rows.length} projects, ${agree} agree on every compared key, in ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
