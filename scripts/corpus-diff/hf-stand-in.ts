@@ -24,7 +24,9 @@ const SIBLINGS = ['config.json', 'model.safetensors', 'tokenizer.json', 'README.
 export async function startHfStandIn(): Promise<HfStandIn> {
   const asked: string[] = []
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '')
+    // `HF_ENDPOINT=http://host/` (a trailing slash): huggingface_hub's HfApi(endpoint=…), as BentoML makes it, asks
+    // `//api/models/…` (bento strips the slash); answered alike, as a server that merges slashes does.
+    const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '/')
     asked.push(path)
     const m = /^\/api\/models\/(.+?)(?:\/revision\/([^/]+))?$/.exec(path)
     if (req.method !== 'GET' || !m?.[1]) {
