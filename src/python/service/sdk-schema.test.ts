@@ -87,6 +87,16 @@ describe('constraints, Literal and module-level aliases, against BentoML 1.4.40 
   })
 })
 
+describe('model_config, against BentoML 1.4.40 (model_configs.py: faster-whisper TranscriptionRequest)', () => {
+  const info = read('model_configs.py', 'model_configs:ModelConfigs')
+  const want = expected.services['model_configs:ModelConfigs']!
+
+  it('extra="forbid"/"allow" (ConfigDict, a dict, class keywords, inherited, overridden) → additionalProperties; a plain string in Annotated is ignored', () => {
+    expect(info.diagnostics).toEqual([])
+    expect(info.schema).toEqual(want.schema)
+  })
+})
+
 describe('helpers', () => {
   it("pyTitle is Python's str.title()", () => {
     expect(['input_data', 'x2y', 'camelCase', 'top_k', 'éa b'].map(pyTitle)).toEqual(['Input_Data', 'X2Y', 'Camelcase', 'Top_K', 'Éa B'])

@@ -358,6 +358,8 @@ class Schemer {
     let contentType: string | undefined
     let out = base
     for (const m of metas) {
+      // A plain string, number or constant (`Annotated[float, "Speech threshold"]`): pydantic ignores it.
+      if (m.k === 'str' || m.k === 'num' || m.k === 'const') continue
       if (m.k !== 'call') {
         this.problem(m, `cannot read the Annotated metadata \`${exprText(m)}\``, env)
         continue
@@ -496,6 +498,52 @@ class Schemer {
     return false
   }
 
+  /**
+   * pydantic's `extra` setting of a model class, as `ConfigWrapper.for_model` merges it: each model base's, then the
+   * class's `model_config` (`ConfigDict(extra=…)` or a dict display), then the class keyword `extra=…`.
+   */
+  modelExtra(cls: ClassStmt, env: SchemaEnv, seen: ReadonlySet<ClassStmt> = new Set()): unknown {
+    if (seen.has(cls)) return undefined
+    const inner = new Set([...seen, cls])
+    let extra: unknown
+    for (const b of cls.bases) {
+      if (b.name !== undefined) continue
+      const r = this.qualified(b.value, env)
+      if (r.kind !== 'class' || !this.isModel(r.cls, r.env)) continue
+      const e = this.modelExtra(r.cls, r.env, inner)
+      if (e !== undefined) extra = e
+    }
+    for (const st of cls.body) {
+      if (st.kind !== 'assign' || st.targets.length !== 1 || st.targets[0]?.k !== 'name' || st.targets[0].id !== 'model_config') continue
+      const e = this.configExtra(st.value, env)
+      if (e !== undefined) extra = e
+    }
+    const kw = cls.bases.find((b) => b.name === 'extra')
+    if (kw !== undefined) {
+      const v = env.literal(kw.value)
+      if (v.ok) extra = v.value
+      else this.problem(kw.value, `cannot read the model's \`extra=\` (${v.why})`, env)
+    }
+    return extra
+  }
+
+  /** `extra` of a `model_config` value: `ConfigDict(extra=…)` or `{"extra": …}`; undefined when it does not set it. */
+  private configExtra(e: Expr, env: SchemaEnv): unknown {
+    let value: Expr | undefined
+    if (e.k === 'call') {
+      const r = this.qualified(e.fn, env)
+      if (r.kind !== 'q' || (r.name !== 'pydantic.ConfigDict' && r.name !== 'pydantic.config.ConfigDict')) return undefined
+      value = e.args.find((a) => a.name === 'extra')?.value
+    } else if (e.k === 'dict') {
+      value = e.entries.find((en) => en.key?.k === 'str' && en.key.value === 'extra')?.value
+    }
+    if (value === undefined) return undefined
+    const v = env.literal(value)
+    if (v.ok) return v.value
+    this.problem(value, `cannot read the model's \`extra\` setting (${v.why})`, env)
+    return undefined
+  }
+
   /** The fields of a pydantic model class (its bases' first), in definition order. */
   modelFields(cls: ClassStmt, env: SchemaEnv): FieldInfo[] {
     const fields = new Map<string, FieldInfo>()
@@ -590,14 +638,15 @@ class Schemer {
   private defineModel(cls: ClassStmt, env: SchemaEnv, name: string): void {
     if (this.defs.has(name) || this.building.has(cls)) return
     this.building.add(cls)
-    const s = this.objectSchema(this.modelFields(cls, env), name)
+    const s = this.objectSchema(this.modelFields(cls, env), name, this.modelExtra(cls, env))
     const doc = docstringOf(cls.body)
     if (doc !== null) s.description = cleandoc(doc)
     this.defs.set(name, s)
     this.building.delete(cls)
   }
 
-  objectSchema(fields: FieldInfo[], title: string): Json {
+  /** A model's object schema; `extra` is its pydantic `extra` setting ("forbid" / "allow": `additionalProperties`). */
+  objectSchema(fields: FieldInfo[], title: string, extra?: unknown): Json {
     const properties: Json = {}
     const required: string[] = []
     for (const f of fields) {
@@ -607,7 +656,8 @@ class Schemer {
       else if (!f.factory && !f.unreadDefault) required.push(f.name)
       properties[f.name] = p
     }
-    return {properties, ...(required.length > 0 ? {required} : {}), title, type: 'object'}
+    const additional = extra === 'forbid' ? {additionalProperties: false} : extra === 'allow' ? {additionalProperties: true} : {}
+    return {...additional, properties, ...(required.length > 0 ? {required} : {}), title, type: 'object'}
   }
 
   /** A top-level schema with the definitions it uses (pydantic's `$defs`). */
@@ -845,7 +895,7 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
   let out: Json
   if (t.t === 'model') {
     const fields = s.modelFields(t.cls, t.env)
-    out = flattenModelSchema(s.withDefs(s.objectSchema(fields, `${t.name}IODescriptor`)))
+    out = flattenModelSchema(s.withDefs(s.objectSchema(fields, `${t.name}IODescriptor`, s.modelExtra(t.cls, t.env))))
   } else {
     out = s.withDefs(s.schemaOf(t))
     if (out.properties) out = flattenModelSchema(out)
@@ -864,7 +914,7 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
 function specSchema(s: Schemer, e: Expr, env: SchemaEnv): Json {
   const r = s.qualified(e, env)
   if (r.kind === 'class' && s.isModel(r.cls, r.env)) {
-    return flattenModelSchema(s.withDefs(s.objectSchema(s.modelFields(r.cls, r.env), `${r.cls.name}IODescriptor`)))
+    return flattenModelSchema(s.withDefs(s.objectSchema(s.modelFields(r.cls, r.env), `${r.cls.name}IODescriptor`, s.modelExtra(r.cls, r.env))))
   }
   s.problem(e, `the API spec \`${exprText(e)}\` is not a pydantic model class of the project`)
   return {}
