@@ -51,8 +51,9 @@ class _Meta(type):
         return _make(name, cls.__module__)
 
     def __call__(cls, *args, **kwargs):
-        # A decorator without arguments (`@torch.no_grad`) hands back what it decorates.
-        if len(args) == 1 and not kwargs and isinstance(args[0], types.FunctionType):
+        # A decorator without arguments on a method (`@torch.no_grad`) hands back what it decorates; a module-level
+        # function passed to a stubbed class (`providers.Singleton(get_config)`) makes an instance.
+        if len(args) == 1 and not kwargs and isinstance(args[0], types.FunctionType) and "." in args[0].__qualname__:
             return args[0]
         return super().__call__(*args, **kwargs)
 

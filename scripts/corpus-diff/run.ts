@@ -8,10 +8,12 @@
  *
  * Environment: BENTOML_1440_VENV (else $BENTO_TOOLS/bentoml-1.4.40-venv, else .tools/), CORPUS_PROJECTS (else
  * ../shared/corpus/projects), CORPUS_DIFF_JOBS (projects built at once, default 2), CORPUS_DIFF_BENTO_REPO (the
- * checkout whose bin/run.js and dist/ are `bento`, default this one).
+ * checkout whose bin/run.js and dist/ are `bento`, default this one), CORPUS_DIFF_VENV_PY3_13 (a BentoML 1.4.40 venv on
+ * Python 3.13 for the projects whose `.python-version` / `requires-python` needs 3.12+; without it they are built by
+ * the 3.11 reference venv, whose import of 3.12 syntax fails).
  */
 import {existsSync} from 'node:fs'
-import {readdir, writeFile} from 'node:fs/promises'
+import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -81,7 +83,27 @@ export function markdownTable(rows: Row[]): string {
 }
 
 /** Run `projects` (names under `corpus`), `jobs` at a time, in the given order. */
-export async function corpusDiff(opts: {corpus: string; projects: string[]; venv: string; jobs: number; bentoRepo?: string; log?: (s: string) => void}): Promise<Row[]> {
+/**
+ * Whether the project's code needs a Python newer than 3.11 (the reference venv's): `.python-version` or the lower
+ * bound of `requires-python` at 3.12 or above (3.12 syntax such as `class C[T]:` does not import on 3.11).
+ */
+export async function needsNewerPython(dir: string): Promise<boolean> {
+  const pin = await readFile(join(dir, '.python-version'), 'utf8').catch(() => '')
+  const requires = /requires-python\s*=\s*["']\s*>=?\s*3\.(\d+)/.exec(await readFile(join(dir, 'pyproject.toml'), 'utf8').catch(() => ''))
+  const minor = /^\s*3\.(\d+)/.exec(pin)?.[1] ?? requires?.[1]
+  return minor !== undefined && Number(minor) >= 12
+}
+
+export async function corpusDiff(opts: {
+  corpus: string
+  projects: string[]
+  venv: string
+  /** A BentoML 1.4.40 venv on Python 3.12+, for the projects that need one (needsNewerPython). */
+  newerPythonVenv?: string
+  jobs: number
+  bentoRepo?: string
+  log?: (s: string) => void
+}): Promise<Row[]> {
   const hf = await startHfStandIn()
   try {
     const rows: Row[] = new Array<Row>(opts.projects.length)
@@ -90,7 +112,9 @@ export async function corpusDiff(opts: {corpus: string; projects: string[]; venv
       while (next < opts.projects.length) {
         const i = next++
         const name = opts.projects[i]!
-        const run = await runProject(join(opts.corpus, name), {venv: opts.venv, repo: opts.bentoRepo ?? REPO, hfEndpoint: hf.endpoint})
+        const dir = join(opts.corpus, name)
+        const venv = opts.newerPythonVenv && (await needsNewerPython(dir)) ? opts.newerPythonVenv : opts.venv
+        const run = await runProject(dir, {venv, repo: opts.bentoRepo ?? REPO, hfEndpoint: hf.endpoint})
         rows[i] = toRow(run)
         opts.log?.(`${name}: ${rows[i].outcome} (${(run.durationMs / 1000).toFixed(1)} s)\n`)
       }
@@ -120,7 +144,16 @@ async function main(argv: string[]): Promise<number> {
   const unknown = names.filter((n) => !all.includes(n))
   if (unknown.length) throw new Error(`not in ${corpus}: ${unknown.join(', ')}`)
   const started = Date.now()
-  const rows = await corpusDiff({corpus, projects: names.length ? names : all, venv, jobs: Number(process.env.CORPUS_DIFF_JOBS ?? 2), bentoRepo, log: (s) => process.stderr.write(s)})
+  const newer = process.env.CORPUS_DIFF_VENV_PY3_13
+  const rows = await corpusDiff({
+    corpus,
+    projects: names.length ? names : all,
+    venv,
+    ...(newer ? {newerPythonVenv: newer} : {}),
+    jobs: Number(process.env.CORPUS_DIFF_JOBS ?? 2),
+    bentoRepo,
+    log: (s) => process.stderr.write(s),
+  })
   process.stdout.write(`${markdownTable(rows)}\n`)
   const agree = rows.filter((r) => r.outcome === 'agree').length
   process.stderr.write(`${rows.length} projects, ${agree} agree on every compared key, in ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
