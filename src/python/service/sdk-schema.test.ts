@@ -188,3 +188,28 @@ describe('defaults read from module constants by subscript (text2video: `lang: s
     expect([p.a?.default, p.b?.default, p.c?.default]).toEqual([undefined, undefined, undefined])
   })
 })
+
+describe('a constraint after a validator (pydantic writes it as `ge`, or pushes it in, depending on the constraint)', () => {
+  it('is left out, with a warning at its line', () => {
+    const source = [
+      'from typing import Annotated',
+      'import bentoml',
+      'from annotated_types import Ge',
+      'from pydantic import AfterValidator, Field',
+      '',
+      '@bentoml.service',
+      'class Svc:',
+      '    @bentoml.api',
+      '    def f(self, a: Annotated[int, AfterValidator(int), Ge(1)] = 1, b: Annotated[str, AfterValidator(str), Field(min_length=1, description="d")] = "x") -> str:',
+      '        return ""',
+      '',
+    ].join('\n')
+    const info = readService({files: new Map([['service.py', source]]), service: 'service:Svc'})
+    const input = (info.schema?.routes as Array<{input: {properties: Record<string, unknown>}}>)[0]!.input
+    expect(input.properties).toEqual({a: {default: 1, title: 'A', type: 'integer'}, b: {default: 'x', description: 'd', title: 'B', type: 'string'}})
+    expect(info.diagnostics.map((d) => [d.severity, d.line, d.message.split(';')[0]])).toEqual([
+      ['warning', 9, 'bento does not follow the constraint `Ge` after a validator'],
+      ['warning', 9, 'bento does not follow the constraint `min_length` after a validator'],
+    ])
+  })
+})

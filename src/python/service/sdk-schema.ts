@@ -98,6 +98,14 @@ const FIELD_KEYS: Record<string, string> = {
   max_length: 'max_length',
 }
 
+/** The keys of `Field(...)` that describe a field rather than constrain it (kept after a validator). */
+const FIELD_INFO_KEYS = new Set(['title', 'description', 'examples'])
+
+/** pydantic's functional validators in `Annotated[...]`. */
+const VALIDATORS = new Set(
+  ['BeforeValidator', 'AfterValidator', 'WrapValidator', 'PlainValidator'].flatMap((n) => [`pydantic.${n}`, `pydantic.functional_validators.${n}`]),
+)
+
 /** annotated_types constraints (and pydantic's `StringConstraints`): their parameters, in positional order. */
 const ANNOTATED_TYPES: Record<string, string[]> = {
   'annotated_types.Gt': ['gt'],
@@ -357,6 +365,9 @@ class Schemer {
     const extra: Json = {}
     let contentType: string | undefined
     let out = base
+    // After a validator, pydantic applies constraints to the validator's schema (`ge` is written as `ge`, or pushed
+    // in as `minimum`, depending on the constraint): bento leaves such constraints out, with a warning.
+    let validated = false
     for (const m of metas) {
       // A plain string, number or constant (`Annotated[float, "Speech threshold"]`): pydantic ignores it.
       if (m.k === 'str' || m.k === 'num' || m.k === 'const') continue
@@ -393,8 +404,19 @@ class Schemer {
         const orient = val(m.args.find((a) => a.name === 'orient'))
         const columns = val(m.args.find((a) => a.name === 'columns'))
         out = {t: 'custom', schema: {type: 'dataframe', orient: typeof orient === 'string' ? orient : 'records', ...(Array.isArray(columns) && columns.length > 0 ? {columns} : {})}}
+      } else if (VALIDATORS.has(name)) {
+        // Before/After/Wrap validators validate the annotated type: its JSON schema is unchanged. A PlainValidator
+        // replaces the validation: any value (`{}`).
+        if (name.endsWith('.PlainValidator')) out = ANY
+        validated = true
       } else if (name === 'pydantic.Field' || name === 'pydantic.fields.Field') {
-        Object.assign(extra, this.fieldExtras(m, env).extra)
+        const f = this.fieldExtras(m, env).extra
+        for (const [k, v] of Object.entries(f)) {
+          if (validated && !FIELD_INFO_KEYS.has(k)) this.problem(m, `bento does not follow the constraint \`${k}\` after a validator`, env)
+          else extra[k] = v
+        }
+      } else if (validated && ANNOTATED_TYPES[name] !== undefined) {
+        this.problem(m, `bento does not follow the constraint \`${exprText(m.fn)}\` after a validator`, env)
       } else if (ANNOTATED_TYPES[name] !== undefined) {
         // annotated_types constraints (`Ge(1)`, `Interval(gt=0, le=5)`, `Len(1, 3)`): pydantic's constraint keys.
         const params = ANNOTATED_TYPES[name] as string[]
