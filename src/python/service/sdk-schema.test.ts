@@ -213,3 +213,27 @@ describe('a constraint after a validator (pydantic writes it as `ge`, or pushes 
     ])
   })
 })
+
+describe('type aliases and constants imported from another module of the project (faster-whisper: from .input_models import ModelName)', () => {
+  it('are followed to their definition', () => {
+    const files = new Map([
+      ['kinds.py', 'from typing import Annotated\nfrom annotated_types import Ge\n\nVec = list[float]\nLevel = Annotated[int, Ge(1)]\nDEFAULT_N = 3\nSAMPLE = {"k": "v"}\n'],
+      ['service.py', 'import bentoml\nfrom kinds import Vec, Level, DEFAULT_N, SAMPLE\n\n@bentoml.service\nclass Svc:\n    @bentoml.api\n    def f(self, v: Vec, l: Level, n: int = DEFAULT_N, s: str = SAMPLE["k"]) -> Vec:\n        return v\n'],
+    ])
+    const info = readService({files, service: 'service:Svc'})
+    expect(info.diagnostics).toEqual([])
+    const route = (info.schema?.routes as Array<{input: unknown; output: unknown}>)[0]!
+    expect(route.input).toEqual({
+      properties: {
+        v: {items: {type: 'number'}, title: 'V', type: 'array'},
+        l: {minimum: 1, title: 'L', type: 'integer'},
+        n: {default: 3, title: 'N', type: 'integer'},
+        s: {default: 'v', title: 'S', type: 'string'},
+      },
+      required: ['v', 'l'],
+      title: 'Input',
+      type: 'object',
+    })
+    expect(route.output).toEqual({items: {type: 'number'}, type: 'array'})
+  })
+})

@@ -338,6 +338,18 @@ class Reader {
     return undefined
   }
 
+  /** A binding as the module it is imported from holds it: `from .models import Vec` → `Vec = list[float]` there. */
+  followFrom(b: Binding | undefined): Binding | undefined {
+    for (let hops = 0; b?.b === 'from' && hops < 20; hops++) {
+      const local = this.load(b.module)
+      if (local === undefined) return b
+      const inner = this.lookup(b.name, local.scope)
+      if (inner === undefined) return b
+      b = inner
+    }
+    return b
+  }
+
   valueOfBinding(b: Binding): Value {
     switch (b.b) {
       case 'expr':
@@ -1393,7 +1405,7 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       if (v.v === 'sdk') return {kind: 'unknown', why: `${v.cls.name} is a service`}
       // A module-level type alias (`Vec = list[float]`, `Mode = Literal["a", "b"]`): pydantic sees the type itself.
       if (e.k === 'name') {
-        const b = reader.lookup(e.id, scope)
+        const b = reader.followFrom(reader.lookup(e.id, scope))
         if (b?.b === 'expr' && isTypeExpr(b.expr)) return {kind: 'alias', expr: b.expr, env: schemaEnv(reader, b.scope)}
       }
       return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
@@ -1459,7 +1471,7 @@ function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true;
       break
     }
     case 'name': {
-      const b = reader.lookup(e.id, scope)
+      const b = reader.followFrom(reader.lookup(e.id, scope))
       if (b?.b === 'expr') return literalOf(reader, b.expr, b.scope, depth + 1)
       const v = reader.resolve(e, scope)
       return {ok: false, why: v.v === 'dyn' ? v.why : `'${e.id}' is not a constant`}
@@ -1483,7 +1495,7 @@ function subscriptOf(reader: Reader, e: Extract<Expr, {k: 'sub'}>, scope: Scope,
   let obj: Expr = e.obj
   let objScope = scope
   for (let hops = 0; obj.k === 'name' && hops < 20; hops++) {
-    const b = reader.lookup(obj.id, objScope)
+    const b = reader.followFrom(reader.lookup(obj.id, objScope))
     if (b?.b !== 'expr') return undefined
     obj = b.expr
     objScope = b.scope
