@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseDotenv, parseDotenvEntries} from './dotenv.js'
+import {parseDotenv, parseDotenvEntries, parsePythonDotenv} from './dotenv.js'
 
 const ENVIRON = {HOME_X: '/home/x', A: 'from-env', EMPTY: ''}
 
@@ -23,5 +23,22 @@ describe('parseDotenv: what BentoML 1.4.15 parse_dotenv returned for the same te
       {key: 'A', value: '1', line: 2},
       {key: 'B', value: '2', line: 4},
     ])
+  })
+})
+
+describe('parsePythonDotenv (load_dotenv of python-dotenv 1.2.1)', () => {
+  it('reads the lines as python-dotenv does (observed: DotEnv(stream=…).dict() of the same text)', () => {
+    const text = "A=1\n# c\nexport B=\"x y\" # note\nC=plain  # cmt\nD\nE='single q'\nF = spaced \nG=a#b\n  H=indented\nI=\nJ=''\n"
+    // python-dotenv: [A 1] [B x y] [C plain] [D None] [E single q] [F spaced] [G a#b] [H indented] [I ''] [J ''];
+    // D (no value) sets nothing.
+    expect(parsePythonDotenv(text)).toEqual({
+      vars: [['A', '1'], ['B', 'x y'], ['C', 'plain'], ['E', 'single q'], ['F', 'spaced'], ['G', 'a#b'], ['H', 'indented'], ['I', ''], ['J', '']],
+    })
+  })
+
+  it('what it does not model is unsupported, at its line: interpolation, escapes, multi-line values', () => {
+    expect(parsePythonDotenv('A=1\nB=${A}\n')).toEqual({unsupported: expect.stringContaining('$'), line: 2})
+    expect(parsePythonDotenv('A="a\\nb"\n')).toMatchObject({line: 1})
+    expect(parsePythonDotenv('A="multi\nline"\n')).toMatchObject({line: 1})
   })
 })

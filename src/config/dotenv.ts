@@ -49,3 +49,55 @@ export function parseDotenv(content: string, environ: Readonly<Record<string, st
   for (const e of parseDotenvEntries(content, environ)) env[e.key] = e.value
   return env
 }
+
+/** A `.env` file as python-dotenv's `load_dotenv()` reads it, where bento models it (see parsePythonDotenv). */
+export type PythonDotenv = {vars: Array<[string, string]>} | {unsupported: string; line: number}
+
+/**
+ * python-dotenv 1.x's parser (`dotenv.parser`), for the lines bento follows exactly: blank lines, `# comments`,
+ * `[export ]KEY=value` with the value unquoted (a ` #comment` after it dropped, trailing spaces trimmed), in single
+ * or in double quotes (then an optional comment), and `KEY` alone (no value: python-dotenv sets nothing). A value
+ * with `$` (interpolation), a backslash (escapes) or a quote that does not close on its line (multi-line values) is
+ * `unsupported` with its line: bento does not guess it.
+ */
+export function parsePythonDotenv(content: string): PythonDotenv {
+  const vars: Array<[string, string]> = []
+  const lines = content.split(/\r\n|\r|\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const m = /^(?:export\s+)?([^=#\s'"]+)\s*(?:=\s*(.*))?$/.exec(line)
+    if (!m?.[1]) return {unsupported: 'a line bento does not parse', line: i + 1}
+    if (m[2] === undefined) continue
+    const raw = m[2]
+    if (/[$\\]/.test(raw)) return {unsupported: 'a value with $ or \\ (interpolation or escapes)', line: i + 1}
+    let value: string
+    const quoted = /^(['"])([^'"]*)\1\s*(?:#.*)?$/.exec(raw)
+    if (quoted) value = quoted[2] ?? ''
+    else if (/^['"]/.test(raw)) return {unsupported: 'a quoted value that does not close on its line', line: i + 1}
+    else value = raw.replace(/\s+#.*$/, '').trimEnd()
+    vars.push([m[1], value])
+  }
+  return {vars}
+}
+
+/** The directories python-dotenv's `find_dotenv()` looks in for a module, inside the build context: its own, then up. */
+export function dotenvDirs(projectFile: string): string[] {
+  const parts = projectFile.split('/').slice(0, -1)
+  const dirs: string[] = []
+  for (let n = parts.length; n >= 0; n--) dirs.push(parts.slice(0, n).join('/'))
+  return dirs
+}
+
+/**
+ * The `.env` `load_dotenv()` loads for a module (a project file), from the `.env` files of the build context
+ * (directory → content, null where there is none): the nearest one, parsed; null: none in the build context.
+ */
+export function nearestDotenv(found: ReadonlyMap<string, string | null>, projectFile: string): ({file: string} & PythonDotenv) | null {
+  for (const dir of dotenvDirs(projectFile)) {
+    const content = found.get(dir)
+    if (content === undefined || content === null) continue
+    return {file: dir ? `${dir}/.env` : '.env', ...parsePythonDotenv(content)}
+  }
+  return null
+}

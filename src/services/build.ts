@@ -1,6 +1,6 @@
 import {readFileSync, realpathSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
-import {lstat, readFile, rm} from 'node:fs/promises'
+import {lstat, readFile, rm, stat} from 'node:fs/promises'
 import {isAbsolute, join, relative, resolve, sep} from 'node:path'
 
 import {hashFile} from '../bento/digest.js'
@@ -19,6 +19,7 @@ import {bentomlFacts} from '../bentoml/versions.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
+import {dotenvDirs, nearestDotenv} from '../config/dotenv.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
 import {bentoTemplates} from '../bento/templates.js'
 import type {Path, Position} from '../config/context.js'
@@ -192,6 +193,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (sdkEntry) {
     // Loaded here: a runner-style service never needs the evaluator (start-up, issue 20).
     const {readSdkConfig} = await import('../python/service/sdk-config.js')
+    const dotenvs = await projectDotenvs(projectDir, [...sources.keys()].map((f) => space.projectFile(f)))
     const read = readSdkConfig({
       files: sources,
       module: service.module,
@@ -201,6 +203,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       cpuCount: availableParallelism(),
       ...defaultPython,
       environ: opts.env ?? {},
+      dotenv: (file) => nearestDotenv(dotenvs, space.projectFile(file)),
     })
     const readDiagnostics = read.diagnostics.map(projectFile)
     const errors = readDiagnostics.filter((d) => d.severity === 'error')
@@ -367,6 +370,21 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   } finally {
     tmp?.forget()
   }
+}
+
+/**
+ * The `.env` files `load_dotenv()` may load for the service's modules (python-dotenv looks from the module's
+ * directory up): directory in the build context → content, null where there is none. A `.env` that is not a file
+ * (a directory, a FIFO) is none; one above the build context is not looked for.
+ */
+async function projectDotenvs(projectDir: string, moduleFiles: string[]): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>()
+  for (const dir of new Set(moduleFiles.flatMap(dotenvDirs))) {
+    const path = join(projectDir, dir, '.env')
+    const st = await stat(path).catch(() => undefined)
+    found.set(dir, st?.isFile() ? await readFile(path, 'utf8').catch(() => null) : null)
+  }
+  return found
 }
 
 /**

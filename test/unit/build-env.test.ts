@@ -106,3 +106,76 @@ describe('bento build: the service module reads the environment of the build', (
     expect(err.error.message).toContain("KeyError: 'BENTO_TEST_NOT_SET'")
   })
 })
+
+/**
+ * `load_dotenv()` as `bentoml build` runs it (python-dotenv 1.2, faster-whisper's `pkg/__init__.py`): the nearest
+ * `.env` from the calling module's directory up (inside the build context), its variables set where the build's
+ * environment does not already set them (override=False); no `.env`: the environment unchanged.
+ */
+describe('bento build: load_dotenv() in the service package', () => {
+  const PKG_INIT = 'from dotenv import load_dotenv\n\nload_dotenv()\n'
+  const PKG_SERVICE = `import os
+
+import bentoml
+
+TIMEOUT = int(os.getenv("DOTENV_TIMEOUT", "300"))
+
+
+@bentoml.service(traffic={"timeout": TIMEOUT}, labels={"model": os.environ.get("DOTENV_MODEL", "base")})
+class Svc:
+    @bentoml.api
+    def hi(self) -> str:
+        return "hi"
+`
+  const dotenvProject = async (name: string, dotenv?: string): Promise<string> => {
+    const dir = join(root, name)
+    await mkdir(join(dir, 'pkg'), {recursive: true})
+    await writeFile(join(dir, 'pkg/__init__.py'), PKG_INIT)
+    await writeFile(join(dir, 'pkg/service.py'), PKG_SERVICE)
+    await writeFile(join(dir, 'bentofile.yaml'), 'service: "pkg.service:Svc"\npython:\n  lock_packages: false\n')
+    if (dotenv !== undefined) await writeFile(join(dir, '.env'), dotenv)
+    return dir
+  }
+  const buildAt = async (dir: string, env: Record<string, string | undefined> = {}): Promise<{code: number; out: Built & {error?: {code: string; message: string}}; info?: {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}}> => {
+    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, DOTENV_TIMEOUT: undefined, DOTENV_MODEL: undefined, PYTHON_DOTENV_DISABLED: undefined, ...env}})
+    const out = JSON.parse(r.stdout) as Built & {error?: {code: string; message: string}}
+    if (r.code !== 0) return {code: r.code, out}
+    return {code: 0, out, info: parseYaml(await readFile(join(out.path, 'bento.yaml'), 'utf8')) as {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}}
+  }
+
+  it('no .env in the build context: the environment as it is (the defaults of os.getenv)', async () => {
+    const b = await buildAt(await dotenvProject('dotenv-none'))
+    expect(b.code, JSON.stringify(b.out)).toBe(0)
+    expect(b.info?.services[0]?.config.traffic.timeout).toBe(300)
+    expect(b.info?.labels.model).toBe('base')
+  })
+
+  it("the project's .env: its values where the environment does not set them; the names in envRead; another value, another Bento", async () => {
+    const dir = await dotenvProject('dotenv-root', '# settings\nDOTENV_TIMEOUT=42\nexport DOTENV_MODEL="large-v3"\nOTHER=1\n')
+    const a = await buildAt(dir)
+    expect(a.code, JSON.stringify(a.out)).toBe(0)
+    expect(a.info?.services[0]?.config.traffic.timeout).toBe(42)
+    expect(a.info?.labels.model).toBe('large-v3')
+    expect(a.out.envRead).toEqual(expect.arrayContaining(['DOTENV_MODEL', 'DOTENV_TIMEOUT']))
+    // override=False: the build's environment wins.
+    const b = await buildAt(dir, {DOTENV_TIMEOUT: '7'})
+    expect(b.info?.services[0]?.config.traffic.timeout).toBe(7)
+    expect(b.info?.labels.model).toBe('large-v3')
+    await writeFile(join(dir, '.env'), 'DOTENV_TIMEOUT=43\nexport DOTENV_MODEL="large-v3"\n')
+    const c = await buildAt(dir)
+    expect(c.info?.services[0]?.config.traffic.timeout).toBe(43)
+    expect(c.out.tag).not.toBe(a.out.tag)
+  })
+
+  it('PYTHON_DOTENV_DISABLED=1: the .env is not loaded, as python-dotenv', async () => {
+    const b = await buildAt(await dotenvProject('dotenv-disabled', 'DOTENV_TIMEOUT=42\n'), {PYTHON_DOTENV_DISABLED: '1'})
+    expect(b.code, JSON.stringify(b.out)).toBe(0)
+    expect(b.info?.services[0]?.config.traffic.timeout).toBe(300)
+  })
+
+  it('a .env bento does not model (interpolation): E_CONFIG where a value read after it is needed', async () => {
+    const b = await buildAt(await dotenvProject('dotenv-interp', 'BASE=1\nDOTENV_TIMEOUT=${BASE}0\n'))
+    expect(b.code).toBe(3)
+    expect(b.out.error?.message).toContain('load_dotenv')
+  })
+})

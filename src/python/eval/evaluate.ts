@@ -50,6 +50,12 @@ export interface EvaluateOptions {
    * they read `bentoml build`'s. Not given: those reads are unknown values (nothing is guessed).
    */
   environ?: Readonly<Record<string, string | undefined>>
+  /**
+   * `load_dotenv()` without arguments (python-dotenv): the `.env` it finds for a module file — the nearest one from
+   * the module's directory up to the build context — with its variables (or the line bento does not model); null:
+   * there is none. Not given: the call changes the environment in a way bento does not follow.
+   */
+  dotenv?: (moduleFile: string) => ({file: string; vars: Array<[string, string]>} | {file: string; unsupported: string; line: number}) | null
 }
 
 /** A variable of the build's environment the module read: its value (null: not set) and where it was first read. */
@@ -1070,6 +1076,40 @@ class Evaluator {
     return {value}
   }
 
+  /**
+   * `load_dotenv()` as python-dotenv 1.2 runs it (override=False): unless PYTHON_DOTENV_DISABLED is true, the
+   * variables of the `.env` found for the calling module are set where the environment does not set them. Each is a
+   * read of the environment (listed in envRead, its value in the digest: the `.env`'s when it is the one used).
+   * undefined: bento does not follow it (the caller marks the environment changed).
+   */
+  private loadDotenv(c: CallCtx): PyValue | undefined {
+    const find = this.opts.dotenv
+    if (find === undefined || this.opts.environ === undefined || this.envChanged) return undefined
+    const at = {line: c.e.line, col: c.e.col}
+    const disabled = this.readEnv(str('PYTHON_DOTENV_DISABLED'), c.site, c.mod, at)
+    if (!('value' in disabled)) return undefined
+    if (disabled.value !== null && ['1', 'true', 't', 'yes', 'y'].includes(disabled.value.toLowerCase())) return FALSE
+    const found = find(c.mod.file ?? '')
+    if (found === null) return FALSE
+    if ('unsupported' in found) {
+      this.envChanged = {
+        why: `a variable of the environment after load_dotenv() at line ${c.e.line}, which loads ${found.file}:${found.line}: ${found.unsupported}, which bento does not follow`,
+        hint: 'write that line of the .env as KEY=value, or set the variable in the environment of the build',
+        site: c.site,
+      }
+      return {t: 'opaque', u: this.envChanged}
+    }
+    for (const [k, v] of found.vars) {
+      const r = this.readEnv(str(k), c.site, c.mod, at)
+      if (!('value' in r)) return undefined
+      if (r.value !== null) continue
+      this.envSet.set(k, v)
+      const read = this.envReads.get(k)
+      if (read) this.envReads.set(k, {...read, value: v})
+    }
+    return found.vars.length > 0 ? TRUE : FALSE
+  }
+
   private keyError(mod: ModuleState, at: {line: number; col: number}, name: string): ImportFailure {
     return this.failure(
       mod,
@@ -1229,6 +1269,10 @@ class Evaluator {
     if (env !== undefined) return env
     const lib = this.callStdlib(name, pos, kw, c)
     if (lib !== undefined) return lib
+    if ((name === 'dotenv.load_dotenv' || name === 'dotenv.main.load_dotenv') && pos.length === 0 && kw.size === 0) {
+      const loaded = this.loadDotenv(c)
+      if (loaded !== undefined) return loaded
+    }
     if (ENV_MUTATORS.has(name)) {
       this.envChanged ??= {
         why: `a variable of the environment after ${c.label}(...) at line ${c.e.line}, which changes it in a way bento does not follow`,

@@ -87,6 +87,16 @@ describe('constraints, Literal and module-level aliases, against BentoML 1.4.40 
   })
 })
 
+describe('model_config, against BentoML 1.4.40 (model_configs.py: faster-whisper TranscriptionRequest)', () => {
+  const info = read('model_configs.py', 'model_configs:ModelConfigs')
+  const want = expected.services['model_configs:ModelConfigs']!
+
+  it('extra="forbid"/"allow" (ConfigDict, a dict, class keywords, inherited, overridden) → additionalProperties; a plain string in Annotated is ignored', () => {
+    expect(info.diagnostics).toEqual([])
+    expect(info.schema).toEqual(want.schema)
+  })
+})
+
 describe('helpers', () => {
   it("pyTitle is Python's str.title()", () => {
     expect(['input_data', 'x2y', 'camelCase', 'top_k', 'éa b'].map(pyTitle)).toEqual(['Input_Data', 'X2Y', 'Camelcase', 'Top_K', 'Éa B'])
@@ -143,5 +153,87 @@ describe('defaults bento cannot read', () => {
       expect(w.message).not.toMatch(/shows \{\}/)
     }
     expect(info.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+  })
+})
+
+describe('defaults read from module constants by subscript (text2video: `lang: str = sample_input_data["language"]`)', () => {
+  const source = [
+    'import bentoml',
+    '',
+    'SAMPLE = {"text": "hello", "language": "en", 1: "one"}',
+    'SIZES = [256, 512, 1024]',
+    'PAIR = ("a", "b")',
+    '',
+    '@bentoml.service',
+    'class Svc:',
+    '    @bentoml.api',
+    '    def speak(self, script: str = SAMPLE["text"], lang: str = SAMPLE["language"], size: int = SIZES[-1], first: str = PAIR[0], one: str = SAMPLE[1]) -> str:',
+    '        return ""',
+    '',
+    '    @bentoml.api',
+    '    def missing(self, a: str = SAMPLE["nope"], b: int = SIZES[3], c: str = SAMPLE["1"]) -> str:',
+    '        return ""',
+    '',
+  ].join('\n')
+  const info = readService({files: new Map([['service.py', source]]), service: 'service:Svc'})
+  const routes = info.schema?.routes as Array<{name: string; input: {properties: Record<string, Record<string, unknown>>}}>
+
+  it('are the values CPython computes', () => {
+    const p = routes.find((r) => r.name === 'speak')!.input.properties
+    expect([p.script?.default, p.lang?.default, p.size?.default, p.first?.default, p.one?.default]).toEqual(['hello', 'en', 1024, 'a', 'one'])
+  })
+
+  it('a key or index the constant lacks (KeyError / IndexError in CPython) is not guessed', () => {
+    const p = routes.find((r) => r.name === 'missing')!.input.properties
+    expect([p.a?.default, p.b?.default, p.c?.default]).toEqual([undefined, undefined, undefined])
+  })
+})
+
+describe('a constraint after a validator (pydantic writes it as `ge`, or pushes it in, depending on the constraint)', () => {
+  it('is left out, with a warning at its line', () => {
+    const source = [
+      'from typing import Annotated',
+      'import bentoml',
+      'from annotated_types import Ge',
+      'from pydantic import AfterValidator, Field',
+      '',
+      '@bentoml.service',
+      'class Svc:',
+      '    @bentoml.api',
+      '    def f(self, a: Annotated[int, AfterValidator(int), Ge(1)] = 1, b: Annotated[str, AfterValidator(str), Field(min_length=1, description="d")] = "x") -> str:',
+      '        return ""',
+      '',
+    ].join('\n')
+    const info = readService({files: new Map([['service.py', source]]), service: 'service:Svc'})
+    const input = (info.schema?.routes as Array<{input: {properties: Record<string, unknown>}}>)[0]!.input
+    expect(input.properties).toEqual({a: {default: 1, title: 'A', type: 'integer'}, b: {default: 'x', description: 'd', title: 'B', type: 'string'}})
+    expect(info.diagnostics.map((d) => [d.severity, d.line, d.message.split(';')[0]])).toEqual([
+      ['warning', 9, 'bento does not follow the constraint `Ge` after a validator'],
+      ['warning', 9, 'bento does not follow the constraint `min_length` after a validator'],
+    ])
+  })
+})
+
+describe('type aliases and constants imported from another module of the project (faster-whisper: from .input_models import ModelName)', () => {
+  it('are followed to their definition', () => {
+    const files = new Map([
+      ['kinds.py', 'from typing import Annotated\nfrom annotated_types import Ge\n\nVec = list[float]\nLevel = Annotated[int, Ge(1)]\nDEFAULT_N = 3\nSAMPLE = {"k": "v"}\n'],
+      ['service.py', 'import bentoml\nfrom kinds import Vec, Level, DEFAULT_N, SAMPLE\n\n@bentoml.service\nclass Svc:\n    @bentoml.api\n    def f(self, v: Vec, l: Level, n: int = DEFAULT_N, s: str = SAMPLE["k"]) -> Vec:\n        return v\n'],
+    ])
+    const info = readService({files, service: 'service:Svc'})
+    expect(info.diagnostics).toEqual([])
+    const route = (info.schema?.routes as Array<{input: unknown; output: unknown}>)[0]!
+    expect(route.input).toEqual({
+      properties: {
+        v: {items: {type: 'number'}, title: 'V', type: 'array'},
+        l: {minimum: 1, title: 'L', type: 'integer'},
+        n: {default: 3, title: 'N', type: 'integer'},
+        s: {default: 'v', title: 'S', type: 'string'},
+      },
+      required: ['v', 'l'],
+      title: 'Input',
+      type: 'object',
+    })
+    expect(route.output).toEqual({items: {type: 'number'}, type: 'array'})
   })
 })

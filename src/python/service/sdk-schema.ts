@@ -98,6 +98,14 @@ const FIELD_KEYS: Record<string, string> = {
   max_length: 'max_length',
 }
 
+/** The keys of `Field(...)` that describe a field rather than constrain it (kept after a validator). */
+const FIELD_INFO_KEYS = new Set(['title', 'description', 'examples'])
+
+/** pydantic's functional validators in `Annotated[...]`. */
+const VALIDATORS = new Set(
+  ['BeforeValidator', 'AfterValidator', 'WrapValidator', 'PlainValidator'].flatMap((n) => [`pydantic.${n}`, `pydantic.functional_validators.${n}`]),
+)
+
 /** annotated_types constraints (and pydantic's `StringConstraints`): their parameters, in positional order. */
 const ANNOTATED_TYPES: Record<string, string[]> = {
   'annotated_types.Gt': ['gt'],
@@ -357,7 +365,12 @@ class Schemer {
     const extra: Json = {}
     let contentType: string | undefined
     let out = base
+    // After a validator, pydantic applies constraints to the validator's schema (`ge` is written as `ge`, or pushed
+    // in as `minimum`, depending on the constraint): bento leaves such constraints out, with a warning.
+    let validated = false
     for (const m of metas) {
+      // A plain string, number or constant (`Annotated[float, "Speech threshold"]`): pydantic ignores it.
+      if (m.k === 'str' || m.k === 'num' || m.k === 'const') continue
       if (m.k !== 'call') {
         this.problem(m, `cannot read the Annotated metadata \`${exprText(m)}\``, env)
         continue
@@ -391,8 +404,19 @@ class Schemer {
         const orient = val(m.args.find((a) => a.name === 'orient'))
         const columns = val(m.args.find((a) => a.name === 'columns'))
         out = {t: 'custom', schema: {type: 'dataframe', orient: typeof orient === 'string' ? orient : 'records', ...(Array.isArray(columns) && columns.length > 0 ? {columns} : {})}}
+      } else if (VALIDATORS.has(name)) {
+        // Before/After/Wrap validators validate the annotated type: its JSON schema is unchanged. A PlainValidator
+        // replaces the validation: any value (`{}`).
+        if (name.endsWith('.PlainValidator')) out = ANY
+        validated = true
       } else if (name === 'pydantic.Field' || name === 'pydantic.fields.Field') {
-        Object.assign(extra, this.fieldExtras(m, env).extra)
+        const f = this.fieldExtras(m, env).extra
+        for (const [k, v] of Object.entries(f)) {
+          if (validated && !FIELD_INFO_KEYS.has(k)) this.problem(m, `bento does not follow the constraint \`${k}\` after a validator`, env)
+          else extra[k] = v
+        }
+      } else if (validated && ANNOTATED_TYPES[name] !== undefined) {
+        this.problem(m, `bento does not follow the constraint \`${exprText(m.fn)}\` after a validator`, env)
       } else if (ANNOTATED_TYPES[name] !== undefined) {
         // annotated_types constraints (`Ge(1)`, `Interval(gt=0, le=5)`, `Len(1, 3)`): pydantic's constraint keys.
         const params = ANNOTATED_TYPES[name] as string[]
@@ -496,6 +520,52 @@ class Schemer {
     return false
   }
 
+  /**
+   * pydantic's `extra` setting of a model class, as `ConfigWrapper.for_model` merges it: each model base's, then the
+   * class's `model_config` (`ConfigDict(extra=…)` or a dict display), then the class keyword `extra=…`.
+   */
+  modelExtra(cls: ClassStmt, env: SchemaEnv, seen: ReadonlySet<ClassStmt> = new Set()): unknown {
+    if (seen.has(cls)) return undefined
+    const inner = new Set([...seen, cls])
+    let extra: unknown
+    for (const b of cls.bases) {
+      if (b.name !== undefined) continue
+      const r = this.qualified(b.value, env)
+      if (r.kind !== 'class' || !this.isModel(r.cls, r.env)) continue
+      const e = this.modelExtra(r.cls, r.env, inner)
+      if (e !== undefined) extra = e
+    }
+    for (const st of cls.body) {
+      if (st.kind !== 'assign' || st.targets.length !== 1 || st.targets[0]?.k !== 'name' || st.targets[0].id !== 'model_config') continue
+      const e = this.configExtra(st.value, env)
+      if (e !== undefined) extra = e
+    }
+    const kw = cls.bases.find((b) => b.name === 'extra')
+    if (kw !== undefined) {
+      const v = env.literal(kw.value)
+      if (v.ok) extra = v.value
+      else this.problem(kw.value, `cannot read the model's \`extra=\` (${v.why})`, env)
+    }
+    return extra
+  }
+
+  /** `extra` of a `model_config` value: `ConfigDict(extra=…)` or `{"extra": …}`; undefined when it does not set it. */
+  private configExtra(e: Expr, env: SchemaEnv): unknown {
+    let value: Expr | undefined
+    if (e.k === 'call') {
+      const r = this.qualified(e.fn, env)
+      if (r.kind !== 'q' || (r.name !== 'pydantic.ConfigDict' && r.name !== 'pydantic.config.ConfigDict')) return undefined
+      value = e.args.find((a) => a.name === 'extra')?.value
+    } else if (e.k === 'dict') {
+      value = e.entries.find((en) => en.key?.k === 'str' && en.key.value === 'extra')?.value
+    }
+    if (value === undefined) return undefined
+    const v = env.literal(value)
+    if (v.ok) return v.value
+    this.problem(value, `cannot read the model's \`extra\` setting (${v.why})`, env)
+    return undefined
+  }
+
   /** The fields of a pydantic model class (its bases' first), in definition order. */
   modelFields(cls: ClassStmt, env: SchemaEnv): FieldInfo[] {
     const fields = new Map<string, FieldInfo>()
@@ -590,14 +660,15 @@ class Schemer {
   private defineModel(cls: ClassStmt, env: SchemaEnv, name: string): void {
     if (this.defs.has(name) || this.building.has(cls)) return
     this.building.add(cls)
-    const s = this.objectSchema(this.modelFields(cls, env), name)
+    const s = this.objectSchema(this.modelFields(cls, env), name, this.modelExtra(cls, env))
     const doc = docstringOf(cls.body)
     if (doc !== null) s.description = cleandoc(doc)
     this.defs.set(name, s)
     this.building.delete(cls)
   }
 
-  objectSchema(fields: FieldInfo[], title: string): Json {
+  /** A model's object schema; `extra` is its pydantic `extra` setting ("forbid" / "allow": `additionalProperties`). */
+  objectSchema(fields: FieldInfo[], title: string, extra?: unknown): Json {
     const properties: Json = {}
     const required: string[] = []
     for (const f of fields) {
@@ -607,7 +678,8 @@ class Schemer {
       else if (!f.factory && !f.unreadDefault) required.push(f.name)
       properties[f.name] = p
     }
-    return {properties, ...(required.length > 0 ? {required} : {}), title, type: 'object'}
+    const additional = extra === 'forbid' ? {additionalProperties: false} : extra === 'allow' ? {additionalProperties: true} : {}
+    return {...additional, properties, ...(required.length > 0 ? {required} : {}), title, type: 'object'}
   }
 
   /** A top-level schema with the definitions it uses (pydantic's `$defs`). */
@@ -845,7 +917,7 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
   let out: Json
   if (t.t === 'model') {
     const fields = s.modelFields(t.cls, t.env)
-    out = flattenModelSchema(s.withDefs(s.objectSchema(fields, `${t.name}IODescriptor`)))
+    out = flattenModelSchema(s.withDefs(s.objectSchema(fields, `${t.name}IODescriptor`, s.modelExtra(t.cls, t.env))))
   } else {
     out = s.withDefs(s.schemaOf(t))
     if (out.properties) out = flattenModelSchema(out)
@@ -864,7 +936,7 @@ function rootSchema(s: Schemer, t: PyType, rootInput: boolean): Json {
 function specSchema(s: Schemer, e: Expr, env: SchemaEnv): Json {
   const r = s.qualified(e, env)
   if (r.kind === 'class' && s.isModel(r.cls, r.env)) {
-    return flattenModelSchema(s.withDefs(s.objectSchema(s.modelFields(r.cls, r.env), `${r.cls.name}IODescriptor`)))
+    return flattenModelSchema(s.withDefs(s.objectSchema(s.modelFields(r.cls, r.env), `${r.cls.name}IODescriptor`, s.modelExtra(r.cls, r.env))))
   }
   s.problem(e, `the API spec \`${exprText(e)}\` is not a pydantic model class of the project`)
   return {}

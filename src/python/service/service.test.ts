@@ -296,6 +296,16 @@ describe('readService: module resolution errors', () => {
     expect(read({'service.py': two}, '').diagnostics[0]?.message).toContain('multiple services')
   })
 
+  it('counts a bentoml.Service(...) without runners= beside an @bentoml.service class, as BentoML 1.4.40 (an SDK Service there: bml-static-http)', () => {
+    const both = 'import bentoml\n\nA = bentoml.Service("A", cmd=["python", "-m", "http.server"])\n\n@bentoml.service\nclass B:\n    pass\n'
+    const r = read({'service.py': both}, '')
+    expect(r.diagnostics[0]?.message).toContain('multiple services found in module "service" (A, B)')
+    expect(read({'service.py': both}, 'service:B')).toMatchObject({diagnostics: [], attr: 'B'})
+    // With runners= it is a runner-style service (BentoML ≤ 1.4.15, where the SDK class is found first).
+    const runner = 'import bentoml\n\nr = bentoml.Runner(object)\nA = bentoml.Service("A", runners=[r])\n\n@bentoml.service\nclass B:\n    pass\n'
+    expect(read({'service.py': runner}, '')).toMatchObject({diagnostics: [], attr: 'B'})
+  })
+
   it('never throws on broken or hostile input', () => {
     const inputs = ['', 'def (:\n  )))\n', '"""', 'x = f"{', '@svc.api(\nclass', '\t\t  \n\x00\u2028', 'a = a\nsvc = a\n', 'import .\nfrom import x']
     for (const src of inputs) {

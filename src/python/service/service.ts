@@ -338,6 +338,18 @@ class Reader {
     return undefined
   }
 
+  /** A binding as the module it is imported from holds it: `from .models import Vec` → `Vec = list[float]` there. */
+  followFrom(b: Binding | undefined): Binding | undefined {
+    for (let hops = 0; b?.b === 'from' && hops < 20; hops++) {
+      const local = this.load(b.module)
+      if (local === undefined) return b
+      const inner = this.lookup(b.name, local.scope)
+      if (inner === undefined) return b
+      b = inner
+    }
+    return b
+  }
+
   valueOfBinding(b: Binding): Value {
     switch (b.b) {
       case 'expr':
@@ -990,6 +1002,13 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
     for (const d of sdkDependencies(reader, f.value)) if (d.value.on?.v === 'sdk') deps.add(d.value.on.cls)
   }
   let candidates = sdk.filter((f) => f.value.v === 'sdk' && !deps.has(f.value.cls))
+  // `bentoml.Service(...)` without `runners=` is an SDK Service from 1.4.16 on (`_bentoml_sdk.Service`, e.g. with
+  // `cmd=`): BentoML 1.4.40 counts it among the module's services beside the @bentoml.service classes.
+  if (candidates.length > 0) {
+    const sdkCalls = found.filter((f) => f.value.v === 'legacy' && f.value.style === 'runner' && !f.value.call.args.some((a) => a.name === 'runners'))
+    const both = new Set([...candidates, ...sdkCalls])
+    candidates = found.filter((f) => both.has(f))
+  }
   if (candidates.length === 0) candidates = found.filter((f) => f.value.v === 'legacy')
   const file = entry.file ?? ''
   if (candidates.length === 1) return candidates[0]
@@ -1386,7 +1405,7 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       if (v.v === 'sdk') return {kind: 'unknown', why: `${v.cls.name} is a service`}
       // A module-level type alias (`Vec = list[float]`, `Mode = Literal["a", "b"]`): pydantic sees the type itself.
       if (e.k === 'name') {
-        const b = reader.lookup(e.id, scope)
+        const b = reader.followFrom(reader.lookup(e.id, scope))
         if (b?.b === 'expr' && isTypeExpr(b.expr)) return {kind: 'alias', expr: b.expr, env: schemaEnv(reader, b.scope)}
       }
       return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
@@ -1446,8 +1465,13 @@ function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true;
     case 'ops':
       if (e.parts.length === 1 && e.ops.length === 1 && e.ops[0] === '-' && e.parts[0]?.k === 'num') return {ok: true, value: -pyNumber(e.parts[0].text)}
       break
+    case 'sub': {
+      const item = subscriptOf(reader, e, scope, depth)
+      if (item !== undefined) return item
+      break
+    }
     case 'name': {
-      const b = reader.lookup(e.id, scope)
+      const b = reader.followFrom(reader.lookup(e.id, scope))
       if (b?.b === 'expr') return literalOf(reader, b.expr, b.scope, depth + 1)
       const v = reader.resolve(e, scope)
       return {ok: false, why: v.v === 'dyn' ? v.why : `'${e.id}' is not a constant`}
@@ -1459,6 +1483,45 @@ function literalOf(reader: Reader, e: Expr, scope: Scope, depth = 0): {ok: true;
   if (v.v === 'str') return {ok: true, value: v.s}
   if (v.v === 'const' && v.value !== undefined) return {ok: true, value: v.value}
   return {ok: false, why: v.v === 'dyn' ? v.why : 'not a literal'}
+}
+
+/**
+ * `CONST["key"]`, `CONST[-1]`: an item of a module constant that is a dict display with string-literal keys, or a
+ * list/tuple display, indexed by a literal string or integer (`sample_input_data["language"]` as a default). A key or
+ * index the display lacks, or any other subscript, is not read (undefined).
+ */
+function subscriptOf(reader: Reader, e: Extract<Expr, {k: 'sub'}>, scope: Scope, depth: number): {ok: true; value: unknown} | {ok: false; why: string} | undefined {
+  if (e.index.length !== 1 || depth > 20) return undefined
+  let obj: Expr = e.obj
+  let objScope = scope
+  for (let hops = 0; obj.k === 'name' && hops < 20; hops++) {
+    const b = reader.followFrom(reader.lookup(obj.id, objScope))
+    if (b?.b !== 'expr') return undefined
+    obj = b.expr
+    objScope = b.scope
+  }
+  const index = literalOf(reader, e.index[0]!, scope, depth + 1)
+  if (!index.ok) return undefined
+  const key = index.value
+  if (obj.k === 'dict' && (typeof key === 'string' || (typeof key === 'number' && Number.isInteger(key)))) {
+    // Keys that are string or integer literals (a str never equals an int); the last entry of a key wins.
+    let found: Expr | undefined
+    for (const entry of obj.entries) {
+      const k = entry.key
+      if (k?.k === 'str' && k.value !== null) {
+        if (k.value === key) found = entry.value
+      } else if (k?.k === 'num' && /^[0-9_]+$/.test(k.text)) {
+        if (pyNumber(k.text) === key) found = entry.value
+      } else return undefined
+    }
+    return found === undefined ? undefined : literalOf(reader, found, objScope, depth + 1)
+  }
+  if (obj.k === 'seq' && (obj.kind === 'list' || obj.kind === 'tuple') && typeof key === 'number' && Number.isInteger(key)) {
+    if (obj.items.some((x) => x.k === 'starred')) return undefined
+    const item = obj.items[key < 0 ? obj.items.length + key : key]
+    return item === undefined ? undefined : literalOf(reader, item, objScope, depth + 1)
+  }
+  return undefined
 }
 
 function pyNumber(text: string): number {
