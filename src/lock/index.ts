@@ -4,6 +4,7 @@
  * writes the lock where BentoML 1.4.40 holds it.
  */
 import {type IndexOptions, indexOptionLines, type Lock, lockCacheDir, lockPlatform, lockRequirements} from './lock.js'
+import type {Cleanup} from '../cleanup.js'
 import {hasLiteralCredentials} from './mask.js'
 import {type Env, findUvPath, uvNotFound, uvTool} from './uv.js'
 
@@ -31,6 +32,7 @@ export interface LockForBuild {
   cwd: string
   env: Env
   signal?: AbortSignal
+  cleanup?: Cleanup
 }
 
 export type LockOutcome =
@@ -60,6 +62,7 @@ export async function lockForBuild(opts: LockForBuild): Promise<LockOutcome> {
     cwd: opts.cwd,
     env: opts.env,
     ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.cleanup ? {cleanup: opts.cleanup} : {}),
   })
   return {locked: true, lock}
 }

@@ -3,6 +3,7 @@ import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {BENTOML_UV_COMPILE_ARGS} from '../bentoml/lock-facts.js'
+import type {Cleanup} from '../cleanup.js'
 import {LockError, UsageError} from '../errors.js'
 import {maskCredentials, maskSecrets, referencedVariables} from './mask.js'
 import {type Env, runUv, type UvTool} from './uv.js'
@@ -91,6 +92,8 @@ export interface LockRequest {
   /** The build's environment: `${VAR}` in the requirements expands from it (uv does), and uv reads its own settings there. */
   env: Env
   signal?: AbortSignal
+  /** Where the lock's temp directory is registered while it exists (removed on a forced exit). */
+  cleanup?: Cleanup
 }
 
 export interface Lock {
@@ -137,6 +140,7 @@ export async function lockRequirements(req: LockRequest): Promise<Lock> {
 
   const work = join(lockCacheDir(req.home), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
   await mkdir(work, {recursive: true})
+  const forget = req.cleanup?.add(work)
   try {
     const input = join(work, 'requirements.in')
     await writeFile(input, compileInput(req))
@@ -166,6 +170,7 @@ export async function lockRequirements(req: LockRequest): Promise<Lock> {
     return {...meta, text, sha256: sha256(text), packages: countPackages(text), cached: false}
   } finally {
     await rm(work, {recursive: true, force: true})
+    forget?.()
   }
 }
 

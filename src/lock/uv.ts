@@ -4,7 +4,7 @@ import {accessSync, constants, statSync} from 'node:fs'
 import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {delimiter, isAbsolute, join} from 'node:path'
 
-import {NotFoundError} from '../errors.js'
+import {InterruptedError, NotFoundError} from '../errors.js'
 
 /** The resolver bento runs: a uv executable and its version (part of every lock's cache key). */
 export interface UvTool {
@@ -80,7 +80,7 @@ export async function runUv(path: string, args: string[], opts: {cwd: string; en
     const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
+    child.on('error', (error) => reject(opts.signal?.aborted ? new InterruptedError('Build interrupted while uv was locking the requirements; nothing was stored.', {cause: error}) : error))
     child.on('close', (code) => resolve({code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}))
   })
 }

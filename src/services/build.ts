@@ -332,6 +332,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     cwd: projectDir,
     env: opts.env ?? {},
     ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.cleanup ? {cleanup: opts.cleanup} : {}),
   })
   checkAbort()
   if (locked.locked) {
