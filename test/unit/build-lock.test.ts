@@ -170,12 +170,20 @@ describe('bento build locks the requirements (uv, hashed, cached)', () => {
     expect(locks).toEqual([])
   })
 
-  it('literal credentials in the index URL never reach the lock, and are masked in errors', async () => {
+  it('literal credentials in the index URL never reach the lock (a warning names the key), and are masked in errors', async () => {
     const literal = `http://${USER}:${TOKEN}@127.0.0.1:${index.port}/simple`
     const dir = await project('literal', `service: "service:Locked"\npython:\n  packages: [no-such-package-xyz]\n  index_url: "${literal}"\n`)
     const err = (await build({projectDir: dir, home: join(root, 'home-literal'), reporter: silentReporter, env: envFor()}).catch((e: unknown) => e)) as {code: string; message: string; toJSON: () => unknown}
     expect(err).toMatchObject({code: 'E_LOCK'})
     expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN)
+
+    // A lock that resolves: the lock holds the index without them, and a warning says the bentofile holds them.
+    const ok = await project('literal-ok', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${literal}"\n`)
+    const r = await build({projectDir: ok, home: join(root, 'home-literal'), reporter: silentReporter, env: envFor()})
+    const lock = await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')
+    expect(lock).toContain(`--index-url http://127.0.0.1:${index.port}/simple\n`)
+    expect(lock).not.toContain(TOKEN)
+    expect(r.warnings.some((w) => w.includes('python.index_url') && w.includes('holds credentials'))).toBe(true)
   })
 
   it('--no-lock and python.lock_packages: false build unlocked and run no uv', async () => {
