@@ -17,7 +17,7 @@ import {parse as parseYaml} from 'yaml'
 import {lockPlatform, lockRequirements, uvTool} from '../../src/lock/index.js'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {REPO, tempDir} from '../helpers/env.js'
+import {REPO, runBentoml, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -184,6 +184,26 @@ describe('bento build locks the requirements (uv, hashed, cached)', () => {
     expect(lock).toContain(`--index-url http://127.0.0.1:${index.port}/simple\n`)
     expect(lock).not.toContain(TOKEN)
     expect(r.warnings.some((w) => w.includes('python.index_url') && w.includes('holds credentials'))).toBe(true)
+  })
+
+  it('differential: the package set equals the one the real bentoml build 1.4.40 locks from the same index', async () => {
+    // Not "Locked": bentoml build prints `__tag__:locked:…`, which rich renders as an emoji (`:locked:` → 🔒).
+    const bentofile = `service: "service:Differential"\ninclude: ["*.py"]\npython:\n  packages: [scikit-learn, numpy]\n  no_index: true\n  find_links: ["${WHEELHOUSE}"]\n`
+    const dir = await project('differential', bentofile, SDK_SERVICE.replace('class Locked', 'class Differential'))
+    const ours = await build({projectDir: dir, home: join(root, 'home-diff-bento'), reporter: silentReporter, env: envFor()})
+    const real = await runBentoml(['build', '--output', 'tag'], join(root, 'home-diff-bentoml'), {cwd: dir, version: '1.4.40', env: {UV_CACHE_DIR: join(root, 'uv-cache')}})
+    expect(real.code, real.stderr).toBe(0)
+    const tag = /__tag__:(\S+)/.exec(real.stdout)?.[1]
+    expect(tag, real.stdout + real.stderr).toBeDefined()
+    const [name, version] = (tag as string).split(':') as [string, string]
+    const theirs = await readFile(join(root, 'home-diff-bentoml/bentos', name, version, 'env/python/requirements.txt'), 'utf8')
+    const pins = (text: string): string[] =>
+      text.split('\n').map((l) => /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]!.toLowerCase().replace(/[-_.]+/g, '-')}==${m[2]!}`).sort()
+    const mine = pins(await readFile(join(ours.path, 'env/python/requirements.txt'), 'utf8'))
+    expect(mine.length).toBeGreaterThan(20)
+    expect(mine).toEqual(pins(theirs))
+    // BentoML's lock has no hash; ours has one per package.
+    expect(theirs).not.toContain('--hash=')
   })
 
   it('--no-lock and python.lock_packages: false build unlocked and run no uv', async () => {
