@@ -7,8 +7,8 @@
  *   npx tsx bench/sdk-build.ts [--runs 5] [--sizes 1,10,50]
  *
  * Alternating runs, a fresh BENTOML_HOME per run (so bento really builds, instead of finding the same tag), one
- * warm-up run per tool, medians. `lock_python_packages=False` so BentoML does not resolve against PyPI (bento never
- * does): what is compared is reading the project and writing the Bento. The services import only bentoml and
+ * warm-up run per tool, medians. `lock_python_packages=False` so neither tool resolves against PyPI (locked builds:
+ * bench/lock-build.ts): what is compared is reading the project and writing the Bento. The services import only bentoml and
  * pydantic; a real service importing torch makes `bentoml build` slower still (bento's time does not change).
  * Prints a table with the ratio (lower is better); writes nothing into the repository.
  */

@@ -26,7 +26,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   0: 'success',
   1: 'unexpected error (a bug: the stack is printed)',
   2: 'bad command line or tag (a malformed tag or `--version`, a version prefix matching several versions)',
-  3: 'invalid bentofile / pyproject.toml / service (all problems listed)',
+  3: 'invalid bentofile / pyproject.toml / service (all problems listed), or requirements that cannot be locked',
   4: 'a Bento, model, image, build context directory, archive or file does not exist, or a Hugging Face model cannot be resolved',
   5: 'the store cannot be read or written (nothing is left half-written)',
   6: 'an archive (or the Docker build context) cannot be written, or was rejected on import',
@@ -47,7 +47,9 @@ export const ERROR_CODES = {
   E_INVALID_TAG: {exitCode: ExitCode.usage, meaning: 'a malformed tag or --version'},
   E_AMBIGUOUS_TAG: {exitCode: ExitCode.usage, meaning: 'a version prefix that matches several versions'},
   E_CONFIG: {exitCode: ExitCode.config, meaning: 'the build config or the service is invalid (every problem listed with file:line)'},
+  E_LOCK: {exitCode: ExitCode.config, meaning: 'the requirements cannot be locked (a package or version the index does not have, a conflict, an index that cannot be reached or refuses the credentials); the requirement and the index are named, credentials masked, nothing is stored'},
   E_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'a file or item that does not exist'},
+  E_UV_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'the lock needs uv and none is found (BENTO_UV, else uv on PATH)'},
   E_BENTO_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no Bento with this tag in the store'},
   E_MODEL_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no model with this tag in the model store'},
   E_IMAGE_NOT_FOUND: {exitCode: ExitCode.notFound, meaning: 'no such image in the Docker engine'},
@@ -156,6 +158,11 @@ export class ConfigError extends UserError {
     super(body, {...options, data: {...options.data, diagnostics}})
     this.diagnostics = diagnostics
   }
+}
+
+/** The requirements cannot be locked by the resolver (uv). */
+export class LockError extends UserError {
+  readonly code = 'E_LOCK'
 }
 
 /** A tag (Bento or model) or a file the user named does not exist. */

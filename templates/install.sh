@@ -45,7 +45,12 @@ fi
 pushd "${BASEDIR}" >/dev/null
 if [[ -f requirements.lock.txt ]]; then
 	echo "Installing pip packages from 'requirements.lock.txt'.."
-	pip_install -r requirements.lock.txt "${PIP_ARGS[@]}"
+	# bento build's lock pins every package with its hashes: install exactly that set, verified.
+	LOCK_ARGS=()
+	if grep -q -- '--hash=sha256:' requirements.lock.txt; then
+		LOCK_ARGS=(--require-hashes)
+	fi
+	pip_install -r requirements.lock.txt "${LOCK_ARGS[@]}" "${PIP_ARGS[@]}"
 elif [[ -f requirements.txt ]]; then
 	echo "Installing pip packages from 'requirements.txt'.."
 	pip_install -r requirements.txt "${PIP_ARGS[@]}"

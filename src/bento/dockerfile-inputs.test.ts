@@ -112,6 +112,18 @@ describe('the spec-2 Dockerfile', () => {
     expect(d).not.toContain('install.sh')
   })
 
+  it('a Bento bento build locked (dev.bento.lock.sha256 label) installs its requirements.txt with --require-hashes; others do not', () => {
+    const locked = {...info, labels: {...(info.labels as Record<string, string>), 'dev.bento.lock.sha256': 'a'.repeat(64)}}
+    const lockedInputs = dockerfileInputsOf(locked, ['bento.yaml', 'env/python/requirements.txt', 'src/'], '')
+    expect(lockedInputs.requireHashes).toBe(true)
+    const d = renderDockerfile(dockerfileContext(lockedInputs, {buildkit: true, wheelhouse: true}))
+    expect(d).toContain('pip install --disable-pip-version-check --no-index --find-links /tmp/bento-wheelhouse --require-hashes -r /home/bentoml/bento/env/python/requirements.txt')
+    // bentoml itself (when the lock left it out) and setuptools are not in hash-checking mode.
+    expect(d).toContain("python3 -c 'import bentoml' 2>/dev/null || pip install --disable-pip-version-check --no-index --find-links /tmp/bento-wheelhouse bentoml==")
+    expect(inputs.requireHashes).toBe(false)
+    expect(renderDockerfile(dockerfileContext(inputs, {buildkit: true, wheelhouse: false}))).not.toContain('--require-hashes')
+  })
+
   it('refuses a command with a line break (a RUN cannot hold it), naming the key', () => {
     const bad = {...inputs, commands: ['echo a\necho b']}
     expect(() => renderDockerfile(dockerfileContext(bad, {buildkit: true, wheelhouse: false}))).toThrow(

@@ -1,6 +1,7 @@
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {isPep440Version} from '../bentoml/pep440.js'
+import {LOCK_LABEL} from '../lock/label.js'
 
 import {modelsOfBento} from './models-of.js'
 
@@ -49,6 +50,11 @@ export interface DockerfileInputs {
    * makes sure `setuptools<81` is there.
    */
   ensurePkgResources: boolean
+  /**
+   * `bento build` locked the Bento with hashes (its `dev.bento.lock.sha256` label): spec 2 installs requirements.txt
+   * with `--require-hashes` (spec 1's install.sh does so itself for a hashed requirements.lock.txt).
+   */
+  requireHashes: boolean
   /** Baked into the image (ARG + ENV): `docker.env`, then `envs` entries of stage `all`; later names win. */
   env: Array<{name: string; value: string}>
   /** `envs` of stage `build`: needed by the build steps, never in the image. */
@@ -162,6 +168,7 @@ export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterabl
     setupScript: has('env/docker/setup_script'),
     installScript: has('env/python/install.sh'),
     ensurePkgResources: (spec2 || has('env/python/requirements.lock.txt')) && needsPkgResources(str(info.bentoml_version)),
+    requireHashes: isRecord(info.labels) && typeof info.labels[LOCK_LABEL] === 'string' && /^[0-9a-f]{64}$/.test(info.labels[LOCK_LABEL]),
     env,
     buildSecrets,
     cudaVersion: spec2 ? null : str(docker.cuda_version) || null,

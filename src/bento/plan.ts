@@ -7,6 +7,7 @@ import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} f
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
+import {LOCK_LABEL} from '../lock/label.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
@@ -112,6 +113,11 @@ export interface PlanInputs {
   /** `--name` is not a BentoML flag; name comes from the config or the service. */
   toolVersion: string
   templates: PlanTemplates
+  /**
+   * The locked requirements (src/lock), where BentoML 1.4.40 holds its lock: spec 2 `env/python/requirements.txt` and
+   * `image.python_requirements`, spec 1 `env/python/requirements.lock.txt`; its sha256 in the `dev.bento.lock.sha256` label.
+   */
+  lock?: {text: string; sha256: string}
 }
 
 /** Files whose content is generated; each is written as text at `path` in the Bento. */
@@ -135,6 +141,9 @@ export interface BuildPlan {
   warnings: Diagnostic[]
   /** The input digest the version was derived from. */
   digest: string
+  /** The image's Python (`X.Y`) and whether its requirements are to be locked (lock_packages / lock_python_packages). */
+  pythonVersion: string
+  lockPackages: boolean
 }
 
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
@@ -174,6 +183,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const requirements = image ? imageRequirements(inputs, image, target) : buildRequirements(inputs, target)
 
   const digest = inputDigest(inputs, name, bentomlVersion, requirements)
+  const lockPackages = image ? image.lockPackages : config.python.lock_packages
   const version = inputs.versionOverride ?? versionFromDigest(digest)
   const tag = `${name}:${version}`
   const creationTime = isoWithOffset(inputs.now)
@@ -195,6 +205,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   }
   const envs = allEnvs.map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
   const labels: Record<string, string> = {...config.labels, ...(sdk?.labels ?? {})}
+  const lock = inputs.lock
   const openaiEndpoint = sdk ? openaiEndpointOf(sdk.schema) : undefined
   if (openaiEndpoint !== undefined) labels.openai_endpoint = openaiEndpoint
   const modelEntry = (m: PlanModel, alias?: string): BentoModelEntry => ({
@@ -231,7 +242,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     version,
     bentoml_version: bentomlVersion,
     creation_time: creationTime,
-    labels,
+    labels: lock ? {...labels, [LOCK_LABEL]: lock.sha256} : labels,
     models: topModels,
     entry_service: sdk?.services[0]?.name ?? service.name ?? name,
     services,
@@ -240,7 +251,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     args: {...config.args},
   }
   const manifest: BentoManifest = image
-    ? {...base, spec: 2, image: imageBlock(image.info, requirements.join('\n') + '\n', facts)}
+    ? {...base, spec: 2, image: imageBlock(image.info, lock ? lock.text : requirements.join('\n') + '\n', facts)}
     : {
         ...base,
         spec: 1,
@@ -305,12 +316,13 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   text('apis/openapi.yaml', dumpYaml(inputs.templates.openapi({bentoName: name, version})))
   if (sdk) text('apis/schema.json', JSON.stringify(sdk.schema, null, 2))
   if (image) {
-    // Spec 2 (Image.freeze): requirements.in and requirements.txt (bento does not lock: the same lines), no install.sh.
+    // Spec 2 (Image.freeze): requirements.in and requirements.txt (the lock; unlocked: the same lines), no install.sh.
     text('env/python/requirements.in', requirements.join('\n') + '\n')
-    text('env/python/requirements.txt', requirements.join('\n') + '\n')
+    text('env/python/requirements.txt', lock ? lock.text : requirements.join('\n') + '\n')
   } else {
     text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
     text('env/python/requirements.txt', requirements.join('\n') + '\n')
+    if (lock) text('env/python/requirements.lock.txt', lock.text)
     text(
       'env/python/install.sh',
       inputs.templates.renderInstallSh({bentomlVersion, pipArgs: pipArgs(config)}),
@@ -390,7 +402,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(manifest as unknown as Record<string, unknown>, bentoFiles, readme)))
 
   texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest}
+  return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest, pythonVersion, lockPackages}
 }
 
 /** The Bento name: `name:` from the bentofile, else the service's name (BentoML §2). */
@@ -614,6 +626,7 @@ function inputDigest(inputs: PlanInputs, name: string, bentomlVersion: string, r
   if (inputs.image) feed([inputs.image.info, inputs.image.lockPackages, inputs.image.scripts.map((sc) => [sc.target, sc.sha256])])
   for (const hf of inputs.hfModels ?? []) feed([hf.key, hf.tag])
   if (inputs.environment !== undefined && inputs.environment.length > 0) feed(['environment', inputs.environment])
+  if (inputs.lock) feed(['lock', inputs.lock.sha256])
   return h.digest('hex')
 }
 

@@ -54,6 +54,7 @@ export function dockerfileContext(
     commandFiles: ctx.commandFiles,
     installScript: ctx.installScript,
     ...(ctx.ensurePkgResources ? {ensurePkgResources: true} : {}),
+    ...(ctx.requireHashes ? {requireHashes: true} : {}),
     ...(ctx.bentomlVersion ? {bentomlVersion: ctx.bentomlVersion} : {}),
     models: opts.models ?? {kind: 'context', present: ctx.hasModels},
     codeDirs: ctx.codeDirs,

@@ -13,6 +13,8 @@ export interface BuildFlags {
   'bentoml-version'?: string
   arg?: string[]
   'arg-file'?: string
+  platform?: string
+  'no-lock'?: boolean
 }
 
 /** What a command gets from where it runs. */
@@ -43,6 +45,8 @@ export async function runBuild(line: {context: string | undefined; flags: BuildF
     signal: io.signal,
     cleanup: io.cleanup,
     env: io.env,
+    ...(flags['no-lock'] ? {noLock: true} : {}),
+    ...(flags.platform === undefined ? {} : {platform: flags.platform}),
     ...(order.length > 0
       ? {args: {order, values: flags.arg ?? [], ...(flags['arg-file'] === undefined ? {} : {file: resolve(process.cwd(), flags['arg-file'])})}}
       : {}),

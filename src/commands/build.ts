@@ -15,6 +15,8 @@ export default class Build extends BaseCommand {
     '<%= config.bin %> build --json | jq -r .tag',
     '<%= config.bin %> build --version v1 --bentoml-version 1.4.38',
     '<%= config.bin %> build --arg model_id=Qwen/Qwen3-8B --arg-file args.yaml',
+    '<%= config.bin %> build --platform linux/arm64',
+    '<%= config.bin %> build --no-lock',
   ]
 
   static override args = {
@@ -36,6 +38,12 @@ export default class Build extends BaseCommand {
       helpValue: 'KEY=VALUE',
     }),
     'arg-file': Flags.string({description: 'A YAML file of Bento arguments (name: value), merged as bentoml build --arg-file.', helpValue: 'FILE'}),
+    platform: Flags.string({
+      description:
+        'The platform the requirements are locked for: linux/amd64 (default) or linux/arm64, or a uv target as bentoml build --platform takes (x86_64-manylinux_2_28).',
+      helpValue: 'PLATFORM',
+    }),
+    'no-lock': Flags.boolean({description: 'Write the requirements unlocked (as python.lock_packages: false): no resolver runs.'}),
   }
 
   async run(): Promise<unknown> {

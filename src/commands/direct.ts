@@ -28,6 +28,8 @@ export const BUILD_FLAGS: Readonly<Record<string, FlagShape>> = {
   'bentoml-version': {},
   arg: {multiple: true},
   'arg-file': {},
+  platform: {},
+  'no-lock': {boolean: true},
   json: {boolean: true},
 }
 

@@ -79,6 +79,8 @@ export interface DockerfileContext {
    * if they left a setuptools without it (a lock made today pins setuptools 81+, and `import bentoml` then fails).
    */
   ensurePkgResources?: boolean
+  /** Spec 2: requirements.txt is a hashed lock (`bento build`): installed with `--require-hashes`. */
+  requireHashes?: boolean
   /** Default: `{kind: 'context', present: true}`. */
   models?: ModelSource
   /** The code layer (see `DockerfileInputs.codeDirs`); default: apis, env/docker, src + bento.yaml, README.md. */
@@ -198,7 +200,7 @@ function installCommand(ctx: DockerfileContext): string {
   const bentoml = ctx.bentomlVersion ? ` bentoml==${ctx.bentomlVersion}` : ' bentoml'
   return [
     'cd "$(if [ -d ./src ]; then echo ./src; else echo ./env/python; fi)" \\',
-    `    && ${pip} -r ${ctx.bentoPath}/env/python/requirements.txt \\`,
+    `    && ${pip}${ctx.requireHashes ? ' --require-hashes' : ''} -r ${ctx.bentoPath}/env/python/requirements.txt \\`,
     `    && { python3 -c 'import bentoml' 2>/dev/null || ${pip}${bentoml}; }${pkgResources}`,
   ].join('\n')
 }

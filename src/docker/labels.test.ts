@@ -30,6 +30,13 @@ describe('imageLabels', () => {
     })
   })
 
+  it('the lock digest bento build put in the labels is the image label dev.bento.lock.sha256 itself', () => {
+    const l = imageLabels({tag: 'a:b', name: 'a', version: 'b', labels: {'dev.bento.lock.sha256': 'f'.repeat(64), team: 'x'}, models: [], bentomlVersion: '1.4.40', creationTime: 'x'})
+    expect(l['dev.bento.lock.sha256']).toBe('f'.repeat(64))
+    expect(l).not.toHaveProperty('dev.bento.labels.dev.bento.lock.sha256')
+    expect(l['dev.bento.labels.team']).toBe('x')
+  })
+
   it('omits an empty description', () => {
     const l = imageLabels({tag: 'a:b', name: 'a', version: 'b', labels: {}, models: [], bentomlVersion: '1.4.15', description: '\n# Title\n', creationTime: 'x'})
     expect(l).not.toHaveProperty('org.opencontainers.image.description')

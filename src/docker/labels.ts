@@ -1,3 +1,5 @@
+import {LOCK_LABEL} from '../lock/label.js'
+
 /** Input for `imageLabels`: what the Bento says about itself (bento.yaml). */
 export interface BentoLabelInfo {
   tag: string
@@ -25,7 +27,8 @@ function summary(description: string): string | undefined {
 
 /**
  * Labels that make an image describe the Bento it was built from: OCI annotations plus `dev.bento.*`.
- * User labels from bentofile `labels` become `dev.bento.labels.<key>`. Deterministic for a given Bento.
+ * User labels from bentofile `labels` become `dev.bento.labels.<key>`; the lock's digest that `bento build` put in
+ * bento.yaml's labels stays `dev.bento.lock.sha256`. Deterministic for a given Bento.
  */
 export function imageLabels(bento: BentoLabelInfo): Record<string, string> {
   const created = bento.creationTime instanceof Date ? bento.creationTime.toISOString() : bento.creationTime
@@ -42,7 +45,8 @@ export function imageLabels(bento: BentoLabelInfo): Record<string, string> {
   const description = bento.description === undefined ? undefined : summary(bento.description)
   if (description !== undefined) out['org.opencontainers.image.description'] = description
   for (const key of Object.keys(bento.labels).sort()) {
-    out[`dev.bento.labels.${key}`] = String(bento.labels[key])
+    if (key === LOCK_LABEL) out[LOCK_LABEL] = String(bento.labels[key])
+    else out[`dev.bento.labels.${key}`] = String(bento.labels[key])
   }
   return out
 }

@@ -151,6 +151,21 @@ describe('install.sh', () => {
     expect(stderr).toContain('WARNING: the Bento was built with bentoml 1.4.15 but 1.4.0 is installed')
   })
 
+  it('a hashed requirements.lock.txt (bento build\'s lock) is installed with --require-hashes; wheels and bentoml are not', async () => {
+    await writeFile(path.join(envPython, 'requirements.txt'), 'numpy\n')
+    await writeFile(path.join(envPython, 'requirements.lock.txt'), 'numpy==2.0 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n')
+    await writeFile(path.join(envPython, 'wheels', 'a-1.0-py3-none-any.whl'), '')
+    await fake('pip3')
+    await fake('python3', 'exit 1')
+    await install({pipArgs: ['--no-index']})
+    expect(await log()).toEqual([
+      'pip3 [install] [-r] [requirements.lock.txt] [--require-hashes] [--no-index]',
+      `pip3 [install] [${envPython}/wheels/a-1.0-py3-none-any.whl] [--no-index]`,
+      'python3 [-c] [import bentoml; print(bentoml.__version__)]',
+      'pip3 [install] [bentoml==1.4.15] [--no-index]',
+    ])
+  })
+
   it('BENTOML_VERSION overrides the default', async () => {
     await fake('pip3')
     await fake('python3', 'exit 1')

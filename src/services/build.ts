@@ -16,8 +16,10 @@ import {toSnakeCase} from '../bentoml/names.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {TAG_RULE} from '../bentoml/tag.js'
 import {bentomlFacts} from '../bentoml/versions.js'
+import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
-import {type BuildPlan, findModel, type PlanFile, type PlanModel, planBuild} from '../bento/plan.js'
+import {type BuildPlan, findModel, type PlanFile, type PlanInputs, type PlanModel, planBuild} from '../bento/plan.js'
+import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {dotenvDirs, nearestDotenv} from '../config/dotenv.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
@@ -69,6 +71,10 @@ export interface BuildOptions {
    * appear on the command line (the first wins a shared key); merged over the build config's `args`.
    */
   args?: {order: ReadonlyArray<'arg' | 'file'>; values: readonly string[]; file?: string}
+  /** `--no-lock`: write the requirements unlocked (as `python.lock_packages: false`). */
+  noLock?: boolean
+  /** `--platform`: the lock's target (default linux/amd64). */
+  platform?: string
 }
 
 export interface BuildResult {
@@ -88,6 +94,8 @@ export interface BuildResult {
    * listed, they may be secrets). Their values are part of the version: a different value is a different Bento.
    */
   envRead: string[]
+  /** The lock the Bento holds (src/lock), or null when it is unlocked (`--no-lock`, lock_packages false, no uv). */
+  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string} | null
   durationMs: number
 }
 
@@ -260,7 +268,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ? {content: await readFile(extras.dockerfileTemplate.abs, 'utf8'), file: extras.dockerfileTemplate.rel}
       : undefined,
   })
-  const plan: BuildPlan = await inConfig(async () => planBuild({
+  const planInputs: PlanInputs = {
     config,
     configFile,
     files,
@@ -309,7 +317,34 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     bentomlVersionOverride: opts.bentomlVersion,
     toolVersion: TOOL_VERSION,
     templates: {...templates, openapi: (o) => openApiFor(service, o)},
-  }))
+  }
+  let plan: BuildPlan = await inConfig(async () => planBuild(planInputs))
+  // The lock (src/lock): resolved from the plan's requirements for its Python, then planned into the Bento.
+  for (const key of literalCredentialKeys(config.python)) {
+    warnings.push({file: configFile, key, severity: 'warning', message: 'this index URL holds credentials: they are written into the Bento (bento.yaml, the copied build config)', hint: 'write them as ${VAR} references (https://${INDEX_USER}:${INDEX_TOKEN}@host/simple): uv and pip expand them from the environment, and the Bento holds only the names'})
+  }
+  const locked: LockOutcome = await lockForBuild({
+    requirements: plan.requirements,
+    ...(plan.manifest.spec === 2 ? {} : {indexOptions: config.python}),
+    pythonVersion: plan.pythonVersion,
+    lockPackages: plan.lockPackages,
+    explicit: loaded.raw.python?.lock_packages === true,
+    ...(opts.noLock === undefined ? {} : {noLock: opts.noLock}),
+    ...(opts.platform === undefined ? {} : {platform: opts.platform}),
+    home: opts.home,
+    cwd: projectDir,
+    env: opts.env ?? {},
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.cleanup ? {cleanup: opts.cleanup} : {}),
+  })
+  checkAbort()
+  if (locked.locked) {
+    plan = await inConfig(async () => planBuild({...planInputs, lock: locked.lock}))
+    const l = locked.lock
+    reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`}: sha256 ${l.sha256.slice(0, 16)}…`)
+  } else if (locked.reason === 'no-uv') {
+    reporter.log('The requirements are not locked: uv is not found (set BENTO_UV or put uv on PATH; --no-lock says it is meant)')
+  }
   // The config reader says packages are ignored beside requirements_txt (spec 1, and spec 2 from 1.4.19 on); a spec-2
   // Bento for an older target installs them (planBuild).
   if (plan.manifest.spec === 2 && !bentomlFacts(plan.manifest.bentoml_version).imageIgnoresPackagesWithRequirementsTxt) {
@@ -333,6 +368,17 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     files: files.length,
     warnings: warnings.map(formatDiagnostic),
     envRead: envRead.map((r) => r.name),
+    lock: locked.locked
+      ? {
+          sha256: locked.lock.sha256,
+          file: plan.manifest.spec === 2 ? SPEC2_LOCK_FILE : SPEC1_LOCK_FILE,
+          platform: locked.lock.platform,
+          pythonVersion: locked.lock.pythonVersion,
+          packages: locked.lock.packages,
+          cached: locked.lock.cached,
+          uvVersion: locked.lock.uvVersion,
+        }
+      : null,
     durationMs: Math.round(performance.now() - started),
   })
 

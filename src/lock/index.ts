@@ -1,0 +1,78 @@
+/**
+ * Locked dependencies (issue 17): the Bento's requirements resolved once per distinct input by uv into a hashed
+ * lock for the image's Python and platform, cached in the store. The build service calls `lockForBuild`; the plan
+ * writes the lock where BentoML 1.4.40 holds it.
+ */
+import {type IndexOptions, indexOptionLines, type Lock, lockCacheDir, lockPlatform, lockRequirements} from './lock.js'
+import type {Cleanup} from '../cleanup.js'
+import {hasLiteralCredentials} from './mask.js'
+import {type Env, findUvPath, uvNotFound, uvTool} from './uv.js'
+
+export {hasLiteralCredentials} from './mask.js'
+export {indexOptionLines, type Lock, lockKey, lockPlatform, type LockPlatform, lockRequirements} from './lock.js'
+export {findUvPath, runUv, uvTool, type UvTool} from './uv.js'
+
+export {LOCK_LABEL} from './label.js'
+
+export interface LockForBuild {
+  /** The Bento's requirement lines (plan.requirements). */
+  requirements: string[]
+  /** Spec 1: the config's index options (spec 2 has them among its requirement lines). */
+  indexOptions?: IndexOptions
+  pythonVersion: string
+  /** python.lock_packages / Image(lock_python_packages=…) after the merge (default true). */
+  lockPackages: boolean
+  /** The bentofile said `python.lock_packages: true` itself: without uv that is an error, not an unlocked build. */
+  explicit: boolean
+  /** `--no-lock` */
+  noLock?: boolean
+  /** `--platform` */
+  platform?: string
+  home: string
+  cwd: string
+  env: Env
+  signal?: AbortSignal
+  cleanup?: Cleanup
+}
+
+export type LockOutcome =
+  | {locked: true; lock: Lock}
+  | {locked: false; reason: 'disabled' | 'no-uv'}
+
+/**
+ * Lock the requirements unless `--no-lock` or lock_packages is false. No uv found: an error when the bentofile asked
+ * for the lock itself, else an unlocked build (the outcome says why, for the log and `--json`).
+ */
+export async function lockForBuild(opts: LockForBuild): Promise<LockOutcome> {
+  const platform = lockPlatform(opts.platform)
+  if (opts.noLock === true || !opts.lockPackages) return {locked: false, reason: 'disabled'}
+  const path = findUvPath(opts.env)
+  if (path === null) {
+    if (opts.explicit) throw uvNotFound()
+    return {locked: false, reason: 'no-uv'}
+  }
+  const uv = await uvTool(path, opts.env, lockCacheDir(opts.home))
+  const lock = await lockRequirements({
+    requirements: opts.requirements,
+    optionLines: opts.indexOptions ? indexOptionLines(opts.indexOptions) : [],
+    pythonVersion: opts.pythonVersion,
+    platform,
+    uv,
+    home: opts.home,
+    cwd: opts.cwd,
+    env: opts.env,
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.cleanup ? {cleanup: opts.cleanup} : {}),
+  })
+  return {locked: true, lock}
+}
+
+/** Index option values of the build config that hold literal credentials (they would be written into the Bento). */
+export function literalCredentialKeys(p: IndexOptions): string[] {
+  const keys: string[] = []
+  if (p.index_url && hasLiteralCredentials(p.index_url)) keys.push('python.index_url')
+  for (const [i, u] of (p.extra_index_url ?? []).entries()) if (hasLiteralCredentials(u)) keys.push(`python.extra_index_url[${i}]`)
+  for (const [i, u] of (p.find_links ?? []).entries()) if (hasLiteralCredentials(u)) keys.push(`python.find_links[${i}]`)
+  if (p.pip_args && hasLiteralCredentials(p.pip_args)) keys.push('python.pip_args')
+  return keys
+}

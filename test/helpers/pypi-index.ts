@@ -1,0 +1,73 @@
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {readdir, readFile} from 'node:fs/promises'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
+
+/**
+ * A PEP 503 "simple" package index over a directory of wheels (the provisioned wheelhouse), on 127.0.0.1 at a free
+ * port; with `auth`, every request needs HTTP basic auth with that user and password (401 otherwise).
+ */
+export interface LocalIndex {
+  url: string
+  port: number
+  /** Requests served (path), for tests that check the index was (not) asked. */
+  requests: string[]
+  close: () => Promise<void>
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-')
+}
+
+export async function startLocalIndex(dir: string, opts: {auth?: {user: string; password: string}} = {}): Promise<LocalIndex> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'))
+  const byProject = new Map<string, Array<{file: string; sha256: string}>>()
+  for (const file of files) {
+    const project = normalize(file.endsWith('.whl') ? (file.split('-')[0] as string) : file.replace(/-[0-9][^-]*\.tar\.gz$/, ''))
+    const sha256 = createHash('sha256').update(await readFile(join(dir, file))).digest('hex')
+    byProject.set(project, [...(byProject.get(project) ?? []), {file, sha256}])
+  }
+  const expected = opts.auth ? 'Basic ' + Buffer.from(`${opts.auth.user}:${opts.auth.password}`).toString('base64') : null
+  const requests: string[] = []
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0] as string)
+    requests.push(path)
+    if (expected !== null && req.headers.authorization !== expected) {
+      res.writeHead(401, {'WWW-Authenticate': 'Basic realm="test index"'}).end()
+      return
+    }
+    const simple = /^\/simple\/([^/]+)\/?$/.exec(path)
+    if (simple) {
+      const entries = byProject.get(normalize(simple[1] as string))
+      if (!entries) {
+        res.writeHead(404).end('not found')
+        return
+      }
+      const links = entries.map((e) => `<a href="/files/${encodeURIComponent(e.file)}#sha256=${e.sha256}">${e.file}</a><br/>`).join('\n')
+      res.writeHead(200, {'Content-Type': 'text/html'}).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`)
+      return
+    }
+    if (path === '/simple/' || path === '/simple') {
+      const links = [...byProject.keys()].map((p) => `<a href="/simple/${p}/">${p}</a><br/>`).join('\n')
+      res.writeHead(200, {'Content-Type': 'text/html'}).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`)
+      return
+    }
+    const file = /^\/files\/([^/]+)$/.exec(path)?.[1]
+    if (file !== undefined && files.includes(file)) {
+      res.writeHead(200, {'Content-Type': 'application/octet-stream'})
+      createReadStream(join(dir, file)).pipe(res)
+      return
+    }
+    res.writeHead(404).end('not found')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}/simple`,
+    port,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}

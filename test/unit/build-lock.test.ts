@@ -1,0 +1,234 @@
+/**
+ * Locked dependencies (issue 17), with the real uv against a local PEP 503 index started here on 127.0.0.1 over the
+ * provisioned wheelhouse, behind basic auth: `bento build` locks with hashes where BentoML 1.4.40 holds the lock
+ * (spec 2: env/python/requirements.txt and image.python_requirements; spec 1: env/python/requirements.lock.txt),
+ * a rebuild with unchanged inputs runs no uv (counted by a wrapper set as BENTO_UV), a requirement the index lacks is
+ * E_LOCK naming it and the index with the credentials masked and nothing stored, and the index credentials
+ * (`${VAR}` in the index URL, expanded by uv from the build's environment) are in no file of the Bento.
+ */
+import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {parse as parseYaml} from 'yaml'
+
+import {lockPlatform, lockRequirements, uvTool} from '../../src/lock/index.js'
+import {silentReporter} from '../../src/reporter.js'
+import {build} from '../../src/services/build.js'
+import {REPO, runBentoml, tempDir} from '../helpers/env.js'
+import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+
+const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
+const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
+const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
+const USER = 'lockuser'
+const TOKEN = 's3cr3t-t0ken-4242'
+
+const SDK_SERVICE = `import bentoml
+
+
+@bentoml.service
+class Locked:
+    @bentoml.api
+    def hi(self) -> str:
+        return "hi"
+`
+const LEGACY_SERVICE = `import bentoml
+
+svc = bentoml.legacy.Service("legacy_locked", runners=[])
+`
+
+let root: string
+let index: LocalIndex
+let wrapper: string
+let counter: string
+
+async function compileCalls(): Promise<number> {
+  return existsSync(counter) ? (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length : 0
+}
+
+function envFor(extra: Record<string, string> = {}): Record<string, string> {
+  return {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, IDX_USER: USER, IDX_TOKEN: TOKEN, ...extra}
+}
+
+async function project(name: string, bentofile: string, service = SDK_SERVICE): Promise<string> {
+  const dir = join(root, name)
+  await mkdir(dir, {recursive: true})
+  await writeFile(join(dir, 'service.py'), service)
+  await writeFile(join(dir, 'bentofile.yaml'), bentofile)
+  return dir
+}
+
+async function filesOf(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(dir, {withFileTypes: true, recursive: true})) if (e.isFile()) out.push(join(e.parentPath, e.name))
+  return out
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+beforeAll(async () => {
+  if (!existsSync(REAL_UV)) throw new Error(`uv is missing at ${REAL_UV}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
+  root = await tempDir('bento-lock-')
+  index = await startLocalIndex(WHEELHOUSE, {auth: {user: USER, password: TOKEN}})
+  counter = join(root, 'uv-compile-calls')
+  wrapper = join(root, 'uv-wrapper')
+  await writeFile(wrapper, `#!/bin/sh\n[ "$1" = pip ] && echo "$*" >> '${counter}'\nexec '${REAL_UV}' "$@"\n`)
+  await chmod(wrapper, 0o755)
+})
+afterAll(async () => {
+  await index?.close()
+  await rm(root, {recursive: true, force: true})
+})
+
+const indexUrl = (): string => `http://\${IDX_USER}:\${IDX_TOKEN}@127.0.0.1:${index.port}/simple`
+
+describe('bento build locks the requirements (uv, hashed, cached)', () => {
+  it('spec 2: env/python/requirements.txt and image.python_requirements hold the hashed lock; the credentials are in no file', async () => {
+    const dir = await project('sdk', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${indexUrl()}"\n`)
+    const home = join(root, 'home-sdk')
+    const before = await compileCalls()
+    const r = await build({projectDir: dir, home, reporter: silentReporter, env: envFor()})
+    expect(await compileCalls()).toBe(before + 1)
+    const lock = await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')
+    expect(lock).toMatch(/^attrs==[^\n]+\\\n\s+--hash=sha256:[0-9a-f]{64}/m)
+    expect(lock).toMatch(/^bentoml==1\.4\.40 \\\n\s+--hash=sha256:/m)
+    // Every pinned package carries a hash.
+    const pins = lock.split('\n').filter((l) => /^[A-Za-z0-9]/.test(l))
+    expect(pins.length).toBeGreaterThan(20)
+    for (const p of pins) expect(p, p).toMatch(/==\S+ \\$/)
+    expect(lock).toContain('--index-url http://${IDX_USER}:${IDX_TOKEN}@127.0.0.1:')
+    expect(await readFile(join(r.path, 'env/python/requirements.in'), 'utf8')).toMatch(/^attrs\nbentoml==1\.4\.40\n$/m)
+    const info = parseYaml(await readFile(join(r.path, 'bento.yaml'), 'utf8')) as {labels: Record<string, string>; image: {python_requirements: string}}
+    expect(info.image.python_requirements).toBe(lock)
+    expect(info.labels['dev.bento.lock.sha256']).toBe(sha256(lock))
+    expect(r.lock).toMatchObject({sha256: sha256(lock), platform: 'linux/amd64', pythonVersion: '3.11', cached: false})
+    for (const f of await filesOf(r.path)) {
+      const bytes = await readFile(f, 'latin1')
+      expect(bytes.includes(TOKEN), f).toBe(false)
+    }
+
+    // Unchanged inputs: the cached lock, no uv at all; the same Bento.
+    const again = await build({projectDir: dir, home, reporter: silentReporter, env: envFor()})
+    expect(await compileCalls()).toBe(before + 1)
+    expect(again.tag).toBe(r.tag)
+    expect(again.created).toBe(false)
+    // Even into another store path of the same home after a delete: the lock comes from the cache.
+    await rm(r.path, {recursive: true})
+    const third = await build({projectDir: dir, home, reporter: silentReporter, env: envFor({BENTO_UV: join(root, 'no-such-uv-is-needed')})}).catch((e: unknown) => e)
+    expect(third).toMatchObject({code: 'E_UV_NOT_FOUND'})
+    const fourth = await build({projectDir: dir, home, reporter: silentReporter, env: envFor()})
+    expect(await compileCalls()).toBe(before + 1)
+    expect(fourth.tag).toBe(r.tag)
+    expect(fourth.lock?.cached).toBe(true)
+  })
+
+  it('--platform linux/arm64 is another lock (uv runs again) for aarch64; one the index cannot serve is E_LOCK naming the package', async () => {
+    const base = {requirements: ['attrs'], optionLines: [`--index-url ${indexUrl()}`], pythonVersion: '3.11', home: join(root, 'home-arm'), cwd: root, env: envFor()}
+    const uv = await uvTool(wrapper, envFor())
+    const before = await compileCalls()
+    const amd = await lockRequirements({...base, uv, platform: lockPlatform('linux/amd64')})
+    const arm = await lockRequirements({...base, uv, platform: lockPlatform('linux/arm64')})
+    expect(await compileCalls()).toBe(before + 2)
+    expect(arm.key).not.toBe(amd.key)
+    expect(arm.text).toMatch(/^# bento lock: python 3\.11, linux\/arm64 \(aarch64-manylinux_2_36\)/)
+    expect(arm.text).toMatch(/^attrs==\S+ \\\n\s+--hash=sha256:/m)
+    // The wheelhouse has x86_64 wheels only: bentoml 1.4.40 (aiohttp) cannot be locked for arm64 from it.
+    const err = await lockRequirements({...base, requirements: ['bentoml==1.4.40'], uv, platform: lockPlatform('linux/arm64')}).catch((e: unknown) => e)
+    expect(err).toMatchObject({code: 'E_LOCK', data: {requirement: 'aiohttp==3.14.5', platform: 'linux/arm64'}})
+    expect(String((err as Error).message)).toContain('manylinux_2_36_aarch64')
+    expect(() => lockPlatform('linux/s390')).toThrow(/--platform "linux\/s390"/)
+  })
+
+  it('spec 1: env/python/requirements.lock.txt holds the hashed lock, requirements.txt the unlocked lines', async () => {
+    const dir = await project('legacy', `service: "service:svc"\npython:\n  packages: [attrs]\n  index_url: "${indexUrl()}"\n`, LEGACY_SERVICE)
+    const r = await build({projectDir: dir, home: join(root, 'home-legacy'), reporter: silentReporter, env: envFor()})
+    const lock = await readFile(join(r.path, 'env/python/requirements.lock.txt'), 'utf8')
+    expect(lock).toMatch(/^attrs==\S+ \\\n\s+--hash=sha256:/m)
+    expect(await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')).toBe('attrs\nbentoml==1.4.40\n')
+    const info = parseYaml(await readFile(join(r.path, 'bento.yaml'), 'utf8')) as {labels: Record<string, string>}
+    expect(info.labels['dev.bento.lock.sha256']).toBe(sha256(lock))
+    for (const f of await filesOf(r.path)) expect((await readFile(f, 'latin1')).includes(TOKEN), f).toBe(false)
+  })
+
+  it('a requirement the index does not have: E_LOCK naming it and the index, credentials masked, nothing stored', async () => {
+    const dir = await project('missing', `service: "service:Locked"\npython:\n  packages: [attrs, no-such-package-xyz]\n  index_url: "${indexUrl()}"\n`)
+    const home = join(root, 'home-missing')
+    const err = (await build({projectDir: dir, home, reporter: silentReporter, env: envFor()}).catch((e: unknown) => e)) as {code: string; exitCode: number; message: string; toJSON: () => unknown}
+    expect(err).toMatchObject({code: 'E_LOCK', exitCode: 3})
+    expect(err.message).toContain('no-such-package-xyz')
+    expect(err.message).toContain(`127.0.0.1:${index.port}/simple`)
+    expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN)
+    expect(err.message).not.toContain(TOKEN)
+    const stored = existsSync(join(home, 'bentos')) ? await readdir(join(home, 'bentos')) : []
+    expect(stored).toEqual([])
+    const locks = existsSync(join(home, '.bento/locks')) ? (await readdir(join(home, '.bento/locks'))).filter((f) => f.endsWith('.txt')) : []
+    expect(locks).toEqual([])
+  })
+
+  it('literal credentials in the index URL never reach the lock (a warning names the key), and are masked in errors', async () => {
+    const literal = `http://${USER}:${TOKEN}@127.0.0.1:${index.port}/simple`
+    const dir = await project('literal', `service: "service:Locked"\npython:\n  packages: [no-such-package-xyz]\n  index_url: "${literal}"\n`)
+    const err = (await build({projectDir: dir, home: join(root, 'home-literal'), reporter: silentReporter, env: envFor()}).catch((e: unknown) => e)) as {code: string; message: string; toJSON: () => unknown}
+    expect(err).toMatchObject({code: 'E_LOCK'})
+    expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN)
+
+    // A lock that resolves: the lock holds the index without them, and a warning says the bentofile holds them.
+    const ok = await project('literal-ok', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${literal}"\n`)
+    const r = await build({projectDir: ok, home: join(root, 'home-literal'), reporter: silentReporter, env: envFor()})
+    const lock = await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')
+    expect(lock).toContain(`--index-url http://127.0.0.1:${index.port}/simple\n`)
+    expect(lock).not.toContain(TOKEN)
+    expect(r.warnings.some((w) => w.includes('python.index_url') && w.includes('holds credentials'))).toBe(true)
+  })
+
+  it('differential: the package set equals the one the real bentoml build 1.4.40 locks from the same index', async () => {
+    // Not "Locked": bentoml build prints `__tag__:locked:…`, which rich renders as an emoji (`:locked:` → 🔒).
+    const bentofile = `service: "service:Differential"\ninclude: ["*.py"]\npython:\n  packages: [scikit-learn, numpy]\n  no_index: true\n  find_links: ["${WHEELHOUSE}"]\n`
+    const dir = await project('differential', bentofile, SDK_SERVICE.replace('class Locked', 'class Differential'))
+    const ours = await build({projectDir: dir, home: join(root, 'home-diff-bento'), reporter: silentReporter, env: envFor()})
+    const real = await runBentoml(['build', '--output', 'tag'], join(root, 'home-diff-bentoml'), {cwd: dir, version: '1.4.40', env: {UV_CACHE_DIR: join(root, 'uv-cache')}})
+    expect(real.code, real.stderr).toBe(0)
+    const tag = /__tag__:(\S+)/.exec(real.stdout)?.[1]
+    expect(tag, real.stdout + real.stderr).toBeDefined()
+    const [name, version] = (tag as string).split(':') as [string, string]
+    const theirs = await readFile(join(root, 'home-diff-bentoml/bentos', name, version, 'env/python/requirements.txt'), 'utf8')
+    const pins = (text: string): string[] =>
+      text.split('\n').map((l) => /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]!.toLowerCase().replace(/[-_.]+/g, '-')}==${m[2]!}`).sort()
+    const mine = pins(await readFile(join(ours.path, 'env/python/requirements.txt'), 'utf8'))
+    expect(mine.length).toBeGreaterThan(20)
+    expect(mine).toEqual(pins(theirs))
+    // BentoML's lock has no hash; ours has one per package.
+    expect(theirs).not.toContain('--hash=')
+  })
+
+  it('--no-lock and python.lock_packages: false build unlocked and run no uv', async () => {
+    const before = await compileCalls()
+    const a = await project('nolock', `service: "service:Locked"\npython:\n  packages: [attrs]\n`)
+    const r1 = await build({projectDir: a, home: join(root, 'home-nolock'), reporter: silentReporter, env: envFor(), noLock: true})
+    const b = await project('nolock-cfg', `service: "service:Locked"\npython:\n  packages: [attrs]\n  lock_packages: false\n`)
+    const r2 = await build({projectDir: b, home: join(root, 'home-nolock'), reporter: silentReporter, env: envFor()})
+    expect(await compileCalls()).toBe(before)
+    for (const r of [r1, r2]) {
+      expect(r.lock).toBeNull()
+      expect(await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')).toBe('attrs\nbentoml==1.4.40\n')
+    }
+  })
+
+  it('without uv: the default builds unlocked; python.lock_packages: true is E_UV_NOT_FOUND with the fix', async () => {
+    const env = envFor({PATH: join(root, 'empty-path')})
+    delete (env as Record<string, string | undefined>).BENTO_UV
+    const a = await project('no-uv', `service: "service:Locked"\npython:\n  packages: [attrs]\n`)
+    const r = await build({projectDir: a, home: join(root, 'home-no-uv'), reporter: silentReporter, env})
+    expect(r.lock).toBeNull()
+    const b = await project('no-uv-asked', `service: "service:Locked"\npython:\n  packages: [attrs]\n  lock_packages: true\n`)
+    const err = (await build({projectDir: b, home: join(root, 'home-no-uv'), reporter: silentReporter, env}).catch((e: unknown) => e)) as {code: string; exitCode: number; hint: string}
+    expect(err).toMatchObject({code: 'E_UV_NOT_FOUND', exitCode: 4})
+    expect(err.hint).toContain('BENTO_UV')
+    expect(err.hint).toContain('--no-lock')
+  })
+})
