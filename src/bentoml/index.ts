@@ -5,6 +5,7 @@
  */
 export * from './config-facts.js'
 export * from './huggingface.js'
+export * from './image-rules.js'
 export * from './names.js'
 export * from './pep440.js'
 export * from './runtime.js'

@@ -17,7 +17,7 @@ import {TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagRuleBreaks} from '../bentoml/tag
 import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
 import {expandVars} from '../bentoml/pypath.js'
 import {parseDotenvEntries} from './dotenv.js'
-import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from './image-rules.js'
+import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from '../bentoml/image-rules.js'
 import {describe, parseStringValue, type SectionField, type StringField, type StringListField} from './engine.js'
 import {pyStr} from './py-str.js'
 import {closest} from './suggest.js'

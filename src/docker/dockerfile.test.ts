@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
+import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from '../bentoml/image-rules.js'
 import {ConfigError} from '../errors.js'
 import {BENTO_GID, BENTO_PATH, BENTO_UID, baseImageFor, type DockerfileContext, renderDockerfile} from './dockerfile.js'
 import {imageLabels} from './labels.js'
@@ -318,5 +319,22 @@ describe('renderDockerfile validation', () => {
       'envs[1].value: the value of MULTI contains a line break, which a Dockerfile cannot express',
       'envs[2].name: PATH is set by the image and cannot be overridden',
     ])
+  })
+
+  it('a Bento that breaks a rule the bentofile check enforces gets the words of that check (one rule, one message)', () => {
+    const long = `${'X'.repeat(70)}-1`
+    const diagnostics = (c: Partial<DockerfileContext>): RuleProblem[] => {
+      try {
+        renderDockerfile(ctx(c))
+      } catch (err) {
+        return (err as ConfigError).diagnostics.map((d) => ({message: d.message, ...(d.hint === undefined ? {} : {hint: d.hint})}))
+      }
+      throw new Error('expected a ConfigError')
+    }
+    expect(diagnostics({env: [{name: long, value: 'x'}]})).toEqual([envNameProblem(long)])
+    expect(diagnostics({env: [{name: 'PATH', value: '/x'}]})).toEqual([envNameProblem('PATH')])
+    expect(diagnostics({env: [{name: 'MULTI', value: 'a\nb'}]})).toEqual([envValueProblem('MULTI', 'a\nb')])
+    expect(diagnostics({systemPackages: ['bad;rm -rf /']})).toEqual([aptPackageProblem('bad;rm -rf /')])
+    expect(diagnostics({baseImage: `python:3.11 ${'slim'.repeat(20)}`})).toEqual([imageRefProblem(`python:3.11 ${'slim'.repeat(20)}`)])
   })
 })
