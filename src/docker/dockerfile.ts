@@ -11,7 +11,7 @@ import {
   isImageRef,
   type RuleProblem,
 } from '../bentoml/image-rules.js'
-import {BENTO_GID, BENTO_PATH, BENTO_UID} from '../bentoml/runtime.js'
+import {BENTO_GID, BENTO_PATH, BENTO_UID, BENTO_USER, IMAGE_BENTOML_HOME, IMAGE_HF_CACHE_DIR, IMAGE_VENV, SERVE_PORT} from '../bentoml/runtime.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {PACKAGE_ROOT} from '../version.js'
 import {parseTemplate, renderNodes} from './template.js'
@@ -119,10 +119,10 @@ const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.@+\-/]*$/
 export function healthcheckCommand(): string[] {
   const probe = [
     'import os, sys, urllib.request',
-    "port = os.environ.get('PORT') or os.environ.get('BENTOML_PORT') or '3000'",
+    `port = os.environ.get('PORT') or os.environ.get('BENTOML_PORT') or '${SERVE_PORT}'`,
     "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/readyz' % port, timeout=4).status == 200 else 1)",
   ].join('; ')
-  return ['/app/.venv/bin/python3', '-c', probe]
+  return [`${IMAGE_VENV}/bin/python3`, '-c', probe]
 }
 
 function validate(ctx: DockerfileContext): void {
@@ -237,6 +237,12 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     bentoPath: ctx.bentoPath,
     uid: ctx.uid,
     gid: ctx.gid,
+    // The rest of BentoML's image runtime contract (src/bentoml/runtime.ts): the template holds none of it.
+    user: BENTO_USER,
+    venv: IMAGE_VENV,
+    bentomlHome: IMAGE_BENTOML_HOME,
+    hfCacheDir: IMAGE_HF_CACHE_DIR,
+    port: SERVE_PORT,
     envVars: ctx.env,
     commandFiles: ctx.commandFiles ?? [],
     commands: ctx.commands ?? [],
@@ -245,7 +251,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     installCommand: installCommand(ctx),
     contextModels: models.kind === 'context' && models.present,
     modelImages: models.kind === 'images' ? models.refs : [],
-    modelChown: ctx.buildkit ? '' : ' --chown=bentoml:bentoml',
+    modelChown: ctx.buildkit ? '' : ` --chown=${BENTO_USER}:${BENTO_USER}`,
     codeDirs: ctx.codeDirs ?? DEFAULT_CODE_DIRS,
     codeFiles: (ctx.codeFiles ?? DEFAULT_CODE_FILES).map((f) => `./${f}`).join(' '),
     hasLabels: labels.length > 0,
