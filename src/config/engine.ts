@@ -16,8 +16,6 @@ interface Common {
   description: string
   /** The default after normalization, for the schema. */
   default?: unknown
-  /** BentoML version that introduced the key. */
-  since?: string
   deprecated?: string
   examples?: unknown[]
 }
