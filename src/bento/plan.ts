@@ -3,6 +3,7 @@ import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {exactPin} from '../bentoml/pep440.js'
+import {defaultServiceReadme} from '../bentoml/readme.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
@@ -13,7 +14,7 @@ import {parseBentoYaml} from '../store/info.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
 import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
-import {defaultReadme, dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
+import {dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
 
 export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
 export {hfKey} from './sdk.js'
@@ -298,7 +299,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   // The README the Bento holds: also the stored Dockerfile's description label, as containerize reads it back.
   const readme =
     sdk && inputs.readme.source === 'default'
-      ? defaultReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
+      ? defaultServiceReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
       : inputs.readme.text
   text('README.md', readme)
   // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.

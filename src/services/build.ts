@@ -14,6 +14,7 @@ import {moduleSpace} from '../python/service/module-space.js'
 import {prefixSchema} from '../python/service/sdk-schema.js'
 import {resolveHfModel} from './hf-models.js'
 import {toSnakeCase} from '../bentoml/names.js'
+import {legacyDefaultReadme} from '../bentoml/readme.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {TAG_RULE} from '../bentoml/tag.js'
 import {bentomlFacts} from '../bentoml/versions.js'
@@ -601,9 +602,6 @@ function withLines(error: unknown, configFile: string, locate: (path: Path) => P
   })
 }
 
-const DEFAULT_README = (name: string): string =>
-  `# ${name}\n\nThis is a Machine Learning Service created with BentoML and built with bento.\n`
-
 async function readReadme(
   projectDir: string,
   configFile: string,
@@ -624,7 +622,7 @@ async function readReadme(
   try {
     return {text: await readFile(join(projectDir, 'README.md'), 'utf8'), source: 'project'}
   } catch {
-    return {text: DEFAULT_README('BentoML Service'), source: 'default'}
+    return {text: legacyDefaultReadme(), source: 'default'}
   }
 }
 
