@@ -45,7 +45,7 @@ import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
 import {recoverHome} from '../store/recover.js'
 import {makeTempDir, Store, storeFsError} from '../store/store.js'
-import {InvalidTagError, isValidTagPart, tagPartProblem} from '../store/tag.js'
+import {formatTag, InvalidTagError, isValidTagPart, splitTag, tagPartProblem} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
@@ -327,7 +327,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     size,
     created,
     bentomlVersion: plan.manifest.bentoml_version,
-    models: models.map((m) => ({tag: `${m.name}:${m.version}`, module: m.module, size: m.size})),
+    models: models.map((m) => ({tag: formatTag(m), module: m.module, size: m.size})),
     files: files.length,
     warnings: warnings.map(formatDiagnostic),
     envRead: envRead.map((r) => r.name),
@@ -436,7 +436,7 @@ function checkFlags(opts: BuildOptions): void {
 }
 
 async function findExact(store: Store<{creationTime: Date}>, name: string, version: string): Promise<string | null> {
-  const items = await store.list(`${name}:${version}`)
+  const items = await store.list(formatTag({name, version}))
   return items[0]?.path ?? null
 }
 
@@ -465,12 +465,13 @@ async function resolveModels(
       if (error instanceof NotFoundError) {
         const listed = await store.list()
         // Versions of this name exist but none is readable: say which file is broken, not "not found".
-        const [wantName = '', wantVersion = 'latest'] = w.tag.toLowerCase().split(':')
+        const want = splitTag(w.tag.toLowerCase())
+        const wantVersion = want.version ?? 'latest'
         const broken = listed.find(
-          (m) => m.error && m.tag.name === wantName && (wantVersion === 'latest' || m.tag.version.startsWith(wantVersion)),
+          (m) => m.error && m.tag.name === want.name && (wantVersion === 'latest' || m.tag.version.startsWith(wantVersion)),
         )
         if (broken?.error) throw broken.error
-        const available = listed.filter((m) => !m.error).map((m) => `${m.tag.name}:${m.tag.version}`)
+        const available = listed.filter((m) => !m.error).map((m) => formatTag(m.tag))
         throw new NotFoundError(`Model "${w.tag}" not found in the model store ${join(opts.home, 'models')}`, {
           code: 'E_MODEL_NOT_FOUND',
           hint:
@@ -484,9 +485,9 @@ async function resolveModels(
       }
       throw error
     }
-    const key = `${item.tag.name}:${item.tag.version}`
+    const key = formatTag(item.tag)
     if (seen.has(key)) {
-      const first = out.find((m) => `${m.name}:${m.version}` === key)
+      const first = out.find((m) => formatTag(m) === key)
       if (first && w.alias && !first.alias) first.alias = w.alias
       continue
     }

@@ -3,7 +3,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {type FullTag, formatTag, isValidTagPart, splitTag, type Tag, TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagPartProblem} from '../bentoml/tag.js'
 import {UserError} from '../errors.js'
 
-export {type FullTag, formatTag, isValidTagPart, type Tag, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
+export {type FullTag, formatTag, isValidTagPart, splitTag, type Tag, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
 
 /**
  * A malformed tag. A usage error (exit code 2) with the stable code `E_INVALID_TAG`; `UsageError` itself fixes
