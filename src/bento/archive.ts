@@ -954,42 +954,6 @@ async function bundledModels(root: string, archive: string): Promise<ModelDirRef
   return found
 }
 
-function hasOffset(text: string): boolean {
-  return /(?:Z|[+-]\d{2}(?::?\d{2})?)\s*$/.test(text.trim())
-}
-
-/**
- * The shapes BentoML's `BaseBentoInfo.from_yaml_file` needs beyond name and version (cattrs structures these and
- * raises on anything else, failing `bentoml list` for the whole store). Null when BentoML can read it.
- */
-function bentomlCannotRead(raw: Record<string, unknown>, createdAsWritten: string): {key: string; message: string} | null {
-  const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
-  if (!('service' in raw)) return {key: 'service', message: 'missing required key'}
-  for (const key of ['labels', 'docker', 'python', 'conda', 'schema', 'args'] as const) {
-    if (key in raw && !isMapping(raw[key])) return {key, message: 'expected a mapping'}
-  }
-  // BentoML writes creation_time with an offset; `bentoml list` sorts every Bento by it, and a time without one
-  // cannot be compared with the others (TypeError): the whole listing would fail.
-  if ('creation_time' in raw && !hasOffset(createdAsWritten)) {
-    return {key: 'creation_time', message: 'expected an ISO 8601 date-time with a UTC offset (e.g. 2025-05-30T10:20:30.123456+00:00)'}
-  }
-  for (const key of ['models', 'runners', 'apis', 'envs', 'services'] as const) {
-    const value = raw[key]
-    if (value === undefined || value === null) continue
-    if (!Array.isArray(value)) return {key, message: 'expected a list'}
-    for (const [i, item] of value.entries()) {
-      if (key === 'models' && typeof item === 'string') continue // pre-1.0.0a7: tag strings
-      if (!isMapping(item)) return {key: `${key}[${i}]`, message: 'expected a mapping'}
-      const entry = item as Record<string, unknown>
-      if (key === 'models' && typeof entry.tag !== 'string') return {key: `${key}[${i}].tag`, message: 'expected a tag string'}
-      if ((key === 'runners' || key === 'apis' || key === 'envs' || key === 'services') && typeof entry.name !== 'string') {
-        return {key: `${key}[${i}].name`, message: 'expected a string'}
-      }
-    }
-  }
-  return null
-}
-
 /**
  * Import an archive made by `bento export` or `bentoml export` (xz, gzip or plain tar, detected by magic bytes).
  * Extraction is strict (see `handleEntry`); any problem removes the temp dir and throws `ArchiveError`
@@ -1049,7 +1013,7 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
         })
       }
     }
-    const unreadable = bentomlCannotRead(info.raw, info.creation_time)
+    const unreadable = info.bentomlProblem
     if (unreadable !== null) {
       throw archiveError('E_ARCHIVE_INVALID', `Invalid archive ${archive}: bento.yaml ${unreadable.key}: ${unreadable.message}`, {
         hint: 'BentoML could not read this Bento (`bentoml list` would fail on it); it was not imported.',
@@ -1105,7 +1069,7 @@ export async function importBento(options: ImportOptions): Promise<ImportResult>
     }
 
     const missingModels: string[] = []
-    for (const ref of modelsOfBento(info.raw)) {
+    for (const ref of modelsOfBento(info)) {
       if (ref.registry !== 'bentoml') continue
       let refTag: FullTag
       try {

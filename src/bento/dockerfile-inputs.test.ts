@@ -2,6 +2,7 @@ import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
 
 import {renderDockerfile} from '../docker/dockerfile.js'
+import {bentoFromDocument} from '../store/info.js'
 import {SPEC2_BENTO_YAML} from '../store/testing.js'
 import {dockerfileInputsOf} from './dockerfile-inputs.js'
 import {dockerfileContext} from './templates.js'
@@ -28,7 +29,7 @@ const BENTO_FILES = ['bento.yaml', 'README.md', 'apis/openapi.yaml', 'env/docker
 
 describe('dockerfileInputsOf', () => {
   it('spec 1: docker options, install.sh, baked envs (stage all) in order with later names winning, build envs apart', () => {
-    const i = dockerfileInputsOf(SPEC1, BENTO_FILES, '# Iris\n\nClassifies flowers.\n')
+    const i = dockerfileInputsOf(bentoFromDocument(SPEC1), BENTO_FILES, '# Iris\n\nClassifies flowers.\n')
     expect(i).toMatchObject({
       spec: 1,
       baseImage: null,
@@ -38,7 +39,7 @@ describe('dockerfileInputsOf', () => {
       commands: [],
       installScript: true,
       setupScript: false,
-      tag: 'iris:v1',
+      tag: {name: 'iris', version: 'v1'},
       bentomlVersion: '1.4.15',
       models: ['iris_clf:m1'],
       userLabels: {owner: 'me', n: '3'},
@@ -61,7 +62,7 @@ describe('dockerfileInputsOf', () => {
     image.post_commands = ['python -c "import sklearn"']
     image.build_include = ['wheels/']
     const files = ['bento.yaml', 'README.md', 'apis/', 'env/docker/entrypoint.sh', 'env/docker/script__abc', 'env/python/requirements.txt', 'env/python/requirements.in', 'src/']
-    const i = dockerfileInputsOf(info, files, '')
+    const i = dockerfileInputsOf(bentoFromDocument(info), files, '')
     expect(i).toMatchObject({
       spec: 2,
       baseImage: 'python:3.11-slim',
@@ -87,7 +88,7 @@ describe('the spec-2 Dockerfile', () => {
   const info = parse(SPEC2_BENTO_YAML) as Record<string, unknown>
   ;(info.image as Record<string, unknown>).post_commands = ['python -c "import sklearn"']
   ;(info.image as Record<string, unknown>).build_include = ['wheels']
-  const inputs = dockerfileInputsOf(info, ['bento.yaml', 'README.md', 'apis/', 'env/docker/entrypoint.sh', 'env/python/requirements.txt', 'src/'], '')
+  const inputs = dockerfileInputsOf(bentoFromDocument(info), ['bento.yaml', 'README.md', 'apis/', 'env/docker/entrypoint.sh', 'env/python/requirements.txt', 'src/'], '')
 
   it('runs the commands after the envs, installs requirements.txt from ./src after build_include, then post_commands, models, code', () => {
     const d = renderDockerfile(dockerfileContext(inputs, {buildkit: true, wheelhouse: true, models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:hxv3rsxl7oxj6ax4']}}))
@@ -114,7 +115,7 @@ describe('the spec-2 Dockerfile', () => {
 
   it('a Bento bento build locked (dev.bento.lock.sha256 label) installs its requirements.txt with --require-hashes; others do not', () => {
     const locked = {...info, labels: {...(info.labels as Record<string, string>), 'dev.bento.lock.sha256': 'a'.repeat(64)}}
-    const lockedInputs = dockerfileInputsOf(locked, ['bento.yaml', 'env/python/requirements.txt', 'src/'], '')
+    const lockedInputs = dockerfileInputsOf(bentoFromDocument(locked), ['bento.yaml', 'env/python/requirements.txt', 'src/'], '')
     expect(lockedInputs.requireHashes).toBe(true)
     const d = renderDockerfile(dockerfileContext(lockedInputs, {buildkit: true, wheelhouse: true}))
     expect(d).toContain('pip install --disable-pip-version-check --no-index --find-links /tmp/bento-wheelhouse --require-hashes -r /home/bentoml/bento/env/python/requirements.txt')
@@ -136,7 +137,7 @@ describe('a Bento BentoML locked for a BentoML that imports pkg_resources (befor
   // BentoML 1.4.15's lock made today pins setuptools 81+ (no pkg_resources): `import bentoml` failed in the image.
   const guard = "python3 -c 'import pkg_resources' 2>/dev/null || pip install --disable-pip-version-check 'setuptools<81'; }"
   const render = (info: Record<string, unknown>, files: string[]): string =>
-    renderDockerfile(dockerfileContext(dockerfileInputsOf(info, files, ''), {buildkit: true, wheelhouse: false}))
+    renderDockerfile(dockerfileContext(dockerfileInputsOf(bentoFromDocument(info), files, ''), {buildkit: true, wheelhouse: false}))
 
   it('spec 1 with requirements.lock.txt (bentoml build 1.4.15): setuptools<81 is made sure of after install.sh', () => {
     const d = render({...SPEC1, bentoml_version: '1.4.15'}, [...BENTO_FILES, 'env/python/requirements.lock.txt'])

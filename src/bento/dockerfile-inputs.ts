@@ -1,12 +1,14 @@
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {bentomlFacts} from '../bentoml/versions.js'
 import {isPep440Version} from '../bentoml/pep440.js'
+import type {FullTag} from '../bentoml/tag.js'
 import {LOCK_LABEL} from '../lock/label.js'
+import type {BentoInfo} from '../store/info.js'
 
 import {modelsOfBento} from './models-of.js'
 
 /**
- * What the Dockerfile generator needs from a Bento, derived from ONE place: its bento.yaml (as data) and the
+ * What the Dockerfile generator needs from a Bento, derived from ONE place: its bento.yaml (typed) and the
  * list of files it holds. `bento build` calls this on the manifest it is about to write (the stored
  * `env/docker/Dockerfile`), `bento containerize` on the stored bento.yaml (the built image): same function, same
  * labels, same steps.
@@ -60,7 +62,7 @@ export interface DockerfileInputs {
   /** `envs` of stage `build`: needed by the build steps, never in the image. */
   buildSecrets: Array<{name: string; value: string}>
   cudaVersion: string | null
-  tag: string
+  tag: FullTag
   bentomlVersion: string
   /** Every model the Bento uses, `name:version` (the models-of rule; Hugging Face ones included). */
   models: string[]
@@ -77,38 +79,14 @@ export interface DockerfileInputs {
   hasModels: boolean
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
-}
-
-function str(v: unknown): string {
-  if (v === undefined || v === null) return ''
-  return v instanceof Date ? v.toISOString() : String(v)
-}
-
-function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).map(str) : []
-}
-
-/** `docker.env` (a mapping; a list of `K=V` as older Bentos have it), then baked `envs` entries. */
-function envsOf(dockerEnv: unknown, envs: unknown): {env: Array<{name: string; value: string}>; buildSecrets: Array<{name: string; value: string}>} {
-  const out = new Map<string, string>()
-  if (isRecord(dockerEnv)) {
-    for (const [k, v] of Object.entries(dockerEnv)) out.set(k, str(v))
-  } else if (Array.isArray(dockerEnv)) {
-    for (const item of dockerEnv) {
-      const s = str(item)
-      const eq = s.indexOf('=')
-      if (eq > 0) out.set(s.slice(0, eq), s.slice(eq + 1))
-    }
-  }
+/** Baked into the image: `docker.env`, then `envs` of stage `all`, later names winning; `envs` of stage `build` apart. */
+function envsOf(bento: BentoInfo): {env: Array<{name: string; value: string}>; buildSecrets: Array<{name: string; value: string}>} {
+  const out = new Map(bento.docker.env.map((e) => [e.name, e.value]))
   const buildSecrets: Array<{name: string; value: string}> = []
-  for (const e of Array.isArray(envs) ? envs : []) {
-    if (!isRecord(e) || typeof e.name !== 'string') continue
-    const stage = str(e.stage) || 'all'
-    if (stage === 'runtime') continue
-    if (stage === 'build') buildSecrets.push({name: e.name, value: str(e.value)})
-    else out.set(e.name, str(e.value))
+  for (const e of bento.envs) {
+    if (e.stage === 'runtime') continue
+    if (e.stage === 'build') buildSecrets.push({name: e.name, value: e.value})
+    else out.set(e.name, e.value)
   }
   return {env: [...out].map(([name, value]) => ({name, value})), buildSecrets}
 }
@@ -119,22 +97,21 @@ function dedupeAdjacent(commands: string[]): string[] {
 }
 
 /**
- * The Dockerfile inputs of a Bento. `info` is bento.yaml as data; `files` the paths the Bento holds, relative
- * and posix: its files, or a directory as `dir/` (then its files need not be listed); `models/…` only says it has models; `readme` its README.md.
+ * The Dockerfile inputs of a Bento. `bento` is its bento.yaml, typed (`readBentoInfo` / `parseBentoYaml`); `files`
+ * the paths the Bento holds, relative and posix: its files, or a directory as `dir/` (then its files need not be
+ * listed); `models/…` only says it has models; `readme` its README.md.
  */
-export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterable<string>, readme: string): DockerfileInputs {
+export function dockerfileInputsOf(bento: BentoInfo, files: Iterable<string>, readme: string): DockerfileInputs {
   // A path ending in `/` is a directory (its files need not be listed); `./` prefixes are ignored.
   const given = [...files].map((f) => f.replace(/^\.\/+/, ''))
   const paths = new Set(given.map((f) => f.replace(/\/+$/, '')))
   const has = (rel: string): boolean => paths.has(rel)
 
-  const spec2 = Number(info.spec) === 2 && isRecord(info.image)
-  const docker = isRecord(info.docker) ? info.docker : {}
-  const image = isRecord(info.image) ? info.image : {}
-  const {env, buildSecrets} = envsOf(docker.env, info.envs)
+  const {docker, image} = bento
+  const {env, buildSecrets} = envsOf(bento)
 
-  const commands = spec2 ? dedupeAdjacent(strings(image.commands)) : []
-  const postCommands = spec2 ? strings(image.post_commands) : []
+  const commands = image ? dedupeAdjacent(image.commands) : []
+  const postCommands = image ? image.post_commands : []
   const commandFiles = [...paths]
     .filter((p) => /^env\/docker\/[^/]+$/.test(p) && p !== 'env/docker/Dockerfile' && [...commands, ...postCommands].some((c) => c.includes(p)))
     .sort()
@@ -153,31 +130,30 @@ export function dockerfileInputsOf(info: Record<string, unknown>, files: Iterabl
   }
   const sorted = [...tops].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 
-  const name = str(info.name)
-  const version = str(info.version)
   return {
-    spec: spec2 ? 2 : 1,
-    baseImage: (spec2 ? str(image.base_image) : str(docker.base_image)) || null,
-    pythonVersion: (spec2 ? str(image.python_version) : str(docker.python_version)) || DEFAULT_PYTHON_VERSION,
-    distro: spec2 || docker.base_image ? 'debian' : str(docker.distro) || 'debian',
-    systemPackages: spec2 ? [] : strings(docker.system_packages),
+    spec: image ? 2 : 1,
+    baseImage: (image ? image.base_image : docker.base_image) ?? null,
+    pythonVersion: (image ? image.python_version : docker.python_version) ?? DEFAULT_PYTHON_VERSION,
+    distro: image || docker.base_image ? 'debian' : (docker.distro ?? 'debian'),
+    systemPackages: image ? [] : docker.system_packages,
     commands,
     postCommands,
-    buildInclude: spec2 ? strings(image.build_include) : [],
+    buildInclude: image ? image.build_include : [],
     commandFiles,
     setupScript: has('env/docker/setup_script'),
     installScript: has('env/python/install.sh'),
-    ensurePkgResources: (spec2 || has('env/python/requirements.lock.txt')) && needsPkgResources(str(info.bentoml_version)),
-    requireHashes: isRecord(info.labels) && typeof info.labels[LOCK_LABEL] === 'string' && /^[0-9a-f]{64}$/.test(info.labels[LOCK_LABEL]),
+    ensurePkgResources: (image !== null || has('env/python/requirements.lock.txt')) && needsPkgResources(bento.bentoml_version),
+    requireHashes: /^[0-9a-f]{64}$/.test(bento.labels[LOCK_LABEL] ?? ''),
     env,
     buildSecrets,
-    cudaVersion: spec2 ? null : str(docker.cuda_version) || null,
-    tag: `${name}:${version}`,
-    bentomlVersion: str(info.bentoml_version),
-    models: modelsOfBento(info).map((m) => m.tag),
+    cudaVersion: image ? null : docker.cuda_version,
+    tag: {name: bento.name, version: bento.version},
+    bentomlVersion: bento.bentoml_version,
+    models: modelsOfBento(bento).map((m) => m.tag),
     description: readme,
-    creationTime: str(info.creation_time),
-    userLabels: Object.fromEntries(Object.entries(isRecord(info.labels) ? info.labels : {}).map(([k, v]) => [k, str(v)])),
+    // An unquoted YAML timestamp reads as a date: the label has its ISO form (what a quoted one, as BentoML writes, has as is).
+    creationTime: bento.raw.creation_time instanceof Date ? bento.creationTime.toISOString() : bento.creation_time,
+    userLabels: bento.labels,
     codeDirs: sorted.filter(([, k]) => k === 'dir').map(([p]) => p),
     codeFiles: sorted.filter(([, k]) => k === 'file').map(([p]) => p),
     hasModels: given.some((p) => p.startsWith('models/')),

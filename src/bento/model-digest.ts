@@ -3,6 +3,7 @@ import {mkdir, readdir, readFile, readlink, rename, rm, writeFile} from 'node:fs
 import {lstat} from 'node:fs/promises'
 import path from 'node:path'
 
+import {formatTag} from '../bentoml/tag.js'
 import type {Reporter} from '../reporter.js'
 import {hashFile} from './digest.js'
 
@@ -104,7 +105,7 @@ export async function modelDigest(
   const cached = await peekModelDigest(home, model.name, model.version, manifest.key)
   if (cached !== null) return {digest: cached, size: manifest.size, cached: true, manifest}
 
-  const label = opts.label ?? `Hashing model ${model.name}:${model.version}`
+  const label = opts.label ?? `Hashing model ${formatTag(model)}`
   const h = createHash('sha256')
   let done = 0
   for (const e of manifest.entries) {
@@ -123,7 +124,7 @@ export async function modelDigest(
   const digest = h.digest('hex')
   // A file changed while it was read: do not cache a digest of a moving target.
   const after = await modelManifest(model.dir)
-  if (after.key === manifest.key) await writeCache(home, model, manifest.key, {format: 1, tag: `${model.name}:${model.version}`, digest, size: manifest.size})
+  if (after.key === manifest.key) await writeCache(home, model, manifest.key, {format: 1, tag: formatTag(model), digest, size: manifest.size})
   return {digest, size: manifest.size, cached: false, manifest}
 }
 

@@ -17,13 +17,14 @@ import {containerize} from '../services/containerize.js'
 import {exportBentoService} from '../services/export.js'
 import {importBentoService} from '../services/import.js'
 import {listBentos} from '../services/list.js'
+import {bentoFromDocument} from '../store/info.js'
 import {modelYaml, SPEC2_BENTO_YAML, tempDir, writeTree} from '../store/testing.js'
 import {exportBento} from './archive.js'
 import {locateBentoModels, modelsOfBento} from './models-of.js'
 
 describe('modelsOfBento', () => {
   it('merges top-level models and services[].models by tag, in first-seen order, later entries winning', () => {
-    const got = modelsOfBento({
+    const got = modelsOfBento(bentoFromDocument({
       models: [{tag: 'a:1', module: 'm.a', alias: 'first'}, 'legacy:2'],
       services: [
         {name: 'S1', models: [{tag: 'b:1', module: 'm.b'}, {tag: 'a:1', module: 'm.a2'}]},
@@ -31,7 +32,7 @@ describe('modelsOfBento', () => {
         {name: 'S3', models: [{tag: 'Bert-Base:abc', registry: 'huggingface', metadata: {model_id: 'x/Bert-Base', revision: 'abc'}}]},
         'not a service',
       ],
-    })
+    }))
     expect(got.map((m) => [m.tag, m.from, m.registry, m.module])).toEqual([
       ['a:1', 'services[0].models[1]', 'bentoml', 'm.a2'],
       ['legacy:2', 'models[1]', 'bentoml', ''],
@@ -42,8 +43,8 @@ describe('modelsOfBento', () => {
   })
 
   it('ignores entries without a name:version tag and bento.yaml files without models', () => {
-    expect(modelsOfBento({})).toEqual([])
-    expect(modelsOfBento({models: [{tag: ''}, {tag: 'noversion'}, 3, null], services: null})).toEqual([])
+    expect(modelsOfBento(bentoFromDocument({}))).toEqual([])
+    expect(modelsOfBento(bentoFromDocument({models: [{tag: ''}, {tag: 'noversion'}, 3, null], services: null}))).toEqual([])
   })
 })
 
@@ -86,7 +87,7 @@ describe('the four commands share the rule (spec-2 Bento, model only in services
   })
 
   it('locateBentoModels finds it in the store', () => {
-    const [m, ...rest] = locateBentoModels(bentoDir(), {services: [{models: [{tag: 'iris_clf:hxv3rsxl7oxj6ax4'}]}]}, home)
+    const [m, ...rest] = locateBentoModels(bentoDir(), bentoFromDocument({services: [{models: [{tag: 'iris_clf:hxv3rsxl7oxj6ax4'}]}]}), home)
     expect(rest).toEqual([])
     expect(m).toMatchObject({tag: 'iris_clf:hxv3rsxl7oxj6ax4', inBento: false, dir: path.join(home, 'models/iris_clf/hxv3rsxl7oxj6ax4')})
   })

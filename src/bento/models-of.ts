@@ -1,6 +1,9 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 
+import {formatTag, splitTag} from '../bentoml/tag.js'
+import type {BentoInfo, BentoModelRef} from '../store/info.js'
+
 /**
  * THE rule for "every model a Bento uses", shared by `list` (Model Size), `export`, `import` and `containerize`.
  *
@@ -34,54 +37,38 @@ export interface LocatedModel extends BentoModelUse {
   inBento: boolean
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
-}
-
-function str(v: unknown): string {
-  if (v === undefined || v === null) return ''
-  return v instanceof Date ? v.toISOString() : String(v)
-}
-
-function entryOf(raw: unknown, from: string): BentoModelUse | null {
-  // Pre-1.0.0a7 bento.yaml: a plain list of tag strings.
-  const entry: Record<string, unknown> = typeof raw === 'string' ? {tag: raw} : isRecord(raw) ? raw : {}
-  const tag = str(entry.tag).trim()
-  const colon = tag.indexOf(':')
-  if (tag === '' || colon <= 0) return null
-  const name = tag.slice(0, colon).toLowerCase()
-  const version = tag.slice(colon + 1)
-  const registry = str(entry.registry) === 'huggingface' ? 'huggingface' : 'bentoml'
+function useOf(ref: BentoModelRef, from: string): BentoModelUse | null {
+  const written = splitTag(ref.tag.trim())
+  if (written.name === '' || written.version === null) return null
+  const tag = {name: written.name.toLowerCase(), version: written.version}
   return {
-    tag: `${name}:${version}`,
-    name,
-    version,
-    registry,
-    module: str(entry.module),
+    tag: formatTag(tag),
+    ...tag,
+    registry: ref.registry === 'huggingface' ? 'huggingface' : 'bentoml',
+    module: ref.module,
     from,
-    ...(isRecord(entry.metadata) ? {metadata: entry.metadata} : {}),
-    ...(typeof entry.alias === 'string' && entry.alias ? {alias: entry.alias} : {}),
+    ...(ref.metadata === undefined ? {} : {metadata: ref.metadata}),
+    ...(ref.alias ? {alias: ref.alias} : {}),
   }
 }
 
-/** Every model a Bento uses, from its bento.yaml (as parsed): pure, in BentoML's `all_models` order. */
-export function modelsOfBento(raw: Record<string, unknown>): BentoModelUse[] {
+/** What the models-of rule reads of a Bento (the fast listing summary has these too). */
+export type BentoModelLists = Pick<BentoInfo, 'models' | 'services'>
+
+/** Every model a Bento uses, from its typed bento.yaml: pure, in BentoML's `all_models` order. */
+export function modelsOfBento(bento: BentoModelLists): BentoModelUse[] {
   const byTag = new Map<string, BentoModelUse>()
   const add = (e: BentoModelUse | null): void => {
     if (e) byTag.set(e.tag, e)
   }
-  if (Array.isArray(raw.models)) raw.models.forEach((m, i) => add(entryOf(m, `models[${i}]`)))
-  if (Array.isArray(raw.services)) {
-    raw.services.forEach((s, i) => {
-      if (isRecord(s) && Array.isArray(s.models)) s.models.forEach((m, j) => add(entryOf(m, `services[${i}].models[${j}]`)))
-    })
-  }
+  bento.models.forEach((m, i) => add(useOf(m, `models[${i}]`)))
+  bento.services.forEach((s, i) => s.models.forEach((m, j) => add(useOf(m, `services[${i}].models[${j}]`))))
   return [...byTag.values()]
 }
 
 /** The store models of a Bento (Hugging Face ones are left out) with where their bytes are. No reads but `stat`. */
-export function locateBentoModels(bentoDir: string, raw: Record<string, unknown>, home: string): LocatedModel[] {
-  return modelsOfBento(raw)
+export function locateBentoModels(bentoDir: string, bento: BentoModelLists, home: string): LocatedModel[] {
+  return modelsOfBento(bento)
     .filter((m) => m.registry === 'bentoml')
     .map((m) => {
       const inside = path.join(bentoDir, 'models', m.name, m.version)
@@ -93,6 +80,6 @@ export function locateBentoModels(bentoDir: string, raw: Record<string, unknown>
 }
 
 /** The Hugging Face models of a Bento. */
-export function huggingFaceModelsOf(raw: Record<string, unknown>): BentoModelUse[] {
-  return modelsOfBento(raw).filter((m) => m.registry === 'huggingface')
+export function huggingFaceModelsOf(bento: BentoModelLists): BentoModelUse[] {
+  return modelsOfBento(bento).filter((m) => m.registry === 'huggingface')
 }

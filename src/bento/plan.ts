@@ -3,16 +3,19 @@ import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
 import {exactPin} from '../bentoml/pep440.js'
+import {defaultServiceReadme} from '../bentoml/readme.js'
+import {formatTag, splitTag} from '../bentoml/tag.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
 import type {Diagnostic} from '../errors.js'
 import {LOCK_LABEL} from '../lock/label.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
+import {parseBentoYaml} from '../store/info.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
 import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
-import {defaultReadme, dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
+import {dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
 
 export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
 export {hfKey} from './sdk.js'
@@ -159,7 +162,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     serviceAt: {file: service.file ?? inputs.configFile, ...(service.line ? {line: service.line} : {})},
     requirements: bentomlRequirements(inputs),
     ...(inputs.bentomlVersionOverride === undefined ? {} : {flag: inputs.bentomlVersionOverride}),
-    models: inputs.models.map((m) => ({tag: `${m.name}:${m.version}`, bentomlVersion: m.bentomlVersion, ...(m.at ? {at: m.at} : {})})),
+    models: inputs.models.map((m) => ({tag: formatTag(m), bentomlVersion: m.bentomlVersion, ...(m.at ? {at: m.at} : {})})),
     configFile: inputs.configFile,
   })
   warnings.push(...target.warnings)
@@ -185,7 +188,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const digest = inputDigest(inputs, name, bentomlVersion, requirements)
   const lockPackages = image ? image.lockPackages : config.python.lock_packages
   const version = inputs.versionOverride ?? versionFromDigest(digest)
-  const tag = `${name}:${version}`
+  const tag = formatTag({name, version})
   const creationTime = isoWithOffset(inputs.now)
 
   // SDK services: the entry service's envs are appended and its labels merged over the bentofile's (Bento.create).
@@ -209,7 +212,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const openaiEndpoint = sdk ? openaiEndpointOf(sdk.schema) : undefined
   if (openaiEndpoint !== undefined) labels.openai_endpoint = openaiEndpoint
   const modelEntry = (m: PlanModel, alias?: string): BentoModelEntry => ({
-    tag: `${m.name}:${m.version}`,
+    tag: formatTag(m),
     module: m.module,
     creation_time: m.creationTime,
     ...(alias ? {alias} : {}),
@@ -302,11 +305,12 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     texts.push({path, content, mode})
   }
 
-  text('bento.yaml', dumpManifest(manifest))
+  const bentoYaml = dumpManifest(manifest)
+  text('bento.yaml', bentoYaml)
   // The README the Bento holds: also the stored Dockerfile's description label, as containerize reads it back.
   const readme =
     sdk && inputs.readme.source === 'default'
-      ? defaultReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
+      ? defaultServiceReadme({serviceName: base.entry_service, version: inputs.versionOverride, bentomlVersion})
       : inputs.readme.text
   text('README.md', readme)
   // BentoML writes the filled build config into src/; a user bentofile.yaml that `include` selects wins.
@@ -397,9 +401,10 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     text(posix.join('models', modelName, 'latest'), modelVersion)
   }
 
-  // The stored Dockerfile: the same inputs `bento containerize` derives from the stored bento.yaml and files.
+  // The stored Dockerfile: the same inputs `bento containerize` derives from the stored Bento — the bento.yaml
+  // written above read back through the store's parser, the files and the README written above.
   const bentoFiles = [...texts.map((t) => t.path), 'env/docker/Dockerfile', ...copies.map((c) => c.path), ...models.map((m) => `${m.path}/model.yaml`)]
-  text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(manifest as unknown as Record<string, unknown>, bentoFiles, readme)))
+  text('env/docker/Dockerfile', inputs.templates.renderDockerfile(dockerfileInputsOf(parseBentoYaml(bentoYaml), bentoFiles, readme)))
 
   texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest, pythonVersion, lockPackages}
@@ -596,13 +601,13 @@ function filledConfigFor(
 
 /** The resolved model a tag as written in the service code names (`name`, `name:latest`, a version prefix). */
 export function findModel<M extends Pick<PlanModel, 'name' | 'version'>>(models: M[], tag: string): M | undefined {
-  const [n, v] = tag.split(':')
-  return models.find((m) => m.name === n && (!v || v === 'latest' || m.version.startsWith(v)))
+  const {name, version} = splitTag(tag)
+  return models.find((m) => m.name === name && (version === null || version === '' || version === 'latest' || m.version.startsWith(version)))
 }
 
 function resolveRunnerModel(tag: string, models: PlanModel[]): string {
   const hit = findModel(models, tag)
-  return hit ? `${hit.name}:${hit.version}` : tag
+  return hit ? formatTag(hit) : tag
 }
 
 /** Digest of everything that determines the Bento's content. Same inputs → same digest → same version. */

@@ -5,7 +5,7 @@ import type {Diagnostic} from '../errors.js'
 /**
  * The parts of a Bento that exist for `@bentoml.service` services (BentoML 1.4.40 `Bento.create`): the
  * `services:` entries (`BentoServiceInfo.from_service` over `all_services()`), the spec-2 `image:` block as the
- * target release writes it, and the default README. Pure.
+ * target release writes it. Pure. (The default README is BentoML's text: src/bentoml/readme.ts.)
  */
 
 /** One service reachable from the entry service, as the static reader found it (`all_services()` order). */
@@ -94,42 +94,4 @@ export function imageBlock(info: ImageInfo, requirementsTxt: string, facts: Bent
     post_commands: info.post_commands.map(fixCommand),
     ...(facts.imageBuildInclude ? {build_include: info.build_include} : {}),
   }
-}
-
-const README_TAIL = `
-
-## Help
-
-* [📖 Documentation](https://docs.bentoml.com/en/latest/): Learn how to use BentoML.
-* [💬 Community](https://l.bentoml.com/join-slack-swagger): Join the BentoML Slack community.
-* [🐛 GitHub Issues](https://github.com/bentoml/BentoML/issues): Report bugs and feature requests.
-* Tip: you can also [customize this README](https://docs.bentoml.com/en/latest/reference/bentoml/bento-build-options.html#description).
-`
-
-/**
- * BentoML's `get_default_svc_readme(svc, version)` at build time: `# <service name>:<--version or dev>`, the badges
- * with the target release, and for legacy services a table of the APIs.
- */
-export function defaultReadme(opts: {
-  serviceName: string
-  version: string | undefined
-  bentomlVersion: string
-  legacyApis?: Array<{name: string; inputType: string; outputType: string}>
-}): string {
-  let doc = `# ${opts.serviceName}:${opts.version ?? 'dev'}
-
-[![pypi_status](https://img.shields.io/badge/BentoML-${opts.bentomlVersion}-informational)](https://pypi.org/project/BentoML)
-[![documentation_status](https://readthedocs.org/projects/bentoml/badge/?version=latest)](https://docs.bentoml.com/)
-[![join_slack](https://badgen.net/badge/Join/BentoML%20Slack/cyan?icon=slack)](https://l.bentoml.com/join-slack-swagger)
-[![BentoML GitHub Repo](https://img.shields.io/github/stars/bentoml/bentoml?style=social)](https://github.com/bentoml/BentoML)
-[![Twitter Follow](https://img.shields.io/twitter/follow/bentomlai?label=Follow%20BentoML&style=social)](https://twitter.com/bentomlai)
-
-This is a Machine Learning Service created with BentoML.`
-  if (opts.legacyApis && opts.legacyApis.length > 0) {
-    const rows = opts.legacyApis.map(
-      (a) => `| POST [\`/${a.name}\`](#operations-Service_APIs-${opts.serviceName}__${a.name}) | ${a.inputType} | ${a.outputType} |`,
-    )
-    doc += `\n| InferenceAPI | Input | Output |\n| ------------ | ----- | ------ |\n${rows.join('\n')}\n\n\n`
-  }
-  return doc + README_TAIL
 }

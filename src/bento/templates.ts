@@ -1,3 +1,4 @@
+import {formatTag} from '../bentoml/tag.js'
 import {baseImageFor, BENTO_GID, BENTO_PATH, BENTO_UID, type ModelSource, renderDockerfile} from '../docker/dockerfile.js'
 import {entrypointScript, renderInstallSh} from '../docker/install-script.js'
 import {imageLabels} from '../docker/labels.js'
@@ -21,7 +22,6 @@ export function dockerfileContext(
   ctx: DockerfileInputs,
   opts: {buildkit: boolean; wheelhouse: boolean; wheelhouseImage?: string; needsCompilers?: boolean; models?: ModelSource},
 ): Parameters<typeof renderDockerfile>[0] {
-  const [name = '', version = ''] = ctx.tag.split(':')
   return {
     baseImage: baseImageFor({pythonVersion: ctx.pythonVersion, baseImage: ctx.baseImage, cudaVersion: ctx.cudaVersion}),
     pythonVersion: ctx.pythonVersion,
@@ -35,9 +35,9 @@ export function dockerfileContext(
     wheelhouse: opts.wheelhouse,
     ...(opts.wheelhouseImage ? {wheelhouseImage: opts.wheelhouseImage} : {}),
     labels: imageLabels({
-      tag: ctx.tag,
-      name,
-      version,
+      tag: formatTag(ctx.tag),
+      name: ctx.tag.name,
+      version: ctx.tag.version,
       labels: ctx.userLabels,
       models: ctx.models,
       bentomlVersion: ctx.bentomlVersion,

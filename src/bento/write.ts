@@ -2,6 +2,7 @@ import {constants as fsc} from 'node:fs'
 import {chmod, copyFile, link, lstat, mkdir, readdir, readlink, symlink, writeFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative} from 'node:path'
 
+import {formatTag} from '../bentoml/tag.js'
 import type {Reporter} from '../reporter.js'
 import {vanishedError} from './files.js'
 import type {BuildPlan} from './plan.js'
@@ -40,7 +41,7 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
   }
 
   for (const m of plan.models) {
-    reporter.log(`Bundling model ${m.name}:${m.version}`)
+    reporter.log(`Bundling model ${formatTag(m)}`)
     await linkTree(m.from, join(dir, m.path), stats, ensureDir)
   }
   return stats

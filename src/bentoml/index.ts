@@ -5,8 +5,10 @@
  */
 export * from './config-facts.js'
 export * from './huggingface.js'
+export * from './image-rules.js'
 export * from './names.js'
 export * from './pep440.js'
+export * from './readme.js'
 export * from './runtime.js'
 export * from './tag.js'
 export * from './target.js'

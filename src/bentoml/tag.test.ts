@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {TAG_RULE, tagPartProblem, tagRuleBreaks} from './tag.js'
+import {formatTag, splitTag, TAG_RULE, tagPartProblem, tagRuleBreaks} from './tag.js'
 
 describe('the tag rule, one home', () => {
   it('tagPartProblem: null for a valid part, BentoML wording otherwise; latest refused only as a version', () => {
@@ -20,5 +20,15 @@ describe('the tag rule, one home', () => {
 
   it('TAG_RULE says the rule in words', () => {
     expect(TAG_RULE).toBe("lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters")
+  })
+})
+
+describe('tags as values', () => {
+  it('splitTag takes a tag apart at the first colon, as written; formatTag writes it back', () => {
+    expect(splitTag('Iris')).toEqual({name: 'Iris', version: null})
+    expect(splitTag('iris:v1')).toEqual({name: 'iris', version: 'v1'})
+    expect(splitTag('iris:')).toEqual({name: 'iris', version: ''})
+    expect(splitTag('a:b:c')).toEqual({name: 'a', version: 'b:c'})
+    for (const t of ['iris', 'iris:v1', 'a:b:c']) expect(formatTag(splitTag(t))).toBe(t)
   })
 })

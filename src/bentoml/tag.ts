@@ -1,3 +1,29 @@
+/** A tag as a value: `name`, or `name:version` (BentoML's `Tag`). Written out only by `formatTag`. */
+export interface Tag {
+  name: string
+  version: string | null
+}
+
+/** A tag that names one stored item. */
+export interface FullTag {
+  name: string
+  version: string
+}
+
+/** `name` or `name:version`, as BentoML's `str(Tag)`: the one place a tag becomes text. */
+export function formatTag(tag: Tag): string {
+  return tag.version === null ? tag.name : `${tag.name}:${tag.version}`
+}
+
+/**
+ * `name` or `name:version` split as BentoML's `Tag.from_str` does (at the first `:`), as written: neither
+ * lowercased nor checked (`parseTag` in src/store/tag.ts does both). The one place a tag text is taken apart.
+ */
+export function splitTag(text: string): Tag {
+  const colon = text.indexOf(':')
+  return colon === -1 ? {name: text, version: null} : {name: text.slice(0, colon), version: text.slice(colon + 1)}
+}
+
 /** BentoML's tag rule (`_internal/tag.py`, unchanged since 1.0): both the name and the version of a tag. */
 export const TAG_REGEX = /^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$/
 export const TAG_MAX_LENGTH = 63

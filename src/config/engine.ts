@@ -3,7 +3,7 @@
  * produces the JSON Schema (schema.ts), so the two cannot drift apart.
  */
 import {clip, isMapping, isScalar, type Path, quoteClipped, type Reporter} from './context.js'
-import {labelKeyProblem} from './image-rules.js'
+import {labelKeyProblem} from '../bentoml/image-rules.js'
 import {pyStr, pyType} from './py-str.js'
 import {closest} from './suggest.js'
 
@@ -16,8 +16,6 @@ interface Common {
   description: string
   /** The default after normalization, for the schema. */
   default?: unknown
-  /** BentoML version that introduced the key. */
-  since?: string
   deprecated?: string
   examples?: unknown[]
 }

@@ -17,7 +17,7 @@ import {TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagRuleBreaks} from '../bentoml/tag
 import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
 import {expandVars} from '../bentoml/pypath.js'
 import {parseDotenvEntries} from './dotenv.js'
-import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from './image-rules.js'
+import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from '../bentoml/image-rules.js'
 import {describe, parseStringValue, type SectionField, type StringField, type StringListField} from './engine.js'
 import {pyStr} from './py-str.js'
 import {closest} from './suggest.js'
@@ -440,7 +440,7 @@ export const PYTHON_SECTION: SectionField = {
       default: true,
       description: 'Lock versions into requirements.lock.txt. Default: true unless `pack_git_packages` is false.',
     },
-    pack_git_packages: {kind: 'boolean', nullable: true, default: true, since: '1.2.16', description: 'Pack git+ requirements as wheels. Default true.'},
+    pack_git_packages: {kind: 'boolean', nullable: true, default: true, description: 'Pack git+ requirements as wheels. Default true.'},
     index_url: strictStr('pip --index-url.'),
     no_index: {kind: 'boolean', nullable: true, default: null, description: 'pip --no-index.'},
     trusted_host: strictList('pip --trusted-host (a string or a list).', {wrapString: true}),
@@ -452,7 +452,6 @@ export const PYTHON_SECTION: SectionField = {
       kind: 'boolean',
       nullable: true,
       default: false,
-      since: '1.4.38',
       description:
         'Copy the files under `src/` to the root of the Bento’s src/ (a pyproject `src` layout). BentoML 1.4.38+; default: true when the config is a pyproject.toml with a `src/` directory beside it.',
     },
@@ -527,7 +526,6 @@ export const BENTOFILE_SPEC: SectionField = {
     conda: CONDA_SECTION,
     models: {
       kind: 'custom',
-      since: '1.0.24',
       default: [],
       description: 'Models to pack; replaces the models found on the service. A tag string or `{tag, alias, filter}`.',
       schema: {
@@ -548,7 +546,6 @@ export const BENTOFILE_SPEC: SectionField = {
     },
     envs: {
       kind: 'custom',
-      since: '1.2.0',
       default: [],
       description: 'Environment variables: `{name, value, stage}`; `stage` (all, build, runtime) exists in BentoML 1.4.31+.',
       schema: {
@@ -565,6 +562,6 @@ export const BENTOFILE_SPEC: SectionField = {
       },
       parse: parseEnvs,
     },
-    args: {kind: 'any-map', since: '1.4.8', default: {}, description: 'Template arguments (`bentoml.use_arguments`).'},
+    args: {kind: 'any-map', default: {}, description: 'Template arguments (`bentoml.use_arguments`).'},
   },
 }

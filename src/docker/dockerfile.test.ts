@@ -3,9 +3,13 @@ import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
+import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from '../bentoml/image-rules.js'
+import * as runtime from '../bentoml/runtime.js'
 import {ConfigError} from '../errors.js'
 import {BENTO_GID, BENTO_PATH, BENTO_UID, baseImageFor, type DockerfileContext, renderDockerfile} from './dockerfile.js'
+import {entrypointScript} from './install-script.js'
 import {imageLabels} from './labels.js'
+import {userTemplateVariables} from './user-template.js'
 
 const GOLDEN_DIR = fileURLToPath(new URL('../../test/fixtures/dockerfiles/', import.meta.url))
 
@@ -318,5 +322,47 @@ describe('renderDockerfile validation', () => {
       'envs[1].value: the value of MULTI contains a line break, which a Dockerfile cannot express',
       'envs[2].name: PATH is set by the image and cannot be overridden',
     ])
+  })
+
+  it('a Bento that breaks a rule the bentofile check enforces gets the words of that check (one rule, one message)', () => {
+    const long = `${'X'.repeat(70)}-1`
+    const diagnostics = (c: Partial<DockerfileContext>): RuleProblem[] => {
+      try {
+        renderDockerfile(ctx(c))
+      } catch (err) {
+        return (err as ConfigError).diagnostics.map((d) => ({message: d.message, ...(d.hint === undefined ? {} : {hint: d.hint})}))
+      }
+      throw new Error('expected a ConfigError')
+    }
+    expect(diagnostics({env: [{name: long, value: 'x'}]})).toEqual([envNameProblem(long)])
+    expect(diagnostics({env: [{name: 'PATH', value: '/x'}]})).toEqual([envNameProblem('PATH')])
+    expect(diagnostics({env: [{name: 'MULTI', value: 'a\nb'}]})).toEqual([envValueProblem('MULTI', 'a\nb')])
+    expect(diagnostics({systemPackages: ['bad;rm -rf /']})).toEqual([aptPackageProblem('bad;rm -rf /')])
+    expect(diagnostics({baseImage: `python:3.11 ${'slim'.repeat(20)}`})).toEqual([imageRefProblem(`python:3.11 ${'slim'.repeat(20)}`)])
+  })
+})
+
+describe('the image runtime contract comes from src/bentoml/runtime.ts', () => {
+  it('the shipped template holds none of its values (they are fed to it), and the Dockerfile has each of them', () => {
+    const template = readFileSync(fileURLToPath(new URL('../../templates/Dockerfile.template', import.meta.url)), 'utf8')
+    const body = template.replace(/\{\{!--[\s\S]*?--\}\}/g, '')
+    const values = [runtime.BENTO_PATH, runtime.IMAGE_BENTOML_HOME, runtime.IMAGE_HF_CACHE_DIR, runtime.IMAGE_VENV, String(runtime.SERVE_PORT), String(runtime.BENTO_UID)]
+    expect(values.filter((v) => body.includes(v))).toEqual([])
+    expect(body).not.toMatch(new RegExp(`\\b${runtime.BENTO_USER}\\b`))
+    const dockerfile = renderDockerfile(ctx())
+    for (const v of values) expect(dockerfile).toContain(v)
+    expect(dockerfile).toContain(`USER ${runtime.BENTO_USER}\n`)
+    expect(dockerfile).toContain(`EXPOSE ${runtime.SERVE_PORT}\n`)
+  })
+
+  it('a user template sees the same contract (bento__user, bento__home, __prometheus_port__)', () => {
+    const v = userTemplateVariables({bentoPath: runtime.BENTO_PATH, uid: runtime.BENTO_UID, baseImage: 'python:3.11-slim'})
+    expect(v).toMatchObject({bento__user: runtime.BENTO_USER, bento__home: runtime.IMAGE_BENTOML_HOME, __prometheus_port__: runtime.METRICS_PORT})
+  })
+
+  it('the verbatim entrypoint.sh agrees with it (BENTO_PATH default, the venv it activates)', () => {
+    const script = entrypointScript()
+    expect(script).toContain(`BENTO_PATH="\${BENTO_PATH:-${runtime.BENTO_PATH}}"`)
+    expect(script).toContain(`for venv in ${runtime.IMAGE_VENV} ./.venv; do`)
   })
 })

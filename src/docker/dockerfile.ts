@@ -1,7 +1,17 @@
 import {readFileSync} from 'node:fs'
 
 import {DEFAULT_CUDA_VERSION} from '../bentoml/config-facts.js'
-import {BENTO_GID, BENTO_PATH, BENTO_UID} from '../bentoml/runtime.js'
+import {
+  aptPackageProblem,
+  envNameProblem,
+  envValueProblem,
+  imageLabelKeyProblem,
+  imageRefProblem,
+  isEnvName,
+  isImageRef,
+  type RuleProblem,
+} from '../bentoml/image-rules.js'
+import {BENTO_GID, BENTO_PATH, BENTO_UID, BENTO_USER, IMAGE_BENTOML_HOME, IMAGE_HF_CACHE_DIR, IMAGE_VENV, SERVE_PORT} from '../bentoml/runtime.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {PACKAGE_ROOT} from '../version.js'
 import {parseTemplate, renderNodes} from './template.js'
@@ -105,21 +115,16 @@ export function baseImageFor(opts: {pythonVersion: string; baseImage?: string | 
   return `python:${opts.pythonVersion}-slim`
 }
 
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const APT_PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+.\-:=~*]*$/
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/
 const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.@+\-/]*$/
-const RESERVED_ENV = new Set(['BENTO_PATH', 'BENTOML_HOME', 'BENTOML_CONTAINERIZED', 'VIRTUAL_ENV', 'PATH'])
 
 /** The HEALTHCHECK command (exec form): the venv's Python probes /readyz; no curl needed in the image. */
 export function healthcheckCommand(): string[] {
   const probe = [
     'import os, sys, urllib.request',
-    "port = os.environ.get('PORT') or os.environ.get('BENTOML_PORT') or '3000'",
+    `port = os.environ.get('PORT') or os.environ.get('BENTOML_PORT') or '${SERVE_PORT}'`,
     "sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/readyz' % port, timeout=4).status == 200 else 1)",
   ].join('; ')
-  return ['/app/.venv/bin/python3', '-c', probe]
+  return [`${IMAGE_VENV}/bin/python3`, '-c', probe]
 }
 
 function validate(ctx: DockerfileContext): void {
@@ -127,26 +132,25 @@ function validate(ctx: DockerfileContext): void {
   const bad = (key: string, message: string, hint?: string): void => {
     problems.push({file: 'bento.yaml', key, message, hint, severity: 'error'})
   }
-  if (!IMAGE_REF.test(ctx.baseImage)) {
-    bad('docker.base_image', `"${ctx.baseImage}" is not an image reference`, 'use e.g. python:3.11-slim or registry.example.com/team/base:1.2')
+  // The rules the bentofile check enforces (src/bentoml/image-rules.ts), in its words.
+  const broken = (key: string, problem: RuleProblem | undefined): void => {
+    if (problem !== undefined) bad(key, problem.message, problem.hint)
   }
+  broken('docker.base_image', imageRefProblem(ctx.baseImage))
   if (!/^\d+\.\d+$/.test(ctx.pythonVersion)) bad('docker.python_version', `"${ctx.pythonVersion}" is not MAJOR.MINOR`)
   if (ctx.cudaVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(ctx.cudaVersion)) {
     bad('docker.cuda_version', `"${ctx.cudaVersion}" is not a CUDA version like 11.6.2`)
   }
-  ctx.systemPackages.forEach((p, i) => {
-    if (!APT_PACKAGE.test(p)) bad(`docker.system_packages[${i}]`, `"${p}" is not an apt package name`)
-  })
+  ctx.systemPackages.forEach((p, i) => broken(`docker.system_packages[${i}]`, aptPackageProblem(p)))
   const seen = new Set<string>()
   ctx.env.forEach((e, i) => {
-    if (!ENV_NAME.test(e.name)) bad(`envs[${i}].name`, `"${e.name}" is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit')
-    else if (RESERVED_ENV.has(e.name)) bad(`envs[${i}].name`, `${e.name} is set by the image and cannot be overridden`)
-    if (/[\r\n]/.test(e.value)) bad(`envs[${i}].value`, `the value of ${e.name} contains a line break, which a Dockerfile cannot express`)
+    broken(`envs[${i}].name`, envNameProblem(e.name))
+    broken(`envs[${i}].value`, envValueProblem(e.name, e.value))
     if (seen.has(e.name)) bad(`envs[${i}].name`, `${e.name} is given twice`)
     seen.add(e.name)
   })
   ;(ctx.buildSecrets ?? []).forEach((name, i) => {
-    if (!ENV_NAME.test(name)) bad(`envs[${i}].name`, `"${name}" (stage: build) is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit')
+    if (!isEnvName(name)) bad(`envs[${i}].name`, `"${name}" (stage: build) is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit')
   })
   if ((ctx.buildSecrets ?? []).length > 0 && !ctx.buildkit) {
     bad('envs', "stage='build' environment variables require BuildKit", 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
@@ -154,9 +158,9 @@ function validate(ctx: DockerfileContext): void {
   if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
     bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
   }
-  if (ctx.wheelhouseImage !== undefined && !IMAGE_REF.test(ctx.wheelhouseImage)) bad('wheelhouse', `"${ctx.wheelhouseImage}" is not an image reference`)
+  if (ctx.wheelhouseImage !== undefined && !isImageRef(ctx.wheelhouseImage)) bad('wheelhouse', `"${ctx.wheelhouseImage}" is not an image reference`)
   if (ctx.models?.kind === 'images') {
-    for (const ref of ctx.models.refs) if (!IMAGE_REF.test(ref)) bad('models', `"${ref}" is not an image reference`)
+    for (const ref of ctx.models.refs) if (!isImageRef(ref)) bad('models', `"${ref}" is not an image reference`)
   }
   for (const [key, list] of [['image.commands', ctx.commands], ['image.post_commands', ctx.postCommands]] as const) {
     ;(list ?? []).forEach((c, i) => {
@@ -173,9 +177,7 @@ function validate(ctx: DockerfileContext): void {
       bad(key, `"${p}" cannot be copied by a Dockerfile COPY (absolute, "..", spaces or special characters)`)
     }
   }
-  for (const k of Object.keys(ctx.labels)) {
-    if (!LABEL_KEY.test(k)) bad(`labels.${k}`, `"${k}" is not a valid image label key`, 'use letters, digits, ".", "-", "_" and "/"')
-  }
+  for (const k of Object.keys(ctx.labels)) broken(`labels.${k}`, imageLabelKeyProblem(k))
   if (problems.length > 0) throw new ConfigError('Cannot generate a Dockerfile for this Bento', problems)
 }
 
@@ -237,6 +239,12 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     bentoPath: ctx.bentoPath,
     uid: ctx.uid,
     gid: ctx.gid,
+    // The rest of BentoML's image runtime contract (src/bentoml/runtime.ts): the template holds none of it.
+    user: BENTO_USER,
+    venv: IMAGE_VENV,
+    bentomlHome: IMAGE_BENTOML_HOME,
+    hfCacheDir: IMAGE_HF_CACHE_DIR,
+    port: SERVE_PORT,
     envVars: ctx.env,
     commandFiles: ctx.commandFiles ?? [],
     commands: ctx.commands ?? [],
@@ -245,7 +253,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     installCommand: installCommand(ctx),
     contextModels: models.kind === 'context' && models.present,
     modelImages: models.kind === 'images' ? models.refs : [],
-    modelChown: ctx.buildkit ? '' : ' --chown=bentoml:bentoml',
+    modelChown: ctx.buildkit ? '' : ` --chown=${BENTO_USER}:${BENTO_USER}`,
     codeDirs: ctx.codeDirs ?? DEFAULT_CODE_DIRS,
     codeFiles: (ctx.codeFiles ?? DEFAULT_CODE_FILES).map((f) => `./${f}`).join(' '),
     hasLabels: labels.length > 0,

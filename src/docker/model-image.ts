@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import path from 'node:path'
 
+import {formatTag} from '../bentoml/tag.js'
 import {BENTO_GID, BENTO_PATH, BENTO_UID} from './dockerfile.js'
 import {type ContextEntry, packContext, walkDir} from './context.js'
 
@@ -80,7 +81,7 @@ export interface ModelImageIdentity {
 export function modelImageLabels(m: ModelImageIdentity): Record<string, string> {
   return {
     [MODEL_KIND_LABEL]: 'model',
-    'dev.bento.model.tag': `${m.name}:${m.version}`,
+    'dev.bento.model.tag': formatTag(m),
     'dev.bento.model.name': m.name,
     'dev.bento.model.version': m.version,
     'dev.bento.model.manifest': m.manifestKey,
@@ -94,7 +95,7 @@ export function modelImageLabels(m: ModelImageIdentity): Record<string, string> 
 
 /** Whether an existing model image (its labels) holds this model as it is now. */
 export function modelImageIsCurrent(labels: Record<string, string>, m: ModelImageIdentity): boolean {
-  if (labels[MODEL_KIND_LABEL] !== 'model' || labels['dev.bento.model.tag'] !== `${m.name}:${m.version}`) return false
+  if (labels[MODEL_KIND_LABEL] !== 'model' || labels['dev.bento.model.tag'] !== formatTag(m)) return false
   if (labels['dev.bento.model.layer-format'] !== MODEL_LAYER_FORMAT) return false
   // A Hugging Face tag's version is the md5 of what is fetched (model id, commit, include/exclude): the tag is the identity.
   if (m.registry === 'huggingface') return labels['dev.bento.model.registry'] === 'huggingface'

@@ -2,6 +2,7 @@ import {createRequire} from 'node:module'
 
 import type * as Nunjucks from 'nunjucks'
 
+import {BENTO_PATH, BENTO_UID, BENTO_USER, IMAGE_BENTOML_HOME, METRICS_PORT} from '../bentoml/runtime.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 
 /**
@@ -65,9 +66,6 @@ export interface UserTemplateInputs {
   buildkit?: boolean
 }
 
-const BENTO_HOME = '/home/bentoml/'
-/** BentoML's default `grpc.metrics.port` (`__prometheus_port__`). */
-const PROMETHEUS_PORT = 3001
 
 /** Python's `shlex.quote` (BentoML's `bash_quote` filter). */
 export function bashQuote(s: unknown): string {
@@ -106,15 +104,15 @@ export function userTemplateVariables(ctx: UserTemplateInputs): Record<string, u
     __options__base_image: ctx.baseImage === defaultBase || ctx.cudaVersion !== undefined ? null : ctx.baseImage,
     __options__dockerfile_template: 'env/docker/Dockerfile.template',
     bento__uid_gid: ctx.uid,
-    bento__user: 'bentoml',
-    bento__home: BENTO_HOME,
+    bento__user: BENTO_USER,
+    bento__home: IMAGE_BENTOML_HOME,
     bento__path: ctx.bentoPath,
     bento__add_header: true,
     bento__buildkit_frontend: 'docker/dockerfile:1.2.1',
     bento__enable_buildkit: buildkit,
     bento__entrypoint: `${ctx.bentoPath}/env/docker/entrypoint.sh`,
     __enable_buildkit__: buildkit,
-    __prometheus_port__: PROMETHEUS_PORT,
+    __prometheus_port__: METRICS_PORT,
     __base_image__: ctx.baseImage,
     __conda_python_version__: pythonVersion,
     __is_cuda__: ctx.cudaVersion !== undefined,
@@ -294,7 +292,7 @@ function checkAst(root: AstNode, env: Nunjucks.Environment, fail: (line: number,
         if (name.startsWith('bento__')) {
           fail(
             n.lineno + 1,
-            `{% set ${name} %} changes the image's runtime contract, which bento keeps fixed (user bentoml, uid 1034, ${BENTO_HOME}bento)`,
+            `{% set ${name} %} changes the image's runtime contract, which bento keeps fixed (user ${BENTO_USER}, uid ${BENTO_UID}, ${BENTO_PATH})`,
             'remove the {% set %}; override a block instead',
           )
         }

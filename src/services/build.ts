@@ -13,6 +13,7 @@ import type {SdkServiceConfig} from '../python/service/sdk-config.js'
 import {moduleSpace} from '../python/service/module-space.js'
 import {prefixSchema} from '../python/service/sdk-schema.js'
 import {toSnakeCase} from '../bentoml/names.js'
+import {legacyDefaultReadme} from '../bentoml/readme.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {TAG_RULE} from '../bentoml/tag.js'
 import {bentomlFacts} from '../bentoml/versions.js'
@@ -45,7 +46,7 @@ import {dirSize, isDirectory} from '../store/fs-utils.js'
 import {ensureHome} from '../store/home.js'
 import {recoverHome} from '../store/recover.js'
 import {makeTempDir, Store, storeFsError} from '../store/store.js'
-import {InvalidTagError, isValidTagPart, tagPartProblem} from '../store/tag.js'
+import {formatTag, InvalidTagError, isValidTagPart, splitTag, tagPartProblem} from '../store/tag.js'
 import {TOOL_VERSION} from '../version.js'
 
 export interface BuildOptions {
@@ -364,7 +365,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     size,
     created,
     bentomlVersion: plan.manifest.bentoml_version,
-    models: models.map((m) => ({tag: `${m.name}:${m.version}`, module: m.module, size: m.size})),
+    models: models.map((m) => ({tag: formatTag(m), module: m.module, size: m.size})),
     files: files.length,
     warnings: warnings.map(formatDiagnostic),
     envRead: envRead.map((r) => r.name),
@@ -500,7 +501,7 @@ function checkFlags(opts: BuildOptions): void {
 }
 
 async function findExact(store: Store<{creationTime: Date}>, name: string, version: string): Promise<string | null> {
-  const items = await store.list(`${name}:${version}`)
+  const items = await store.list(formatTag({name, version}))
   return items[0]?.path ?? null
 }
 
@@ -529,12 +530,13 @@ async function resolveModels(
       if (error instanceof NotFoundError) {
         const listed = await store.list()
         // Versions of this name exist but none is readable: say which file is broken, not "not found".
-        const [wantName = '', wantVersion = 'latest'] = w.tag.toLowerCase().split(':')
+        const want = splitTag(w.tag.toLowerCase())
+        const wantVersion = want.version ?? 'latest'
         const broken = listed.find(
-          (m) => m.error && m.tag.name === wantName && (wantVersion === 'latest' || m.tag.version.startsWith(wantVersion)),
+          (m) => m.error && m.tag.name === want.name && (wantVersion === 'latest' || m.tag.version.startsWith(wantVersion)),
         )
         if (broken?.error) throw broken.error
-        const available = listed.filter((m) => !m.error).map((m) => `${m.tag.name}:${m.tag.version}`)
+        const available = listed.filter((m) => !m.error).map((m) => formatTag(m.tag))
         throw new NotFoundError(`Model "${w.tag}" not found in the model store ${join(opts.home, 'models')}`, {
           code: 'E_MODEL_NOT_FOUND',
           hint:
@@ -548,9 +550,9 @@ async function resolveModels(
       }
       throw error
     }
-    const key = `${item.tag.name}:${item.tag.version}`
+    const key = formatTag(item.tag)
     if (seen.has(key)) {
-      const first = out.find((m) => `${m.name}:${m.version}` === key)
+      const first = out.find((m) => formatTag(m) === key)
       if (first && w.alias && !first.alias) first.alias = w.alias
       continue
     }
@@ -666,9 +668,6 @@ function withLines(error: unknown, configFile: string, locate: (path: Path) => P
   })
 }
 
-const DEFAULT_README = (name: string): string =>
-  `# ${name}\n\nThis is a Machine Learning Service created with BentoML and built with bento.\n`
-
 async function readReadme(
   projectDir: string,
   configFile: string,
@@ -689,7 +688,7 @@ async function readReadme(
   try {
     return {text: await readFile(join(projectDir, 'README.md'), 'utf8'), source: 'project'}
   } catch {
-    return {text: DEFAULT_README('BentoML Service'), source: 'default'}
+    return {text: legacyDefaultReadme(), source: 'default'}
   }
 }
 

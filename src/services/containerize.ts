@@ -26,6 +26,7 @@ import {
   wheelhouseImageLabels,
   wheelhouseImageRef,
 } from '../docker/index.js'
+import {formatTag, splitTag} from '../bentoml/tag.js'
 import {isBentoError, NotFoundError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
@@ -121,17 +122,16 @@ async function bentoFileList(dir: string): Promise<string[]> {
 }
 
 /**
- * The Dockerfile inputs of a stored Bento: its bento.yaml (`raw`), its files and its README.md — the same three
+ * The Dockerfile inputs of a stored Bento: its bento.yaml (typed), its files and its README.md — the same three
  * things `bento build` rendered the stored `env/docker/Dockerfile` from (plan.ts), so both carry the same labels.
  */
-export async function storedDockerfileInputs(bentoPath: string, raw: Record<string, unknown>): Promise<DockerfileInputs> {
+export async function storedDockerfileInputs(bentoPath: string, bento: BentoInfo): Promise<DockerfileInputs> {
   const readme = await readFile(join(bentoPath, 'README.md'), 'utf8').catch(() => '')
-  return dockerfileInputsOf(raw, await bentoFileList(bentoPath), readme)
+  return dockerfileInputsOf(bento, await bentoFileList(bentoPath), readme)
 }
 
 /** Refuse what bento's Debian-based Dockerfile cannot build, before anything is sent to the daemon. */
-function checkSupported(tag: string, raw: Record<string, unknown>, baseImage: string | null, distro: string, commands: string[]): void {
-  const conda = (raw.conda ?? {}) as Record<string, unknown>
+function checkSupported(tag: string, conda: BentoInfo['conda'], baseImage: string | null, distro: string, commands: string[]): void {
   if (distro !== 'debian') {
     throw new UsageError(`Bento "${tag}" asks for docker.distro "${distro}": bento containerize builds Debian-based images only`, {
       hint: 'use distro: debian (the default), set docker.base_image, or use `bentoml containerize` for this Bento',
@@ -143,7 +143,7 @@ function checkSupported(tag: string, raw: Record<string, unknown>, baseImage: st
       hint: 'use distro="debian" in the service image (the default), or `bentoml containerize` for this Bento',
     })
   }
-  if (conda.environment_yml || (Array.isArray(conda.dependencies) && conda.dependencies.length > 0) || (Array.isArray(conda.pip) && conda.pip.length > 0)) {
+  if (conda.environment_yml !== null || conda.dependencies.length > 0 || conda.pip.length > 0) {
     throw new UsageError(`Bento "${tag}" has conda options: bento containerize does not build conda environments`, {
       hint: 'move the packages to python.packages / requirements.txt, or use `bentoml containerize` for this Bento',
     })
@@ -158,8 +158,7 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
 async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>): Promise<ContainerizeResult> {
   const started = performance.now()
   const {reporter} = opts
-  const tag = `${bento.tag.name}:${bento.tag.version}`
-  const raw = bento.info.raw
+  const tag = formatTag(bento.tag)
   const tags = opts.imageTags.length > 0 ? opts.imageTags : [tag]
   for (const t of tags) {
     if (!IMAGE_REF.test(t)) {
@@ -174,8 +173,8 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   }
 
   // The same inputs `bento build` rendered the stored Dockerfile from (one function for both).
-  const inputs = await storedDockerfileInputs(bento.path, raw)
-  checkSupported(tag, raw, inputs.baseImage, inputs.distro, [...inputs.commands, ...inputs.postCommands])
+  const inputs = await storedDockerfileInputs(bento.path, bento.info)
+  checkSupported(tag, bento.info.conda, inputs.baseImage, inputs.distro, [...inputs.commands, ...inputs.postCommands])
   // Build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): the value comes from the environment of this
   // command (else the value bento.yaml records, as BentoML's os.getenv(name, value)) and reaches the RUN steps as a
   // BuildKit secret, never as an ARG, ENV, a file of the context or a layer.
@@ -186,7 +185,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
     }
     return {id: e.name, value: fromEnv ?? e.value}
   })
-  const located = locateBentoModels(bento.path, raw, opts.home)
+  const located = locateBentoModels(bento.path, bento.info, opts.home)
   const missing = located.find((m) => m.dir === null)
   if (missing) {
     throw new NotFoundError(`Model "${missing.tag}" of Bento "${tag}" is neither inside the Bento nor in the model store`, {
@@ -195,7 +194,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
       data: {model: missing.tag},
     })
   }
-  const hf = huggingFaceModelsOf(raw).map((m) => hfModelRef(m))
+  const hf = huggingFaceModelsOf(bento.info).map((m) => hfModelRef(m))
 
   const {buildkit} = await opts.client.ping()
   if (secrets.length > 0 && !buildkit) {
@@ -372,7 +371,7 @@ async function ensureModelImage(opts: ContainerizeOptions, images: ImagesOfHome,
     size: manifest.size,
     homeId: images.id,
   }
-  if (await reuseImage(opts, ref, 'model', `dev.bento.model.tag=${m.name}:${m.version}`, (labels) => modelImageIsCurrent(labels, identity))) {
+  if (await reuseImage(opts, ref, 'model', `dev.bento.model.tag=${formatTag(m)}`, (labels) => modelImageIsCurrent(labels, identity))) {
     opts.reporter.log(`Model ${m.tag}: image ${ref} is up to date`)
     return {model: m.tag, image: ref, built: false, contextBytes: 0}
   }
@@ -409,11 +408,12 @@ async function ensureWheelhouseImage(opts: ContainerizeOptions, images: ImagesOf
 
 /** The image of a Hugging Face model: reused by tag (its version is the md5 of model id, commit and patterns), else fetched and built. */
 async function ensureHfModelImage(opts: ContainerizeOptions, images: ImagesOfHome, ref: HfModelRef): Promise<ModelImageResult> {
-  const [name = '', version = ''] = ref.tag.split(':')
+  const {name, version: written} = splitTag(ref.tag)
+  const version = written ?? ''
   const image = modelImageRef(name, version, images.id)
   await images.lease.hold(image)
   const identity = {name, version, registry: 'huggingface' as const, manifestKey: '', size: 0, homeId: images.id}
-  if (await reuseImage(opts, image, 'model', `dev.bento.model.tag=${name}:${version}`, (labels) => modelImageIsCurrent(labels, identity))) {
+  if (await reuseImage(opts, image, 'model', `dev.bento.model.tag=${formatTag({name, version})}`, (labels) => modelImageIsCurrent(labels, identity))) {
     opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: image ${image} is up to date`)
     return {model: ref.tag, image, built: false, contextBytes: 0}
   }

@@ -2,6 +2,7 @@ import type {Cleanup} from '../cleanup.js'
 import {InterruptedError} from '../errors.js'
 import {recoverHome} from '../store/recover.js'
 import {Store} from '../store/store.js'
+import {formatTag} from '../store/tag.js'
 
 /** `bento delete TAG`: remove one version (atomically); `latest` moves to the newest remaining one (BentoML's rule). */
 export async function deleteBento(opts: {home: string; tag: string; signal?: AbortSignal; cleanup?: Cleanup}): Promise<{
@@ -15,9 +16,9 @@ export async function deleteBento(opts: {home: string; tag: string; signal?: Abo
   let latest: string | null = null
   try {
     const item = await store.get(tag.name)
-    latest = `${item.tag.name}:${item.tag.version}`
+    latest = formatTag(item.tag)
   } catch {
     latest = null
   }
-  return {deleted: `${tag.name}:${tag.version}`, latest}
+  return {deleted: formatTag(tag), latest}
 }

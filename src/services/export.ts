@@ -6,6 +6,7 @@ import {NotFoundError} from '../errors.js'
 import {recoverHome} from '../store/recover.js'
 import type {BentoInfo} from '../store/info.js'
 import {Store, type StoreItem} from '../store/store.js'
+import {formatTag} from '../store/tag.js'
 
 /** `bento export TAG OUT`: the Bento plus every model it uses (`models`, `services[].models`), as one deterministic archive. */
 export async function exportBentoService(opts: {home: string; tag: string; out: string; signal?: AbortSignal; cleanup?: Cleanup}): Promise<{
@@ -32,10 +33,10 @@ async function exportItem(
   const models = Store.models(opts.home)
   const modelDirs: ModelDirRef[] = []
   // Hugging Face models are not bundled, as BentoML (they come from the hub at containerize time).
-  for (const m of locateBentoModels(bento.path, bento.info.raw, opts.home)) {
+  for (const m of locateBentoModels(bento.path, bento.info, opts.home)) {
     if (m.inBento) continue
     if (m.dir === null) {
-      throw new NotFoundError(`Model "${m.tag}" of Bento "${bento.tag.name}:${bento.tag.version}" is not in the model store`, {
+      throw new NotFoundError(`Model "${m.tag}" of Bento "${formatTag(bento.tag)}" is not in the model store`, {
         code: 'E_MODEL_NOT_FOUND',
         hint: `the archive must carry every model (bento.yaml ${m.from}): save or import the model, then export again`,
         data: {model: m.tag},
@@ -47,7 +48,7 @@ async function exportItem(
   }
   const result = await exportBento({bentoDir: bento.path, modelDirs, out: opts.out, signal: opts.signal, cleanup: opts.cleanup})
   return {
-    tag: `${bento.tag.name}:${bento.tag.version}`,
+    tag: formatTag(bento.tag),
     path: result.path,
     format: result.format,
     size: result.bytes,

@@ -3,6 +3,7 @@ import type {Cleanup} from '../cleanup.js'
 import {UsageError} from '../errors.js'
 import {ensureHome} from '../store/home.js'
 import {recoverHome} from '../store/recover.js'
+import {formatTag} from '../store/tag.js'
 
 export interface ImportServiceOptions {
   home: string
@@ -52,11 +53,10 @@ export async function importBentoService(opts: ImportServiceOptions): Promise<{
   await ensureHome(opts.home)
   await recoverHome(opts.home)
   const r = await importBento({archive: opts.archive, home: opts.home, limits, signal: opts.signal, cleanup: opts.cleanup})
-  const fmt = (t: {name: string; version: string}): string => `${t.name}:${t.version}`
   return {
-    tag: fmt(r.tag),
+    tag: formatTag(r.tag),
     path: r.path,
-    models: [...r.modelsInstalled.map((t) => ({tag: fmt(t), imported: true})), ...r.modelsSkipped.map((t) => ({tag: fmt(t), imported: false}))],
+    models: [...r.modelsInstalled.map((t) => ({tag: formatTag(t), imported: true})), ...r.modelsSkipped.map((t) => ({tag: formatTag(t), imported: false}))],
     missingModels: r.missingModels,
   }
 }

@@ -1,9 +1,9 @@
 import {modelsOfBento} from '../bento/models-of.js'
 import {humanSize} from '../store/fs-utils.js'
-import type {BentoInfo} from '../store/info.js'
 import {recoverHome} from '../store/recover.js'
 import {Store, type StoreItem} from '../store/store.js'
-import {dirSizes, readBentoSummary} from '../store/summary.js'
+import {type BentoSummary, dirSizes, readBentoSummary} from '../store/summary.js'
+import {formatTag} from '../store/tag.js'
 import {formatLocalTime} from './time.js'
 
 export interface BentoRow {
@@ -26,7 +26,7 @@ export async function listBentos(opts: {home: string; name?: string}): Promise<{
   const models = Store.models(opts.home)
   const items = await store.list(opts.name)
   const problems: string[] = []
-  const valid: StoreItem<BentoInfo>[] = []
+  const valid: StoreItem<BentoSummary>[] = []
   for (const item of items) {
     if (item.error) problems.push(item.error.message)
     else valid.push(item)
@@ -36,7 +36,7 @@ export async function listBentos(opts: {home: string; name?: string}): Promise<{
   const bentos = valid.map((b) => {
     const sizes = dirSizes(b.path)
     let modelSizeBytes = 0
-    for (const m of modelsOfBento(b.info.raw)) {
+    for (const m of modelsOfBento(b.info)) {
       if (m.registry === 'huggingface') continue
       const {tag, name, version} = m
       // The Bento's own models/ first (bento's Bentos are self-contained), then the global store.
@@ -45,11 +45,11 @@ export async function listBentos(opts: {home: string; name?: string}): Promise<{
         if (!globalModelSize.has(tag)) globalModelSize.set(tag, dirSizes(models.itemPath({name, version})).total)
         size = globalModelSize.get(tag) ?? 0
       }
-      if (size === 0) problems.push(`Bento ${b.tag.name}:${b.tag.version}: missing model ${tag}`)
+      if (size === 0) problems.push(`Bento ${formatTag(b.tag)}: missing model ${tag}`)
       modelSizeBytes += size
     }
     return {
-      tag: `${b.tag.name}:${b.tag.version}`,
+      tag: formatTag(b.tag),
       name: b.tag.name,
       version: b.tag.version,
       path: b.path,

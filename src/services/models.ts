@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {dirSize, humanSize} from '../store/fs-utils.js'
 import {recoverHome} from '../store/recover.js'
 import {Store} from '../store/store.js'
+import {formatTag} from '../store/tag.js'
 import {formatLocalTime} from './time.js'
 
 export interface ModelRow {
@@ -29,7 +30,7 @@ export async function listModels(opts: {home: string; name?: string}): Promise<{
     }
     const sizeBytes = await dirSize(item.path)
     rows.push({
-      tag: `${item.tag.name}:${item.tag.version}`,
+      tag: formatTag(item.tag),
       module: item.info.module,
       size: humanSize(sizeBytes),
       sizeBytes,
@@ -48,7 +49,7 @@ export async function getModel(opts: {home: string; tag: string}): Promise<{tag:
   const item = await Store.models(opts.home).get(opts.tag)
   const {creationTime: _c, ...info} = item.info
   return {
-    tag: `${item.tag.name}:${item.tag.version}`,
+    tag: formatTag(item.tag),
     path: item.path,
     yaml: await readFile(join(item.path, 'model.yaml'), 'utf8'),
     info,

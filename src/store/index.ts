@@ -1,11 +1,17 @@
 export {bentomlHome, ensureHome, type EnsureHomeOptions, expandEnvVar, expandUser, expandVars, HOME_SUBDIRS} from './home.js'
 export {dirSize, humanSize, isDirectory, pathExists, writeFileAtomic} from './fs-utils.js'
 export {
+  type BentoCondaInfo,
+  type BentoDockerInfo,
+  bentoFromDocument,
+  type BentoImageInfo,
   type BentoInfo,
   type BentoModelRef,
+  type BentoServiceRef,
   type ModelContext,
   type ModelInfo,
   type ModelSignature,
+  parseBentoYaml,
   parseIsoDatetime,
   readBentoInfo,
   readModelInfo,

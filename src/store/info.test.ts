@@ -4,8 +4,8 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {StoreError} from '../errors.js'
-import {parseIsoDatetime, readBentoInfo, readModelInfo} from './info.js'
-import {bentoYaml, modelYaml, tempDir, writeTree} from './testing.js'
+import {parseBentoYaml, parseIsoDatetime, readBentoInfo, readModelInfo} from './info.js'
+import {bentoYaml, modelYaml, SPEC2_BENTO_YAML, tempDir, writeTree} from './testing.js'
 
 async function modelDir(yaml: string): Promise<string> {
   const dir = await tempDir()
@@ -159,6 +159,40 @@ describe('readBentoInfo', () => {
     expect(info.labels).toEqual({x: '1'})
     expect(info.creationTime.toISOString()).toBe(when.toISOString())
     expect(info.creation_time).toBe('')
+  })
+
+  it('reads a spec-2 bento.yaml (as BentoML 1.4.40 writes it) into the typed manifest, once', async () => {
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'bento.yaml'), SPEC2_BENTO_YAML)
+    const info = await readBentoInfo(dir)
+    expect(info).toMatchObject({
+      spec: 2,
+      services: [{name: 'Iris', models: [{tag: 'iris_clf:hxv3rsxl7oxj6ax4', module: 'bentoml.sklearn', creation_time: '2026-11-29T13:46:13.337789+00:00'}]}],
+      image: {base_image: 'python:3.11-slim', python_version: '3.11', post_commands: [], build_include: []},
+      docker: {base_image: null, python_version: null, distro: null, cuda_version: null, system_packages: [], env: []},
+      conda: {environment_yml: null, dependencies: [], pip: []},
+      envs: [],
+      bentomlProblem: null,
+    })
+    expect(info.image?.commands).toHaveLength(1)
+    // The text parser (what `bento build` reads its own bento.yaml back with) gives the same value.
+    expect(parseBentoYaml(SPEC2_BENTO_YAML)).toEqual(info)
+  })
+
+  it('spec 1: docker (env as a mapping or K=V list), envs with stage defaulted, conda; what BentoML would refuse', () => {
+    const text =
+      "service: s:svc\nname: a\nversion: '1'\ncreation_time: '2025-05-30T10:20:30+00:00'\nspec: 1\n" +
+      "docker:\n  base_image: null\n  python_version: '3.10'\n  system_packages: [curl, null]\n  env: [A=1, 'B=x=y', bad]\n" +
+      'envs:\n- name: M\n  value: 3\n- name: S\n  stage: build\n- value: nameless\nconda:\n  environment_yml: env.yml\n'
+    const info = parseBentoYaml(text)
+    expect(info.spec).toBe(1)
+    expect(info.image).toBeNull()
+    expect(info.docker).toEqual({base_image: null, python_version: '3.10', distro: null, cuda_version: null, system_packages: ['curl'], env: [{name: 'A', value: '1'}, {name: 'B', value: 'x=y'}]})
+    expect(info.envs).toEqual([{name: 'M', value: '3', stage: 'all'}, {name: 'S', value: '', stage: 'build'}])
+    expect(info.conda.environment_yml).toBe('env.yml')
+    expect(info.bentomlProblem).toEqual({key: 'envs[2].name', message: 'expected a string'})
+    expect(parseBentoYaml(text.replace("+00:00'", "'")).bentomlProblem?.key).toBe('creation_time')
+    expect(parseBentoYaml(text.replace('service: s:svc\n', '')).bentomlProblem).toEqual({key: 'service', message: 'missing required key'})
   })
 
   it('requires name and version', async () => {

@@ -39,16 +39,58 @@ export interface ModelInfo {
   creationTime: Date
 }
 
+/** A `models:` / `services[].models` entry of bento.yaml (`BentoModelInfo`), typed; a pre-1.0.0a7 tag string is `{tag}`. */
 export interface BentoModelRef {
+  /** As written (`name:version`; the models-of rule lowercases the name). */
   tag: string
   module: string
   creation_time: string
+  /** `bentoml` (the default) or `huggingface`; absent when not written. */
   registry?: string
   alias?: string
-  [key: string]: unknown
+  /** Hugging Face: `{model_id, revision, endpoint, include, exclude}`. */
+  metadata?: Record<string, unknown>
 }
 
-/** `bento.yaml`, read leniently (only `name` and `version` are required, as in BentoML). */
+/** A `services:` entry of a spec-2 bento.yaml, as far as a reader needs it. */
+export interface BentoServiceRef {
+  name: string
+  models: BentoModelRef[]
+}
+
+/** Spec 1 `docker:` (absent keys: null / empty). */
+export interface BentoDockerInfo {
+  base_image: string | null
+  python_version: string | null
+  distro: string | null
+  cuda_version: string | null
+  system_packages: string[]
+  /** `docker.env`: a mapping, or a list of `K=V` as older Bentos have it; in order, later names winning. */
+  env: Array<{name: string; value: string}>
+}
+
+/** Spec 2 `image:` (`ImageInfo`, as far as the Dockerfile needs it). */
+export interface BentoImageInfo {
+  base_image: string | null
+  python_version: string | null
+  commands: string[]
+  post_commands: string[]
+  build_include: string[]
+}
+
+/** Spec 1 `conda:` as far as containerize needs it (it builds no conda environment). */
+export interface BentoCondaInfo {
+  environment_yml: string | null
+  dependencies: unknown[]
+  pip: unknown[]
+}
+
+/**
+ * `bento.yaml`, parsed and validated once into this type by `readBentoInfo` / `parseBentoYaml`, read leniently as
+ * BentoML's `BaseBentoInfo.from_yaml_file` (only `name` and `version` are required; every other key gets a default).
+ * list, get, export, import, containerize, the models-of rule and the Dockerfile inputs take it; `bento build`
+ * renders the stored Dockerfile from its own bento.yaml read back through the same parser.
+ */
 export interface BentoInfo {
   name: string
   version: string
@@ -59,8 +101,22 @@ export interface BentoInfo {
   /** Parsed `creation_time`; bento.yaml's mtime when the key is absent (BentoML uses "now"). */
   creationTime: Date
   labels: Record<string, string>
+  /** 2 when `spec: 2` with an `image:` mapping (an SDK Bento), else 1. */
+  spec: 1 | 2
   models: BentoModelRef[]
-  /** The whole document as parsed (YAML 1.1 rules, as PyYAML). */
+  services: BentoServiceRef[]
+  docker: BentoDockerInfo
+  /** Spec 2 only (null for spec 1). */
+  image: BentoImageInfo | null
+  conda: BentoCondaInfo
+  /** `envs:` with `stage` defaulted to `all` (BentoML < 1.4.31 writes none). */
+  envs: Array<{name: string; value: string; stage: string}>
+  /**
+   * Why BentoML's own reader (cattrs, strict) would refuse this file although this lenient one reads it — a Bento
+   * that makes `bentoml list` fail for the whole store; import refuses it. Null when BentoML reads it.
+   */
+  bentomlProblem: {key: string; message: string} | null
+  /** The whole document as parsed (YAML 1.1 rules, as PyYAML): what `bento get` shows. Readers take the typed fields. */
   raw: Record<string, unknown>
 }
 
@@ -133,6 +189,10 @@ async function loadYaml(kind: Kind, file: string): Promise<Located> {
     const what = code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(error)})`
     throw corrupt(kind, file, `${path.basename(file)} ${what}`, {cause: error})
   }
+  return parseYaml(kind, file, text)
+}
+
+function parseYaml(kind: Kind, file: string, text: string): Located {
   const lines = new LineCounter()
   // PyYAML safe_load follows YAML 1.1 (yes/no booleans, sexagesimal ints, timestamps), so read it that way.
   const doc = parseDocument(text, {version: '1.1', lineCounter: lines, prettyErrors: true, uniqueKeys: false})
@@ -285,6 +345,161 @@ function asString(value: unknown): string {
   return value instanceof Date ? value.toISOString() : String(value)
 }
 
+/** A string-valued key: null when absent, null or empty. */
+function optString(value: unknown): string | null {
+  return asString(value) || null
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((x) => x !== null && x !== undefined).map(asString) : []
+}
+
+/** An entry of another shape reads as an empty tag (kept, so later entries keep their index; no rule uses it). */
+function modelRef(entry: unknown): BentoModelRef {
+  // Pre-1.0.0a7 bento.yaml: a plain list of tag strings.
+  if (typeof entry === 'string') return {tag: entry, module: '', creation_time: ''}
+  if (!isRecord(entry)) return {tag: '', module: '', creation_time: ''}
+  return {
+    tag: asString(entry.tag),
+    module: asString(entry.module),
+    creation_time: asString(entry.creation_time),
+    ...(entry.registry === undefined || entry.registry === null ? {} : {registry: asString(entry.registry)}),
+    ...(typeof entry.alias === 'string' ? {alias: entry.alias} : {}),
+    ...(isRecord(entry.metadata) ? {metadata: entry.metadata} : {}),
+  }
+}
+
+function modelRefs(value: unknown): BentoModelRef[] {
+  return Array.isArray(value) ? value.map(modelRef) : []
+}
+
+/** `docker.env` (a mapping; a list of `K=V` as older Bentos have it) in order, later names winning. */
+function dockerEnv(value: unknown): Array<{name: string; value: string}> {
+  const out = new Map<string, string>()
+  if (isRecord(value)) {
+    for (const [k, v] of Object.entries(value)) out.set(k, asString(v))
+  } else if (Array.isArray(value)) {
+    for (const item of value) {
+      const s = asString(item)
+      const eq = s.indexOf('=')
+      if (eq > 0) out.set(s.slice(0, eq), s.slice(eq + 1))
+    }
+  }
+  return [...out].map(([name, v]) => ({name, value: v}))
+}
+
+function hasOffset(text: string): boolean {
+  return /(?:Z|[+-]\d{2}(?::?\d{2})?)\s*$/.test(text.trim())
+}
+
+/**
+ * The shapes BentoML's `BaseBentoInfo.from_yaml_file` needs beyond name and version (cattrs structures these and
+ * raises on anything else, failing `bentoml list` for the whole store). Null when BentoML can read it.
+ */
+function bentomlProblemOf(raw: Record<string, unknown>, createdAsWritten: string): {key: string; message: string} | null {
+  if (!('service' in raw)) return {key: 'service', message: 'missing required key'}
+  for (const key of ['labels', 'docker', 'python', 'conda', 'schema', 'args'] as const) {
+    if (key in raw && !isRecord(raw[key])) return {key, message: 'expected a mapping'}
+  }
+  // BentoML writes creation_time with an offset; `bentoml list` sorts every Bento by it, and a time without one
+  // cannot be compared with the others (TypeError): the whole listing would fail.
+  if ('creation_time' in raw && !hasOffset(createdAsWritten)) {
+    return {key: 'creation_time', message: 'expected an ISO 8601 date-time with a UTC offset (e.g. 2025-05-30T10:20:30.123456+00:00)'}
+  }
+  for (const key of ['models', 'runners', 'apis', 'envs', 'services'] as const) {
+    const value = raw[key]
+    if (value === undefined || value === null) continue
+    if (!Array.isArray(value)) return {key, message: 'expected a list'}
+    for (const [i, item] of value.entries()) {
+      if (key === 'models' && typeof item === 'string') continue // pre-1.0.0a7: tag strings
+      if (!isRecord(item)) return {key: `${key}[${i}]`, message: 'expected a mapping'}
+      if (key === 'models' && typeof item.tag !== 'string') return {key: `${key}[${i}].tag`, message: 'expected a tag string'}
+      if ((key === 'runners' || key === 'apis' || key === 'envs' || key === 'services') && typeof item.name !== 'string') {
+        return {key: `${key}[${i}].name`, message: 'expected a string'}
+      }
+    }
+  }
+  return null
+}
+
+/**
+ * The typed Bento of a parsed bento.yaml document: lenient as BentoML's reader (a key of the wrong shape reads as
+ * its default; `bentomlProblem` says what BentoML itself would refuse). `name` and `version` are taken as they are:
+ * the file readers check them first, with the line. Pure; exported for tests that start from a document.
+ */
+export function bentoFromDocument(raw: Record<string, unknown>, created: {raw: string; date: Date} = {raw: asString(raw.creation_time), date: new Date(0)}): BentoInfo {
+  const labels: Record<string, string> = {}
+  if (isRecord(raw.labels)) {
+    for (const [k, v] of Object.entries(raw.labels)) labels[k] = asString(v)
+  }
+  const docker = isRecord(raw.docker) ? raw.docker : {}
+  const image = Number(raw.spec) === 2 && isRecord(raw.image) ? raw.image : null
+  const conda = isRecord(raw.conda) ? raw.conda : {}
+  const envs: BentoInfo['envs'] = []
+  for (const e of Array.isArray(raw.envs) ? raw.envs : []) {
+    if (isRecord(e) && typeof e.name === 'string') envs.push({name: e.name, value: asString(e.value), stage: asString(e.stage) || 'all'})
+  }
+  return {
+    name: asString(raw.name),
+    version: asString(raw.version),
+    service: asString(raw.service),
+    bentoml_version: asString(raw.bentoml_version),
+    creation_time: created.raw,
+    creationTime: created.date,
+    labels,
+    spec: image === null ? 1 : 2,
+    models: modelRefs(raw.models),
+    services: (Array.isArray(raw.services) ? (raw.services as unknown[]) : []).map((s) =>
+      isRecord(s) ? {name: asString(s.name), models: modelRefs(s.models)} : {name: '', models: []},
+    ),
+    docker: {
+      base_image: optString(docker.base_image),
+      python_version: optString(docker.python_version),
+      distro: optString(docker.distro),
+      cuda_version: optString(docker.cuda_version),
+      system_packages: strings(docker.system_packages),
+      env: dockerEnv(docker.env),
+    },
+    image:
+      image === null
+        ? null
+        : {
+            base_image: optString(image.base_image),
+            python_version: optString(image.python_version),
+            commands: strings(image.commands),
+            post_commands: strings(image.post_commands),
+            build_include: strings(image.build_include),
+          },
+    conda: {
+      environment_yml: optString(conda.environment_yml),
+      dependencies: Array.isArray(conda.dependencies) ? conda.dependencies : [],
+      pip: Array.isArray(conda.pip) ? conda.pip : [],
+    },
+    envs,
+    bentomlProblem: bentomlProblemOf(raw, created.raw),
+    raw,
+  }
+}
+
+function checkedBento(loc: Located, absentCreationTime: () => Date): BentoInfo {
+  const top = loc.doc.contents as YAMLMap
+  const raw = loc.data
+  for (const key of ['name', 'version'] as const) {
+    const value = raw[key]
+    if (value === undefined) {
+      throw corrupt('bento', loc.file, 'missing required key', {line: keyLine(loc, top, undefined), key})
+    }
+    if (typeof value !== 'string') {
+      throw corrupt('bento', loc.file, 'expected a string (quote it)', {line: keyLine(loc, top, key), key})
+    }
+  }
+  const created =
+    raw.creation_time === undefined || raw.creation_time === null
+      ? {raw: '', date: absentCreationTime()}
+      : readCreationTime('bento', loc, top, raw.creation_time)
+  return bentoFromDocument(raw, created)
+}
+
 /**
  * Read `<dir>/bento.yaml` leniently, as BentoML's `BaseBentoInfo.from_yaml_file`: `name` and `version` are
  * required, everything else gets a default, unknown keys are kept in `raw`.
@@ -293,60 +508,16 @@ function asString(value: unknown): string {
 export async function readBentoInfo(dir: string): Promise<BentoInfo> {
   const file = path.join(dir, 'bento.yaml')
   const loc = await loadYaml('bento', file)
-  const top = loc.doc.contents as YAMLMap
-  const raw = loc.data
+  const mtime = loc.data.creation_time === undefined || loc.data.creation_time === null ? (await stat(file)).mtime : new Date(0)
+  return checkedBento(loc, () => mtime)
+}
 
-  const required = (key: 'name' | 'version'): string => {
-    const value = raw[key]
-    if (value === undefined) {
-      throw corrupt('bento', file, 'missing required key', {line: keyLine(loc, top, undefined), key})
-    }
-    if (typeof value !== 'string') {
-      throw corrupt('bento', file, 'expected a string (quote it)', {line: keyLine(loc, top, key), key})
-    }
-    return value
-  }
-  const name = required('name')
-  const version = required('version')
-
-  let created: {raw: string; date: Date}
-  if (raw.creation_time === undefined || raw.creation_time === null) {
-    created = {raw: '', date: (await stat(file)).mtime}
-  } else {
-    created = readCreationTime('bento', loc, top, raw.creation_time)
-  }
-
-  const labels: Record<string, string> = {}
-  if (isRecord(raw.labels)) {
-    for (const [k, v] of Object.entries(raw.labels)) labels[k] = asString(v)
-  }
-
-  const models: BentoModelRef[] = []
-  if (Array.isArray(raw.models)) {
-    for (const entry of raw.models as unknown[]) {
-      if (typeof entry === 'string') {
-        // Pre-1.0.0a7 bento.yaml: a plain list of tag strings.
-        models.push({tag: entry, module: '', creation_time: ''})
-      } else if (isRecord(entry)) {
-        models.push({
-          ...entry,
-          tag: asString(entry.tag),
-          module: asString(entry.module),
-          creation_time: asString(entry.creation_time),
-        })
-      }
-    }
-  }
-
-  return {
-    name,
-    version,
-    service: asString(raw.service),
-    bentoml_version: asString(raw.bentoml_version),
-    creation_time: created.raw,
-    creationTime: created.date,
-    labels,
-    models,
-    raw,
-  }
+/**
+ * A bento.yaml text, as `readBentoInfo` reads it (`file` names it in errors; a missing `creation_time` reads as
+ * `absentCreationTime`). `bento build` reads the bento.yaml it writes back through this, so the stored Dockerfile
+ * comes from the same typed Bento as the one `bento containerize` builds.
+ */
+export function parseBentoYaml(text: string, opts: {file?: string; absentCreationTime?: Date} = {}): BentoInfo {
+  const loc = parseYaml('bento', opts.file ?? 'bento.yaml', text)
+  return checkedBento(loc, () => opts.absentCreationTime ?? new Date(0))
 }

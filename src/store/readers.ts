@@ -11,7 +11,7 @@ import {readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {findScratch, scratchPrefix, scratchRootFor} from './scratch.js'
-import type {FullTag} from './tag.js'
+import {type FullTag, formatTag} from './tag.js'
 
 export interface Reader {
   pid: number
@@ -21,7 +21,7 @@ export interface Reader {
 }
 
 function record(kind: string, tag: FullTag, purpose: string): string {
-  return `${kind} ${tag.name}:${tag.version} ${purpose}\n`
+  return `${kind} ${formatTag(tag)} ${purpose}\n`
 }
 
 /** Create the mark of this process reading `<kind>/<name>/<version>`; returns its path. The caller holds the name's lock. */
@@ -48,7 +48,7 @@ export async function liveReaders(home: string, kind: string, tag: FullTag): Pro
       continue // released meanwhile
     }
     const [k, t, ...purpose] = text.trim().split(' ')
-    if (k !== kind || t !== `${tag.name}:${tag.version}`) continue
+    if (k !== kind || t !== formatTag(tag)) continue
     readers.push({pid: entry.owner.pid, purpose: purpose.join(' '), path: entry.path})
   }
   return readers

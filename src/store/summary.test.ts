@@ -70,7 +70,7 @@ describe('scanBentoYaml', () => {
     expect(fast!.creationTime.getTime()).toBe(full.creationTime.getTime())
     expect(fast!.models.map((m) => [m.tag, m.module, m.registry])).toEqual(full.models.map((m) => [m.tag, m.module, m.registry]))
     // Every model the Bento uses (services[].models included) is seen the same way by both readers.
-    expect(modelsOfBento(fast!.raw)).toEqual(modelsOfBento(full.raw))
+    expect(modelsOfBento(fast!)).toEqual(modelsOfBento(full))
   })
 
   it('a Hugging Face entry (nested metadata) goes to the full reader', () => {

@@ -3,7 +3,10 @@ import path from 'node:path'
 
 import {parse} from 'yaml'
 
-import {type BentoInfo, type BentoModelRef, parseIsoDatetime, readBentoInfo} from './info.js'
+import {type BentoInfo, bentoFromDocument, parseIsoDatetime, readBentoInfo} from './info.js'
+
+/** What `bento list` reads of a Bento: its tag, creation time and the models it uses. */
+export type BentoSummary = Pick<BentoInfo, 'name' | 'version' | 'service' | 'bentoml_version' | 'creation_time' | 'creationTime' | 'models' | 'services'>
 
 /**
  * A fast reader for listings: `bento list` needs name, version, creation_time and the model tags of every
@@ -11,7 +14,7 @@ import {type BentoInfo, type BentoModelRef, parseIsoDatetime, readBentoInfo} fro
  * simple top-level lines, so a line scan finds them in a few microseconds. Anything unexpected (flow style,
  * multi-line scalars, anchors, a missing key) falls back to the full YAML reader, so results never differ.
  */
-export async function readBentoSummary(dir: string): Promise<BentoInfo> {
+export async function readBentoSummary(dir: string): Promise<BentoSummary> {
   let text: string
   try {
     text = readFileSync(path.join(dir, 'bento.yaml'), 'utf8')
@@ -34,11 +37,11 @@ function scalar(v: string): string | null {
 }
 
 /** Exported for tests: the summary of a bento.yaml text, or null when the full parser is needed. */
-export function scanBentoYaml(text: string): BentoInfo | null {
+export function scanBentoYaml(text: string): BentoSummary | null {
   const top: Record<string, string> = {}
-  const models: BentoModelRef[] = []
+  const models: Array<Record<string, string>> = []
   let section = ''
-  let current: BentoModelRef | null = null
+  let current: Record<string, string> | null = null
   let keyCol = -1
   // `services:` (spec 2) carries models too; its block is small and nested, so it goes to the YAML parser.
   const servicesLines: string[] = []
@@ -70,7 +73,7 @@ export function scanBentoYaml(text: string): BentoInfo | null {
     if (!m) return null
     const col = (m[1] ?? '').length + (m[2] ? 2 : 0) + (m[3] ?? '').length
     if (m[2]) {
-      current = {tag: '', module: '', creation_time: ''}
+      current = {}
       models.push(current)
       keyCol = col
     }
@@ -78,7 +81,7 @@ export function scanBentoYaml(text: string): BentoInfo | null {
     if (!current || col !== keyCol) return null
     const v = scalar(m[5] ?? '')
     if (v === null) return null
-    ;(current as Record<string, unknown>)[m[4]!] = v
+    current[m[4]!] = v
   }
   const {name, version, creation_time: created} = top
   if (!name || !version || !created) return null
@@ -95,16 +98,17 @@ export function scanBentoYaml(text: string): BentoInfo | null {
     }
     if (!Array.isArray(services)) return null
   }
+  // The typed fields through the reader's own conversion (what is not scanned reads as absent).
+  const info = bentoFromDocument({...top, models, services}, {raw: created, date})
   return {
-    name,
-    version,
-    service: top.service ?? '',
-    bentoml_version: top.bentoml_version ?? '',
-    creation_time: created,
-    creationTime: date,
-    labels: {},
-    models,
-    raw: {...top, models, services},
+    name: info.name,
+    version: info.version,
+    service: info.service,
+    bentoml_version: info.bentoml_version,
+    creation_time: info.creation_time,
+    creationTime: info.creationTime,
+    models: info.models,
+    services: info.services,
   }
 }
 

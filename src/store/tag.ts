@@ -1,9 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
 
-import {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagPartProblem} from '../bentoml/tag.js'
+import {type FullTag, formatTag, isValidTagPart, splitTag, type Tag, TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagPartProblem} from '../bentoml/tag.js'
 import {UserError} from '../errors.js'
 
-export {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
+export {type FullTag, formatTag, isValidTagPart, splitTag, type Tag, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
 
 /**
  * A malformed tag. A usage error (exit code 2) with the stable code `E_INVALID_TAG`; `UsageError` itself fixes
@@ -11,17 +11,6 @@ export {isValidTagPart, TAG_MAX_LENGTH, TAG_REGEX, tagPartProblem}
  */
 export class InvalidTagError extends UserError {
   readonly code = 'E_INVALID_TAG'
-}
-
-export interface Tag {
-  name: string
-  version: string | null
-}
-
-/** A tag that names one stored item. */
-export interface FullTag {
-  name: string
-  version: string
 }
 
 export interface ParseTagOptions {
@@ -40,9 +29,7 @@ function lowerPart(part: string, options: ParseTagOptions): string {
  * (with a warning), validate both parts. Throws `UsageError` `E_INVALID_TAG`.
  */
 export function parseTag(s: string, options: ParseTagOptions = {}): Tag {
-  const colon = s.indexOf(':')
-  const rawName = colon === -1 ? s : s.slice(0, colon)
-  const rawVersion = colon === -1 ? null : s.slice(colon + 1)
+  const {name: rawName, version: rawVersion} = splitTag(s)
   if (rawVersion === '') {
     throw new InvalidTagError(`${s} contains trailing ':'. Maybe you meant to use \`${s}latest\`?`, {
       hint: `Use \`${s}latest\` for the newest version, or \`${rawName}:<version>\`.`,
@@ -73,11 +60,6 @@ export function parseFullTag(s: string, options: ParseTagOptions = {}): FullTag 
     })
   }
   return {name: tag.name, version: tag.version}
-}
-
-/** `name` or `name:version`, as BentoML's `str(Tag)`. */
-export function formatTag(tag: Tag): string {
-  return tag.version === null ? tag.name : `${tag.name}:${tag.version}`
 }
 
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'

@@ -129,7 +129,7 @@ describe('the stored Dockerfile is the one containerize builds from the stored B
     if (has !== undefined) expect(stored).toContain(has)
 
     const info = await readBentoInfo(r.path)
-    const inputs = await storedDockerfileInputs(r.path, info.raw)
+    const inputs = await storedDockerfileInputs(r.path, info)
     const templateFile = join(r.path, 'env/docker/Dockerfile.template')
     const userTemplate = existsSync(templateFile) ? {content: await readFile(templateFile, 'utf8'), file: templateFile} : undefined
     // What containerize sets from the daemon and its flags, at the values the stored Dockerfile assumes.

@@ -1,8 +1,9 @@
 /**
- * What a generated Dockerfile can hold, checked when the build config is read so that a problem is reported at
- * the line the user wrote it (the Dockerfile renderer in src/docker/dockerfile.ts enforces the same rules on
- * Bentos it did not build, where bento.yaml is the only source). Each check returns a message and hint, or
- * undefined when the value is fine.
+ * What a generated Dockerfile can hold: environment variable names (and the ones BentoML's image runtime sets
+ * itself), values, apt package names, label keys, image references. The one home of these rules: the bentofile
+ * check (src/config) reports a problem at the line the user wrote it, and the Dockerfile renderer
+ * (src/docker/dockerfile.ts) enforces the same rules, with the same words, on Bentos it did not build, where
+ * bento.yaml is the only source. Each check returns a message and hint, or undefined when the value is fine.
  */
 
 export interface RuleProblem {
@@ -41,6 +42,22 @@ export function aptPackageProblem(name: string): RuleProblem | undefined {
 export function labelKeyProblem(key: string): RuleProblem | undefined {
   if (LABEL_KEY_SUFFIX.test(key)) return undefined
   return {message: `${quoted(key)} is not a valid image label key`, hint: 'use letters, digits, ".", "-", "_" and "/"'}
+}
+
+/** A full image label key (`org.opencontainers.image.title`, `dev.bento.labels.<k>`): what a Dockerfile LABEL takes unquoted-safe. */
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/
+
+export function imageLabelKeyProblem(key: string): RuleProblem | undefined {
+  if (LABEL_KEY.test(key)) return undefined
+  return {message: `${quoted(key)} is not a valid image label key`, hint: 'use letters, digits, ".", "-", "_" and "/"'}
+}
+
+export function isImageRef(ref: string): boolean {
+  return IMAGE_REF.test(ref)
+}
+
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name)
 }
 
 export function imageRefProblem(ref: string): RuleProblem | undefined {
