@@ -17,7 +17,7 @@
  * 1.4.15 choose, or --bentoml-version 1.4.15). The src layout needs 1.4.38+ (`python.is_src_layout`), and
  * `bentoml.legacy.Service` 1.4.16+, so those run on 1.4.40 only; runner-style services only on 1.4.15.
  *
- * The containerize rows are in interop-matrix-containerize.test.ts (real Docker engine).
+ * The containerize rows are in interop-matrix-containerize.docker.test.ts (real Docker engine).
  */
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {cp, mkdir} from 'node:fs/promises'
