@@ -2,6 +2,8 @@ import {availableParallelism} from 'node:os'
 
 import {configDefaults, defineConfig} from 'vitest/config'
 
+import {TierSequencer} from './test/sequencer.js'
+
 /**
  * The test tiers (README "Development", docs/architecture.md "Tests"). Where a new test goes is decided by its path:
  *
@@ -29,6 +31,7 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     // Most tests wait on children (the CLI, Python, the daemon): at least two at once even on a 2-core machine.
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    sequence: {sequencer: TierSequencer},
     projects: [
       {
         extends: true,
