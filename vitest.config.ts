@@ -1,13 +1,37 @@
+import {availableParallelism} from 'node:os'
+
 import {configDefaults, defineConfig} from 'vitest/config'
 
-/** Tests that mount file systems (tmpfs, read-only remounts): `*.root.test.ts`, in their own project. */
+import {TierSequencer} from './test/sequencer.js'
+
+/**
+ * The test tiers (README "Development", docs/architecture.md "Tests"). Where a new test goes is decided by its path:
+ *
+ *   unit          src/**\/*.test.ts, test/unit/**\/*.test.ts   in-process or the compiled CLI; no Docker daemon; parallel
+ *   needs-root    *.root.test.ts (src/, test/unit/)           mounts (tmpfs, read-only remounts); parallel
+ *   e2e-bentoml   test/e2e/**\/*.test.ts                       real BentoML / Python / uv, no Docker daemon; parallel
+ *   e2e-docker    test/e2e/**\/*.docker.test.ts                the real Docker daemon or registry; one file at a time
+ *
+ * Every project runs in the same vitest run: the parallel ones in forks, e2e-docker beside them in one worker thread
+ * (a pool of its own, so it does not wait for the others), the only tier that talks to the shared daemon.
+ */
 const ROOT_TESTS = ['src/**/*.root.test.ts', 'test/unit/**/*.root.test.ts']
+const DOCKER_TESTS = ['test/e2e/**/*.docker.test.ts']
 const isRoot = process.getuid?.() === 0
 const ci = process.env.CI === 'true' || process.env.CI === '1'
+
+/**
+ * The daemon the tiers without Docker get: none. A test there that reaches for Docker (the CLI and dockerode both
+ * read DOCKER_HOST) fails at once, and the socket's path says why.
+ */
+const NO_DAEMON = 'unix:///nonexistent/no-docker-in-this-tier--name-the-test-file-x.docker.test.ts.sock'
 
 export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
+    // Most tests wait on children (the CLI, Python, the daemon): at least two at once even on a 2-core machine.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    sequence: {sequencer: TierSequencer},
     projects: [
       {
         extends: true,
@@ -31,13 +55,26 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'e2e',
+          name: 'e2e-bentoml',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...DOCKER_TESTS],
           testTimeout: 900_000,
           hookTimeout: 900_000,
-          // One file after the other (they share the Docker daemon, the registry and the BentoML venv);
-          // test/e2e/serial.setup.ts fails a file that starts while another one runs.
-          poolOptions: {forks: {singleFork: true}},
+          env: {DOCKER_HOST: NO_DAEMON},
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e-docker',
+          include: DOCKER_TESTS,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          // One file after the other (they share the Docker daemon and the registry), in a pool of their own
+          // (threads) so that they run while the forks run the other tiers; test/e2e/serial.setup.ts fails a file
+          // that starts while another one runs.
+          pool: 'threads',
+          poolOptions: {threads: {singleThread: true}},
           setupFiles: ['./test/e2e/serial.setup.ts'],
         },
       },

@@ -86,6 +86,7 @@ export async function benchImageSize(ctx: BenchContext): Promise<BenchResult> {
   } finally {
     await server.stop()
     await removeImages(tools, images)
-    await pruneBuildCacheSince(tools, cacheBefore)
+    // Quick: bench/run.ts prunes the run's build cache once at the end.
+    if (!ctx.quick) await pruneBuildCacheSince(tools, cacheBefore)
   }
 }

@@ -1,6 +1,9 @@
 /**
  * One command for every benchmark (issues 5 and 9):
  *   npx tsx bench/run.ts [--quick] [--only P1,P6]   (BENCH_MODEL_SIZES=100MiB,1GiB: fewer model sizes)
+ * --quick is a smoke of every benchmark script, run by .ci/run so they cannot rot: one small input each, one run, no
+ * warm-up, no cold (--no-cache) containerize; the build cache the run made is pruned once at its end (the
+ * benchmarks reuse each other's layers in between). Its figures are not real ones.
  *   npx tsx bench/run.ts --render   # rewrite bench/results.md from bench/results.json + bench/analysis.md (no runs)
  *   npx tsx bench/run.ts --merge bench/out/results.json   # put a partial (not quick) run's benchmarks into the
  *                                   # committed results, replacing those it covers; each row keeps its run's date
@@ -19,7 +22,7 @@ import {benchModels} from './p2-models.js'
 import {benchImageSize} from './p4-image-size.js'
 import {benchP6} from './p6-list.js'
 import {BENCH, distIsStale, REPO, resolveTools} from './lib/env.js'
-import {dockerVersion} from './lib/docker.js'
+import {buildCacheIds, dockerVersion, pruneBuildCacheSince} from './lib/docker.js'
 import type {BenchContext, BenchResult, Row} from './lib/types.js'
 
 interface Entry {
@@ -201,16 +204,22 @@ async function main(): Promise<number> {
   const ctx: BenchContext = {quick, tools, log: (m) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`)}
   const results: BenchResult[] = []
   const errors: Array<{ids: string[]; error: string}> = []
-  for (const b of BENCHES) {
-    if (only && !b.ids.some((id) => only.has(id))) continue
-    ctx.log(`=== ${b.ids.join(', ')}`)
-    try {
-      results.push(...(await b.run(ctx)))
-    } catch (error) {
-      const msg = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      ctx.log(`${b.ids.join(', ')} BROKEN: ${msg}`)
-      errors.push({ids: b.ids, error: error instanceof Error ? error.message : String(error)})
+  // Quick: the benchmarks leave their build cache records for each other; the run removes them all at its end.
+  const cacheBefore = quick ? await buildCacheIds(tools) : null
+  try {
+    for (const b of BENCHES) {
+      if (only && !b.ids.some((id) => only.has(id))) continue
+      ctx.log(`=== ${b.ids.join(', ')}`)
+      try {
+        results.push(...(await b.run(ctx)))
+      } catch (error) {
+        const msg = error instanceof Error ? (error.stack ?? error.message) : String(error)
+        ctx.log(`${b.ids.join(', ')} BROKEN: ${msg}`)
+        errors.push({ids: b.ids, error: error instanceof Error ? error.message : String(error)})
+      }
     }
+  } finally {
+    if (cacheBefore) await pruneBuildCacheSince(tools, cacheBefore)
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
   const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`

@@ -1,7 +1,7 @@
 /**
  * The containerize service against the in-memory FakeImageClient: what reaches the daemon (tags, labels,
  * Dockerfile, context files), model lookup, push and failures — fast, no Docker. The real engine is
- * exercised by test/e2e/containerize.test.ts.
+ * exercised by test/e2e/containerize.docker.test.ts.
  */
 import {cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'

@@ -17,7 +17,7 @@
  * 1.4.15 choose, or --bentoml-version 1.4.15). The src layout needs 1.4.38+ (`python.is_src_layout`), and
  * `bentoml.legacy.Service` 1.4.16+, so those run on 1.4.40 only; runner-style services only on 1.4.15.
  *
- * The containerize rows are in interop-matrix-containerize.test.ts (real Docker engine).
+ * The containerize rows are in interop-matrix-containerize.docker.test.ts (real Docker engine).
  */
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {cp, mkdir} from 'node:fs/promises'
@@ -157,103 +157,109 @@ async function ask(bentoPath: string, home: string, row: Row): Promise<void> {
   }
 }
 
-for (const row of ROWS) {
-  describe(`interop matrix: ${row.name} (BentoML ${row.version})`, () => {
-    let root: string
-    let home: string
-    let project: string
-    let ours: {tag: string; path: string}
-    let oursInfo: Record<string, unknown>
-    let realTag: string
+// The rows of each BentoML release one after the other, the two releases side by side (the file's half of the
+// wall time: each row waits on its own Python processes and servers).
+for (const release of ['1.4.15', '1.4.40'] as const) {
+  describe(`interop matrix on BentoML ${release}`, {concurrent: true}, () => {
+    for (const row of ROWS.filter((r) => r.version === release)) {
+      describe.sequential(`interop matrix: ${row.name} (BentoML ${row.version})`, () => {
+        let root: string
+        let home: string
+        let project: string
+        let ours: {tag: string; path: string}
+        let oursInfo: Record<string, unknown>
+        let realTag: string
 
-    beforeAll(async () => {
-      root = await tempDir('bento-matrix-')
-      home = join(root, 'home')
-      project = join(root, 'project')
-      await cp(row.source, project, {recursive: true})
-      if (row.irisModel) await saveIris(home, row.version)
-      const r = await runBento(['build', project, '--json', ...(row.buildArgs ?? [])], {env: {BENTOML_HOME: home}})
-      expect(r.code, r.stderr).toBe(0)
-      ours = JSON.parse(r.stdout) as {tag: string; path: string}
-    }, 300_000)
+        beforeAll(async () => {
+          root = await tempDir('bento-matrix-')
+          home = join(root, 'home')
+          project = join(root, 'project')
+          await cp(row.source, project, {recursive: true})
+          if (row.irisModel) await saveIris(home, row.version)
+          const r = await runBento(['build', project, '--json', ...(row.buildArgs ?? [])], {env: {BENTOML_HOME: home}})
+          expect(r.code, r.stderr).toBe(0)
+          ours = JSON.parse(r.stdout) as {tag: string; path: string}
+        }, 300_000)
 
-    afterAll(async () => {
-      await removeDir(root)
-    })
+        afterAll(async () => {
+          await removeDir(root)
+        })
 
-    it('bento build writes it; the real `bentoml get -o json` reads it', async () => {
-      const get = await runBentoml(['get', ours.tag, '-o', 'json'], home, {version: row.version})
-      expect(get.code, get.stderr).toBe(0)
-      oursInfo = JSON.parse(get.stdout) as Record<string, unknown>
-      expect(oursInfo).toMatchObject({bentoml_version: row.version, ...row.expect})
-      if (row.version === '1.4.40' && oursInfo.spec === 2) expect(existsSync(join(ours.path, 'env/python/install.sh'))).toBe(false)
-    })
+        it('bento build writes it; the real `bentoml get -o json` reads it', async () => {
+          const get = await runBentoml(['get', ours.tag, '-o', 'json'], home, {version: row.version})
+          expect(get.code, get.stderr).toBe(0)
+          oursInfo = JSON.parse(get.stdout) as Record<string, unknown>
+          expect(oursInfo).toMatchObject({bentoml_version: row.version, ...row.expect})
+          if (row.version === '1.4.40' && oursInfo.spec === 2) expect(existsSync(join(ours.path, 'env/python/install.sh'))).toBe(false)
+        })
 
-    it('the real `bentoml build` of the same project in the same store agrees on every key but version, creation_time and the lock', async () => {
-      const r = await runBentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
-        cwd: project,
-        version: row.version,
-        env: row.realBuildEnv?.(project) ?? {},
+        it('the real `bentoml build` of the same project in the same store agrees on every key but version, creation_time and the lock', async () => {
+          const r = await runBentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
+            cwd: project,
+            version: row.version,
+            env: row.realBuildEnv?.(project) ?? {},
+          })
+          expect(r.code, r.stderr + r.stdout).toBe(0)
+          const tag = /__tag__:(\S+)/.exec(r.stdout)?.[1] ?? ''
+          realTag = tag
+          const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: row.version})
+          expect(get.code, get.stderr).toBe(0)
+          const real = JSON.parse(get.stdout) as Record<string, unknown>
+          expect(real.name).toBe(oursInfo.name)
+          expect(differences(real, oursInfo)).toEqual([])
+          // The same files, but for the models bento's Bentos carry and the lock file BentoML's spec 1 writes.
+          const realPath = (await runBentoml(['get', tag, '-o', 'path'], home, {version: row.version})).stdout.trim()
+          const listed = (dir: string): string[] =>
+            files(dir)
+              .filter((f) => !f.startsWith('models/') && f !== 'env/python/requirements.lock.txt')
+              .sort()
+          expect(listed(ours.path)).toEqual(listed(realPath))
+          expect(relative(home, realPath).startsWith('bentos/')).toBe(true)
+        }, 600_000)
+
+        it('the real `bentoml serve` of our Bento (`bento get TAG -o path`) answers', async () => {
+          const get = await runBento(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
+          expect(get.code, get.stderr).toBe(0)
+          expect(get.stdout.trim()).toBe(ours.path)
+          await ask(get.stdout.trim(), home, row)
+        }, 300_000)
+
+        it('bento export → the real `bentoml import` into an empty home → serves', async () => {
+          const archive = join(root, 'x.bento')
+          const ex = await runBento(['export', ours.tag, archive, '--json'], {env: {BENTOML_HOME: home}})
+          expect(ex.code, ex.stderr).toBe(0)
+          const other = join(root, 'other-home')
+          await mkdir(other, {recursive: true})
+          const imp = await runBentoml(['import', archive], other, {version: row.version})
+          expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+          const path = (await runBentoml(['get', ours.tag, '-o', 'path'], other, {version: row.version})).stdout.trim()
+          expect(existsSync(join(path, 'bento.yaml'))).toBe(true)
+          await ask(path, other, row)
+        }, 300_000)
+
+        if (row.irisModel) {
+          it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → serves", async () => {
+            expect(realTag).toMatch(/:realbentoml$/)
+            const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
+            expect(list.code, list.stderr).toBe(0)
+            const {bentos: rows} = JSON.parse(list.stdout) as {bentos: Array<{tag: string; modelSizeBytes: number}>}
+            expect(rows.find((b) => b.tag === realTag)?.modelSizeBytes ?? 0).toBeGreaterThan(0)
+            const archive = join(root, 'real.bento')
+            const ex = await runBento(['export', realTag, archive, '--json'], {env: {BENTOML_HOME: home}})
+            expect(ex.code, ex.stderr).toBe(0)
+            const other = join(root, 'real-home')
+            await mkdir(other, {recursive: true})
+            const imp = await runBentoml(['import', archive], other, {version: row.version})
+            expect(imp.code, imp.stderr + imp.stdout).toBe(0)
+            const models = await runBentoml(['models', 'list', '-o', 'json'], other, {version: row.version})
+            expect(models.code, models.stderr).toBe(0)
+            expect(models.stdout).toContain('iris_clf')
+            // The store path (BentoML's console may wrap a long `bentoml get -o path`).
+            const [name = '', version = ''] = realTag.split(':')
+            await ask(join(other, 'bentos', name, version), other, row)
+          }, 300_000)
+        }
       })
-      expect(r.code, r.stderr + r.stdout).toBe(0)
-      const tag = /__tag__:(\S+)/.exec(r.stdout)?.[1] ?? ''
-      realTag = tag
-      const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: row.version})
-      expect(get.code, get.stderr).toBe(0)
-      const real = JSON.parse(get.stdout) as Record<string, unknown>
-      expect(real.name).toBe(oursInfo.name)
-      expect(differences(real, oursInfo)).toEqual([])
-      // The same files, but for the models bento's Bentos carry and the lock file BentoML's spec 1 writes.
-      const realPath = (await runBentoml(['get', tag, '-o', 'path'], home, {version: row.version})).stdout.trim()
-      const listed = (dir: string): string[] =>
-        files(dir)
-          .filter((f) => !f.startsWith('models/') && f !== 'env/python/requirements.lock.txt')
-          .sort()
-      expect(listed(ours.path)).toEqual(listed(realPath))
-      expect(relative(home, realPath).startsWith('bentos/')).toBe(true)
-    }, 600_000)
-
-    it('the real `bentoml serve` of our Bento (`bento get TAG -o path`) answers', async () => {
-      const get = await runBento(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
-      expect(get.code, get.stderr).toBe(0)
-      expect(get.stdout.trim()).toBe(ours.path)
-      await ask(get.stdout.trim(), home, row)
-    }, 300_000)
-
-    it('bento export → the real `bentoml import` into an empty home → serves', async () => {
-      const archive = join(root, 'x.bento')
-      const ex = await runBento(['export', ours.tag, archive, '--json'], {env: {BENTOML_HOME: home}})
-      expect(ex.code, ex.stderr).toBe(0)
-      const other = join(root, 'other-home')
-      await mkdir(other, {recursive: true})
-      const imp = await runBentoml(['import', archive], other, {version: row.version})
-      expect(imp.code, imp.stderr + imp.stdout).toBe(0)
-      const path = (await runBentoml(['get', ours.tag, '-o', 'path'], other, {version: row.version})).stdout.trim()
-      expect(existsSync(join(path, 'bento.yaml'))).toBe(true)
-      await ask(path, other, row)
-    }, 300_000)
-
-    if (row.irisModel) {
-      it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → serves", async () => {
-        expect(realTag).toMatch(/:realbentoml$/)
-        const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
-        expect(list.code, list.stderr).toBe(0)
-        const {bentos: rows} = JSON.parse(list.stdout) as {bentos: Array<{tag: string; modelSizeBytes: number}>}
-        expect(rows.find((b) => b.tag === realTag)?.modelSizeBytes ?? 0).toBeGreaterThan(0)
-        const archive = join(root, 'real.bento')
-        const ex = await runBento(['export', realTag, archive, '--json'], {env: {BENTOML_HOME: home}})
-        expect(ex.code, ex.stderr).toBe(0)
-        const other = join(root, 'real-home')
-        await mkdir(other, {recursive: true})
-        const imp = await runBentoml(['import', archive], other, {version: row.version})
-        expect(imp.code, imp.stderr + imp.stdout).toBe(0)
-        const models = await runBentoml(['models', 'list', '-o', 'json'], other, {version: row.version})
-        expect(models.code, models.stderr).toBe(0)
-        expect(models.stdout).toContain('iris_clf')
-        // The store path (BentoML's console may wrap a long `bentoml get -o path`).
-        const [name = '', version = ''] = realTag.split(':')
-        await ask(join(other, 'bentos', name, version), other, row)
-      }, 300_000)
     }
   })
 }
