@@ -6,12 +6,12 @@ import {exactPin} from '../bentoml/pep440.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
-import type {Diagnostic} from '../errors.js'
+import {ConfigError, type Diagnostic} from '../errors.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
 import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
-import {defaultReadme, dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
+import {defaultReadme, dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk, sdkTargetProblems} from './sdk.js'
 
 export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
 export {hfKey} from './sdk.js'
@@ -137,6 +137,12 @@ export interface BuildPlan {
   digest: string
 }
 
+/** `svc.schema()` without `paths` (mounted-app paths), for a target that does not write them (1.3.x). */
+function withoutPaths(schema: Record<string, unknown>): Record<string, unknown> {
+  const {paths: _paths, ...rest} = schema
+  return rest
+}
+
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
 
@@ -157,8 +163,23 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const bentomlVersion = target.version
   const facts = target.facts
   const sdk = service.kind === 'sdk' ? inputs.sdk : undefined
-  // BentoML writes spec 2 for SDK services unless the bentofile forces spec 1 (populate_image_from_build_config).
-  const image = sdk !== undefined ? (inputs.image ?? null) : null
+  if (sdk) {
+    const problems = sdkTargetProblems(sdk, config.args ?? {}, facts, {serviceFile: service.file ?? inputs.configFile, ...(service.line ? {serviceLine: service.line} : {}), configFile: inputs.configFile})
+    if (problems.length > 0) throw new ConfigError(`${problems[0]!.file}: the service needs a newer BentoML than the target ${bentomlVersion}`, problems)
+  }
+  // BentoML writes spec 2 for SDK services unless the bentofile forces spec 1 (populate_image_from_build_config);
+  // before 1.3.21, spec 1 always (1.3.10–1.3.20 ignore the service's image= with a warning).
+  const image = sdk !== undefined && facts.sdkSpec2 ? (inputs.image ?? null) : null
+  if (sdk?.imageDeclared === true && !facts.sdkSpec2) {
+    warnings.push({
+      file: service.file ?? inputs.configFile,
+      ...(service.line ? {line: service.line} : {}),
+      key: 'image',
+      severity: 'warning',
+      message: `the service's image= is ignored by BentoML ${bentomlVersion}, which builds @bentoml.service Bentos as spec 1 from the build config (spec 2 needs BENTOML_ENABLE_FEATURES=bento_image before 1.3.21)`,
+      hint: 'put the packages and system packages in the build config (python.packages, docker.system_packages), or target 1.3.21 or newer',
+    })
+  }
   if (image) {
     warnings.push(...image.warnings)
     // BentoML's image merge (populate_image_from_build_config) reads neither of these: a spec-2 Bento drops them.
@@ -222,7 +243,8 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       const m = findModel(inputs.models, ref.tag)
       return m ? [modelEntry(m)] : []
     }),
-    dependencies: s.dependencies.map(dependencyEntry),
+    // Up to 1.3.5 a dependency is the service's name (sdkTargetProblems refuses the others).
+    dependencies: s.dependencies.map((d) => (facts.dependencyInfo ? dependencyEntry(d) : (d.service ?? ''))),
     config: s.config,
   }))
   const base = {
@@ -236,14 +258,21 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     entry_service: sdk?.services[0]?.name ?? service.name ?? name,
     services,
     envs,
-    schema: sdk?.schema ?? {},
-    args: {...config.args},
+    schema: facts.schemaPaths ? (sdk?.schema ?? {}) : withoutPaths(sdk?.schema ?? {}),
+    ...(facts.bentoArgs ? {args: {...config.args}} : {}),
   }
   const manifest: BentoManifest = image
-    ? {...base, spec: 2, image: imageBlock(image.info, requirements.join('\n') + '\n', facts)}
+    ? {
+        ...base,
+        spec: 2,
+        image: {
+          ...imageBlock(image.info, requirements.join('\n') + '\n', facts),
+          ...(facts.imageScripts ? {scripts: Object.fromEntries(image.scripts.map((sc) => [sc.from, sc.target]))} : {}),
+        },
+      }
     : {
         ...base,
-        spec: 1,
+        ...(facts.specKey ? {spec: 1 as const} : {}),
         // BentoInfo for a non-legacy service (spec-1 fallback of an SDK service): runners and apis are empty lists.
         runners: (service.kind === 'sdk' ? [] : service.runners).map((r) => ({
           name: r.name,
@@ -306,7 +335,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   if (sdk) text('apis/schema.json', JSON.stringify(sdk.schema, null, 2))
   if (image) {
     // Spec 2 (Image.freeze): requirements.in and requirements.txt (bento does not lock: the same lines), no install.sh.
-    text('env/python/requirements.in', requirements.join('\n') + '\n')
+    if (facts.requirementsIn) text('env/python/requirements.in', requirements.join('\n') + '\n')
     text('env/python/requirements.txt', requirements.join('\n') + '\n')
   } else {
     text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
