@@ -601,8 +601,11 @@ function filledConfigFor(
   labels: Record<string, string>,
   facts: BentomlFacts,
 ): Record<string, unknown> {
+  const {args, ...rest} = config
   return {
-    ...config,
+    ...rest,
+    // BentoBuildConfig has `args` from 1.4 on (versions.ts bentoArgs).
+    ...(facts.bentoArgs ? {args} : {}),
     docker: {...config.docker, env: dockerEnvOption(config, allEnvs)},
     labels,
     envs: allEnvs.map((e) => (facts.envStage ? {name: e.name, value: e.value, stage: e.stage} : {name: e.name, value: e.value})),

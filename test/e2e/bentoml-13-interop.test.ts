@@ -139,6 +139,13 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
     }
   })
 
+  it('the same filled build config in src/bentofile.yaml (no args: 1.3.x has none)', async () => {
+    for (const tag of ['v2', 'v1'] as const) {
+      const read = async (home: string): Promise<unknown> => parse(await readFile(join(root, home, 'bentos/echo', tag, 'src/bentofile.yaml'), 'utf8'))
+      expect(await read('home-bento'), tag).toEqual(await read('home-bentoml'))
+    }
+  })
+
   it('the same files in the Bento (the generated env/ layout of each spec)', () => {
     expect(built.v2.oursFiles).toEqual(built.v2.theirsFiles)
     // spec 1: bento also writes env/python/version.txt and install.sh, as 1.3.x does; the rest is the same
