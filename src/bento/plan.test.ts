@@ -421,6 +421,8 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
   it('1.3.6–1.3.9 write no `spec` key; 1.3.0–1.3.5 also write dependencies as service names', () => {
     const m9 = yamlOf(planBuild(sdkInputs({...pinned13('1.3.7'), sdk: twoServices()})))
     expect(m9).not.toHaveProperty('spec')
+    // BentoInfo's field order up to 1.3.9: runners right after models (1.3.9 bento.py `class BentoInfo`)
+    expect(Object.keys(m9)).toEqual(['service', 'name', 'version', 'bentoml_version', 'creation_time', 'labels', 'models', 'runners', 'entry_service', 'services', 'envs', 'schema', 'apis', 'docker', 'python', 'conda'])
     expect((m9.services as Array<{dependencies: unknown}>)[0]!.dependencies).toEqual([{service: 'Back'}])
     const m5 = yamlOf(planBuild(sdkInputs({...pinned13('1.3.5'), sdk: twoServices()})))
     expect(m5).not.toHaveProperty('spec')

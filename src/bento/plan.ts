@@ -137,6 +137,21 @@ export interface BuildPlan {
   digest: string
 }
 
+/**
+ * BentoInfo up to 1.3.9 declares `runners` right after `models` (the spec-1 fields moved to a subclass in 1.3.10):
+ * the same keys in the order that release writes them.
+ */
+function runnersAfterModels(manifest: BentoManifest): BentoManifest {
+  if (!('runners' in manifest)) return manifest
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(manifest)) {
+    if (k === 'runners') continue
+    out[k] = v
+    if (k === 'models') out.runners = manifest.runners
+  }
+  return out as unknown as BentoManifest
+}
+
 /** `svc.schema()` without `paths` (mounted-app paths), for a target that does not write them (1.3.x). */
 function withoutPaths(schema: Record<string, unknown>): Record<string, unknown> {
   const {paths: _paths, ...rest} = schema
@@ -320,7 +335,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     texts.push({path, content, mode})
   }
 
-  text('bento.yaml', dumpManifest(manifest))
+  text('bento.yaml', dumpManifest(facts.specKey ? manifest : runnersAfterModels(manifest)))
   // The README the Bento holds: also the stored Dockerfile's description label, as containerize reads it back.
   const readme =
     sdk && inputs.readme.source === 'default'
