@@ -3,31 +3,33 @@
  * Every version-dependent fact lives here; callers ask `bentomlFacts(target)` instead of comparing versions.
  * Sources: the 1.4.15 and 1.4.40 wheels (`../shared/bentoml-format.md`, `../shared/bentoml-1.4.40.md`); for 1.3.x
  * the wheels of every 1.3.x release from PyPI (`pip download --no-deps bentoml==1.3.N`, read 2026-12), cited below as
- * `<release> <file>:<line>`, and what the real `bentoml build` 1.3.22 wrote (test/e2e/sdk-1.3-interop.test.ts).
+ * `<release> <file>:<line>`, and what the real `bentoml build` 1.3.22 wrote (test/e2e/bentoml-13-interop.test.ts).
  *
  * BentoML 1.3.x, against 1.4.0 (what `bento` changes for a 1.3.x target; everything else is the same code):
  * - `@bentoml.service` Bentos are spec 1 (`BentoInfo`: docker/python/conda, `runners: []`, `apis: []`) up to 1.3.20;
  *   1.3.10–1.3.20 write spec 2 only with BENTOML_ENABLE_FEATURES=bento_image and otherwise ignore the service's
- *   `image=` with a warning (1.3.20 bentoml/_internal/bento/bento.py:256,285-293); 1.3.21 makes spec 2 the default
+ *   `image=` with a warning (1.3.20 bentoml/_internal/bento/bento.py:256,285); 1.3.21 makes spec 2 the default
  *   (1.3.21 bento.py:268 `disable_image = "no_image" in enabled_features or is_legacy`).
  * - `bentoml.images` (`Image`, `PythonImage`) exists from 1.3.10 (1.3.10 _bentoml_sdk/images.py); before, `image=`
  *   is not a `@bentoml.service` argument.
- * - `spec:` is written from 1.3.10 (`BentoInfo.spec`, 1.3.10 bento.py:826); 1.3.0–1.3.9 write no `spec` key
- *   (1.3.5 bento.py:597-626, `BentoInfo` has none).
- * - `services[].dependencies` are service names (`List[str]`, 1.3.5 bento.py:583) up to 1.3.5; `BentoDependencyInfo`
- *   mappings from 1.3.6 (1.3.6 bento.py `BentoDependencyInfo`), which also adds `registry`/`metadata` on models and
+ * - `spec:` is written from 1.3.10 (`BentoInfo.spec`, 1.3.10 bento.py:809); 1.3.0–1.3.9 write no `spec` key
+ *   (1.3.5 bento.py:597, `BentoInfo` has none), and declare `runners` right after `models` (1.3.9 `class BentoInfo`;
+ *   1.3.10 moved the spec-1 fields to a subclass, after `schema`).
+ * - `services[].dependencies` are service names (`List[str]`, 1.3.5 bento.py:572) up to 1.3.5; `BentoDependencyInfo`
+ *   mappings from 1.3.6 (1.3.6 bento.py:613,634), which also adds `registry`/`metadata` on models and
  *   `HuggingFaceModel` (1.3.6 _bentoml_sdk/models/).
  * - No `args` (`bentoml.use_arguments`), no `paths` in `schema`, no `labels=` on `@bentoml.service` (1.4.0
- *   _bentoml_sdk/service/factory.py:78 adds `labels`; 1.3.22 factory.py:427 puts unknown keywords into the config),
- *   no `Image.pyproject_toml` (1.4.0 images.py:61), no positional-only root input (1.4.0 io_models.py:356).
+ *   _bentoml_sdk/service/factory.py:78 adds `labels`; 1.3.22 factory.py:437,449 puts unknown keywords into the config),
+ *   no `Image.pyproject_toml` (1.4.0 images.py:61), no positional-only root input (1.4.0 io_models.py:367).
  * - Spec 2 (1.3.21, 1.3.22): `image:` is base_image, python_version, commands, python_requirements, post_commands,
- *   scripts (1.3.22 bento.py:836-843; no build_include); `env/python/` holds requirements.txt only (the
+ *   scripts (1.3.22 bento.py:836-842; no build_include); `env/python/` holds requirements.txt only (the
  *   requirements.in is a temporary file, 1.3.22 _bentoml_sdk/images.py:123); `commands` has no
  *   `export UV_COMPILE_BYTECODE=1` (1.4.0 images.py:131 adds it).
  * - The Dockerfile templates: base_v2.j2 does not copy `env/docker` before the image commands and sets no
- *   UV_COMPILE_BYTECODE (1.3.22 templates/base_v2.j2:57-63 against 1.4.0:57-65); base.j2 likewise (1.4.0 base.j2:67).
+ *   UV_COMPILE_BYTECODE (1.3.22 templates/base_v2.j2:57-63 against 1.4.0 base_v2.j2:58,65); base.j2 likewise
+ *   (1.4.0 base.j2:67). bento renders its own Dockerfile (templates/), so these change nothing it writes.
  *   The entrypoint runs `bentoml start-*-server` rather than `python -m bentoml_cli._internal.start` (1.3.22
- *   container/frontend/dockerfile/entrypoint.sh:21-39); bento's own entrypoint runs `bentoml start-*-server` too.
+ *   container/frontend/dockerfile/entrypoint.sh:21-36,50); bento's own entrypoint runs `bentoml start-*-server` too.
  * - Unchanged: the env/python layout of spec 1 (version.txt, requirements.txt, install.sh), the default Python (the
  *   build interpreter's, `DEFAULT_PYTHON_VERSION`, 1.3.22 images.py:27), `bentoml serve <bento>` and its arguments,
  *   the schema of services (`svc.schema()`), runner-style `bentoml.Service(runners=...)` (served by every 1.3.x),
@@ -106,7 +108,7 @@ export interface BentomlFacts {
   sdkSpec2: boolean
   /** `bentoml.images` / `@bentoml.service(image=...)` exist (1.3.10+). */
   sdkImage: boolean
-  /** bento.yaml has a `spec:` key (1.3.10+; before, spec 1 is implied). */
+  /** bento.yaml has a `spec:` key (1.3.10+; before, spec 1 is implied and `runners` follows `models`). */
   specKey: boolean
   /** `services[].dependencies` are `BentoDependencyInfo` mappings (1.3.6+); before, service names. */
   dependencyInfo: boolean
