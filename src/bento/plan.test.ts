@@ -430,7 +430,7 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect((m5.services as Array<{dependencies: unknown}>)[0]!.dependencies).toEqual(['Back'])
   })
 
-  it('what a 1.3.x target cannot hold is an error naming the release: service labels=, args, image= before 1.3.10, remote dependencies and Hugging Face models before 1.3.6', () => {
+  it('what a 1.3.x target cannot hold is an error naming the release: service labels=, args, a root input, image= before 1.3.10, remote dependencies and Hugging Face models before 1.3.6', () => {
     const fails = (over: Partial<PlanInputs>, re: RegExp): void => {
       let error: unknown
       try {
@@ -443,6 +443,8 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     }
     fails({...pinned13('1.3.22'), sdk: {...sdkInputs().sdk!, labels: {team: 'a'}}}, /labels=.*1\.4\.0.*1\.3\.22/)
     fails({...pinned13('1.3.22'), config: {...pinned13('1.3.22').config, args: {size: 3}}}, /args.*1\.4\.0.*1\.3\.22/)
+    const rootSchema = {...sdkInputs().sdk!.schema, routes: [{name: 'classify', route: '/classify', input: {type: 'string', root_input: true}, output: {type: 'string'}}]}
+    fails({...pinned13('1.3.22'), sdk: {...sdkInputs().sdk!, schema: rootSchema}}, /classify.*positional-only.*1\.4\.0.*1\.3\.22/)
     fails({...pinned13('1.3.9'), sdk: {...sdkInputs().sdk!, imageDeclared: true}}, /bentoml\.images.*1\.3\.10.*1\.3\.9/)
     fails({...pinned13('1.3.5'), sdk: twoServices({services: [{name: 'Iris', models: [], dependencies: [{url: 'http://x:3000'}], config: {}}]})}, /1\.3\.6.*1\.3\.5/)
     const hf = {name: 'Iris', models: [{tag: 'Org/Model', registry: 'huggingface' as const, hf: {revision: 'main', endpoint: null, include: null, exclude: null}}], dependencies: [], config: {}}

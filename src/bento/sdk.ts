@@ -157,6 +157,12 @@ export function sdkTargetProblems(
   if (!facts.bentoArgs && Object.keys(args).length > 0) {
     out.push({file: at.configFile, key: 'args', severity: 'error', message: `Bento args (bentoml.use_arguments, args:, --arg) exist from BentoML 1.4.0 on; the target ${v} has none`, hint: pinHint})
   }
+  if (!facts.rootInput) {
+    const routes = Array.isArray(sdk.schema.routes) ? (sdk.schema.routes as Array<{name?: unknown; input?: {root_input?: unknown}}>) : []
+    for (const r of routes.filter((x) => x.input?.root_input === true)) {
+      out.push({...svc, key: 'api', severity: 'error', message: `API ${String(r.name)}: a positional-only parameter (the whole request body) exists from BentoML 1.4.0 on; the target ${v} reads it as a named field`, hint: 'make the parameter an ordinary one (drop the `/`), or target 1.4.0 or newer'})
+    }
+  }
   if (!facts.sdkImage && sdk.imageDeclared === true) {
     out.push({...svc, key: 'image', severity: 'error', message: `bentoml.images and @bentoml.service(image=...) exist from BentoML 1.3.10 on; the target ${v} cannot import the service`, hint: 'move the image settings to the build config (python.packages, docker.*), or target 1.3.10 or newer'})
   }

@@ -124,6 +124,8 @@ export interface BentomlFacts {
   imageScripts: boolean
   /** Spec 2 keeps `env/python/requirements.in` (1.4.x as bento writes it; 1.3.x does not). */
   requirementsIn: boolean
+  /** A positional-only API parameter is the whole request body (`root_input`, 1.4.0 io_models.py:367). */
+  rootInput: boolean
 }
 
 export function bentomlFacts(version: string): BentomlFacts {
@@ -149,5 +151,6 @@ export function bentomlFacts(version: string): BentomlFacts {
     serviceLabels: atLeast('1.4.0'),
     imageScripts: atLeast('1.3.21') && !atLeast('1.4.0'),
     requirementsIn: atLeast('1.4.0'),
+    rootInput: atLeast('1.4.0'),
   }
 }
