@@ -403,6 +403,14 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(plan.requirements.filter((r) => r.startsWith('bentoml'))).toHaveLength(1)
   })
 
+  it('1.3.21–1.3.22 take a service image= as it is: bentofile python/docker options beside it get a warning that 1.3.x ignores them', () => {
+    const p = pinned13('1.3.22')
+    const plan = planBuild(sdkInputs({...p, sdk: {...sdkInputs().sdk!, imageDeclared: true}}))
+    expect(plan.warnings.map((w) => [w.key, w.message])).toContainEqual(['python.packages', expect.stringMatching(/BentoML 1\.3\.22 ignores .*python\.packages.*image=/)])
+    // no image= declared: the bentofile is the image, no warning
+    expect(planBuild(sdkInputs({...p})).warnings.filter((w) => /ignores/.test(w.message))).toEqual([])
+  })
+
   it('1.3.10–1.3.20 write an SDK service as spec 1 (with `spec: 1`) and ignore its image= with a warning, as BentoML does', () => {
     const plan = planBuild(sdkInputs({...pinned13('1.3.15'), sdk: {...sdkInputs().sdk!, imageDeclared: true}}))
     const m = yamlOf(plan)

@@ -206,6 +206,31 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       warnings.push({file: inputs.configFile, key: 'python.pip_args', severity: 'warning', message: 'python.pip_args is ignored for a @bentoml.service Bento (spec 2), as by BentoML 1.4.40', hint: 'use index_url / extra_index_url / find_links / trusted_host, which spec 2 keeps'})
     }
   }
+  if (image && sdk?.imageDeclared === true && facts.takesServiceImageAsIs) {
+    const c = config
+    const given: Array<[string, unknown]> = [
+      ['python.requirements_txt', c.python.requirements_txt],
+      ['python.packages', c.python.packages],
+      ['python.index_url', c.python.index_url],
+      ['python.extra_index_url', c.python.extra_index_url],
+      ['python.find_links', c.python.find_links],
+      ['python.trusted_host', c.python.trusted_host],
+      ['python.no_index', c.python.no_index],
+      ['docker.system_packages', c.docker.system_packages],
+      ['docker.base_image', c.docker.base_image],
+      ['docker.setup_script', c.docker.setup_script],
+    ]
+    for (const [key, v] of given) {
+      if (v === null || v === false || (Array.isArray(v) && v.length === 0)) continue
+      warnings.push({
+        file: inputs.configFile,
+        key,
+        severity: 'warning',
+        message: `BentoML ${bentomlVersion} ignores ${key} for a service with image= (it reads the build config only without one); bento merges it into the image, as BentoML 1.4 does`,
+        hint: 'move it into the image (python_packages, requirements_file, system_packages), or target 1.4 or newer',
+      })
+    }
+  }
   const pythonVersion = image ? image.info.python_version : choosePythonVersion(inputs)
   const requirements = image ? imageRequirements(inputs, image, target) : buildRequirements(inputs, target)
 

@@ -126,6 +126,13 @@ export interface BentomlFacts {
   requirementsIn: boolean
   /** A positional-only API parameter is the whole request body (`root_input`, 1.4.0 io_models.py:367). */
   rootInput: boolean
+  /**
+   * Spec 2 takes the service's `image=` as it is and reads the build config's python/docker options only when there
+   * is none (1.3.22 bento.py:284-287 `if image is None ...: get_image_from_build_config`): 1.3.21–1.3.22. The 1.4.0
+   * wheel does the same (bento.py:288); 1.4.15 merges them (`populate_image_from_build_config`, bento.py:291), as bento
+   * does for every 1.4.x — the 1.4 release in between is not recorded.
+   */
+  takesServiceImageAsIs: boolean
 }
 
 export function bentomlFacts(version: string): BentomlFacts {
@@ -152,5 +159,6 @@ export function bentomlFacts(version: string): BentomlFacts {
     imageScripts: atLeast('1.3.21') && !atLeast('1.4.0'),
     requirementsIn: atLeast('1.4.0'),
     rootInput: atLeast('1.4.0'),
+    takesServiceImageAsIs: atLeast('1.3.21') && !atLeast('1.4.0'),
   }
 }
