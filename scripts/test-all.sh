@@ -4,7 +4,7 @@
 # and exits non-zero if any step failed. BENTO_FAIL_FAST=1 stops at the first failure.
 #
 # Exported for the tests (resolved defaults of the provisioning scripts):
-#   BENTO_TOOLS, BENTOML_VENV, BENTOML_1440_VENV, BENTO_WHEELHOUSE, BENTO_REGISTRY (host:port), BENTO_DOCKER_CLI
+#   BENTO_TOOLS, BENTOML_VENV, BENTOML_1440_VENV, BENTOML_1322_VENV, BENTO_WHEELHOUSE, BENTO_REGISTRY (host:port), BENTO_DOCKER_CLI
 set -euo pipefail
 BENTO_LOG_TAG=test-all
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -14,6 +14,7 @@ cd "$BENTO_REPO_ROOT"
 export BENTO_TOOLS
 export BENTOML_VENV="${BENTOML_VENV:-$BENTO_TOOLS/bentoml-venv}"
 export BENTOML_1440_VENV="${BENTOML_1440_VENV:-$BENTO_TOOLS/bentoml-1.4.40-venv}"
+export BENTOML_1322_VENV="${BENTOML_1322_VENV:-$BENTO_TOOLS/bentoml-1.3.22-venv}"
 export BENTO_WHEELHOUSE="${BENTO_WHEELHOUSE:-$BENTO_TOOLS/wheelhouse}"
 export BENTO_REGISTRY="${BENTO_REGISTRY:-127.0.0.1:${BENTO_REGISTRY_PORT:-5000}}"
 export BENTO_DOCKER_CLI="$DOCKER"

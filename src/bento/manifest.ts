@@ -18,7 +18,8 @@ export interface BentoServiceEntry {
   name: string
   service: string
   models: BentoModelEntry[]
-  dependencies: Array<Record<string, string>>
+  /** `BentoDependencyInfo` mappings; service names for a 1.3.0–1.3.5 target. */
+  dependencies: Array<Record<string, string> | string>
   config: Record<string, unknown>
 }
 
@@ -41,12 +42,14 @@ interface BentoManifestBase {
   /** `stage` from BentoML 1.4.31 on. */
   envs: Array<{name: string; value: string; stage?: string}>
   schema: Record<string, unknown>
-  args: Record<string, unknown>
+  /** Not written for a 1.3.x target (no `bentoml.use_arguments`). */
+  args?: Record<string, unknown>
 }
 
 /** Spec 1: legacy services, and SDK services whose bentofile forces it (conda, cuda_version, dockerfile_template, wheels). */
 export interface BentoManifestV1 extends BentoManifestBase {
-  spec: 1
+  /** Absent for a 1.3.0–1.3.9 target (no `spec` key: spec 1 is implied). */
+  spec?: 1
   runners: Array<{
     name: string
     runnable_type: string

@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {hfKey, type PlanConfig, type PlanInputs, planBuild, requirementName, versionFromDigest} from './plan.js'
+import {ConfigError} from '../errors.js'
+import {hfKey, type PlanConfig, type PlanInputs, type PlanSdk, planBuild, requirementName, versionFromDigest} from './plan.js'
 
 const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
   service: 'service:svc',
@@ -366,6 +367,96 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(m.spec).toBe(1)
     expect(m.apis).toEqual([])
     expect(m.runners).toEqual([])
+  })
+
+  const yamlOf = (plan: ReturnType<typeof planBuild>): Record<string, unknown> => parse(plan.texts.find((t) => t.path === 'bento.yaml')!.content) as Record<string, unknown>
+  const twoServices = (over: Partial<PlanSdk> = {}): PlanSdk => ({
+    ...sdkInputs().sdk!,
+    services: [
+      {name: 'Iris', models: [{tag: 'iris_clf:latest', registry: 'bentoml'}], dependencies: [{service: 'Back'}], config: {resources: {cpu: '1'}}},
+      {name: 'Back', models: [], dependencies: [], config: {}},
+    ],
+    ...over,
+  })
+  // The pin as the build hands it over: in the bentofile and in the image the bentofile merged into.
+  const pinned13 = (v: string): Pick<PlanInputs, 'config' | 'image'> => {
+    const image = sdkInputs().image!
+    return {
+      config: config({python: {...config().python, packages: ['scikit-learn', `bentoml==${v}`]}, labels: {}}),
+      image: {...image, info: {...image.info, python_requirements: `scikit-learn\nbentoml==${v}\n`}},
+    }
+  }
+
+  it('a bentoml==1.3.22 pin writes the spec 2 Bento 1.3.22 writes: no args, no schema paths, image.scripts, no build_include, no requirements.in (issue 16)', () => {
+    const plan = planBuild(sdkInputs({...pinned13('1.3.22')}))
+    const m = yamlOf(plan)
+    expect(m.bentoml_version).toBe('1.3.22')
+    expect(m.spec).toBe(2)
+    expect(Object.keys(m)).toEqual(['service', 'name', 'version', 'bentoml_version', 'creation_time', 'labels', 'models', 'entry_service', 'services', 'envs', 'schema', 'spec', 'image'])
+    expect(m.schema).not.toHaveProperty('paths')
+    expect(Object.keys(m.image as object)).toEqual(['base_image', 'python_version', 'commands', 'python_requirements', 'post_commands', 'scripts'])
+    expect((m.image as {scripts: unknown}).scripts).toEqual({})
+    expect(plan.texts.map((t) => t.path)).not.toContain('env/python/requirements.in')
+    // the filled build config in src/ has no args either (1.3.x BentoBuildConfig has none)
+    expect(parse(plan.texts.find((t) => t.path === 'src/bentofile.yaml')!.content)).not.toHaveProperty('args')
+    expect(plan.requirements).toContain('bentoml==1.3.22')
+    expect(plan.requirements.filter((r) => r.startsWith('bentoml'))).toHaveLength(1)
+  })
+
+  it('1.3.21–1.3.22 take a service image= as it is: bentofile python/docker options beside it get a warning that 1.3.x ignores them', () => {
+    const p = pinned13('1.3.22')
+    const plan = planBuild(sdkInputs({...p, sdk: {...sdkInputs().sdk!, imageDeclared: true}}))
+    expect(plan.warnings.map((w) => [w.key, w.message])).toContainEqual(['python.packages', expect.stringMatching(/BentoML 1\.3\.22 ignores .*python\.packages.*image=/)])
+    // no image= declared: the bentofile is the image, no warning
+    expect(planBuild(sdkInputs({...p})).warnings.filter((w) => /ignores/.test(w.message))).toEqual([])
+  })
+
+  it('1.3.10–1.3.20 write an SDK service as spec 1 (with `spec: 1`) and ignore its image= with a warning, as BentoML does', () => {
+    const plan = planBuild(sdkInputs({...pinned13('1.3.15'), sdk: {...sdkInputs().sdk!, imageDeclared: true}}))
+    const m = yamlOf(plan)
+    expect(m.spec).toBe(1)
+    expect(m.runners).toEqual([])
+    expect(m.apis).toEqual([])
+    expect(m).not.toHaveProperty('image')
+    expect(m).not.toHaveProperty('args')
+    expect((m.python as {packages: string[]}).packages).toEqual(['scikit-learn', 'bentoml==1.3.15'])
+    expect(plan.texts.map((t) => t.path)).toEqual(expect.arrayContaining(['env/python/install.sh', 'env/python/version.txt']))
+    expect(plan.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/image=.*ignored.*1\.3\.15.*spec 1/))
+    // no image declared: no warning
+    expect(planBuild(sdkInputs({...pinned13('1.3.15')})).warnings.filter((w) => /image=/.test(w.message))).toEqual([])
+  })
+
+  it('1.3.6–1.3.9 write no `spec` key; 1.3.0–1.3.5 also write dependencies as service names', () => {
+    const m9 = yamlOf(planBuild(sdkInputs({...pinned13('1.3.7'), sdk: twoServices()})))
+    expect(m9).not.toHaveProperty('spec')
+    // BentoInfo's field order up to 1.3.9: runners right after models (1.3.9 bento.py `class BentoInfo`)
+    expect(Object.keys(m9)).toEqual(['service', 'name', 'version', 'bentoml_version', 'creation_time', 'labels', 'models', 'runners', 'entry_service', 'services', 'envs', 'schema', 'apis', 'docker', 'python', 'conda'])
+    expect((m9.services as Array<{dependencies: unknown}>)[0]!.dependencies).toEqual([{service: 'Back'}])
+    const m5 = yamlOf(planBuild(sdkInputs({...pinned13('1.3.5'), sdk: twoServices()})))
+    expect(m5).not.toHaveProperty('spec')
+    expect(m5.bentoml_version).toBe('1.3.5')
+    expect((m5.services as Array<{dependencies: unknown}>)[0]!.dependencies).toEqual(['Back'])
+  })
+
+  it('what a 1.3.x target cannot hold is an error naming the release: service labels=, args, a root input, image= before 1.3.10, remote dependencies and Hugging Face models before 1.3.6', () => {
+    const fails = (over: Partial<PlanInputs>, re: RegExp): void => {
+      let error: unknown
+      try {
+        planBuild(sdkInputs(over))
+      } catch (e) {
+        error = e
+      }
+      expect(error, String(re)).toBeInstanceOf(ConfigError)
+      expect((error as ConfigError).diagnostics.map((d) => d.message).join('\n')).toMatch(re)
+    }
+    fails({...pinned13('1.3.22'), sdk: {...sdkInputs().sdk!, labels: {team: 'a'}}}, /labels=.*1\.4\.0.*1\.3\.22/)
+    fails({...pinned13('1.3.22'), config: {...pinned13('1.3.22').config, args: {size: 3}}}, /args.*1\.4\.0.*1\.3\.22/)
+    const rootSchema = {...sdkInputs().sdk!.schema, routes: [{name: 'classify', route: '/classify', input: {type: 'string', root_input: true}, output: {type: 'string'}}]}
+    fails({...pinned13('1.3.22'), sdk: {...sdkInputs().sdk!, schema: rootSchema}}, /classify.*positional-only.*1\.4\.0.*1\.3\.22/)
+    fails({...pinned13('1.3.9'), sdk: {...sdkInputs().sdk!, imageDeclared: true}}, /bentoml\.images.*1\.3\.10.*1\.3\.9/)
+    fails({...pinned13('1.3.5'), sdk: twoServices({services: [{name: 'Iris', models: [], dependencies: [{url: 'http://x:3000'}], config: {}}]})}, /1\.3\.6.*1\.3\.5/)
+    const hf = {name: 'Iris', models: [{tag: 'Org/Model', registry: 'huggingface' as const, hf: {revision: 'main', endpoint: null, include: null, exclude: null}}], dependencies: [], config: {}}
+    fails({...pinned13('1.3.5'), sdk: twoServices({services: [hf]})}, /HuggingFaceModel.*1\.3\.6.*1\.3\.5/)
   })
 
   it('older spec-2 targets: no build_include before 1.4.31 (and 1.4.32–1.4.35), no --force-confdef before 1.4.29', () => {

@@ -8,14 +8,14 @@ import {formatTag, splitTag} from '../bentoml/tag.js'
 import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
 import type {BuildConfig} from '../config/types.js'
-import type {Diagnostic} from '../errors.js'
+import {ConfigError, type Diagnostic} from '../errors.js'
 import {LOCK_LABEL} from '../lock/label.js'
 import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {parseBentoYaml} from '../store/info.js'
 import {base32Lower} from '../store/tag.js'
 import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
 import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
-import {dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk} from './sdk.js'
+import {dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk, sdkTargetProblems} from './sdk.js'
 
 export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
 export {hfKey} from './sdk.js'
@@ -149,6 +149,27 @@ export interface BuildPlan {
   lockPackages: boolean
 }
 
+/**
+ * BentoInfo up to 1.3.9 declares `runners` right after `models` (the spec-1 fields moved to a subclass in 1.3.10):
+ * the same keys in the order that release writes them.
+ */
+function runnersAfterModels(manifest: BentoManifest): BentoManifest {
+  if (!('runners' in manifest)) return manifest
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(manifest)) {
+    if (k === 'runners') continue
+    out[k] = v
+    if (k === 'models') out.runners = manifest.runners
+  }
+  return out as unknown as BentoManifest
+}
+
+/** `svc.schema()` without `paths` (mounted-app paths), for a target that does not write them (1.3.x). */
+function withoutPaths(schema: Record<string, unknown>): Record<string, unknown> {
+  const {paths: _paths, ...rest} = schema
+  return rest
+}
+
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
 
@@ -169,8 +190,23 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const bentomlVersion = target.version
   const facts = target.facts
   const sdk = service.kind === 'sdk' ? inputs.sdk : undefined
-  // BentoML writes spec 2 for SDK services unless the bentofile forces spec 1 (populate_image_from_build_config).
-  const image = sdk !== undefined ? (inputs.image ?? null) : null
+  if (sdk) {
+    const problems = sdkTargetProblems(sdk, config.args ?? {}, facts, {serviceFile: service.file ?? inputs.configFile, ...(service.line ? {serviceLine: service.line} : {}), configFile: inputs.configFile})
+    if (problems.length > 0) throw new ConfigError(`${problems[0]!.file}: the service needs a newer BentoML than the target ${bentomlVersion}`, problems)
+  }
+  // BentoML writes spec 2 for SDK services unless the bentofile forces spec 1 (populate_image_from_build_config);
+  // before 1.3.21, spec 1 always (1.3.10–1.3.20 ignore the service's image= with a warning).
+  const image = sdk !== undefined && facts.sdkSpec2 ? (inputs.image ?? null) : null
+  if (sdk?.imageDeclared === true && !facts.sdkSpec2) {
+    warnings.push({
+      file: service.file ?? inputs.configFile,
+      ...(service.line ? {line: service.line} : {}),
+      key: 'image',
+      severity: 'warning',
+      message: `the service's image= is ignored by BentoML ${bentomlVersion}, which builds @bentoml.service Bentos as spec 1 from the build config (spec 2 needs BENTOML_ENABLE_FEATURES=bento_image before 1.3.21)`,
+      hint: 'put the packages and system packages in the build config (python.packages, docker.system_packages), or target 1.3.21 or newer',
+    })
+  }
   if (image) {
     warnings.push(...image.warnings)
     // BentoML's image merge (populate_image_from_build_config) reads neither of these: a spec-2 Bento drops them.
@@ -180,6 +216,31 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     }
     if (config.python.pip_args) {
       warnings.push({file: inputs.configFile, key: 'python.pip_args', severity: 'warning', message: 'python.pip_args is ignored for a @bentoml.service Bento (spec 2), as by BentoML 1.4.40', hint: 'use index_url / extra_index_url / find_links / trusted_host, which spec 2 keeps'})
+    }
+  }
+  if (image && sdk?.imageDeclared === true && facts.takesServiceImageAsIs) {
+    const c = config
+    const given: Array<[string, unknown]> = [
+      ['python.requirements_txt', c.python.requirements_txt],
+      ['python.packages', c.python.packages],
+      ['python.index_url', c.python.index_url],
+      ['python.extra_index_url', c.python.extra_index_url],
+      ['python.find_links', c.python.find_links],
+      ['python.trusted_host', c.python.trusted_host],
+      ['python.no_index', c.python.no_index],
+      ['docker.system_packages', c.docker.system_packages],
+      ['docker.base_image', c.docker.base_image],
+      ['docker.setup_script', c.docker.setup_script],
+    ]
+    for (const [key, v] of given) {
+      if (v === null || v === false || (Array.isArray(v) && v.length === 0)) continue
+      warnings.push({
+        file: inputs.configFile,
+        key,
+        severity: 'warning',
+        message: `BentoML ${bentomlVersion} ignores ${key} for a service with image= (it reads the build config only without one); bento merges it into the image, as BentoML 1.4 does`,
+        hint: 'move it into the image (python_packages, requirements_file, system_packages), or target 1.4 or newer',
+      })
     }
   }
   const pythonVersion = image ? image.info.python_version : choosePythonVersion(inputs)
@@ -236,7 +297,8 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       const m = findModel(inputs.models, ref.tag)
       return m ? [modelEntry(m)] : []
     }),
-    dependencies: s.dependencies.map(dependencyEntry),
+    // Up to 1.3.5 a dependency is the service's name (sdkTargetProblems refuses the others).
+    dependencies: s.dependencies.map((d) => (facts.dependencyInfo ? dependencyEntry(d) : (d.service ?? ''))),
     config: s.config,
   }))
   const base = {
@@ -250,14 +312,21 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     entry_service: sdk?.services[0]?.name ?? service.name ?? name,
     services,
     envs,
-    schema: sdk?.schema ?? {},
-    args: {...config.args},
+    schema: facts.schemaPaths ? (sdk?.schema ?? {}) : withoutPaths(sdk?.schema ?? {}),
+    ...(facts.bentoArgs ? {args: {...config.args}} : {}),
   }
   const manifest: BentoManifest = image
-    ? {...base, spec: 2, image: imageBlock(image.info, lock ? lock.text : requirements.join('\n') + '\n', facts)}
+    ? {
+        ...base,
+        spec: 2,
+        image: {
+          ...imageBlock(image.info, lock ? lock.text : requirements.join('\n') + '\n', facts),
+          ...(facts.imageScripts ? {scripts: Object.fromEntries(image.scripts.map((sc) => [sc.from, sc.target]))} : {}),
+        },
+      }
     : {
         ...base,
-        spec: 1,
+        ...(facts.specKey ? {spec: 1 as const} : {}),
         // BentoInfo for a non-legacy service (spec-1 fallback of an SDK service): runners and apis are empty lists.
         runners: (service.kind === 'sdk' ? [] : service.runners).map((r) => ({
           name: r.name,
@@ -305,7 +374,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     texts.push({path, content, mode})
   }
 
-  const bentoYaml = dumpManifest(manifest)
+  const bentoYaml = dumpManifest(facts.specKey ? manifest : runnersAfterModels(manifest))
   text('bento.yaml', bentoYaml)
   // The README the Bento holds: also the stored Dockerfile's description label, as containerize reads it back.
   const readme =
@@ -321,7 +390,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   if (sdk) text('apis/schema.json', JSON.stringify(sdk.schema, null, 2))
   if (image) {
     // Spec 2 (Image.freeze): requirements.in and requirements.txt (the lock; unlocked: the same lines), no install.sh.
-    text('env/python/requirements.in', requirements.join('\n') + '\n')
+    if (facts.requirementsIn) text('env/python/requirements.in', requirements.join('\n') + '\n')
     text('env/python/requirements.txt', lock ? lock.text : requirements.join('\n') + '\n')
   } else {
     text('env/python/version.txt', fullPythonVersion(inputs, pythonVersion))
@@ -589,8 +658,11 @@ function filledConfigFor(
   labels: Record<string, string>,
   facts: BentomlFacts,
 ): Record<string, unknown> {
+  const {args, ...rest} = config
   return {
-    ...config,
+    ...rest,
+    // BentoBuildConfig has `args` from 1.4 on (versions.ts bentoArgs).
+    ...(facts.bentoArgs ? {args} : {}),
     docker: {...config.docker, env: dockerEnvOption(config, allEnvs)},
     labels,
     envs: allEnvs.map((e) => (facts.envStage ? {name: e.name, value: e.value, stage: e.stage} : {name: e.name, value: e.value})),

@@ -30,6 +30,8 @@ export interface PlanSdk {
   description: string | null
   /** `svc.schema()`. */
   schema: Record<string, unknown>
+  /** The entry service declares `image=` (BentoML 1.3.10–1.3.20 ignore it; before 1.3.10 it does not exist). */
+  imageDeclared?: boolean
 }
 
 /** `HuggingFaceModel(model_id, revision, endpoint, include, exclude)` besides the id; endpoint null = `$HF_ENDPOINT`. */
@@ -94,4 +96,45 @@ export function imageBlock(info: ImageInfo, requirementsTxt: string, facts: Bent
     post_commands: info.post_commands.map(fixCommand),
     ...(facts.imageBuildInclude ? {build_include: info.build_include} : {}),
   }
+}
+
+/**
+ * What an SDK service asks of its target that the release cannot hold (a 1.3.x target; see versions.ts): each an
+ * error at the service (or the build config for `args`), naming the release that has it. BentoML would fail to
+ * import the service, or write a Bento that loses it.
+ */
+export function sdkTargetProblems(
+  sdk: PlanSdk,
+  args: Record<string, unknown>,
+  facts: BentomlFacts,
+  at: {serviceFile: string; serviceLine?: number; configFile: string},
+): Diagnostic[] {
+  const v = facts.version
+  const svc = {file: at.serviceFile, ...(at.serviceLine === undefined ? {} : {line: at.serviceLine})}
+  const pinHint = 'pin bentoml 1.4.0 or newer (or drop the pin), or remove it from the service'
+  const out: Diagnostic[] = []
+  if (!facts.serviceLabels && Object.keys(sdk.labels).length > 0) {
+    out.push({...svc, key: 'labels', severity: 'error', message: `@bentoml.service(labels=...) exists from BentoML 1.4.0 on; the target ${v} takes labels= as a service config key and writes no Bento labels`, hint: 'move the labels to the build config (labels:), or target 1.4.0 or newer'})
+  }
+  if (!facts.bentoArgs && Object.keys(args).length > 0) {
+    out.push({file: at.configFile, key: 'args', severity: 'error', message: `Bento args (bentoml.use_arguments, args:, --arg) exist from BentoML 1.4.0 on; the target ${v} has none`, hint: pinHint})
+  }
+  if (!facts.rootInput) {
+    const routes = Array.isArray(sdk.schema.routes) ? (sdk.schema.routes as Array<{name?: unknown; input?: {root_input?: unknown}}>) : []
+    for (const r of routes.filter((x) => x.input?.root_input === true)) {
+      out.push({...svc, key: 'api', severity: 'error', message: `API ${String(r.name)}: a positional-only parameter (the whole request body) exists from BentoML 1.4.0 on; the target ${v} reads it as a named field`, hint: 'make the parameter an ordinary one (drop the `/`), or target 1.4.0 or newer'})
+    }
+  }
+  if (!facts.sdkImage && sdk.imageDeclared === true) {
+    out.push({...svc, key: 'image', severity: 'error', message: `bentoml.images and @bentoml.service(image=...) exist from BentoML 1.3.10 on; the target ${v} cannot import the service`, hint: 'move the image settings to the build config (python.packages, docker.*), or target 1.3.10 or newer'})
+  }
+  for (const s of sdk.services) {
+    if (!facts.dependencyInfo && s.dependencies.some((d) => d.service === undefined)) {
+      out.push({...svc, key: 'depends', severity: 'error', message: `${s.name}: bentoml.depends(url=/deployment=) exists from BentoML 1.3.6 on; the target ${v} records dependencies by service name only`, hint: 'target 1.3.6 or newer'})
+    }
+    if (!facts.huggingfaceModels && s.models.some((m) => m.registry === 'huggingface')) {
+      out.push({...svc, key: 'models', severity: 'error', message: `${s.name}: HuggingFaceModel exists from BentoML 1.3.6 on; the target ${v} cannot import the service`, hint: 'target 1.3.6 or newer'})
+    }
+  }
+  return out
 }

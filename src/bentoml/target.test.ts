@@ -32,8 +32,15 @@ function thrown(fn: () => unknown): Error & {diagnostics?: Array<{message: strin
 }
 
 describe('known BentoML releases', () => {
-  it('are 1.4.0–1.4.40 as on PyPI', () => {
-    expect(KNOWN_BENTOML_VERSIONS[0]).toBe('1.4.0')
+  it('are 1.3.0–1.4.40 as on PyPI', () => {
+    expect(KNOWN_BENTOML_VERSIONS[0]).toBe('1.3.0')
+    expect(isKnownBentomlVersion('1.3.5')).toBe(true)
+    expect(isKnownBentomlVersion('1.3.22')).toBe(true)
+    // 1.3.4 was published only as 1.3.4.post1
+    expect(isKnownBentomlVersion('1.3.4')).toBe(false)
+    expect(isKnownBentomlVersion('1.3.4.post1')).toBe(true)
+    expect(isKnownBentomlVersion('1.3.23')).toBe(false)
+    expect(isKnownBentomlVersion('1.2.20')).toBe(false)
     expect(KNOWN_BENTOML_VERSIONS.at(-1)).toBe(NEWEST_BENTOML)
     expect(isKnownBentomlVersion('1.4.15')).toBe(true)
     expect(isKnownBentomlVersion('1.4.15.0')).toBe(true)
@@ -50,6 +57,15 @@ describe('known BentoML releases', () => {
     expect(bentomlFacts('1.4.31').envStage).toBe(true)
     expect([bentomlFacts('1.4.32').imageBuildInclude, bentomlFacts('1.4.36').imageBuildInclude]).toEqual([false, true])
     expect([bentomlFacts('1.4.37').pythonIsSrcLayout, bentomlFacts('1.4.38').pythonIsSrcLayout]).toEqual([false, true])
+  })
+
+  it('know the three 1.3.x layouts (issue 16): spec 2 by default from 1.3.21, `spec:` from 1.3.10, dependency info and registries from 1.3.6', () => {
+    const f = (v: string): Partial<ReturnType<typeof bentomlFacts>> => bentomlFacts(v)
+    expect(f('1.3.22')).toMatchObject({sdkSpec2: true, sdkImage: true, specKey: true, dependencyInfo: true, huggingfaceModels: true, bentoArgs: false, schemaPaths: false, serviceLabels: false, imageScripts: true, requirementsIn: false, servesRunnerStyle: true, hasLegacyModule: false, envStage: false, imageBuildInclude: false, needsSetuptoolsBelow81: true})
+    expect(f('1.3.20')).toMatchObject({sdkSpec2: false, sdkImage: true, specKey: true, dependencyInfo: true})
+    expect(f('1.3.9')).toMatchObject({sdkSpec2: false, sdkImage: false, specKey: false, dependencyInfo: true, huggingfaceModels: true})
+    expect(f('1.3.5')).toMatchObject({sdkSpec2: false, sdkImage: false, specKey: false, dependencyInfo: false, huggingfaceModels: false})
+    expect(f('1.4.0')).toMatchObject({sdkSpec2: true, specKey: true, dependencyInfo: true, bentoArgs: true, schemaPaths: true, serviceLabels: true, imageScripts: false, requirementsIn: true})
   })
 })
 
@@ -137,6 +153,33 @@ describe('chooseTarget', () => {
     const e = thrown(() => chooseTarget(base({models: [{tag: 'm:1', bentomlVersion: '1.5.0'}]})))
     expect(e.message).toMatch(/newer than any release bento knows/)
     expect(chooseTarget(base({flag: '1.4.40', models: [{tag: 'm:1', bentomlVersion: '1.5.0'}]})).version).toBe('1.4.40')
+  })
+
+  it('a 1.3.x pin is a target (issue 16: bentoml==1.3.5 / 1.3.7 / 1.3.1 in real projects)', () => {
+    for (const v of ['1.3.1', '1.3.5', '1.3.7', '1.3.22']) {
+      expect(chooseTarget(base({requirements: [req(`bentoml==${v}`, `==${v}`)]}))).toMatchObject({version: v, source: 'requirements', pinnedByUser: true})
+    }
+    expect(chooseTarget(base({flag: '1.3.22'}))).toMatchObject({version: '1.3.22', source: 'flag'})
+    // 1.3.x still imports runner-style services
+    expect(chooseTarget(base({style: 'runner', requirements: [req('bentoml==1.3.5', '==1.3.5')]})).version).toBe('1.3.5')
+  })
+
+  it('a pin bento has no facts for (1.2.x, 1.3.23) stays an error naming the file and line', () => {
+    for (const v of ['1.2.20', '1.3.23']) {
+      const e = thrown(() => chooseTarget(base({requirements: [req(`bentoml==${v}`, `==${v}`, {file: 'pyproject.toml', line: 8})]})))
+      expect(e).toBeInstanceOf(ConfigError)
+      expect(e.diagnostics?.[0]).toMatchObject({file: 'pyproject.toml', line: 8})
+      expect(e.message).toMatch(new RegExp(`pins bentoml ${v.replaceAll('.', '\\.')}, a release bento does not know`))
+      expect(e.diagnostics?.[0]?.hint).toMatch(/1\.3\.0–1\.3\.22/)
+    }
+  })
+
+  it('a range only 1.3.x satisfies targets the newest 1.3.x it admits; a range nothing known admits stays an error', () => {
+    expect(chooseTarget(base({requirements: [req('bentoml<1.4', '<1.4')]}))).toMatchObject({version: '1.3.22', source: 'requirements', pinnedByUser: false})
+    expect(chooseTarget(base({requirements: [req('bentoml>=1.3,<1.4', '>=1.3,<1.4'), req('bentoml!=1.3.22', '!=1.3.22')]})).version).toBe('1.3.21')
+    expect(chooseTarget(base({requirements: [req('bentoml~=1.3.5', '~=1.3.5')]})).version).toBe('1.3.22')
+    const e = thrown(() => chooseTarget(base({requirements: [req('bentoml<1.3', '<1.3')]})))
+    expect(e.message).toMatch(/"bentoml<1\.3" excludes bentoml 1\.4\.40/)
   })
 
   it('models saved by an older BentoML (1.3) leave the default, with a note; dev builds count as their release', () => {

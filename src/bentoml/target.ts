@@ -4,8 +4,9 @@
  * 1. an exact pin in the user's requirements (`bentoml==1.4.22`, extras allowed), wherever it is written (see
  *    `BentomlRequirement`); two exact pins that disagree are an error at both;
  * 2. else `--bentoml-version`;
- * 3. else the newest `context.bentoml_version` of the models the Bento packs;
- * 4. else the newest release the tool knows.
+ * 3. else the newest `context.bentoml_version` of the models the Bento packs (1.4.0 or newer);
+ * 4. else the newest release the tool knows, or — when a range excludes it (`bentoml<1.4`) — the newest known release
+ *    every range admits.
  *
  * A runner-style service (`bentoml.Service(..., runners=[...])`) is imported only up to 1.4.15: it defaults to
  * 1.4.15 (models saved by a newer BentoML do not raise it), and asking for a newer target is an error.
@@ -23,7 +24,7 @@ import {
   KNOWN_BENTOML_VERSIONS,
   LAST_RUNNER_STYLE_BENTOML,
   NEWEST_BENTOML,
-  OLDEST_BENTOML,
+  OLDEST_MODEL_TARGET,
 } from './versions.js'
 
 /** How the service is written: it decides which releases can import it. */
@@ -206,6 +207,23 @@ export function chooseTarget(inputs: TargetInputs): Target {
     version = FIRST_LEGACY_MODULE_BENTOML
   }
 
+  // No pin and no flag, but a range excludes the default (`bentoml<1.4`): the newest known release that every range
+  // admits and that imports the service.
+  const ranges = inputs.requirements.filter((r) => !r.url && exactPin(r.specifier) === null)
+  if (source === 'default' && ranges.some((r) => !satisfiesSpecifier(version, r.specifier))) {
+    const admitted = KNOWN_BENTOML_VERSIONS.filter((k) => {
+      const f = bentomlFacts(k)
+      if (inputs.style === 'runner' && !f.servesRunnerStyle) return false
+      if (inputs.style === 'legacy' && !f.hasLegacyModule) return false
+      return ranges.every((r) => satisfiesSpecifier(k, r.specifier))
+    })
+    const best = newestVersion(admitted)
+    if (best !== undefined) {
+      version = best
+      source = 'requirements'
+    }
+  }
+
   // Every other bentoml requirement must admit the target.
   for (const r of inputs.requirements) {
     if (r.url || exactPin(r.specifier) !== null || satisfiesSpecifier(version, r.specifier)) continue
@@ -247,7 +265,7 @@ export function chooseTarget(inputs: TargetInputs): Target {
 function describeSource(source: Target['source'], style: ServiceStyle): string {
   switch (source) {
     case 'requirements':
-      return 'pinned in your requirements'
+      return 'chosen by your requirements'
     case 'flag':
       return 'from --bentoml-version'
     case 'models':
@@ -291,7 +309,7 @@ function modelTarget(inputs: TargetInputs, warnings: Diagnostic[]): string | und
       },
     ])
   }
-  if (comparePep440(newest.version, OLDEST_BENTOML) < 0) {
+  if (comparePep440(newest.version, OLDEST_MODEL_TARGET) < 0) {
     warnings.push({
       file: inputs.configFile,
       key: 'models',

@@ -28,8 +28,9 @@ export default class Build extends BaseCommand {
     version: Flags.string({char: 'v', description: 'Use this version instead of the one derived from the content.'}),
     'bentoml-version': Flags.string({
       description:
-        'The BentoML release the Bento is written for and pins (1.4.0–1.4.40). Default: an exact bentoml pin in your requirements, ' +
-        'else the newest BentoML that saved the models, else 1.4.40 (1.4.15 for runner-style bentoml.Service(..., runners=[...]) services).',
+        'The BentoML release the Bento is written for and pins (1.3.0–1.3.22, 1.4.0–1.4.40). Default: an exact bentoml pin in your requirements, ' +
+        'else the newest BentoML that saved the models, else 1.4.40 (1.4.15 for runner-style bentoml.Service(..., runners=[...]) services), ' +
+        'or the newest release your bentoml ranges admit.',
     }),
     arg: Flags.string({
       description: 'A Bento argument (bentoml.use_arguments) as KEY=VALUE; repeatable. Wins over --arg-file if written first, and over the build config\'s args.',

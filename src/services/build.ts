@@ -307,6 +307,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
             envs: entryConfig?.envs ?? [],
             description: entryConfig?.description ?? null,
             schema: prefixSchema(service.schema ?? {}, entryConfig?.pathPrefix ?? null),
+            imageDeclared: (entryConfig?.image ?? null) !== null,
           },
           image,
           hfModels,

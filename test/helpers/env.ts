@@ -17,7 +17,7 @@ export function binForNobody(): string {
 const execFileP = promisify(execFile)
 
 /** The real BentoMLs the interop tests run. */
-export type BentomlRelease = '1.4.15' | '1.4.40'
+export type BentomlRelease = '1.3.22' | '1.4.15' | '1.4.40'
 
 /**
  * The venv of a real BentoML: 1.4.15 (scripts/provision/bentoml-venv.sh, the default) or 1.4.40
@@ -25,6 +25,7 @@ export type BentomlRelease = '1.4.15' | '1.4.40'
  */
 export function bentomlVenv(version: BentomlRelease = '1.4.15'): {python: string; bentoml: string; dir: string} {
   if (version === '1.4.40') return bentoml1440()
+  if (version === '1.3.22') return bentoml1322()
   const dir = process.env.BENTOML_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-venv')
   const python = join(dir, 'bin/python')
   if (!existsSync(python)) {
@@ -39,6 +40,16 @@ export function bentoml1440(): {python: string; bentoml: string; dir: string} {
   const python = join(dir, 'bin/python')
   if (!existsSync(python)) {
     throw new Error(`The real BentoML 1.4.40 venv is missing at ${dir}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
+  }
+  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
+}
+
+/** The real BentoML 1.3.22 venv (scripts/provision/bentoml-1.3.22-venv.sh). Fails, never skips, when missing. */
+export function bentoml1322(): {python: string; bentoml: string; dir: string} {
+  const dir = process.env.BENTOML_1322_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-1.3.22-venv')
+  const python = join(dir, 'bin/python')
+  if (!existsSync(python)) {
+    throw new Error(`The real BentoML 1.3.22 venv is missing at ${dir}: run scripts/provision/bentoml-1.3.22-venv.sh (CI does)`)
   }
   return {python, bentoml: join(dir, 'bin/bentoml'), dir}
 }

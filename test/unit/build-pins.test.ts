@@ -23,6 +23,9 @@ const SDK_BENTOFILE = 'service: "service:Front"\ninclude:\n  - "*.py"\n'
 interface Built {
   bentomlVersion: string
   requirements: string[]
+  /** bento.yaml `spec:`; null when the target writes none (1.3.0–1.3.9). */
+  spec: number | null
+  stderr: string
 }
 
 describe('bento build: a bentoml pin from any source chooses the target (issue 16)', () => {
@@ -47,7 +50,8 @@ describe('bento build: a bentoml pin from any source chooses the target (issue 1
     const manifest = await readFile(join(out.path, 'bento.yaml'), 'utf8')
     const version = (/^bentoml_version: (.+)$/m.exec(manifest)?.[1] ?? '').replace(/'/g, '')
     const requirements = (await readFile(join(out.path, 'env/python/requirements.txt'), 'utf8')).split('\n').filter(Boolean)
-    return {bentomlVersion: version, requirements}
+    const spec = /^spec: (\d)$/m.exec(manifest)?.[1]
+    return {bentomlVersion: version, requirements, spec: spec === undefined ? null : Number(spec), stderr: r.stderr}
   }
 
   const bentomlLines = (b: Built): string[] => b.requirements.filter((l) => /^bentoml\b/i.test(l))
@@ -153,5 +157,67 @@ describe('bento build: a bentoml pin from any source chooses the target (issue 1
     expectError(r, 'E_CONFIG', 3)
     expect(r.stderr).toMatch(/service\.py:3:\d+ "bentoml==1\.4\.11"/)
     expect(r.stderr).toMatch(/pyproject\.toml:6:\d+[^\n]*"bentoml==1\.4\.12" contradicts "bentoml==1\.4\.11" \(service\.py:3\)/)
+  })
+
+  // BentoML 1.3.x pins (issue 16, item 5): the same sources choose a 1.3.x target, whose layout versions.ts says.
+  it('image SDK requirements_file with bentoml==1.3.22: targets 1.3.22, spec 2, one bentoml line', async () => {
+    const b = await built({
+      'bentofile.yaml': SDK_BENTOFILE,
+      'service.py': sdkService('bentoml.images.Image(python_version="3.11").requirements_file("requirements.txt")'),
+      'requirements.txt': 'numpy\nbentoml==1.3.22\n',
+    })
+    expect([b.bentomlVersion, b.spec]).toEqual(['1.3.22', 2])
+    expect(bentomlLines(b)).toEqual(['bentoml==1.3.22'])
+  })
+
+  it('image SDK python_packages("bentoml==1.3.15"): targets 1.3.15, spec 1 from the bentofile, the image ignored with a warning (as 1.3.15)', async () => {
+    const b = await built({
+      'bentofile.yaml': SDK_BENTOFILE,
+      'service.py': sdkService('bentoml.images.Image(python_version="3.11").python_packages("numpy", "bentoml==1.3.15")'),
+    })
+    expect([b.bentomlVersion, b.spec]).toEqual(['1.3.15', 1])
+    expect(bentomlLines(b)).toEqual(['bentoml==1.3.15'])
+    expect(b.stderr).toMatch(/image= is ignored by BentoML 1\.3\.15/)
+  })
+
+  it('bentofile python.packages bentoml==1.3.7 (SDK project): targets 1.3.7, spec 1 without a spec key', async () => {
+    const b = await built({
+      'bentofile.yaml': `${SDK_BENTOFILE}python:\n  packages:\n    - numpy\n    - bentoml==1.3.7\n`,
+      'service.py': `import bentoml\n\n\n@bentoml.service\nclass Front:\n    @bentoml.api\n    def hi(self, x: int) -> int:\n        return x\n`,
+    })
+    expect([b.bentomlVersion, b.spec]).toEqual(['1.3.7', null])
+    expect(bentomlLines(b)).toEqual(['bentoml==1.3.7'])
+  })
+
+  it('pyproject [project].dependencies bentoml==1.3.5 (SDK project): targets 1.3.5', async () => {
+    const b = await built({
+      'bentofile.yaml': null,
+      'pyproject.toml': '[project]\nname = "front"\nversion = "0.1"\ndependencies = ["numpy", "bentoml==1.3.5"]\n\n[tool.bentoml.build]\nservice = "service:Front"\ninclude = ["*.py"]\n',
+      'service.py': `import bentoml\n\n\n@bentoml.service\nclass Front:\n    @bentoml.api\n    def hi(self, x: int) -> int:\n        return x\n`,
+    })
+    expect([b.bentomlVersion, b.spec]).toEqual(['1.3.5', null])
+    expect(bentomlLines(b)).toEqual(['bentoml==1.3.5'])
+  })
+
+  it('bentofile requirements_txt with bentoml==1.3.1 in a nested -r file (runner-style project): targets 1.3.1', async () => {
+    const b = await built({'requirements.txt': '-r more.txt\nscikit-learn\n', 'more.txt': 'bentoml==1.3.1\n', 'bentofile.yaml': 'service: "service:svc"\ninclude:\n  - "*.py"\npython:\n  requirements_txt: requirements.txt\n'})
+    expect(b.bentomlVersion).toBe('1.3.1')
+    expect(bentomlLines(b)).toEqual(['bentoml==1.3.1'])
+  })
+
+  it('a pin bento has no facts for (bentoml==1.2.20): E_CONFIG naming the file and line; 1.3.5 against 1.3.7: both lines', async () => {
+    const r = await build(await project({'bentofile.yaml': `${SDK_BENTOFILE}python:\n  packages:\n    - bentoml==1.2.20\n`, 'service.py': sdkService('bentoml.images.Image(python_version="3.11")')}), home)
+    expectError(r, 'E_CONFIG', 3)
+    expect(r.stderr).toMatch(/bentofile\.yaml:6:\d+ python\.packages\[0\]: "bentoml==1\.2\.20" pins bentoml 1\.2\.20, a release bento does not know/)
+    const two = await build(
+      await project({
+        'bentofile.yaml': `${SDK_BENTOFILE}python:\n  packages:\n    - bentoml==1.3.7\n`,
+        'service.py': sdkService('bentoml.images.Image(python_version="3.11").python_packages("bentoml==1.3.5")'),
+      }),
+      home,
+    )
+    expectError(two, 'E_CONFIG', 3)
+    expect(two.stderr).toMatch(/service\.py:3:\d+ "bentoml==1\.3\.5"/)
+    expect(two.stderr).toMatch(/bentofile\.yaml:6:\d+ python\.packages\[0\]: "bentoml==1\.3\.7" contradicts "bentoml==1\.3\.5" \(service\.py:3\)/)
   })
 })
