@@ -831,7 +831,7 @@ class Evaluator {
         return this.getAttr(this.eval(e.obj, mod, env), e.attr, mod, e)
       case 'sub': {
         const obj = this.eval(e.obj, mod, env)
-        if (e.index.length !== 1 || !e.index[0] || e.index[0].k === 'ops') {
+        if (e.index.length !== 1 || !e.index[0] || e.index[0].k === 'ops' || e.index[0].k === 'slice') {
           return this.opaque('a slice or multi-index subscript', 'index with one literal key or position', site)
         }
         return this.subscript(obj, this.eval(e.index[0], mod, env), mod, e)
@@ -938,6 +938,12 @@ class Evaluator {
         return this.call(e, mod, env)
       case 'ops':
         return this.opaque(describeOps(e), 'use literals, names, f-strings, + and plain calls', site)
+      case 'lambda':
+        return this.opaque('a lambda', 'use literals, names, f-strings, + and plain calls', site)
+      case 'comp':
+        return this.opaque('a comprehension', 'use literals, names, f-strings, + and plain calls', site)
+      case 'slice':
+        return this.opaque('a slice', 'index with one literal key or position', site)
       default:
         return this.opaque('an expression bento does not evaluate', 'use literals and module-level constants', site)
     }
