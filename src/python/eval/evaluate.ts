@@ -29,12 +29,15 @@ import {
 } from '../../bentoml/image.js'
 import type {Diagnostic} from '../../errors.js'
 import {Budget, BudgetExceeded} from './budget.js'
-import {type Arg, type Expr, parseModule, scanModule, type Stmt} from '../parse/index.js'
-import type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
+import {type Expr, type Param, parseModule, scanModule, type Stmt, stmtExprs, walkExpr} from '../parse/index.js'
+import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, type ServiceValue, type Site, type Unknown} from './values.js'
 import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote} from './stdlib.js'
 
-import {bool, FALSE, firstOf, fromJson, int, isHashable, keyOf, NONE, orderOf, parseFloatText, parseIntBase, parseNumber, pyEquals, pyFloat, pyRepr, pyReprValue, pyStr, pyStrip, pyTypeName, str, TRUE, typeName} from './pyops.js'
-import {classLookup, coerce, modelFields} from './pydantic.js'
+import {bool, FALSE, firstOf, fromJson, int, isHashable, keyOf, NONE, orderOf, parseNumber, pyEquals, pyFloat, pyRepr, pyReprValue, pyStr, pyTypeName, str, TRUE, typeName} from './pyops.js'
+import {classLookup, coerce, modelFields, mro} from './pydantic.js'
+import {callBuiltin, EXCEPTION_BASES, excChain, isBuiltinName} from './builtins.js'
+import type {CallCtx, Interp} from './context.js'
+import {callStr, dictMethod, formatField, listMethod, percentFormat, setMethod, tupleMethod} from './methods.js'
 import {describeOps, exprLabel, exprText, forHeader, relocate, walkCalls} from './ast-text.js'
 
 export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
@@ -77,11 +80,6 @@ export interface Evaluation {
 // ---------------------------------------------------------------------------------------------
 
 
-/** Names Python resolves without an import. */
-const BUILTINS = new Set([
-  'len', 'str', 'int', 'float', 'bool', 'list', 'tuple', 'dict', 'sorted', 'range', 'min', 'max', 'any', 'all',
-  'enumerate', 'zip', 'print', 'isinstance', 'open', 'repr', 'reversed', 'set', 'getattr', 'hasattr', 'type', 'abs',
-])
 
 /** Canonical names for the BentoML objects the evaluator models. */
 function canonicalExt(q: string): string {
@@ -125,13 +123,26 @@ class Signal {
   constructor(readonly kind: 'break' | 'continue') {}
 }
 
-/** A Python exception the evaluator knows happens (e.g. importing a local module that does not exist). */
-class PyRaise {
+/** `return` inside a function call: unwinds to the call. */
+class Return {
+  constructor(readonly value: PyValue) {}
+}
+
+/**
+ * A Python exception raised while importing (a local module that does not exist, `raise ValueError(...)`, a
+ * `KeyError` of a dict, …): a `try` whose handler names its type (or a base of it) catches it; else the import
+ * fails there. `diagnostic`: how to report it when nothing catches it.
+ */
+class PyRaise extends Error {
   constructor(
     readonly type: string,
-    readonly message: string,
+    override readonly message: string,
     readonly site: Site,
-  ) {}
+    readonly value: PyValue,
+    readonly diagnostic?: Diagnostic,
+  ) {
+    super(message)
+  }
 }
 
 /** A statement BentoML would fail on while importing: reported, and the import (the whole evaluation) stops there. */
@@ -140,6 +151,9 @@ class ImportFailure extends Error {
     super(diagnostic.message)
   }
 }
+
+/** Calls nested deeper than this are CPython's RecursionError (its default limit is 1000 frames). */
+const MAX_CALL_DEPTH = 1000
 
 export function evaluateModule(opts: EvaluateOptions): Evaluation {
   const ev = new Evaluator(opts)
@@ -156,12 +170,17 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
       ev.diagnostics.push({...ev.at, severity: 'error', message: `${what}; bento evaluates build configuration only; write the value as a literal`, hint: 'bento reads the service module without running it; build configuration values must be small and quick to compute'})
     }
     else if (e instanceof PyRaise) {
-      ev.diagnostics.push({
+      ev.diagnostics.push(e.diagnostic ?? {
         ...e.site,
         severity: 'error',
-        message: `${e.type}: ${e.message} (BentoML fails to import the service here)`,
-        hint: 'local modules must be inside the build context (and included by the bentofile); relative imports need a package',
+        message: `${e.type}${e.message === '' ? '' : `: ${e.message}`} (BentoML fails to import the service here)`,
+        hint: e.type === 'ImportError' || e.type === 'ModuleNotFoundError'
+          ? 'local modules must be inside the build context (and included by the bentofile); relative imports need a package'
+          : 'the service module must import without errors for BentoML to build it',
       })
+    } else if (e instanceof Return || e instanceof Signal) {
+      // `return`, `break` or `continue` outside a function or loop: CPython's SyntaxError.
+      ev.diagnostics.push({...ev.at, severity: 'error', message: 'SyntaxError: \'return\', \'break\' or \'continue\' outside a function or loop', hint: 'BentoML cannot import the module'})
     } else throw e
   }
   const envRead = [...ev.envReads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -173,7 +192,7 @@ export function serviceKey(file: string, line: number): string {
   return `${file}:${line}`
 }
 
-class Evaluator {
+class Evaluator implements Interp {
   readonly modules = new Map<string, ModuleState | null>()
   readonly services = new Map<string, ServiceValue>()
   readonly diagnostics: Diagnostic[] = []
@@ -187,6 +206,12 @@ class Evaluator {
   private readonly envSet = new Map<string, string | null>()
   /** The module changed the environment in a way bento does not follow (`load_dotenv()`, `os.environ.update`). */
   private envChanged: Unknown | undefined
+  /** The user functions being called, innermost last (recursion depth, zero-argument `super()`). */
+  private readonly frames: Array<{fn: FuncDef; local: Scope}> = []
+  /** The exceptions being handled (`except` bodies), innermost last: a bare `raise` re-raises the last. */
+  private readonly handling: PyRaise[] = []
+  /** `global`/`nonlocal` names of each function body, found once. */
+  private readonly declCache = new WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>()
 
   constructor(private readonly opts: EvaluateOptions) {
     for (const f of opts.files.keys()) {
@@ -251,7 +276,7 @@ class Evaluator {
     return {file: mod.file ?? '', line: x.line, col: x.col}
   }
 
-  private opaque(why: string, hint: string, site: Site): PyValue {
+  opaque(why: string, hint: string, site: Site): PyValue {
     return {t: 'opaque', u: {why, hint, site}}
   }
 
@@ -330,8 +355,30 @@ class Evaluator {
         return
       }
       case 'while': {
-        const u: Unknown = {why: `it is set in a while loop (line ${head.line}), which bento does not run`, hint: 'use for over a list', site}
-        this.skipUnknown(chain.flatMap((b) => b.body), mod, env, u)
+        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
+        const testExpr = head.exprs[0]
+        for (;;) {
+          this.tick(mod, head)
+          const test = testExpr ? this.eval(testExpr, mod, env) : NONE
+          const t = this.truth(test)
+          if (t === undefined) {
+            const u0 = this.unknownOf(test, this.site(mod, head))
+            const u: Unknown = {why: `it is set in \`while ${exprLabel(testExpr as Expr)}\` (line ${head.line}), a condition bento cannot evaluate: ${u0.why}`, hint: u0.hint, site: u0.site}
+            this.skipUnknown([...head.body, ...elseBody], mod, env, u)
+            return
+          }
+          if (!t) break
+          try {
+            this.execBlock(head.body, mod, ns)
+          } catch (e) {
+            if (e instanceof Signal) {
+              if (e.kind === 'break') return
+              continue
+            }
+            throw e
+          }
+        }
+        this.execBlock(elseBody, mod, ns)
         return
       }
       case 'with': {
@@ -354,14 +401,28 @@ class Evaluator {
           this.execBlock(elseBody, mod, ns)
         } catch (e) {
           if (!(e instanceof PyRaise)) throw e
-          const h = handlers.find((b) => b.exprs.length === 0 || b.exprs.some((x) => /\b(ImportError|ModuleNotFoundError|Exception|BaseException)\b/.test(exprText(x))))
+          let target: Expr | undefined
+          const h = handlers.find((b) => {
+            if (b.exprs.length === 0) return true
+            const x = b.exprs[0] as Expr
+            const [typeExpr, asName] = x.k === 'ops' && x.ops.length === 1 && x.ops[0] === 'as' && x.parts.length === 2 ? [x.parts[0] as Expr, x.parts[1]] : [b.exprs.length > 1 ? {k: 'seq', kind: 'tuple', items: b.exprs, line: x.line, col: x.col} as Expr : x, undefined]
+            const hit = this.handles(this.eval(typeExpr, mod, env), e)
+            if (hit === undefined) {
+              // A handler bento cannot read (a type of a package it does not run): it may catch the exception.
+              if (/\b(Exception|BaseException)\b/.test(exprText(typeExpr))) return true
+              throw e
+            }
+            if (hit) target = asName
+            return hit
+          })
           if (h === undefined) throw e
-          const asTarget = h.exprs.find((x) => x.k === 'ops' && x.ops.includes('as'))
-          if (asTarget?.k === 'ops') {
-            const t = asTarget.parts[asTarget.parts.length - 1]
-            if (t?.k === 'name') env.set(t.id, this.opaque('an exception object', 'do not use exceptions as values', this.site(mod, h)))
+          if (target) this.assign(target, e.value, mod, env)
+          this.handling.push(e)
+          try {
+            this.execBlock(h.body, mod, ns)
+          } finally {
+            this.handling.pop()
           }
-          this.execBlock(h.body, mod, ns)
         } finally {
           this.execBlock(finallyBody, mod, ns)
         }
@@ -372,6 +433,28 @@ class Evaluator {
     }
   }
 
+  /** Whether an `except` clause of type(s) `t` catches `e` (undefined: a type bento cannot tell). */
+  private handles(t: PyValue, e: PyRaise): boolean | undefined {
+    const chain = e.value.t === 'exc' ? e.value.chain : excChain(e.type)
+    if (t.t === 'tuple') {
+      let unknown = false
+      for (const x of t.items) {
+        const r = this.handles(x, e)
+        if (r) return true
+        if (r === undefined) unknown = true
+      }
+      return unknown ? undefined : false
+    }
+    if (t.t === 'builtin' && t.name in EXCEPTION_BASES) return chain.includes(t.name)
+    if (t.t === 'class') return chain.includes(t.cls.name)
+    if (t.t === 'ext') {
+      const last = t.name.slice(t.name.lastIndexOf('.') + 1)
+      if (chain.includes(last)) return true
+      return undefined
+    }
+    return undefined
+  }
+
   /**
    * Statements bento does not run (a branch on an unknown condition, a loop over unknown values): every name they
    * bind becomes unknown, and every object they may change (a call's receiver or arguments, an attribute or item
@@ -379,6 +462,8 @@ class Evaluator {
    */
   private skipUnknown(stmts: Stmt[], mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
     const opaque: PyValue = {t: 'opaque', u}
+    // Inside a function, statements bento does not run may return: from here the result is unknown.
+    if (this.frames.length > 0 && exits(stmts)) throw new Return(opaque)
     const bindName = (t: Expr): void => {
       if (t.k === 'name') env.set(t.id, opaque)
       else if (t.k === 'seq') t.items.forEach(bindName)
@@ -477,8 +562,8 @@ class Evaluator {
               }
             }
           }
-          if (n.asName !== undefined) env.set(n.asName, this.moduleValue(n.module))
-          else env.set(top, this.moduleValue(top))
+          if (n.asName !== undefined) this.setName(env, mod, n.asName, this.moduleValue(n.module))
+          else this.setName(env, mod, top, this.moduleValue(top))
         }
         return
       case 'from':
@@ -514,9 +599,20 @@ class Evaluator {
         }
         return
       case 'def': {
-        const isProperty = s.decorators.some((d) => d.k === 'name' && (d.id === 'property' || d.id === 'cached_property') ||
-          d.k === 'attr' && (d.attr === 'cached_property' || d.attr === 'property'))
-        env.set(s.name, {t: 'func', name: s.name, site: this.site(mod, s), isProperty})
+        const fn: FuncDef = {
+          name: s.name,
+          params: s.parameters,
+          defaults: this.evalDefaults(s.parameters, mod, env),
+          body: s.body,
+          mod: this.modules.get(mod.name) ?? mod,
+          closure: closureOf(env, mod),
+          site: this.site(mod, s),
+          isAsync: s.isAsync,
+          isGenerator: yields(s.body),
+        }
+        let value: PyValue = {t: 'func', fn}
+        for (const d of [...s.decorators].reverse()) value = this.decorateFunction(d, value, mod, env)
+        this.setName(env, mod, s.name, value)
         return
       }
       case 'class':
@@ -533,7 +629,80 @@ class Evaluator {
   }
 
   private raiseImport(mod: ModuleState, s: Stmt, name: string): never {
-    throw new PyRaise('ImportError', `No module named '${name}'`, this.site(mod, s))
+    throw this.pyRaise('ModuleNotFoundError', `No module named '${name}'`, this.site(mod, s))
+  }
+
+  /** A Python exception of a builtin type, raised at `site`. */
+  private pyRaise(type: string, message: string, site: Site, diagnostic?: Diagnostic): PyRaise {
+    const text = message.replace(/ \(BentoML fails to import the service here( too)?\)$/, '')
+    return new PyRaise(type, message, site, {t: 'exc', type, chain: excChain(type), args: [str(text)], text}, diagnostic)
+  }
+
+  /** Bind a name in the scope a statement runs in (`global`/`nonlocal` declarations followed). */
+  private setName(env: Map<string, PyValue>, mod: ModuleState, id: string, v: PyValue): void {
+    if (env instanceof Scope) {
+      if (env.globals.has(id)) {
+        mod.env.set(id, v)
+        return
+      }
+      if (env.nonlocals.has(id)) {
+        for (let e = env.parent; e; e = e instanceof Scope ? e.parent : null) {
+          if (e.has(id)) {
+            e.set(id, v)
+            return
+          }
+        }
+      }
+    }
+    env.set(id, v)
+  }
+
+  /** Parameter defaults, evaluated when the `def` (or `lambda`) runs, as CPython does. */
+  private evalDefaults(params: Param[], mod: ModuleState, env: Map<string, PyValue>): Map<string, PyValue> {
+    const out = new Map<string, PyValue>()
+    for (const p of params) if (p.default) out.set(p.name, this.eval(p.default, mod, env))
+    return out
+  }
+
+  /** What a decorator makes of a function: properties, class/static methods, validators; others run unknown code. */
+  private decorateFunction(d: Expr, fn: PyValue, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    const dv = this.eval(d, mod, env)
+    const name = dv.t === 'ext' ? dv.name : dv.t === 'builtin' ? dv.name : undefined
+    switch (name) {
+      case 'property':
+      case 'cached_property':
+      case 'classmethod':
+      case 'staticmethod':
+        return {t: 'wrapped', kind: name, fn}
+      case 'functools.cached_property':
+        return {t: 'wrapped', kind: 'cached_property', fn}
+      case 'pydantic.computed_field':
+      case 'pydantic.fields.computed_field':
+        return fn.t === 'wrapped' ? fn : {t: 'wrapped', kind: 'property', fn}
+      case 'functools.cache':
+      case 'functools.lru_cache':
+      case 'functools.wraps':
+      case 'typing.overload':
+      case 'typing.final':
+      case 'typing_extensions.override':
+      case 'typing.override':
+      case 'abc.abstractmethod':
+        return fn
+      default:
+        break
+    }
+    if (dv.t === 'ext' && dv.name === 'bentoml.task') return fn
+    if (dv.t === 'wrapped' && dv.kind === 'validator') return {...dv, fn}
+    if (dv.t === 'func' || dv.t === 'method') return this.invoke(dv, [fn], new Map(), this.callCtx(mod, d))
+    // A decorator bento does not run (`@bentoml.api`, `@app.get(...)`…): what it returns is unknown.
+    const label = exprLabel(d.k === 'call' ? d.fn : d)
+    return this.opaque(`a function decorated with @${label}, which bento does not run`, 'call undecorated functions at build time', this.site(mod, d))
+  }
+
+  /** A call context for calls the interpreter makes itself (decorators, key functions, properties). */
+  private callCtx(mod: ModuleState, at: Expr, label = exprLabel(at)): CallCtx {
+    const e: Extract<Expr, {k: 'call'}> = at.k === 'call' ? at : {k: 'call', fn: at, args: [], line: at.line, col: at.col}
+    return {mod, e, site: this.site(mod, at), label, args: e.args}
   }
 
   private moduleValue(name: string): PyValue {
@@ -545,7 +714,7 @@ class Evaluator {
   private absolute(mod: ModuleState, level: number, module: string, site: Site): string {
     if (level === 0) return module
     let base = mod.isPackage ? mod.name : mod.name.split('.').slice(0, -1).join('.')
-    if (base === '') throw new PyRaise('ImportError', 'attempted relative import with no known parent package', site)
+    if (base === '') throw this.pyRaise('ImportError', 'attempted relative import with no known parent package', site)
     for (let i = 1; i < level; i++) base = base.split('.').slice(0, -1).join('.')
     return [base, module].filter((x) => x !== '').join('.')
   }
@@ -555,7 +724,7 @@ class Evaluator {
     const top = abs.split('.')[0] ?? abs
     if (s.level > 0 || this.isLocal(top)) {
       const m = this.importModule(abs, this.site(mod, s))
-      if (m === undefined) throw new PyRaise('ImportError', `No module named '${abs}'`, this.site(mod, s))
+      if (m === undefined) throw this.pyRaise('ImportError', `No module named '${abs}'`, this.site(mod, s))
       for (const n of s.names) {
         if (n.name === '*') {
           const all = m.env.get('__all__')
@@ -572,7 +741,7 @@ class Evaluator {
           const sub = this.importModule(`${abs}.${n.name}`, this.site(mod, s))
           if (sub) v = {t: 'module', name: sub.name, mod: sub}
         }
-        if (v === undefined) throw new PyRaise('ImportError', `cannot import name '${n.name}' from '${abs}'`, this.site(mod, s))
+        if (v === undefined) throw this.pyRaise('ImportError', `cannot import name '${n.name}' from '${abs}'`, this.site(mod, s))
         env.set(n.asName ?? n.name, v)
       }
       return
@@ -596,8 +765,8 @@ class Evaluator {
       annotations: [],
       hasTask: false,
     }
-    // The class body runs in its own namespace; names it does not bind are looked up in the module.
-    const bodyMod: ModuleState = {...mod, env: new Map(mod.env)}
+    // The class body runs in its own namespace; names it does not bind are looked up in the enclosing scopes.
+    const ns = new Scope(env === mod.env ? null : env, new Set(), new Set(), true)
     for (const st of s.body) {
       if (st.kind === 'annotation' && st.target.k === 'name') cls.annotations.push({name: st.target.id, annotation: st.annotation})
       if (st.kind === 'assign' && st.annotation && st.targets.length === 1 && st.targets[0]?.k === 'name') {
@@ -612,19 +781,28 @@ class Evaluator {
       }
     }
     for (const b of cls.bases) if (b.t === 'class' && b.cls.hasTask) cls.hasTask = true
-    const before = new Map(bodyMod.env)
-    this.execBlock(s.body, bodyMod, null)
-    for (const [k, v] of bodyMod.env) if (before.get(k) !== v) cls.ns.set(k, v)
+    this.execBlock(s.body, mod, ns)
+    for (const [k, v] of ns) {
+      cls.ns.set(k, v)
+      // Zero-argument super() in its methods names this class.
+      const fn = v.t === 'wrapped' ? v.fn : v
+      if (fn.t === 'func') fn.fn.owner = cls
+    }
     let value: PyValue = {t: 'class', cls}
     // Decorators apply bottom-up.
     for (const d of [...s.decorators].reverse()) value = this.applyDecorator(d, value, mod, env, site)
-    env.set(s.name, value)
+    this.setName(env, mod, s.name, value)
   }
 
   private applyDecorator(d: Expr, target: PyValue, mod: ModuleState, env: Map<string, PyValue>, classSite: Site): PyValue {
     const dv = this.eval(d, mod, env)
     if (dv.t === 'ext' && dv.name === 'bentoml.service') return this.makeService(target, new Map(), this.site(mod, d), classSite)
     if (dv.t === 'svcdeco') return this.makeService(target, dv.kwargs, dv.site, classSite, dv.unknown)
+    if (dv.t === 'ext' && dv.name === 'dataclasses.dataclass' && target.t === 'class') {
+      target.cls.dataclass = true
+      return target
+    }
+    if (dv.t === 'func' || dv.t === 'method') return this.invoke(dv, [target], new Map(), this.callCtx(mod, d))
     // Other decorators (bentoml.asgi_app(...), …) return the class they decorate.
     return target
   }
@@ -687,8 +865,9 @@ class Evaluator {
       case 'nonlocal':
       case 'assert':
       case 'type':
-      case 'return':
         return
+      case 'return':
+        throw new Return(s.value ? this.eval(s.value, mod, env) : NONE)
       case 'break':
         throw new Signal('break')
       case 'continue':
@@ -702,13 +881,21 @@ class Evaluator {
           }
         }
         return
-      case 'raise':
-        throw new ImportFailure({
-          ...this.site(mod, s),
-          severity: 'error',
-          message: 'the module raises an exception while BentoML imports it',
-          hint: 'the service module must import without errors for BentoML to build it',
-        })
+      case 'raise': {
+        const site = this.site(mod, s)
+        if (s.value === undefined) {
+          const cur = this.handling[this.handling.length - 1]
+          if (cur) throw cur
+          throw this.pyRaise('RuntimeError', 'No active exception to reraise', site)
+        }
+        let v = this.eval(s.value, mod, env)
+        if (v.t === 'builtin' || v.t === 'class') v = this.invoke(v, [], new Map(), this.callCtx(mod, s.value))
+        if (v.t === 'exc') {
+          const msg = v.args.length === 1 ? (this.toStr(v.args[0] as PyValue) ?? '') : v.args.length === 0 ? '' : (this.toRepr({t: 'tuple', items: v.args}) ?? '')
+          throw new PyRaise(v.type, msg, site, v)
+        }
+        throw new ImportFailure({...site, severity: 'error', message: 'the module raises an exception while BentoML imports it', hint: 'the service module must import without errors for BentoML to build it'})
+      }
       default:
         return
     }
@@ -717,7 +904,7 @@ class Evaluator {
   private assign(t: Expr, value: PyValue, mod: ModuleState, env: Map<string, PyValue>): void {
     switch (t.k) {
       case 'name':
-        env.set(t.id, value)
+        this.setName(env, mod, t.id, value)
         return
       case 'seq': {
         if (t.kind === 'set') break
@@ -729,7 +916,9 @@ class Evaluator {
           return
         }
         if (star === -1 ? items.length !== t.items.length : items.length < t.items.length - 1) {
-          throw this.failure(mod, t, `cannot unpack ${items.length} values into ${t.items.length} names`, 'match the number of names and values')
+          const want = star === -1 ? t.items.length : t.items.length - 1
+          const msg = items.length > want && star === -1 ? `ValueError: too many values to unpack (expected ${want})` : `ValueError: not enough values to unpack (expected ${star === -1 ? '' : 'at least '}${want}, got ${items.length})`
+          throw this.failure(mod, t, msg, 'match the number of names and values')
         }
         const after = t.items.length - star - 1
         t.items.forEach((x, i) => {
@@ -800,12 +989,22 @@ class Evaluator {
       obj.cls.ns.set(attr, value)
       return
     }
+    if (obj.t === 'instance') {
+      const member = classLookup(obj.cls, attr)
+      if (member?.t === 'wrapped' && member.kind === 'property') throw this.failure(mod, at, `AttributeError: property '${attr}' of '${obj.cls.name}' object has no setter`, `assign another attribute`)
+      obj.attrs.set(attr, value)
+      return
+    }
     // Attributes on objects bento does not model: nothing it reads depends on them, unless the value is a tracked object.
     this.taint(value, {why: `it is stored on an object bento does not model at ${site.file}:${site.line}`, hint: 'keep the value in a module-level variable', site})
   }
 
-  private failure(mod: ModuleState, at: {line: number; col: number}, message: string, hint: string): ImportFailure {
-    return new ImportFailure({...this.site(mod, at), severity: 'error', message, hint})
+  failure(mod: ModuleState, at: {line: number; col: number}, message: string, hint: string): ImportFailure | PyRaise {
+    const d: Diagnostic = {...this.site(mod, at), severity: 'error', message, hint}
+    // `TypeError: …`: a Python exception a `try` may catch.
+    const m = /^((?:[a-z_]\w*\.)*)([A-Z]\w*(?:Error|Exception)): /.exec(message)
+    if (m?.[2] !== undefined) return this.pyRaise(m[2], message.slice(m[0].length), this.site(mod, at), d)
+    return new ImportFailure(d)
   }
 
   // ---- expressions ------------------------------------------------------------------------
@@ -830,10 +1029,16 @@ class Evaluator {
         return this.getAttr(this.eval(e.obj, mod, env), e.attr, mod, e)
       case 'sub': {
         const obj = this.eval(e.obj, mod, env)
-        if (e.index.length !== 1 || !e.index[0] || e.index[0].k === 'ops' || e.index[0].k === 'slice') {
-          return this.opaque('a slice or multi-index subscript', 'index with one literal key or position', site)
+        const only = e.index.length === 1 ? e.index[0] : undefined
+        if (only?.k === 'slice') return this.slice(obj, only, mod, env, e)
+        if (only === undefined || only.k === 'ops') {
+          // `a[i, j]` is `a[(i, j)]`: a tuple key.
+          if (only === undefined && e.index.length > 1 && e.index.every((x) => x.k !== 'slice' && x.k !== 'ops')) {
+            return this.subscript(obj, {t: 'tuple', items: e.index.map((x) => this.eval(x, mod, env))}, mod, e)
+          }
+          return this.opaque('a multi-index subscript', 'index with one literal key or position', site)
         }
-        return this.subscript(obj, this.eval(e.index[0], mod, env), mod, e)
+        return this.subscript(obj, this.eval(only, mod, env), mod, e)
       }
       case 'seq': {
         const items: PyValue[] = []
@@ -847,7 +1052,7 @@ class Evaluator {
         }
         if (e.kind === 'list') return {t: 'list', items}
         if (e.kind === 'tuple') return {t: 'tuple', items}
-        return this.opaque('a set', 'use a list', site)
+        return this.makeSet(items, mod, e) ?? this.opaque('a set of values that are not hashable', 'use a list', site)
       }
       case 'dict': {
         const map = new Map<string, {key: PyValue; value: PyValue}>()
@@ -930,34 +1135,161 @@ class Evaluator {
       }
       case 'walrus': {
         const v = this.eval(e.value, mod, env)
-        env.set(e.target, v)
+        // In a comprehension, `:=` binds in the enclosing function (or module).
+        let target = env
+        while (target instanceof Scope && target.isComprehension && target.parent) target = target.parent
+        this.setName(target, mod, e.target, v)
         return v
       }
       case 'call':
         return this.call(e, mod, env)
       case 'ops':
         return this.opaque(describeOps(e), 'use literals, names, f-strings, + and plain calls', site)
-      case 'lambda':
-        return this.opaque('a lambda', 'use literals, names, f-strings, + and plain calls', site)
+      case 'lambda': {
+        const fn: FuncDef = {
+          name: '<lambda>',
+          params: e.params,
+          defaults: this.evalDefaults(e.params, mod, env),
+          body: e.body,
+          mod: this.modules.get(mod.name) ?? mod,
+          closure: closureOf(env, mod),
+          site,
+          isAsync: false,
+          isGenerator: false,
+        }
+        return {t: 'func', fn}
+      }
       case 'comp':
-        return this.opaque('a comprehension', 'use literals, names, f-strings, + and plain calls', site)
+        return this.comprehension(e, mod, env)
       case 'slice':
-        return this.opaque('a slice', 'index with one literal key or position', site)
+        return this.opaque('a slice outside a subscript', 'write a[i:j]', site)
       default:
         return this.opaque('an expression bento does not evaluate', 'use literals and module-level constants', site)
     }
   }
 
+  /** A set of `items` (duplicates by Python's equality dropped), or undefined when one is not hashable. */
+  makeSet(items: readonly PyValue[], mod: ModuleState, at: {line: number; col: number}, frozen = false): PyValue | undefined {
+    const map = new Map<string, PyValue>()
+    for (const x of items) {
+      if (x.t === 'opaque') return x
+      if (!isHashable(x)) throw this.failure(mod, at, `TypeError: unhashable type: '${pyTypeName(x)}'`, 'put strings, numbers or tuples in a set')
+      const k = keyOf(x, this.budget)
+      if (!map.has(k)) map.set(k, x)
+    }
+    this.budget.items(map.size, 'the set', 0)
+    return {t: 'set', map, ...(frozen ? {frozen} : {})}
+  }
+
+  /** A list, set, dict or generator comprehension (a generator is computed at once, as a list). */
+  private comprehension(e: Extract<Expr, {k: 'comp'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    const scope = new Scope(env, new Set(), new Set(), false, true)
+    const out: PyValue[] = []
+    const keys: PyValue[] = []
+    let unknown: Unknown | undefined
+    const loop = (g: number): void => {
+      const gen = e.gens[g]
+      if (gen === undefined) {
+        this.budget.items(out.length + 1, 'the comprehension', 1)
+        if (e.key) keys.push(this.eval(e.key, mod, scope))
+        out.push(this.eval(e.elt, mod, scope))
+        return
+      }
+      // The first iterable is evaluated in the enclosing scope, as CPython does.
+      const iterV = this.eval(gen.iter, mod, g === 0 ? env : scope)
+      const items = this.iterate(iterV)
+      if (items === undefined || gen.isAsync) {
+        unknown = this.unknownOf(iterV, this.site(mod, gen.iter), `the values of ${exprLabel(gen.iter)}`)
+        return
+      }
+      for (const item of [...items]) {
+        this.assign(gen.target, item, mod, scope)
+        let keep = true
+        for (const cond of gen.ifs) {
+          const t = this.truth(this.eval(cond, mod, scope))
+          if (t === undefined) {
+            unknown = this.unknownOf(this.eval(cond, mod, scope), this.site(mod, cond), `the condition ${exprLabel(cond)}`)
+            return
+          }
+          if (!t) {
+            keep = false
+            break
+          }
+        }
+        if (keep) loop(g + 1)
+        if (unknown) return
+      }
+    }
+    loop(0)
+    if (unknown) return {t: 'opaque', u: {...unknown, why: `a comprehension over values bento cannot list: ${unknown.why}`}}
+    switch (e.kind) {
+      case 'dict': {
+        const map = new Map<string, {key: PyValue; value: PyValue}>()
+        keys.forEach((k, i) => {
+          if (!isHashable(k)) throw this.failure(mod, e, `TypeError: unhashable type: '${pyTypeName(k)}'`, 'use strings, numbers or tuples as keys')
+          map.set(keyOf(k, this.budget), {key: k, value: out[i] as PyValue})
+        })
+        return {t: 'dict', map}
+      }
+      case 'set':
+        return this.makeSet(out, mod, e) ?? NONE
+      default:
+        return {t: 'list', items: out}
+    }
+  }
+
+  /** `obj[lower:upper:step]` of a list, tuple or str, as CPython's slice indices. */
+  private slice(obj: PyValue, sl: Extract<Expr, {k: 'slice'}>, mod: ModuleState, env: Map<string, PyValue>, at: Expr): PyValue {
+    const part = (x: Expr | undefined): PyValue => (x === undefined ? NONE : this.eval(x, mod, env))
+    const [lo, hi, st] = [part(sl.lower), part(sl.upper), part(sl.step)]
+    for (const v of [obj, lo, hi, st]) if (v.t === 'opaque') return v
+    if (obj.t === 'list' && obj.taint) return {t: 'opaque', u: obj.taint}
+    const seq = obj.t === 'str' ? [...obj.v] : obj.t === 'list' || obj.t === 'tuple' ? obj.items : undefined
+    if (seq === undefined) return this.opaque(`slicing a ${typeName(obj)}`, 'slice lists, tuples and strings', this.site(mod, at))
+    const asInt = (v: PyValue): bigint | null | undefined => (v.t === 'none' ? null : v.t === 'int' ? v.v : v.t === 'bool' ? BigInt(v.v) : undefined)
+    const [a, b, c] = [asInt(lo), asInt(hi), asInt(st)]
+    if (a === undefined || b === undefined || c === undefined) throw this.failure(mod, at, 'TypeError: slice indices must be integers or None or have an __index__ method', 'slice with integers')
+    const step = c ?? 1n
+    if (step === 0n) throw this.failure(mod, at, 'ValueError: slice step cannot be zero', 'use a non-zero step')
+    const n = BigInt(seq.length)
+    const adjust = (v: bigint | null, dflt: bigint, lowB: bigint, highB: bigint): bigint => {
+      if (v === null) return dflt
+      let x = v < 0n ? v + n : v
+      if (x < lowB) x = lowB
+      if (x > highB) x = highB
+      return x
+    }
+    const start = step > 0n ? adjust(a, 0n, 0n, n) : adjust(a, n - 1n, -1n, n - 1n)
+    const stop = step > 0n ? adjust(b, n, 0n, n) : adjust(b, -1n, -1n, n - 1n)
+    const out: PyValue[] = []
+    const count = step > 0n ? (stop > start ? (stop - start + step - 1n) / step : 0n) : (start > stop ? (start - stop - step - 1n) / -step : 0n)
+    this.budget.items(count, 'the slice')
+    for (let i = start; step > 0n ? i < stop : i > stop; i += step) out.push(obj.t === 'str' ? str(seq[Number(i)] as unknown as string) : (seq[Number(i)] as PyValue))
+    if (obj.t === 'str') {
+      this.budget.chars(out.length, 'the slice')
+      return str(out.map((x) => (x as {v: string}).v).join(''))
+    }
+    return obj.t === 'list' ? {t: 'list', items: out} : {t: 'tuple', items: out}
+  }
+
   private lookup(id: string, mod: ModuleState, env: Map<string, PyValue>, site: Site): PyValue {
-    const v = env.get(id) ?? mod.env.get(id)
+    let v: PyValue | undefined
+    if (env instanceof Scope && env.globals.has(id)) v = mod.env.get(id)
+    else {
+      // The local scope, then the enclosing functions' (class bodies are not enclosing scopes of their methods).
+      for (let e: Map<string, PyValue> | null = env; e && v === undefined; e = e instanceof Scope ? e.parent : null) {
+        if (e === env || !(e instanceof Scope && e.isClass)) v = e.get(id)
+      }
+      v ??= mod.env.get(id)
+    }
     if (v !== undefined) return v
     if (id === '__file__') return this.opaque('__file__ (a path on the build machine)', 'name files relative to the build context', site)
-    if (BUILTINS.has(id)) return {t: 'builtin', name: id}
+    if (isBuiltinName(id)) return {t: 'builtin', name: id}
     if (mod.externalStars.length > 0) return {t: 'ext', name: canonicalExt(`${mod.externalStars[0] ?? ''}.${id}`)}
     return this.opaque(`\`${id}\` is not defined at that point of the module`, `define ${id} at module level before it is used`, site)
   }
 
-  private getAttr(obj: PyValue, attr: string, mod: ModuleState, at: Expr): PyValue {
+  getAttr(obj: PyValue, attr: string, mod: ModuleState, at: Expr): PyValue {
     const site = this.site(mod, at)
     switch (obj.t) {
       case 'module': {
@@ -970,6 +1302,10 @@ class Evaluator {
       case 'ext': {
         return extValue(canonicalExt(`${obj.name}.${attr}`))
       }
+      case 'builtin':
+        if (attr === '__name__') return str(obj.name)
+        if (['str', 'dict', 'list', 'set', 'tuple', 'int', 'float', 'bytes'].includes(obj.name)) return {t: 'builtin', name: `${obj.name}.${attr}`}
+        return this.opaque(`the attribute \`${attr}\` of ${obj.name}`, 'use a module-level value', site)
       case 'image': {
         const img = obj.img
         switch (attr) {
@@ -989,34 +1325,84 @@ class Evaluator {
             throw this.failure(mod, at, `'Image' object has no attribute '${attr}'`, `the image methods are ${Object.keys(Image.METHODS).join(', ')}`)
         }
       }
-      case 'args': {
-        const v = obj.fields.get(attr)
+      case 'instance': {
+        const v = obj.attrs.get(attr)
         if (v !== undefined) return v
-        const member = obj.cls ? classLookup(obj.cls, attr) : undefined
-        if (member?.t === 'func') {
-          return this.opaque(
-            member.isProperty ? `\`${attr}\` is a @property of ${obj.cls?.name ?? 'the arguments'} (computed when the code runs)` : `\`${attr}\` is a method of ${obj.cls?.name ?? 'the arguments'}`,
-            'compute the value at module level from the argument fields (if/for over bento_args.<field>), or set it in bentofile.yaml',
-            member.site,
-          )
-        }
-        if (member !== undefined) return member
-        throw this.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
+        const member = classLookup(obj.cls, attr)
+        if (member !== undefined) return this.bindMember(member, obj, obj.cls, attr, mod, at)
+        if (attr === '__class__') return {t: 'class', cls: obj.cls}
+        if (attr === '__dict__') return this.dictOf([...obj.attrs])
+        if (obj.args) throw this.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls.site.line > 0 ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
+        if (hasUnknownBase(obj.cls)) return this.opaque(`\`${attr}\` of a ${obj.cls.name} (it may come from a base class bento does not read)`, 'use a module-level value', site)
+        throw this.failure(mod, at, `AttributeError: '${obj.cls.name}' object has no attribute '${attr}'`, `define ${attr} in ${obj.cls.name}`)
       }
       case 'class': {
         const v = classLookup(obj.cls, attr)
-        if (v?.t === 'func') return this.opaque(`\`${obj.cls.name}.${attr}\``, 'use a module-level value', site)
-        return v ?? this.opaque(`\`${obj.cls.name}.${attr}\` is not a class attribute bento can read`, 'use a module-level value', site)
+        if (v !== undefined) {
+          if (v.t === 'wrapped' && v.kind === 'classmethod') return {t: 'method', self: obj, fn: v.fn}
+          if (v.t === 'wrapped' && v.kind === 'staticmethod') return v.fn
+          return v
+        }
+        if (attr === '__name__' || attr === '__qualname__') return str(obj.cls.name)
+        return this.opaque(`\`${obj.cls.name}.${attr}\` is not a class attribute bento can read`, 'use a module-level value', site)
       }
+      case 'super': {
+        // The classes after `cls` in the instance's class order (depth first, as for single inheritance).
+        const order = mro(obj.self.t === 'instance' ? obj.self.cls : obj.cls)
+        const after = order.slice(order.indexOf(obj.cls) + 1)
+        for (const c of after) {
+          const v = c.ns.get(attr)
+          if (v !== undefined) return this.bindMember(v, obj.self, c, attr, mod, at)
+        }
+        if (attr === '__init__' && !after.some(hasUnknownBase)) return {t: 'builtin', name: 'object.__init__'}
+        return this.opaque(`super().${attr} (from a base class bento does not read)`, 'use a module-level value', site)
+      }
+      case 'exc':
+        if (attr === 'args') return {t: 'tuple', items: obj.args}
+        return this.opaque(`the attribute \`${attr}\` of an exception`, 'use str(e)', site)
+      case 'func':
+        if (attr === '__name__' || attr === '__qualname__') return str(obj.fn.name)
+        return this.opaque(`the attribute \`${attr}\` of a function`, 'use a module-level value', site)
       case 'str':
       case 'list':
       case 'dict':
+      case 'set':
+      case 'tuple':
+      case 'int':
+      case 'float':
         return {t: 'bound', self: obj, name: attr}
       case 'opaque':
         return obj
       default:
         return this.opaque(`the attribute \`${attr}\` of a ${typeName(obj)}`, 'use a module-level value', site)
     }
+  }
+
+  /** A class member as read from an instance: a method bound to it, a property computed, a value. */
+  private bindMember(member: PyValue, self: PyValue, cls: ClassValue, attr: string, mod: ModuleState, at: Expr): PyValue {
+    if (member.t === 'func') return {t: 'method', self, fn: member}
+    if (member.t !== 'wrapped') return member
+    switch (member.kind) {
+      case 'property':
+      case 'cached_property': {
+        const v = this.invoke(member.fn, [self], new Map(), this.callCtx(mod, at, `${cls.name}.${attr}`))
+        if (member.kind === 'cached_property' && self.t === 'instance') self.attrs.set(attr, v)
+        return v
+      }
+      case 'classmethod':
+        return {t: 'method', self: self.t === 'instance' ? {t: 'class', cls: self.cls} : self, fn: member.fn}
+      case 'staticmethod':
+        return member.fn
+      default:
+        return member.fn.t === 'func' ? {t: 'method', self: self.t === 'instance' ? {t: 'class', cls: self.cls} : self, fn: member.fn} : member.fn
+    }
+  }
+
+  /** A dict of string keys. */
+  dictOf(entries: Array<[string, PyValue]>): PyValue {
+    const map = new Map<string, {key: PyValue; value: PyValue}>()
+    for (const [k, v] of entries) map.set(keyOf(str(k), this.budget), {key: str(k), value: v})
+    return {t: 'dict', map}
   }
 
   private subscript(obj: PyValue, idx: PyValue, mod: ModuleState, at: Expr): PyValue {
@@ -1075,7 +1461,7 @@ class Evaluator {
     return {value}
   }
 
-  private keyError(mod: ModuleState, at: {line: number; col: number}, name: string): ImportFailure {
+  private keyError(mod: ModuleState, at: {line: number; col: number}, name: string): Error {
     return this.failure(
       mod,
       at,
@@ -1104,6 +1490,11 @@ class Evaluator {
 
   private fstring(e: Extract<Expr, {k: 'str'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
     let out = ''
+    const field = (expr: string, line: number, col: number): PyValue | undefined => {
+      const sub = scanModule(`(${expr})\n`).stmts[0]
+      const ex = sub?.kind === 'expr' && sub.exprs.length === 1 ? sub.exprs[0] : undefined
+      return ex === undefined ? undefined : this.eval(relocate(ex, line, col), mod, env)
+    }
     for (const p of e.parts ?? []) {
       if ('lit' in p) {
         out += p.lit
@@ -1111,20 +1502,33 @@ class Evaluator {
       }
       const site = {file: mod.file ?? '', line: p.line, col: p.col}
       const tail = p.tail ?? ''
-      if (tail !== '' && tail !== '!s') {
-        return this.opaque(`the f-string field {${p.expr.trim()}${tail}} (conversions and format specs are not evaluated)`, `write {${p.expr.trim()}} or build the text with +`, site)
+      // `{x!r:>{width}}`: a conversion, then a format spec whose own `{...}` fields are evaluated first.
+      const tm = /^(?:=\s*)?(?:!(\w))?(?::(.*))?$/su.exec(tail)
+      if (tm === null) return this.opaque(`the f-string field {${p.expr.trim()}${tail}}`, `write {${p.expr.trim()}} or build the text with +`, site)
+      let spec = tm[2] ?? ''
+      if (spec.includes('{')) {
+        let bad: PyValue | undefined
+        spec = spec.replace(/\{([^{}]*)\}/g, (_m, inner: string) => {
+          const v = field(inner, p.line, p.col)
+          const t = v === undefined ? undefined : this.toStr(v)
+          if (t === undefined) bad ??= v ?? this.opaque(`the f-string field {${inner}}`, 'use a name', site)
+          return t ?? ''
+        })
+        if (bad) return bad.t === 'opaque' ? bad : {t: 'opaque', u: this.unknownOf(bad, site)}
       }
-      const sub = scanModule(`(${p.expr})\n`).stmts[0]
-      const ex = sub?.kind === 'expr' && sub.exprs.length === 1 ? sub.exprs[0] : undefined
-      if (ex === undefined) return this.opaque(`the f-string field {${p.expr.trim()}}`, 'use a name or a simple expression in the field', site)
-      const v = this.eval(relocate(ex, p.line, p.col), mod, env)
-      const s = this.toStr(v)
+      const v = field(p.expr, p.line, p.col)
+      if (v === undefined) return this.opaque(`the f-string field {${p.expr.trim()}}`, 'use a name or a simple expression in the field', site)
+      if (v.t === 'opaque') return v
+      const c = this.callCtx(mod, {k: 'name', id: 'f-string', line: p.line, col: p.col})
+      const prefix = tail.startsWith('=') ? `${p.expr}=` : ''
+      const s = formatField(this, v, tm[1] ?? (prefix && !tm[2] ? 'r' : undefined), spec, c)
       if (s === undefined) return {t: 'opaque', u: this.unknownOf(v, site, `the f-string field {${p.expr.trim()}} (a ${typeName(v)})`)}
-      this.budget.chars(out.length + s.length, 'the f-string')
-      out += s
+      this.budget.chars(out.length + prefix.length + s.length, 'the f-string')
+      out += prefix + s
     }
     return str(out)
   }
+
 
   // ---- calls ------------------------------------------------------------------------------
 
@@ -1162,26 +1566,31 @@ class Evaluator {
     return this.invoke(fn, pos, kw, {mod, e, site, label, args: e.args})
   }
 
-  private invoke(fn: PyValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+  invoke(fn: PyValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
     const {site, label} = c
     switch (fn.t) {
       case 'ext':
         return this.callExt(fn.name, pos, kw, c)
       case 'builtin':
-        return this.callBuiltin(fn.name, pos, kw, c)
+        if (fn.name === 'super') return this.superOf(pos, c)
+        return callBuiltin(this, fn.name, pos, kw, c)
       case 'bound':
         return this.callMethod(fn.self, fn.name, pos, kw, c)
       case 'svcdeco':
         if (pos.length === 1 && pos[0]) return this.makeService(pos[0], fn.kwargs, fn.site, pos[0].t === 'class' ? pos[0].cls.site : site, fn.unknown)
         break
-      case 'func': {
-        const u: Unknown = {
-          why: `the result of calling ${label}() (a function defined at ${fn.site.file}:${fn.site.line}), which bento does not run`,
-          hint: 'build the image (and the decorator values) at module level: image = bentoml.images.Image(...).run(...), with if/for over constants or bento_args; or move the settings to bentofile.yaml',
-          site,
-        }
-        for (const v of [...pos, ...kw.values()]) this.taint(v, u)
-        return {t: 'opaque', u}
+      case 'func':
+        return this.callFunction(fn.fn, pos, kw, c)
+      case 'method':
+        return this.invoke(fn.fn, [fn.self, ...pos], kw, c)
+      case 'wrapped':
+        if (fn.kind === 'staticmethod' || fn.kind === 'classmethod') return this.invoke(fn.fn, pos, kw, c)
+        throw this.failure(c.mod, c.e, `TypeError: '${fn.kind}' object is not callable`, `read ${label} as an attribute`)
+      case 'instance': {
+        const call = classLookup(fn.cls, '__call__')
+        if (call !== undefined) return this.invoke(this.bindMember(call, fn, fn.cls, '__call__', c.mod, c.e), pos, kw, c)
+        if (hasUnknownBase(fn.cls)) return this.opaque(`calling a ${fn.cls.name} (its base class is code bento does not read)`, 'use a module-level value', site)
+        throw this.failure(c.mod, c.e, `TypeError: '${fn.cls.name}' object is not callable`, 'call functions')
       }
       case 'class':
         return this.instantiate(fn.cls, pos, kw, c)
@@ -1197,14 +1606,224 @@ class Evaluator {
     return this.opaque(`calling a ${typeName(fn)}`, 'call functions bento knows (Image methods, str/list/dict methods, builtins)', site)
   }
 
-  private instantiate(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const u: Unknown = {
-      why: `an instance of ${cls.name} (defined at ${cls.site.file}:${cls.site.line}), whose code bento does not run`,
-      hint: 'use module-level values, or bentoml.use_arguments(Model) for build arguments',
-      site: c.site,
+  /** `super()` (the method's class and first argument) or `super(cls, self)`. */
+  private superOf(pos: PyValue[], c: CallCtx): PyValue {
+    if (pos.length === 2 && pos[0]?.t === 'class') return {t: 'super', cls: pos[0].cls, self: pos[1] as PyValue}
+    const frame = this.frames[this.frames.length - 1]
+    const first = frame?.fn.params[0]
+    const self = first ? frame?.local.get(first.name) : undefined
+    if (frame?.fn.owner === undefined || self === undefined) throw this.failure(c.mod, c.e, 'RuntimeError: super(): no arguments', 'call super() in a method')
+    return {t: 'super', cls: frame.fn.owner, self}
+  }
+
+  /** Call a user function: arguments bound as CPython binds them, the body run in a new local scope. */
+  private callFunction(fn: FuncDef, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    if (this.frames.length >= MAX_CALL_DEPTH) {
+      throw new BudgetExceeded('depth', `calls nest more than ${MAX_CALL_DEPTH} deep (CPython: RecursionError: maximum recursion depth exceeded); bento evaluates build configuration only`)
     }
-    for (const v of [...pos, ...kw.values()]) this.taint(v, u)
-    return {t: 'opaque', u}
+    const decl = Array.isArray(fn.body) ? this.declarations(fn.body) : {globals: new Set<string>(), nonlocals: new Set<string>()}
+    const local = new Scope(fn.closure, decl.globals, decl.nonlocals)
+    this.bindArgs(fn, pos, kw, local, c)
+    if (fn.isAsync || fn.isGenerator) {
+      return this.opaque(`the result of ${fn.name}() (a ${fn.isAsync ? 'coroutine' : 'generator'}, which bento does not run)`, 'compute build values with plain functions', c.site)
+    }
+    this.frames.push({fn, local})
+    // Where the call is: restored when it returns (an error inside keeps the line it happened on).
+    const at = this.at
+    let result: PyValue = NONE
+    try {
+      if (!Array.isArray(fn.body)) result = this.eval(fn.body, fn.mod, local)
+      else this.execBlock(fn.body, fn.mod, local)
+    } catch (e) {
+      if (!(e instanceof Return)) throw e
+      result = e.value
+    } finally {
+      this.frames.pop()
+    }
+    this.at = at
+    return result
+  }
+
+  /** `global` and `nonlocal` names of a function body (not of the functions nested in it). */
+  private declarations(body: Stmt[]): {globals: Set<string>; nonlocals: Set<string>} {
+    const hit = this.declCache.get(body)
+    if (hit) return hit
+    const out = {globals: new Set<string>(), nonlocals: new Set<string>()}
+    const visit = (stmts: Stmt[]): void => {
+      for (const st of stmts) {
+        if (st.kind === 'def' || st.kind === 'class') continue
+        if (st.kind === 'other' && (st.keyword === 'global' || st.keyword === 'nonlocal')) {
+          for (const x of st.exprs) if (x.k === 'name') (st.keyword === 'global' ? out.globals : out.nonlocals).add(x.id)
+        }
+        visit(st.body)
+      }
+    }
+    visit(body)
+    this.declCache.set(body, out)
+    return out
+  }
+
+  /** CPython's argument binding (and its TypeErrors). */
+  private bindArgs(fn: FuncDef, pos: PyValue[], kw: Map<string, PyValue>, local: Scope, c: CallCtx): void {
+    const params = fn.params
+    const positional = params.filter((p) => p.kind === 'posonly' || p.kind === 'pos')
+    const vararg = params.find((p) => p.kind === 'vararg')
+    const kwarg = params.find((p) => p.kind === 'kwarg')
+    const err = (m: string): Error => this.failure(c.mod, c.e, `TypeError: ${fn.name}() ${m}`, `call ${fn.name}() as it is defined at ${fn.site.file}:${fn.site.line}`)
+    positional.forEach((p, i) => {
+      if (i < pos.length) local.set(p.name, pos[i] as PyValue)
+    })
+    if (pos.length > positional.length) {
+      if (vararg === undefined) {
+        const required = positional.filter((p) => !fn.defaults.has(p.name)).length
+        const takes = required === positional.length ? `${positional.length}` : `from ${required} to ${positional.length}`
+        throw err(`takes ${takes} positional argument${positional.length === 1 && required === positional.length ? '' : 's'} but ${pos.length} ${pos.length === 1 ? 'was' : 'were'} given`)
+      }
+      local.set(vararg.name, {t: 'tuple', items: pos.slice(positional.length)})
+    } else if (vararg) local.set(vararg.name, {t: 'tuple', items: []})
+    const extra: Array<[string, PyValue]> = []
+    for (const [k, v] of kw) {
+      const p = params.find((q) => q.name === k && (q.kind === 'pos' || q.kind === 'kwonly'))
+      if (p) {
+        if (local.has(k)) throw err(`got multiple values for argument '${k}'`)
+        local.set(k, v)
+      } else if (kwarg) extra.push([k, v])
+      else if (params.some((q) => q.name === k && q.kind === 'posonly')) throw err(`got some positional-only arguments passed as keyword arguments: '${k}'`)
+      else throw err(`got an unexpected keyword argument '${k}'`)
+    }
+    if (kwarg) local.set(kwarg.name, this.dictOf(extra))
+    const missing = (kind: 'positional' | 'keyword-only', ps: Param[]): void => {
+      const names = ps.filter((p) => !local.has(p.name) && !fn.defaults.has(p.name)).map((p) => `'${p.name}'`)
+      if (names.length === 0) return
+      const list = names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} and ${names[1]}` : `${names.slice(0, -1).join(', ')}, and ${names[names.length - 1]}`
+      throw err(`missing ${names.length} required ${kind} argument${names.length === 1 ? '' : 's'}: ${list}`)
+    }
+    missing('positional', positional)
+    missing('keyword-only', params.filter((p) => p.kind === 'kwonly'))
+    for (const [k, v] of fn.defaults) if (!local.has(k)) local.set(k, v)
+  }
+
+  /** `cls(...)`: a pydantic model or dataclass from its fields, an exception, or a plain class through `__init__`. */
+  private instantiate(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const order = mro(cls)
+    const exc = order.flatMap((k) => k.bases).find((b) => b.t === 'builtin' && b.name in EXCEPTION_BASES)
+    if (exc?.t === 'builtin') {
+      const names = order.filter((k) => !hasUnknownBase(k)).map((k) => k.name)
+      return {t: 'exc', type: cls.name, chain: [...names, ...excChain(exc.name)], args: pos}
+    }
+    if (isPydanticModel(cls)) {
+      if (pos.length > 0) throw this.failure(c.mod, c.e, `TypeError: BaseModel.__init__() takes 1 positional argument but ${pos.length + 1} were given`, 'pass the fields by keyword')
+      return this.modelInstance(cls, kw, c, false)
+    }
+    if (order.some((k) => k.dataclass)) return this.dataclassInstance(cls, pos, kw, c)
+    if (hasUnknownBase(cls)) {
+      const u: Unknown = {
+        why: `an instance of ${cls.name} (defined at ${cls.site.file}:${cls.site.line}), whose base class is code bento does not run`,
+        hint: 'use module-level values, or bentoml.use_arguments(Model) for build arguments',
+        site: c.site,
+      }
+      for (const v of [...pos, ...kw.values()]) this.taint(v, u)
+      return {t: 'opaque', u}
+    }
+    const self: PyValue = {t: 'instance', cls, attrs: new Map()}
+    const init = classLookup(cls, '__init__')
+    if (init !== undefined) {
+      const r = this.invoke(this.bindMember(init, self, cls, '__init__', c.mod, c.e), pos, kw, c)
+      if (r.t !== 'none' && r.t !== 'opaque') throw this.failure(c.mod, c.e, `TypeError: __init__() should return None, not '${pyTypeName(r)}'`, 'return nothing from __init__')
+    } else if (pos.length > 0 || kw.size > 0) throw this.failure(c.mod, c.e, `TypeError: ${cls.name}() takes no arguments`, `define ${cls.name}.__init__`)
+    return self
+  }
+
+  /** The validators (`@field_validator(..., mode=...)`) of a model's fields, by field name, in definition order. */
+  private validators(cls: ClassValue, mode: string): Map<string, PyValue[]> {
+    const out = new Map<string, PyValue[]>()
+    for (const k of [...mro(cls)].reverse()) {
+      for (const v of k.ns.values()) {
+        if (v.t !== 'wrapped' || v.kind !== 'validator' || (v.mode ?? 'after') !== mode) continue
+        for (const f of v.fields ?? []) out.set(f, [...(out.get(f) ?? []), v.fn])
+      }
+    }
+    return out
+  }
+
+  /**
+   * A pydantic model from keyword values (`Model(**kw)`, or the Bento arguments for `use_arguments`): each given
+   * value through its `mode='before'` validators, then lax validation against its annotation, then the `after`
+   * ones; defaults and `default_factory` for the rest.
+   */
+  private modelInstance(cls: ClassValue, given: Map<string, PyValue>, c: CallCtx, args: boolean): PyValue {
+    const attrs = new Map<string, PyValue>()
+    const errors: string[] = []
+    const before = this.validators(cls, 'before')
+    const after = this.validators(cls, 'after')
+    const clsValue: PyValue = {t: 'class', cls}
+    const runValidators = (fns: PyValue[] | undefined, v: PyValue): PyValue => {
+      for (const f of fns ?? []) {
+        const fn = f.t === 'wrapped' ? f.fn : f
+        v = this.invoke(fn, [clsValue, v], new Map(), c)
+      }
+      return v
+    }
+    for (const f of modelFields(cls)) {
+      const v0 = given.get(f.name)
+      if (v0 !== undefined) {
+        const v = runValidators([...(before.get(f.name) ?? []), ...(before.get('*') ?? [])], v0)
+        if (this.unknownIn(v)) {
+          attrs.set(f.name, v)
+          continue
+        }
+        const r = coerce(v, f.annotation)
+        if (typeof r === 'string') errors.push(`${f.name}\n  ${r}`)
+        else attrs.set(f.name, runValidators([...(after.get(f.name) ?? []), ...(after.get('*') ?? [])], r))
+        continue
+      }
+      const d = f.default
+      if (d === undefined) errors.push(`${f.name}\n  Field required`)
+      else if (d.t === 'field') {
+        if (d.def !== undefined) attrs.set(f.name, d.def)
+        else if (d.factory !== undefined) attrs.set(f.name, this.invoke(d.factory, [], new Map(), c))
+        else errors.push(`${f.name}\n  Field required`)
+      } else attrs.set(f.name, d)
+    }
+    if (errors.length > 0) {
+      const head = `${errors.length} validation error${errors.length > 1 ? 's' : ''} for ${cls.name}\n${errors.join('\n')}`
+      if (args) {
+        throw new ImportFailure({
+          ...c.site,
+          severity: 'error',
+          message: `Argument error. Please provide correct arguments via --arg option: ${head}`,
+          hint: 'pass the arguments with --arg KEY=VALUE or --arg-file FILE.yaml, or as args: in bentofile.yaml',
+        })
+      }
+      throw this.failure(c.mod, c.e, `ValidationError: ${head}`, `give ${cls.name} valid fields`)
+    }
+    return {t: 'instance', cls, attrs, ...(args ? {args} : {})}
+  }
+
+  /** A `@dataclass` instance: fields in order, by position or keyword, defaults, `field(default_factory=)`, `__post_init__`. */
+  private dataclassInstance(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const fields = modelFields(cls)
+    const attrs = new Map<string, PyValue>()
+    const err = (m: string): Error => this.failure(c.mod, c.e, `TypeError: ${cls.name}.__init__() ${m}`, `call ${cls.name}() with its fields`)
+    if (pos.length > fields.length) throw err(`takes ${fields.length + 1} positional arguments but ${pos.length + 1} were given`)
+    fields.forEach((f, i) => {
+      if (i < pos.length) attrs.set(f.name, pos[i] as PyValue)
+    })
+    for (const [k, v] of kw) {
+      if (!fields.some((f) => f.name === k)) throw err(`got an unexpected keyword argument '${k}'`)
+      if (attrs.has(k)) throw err(`got multiple values for argument '${k}'`)
+      attrs.set(k, v)
+    }
+    for (const f of fields) {
+      if (attrs.has(f.name)) continue
+      const d = f.default
+      if (d === undefined || (d.t === 'field' && d.def === undefined && d.factory === undefined)) throw err(`missing 1 required positional argument: '${f.name}'`)
+      attrs.set(f.name, d.t === 'field' ? d.def ?? this.invoke(d.factory as PyValue, [], new Map(), c) : d)
+    }
+    const self: PyValue = {t: 'instance', cls, attrs}
+    const post = classLookup(cls, '__post_init__')
+    if (post !== undefined) this.invoke(this.bindMember(post, self, cls, '__post_init__', c.mod, c.e), [], new Map(), c)
+    return self
   }
 
   private callExt(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
@@ -1222,11 +1841,26 @@ class Evaluator {
         return this.useArguments(pos[0] ?? kw.get('model'), c)
       case 'bentoml.importing':
         return {t: 'ext', name: 'bentoml.importing()'}
-      case 'pydantic.Field': {
-        const def = pos[0] ?? kw.get('default')
+      case 'pydantic.Field':
+      case 'dataclasses.field': {
+        const def = name === 'pydantic.Field' ? pos[0] ?? kw.get('default') : kw.get('default')
         const factory = kw.get('default_factory')
         return {t: 'field', def: def?.t === 'ext' && def.name === 'Ellipsis' ? undefined : def, factory}
       }
+      case 'pydantic.field_validator':
+      case 'pydantic.functional_validators.field_validator': {
+        const fields = pos.flatMap((x) => (x.t === 'str' ? [x.v] : []))
+        const mode = kw.get('mode')
+        return {t: 'wrapped', kind: 'validator', fn: NONE, fields, mode: mode?.t === 'str' ? mode.v : 'after'}
+      }
+      case 'typing.cast':
+      case 'typing_extensions.cast':
+        return pos[1] ?? kw.get('val') ?? NONE
+      case 'dataclasses.dataclass':
+      case 'pydantic.computed_field':
+        // `@dataclass(frozen=True)`, `@computed_field(repr=False)`: the decorator itself.
+        if (pos.length === 0) return {t: 'ext', name}
+        break
       default:
         break
     }
@@ -1405,87 +2039,14 @@ class Evaluator {
     }
   }
 
-  private callMethod(self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+  callMethod(self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
     const {site} = c
     if (self.t === 'image') return this.callImage(self, name, pos, kw, c)
-    if (self.t === 'str') return this.callStr(self.v, name, pos, kw, c)
-    if (self.t === 'list') {
-      switch (name) {
-        case 'append':
-          if (pos.length === 1 && pos[0]) {
-            this.budget.items(self.items.length + 1, 'the list', 1)
-            self.items.push(pos[0])
-            return NONE
-          }
-          break
-        case 'extend': {
-          const it = pos[0] ? this.iterate(pos[0]) : undefined
-          if (it === undefined) {
-            self.taint ??= this.unknownOf(pos[0] ?? NONE, site)
-            return NONE
-          }
-          this.extend(self.items, it, 'the list')
-          return NONE
-        }
-        case 'insert':
-          if (pos.length === 2 && pos[0]?.t === 'int' && pos[1]) {
-            const n = self.items.length
-            const at = pos[0].v < 0n ? BigInt(n) + pos[0].v : pos[0].v
-            const i = at < 0n ? 0 : at > BigInt(n) ? n : Number(at)
-            this.budget.items(n + 1, 'the list', 1)
-            self.items.splice(i, 0, pos[1])
-            return NONE
-          }
-          break
-        case 'copy':
-          return {t: 'list', items: [...self.items], ...(self.taint ? {taint: self.taint} : {})}
-        default:
-          break
-      }
-      const u: Unknown = {why: `list.${name}(...) is not followed by bento`, hint: 'use append, extend, insert or +', site}
-      self.taint ??= u
-      return {t: 'opaque', u}
-    }
-    if (self.t === 'dict') {
-      switch (name) {
-        case 'get': {
-          const k = pos[0]
-          if (k && isHashable(k) && !self.taint) return self.map.get(keyOf(k, this.budget))?.value ?? pos[1] ?? NONE
-          break
-        }
-        case 'update': {
-          const src = pos[0]
-          if (src?.t === 'dict') for (const [k, v] of src.map) self.map.set(k, v)
-          else if (src !== undefined) break
-          for (const [k, v] of kw) self.map.set(keyOf(str(k), this.budget), {key: str(k), value: v})
-          return NONE
-        }
-        case 'setdefault': {
-          const k = pos[0]
-          if (k && isHashable(k)) {
-            const hit = self.map.get(keyOf(k, this.budget))
-            if (hit) return hit.value
-            const v = pos[1] ?? NONE
-            self.map.set(keyOf(k, this.budget), {key: k, value: v})
-            return v
-          }
-          break
-        }
-        case 'copy':
-          return {t: 'dict', map: new Map(self.map), ...(self.taint ? {taint: self.taint} : {})}
-        case 'keys':
-          return {t: 'list', items: [...self.map.values()].map((x) => x.key)}
-        case 'values':
-          return {t: 'list', items: [...self.map.values()].map((x) => x.value)}
-        case 'items':
-          return {t: 'list', items: [...self.map.values()].map((x) => ({t: 'tuple', items: [x.key, x.value]}) as PyValue)}
-        default:
-          break
-      }
-      const u: Unknown = {why: `dict.${name}(...) is not followed by bento`, hint: 'use literal dicts, update() or item assignment', site}
-      self.taint ??= u
-      return {t: 'opaque', u}
-    }
+    if (self.t === 'str') return callStr(this, self.v, name, pos, kw, c)
+    if (self.t === 'list') return listMethod(this, self, name, pos, kw, c)
+    if (self.t === 'dict') return dictMethod(this, self, name, pos, kw, c)
+    if (self.t === 'set') return setMethod(this, self, name, pos, kw, c)
+    if (self.t === 'tuple') return tupleMethod(this, self, name, pos, kw, c)
     return this.opaque(`${typeName(self)}.${name}(...)`, 'use values bento can read', site)
   }
 
@@ -1554,296 +2115,23 @@ class Evaluator {
     return self
   }
 
-  private callStr(s: string, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const strs = pos.map((p) => (p.t === 'str' ? p.v : undefined))
-    const arg0 = strs[0]
-    const bad = (): PyValue => this.opaque(`str.${name}(...) with these arguments`, 'use literal strings', c.site)
-    switch (name) {
-      case 'lower':
-        return str(s.toLowerCase())
-      case 'upper':
-        return str(s.toUpperCase())
-      case 'strip':
-      case 'lstrip':
-      case 'rstrip': {
-        const chars = pos.length === 0 || pos[0]?.t === 'none' ? undefined : arg0
-        if (pos.length > 0 && chars === undefined && pos[0]?.t !== 'none') return bad()
-        return str(pyStrip(s, name, chars))
-      }
-      case 'replace': {
-        const count = pos[2] === undefined ? -1n : pos[2].t === 'int' ? pos[2].v : undefined
-        if (pos.length > 3 || kw.size > 0 || arg0 === undefined || strs[1] === undefined || count === undefined) return bad()
-        return str(this.replace(s, arg0, strs[1], count))
-      }
-      case 'startswith':
-      case 'endswith':
-        if (arg0 === undefined) return bad()
-        return bool(name === 'startswith' ? s.startsWith(arg0) : s.endsWith(arg0))
-      case 'removeprefix':
-        return arg0 === undefined ? bad() : str(s.startsWith(arg0) ? s.slice(arg0.length) : s)
-      case 'removesuffix':
-        return arg0 === undefined ? bad() : str(arg0 !== '' && s.endsWith(arg0) ? s.slice(0, -arg0.length) : s)
-      case 'split': {
-        if (pos.length > 1 || kw.size > 0) return bad()
-        this.budget.charge(Math.ceil(s.length / 64))
-        const parts = pos.length === 0 || pos[0]?.t === 'none' ? s.split(/\s+/).filter((x) => x !== '') : arg0 === undefined || arg0 === '' ? undefined : s.split(arg0)
-        if (parts === undefined) return bad()
-        this.budget.items(parts.length, 'the result of str.split()')
-        return {t: 'list', items: parts.map(str)}
-      }
-      case 'join': {
-        const it = pos[0] ? this.iterate(pos[0]) : undefined
-        if (it === undefined || it.some((x) => x.t !== 'str')) return it === undefined && pos[0] ? {t: 'opaque', u: this.unknownOf(pos[0], c.site)} : bad()
-        let n = Math.max(0, it.length - 1) * s.length
-        for (const x of it) n += (x as {v: string}).v.length
-        this.budget.chars(n, 'the result of str.join()')
-        return str(it.map((x) => (x as {v: string}).v).join(s))
-      }
-      case 'format':
-        return this.strFormat(s, pos, kw, c)
-      default:
-        return bad()
-    }
-  }
 
-  private strFormat(s: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    let auto = 0
-    let out = ''
-    const re = /\{\{|\}\}|\{([^{}]*)\}/g
-    let last = 0
-    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-      out += s.slice(last, m.index)
-      last = m.index + m[0].length
-      if (m[0] === '{{' || m[0] === '}}') {
-        out += m[0][0]
-        continue
-      }
-      const field = m[1] ?? ''
-      if (/[!:.[]/.test(field)) return this.opaque(`the format field {${field}}`, 'use plain {} or {name} fields', c.site)
-      const v = field === '' ? pos[auto++] : /^\d+$/.test(field) ? pos[Number(field)] : kw.get(field)
-      if (v === undefined) throw this.failure(c.mod, c.e, `str.format(): no value for {${field}}`, 'pass a value for every field')
-      const t = this.toStr(v)
-      if (t === undefined) return {t: 'opaque', u: this.unknownOf(v, c.site)}
-      this.budget.chars(out.length + t.length, 'the result of str.format()')
-      out += t
-    }
-    return str(out + s.slice(last))
-  }
 
-  private callBuiltin(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const {site} = c
-    const a = pos[0]
-    const unknown = [...pos, ...kw.values()].find((p) => p.t === 'opaque')
-    if (unknown?.t === 'opaque') return unknown
-    switch (name) {
-      case 'print':
-        return NONE
-      case 'len': {
-        if (a?.t === 'str') return int([...a.v].length)
-        if ((a?.t === 'list' && !a.taint) || a?.t === 'tuple') return int(a.items.length)
-        if (a?.t === 'dict' && !a.taint) return int(a.map.size)
-        break
-      }
-      case 'str':
-      case 'repr': {
-        if (a === undefined) return str('')
-        const s = name === 'str' ? this.toStr(a) : this.toRepr(a)
-        if (s !== undefined) return str(s)
-        break
-      }
-      case 'int': {
-        const base = pos[1] ?? kw.get('base')
-        if (base !== undefined) {
-          if (a?.t !== 'str' || (base.t !== 'int' && base.t !== 'bool')) break
-          const b = BigInt(base.v)
-          if (b !== 0n && (b < 2n || b > 36n)) throw this.failure(c.mod, c.e, 'ValueError: int() base must be >= 2 and <= 36, or 0', 'use a base from 2 to 36')
-          const r = parseIntBase(a.v, Number(b))
-          if (r === undefined) throw this.failure(c.mod, c.e, `ValueError: invalid literal for int() with base ${b}: ${pyRepr(a)}`, 'pass digits of that base')
-          return int(r)
-        }
-        if (a?.t === 'int' || a?.t === 'bool') return int(BigInt(a.v))
-        if (a?.t === 'float') {
-          if (!Number.isFinite(a.v)) throw this.failure(c.mod, c.e, `cannot convert float ${pyFloat(a.v)} to integer`, 'pass a finite number')
-          return int(BigInt(Math.trunc(a.v)))
-        }
-        if (a?.t === 'str') {
-          this.budget.chars(a.v.length, 'the text given to int()')
-          const r = parseIntBase(a.v, 10)
-          if (r === undefined) throw this.failure(c.mod, c.e, `invalid literal for int() with base 10: ${pyRepr(a)}`, 'pass digits')
-          return int(r)
-        }
-        break
-      }
-      case 'float':
-        if (a?.t === 'int' || a?.t === 'bool') return {t: 'float', v: Number(a.v)}
-        if (a?.t === 'float') return a
-        if (a?.t === 'str') {
-          const f = parseFloatText(a.v)
-          if (f !== undefined) return {t: 'float', v: f}
-          throw this.failure(c.mod, c.e, `could not convert string to float: ${pyRepr(a)}`, 'pass a number')
-        }
-        break
-      case 'bool': {
-        if (a === undefined) return FALSE
-        const b = this.truth(a)
-        if (b !== undefined) return bool(b)
-        break
-      }
-      case 'list':
-      case 'tuple': {
-        if (a === undefined) return name === 'list' ? {t: 'list', items: []} : {t: 'tuple', items: []}
-        const it = this.iterate(a)
-        if (it !== undefined) {
-          this.budget.items(it.length, `the ${name}`)
-          return name === 'list' ? {t: 'list', items: [...it]} : {t: 'tuple', items: [...it]}
-        }
-        return {t: 'opaque', u: this.unknownOf(a, site)}
-      }
-      case 'dict': {
-        const map = new Map<string, {key: PyValue; value: PyValue}>()
-        if (a?.t === 'dict') {
-          this.budget.items(a.map.size, 'the dict')
-          for (const [k, v] of a.map) map.set(k, v)
-        } else if (a !== undefined) break
-        for (const [k, v] of kw) map.set(keyOf(str(k), this.budget), {key: str(k), value: v})
-        return {t: 'dict', map}
-      }
-      case 'sorted': {
-        const it = a ? this.iterate(a) : undefined
-        if (it && kw.size === 0 && (it.every((x) => x.t === 'str') || it.every((x) => x.t === 'int' || x.t === 'float' || x.t === 'bool'))) {
-          this.budget.items(it.length, 'the sorted list')
-          this.budget.charge(Math.ceil(it.length * Math.log2(it.length + 1)))
-          return {t: 'list', items: [...it].sort((x, y) => orderOf(x, y) ?? 0)}
-        }
-        break
-      }
-      case 'reversed': {
-        const it = a ? this.iterate(a) : undefined
-        if (it) {
-          this.budget.items(it.length, 'the reversed list')
-          return {t: 'list', items: [...it].reverse()}
-        }
-        break
-      }
-      case 'range': {
-        const ns = pos.map((p) => (p.t === 'int' ? p.v : p.t === 'bool' ? BigInt(p.v) : undefined))
-        if (kw.size === 0 && ns.length >= 1 && ns.length <= 3 && ns.every((x) => x !== undefined)) {
-          const [start, stop, step] = ns.length === 1 ? [0n, ns[0] as bigint, 1n] : [ns[0] as bigint, ns[1] as bigint, ns[2] ?? 1n]
-          if (step === 0n) throw this.failure(c.mod, c.e, 'range() arg 3 must not be zero', 'use a non-zero step')
-          const span = step > 0n ? stop - start : start - stop
-          const abs = step > 0n ? step : -step
-          const n = span <= 0n ? 0n : (span + abs - 1n) / abs
-          this.budget.items(n, 'the range')
-          const items: PyValue[] = []
-          for (let i = 0n; i < n; i++) items.push(int(start + i * step))
-          return {t: 'list', items}
-        }
-        break
-      }
-      case 'enumerate': {
-        const it = a ? this.iterate(a) : undefined
-        const s0 = pos[1] ?? kw.get('start') ?? int(0)
-        if (it && (s0.t === 'int' || s0.t === 'bool') && pos.length <= 2) {
-          const start = BigInt(s0.v)
-          this.budget.items(it.length, 'the enumeration')
-          return {t: 'list', items: it.map((x, i) => ({t: 'tuple', items: [int(start + BigInt(i)), x]}) as PyValue)}
-        }
-        break
-      }
-      case 'zip': {
-        if (pos.length === 0) return {t: 'list', items: []}
-        const its = pos.map((p) => this.iterate(p))
-        if (kw.size === 0 && its.every((x) => x !== undefined)) {
-          let n = Infinity
-          for (const x of its) n = Math.min(n, (x as PyValue[]).length)
-          this.budget.items(n * its.length, 'the result of zip()')
-          return {t: 'list', items: Array.from({length: n}, (_, i) => ({t: 'tuple', items: its.map((x) => (x as PyValue[])[i] as PyValue)}) as PyValue)}
-        }
-        break
-      }
-      case 'any':
-      case 'all': {
-        const it = a ? this.iterate(a) : undefined
-        if (it) {
-          this.budget.charge(it.length)
-          // As Python: the first true (any) / false (all) item decides; an unknown one before it leaves it unknown.
-          for (const x of it) {
-            const b = this.truth(x)
-            if (b === undefined) return {t: 'opaque', u: this.unknownOf(x, site)}
-            if (name === 'any' ? b : !b) return bool(name === 'any')
-          }
-          return bool(name === 'all')
-        }
-        break
-      }
-      case 'min':
-      case 'max': {
-        const it = pos.length === 1 && a ? this.iterate(a) : pos
-        if (kw.size === 0 && it && it.length > 0 && it.every((x) => x.t === 'int' || x.t === 'float' || x.t === 'bool')) {
-          this.budget.charge(it.length)
-          let best = it[0] as PyValue
-          for (const x of it.slice(1)) {
-            const o = orderOf(x, best) ?? 0
-            if (name === 'min' ? o < 0 : o > 0) best = x
-          }
-          return best
-        }
-        break
-      }
-      case 'abs':
-        if (a?.t === 'int') return int(a.v < 0n ? -a.v : a.v)
-        if (a?.t === 'bool') return int(BigInt(a.v))
-        if (a?.t === 'float') return {t: 'float', v: Math.abs(a.v)}
-        break
-      case 'open':
-        return this.opaque('the result of open(...) (file I/O)', 'write the value literally, or use bentofile.yaml (python.requirements_txt, …)', site)
-      default:
-        break
-    }
-    return this.opaque(`${name}(...) with these arguments`, 'use literals', site)
-  }
 
   private useArguments(model: PyValue | undefined, c: CallCtx): PyValue {
     const args = this.opts.args
     if (model === undefined || model.t === 'none') {
-      const fields = new Map<string, PyValue>()
-      for (const [k, v] of Object.entries(args)) fields.set(k, fromJson(v))
-      return {t: 'args', cls: null, fields, site: c.site}
+      const attrs = new Map<string, PyValue>()
+      for (const [k, v] of Object.entries(args)) attrs.set(k, fromJson(v))
+      const cls: ClassValue = {name: 'arguments', site: {file: '', line: 0, col: 0}, bases: [], ns: new Map(), annotations: [], hasTask: false}
+      return {t: 'instance', cls, attrs, args: true}
     }
     if (model.t !== 'class') {
       return {t: 'opaque', u: this.unknownOf(model, c.site, `bentoml.use_arguments() of a ${typeName(model)}`)}
     }
-    const cls = model.cls
-    const fields = new Map<string, PyValue>()
-    const errors: string[] = []
-    for (const f of modelFields(cls)) {
-      const given = Object.prototype.hasOwnProperty.call(args, f.name) ? args[f.name] : undefined
-      if (given !== undefined) {
-        const r = coerce(fromJson(given), f.annotation)
-        if (typeof r === 'string') errors.push(`${f.name}\n  ${r}`)
-        else fields.set(f.name, r)
-        continue
-      }
-      const d = f.default
-      if (d === undefined) errors.push(`${f.name}\n  Field required`)
-      else if (d.t === 'field') {
-        if (d.def !== undefined) fields.set(f.name, d.def)
-        else if (d.factory?.t === 'builtin' && (d.factory.name === 'list' || d.factory.name === 'dict')) {
-          fields.set(f.name, d.factory.name === 'list' ? {t: 'list', items: []} : {t: 'dict', map: new Map()})
-        } else if (d.factory !== undefined) {
-          fields.set(f.name, this.opaque(`the default_factory of argument ${f.name}`, 'give the field a literal default', c.site))
-        } else errors.push(`${f.name}\n  Field required`)
-      } else fields.set(f.name, d)
-    }
-    if (errors.length > 0) {
-      throw new ImportFailure({
-        ...c.site,
-        severity: 'error',
-        message: `Argument error. Please provide correct arguments via --arg option: ${errors.length} validation error${errors.length > 1 ? 's' : ''} for ${cls.name}\n${errors.join('\n')}`,
-        hint: 'pass the arguments with --arg KEY=VALUE or --arg-file FILE.yaml, or as args: in bentofile.yaml',
-      })
-    }
-    return {t: 'args', cls, fields, site: c.site}
+    const given = new Map<string, PyValue>()
+    for (const [k, v] of Object.entries(args)) if (v !== undefined) given.set(k, fromJson(v))
+    return this.modelInstance(model.cls, given, c, true)
   }
 
   // ---- values -----------------------------------------------------------------------------
@@ -1855,6 +2143,7 @@ class Evaluator {
       case 'bool':
         return v.v
       case 'int':
+        return v.v !== 0n
       case 'float':
         return v.v !== 0
       case 'str':
@@ -1864,6 +2153,8 @@ class Evaluator {
       case 'tuple':
         return v.items.length > 0
       case 'dict':
+        return v.taint ? undefined : v.map.size > 0
+      case 'set':
         return v.taint ? undefined : v.map.size > 0
       case 'opaque':
         return undefined
@@ -1884,6 +2175,8 @@ class Evaluator {
         return [...v.v].map(str)
       case 'dict':
         return v.taint ? undefined : [...v.map.values()].map((x) => x.key)
+      case 'set':
+        return v.taint ? undefined : [...v.map.values()]
       default:
         return undefined
     }
@@ -1892,7 +2185,7 @@ class Evaluator {
   /** The Unknown behind a value that cannot be used, for messages. */
   unknownOf(v: PyValue, site: Site, what?: string): Unknown {
     if (v.t === 'opaque') return v.u
-    if ((v.t === 'list' || v.t === 'dict' || v.t === 'image') && v.taint) return v.taint
+    if ((v.t === 'list' || v.t === 'dict' || v.t === 'set' || v.t === 'image') && v.taint) return v.taint
     return {why: what ?? `a ${typeName(v)} here`, hint: 'use a list, tuple or string', site}
   }
 
@@ -1911,6 +2204,8 @@ class Evaluator {
           return firstOf(x.items, walk)
         case 'dict':
           return x.taint ?? firstOf([...x.map.values()].flatMap((e) => [e.key, e.value]), walk)
+        case 'set':
+          return x.taint ?? firstOf([...x.map.values()], walk)
         case 'image':
           return x.taint
         default:
@@ -1932,8 +2227,9 @@ class Evaluator {
       } else if (x.t === 'dict') {
         x.taint ??= u
         for (const e of x.map.values()) walk(e.value)
-      } else if (x.t === 'image') x.taint ??= u
+      } else if (x.t === 'image' || x.t === 'set') x.taint ??= u
       else if (x.t === 'tuple') x.items.forEach(walk)
+      else if (x.t === 'instance') for (const a of x.attrs.values()) walk(a)
     }
     walk(v)
   }
@@ -1946,30 +2242,14 @@ class Evaluator {
     return pyReprValue(v, this.budget)
   }
 
-  /** Python's `s.replace(old, new, count)` (count < 0: all), its size checked first. */
-  private replace(s: string, old: string, rep: string, count: bigint): string {
-    if (old === '') {
-      // Python inserts `rep` before every character and at the end (code points), `count` times at most.
-      const chars = [...s]
-      const n = count < 0n || count > BigInt(chars.length + 1) ? chars.length + 1 : Number(count)
-      this.budget.chars(s.length + n * rep.length, 'the result of str.replace()')
-      let out = ''
-      for (let i = 0; i < chars.length; i++) out += (i < n ? rep : '') + (chars[i] as string)
-      return n > chars.length ? out + rep : out
-    }
-    const pieces = s.split(old)
-    const n = count < 0n || count >= BigInt(pieces.length - 1) ? pieces.length - 1 : Number(count)
-    this.budget.chars(s.length + n * (rep.length - old.length), 'the result of str.replace()')
-    return pieces.slice(0, n + 1).join(rep) + (n < pieces.length - 1 ? old + pieces.slice(n + 1).join(old) : '')
-  }
 
   /** `target.extend(items)`, its size checked first (and no spread: a million items overflow the JS stack). */
-  private extend(target: PyValue[], items: readonly PyValue[], what: string): void {
+  extend(target: PyValue[], items: readonly PyValue[], what: string): void {
     this.budget.items(target.length + items.length, what, items.length)
     for (const x of items) target.push(x)
   }
 
-  private binop(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue {
+  binop(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue {
     const site = this.site(mod, at)
     if (l.t === 'opaque') return l
     if (r.t === 'opaque') return r
@@ -2016,8 +2296,21 @@ class Evaluator {
           return {t: 'dict', map: new Map([...l.map, ...r.map])}
         }
         break
+      case '%':
+        if (l.t === 'str') return percentFormat(this, l.v, r, {mod, e: this.callCtx(mod, {k: 'name', id: '%', line: at.line, col: at.col}).e, site, label: '%', args: []})
+        break
       default:
         break
+    }
+    if (l.t === 'set' && r.t === 'set' && ['|', '&', '-', '^'].includes(op)) {
+      if (l.taint || r.taint) return {t: 'opaque', u: (l.taint ?? r.taint) as Unknown}
+      b.items(l.map.size + r.map.size, 'the set')
+      const map = new Map<string, PyValue>()
+      if (op === '|' || op === '^') {
+        for (const [k, v] of l.map) if (op === '|' || !r.map.has(k)) map.set(k, v)
+        for (const [k, v] of r.map) if (op === '|' ? !map.has(k) : !l.map.has(k)) map.set(k, v)
+      } else for (const [k, v] of l.map) if (r.map.has(k) === (op === '&')) map.set(k, v)
+      return {t: 'set', map, ...(l.frozen ? {frozen: true} : {})}
     }
     const num = this.arith(op, l, r, at, mod)
     if (num !== undefined) return num
@@ -2123,6 +2416,8 @@ class Evaluator {
       }
       case 'is':
       case 'is not': {
+        if (l === r || (l.t === 'builtin' && r.t === 'builtin' && l.name === r.name)) return op === 'is'
+        if (['instance', 'class', 'func', 'list', 'dict', 'set', 'builtin'].includes(l.t) && ['instance', 'class', 'func', 'list', 'dict', 'set', 'builtin', 'none', 'bool'].includes(r.t)) return op !== 'is'
         if (!(l.t === 'none' || l.t === 'bool' || r.t === 'none' || r.t === 'bool')) return undefined
         const same = l.t === r.t && (l.t === 'none' || (l as {v: boolean}).v === (r as {v: boolean}).v)
         return op === 'is' ? same : !same
@@ -2148,6 +2443,7 @@ class Evaluator {
             }
           }
         } else if (r.t === 'dict' && !r.taint && isHashable(l)) hit = r.map.has(keyOf(l, this.budget))
+        else if (r.t === 'set' && !r.taint && isHashable(l)) hit = r.map.has(keyOf(l, this.budget))
         if (hit === undefined) return undefined
         return op === 'in' ? hit : !hit
       }
@@ -2171,10 +2467,41 @@ class Evaluator {
   }
 }
 
-interface CallCtx {
-  mod: ModuleState
-  e: Extract<Expr, {k: 'call'}>
-  site: Site
-  label: string
-  args: Arg[]
+/** The scope a function defined in `env` closes over: none at module level, class bodies skipped. */
+function closureOf(env: Map<string, PyValue>, mod: ModuleState): Scope | null {
+  let e: Map<string, PyValue> | null = env
+  while (e instanceof Scope && e.isClass) e = e.parent
+  return e === null || e === mod.env || !(e instanceof Scope) ? null : e
+}
+
+/** Whether statements may leave the function (`return`, `raise`) — nested functions and classes aside. */
+function exits(stmts: Stmt[]): boolean {
+  return stmts.some((s) => s.kind !== 'def' && s.kind !== 'class' && ((s.kind === 'other' && (s.keyword === 'return' || s.keyword === 'raise')) || exits(s.body)))
+}
+
+/** Whether a function body yields (a generator). */
+function yields(stmts: Stmt[]): boolean {
+  let found = false
+  const visit = (ss: Stmt[]): void => {
+    for (const st of ss) {
+      if (found || st.kind === 'def' || st.kind === 'class') continue
+      for (const e of stmtExprs(st)) walkExpr(e, (x) => {
+        if (x.k === 'ops' && x.ops.includes('yield')) found = true
+      })
+      visit(st.body)
+    }
+  }
+  visit(stmts)
+  return found
+}
+
+/** A base class bento does not read (from a package), `object` and exceptions aside. */
+function hasUnknownBase(cls: ClassValue): boolean {
+  return cls.bases.some((b) => !(b.t === 'class' ? hasUnknownBase(b.cls) === false : b.t === 'builtin' && (b.name === 'object' || b.name in EXCEPTION_BASES)))
+}
+
+const PYDANTIC_BASES = new Set(['pydantic.BaseModel', 'pydantic.main.BaseModel'])
+
+function isPydanticModel(cls: ClassValue): boolean {
+  return mro(cls).some((k) => k.bases.some((b) => b.t === 'ext' && PYDANTIC_BASES.has(b.name)))
 }

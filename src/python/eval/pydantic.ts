@@ -120,3 +120,15 @@ export function coerce(v: PyValue, ann: Expr): PyValue | string {
 export function isNoneAnn(e: Expr): boolean {
   return (e.k === 'const' && e.id === 'None')
 }
+
+/** The class and its bases, depth first (CPython's MRO for the single-inheritance chains configuration code has). */
+export function mro(cls: ClassValue): ClassValue[] {
+  const out: ClassValue[] = []
+  const visit = (c: ClassValue): void => {
+    if (out.includes(c)) return
+    out.push(c)
+    for (const b of c.bases) if (b.t === 'class') visit(b.cls)
+  }
+  visit(cls)
+  return out
+}

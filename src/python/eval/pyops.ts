@@ -31,8 +31,16 @@ export function typeName(v: PyValue): string {
       return v.name
     case 'opaque':
       return 'value bento cannot read'
-    case 'args':
-      return 'Bento arguments object'
+    case 'instance':
+      return v.args ? 'Bento arguments object' : v.cls.name
+    case 'set':
+      return v.frozen ? 'frozenset' : 'set'
+    case 'exc':
+      return v.type
+    case 'func':
+      return 'function'
+    case 'class':
+      return 'type'
     case 'svcdeco':
       return 'service decorator'
     default:
@@ -126,8 +134,19 @@ export function pyEquals(a: PyValue, b: PyValue, budget: Budget, depth = 0): boo
     }
     return true
   }
+  if (a.t === 'set' && b.t === 'set') {
+    if (a.taint || b.taint) return undefined
+    if (a.map.size !== b.map.size) return false
+    budget.charge(a.map.size)
+    for (const k of a.map.keys()) if (!b.map.has(k)) return false
+    return true
+  }
   if (a.t === 'image' && b.t === 'image') return a.img === b.img
-  const known = ['str', 'int', 'float', 'bool', 'none', 'list', 'tuple', 'dict']
+  if (a.t === 'instance' || b.t === 'instance' || a.t === 'class' || b.t === 'class' || a.t === 'func' || b.t === 'func') {
+    // Identity (no __eq__ of user classes is run).
+    return a === b ? true : a.t === 'instance' && b.t === 'instance' ? undefined : false
+  }
+  const known = ['str', 'int', 'float', 'bool', 'none', 'list', 'tuple', 'dict', 'set']
   if (known.includes(a.t) && known.includes(b.t)) return false
   return undefined
 }
@@ -375,7 +394,16 @@ export function pyStr(v: PyValue, budget: Budget = new Budget()): string | undef
     case 'list':
     case 'tuple':
     case 'dict':
+    case 'set':
       return pyReprValue(v, budget)
+    case 'exc': {
+      if (v.text !== undefined) return v.text
+      if (v.args.length === 0) return ''
+      // KeyError prints its key as repr.
+      if (v.args.length === 1 && v.chain.includes('KeyError')) return pyReprValue(v.args[0] as PyValue, budget)
+      if (v.args.length === 1) return pyStr(v.args[0] as PyValue, budget)
+      return pyReprValue({t: 'tuple', items: v.args}, budget)
+    }
     default:
       return undefined
   }
@@ -393,7 +421,17 @@ export function pyReprValue(v: PyValue, budget: Budget = new Budget()): string |
       budget.chars(leaves, 'the printed value')
       s = pyRepr(x)
     }
-    else if ((x.t === 'list' || x.t === 'dict') && x.taint) return undefined
+    else if ((x.t === 'list' || x.t === 'dict' || x.t === 'set') && x.taint) return undefined
+    else if (x.t === 'set') {
+      budget.depth(depth + 1)
+      const parts: string[] = []
+      for (const y of x.map.values()) {
+        const p = walk(y, depth + 1)
+        if (p === undefined) return undefined
+        parts.push(p)
+      }
+      s = parts.length === 0 ? `${x.frozen ? 'frozenset' : 'set'}()` : x.frozen ? `frozenset({${parts.join(', ')}})` : `{${parts.join(', ')}}`
+    }
     else if (x.t === 'list' || x.t === 'tuple') {
       budget.depth(depth + 1)
       const parts: string[] = []

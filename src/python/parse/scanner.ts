@@ -511,12 +511,18 @@ class ExprParser {
       .map(([a, b]) => this.expr(a, b))
   }
 
-  /** `a, b` → tuple; `a` → a. */
+  /** `a, b` → tuple (`*rest` items starred); `a` → a. */
   exprOrTuple(from: number, to: number): Expr {
     const parts = splitTop(this.toks, from, to, this.match, ',')
     if (parts.length === 1) return this.expr(from, to)
     const t = this.toks[from]
-    return {k: 'seq', kind: 'tuple', items: this.list(from, to), line: t?.line ?? 0, col: t?.col ?? 0}
+    const items = parts
+      .filter(([a, b]) => b > a)
+      .map(([a, b]) => {
+        const s = this.toks[a] as Token
+        return isOp(s, '*') ? ({k: 'starred', value: this.expr(a + 1, b), line: s.line, col: s.col} as Expr) : this.expr(a, b)
+      })
+    return {k: 'seq', kind: 'tuple', items, line: t?.line ?? 0, col: t?.col ?? 0}
   }
 
   /** The parameters of a `def` (annotated) or a `lambda` in `[from, to)`. */
