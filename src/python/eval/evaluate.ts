@@ -67,7 +67,21 @@ export interface EnvRead {
   site: Site
 }
 
+/** `bentoml.models.HuggingFaceModel(...)` as the module computed it (the arguments besides the id: null when not given). */
+export interface EvaluatedHfModel {
+  modelId: string
+  revision: string
+  endpoint: string | null
+  include: string[] | null
+  exclude: string[] | null
+}
+
 export interface Evaluation {
+  /**
+   * `bentoml.models.HuggingFaceModel(...)` calls the import ran, by `file:line:col` of the call (as the service
+   * reader keys model references), with their arguments — or why they cannot be known.
+   */
+  hfModels: Map<string, EvaluatedHfModel | Unknown>
   /** Every `@bentoml.service` class applied while executing, keyed `file:line` of its `class` statement. */
   services: Map<string, ServiceValue>
   modules: Map<string, ModuleState | null>
@@ -98,6 +112,10 @@ function canonicalExt(q: string): string {
       return 'bentoml.importing'
     case 'pydantic.fields.Field':
       return 'pydantic.Field'
+    case 'bentoml.models.huggingface.HuggingFaceModel':
+    case '_bentoml_sdk.models.HuggingFaceModel':
+    case '_bentoml_sdk.models.huggingface.HuggingFaceModel':
+      return 'bentoml.models.HuggingFaceModel'
     case '_bentoml_sdk.task':
     case '_bentoml_sdk.decorators.task':
       return 'bentoml.task'
@@ -184,7 +202,7 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
     } else throw e
   }
   const envRead = [...ev.envReads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead}
+  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead, hfModels: ev.hfModels}
 }
 
 /** `key` of a service class in `Evaluation.services`. */
@@ -195,6 +213,7 @@ export function serviceKey(file: string, line: number): string {
 class Evaluator implements Interp {
   readonly modules = new Map<string, ModuleState | null>()
   readonly services = new Map<string, ServiceValue>()
+  readonly hfModels = new Map<string, EvaluatedHfModel | Unknown>()
   readonly diagnostics: Diagnostic[] = []
   private readonly dirs = new Set<string>()
   readonly budget = new Budget()
@@ -1839,6 +1858,8 @@ class Evaluator implements Interp {
       }
       case 'bentoml.use_arguments':
         return this.useArguments(pos[0] ?? kw.get('model'), c)
+      case 'bentoml.models.HuggingFaceModel':
+        return this.hfModel(pos, kw, c)
       case 'bentoml.importing':
         return {t: 'ext', name: 'bentoml.importing()'}
       case 'pydantic.Field':
@@ -1885,7 +1906,7 @@ class Evaluator implements Interp {
     }
     const u: Unknown = {
       why: `the result of ${c.label}(...) from ${name.split('.')[0] ?? name}, which bento does not run`,
-      hint: 'write the value literally (a string, list or dict), or set it in bentofile.yaml',
+      hint: 'write the literal, or pass it with --arg (a field of bentoml.use_arguments), or set it in bentofile.yaml',
       site,
     }
     // What an unknown function does to the objects it receives is unknown.
@@ -2117,6 +2138,45 @@ class Evaluator implements Interp {
 
 
 
+
+  /** `HuggingFaceModel(model_id, revision="main", endpoint=None, include=None, exclude=None)`: recorded for the build. */
+  private hfModel(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
+    const names = ['model_id', 'revision', 'endpoint', 'include', 'exclude']
+    const given = new Map<string, PyValue>()
+    pos.forEach((v, i) => given.set(names[i] ?? `#${i}`, v))
+    for (const [k, v] of kw) given.set(k, v)
+    const key = `${c.site.file}:${c.e.line}:${c.e.col}`
+    const record = (): EvaluatedHfModel | Unknown => {
+      for (const k of given.keys()) if (!names.includes(k)) return {why: `HuggingFaceModel() got an unexpected argument ${k}`, hint: 'pass model_id, revision, endpoint, include, exclude', site: c.site}
+      for (const v of given.values()) {
+        const u = this.unknownIn(v)
+        if (u) return u
+      }
+      const id = given.get('model_id')
+      if (id?.t !== 'str') return {why: `the model id of HuggingFaceModel() is a ${id ? typeName(id) : 'missing value'}`, hint: 'pass the repository id as a string', site: c.site}
+      const text = (k: string): string | null | undefined => {
+        const v = given.get(k)
+        return v === undefined || v.t === 'none' ? null : v.t === 'str' ? v.v : undefined
+      }
+      const list = (k: string): string[] | null | undefined => {
+        const v = given.get(k)
+        if (v === undefined || v.t === 'none') return null
+        if (v.t === 'str') return [v.v]
+        const it = this.iterate(v)
+        return it?.every((x) => x.t === 'str') ? it.map((x) => (x as {v: string}).v) : undefined
+      }
+      const revision = text('revision')
+      const endpoint = text('endpoint')
+      const include = list('include')
+      const exclude = list('exclude')
+      if (revision === undefined || endpoint === undefined || include === undefined || exclude === undefined) {
+        return {why: 'an argument of HuggingFaceModel() is not a string (or a list of strings)', hint: 'pass strings', site: c.site}
+      }
+      return {modelId: id.v, revision: revision ?? 'main', endpoint, include, exclude}
+    }
+    if (!this.hfModels.has(key)) this.hfModels.set(key, record())
+    return {t: 'ext', name: 'bentoml.models.HuggingFaceModel()'}
+  }
 
   private useArguments(model: PyValue | undefined, c: CallCtx): PyValue {
     const args = this.opts.args

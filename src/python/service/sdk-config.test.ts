@@ -412,6 +412,25 @@ class S:
     expect(info?.post_commands).toEqual(['echo 00', 'echo 01'])
   })
 
+  it('a value of a package imported inside a property: the line, and write the literal or pass it with --arg', () => {
+    const [e] = refuse(`import bentoml
+import pydantic
+class Args(pydantic.BaseModel):
+    tp: int = 1
+    @property
+    def gpus(self):
+        import torch
+        return torch.cuda.device_count()
+args = bentoml.use_arguments(Args)
+@bentoml.service(resources={"gpu": args.gpus})
+class S:
+    pass
+`)
+    expect(e?.where).toBe('service.py:8')
+    expect(e?.message).toContain('torch.cuda.device_count(...) from torch, which bento does not run')
+    expect(e?.hint).toContain('write the literal, or pass it with --arg')
+  })
+
   it('a while loop on a condition bento cannot evaluate', () => {
     const [e] = refuse(`import bentoml
 import os
