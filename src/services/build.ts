@@ -310,7 +310,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
             labels: entryConfig?.labels ?? {},
             envs: entryConfig?.envs ?? [],
             description: entryConfig?.description ?? null,
-            schema: prefixSchema(service.schema ?? {}, entryConfig?.pathPrefix ?? null),
+            // `Service.schema()` names the service as the decorator does (`name=args.name` evaluated).
+            schema: prefixSchema(
+              service.schema !== null && typeof service.schema.name === 'string' ? {...service.schema, name: sdkName(service.schema.name)} : (service.schema ?? {}),
+              entryConfig?.pathPrefix ?? null,
+            ),
           },
           image,
           hfModels,

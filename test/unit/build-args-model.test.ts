@@ -100,6 +100,8 @@ describe('bento build: a pydantic argument model with properties (the vLLM examp
       image: {post_commands: string[]; python_requirements: string}
     }
     expect(info.name).toBe('tiny')
+    // The schema is named after the service, as the decorator names it (`name=bento_args.name`).
+    expect((info.schema as {name: string}).name).toBe('tiny')
     expect(info.labels).toEqual({owner: 'me', gen: '{"temperature": 0.6}', tp: '02'})
     expect(info.envs).toEqual([expect.objectContaining({name: 'UV_NO_PROGRESS', value: '1'}), expect.objectContaining({name: 'NCCL', value: '2'})])
     expect(info.services[0]?.config.resources).toEqual({gpu: 2})
