@@ -4,7 +4,18 @@
  */
 import type {Arg, Expr} from '../parse/index.js'
 import type {Budget} from './budget.js'
-import type {ModuleState, PyValue, Site, Unknown} from './values.js'
+import type {ImageFiles} from '../../bentoml/image.js'
+import type {Expr as ExprT, Stmt} from '../parse/index.js'
+import type {FuncDef, ModuleState, PyValue, Scope, ServiceValue, Site, Unknown} from './values.js'
+
+/** `bentoml.models.HuggingFaceModel(...)` as the module computed it (the arguments besides the id: null when not given). */
+export interface EvaluatedHfModel {
+  modelId: string
+  revision: string
+  endpoint: string | null
+  include: string[] | null
+  exclude: string[] | null
+}
 
 /** The call being evaluated: where it is and how it is written (for messages). */
 export interface CallCtx {
@@ -38,4 +49,22 @@ export interface Interp {
   callMethod(self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue
   /** A binary operator as Python's (`+`, `//`, `%`…). */
   binop(op: string, l: PyValue, r: PyValue, at: {line: number; col: number}, mod: ModuleState): PyValue
+}
+
+/** What the interpreter's function, class and BentoML parts (./objects.ts, ./bentoml.ts) also need. */
+export interface Runtime extends Interp {
+  /** Where evaluation is (restored when a call returns). */
+  at: Site
+  /** The user functions being called, innermost last. */
+  readonly frames: Array<{fn: FuncDef; local: Scope}>
+  readonly declCache: WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>
+  readonly hfModels: Map<string, EvaluatedHfModel | Unknown>
+  readonly services: Map<string, ServiceValue>
+  readonly imageOptions: {files?: ImageFiles; defaultPythonVersion?: string}
+  eval(e: ExprT, mod: ModuleState, env: Map<string, PyValue>): PyValue
+  execBlock(stmts: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): void
+  callCtx(mod: ModuleState, at: ExprT, label?: string): CallCtx
+  dictOf(entries: Array<[string, PyValue]>): PyValue
+  /** Call a user function (./objects.ts binds the arguments). */
+  getAttr(obj: PyValue, attr: string, mod: ModuleState, at: ExprT): PyValue
 }

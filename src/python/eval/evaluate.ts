@@ -20,27 +20,25 @@
  * (an unknown function, a branch on an unknown condition) are *tainted* the same way, so nothing they might have
  * done to an image is silently lost.
  */
-import {
-  Image,
-  IMAGE_INIT_PARAMS,
-  type ImageFiles,
-  type ImageInit,
-  ImageRuleError,
-} from '../../bentoml/image.js'
+import {Image, IMAGE_INIT_PARAMS, type ImageFiles} from '../../bentoml/image.js'
 import type {Diagnostic} from '../../errors.js'
 import {Budget, BudgetExceeded} from './budget.js'
 import {type Expr, type Param, parseModule, scanModule, type Stmt, stmtExprs, walkExpr} from '../parse/index.js'
 import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, type ServiceValue, type Site, type Unknown} from './values.js'
-import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote} from './stdlib.js'
 
-import {bool, FALSE, firstOf, fromJson, int, isHashable, keyOf, NONE, orderOf, parseNumber, pyEquals, pyFloat, pyRepr, pyReprValue, pyStr, pyTypeName, str, TRUE, typeName} from './pyops.js'
-import {classLookup, coerce, modelFields, mro} from './pydantic.js'
+import {bool, FALSE, firstOf, fromJson, int, isHashable, keyOf, NONE, orderOf, parseNumber, pyEquals, pyRepr, pyReprValue, pyStr, pyTypeName, str, TRUE, typeName} from './pyops.js'
+import {classLookup, mro} from './pydantic.js'
 import {callBuiltin, EXCEPTION_BASES, excChain, isBuiltinName} from './builtins.js'
-import type {CallCtx, Interp} from './context.js'
+import {canonicalExt, callImage, convertEnvs, ENV_MUTATORS, ENV_READS, extValue, hfModel, newImage} from './bentoml.js'
+import type {CallCtx, EvaluatedHfModel, Runtime} from './context.js'
+import {bindMember, callFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
+import {ImportFailure, PyRaise, Return, Signal} from './signals.js'
+import {callStdlib} from './stdlib-calls.js'
 import {callStr, dictMethod, formatField, listMethod, percentFormat, setMethod, tupleMethod} from './methods.js'
 import {describeOps, exprLabel, exprText, forHeader, relocate, walkCalls} from './ast-text.js'
 
 export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
+export type {EvaluatedHfModel} from './context.js'
 export {fromJson, pyFloat, pyRepr, pyReprValue, pyStr, toJson, typeName} from './pyops.js'
 
 export interface EvaluateOptions {
@@ -67,15 +65,6 @@ export interface EnvRead {
   site: Site
 }
 
-/** `bentoml.models.HuggingFaceModel(...)` as the module computed it (the arguments besides the id: null when not given). */
-export interface EvaluatedHfModel {
-  modelId: string
-  revision: string
-  endpoint: string | null
-  include: string[] | null
-  exclude: string[] | null
-}
-
 export interface Evaluation {
   /**
    * `bentoml.models.HuggingFaceModel(...)` calls the import ran, by `file:line:col` of the call (as the service
@@ -94,84 +83,6 @@ export interface Evaluation {
 // ---------------------------------------------------------------------------------------------
 
 
-
-/** Canonical names for the BentoML objects the evaluator models. */
-function canonicalExt(q: string): string {
-  switch (q) {
-    case 'bentoml.images.PythonImage':
-    case '_bentoml_sdk.images.Image':
-    case '_bentoml_sdk.images.PythonImage':
-      return 'bentoml.images.Image'
-    case '_bentoml_sdk.service':
-    case '_bentoml_sdk.service.service':
-    case '_bentoml_sdk.service.factory.service':
-      return 'bentoml.service'
-    case 'bentoml._internal.utils.args.use_arguments':
-      return 'bentoml.use_arguments'
-    case '_bentoml_impl.loader.importing':
-      return 'bentoml.importing'
-    case 'pydantic.fields.Field':
-      return 'pydantic.Field'
-    case 'bentoml.models.huggingface.HuggingFaceModel':
-    case '_bentoml_sdk.models.HuggingFaceModel':
-    case '_bentoml_sdk.models.huggingface.HuggingFaceModel':
-      return 'bentoml.models.HuggingFaceModel'
-    case '_bentoml_sdk.task':
-    case '_bentoml_sdk.decorators.task':
-      return 'bentoml.task'
-    default:
-      return q
-  }
-}
-
-/** A name from a package: `TYPE_CHECKING` is False while BentoML imports the service. */
-function extValue(q: string): PyValue {
-  if (q === 'typing.TYPE_CHECKING' || q === 'typing_extensions.TYPE_CHECKING') return FALSE
-  return {t: 'ext', name: q}
-}
-
-const ENV_READS = new Set(['os.environ', 'os.getenv', 'os.environ.get', 'os.getenvb', 'os.environ.setdefault', 'dotenv.load_dotenv', 'dotenv.dotenv_values'])
-/** Calls that change the environment in ways bento does not follow: later reads of it are unknown. */
-const ENV_MUTATORS = new Set([
-  'os.environ.update', 'os.environ.pop', 'os.environ.popitem', 'os.environ.clear', 'os.environ.__setitem__', 'os.environ.__delitem__',
-  'os.putenv', 'os.unsetenv', 'dotenv.load_dotenv', 'dotenv.main.load_dotenv',
-])
-
-class Signal {
-  constructor(readonly kind: 'break' | 'continue') {}
-}
-
-/** `return` inside a function call: unwinds to the call. */
-class Return {
-  constructor(readonly value: PyValue) {}
-}
-
-/**
- * A Python exception raised while importing (a local module that does not exist, `raise ValueError(...)`, a
- * `KeyError` of a dict, …): a `try` whose handler names its type (or a base of it) catches it; else the import
- * fails there. `diagnostic`: how to report it when nothing catches it.
- */
-class PyRaise extends Error {
-  constructor(
-    readonly type: string,
-    override readonly message: string,
-    readonly site: Site,
-    readonly value: PyValue,
-    readonly diagnostic?: Diagnostic,
-  ) {
-    super(message)
-  }
-}
-
-/** A statement BentoML would fail on while importing: reported, and the import (the whole evaluation) stops there. */
-class ImportFailure extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(diagnostic.message)
-  }
-}
-
-/** Calls nested deeper than this are CPython's RecursionError (its default limit is 1000 frames). */
-const MAX_CALL_DEPTH = 1000
 
 export function evaluateModule(opts: EvaluateOptions): Evaluation {
   const ev = new Evaluator(opts)
@@ -210,10 +121,11 @@ export function serviceKey(file: string, line: number): string {
   return `${file}:${line}`
 }
 
-class Evaluator implements Interp {
+class Evaluator implements Runtime {
   readonly modules = new Map<string, ModuleState | null>()
   readonly services = new Map<string, ServiceValue>()
   readonly hfModels = new Map<string, EvaluatedHfModel | Unknown>()
+  readonly imageOptions: {files?: ImageFiles; defaultPythonVersion?: string}
   readonly diagnostics: Diagnostic[] = []
   private readonly dirs = new Set<string>()
   readonly budget = new Budget()
@@ -226,13 +138,14 @@ class Evaluator implements Interp {
   /** The module changed the environment in a way bento does not follow (`load_dotenv()`, `os.environ.update`). */
   private envChanged: Unknown | undefined
   /** The user functions being called, innermost last (recursion depth, zero-argument `super()`). */
-  private readonly frames: Array<{fn: FuncDef; local: Scope}> = []
+  readonly frames: Array<{fn: FuncDef; local: Scope}> = []
   /** The exceptions being handled (`except` bodies), innermost last: a bare `raise` re-raises the last. */
   private readonly handling: PyRaise[] = []
   /** `global`/`nonlocal` names of each function body, found once. */
-  private readonly declCache = new WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>()
+  readonly declCache = new WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>()
 
   constructor(private readonly opts: EvaluateOptions) {
+    this.imageOptions = {...(opts.imageFiles ? {files: opts.imageFiles} : {}), ...(opts.defaultPythonVersion ? {defaultPythonVersion: opts.defaultPythonVersion} : {})}
     for (const f of opts.files.keys()) {
       const parts = f.split('/')
       for (let i = 1; i < parts.length; i++) this.dirs.add(parts.slice(0, i).join('/'))
@@ -302,7 +215,7 @@ class Evaluator implements Interp {
   // ---- statements -------------------------------------------------------------------------
 
   /** Execute statements in `mod` (class bodies pass their namespace as `ns`); if/for/try chains across siblings. */
-  private execBlock(stmts: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): void {
+  execBlock(stmts: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): void {
     const env = ns ?? mod.env
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i] as Stmt
@@ -719,7 +632,7 @@ class Evaluator implements Interp {
   }
 
   /** A call context for calls the interpreter makes itself (decorators, key functions, properties). */
-  private callCtx(mod: ModuleState, at: Expr, label = exprLabel(at)): CallCtx {
+  callCtx(mod: ModuleState, at: Expr, label = exprLabel(at)): CallCtx {
     const e: Extract<Expr, {k: 'call'}> = at.k === 'call' ? at : {k: 'call', fn: at, args: [], line: at.line, col: at.col}
     return {mod, e, site: this.site(mod, at), label, args: e.args}
   }
@@ -843,39 +756,12 @@ class Evaluator implements Interp {
       decoratorSite,
       kwargs,
       ...(unknownKwargs ? {unknownKwargs} : {}),
-      envs: unknownKwargs ?? this.convertEnvs(kwargs.get('envs'), decoratorSite),
+      envs: unknownKwargs ?? convertEnvs(this, kwargs.get('envs'), decoratorSite),
     }
     this.services.set(serviceKey(classSite.file, classSite.line), svc)
     return {t: 'service', svc}
   }
 
-  /** BentoML's `convert_envs` at decoration time: `[BentoEnvSchema(**env) for env in envs or []]`. */
-  private convertEnvs(v: PyValue | undefined, site: Site): ServiceValue['envs'] {
-    if (v === undefined || v.t === 'none') return []
-    const u = this.unknownIn(v)
-    if (u) return u
-    if (v.t !== 'list' && v.t !== 'tuple') {
-      return {why: `envs is a ${typeName(v)}, not a list of {"name": …, "value": …} dicts`, hint: 'write envs=[{"name": "NAME", "value": "value"}]', site}
-    }
-    const out: Array<{name: string; value: string; stage: string}> = []
-    for (const item of v.items) {
-      if (item.t !== 'dict') return {why: `an envs entry is a ${typeName(item)}, not a dict`, hint: 'write {"name": "NAME", "value": "value"}', site}
-      const get = (k: string): PyValue | undefined => item.map.get(keyOf(str(k), this.budget))?.value
-      const keys = [...item.map.values()].map((x) => (x.key.t === 'str' ? x.key.v : '?'))
-      const extra = keys.filter((k) => !['name', 'value', 'stage'].includes(k))
-      if (extra.length > 0) return {why: `envs entry has unexpected key(s) ${extra.join(', ')}`, hint: 'an envs entry has name, value and stage', site}
-      const name = get('name')
-      const value = get('value') ?? str('')
-      const stage = get('stage') ?? str('all')
-      if (name?.t !== 'str') return {why: 'an envs entry has no string "name"', hint: 'write {"name": "NAME", "value": "value"}', site}
-      if (value.t !== 'str') return {why: `the value of env ${name.v} is a ${typeName(value)}`, hint: 'write the value as a string literal', site}
-      if (stage.t !== 'str' || !['all', 'build', 'runtime'].includes(stage.v)) {
-        return {why: `the stage of env ${name.v} must be "all", "build" or "runtime"`, hint: 'write "stage": "build" (or "runtime", "all")', site}
-      }
-      out.push({name: name.v, value: value.v, stage: stage.v})
-    }
-    return out
-  }
 
   private execOther(s: Extract<Stmt, {kind: 'other'}>, mod: ModuleState, env: Map<string, PyValue>): void {
     switch (s.keyword) {
@@ -1348,7 +1234,7 @@ class Evaluator implements Interp {
         const v = obj.attrs.get(attr)
         if (v !== undefined) return v
         const member = classLookup(obj.cls, attr)
-        if (member !== undefined) return this.bindMember(member, obj, obj.cls, attr, mod, at)
+        if (member !== undefined) return bindMember(this, member, obj, obj.cls, attr, mod, at)
         if (attr === '__class__') return {t: 'class', cls: obj.cls}
         if (attr === '__dict__') return this.dictOf([...obj.attrs])
         if (obj.args) throw this.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls.site.line > 0 ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
@@ -1371,7 +1257,7 @@ class Evaluator implements Interp {
         const after = order.slice(order.indexOf(obj.cls) + 1)
         for (const c of after) {
           const v = c.ns.get(attr)
-          if (v !== undefined) return this.bindMember(v, obj.self, c, attr, mod, at)
+          if (v !== undefined) return bindMember(this, v, obj.self, c, attr, mod, at)
         }
         if (attr === '__init__' && !after.some(hasUnknownBase)) return {t: 'builtin', name: 'object.__init__'}
         return this.opaque(`super().${attr} (from a base class bento does not read)`, 'use a module-level value', site)
@@ -1397,25 +1283,6 @@ class Evaluator implements Interp {
     }
   }
 
-  /** A class member as read from an instance: a method bound to it, a property computed, a value. */
-  private bindMember(member: PyValue, self: PyValue, cls: ClassValue, attr: string, mod: ModuleState, at: Expr): PyValue {
-    if (member.t === 'func') return {t: 'method', self, fn: member}
-    if (member.t !== 'wrapped') return member
-    switch (member.kind) {
-      case 'property':
-      case 'cached_property': {
-        const v = this.invoke(member.fn, [self], new Map(), this.callCtx(mod, at, `${cls.name}.${attr}`))
-        if (member.kind === 'cached_property' && self.t === 'instance') self.attrs.set(attr, v)
-        return v
-      }
-      case 'classmethod':
-        return {t: 'method', self: self.t === 'instance' ? {t: 'class', cls: self.cls} : self, fn: member.fn}
-      case 'staticmethod':
-        return member.fn
-      default:
-        return member.fn.t === 'func' ? {t: 'method', self: self.t === 'instance' ? {t: 'class', cls: self.cls} : self, fn: member.fn} : member.fn
-    }
-  }
 
   /** A dict of string keys. */
   dictOf(entries: Array<[string, PyValue]>): PyValue {
@@ -1591,7 +1458,7 @@ class Evaluator implements Interp {
       case 'ext':
         return this.callExt(fn.name, pos, kw, c)
       case 'builtin':
-        if (fn.name === 'super') return this.superOf(pos, c)
+        if (fn.name === 'super') return superOf(this, pos, c)
         return callBuiltin(this, fn.name, pos, kw, c)
       case 'bound':
         return this.callMethod(fn.self, fn.name, pos, kw, c)
@@ -1599,7 +1466,7 @@ class Evaluator implements Interp {
         if (pos.length === 1 && pos[0]) return this.makeService(pos[0], fn.kwargs, fn.site, pos[0].t === 'class' ? pos[0].cls.site : site, fn.unknown)
         break
       case 'func':
-        return this.callFunction(fn.fn, pos, kw, c)
+        return callFunction(this, fn.fn, pos, kw, c)
       case 'method':
         return this.invoke(fn.fn, [fn.self, ...pos], kw, c)
       case 'wrapped':
@@ -1607,12 +1474,12 @@ class Evaluator implements Interp {
         throw this.failure(c.mod, c.e, `TypeError: '${fn.kind}' object is not callable`, `read ${label} as an attribute`)
       case 'instance': {
         const call = classLookup(fn.cls, '__call__')
-        if (call !== undefined) return this.invoke(this.bindMember(call, fn, fn.cls, '__call__', c.mod, c.e), pos, kw, c)
+        if (call !== undefined) return this.invoke(bindMember(this, call, fn, fn.cls, '__call__', c.mod, c.e), pos, kw, c)
         if (hasUnknownBase(fn.cls)) return this.opaque(`calling a ${fn.cls.name} (its base class is code bento does not read)`, 'use a module-level value', site)
         throw this.failure(c.mod, c.e, `TypeError: '${fn.cls.name}' object is not callable`, 'call functions')
       }
       case 'class':
-        return this.instantiate(fn.cls, pos, kw, c)
+        return instantiate(this, fn.cls, pos, kw, c)
       case 'service':
         return this.opaque(`calling the service class ${fn.svc.className}`, 'do not instantiate services at module level', site)
       case 'opaque': {
@@ -1625,231 +1492,19 @@ class Evaluator implements Interp {
     return this.opaque(`calling a ${typeName(fn)}`, 'call functions bento knows (Image methods, str/list/dict methods, builtins)', site)
   }
 
-  /** `super()` (the method's class and first argument) or `super(cls, self)`. */
-  private superOf(pos: PyValue[], c: CallCtx): PyValue {
-    if (pos.length === 2 && pos[0]?.t === 'class') return {t: 'super', cls: pos[0].cls, self: pos[1] as PyValue}
-    const frame = this.frames[this.frames.length - 1]
-    const first = frame?.fn.params[0]
-    const self = first ? frame?.local.get(first.name) : undefined
-    if (frame?.fn.owner === undefined || self === undefined) throw this.failure(c.mod, c.e, 'RuntimeError: super(): no arguments', 'call super() in a method')
-    return {t: 'super', cls: frame.fn.owner, self}
-  }
 
-  /** Call a user function: arguments bound as CPython binds them, the body run in a new local scope. */
-  private callFunction(fn: FuncDef, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    if (this.frames.length >= MAX_CALL_DEPTH) {
-      throw new BudgetExceeded('depth', `calls nest more than ${MAX_CALL_DEPTH} deep (CPython: RecursionError: maximum recursion depth exceeded); bento evaluates build configuration only`)
-    }
-    const decl = Array.isArray(fn.body) ? this.declarations(fn.body) : {globals: new Set<string>(), nonlocals: new Set<string>()}
-    const local = new Scope(fn.closure, decl.globals, decl.nonlocals)
-    this.bindArgs(fn, pos, kw, local, c)
-    if (fn.isAsync || fn.isGenerator) {
-      return this.opaque(`the result of ${fn.name}() (a ${fn.isAsync ? 'coroutine' : 'generator'}, which bento does not run)`, 'compute build values with plain functions', c.site)
-    }
-    this.frames.push({fn, local})
-    // Where the call is: restored when it returns (an error inside keeps the line it happened on).
-    const at = this.at
-    let result: PyValue = NONE
-    try {
-      if (!Array.isArray(fn.body)) result = this.eval(fn.body, fn.mod, local)
-      else this.execBlock(fn.body, fn.mod, local)
-    } catch (e) {
-      if (!(e instanceof Return)) throw e
-      result = e.value
-    } finally {
-      this.frames.pop()
-    }
-    this.at = at
-    return result
-  }
 
-  /** `global` and `nonlocal` names of a function body (not of the functions nested in it). */
-  private declarations(body: Stmt[]): {globals: Set<string>; nonlocals: Set<string>} {
-    const hit = this.declCache.get(body)
-    if (hit) return hit
-    const out = {globals: new Set<string>(), nonlocals: new Set<string>()}
-    const visit = (stmts: Stmt[]): void => {
-      for (const st of stmts) {
-        if (st.kind === 'def' || st.kind === 'class') continue
-        if (st.kind === 'other' && (st.keyword === 'global' || st.keyword === 'nonlocal')) {
-          for (const x of st.exprs) if (x.k === 'name') (st.keyword === 'global' ? out.globals : out.nonlocals).add(x.id)
-        }
-        visit(st.body)
-      }
-    }
-    visit(body)
-    this.declCache.set(body, out)
-    return out
-  }
 
-  /** CPython's argument binding (and its TypeErrors). */
-  private bindArgs(fn: FuncDef, pos: PyValue[], kw: Map<string, PyValue>, local: Scope, c: CallCtx): void {
-    const params = fn.params
-    const positional = params.filter((p) => p.kind === 'posonly' || p.kind === 'pos')
-    const vararg = params.find((p) => p.kind === 'vararg')
-    const kwarg = params.find((p) => p.kind === 'kwarg')
-    const err = (m: string): Error => this.failure(c.mod, c.e, `TypeError: ${fn.name}() ${m}`, `call ${fn.name}() as it is defined at ${fn.site.file}:${fn.site.line}`)
-    positional.forEach((p, i) => {
-      if (i < pos.length) local.set(p.name, pos[i] as PyValue)
-    })
-    if (pos.length > positional.length) {
-      if (vararg === undefined) {
-        const required = positional.filter((p) => !fn.defaults.has(p.name)).length
-        const takes = required === positional.length ? `${positional.length}` : `from ${required} to ${positional.length}`
-        throw err(`takes ${takes} positional argument${positional.length === 1 && required === positional.length ? '' : 's'} but ${pos.length} ${pos.length === 1 ? 'was' : 'were'} given`)
-      }
-      local.set(vararg.name, {t: 'tuple', items: pos.slice(positional.length)})
-    } else if (vararg) local.set(vararg.name, {t: 'tuple', items: []})
-    const extra: Array<[string, PyValue]> = []
-    for (const [k, v] of kw) {
-      const p = params.find((q) => q.name === k && (q.kind === 'pos' || q.kind === 'kwonly'))
-      if (p) {
-        if (local.has(k)) throw err(`got multiple values for argument '${k}'`)
-        local.set(k, v)
-      } else if (kwarg) extra.push([k, v])
-      else if (params.some((q) => q.name === k && q.kind === 'posonly')) throw err(`got some positional-only arguments passed as keyword arguments: '${k}'`)
-      else throw err(`got an unexpected keyword argument '${k}'`)
-    }
-    if (kwarg) local.set(kwarg.name, this.dictOf(extra))
-    const missing = (kind: 'positional' | 'keyword-only', ps: Param[]): void => {
-      const names = ps.filter((p) => !local.has(p.name) && !fn.defaults.has(p.name)).map((p) => `'${p.name}'`)
-      if (names.length === 0) return
-      const list = names.length === 1 ? names[0] : names.length === 2 ? `${names[0]} and ${names[1]}` : `${names.slice(0, -1).join(', ')}, and ${names[names.length - 1]}`
-      throw err(`missing ${names.length} required ${kind} argument${names.length === 1 ? '' : 's'}: ${list}`)
-    }
-    missing('positional', positional)
-    missing('keyword-only', params.filter((p) => p.kind === 'kwonly'))
-    for (const [k, v] of fn.defaults) if (!local.has(k)) local.set(k, v)
-  }
 
-  /** `cls(...)`: a pydantic model or dataclass from its fields, an exception, or a plain class through `__init__`. */
-  private instantiate(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const order = mro(cls)
-    const exc = order.flatMap((k) => k.bases).find((b) => b.t === 'builtin' && b.name in EXCEPTION_BASES)
-    if (exc?.t === 'builtin') {
-      const names = order.filter((k) => !hasUnknownBase(k)).map((k) => k.name)
-      return {t: 'exc', type: cls.name, chain: [...names, ...excChain(exc.name)], args: pos}
-    }
-    if (isPydanticModel(cls)) {
-      if (pos.length > 0) throw this.failure(c.mod, c.e, `TypeError: BaseModel.__init__() takes 1 positional argument but ${pos.length + 1} were given`, 'pass the fields by keyword')
-      return this.modelInstance(cls, kw, c, false)
-    }
-    if (order.some((k) => k.dataclass)) return this.dataclassInstance(cls, pos, kw, c)
-    if (hasUnknownBase(cls)) {
-      const u: Unknown = {
-        why: `an instance of ${cls.name} (defined at ${cls.site.file}:${cls.site.line}), whose base class is code bento does not run`,
-        hint: 'use module-level values, or bentoml.use_arguments(Model) for build arguments',
-        site: c.site,
-      }
-      for (const v of [...pos, ...kw.values()]) this.taint(v, u)
-      return {t: 'opaque', u}
-    }
-    const self: PyValue = {t: 'instance', cls, attrs: new Map()}
-    const init = classLookup(cls, '__init__')
-    if (init !== undefined) {
-      const r = this.invoke(this.bindMember(init, self, cls, '__init__', c.mod, c.e), pos, kw, c)
-      if (r.t !== 'none' && r.t !== 'opaque') throw this.failure(c.mod, c.e, `TypeError: __init__() should return None, not '${pyTypeName(r)}'`, 'return nothing from __init__')
-    } else if (pos.length > 0 || kw.size > 0) throw this.failure(c.mod, c.e, `TypeError: ${cls.name}() takes no arguments`, `define ${cls.name}.__init__`)
-    return self
-  }
 
-  /** The validators (`@field_validator(..., mode=...)`) of a model's fields, by field name, in definition order. */
-  private validators(cls: ClassValue, mode: string): Map<string, PyValue[]> {
-    const out = new Map<string, PyValue[]>()
-    for (const k of [...mro(cls)].reverse()) {
-      for (const v of k.ns.values()) {
-        if (v.t !== 'wrapped' || v.kind !== 'validator' || (v.mode ?? 'after') !== mode) continue
-        for (const f of v.fields ?? []) out.set(f, [...(out.get(f) ?? []), v.fn])
-      }
-    }
-    return out
-  }
 
-  /**
-   * A pydantic model from keyword values (`Model(**kw)`, or the Bento arguments for `use_arguments`): each given
-   * value through its `mode='before'` validators, then lax validation against its annotation, then the `after`
-   * ones; defaults and `default_factory` for the rest.
-   */
-  private modelInstance(cls: ClassValue, given: Map<string, PyValue>, c: CallCtx, args: boolean): PyValue {
-    const attrs = new Map<string, PyValue>()
-    const errors: string[] = []
-    const before = this.validators(cls, 'before')
-    const after = this.validators(cls, 'after')
-    const clsValue: PyValue = {t: 'class', cls}
-    const runValidators = (fns: PyValue[] | undefined, v: PyValue): PyValue => {
-      for (const f of fns ?? []) {
-        const fn = f.t === 'wrapped' ? f.fn : f
-        v = this.invoke(fn, [clsValue, v], new Map(), c)
-      }
-      return v
-    }
-    for (const f of modelFields(cls)) {
-      const v0 = given.get(f.name)
-      if (v0 !== undefined) {
-        const v = runValidators([...(before.get(f.name) ?? []), ...(before.get('*') ?? [])], v0)
-        if (this.unknownIn(v)) {
-          attrs.set(f.name, v)
-          continue
-        }
-        const r = coerce(v, f.annotation)
-        if (typeof r === 'string') errors.push(`${f.name}\n  ${r}`)
-        else attrs.set(f.name, runValidators([...(after.get(f.name) ?? []), ...(after.get('*') ?? [])], r))
-        continue
-      }
-      const d = f.default
-      if (d === undefined) errors.push(`${f.name}\n  Field required`)
-      else if (d.t === 'field') {
-        if (d.def !== undefined) attrs.set(f.name, d.def)
-        else if (d.factory !== undefined) attrs.set(f.name, this.invoke(d.factory, [], new Map(), c))
-        else errors.push(`${f.name}\n  Field required`)
-      } else attrs.set(f.name, d)
-    }
-    if (errors.length > 0) {
-      const head = `${errors.length} validation error${errors.length > 1 ? 's' : ''} for ${cls.name}\n${errors.join('\n')}`
-      if (args) {
-        throw new ImportFailure({
-          ...c.site,
-          severity: 'error',
-          message: `Argument error. Please provide correct arguments via --arg option: ${head}`,
-          hint: 'pass the arguments with --arg KEY=VALUE or --arg-file FILE.yaml, or as args: in bentofile.yaml',
-        })
-      }
-      throw this.failure(c.mod, c.e, `ValidationError: ${head}`, `give ${cls.name} valid fields`)
-    }
-    return {t: 'instance', cls, attrs, ...(args ? {args} : {})}
-  }
 
-  /** A `@dataclass` instance: fields in order, by position or keyword, defaults, `field(default_factory=)`, `__post_init__`. */
-  private dataclassInstance(cls: ClassValue, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const fields = modelFields(cls)
-    const attrs = new Map<string, PyValue>()
-    const err = (m: string): Error => this.failure(c.mod, c.e, `TypeError: ${cls.name}.__init__() ${m}`, `call ${cls.name}() with its fields`)
-    if (pos.length > fields.length) throw err(`takes ${fields.length + 1} positional arguments but ${pos.length + 1} were given`)
-    fields.forEach((f, i) => {
-      if (i < pos.length) attrs.set(f.name, pos[i] as PyValue)
-    })
-    for (const [k, v] of kw) {
-      if (!fields.some((f) => f.name === k)) throw err(`got an unexpected keyword argument '${k}'`)
-      if (attrs.has(k)) throw err(`got multiple values for argument '${k}'`)
-      attrs.set(k, v)
-    }
-    for (const f of fields) {
-      if (attrs.has(f.name)) continue
-      const d = f.default
-      if (d === undefined || (d.t === 'field' && d.def === undefined && d.factory === undefined)) throw err(`missing 1 required positional argument: '${f.name}'`)
-      attrs.set(f.name, d.t === 'field' ? d.def ?? this.invoke(d.factory as PyValue, [], new Map(), c) : d)
-    }
-    const self: PyValue = {t: 'instance', cls, attrs}
-    const post = classLookup(cls, '__post_init__')
-    if (post !== undefined) this.invoke(this.bindMember(post, self, cls, '__post_init__', c.mod, c.e), [], new Map(), c)
-    return self
-  }
 
   private callExt(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
     const {site} = c
     switch (name) {
       case 'bentoml.images.Image':
-        return this.newImage(pos, kw, c)
+        return newImage(this, pos, kw, c)
       case 'bentoml.service': {
         if (pos.length === 1 && pos[0] && (pos[0].t === 'class' || pos[0].t === 'service')) {
           return this.makeService(pos[0], kw, site, pos[0].t === 'class' ? pos[0].cls.site : site)
@@ -1859,7 +1514,7 @@ class Evaluator implements Interp {
       case 'bentoml.use_arguments':
         return this.useArguments(pos[0] ?? kw.get('model'), c)
       case 'bentoml.models.HuggingFaceModel':
-        return this.hfModel(pos, kw, c)
+        return hfModel(this, pos, kw, c)
       case 'bentoml.importing':
         return {t: 'ext', name: 'bentoml.importing()'}
       case 'pydantic.Field':
@@ -1887,7 +1542,7 @@ class Evaluator implements Interp {
     }
     const env = this.callEnv(name, pos, kw, c)
     if (env !== undefined) return env
-    const lib = this.callStdlib(name, pos, kw, c)
+    const lib = callStdlib(this, name, pos, kw, c)
     if (lib !== undefined) return lib
     if (ENV_MUTATORS.has(name)) {
       this.envChanged ??= {
@@ -1933,136 +1588,11 @@ class Evaluator implements Interp {
     return dflt ?? NONE
   }
 
-  /** `json.dumps`, `json.loads`, `shlex.quote`, `shlex.join`; undefined for other names. */
-  private callStdlib(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
-    if (!['json.dumps', 'json.loads', 'shlex.quote', 'shlex.join'].includes(name)) return undefined
-    const short = name.slice(name.indexOf('.') + 1)
-    for (const v of [...pos, ...kw.values()]) {
-      const u = this.unknownIn(v)
-      if (u) return {t: 'opaque', u}
-    }
-    const ops: PyOps = {
-      floatRepr: pyFloat,
-      intRepr: (v) => pyStr(int(v), this.budget) ?? String(v),
-      order: (a, b) => orderOf(a, b, this.budget),
-      typeName: pyTypeName,
-    }
-    const notRun = (what: string): PyValue => this.opaque(`${name}(...) with ${what} (code bento does not run)`, `write the value literally, or call ${name}() without ${what}`, c.site)
-    try {
-      switch (name) {
-        case 'json.dumps': {
-          if (pos.length !== 1) throw new PyException('TypeError', `dumps() takes 1 positional argument but ${pos.length} were given`)
-          const known = ['skipkeys', 'ensure_ascii', 'check_circular', 'allow_nan', 'indent', 'separators', 'sort_keys']
-          for (const k of kw.keys()) {
-            if (k === 'default' || k === 'cls') return notRun(`${k}=`)
-            if (!known.includes(k)) throw new PyException('TypeError', `__init__() got an unexpected keyword argument '${k}'`)
-          }
-          const flag = (k: string, d: boolean): boolean => {
-            const v = kw.get(k)
-            return v === undefined ? d : this.truth(v) ?? d
-          }
-          const ind = kw.get('indent') ?? NONE
-          let indent: string | null
-          if (ind.t === 'none') indent = null
-          else if (ind.t === 'str') indent = ind.v
-          else if (ind.t === 'int' || ind.t === 'bool') {
-            const n = BigInt(ind.v)
-            this.budget.chars(n, 'the indent of json.dumps()')
-            indent = ' '.repeat(n > 0n ? Number(n) : 0)
-          } else throw new PyException('TypeError', `can't multiply sequence by non-int of type '${pyTypeName(ind)}'`)
-          let itemSeparator = indent === null ? ', ' : ','
-          let keySeparator = ': '
-          const sep = kw.get('separators')
-          if (sep !== undefined && sep.t !== 'none') {
-            const it = this.iterate(sep)
-            if (it === undefined || it.length !== 2) throw new PyException('ValueError', 'separators must be a pair of strings: (item_separator, key_separator)')
-            const [a, b] = it as [PyValue, PyValue]
-            if (a.t !== 'str' || b.t !== 'str') throw new PyException('TypeError', 'make_encoder() argument 6 must be str')
-            itemSeparator = a.v
-            keySeparator = b.v
-          }
-          const o: DumpsOptions = {
-            indent,
-            itemSeparator,
-            keySeparator,
-            sortKeys: flag('sort_keys', false),
-            ensureAscii: flag('ensure_ascii', true),
-            allowNan: flag('allow_nan', true),
-            skipKeys: flag('skipkeys', false),
-          }
-          return str(jsonDumps(pos[0] as PyValue, o, this.budget, ops))
-        }
-        case 'json.loads': {
-          const s = pos[0] ?? kw.get('s')
-          if (kw.size > (pos[0] ? 0 : 1)) return notRun('hooks or options')
-          if (s?.t !== 'str') throw new PyException('TypeError', `the JSON object must be str, bytes or bytearray, not ${s ? pyTypeName(s) : 'NoneType'}`)
-          return jsonLoads(s.v, this.budget)
-        }
-        case 'shlex.quote': {
-          const s = pos[0] ?? kw.get('s')
-          if (s?.t !== 'str') throw new PyException('TypeError', `expected string or bytes-like object, got '${s ? pyTypeName(s) : 'NoneType'}'`)
-          this.budget.chars(s.v.length * 5, 'the result of shlex.quote()')
-          return str(shlexQuote(s.v))
-        }
-        default: {
-          const it = pos[0] ? this.iterate(pos[0]) : undefined
-          if (it === undefined) throw new PyException('TypeError', `'${pos[0] ? pyTypeName(pos[0]) : 'NoneType'}' object is not iterable`)
-          const parts: string[] = []
-          let n = 0
-          for (const x of it) {
-            if (x.t !== 'str') throw new PyException('TypeError', `expected string or bytes-like object, got '${pyTypeName(x)}'`)
-            n += x.v.length * 5 + 1
-            if (n > this.budget.limits.chars) this.budget.chars(n, 'the result of shlex.join()')
-            this.budget.charge(Math.ceil(x.v.length / 64) + 1)
-            parts.push(shlexQuote(x.v))
-          }
-          return str(parts.join(' '))
-        }
-      }
-    } catch (e) {
-      if (e instanceof PyException) throw this.failure(c.mod, c.e, `${e.type}: ${e.message} (BentoML fails to import the service here too)`, `fix the arguments of ${short}()`)
-      throw e
-    }
-  }
 
-  private newImage(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const init: ImageInit = {}
-    const params = IMAGE_INIT_PARAMS as readonly string[]
-    if (pos.length > params.length) throw this.failure(c.mod, c.e, `Image() takes at most ${params.length} positional arguments`, 'pass keyword arguments')
-    const given = new Map<string, PyValue>()
-    pos.forEach((v, i) => given.set(params[i] as string, v))
-    for (const [k, v] of kw) {
-      if (!params.includes(k)) throw this.failure(c.mod, c.e, `Image() got an unexpected keyword argument '${k}'`, `Image() takes ${params.join(', ')}`)
-      if (given.has(k)) throw this.failure(c.mod, c.e, `Image() got multiple values for argument '${k}'`, 'pass each argument once')
-      given.set(k, v)
-    }
-    for (const [k, v] of given) {
-      const u = this.unknownIn(v)
-      if (u) return {t: 'opaque', u: {...u, why: `Image(${k}=…): ${u.why}`}}
-      const rec = init as Record<string, unknown>
-      if (k === 'lock_python_packages' || k === 'pack_git_packages') {
-        if (v.t !== 'bool') throw this.failure(c.mod, c.e, `Image(${k}=…) must be True or False`, `write ${k}=False`)
-        rec[k] = v.v
-      } else if (k === 'commands' || k === 'post_commands' || k === 'build_include_paths') {
-        const items = v.t === 'list' || v.t === 'tuple' ? v.items : undefined
-        if (items === undefined || items.some((x) => x.t !== 'str')) throw this.failure(c.mod, c.e, `Image(${k}=…) must be a list of strings`, `write ${k}=["..."]`)
-        rec[k] = items.map((x) => (x as {v: string}).v)
-      } else {
-        if (v.t !== 'str') throw this.failure(c.mod, c.e, `Image(${k}=…) must be a string, not a ${typeName(v)}`, `write ${k}="..."`)
-        rec[k] = v.v
-      }
-    }
-    try {
-      return {t: 'image', img: new Image(init, {files: this.opts.imageFiles, defaultPythonVersion: this.opts.defaultPythonVersion})}
-    } catch (err) {
-      if (err instanceof ImageRuleError) throw new ImportFailure(err.toDiagnostic(c.site))
-      throw err
-    }
-  }
 
   callMethod(self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
     const {site} = c
-    if (self.t === 'image') return this.callImage(self, name, pos, kw, c)
+    if (self.t === 'image') return callImage(this, self, name, pos, kw, c)
     if (self.t === 'str') return callStr(this, self.v, name, pos, kw, c)
     if (self.t === 'list') return listMethod(this, self, name, pos, kw, c)
     if (self.t === 'dict') return dictMethod(this, self, name, pos, kw, c)
@@ -2071,112 +1601,10 @@ class Evaluator implements Interp {
     return this.opaque(`${typeName(self)}.${name}(...)`, 'use values bento can read', site)
   }
 
-  private callImage(self: Extract<PyValue, {t: 'image'}>, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const kwName: Record<string, string> = {requirements_file: 'file_path', pyproject_toml: 'file_path', run: 'command', run_script: 'script'}
-    const args = [...pos]
-    for (const [k, v] of kw) {
-      if (kwName[name] === k && args.length === 0) args.push(v)
-      else throw this.failure(c.mod, c.e, `Image.${name}() got an unexpected keyword argument '${k}'`, `pass the argument positionally`)
-    }
-    for (const a of args) {
-      const u = this.unknownIn(a)
-      if (u) {
-        const t: Unknown = {...u, why: `image.${name}(...) is given a value bento cannot read: ${u.why}`}
-        self.taint ??= t
-        return self
-      }
-      if (a.t !== 'str') throw this.failure(c.mod, c.e, `Image.${name}() takes strings, not a ${typeName(a)}`, 'pass strings')
-    }
-    const s = args.map((a) => (a as {v: string}).v)
-    const img = self.img
-    const one = (what: string): string => {
-      if (s.length !== 1) throw this.failure(c.mod, c.e, `Image.${name}() takes exactly one ${what}`, `call ${name}() once per ${what}`)
-      return s[0] as string
-    }
-    // python_packages lines remember this call's line (src/bentoml/target.ts names it for a bentoml pin).
-    img.site = {file: c.site.file, line: c.site.line}
-    try {
-      switch (name) {
-        case 'system_packages':
-          img.systemPackages(...s)
-          break
-        case 'python_packages':
-          img.pythonPackages(...s)
-          break
-        case 'requirements_file':
-          img.requirementsFile(one('path'))
-          break
-        case 'pyproject_toml':
-          if (s.length > 1) one('path')
-          if (s.length === 0) img.pyprojectToml()
-          else img.pyprojectToml(s[0])
-          break
-        case 'uv_lock':
-          if (s.length > 0) throw this.failure(c.mod, c.e, 'Image.uv_lock() takes no arguments', 'call uv_lock()')
-          img.uvLockRequirements()
-          break
-        case 'run':
-          img.run(one('command'))
-          break
-        case 'run_script':
-          img.runScript(one('script path'))
-          break
-        case 'build_include':
-          img.buildInclude(...s)
-          break
-        default:
-          throw this.failure(c.mod, c.e, `'Image' object has no attribute '${name}'`, `the image methods are ${Object.keys(Image.METHODS).join(', ')}`)
-      }
-    } catch (err) {
-      if (err instanceof ImageRuleError) throw new ImportFailure(err.toDiagnostic(c.site))
-      throw err
-    } finally {
-      img.site = undefined
-    }
-    return self
-  }
 
 
 
 
-  /** `HuggingFaceModel(model_id, revision="main", endpoint=None, include=None, exclude=None)`: recorded for the build. */
-  private hfModel(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue {
-    const names = ['model_id', 'revision', 'endpoint', 'include', 'exclude']
-    const given = new Map<string, PyValue>()
-    pos.forEach((v, i) => given.set(names[i] ?? `#${i}`, v))
-    for (const [k, v] of kw) given.set(k, v)
-    const key = `${c.site.file}:${c.e.line}:${c.e.col}`
-    const record = (): EvaluatedHfModel | Unknown => {
-      for (const k of given.keys()) if (!names.includes(k)) return {why: `HuggingFaceModel() got an unexpected argument ${k}`, hint: 'pass model_id, revision, endpoint, include, exclude', site: c.site}
-      for (const v of given.values()) {
-        const u = this.unknownIn(v)
-        if (u) return u
-      }
-      const id = given.get('model_id')
-      if (id?.t !== 'str') return {why: `the model id of HuggingFaceModel() is a ${id ? typeName(id) : 'missing value'}`, hint: 'pass the repository id as a string', site: c.site}
-      const text = (k: string): string | null | undefined => {
-        const v = given.get(k)
-        return v === undefined || v.t === 'none' ? null : v.t === 'str' ? v.v : undefined
-      }
-      const list = (k: string): string[] | null | undefined => {
-        const v = given.get(k)
-        if (v === undefined || v.t === 'none') return null
-        if (v.t === 'str') return [v.v]
-        const it = this.iterate(v)
-        return it?.every((x) => x.t === 'str') ? it.map((x) => (x as {v: string}).v) : undefined
-      }
-      const revision = text('revision')
-      const endpoint = text('endpoint')
-      const include = list('include')
-      const exclude = list('exclude')
-      if (revision === undefined || endpoint === undefined || include === undefined || exclude === undefined) {
-        return {why: 'an argument of HuggingFaceModel() is not a string (or a list of strings)', hint: 'pass strings', site: c.site}
-      }
-      return {modelId: id.v, revision: revision ?? 'main', endpoint, include, exclude}
-    }
-    if (!this.hfModels.has(key)) this.hfModels.set(key, record())
-    return {t: 'ext', name: 'bentoml.models.HuggingFaceModel()'}
-  }
 
   private useArguments(model: PyValue | undefined, c: CallCtx): PyValue {
     const args = this.opts.args
@@ -2191,7 +1619,7 @@ class Evaluator implements Interp {
     }
     const given = new Map<string, PyValue>()
     for (const [k, v] of Object.entries(args)) if (v !== undefined) given.set(k, fromJson(v))
-    return this.modelInstance(model.cls, given, c, true)
+    return modelInstance(this, model.cls, given, c, true)
   }
 
   // ---- values -----------------------------------------------------------------------------
@@ -2553,15 +1981,4 @@ function yields(stmts: Stmt[]): boolean {
   }
   visit(stmts)
   return found
-}
-
-/** A base class bento does not read (from a package), `object` and exceptions aside. */
-function hasUnknownBase(cls: ClassValue): boolean {
-  return cls.bases.some((b) => !(b.t === 'class' ? hasUnknownBase(b.cls) === false : b.t === 'builtin' && (b.name === 'object' || b.name in EXCEPTION_BASES)))
-}
-
-const PYDANTIC_BASES = new Set(['pydantic.BaseModel', 'pydantic.main.BaseModel'])
-
-function isPydanticModel(cls: ClassValue): boolean {
-  return mro(cls).some((k) => k.bases.some((b) => b.t === 'ext' && PYDANTIC_BASES.has(b.name)))
 }
