@@ -32,6 +32,7 @@ import {callBuiltin, EXCEPTION_BASES, excChain, isBuiltinName} from './builtins.
 import {canonicalExt, callImage, convertEnvs, ENV_MUTATORS, ENV_READS, extValue, hfModel, newImage} from './bentoml.js'
 import type {CallCtx, EvaluatedHfModel, Runtime} from './context.js'
 import {bindMember, callFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
+import {BuildEnviron, type EnvRead} from './environ.js'
 import {ImportFailure, PyRaise, Return, Signal} from './signals.js'
 import {callStdlib} from './stdlib-calls.js'
 import {callStr, dictMethod, formatField, listMethod, percentFormat, setMethod, tupleMethod} from './methods.js'
@@ -39,6 +40,7 @@ import {describeOps, exprLabel, exprText, forHeader, relocate, walkCalls} from '
 
 export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
 export type {EvaluatedHfModel} from './context.js'
+export type {EnvRead} from './environ.js'
 export {fromJson, pyFloat, pyRepr, pyReprValue, pyStr, toJson, typeName} from './pyops.js'
 
 export interface EvaluateOptions {
@@ -58,12 +60,6 @@ export interface EvaluateOptions {
   environ?: Readonly<Record<string, string | undefined>>
 }
 
-/** A variable of the build's environment the module read: its value (null: not set) and where it was first read. */
-export interface EnvRead {
-  name: string
-  value: string | null
-  site: Site
-}
 
 export interface Evaluation {
   /**
@@ -112,7 +108,7 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
       ev.diagnostics.push({...ev.at, severity: 'error', message: 'SyntaxError: \'return\', \'break\' or \'continue\' outside a function or loop', hint: 'BentoML cannot import the module'})
     } else throw e
   }
-  const envRead = [...ev.envReads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const envRead = [...ev.environ.reads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead, hfModels: ev.hfModels}
 }
 
@@ -131,12 +127,8 @@ class Evaluator implements Runtime {
   readonly budget = new Budget()
   /** Where evaluation is (the statement or expression last started), for budget errors. */
   at: Site = {file: '', line: 0, col: 0}
-  /** Reads of the build's environment, by name (the first read's site). */
-  readonly envReads = new Map<string, EnvRead>()
-  /** Variables the module set (`os.environ[k] = v`, `setdefault`) or deleted (null). */
-  private readonly envSet = new Map<string, string | null>()
-  /** The module changed the environment in a way bento does not follow (`load_dotenv()`, `os.environ.update`). */
-  private envChanged: Unknown | undefined
+  /** `os.environ` as the module sees it, and what it read. */
+  readonly environ: BuildEnviron
   /** The user functions being called, innermost last (recursion depth, zero-argument `super()`). */
   readonly frames: Array<{fn: FuncDef; local: Scope}> = []
   /** The exceptions being handled (`except` bodies), innermost last: a bare `raise` re-raises the last. */
@@ -145,6 +137,7 @@ class Evaluator implements Runtime {
   readonly declCache = new WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>()
 
   constructor(private readonly opts: EvaluateOptions) {
+    this.environ = new BuildEnviron(this, opts.environ)
     this.imageOptions = {...(opts.imageFiles ? {files: opts.imageFiles} : {}), ...(opts.defaultPythonVersion ? {defaultPythonVersion: opts.defaultPythonVersion} : {})}
     for (const f of opts.files.keys()) {
       const parts = f.split('/')
@@ -782,7 +775,7 @@ class Evaluator implements Runtime {
           if (e.k === 'name') env.delete(e.id)
           else if (e.k === 'sub' && e.index.length === 1 && e.index[0]) {
             const obj = this.eval(e.obj, mod, env)
-            if (obj.t === 'ext' && obj.name === 'os.environ') this.writeEnv(this.eval(e.index[0], mod, env), null, mod, e)
+            if (obj.t === 'ext' && obj.name === 'os.environ') this.environ.write(this.eval(e.index[0], mod, env), null, mod, e)
           }
         }
         return
@@ -839,7 +832,7 @@ class Evaluator implements Runtime {
       case 'sub': {
         const obj = this.eval(t.obj, mod, env)
         const idx = t.index.length === 1 && t.index[0] ? this.eval(t.index[0], mod, env) : undefined
-        if (obj.t === 'ext' && obj.name === 'os.environ' && idx !== undefined) return this.writeEnv(idx, value, mod, t)
+        if (obj.t === 'ext' && obj.name === 'os.environ' && idx !== undefined) return this.environ.write(idx, value, mod, t)
         if (obj.t === 'dict' && idx !== undefined && isHashable(idx)) {
           obj.map.set(keyOf(idx, this.budget), {key: idx, value})
           return
@@ -1019,7 +1012,7 @@ class Evaluator implements Runtime {
           const right = this.eval(e.rights[i] as Expr, mod, env)
           let r: boolean | undefined
           if ((e.ops[i] === 'in' || e.ops[i] === 'not in') && right.t === 'ext' && right.name === 'os.environ') {
-            const got = this.readEnv(left, site, mod, e)
+            const got = this.environ.read(left, site, mod, e)
             if ('unknown' in got) return got.unknown
             r = (got.value !== null) === (e.ops[i] === 'in')
           } else r = this.compare(e.ops[i] as string, left, right)
@@ -1294,9 +1287,9 @@ class Evaluator implements Runtime {
   private subscript(obj: PyValue, idx: PyValue, mod: ModuleState, at: Expr): PyValue {
     const site = this.site(mod, at)
     if (obj.t === 'ext' && obj.name === 'os.environ') {
-      const r = this.readEnv(idx, site, mod, at)
+      const r = this.environ.read(idx, site, mod, at)
       if ('unknown' in r) return r.unknown
-      if (r.value === null) throw this.keyError(mod, at, (idx as {v: string}).v)
+      if (r.value === null) throw this.environ.keyError(mod, at, (idx as {v: string}).v)
       return str(r.value)
     }
     if ((obj.t === 'list' || obj.t === 'tuple' || obj.t === 'str') && (idx.t === 'int' || idx.t === 'bool')) {
@@ -1321,58 +1314,9 @@ class Evaluator implements Runtime {
     return this.opaque(`indexing a ${typeName(obj)} with a ${typeName(idx)}`, 'index lists with integers and dicts with literal keys', site)
   }
 
-  private envRead(site: Site): PyValue {
-    return this.opaque(
-      'a value read from the environment of the build',
-      'write the value literally, pass it as a Bento argument (bentoml.use_arguments + --arg), or declare it in envs so it is set when the image runs',
-      site,
-    )
-  }
 
-  /**
-   * `os.environ[key]` as CPython reads it: what the module set, else the build's environment (the read recorded).
-   * The value is null when the variable is not set; unknown without an environment or after a change bento does
-   * not follow. A key that is not a str is CPython's TypeError.
-   */
-  private readEnv(key: PyValue, site: Site, mod: ModuleState, at: {line: number; col: number}): {value: string | null} | {unknown: PyValue} {
-    if (key.t === 'opaque') return {unknown: key}
-    if (key.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(key)}`, 'name environment variables with strings')
-    const environ = this.opts.environ
-    if (environ === undefined) return {unknown: this.envRead(site)}
-    if (this.envChanged) return {unknown: {t: 'opaque', u: this.envChanged}}
-    const mine = this.envSet.get(key.v)
-    if (mine !== undefined) return {value: mine}
-    const value = Object.prototype.hasOwnProperty.call(environ, key.v) ? environ[key.v] ?? null : null
-    if (!this.envReads.has(key.v)) this.envReads.set(key.v, {name: key.v, value, site})
-    return {value}
-  }
 
-  private keyError(mod: ModuleState, at: {line: number; col: number}, name: string): Error {
-    return this.failure(
-      mod,
-      at,
-      `KeyError: ${pyRepr(str(name))} (${name} is not set in the environment of bento build; BentoML's import fails here too)`,
-      `set ${name} in the environment of the build, or read it with os.environ.get(${pyRepr(str(name))}, default)`,
-    )
-  }
 
-  /** `os.environ[key] = value` (value null: `del`): later reads see it, as in CPython. */
-  private writeEnv(key: PyValue, value: PyValue | null, mod: ModuleState, at: {line: number; col: number}): void {
-    if (key.t === 'opaque' || value?.t === 'opaque') {
-      const u = key.t === 'opaque' ? key.u : (value as {u: Unknown}).u
-      this.envChanged ??= {...u, why: `the environment as changed at line ${at.line}: ${u.why}`}
-      return
-    }
-    if (key.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(key)}`, 'name environment variables with strings')
-    if (value === null) {
-      const r = this.readEnv(key, this.site(mod, at), mod, at)
-      if ('value' in r && r.value === null) throw this.keyError(mod, at, key.v)
-      this.envSet.set(key.v, null)
-      return
-    }
-    if (value.t !== 'str') throw this.failure(mod, at, `TypeError: str expected, not ${typeName(value)}`, 'environment values are strings: write str(value)')
-    this.envSet.set(key.v, value.v)
-  }
 
   private fstring(e: Extract<Expr, {k: 'str'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
     let out = ''
@@ -1540,19 +1484,19 @@ class Evaluator implements Runtime {
       default:
         break
     }
-    const env = this.callEnv(name, pos, kw, c)
+    const env = this.environ.call(name, pos, kw, c)
     if (env !== undefined) return env
     const lib = callStdlib(this, name, pos, kw, c)
     if (lib !== undefined) return lib
     if (ENV_MUTATORS.has(name)) {
-      this.envChanged ??= {
+      this.environ.changed ??= {
         why: `a variable of the environment after ${c.label}(...) at line ${c.e.line}, which changes it in a way bento does not follow`,
         hint: 'set the variable in the environment of the build, or write the value literally',
         site,
       }
     }
     if (ENV_READS.has(name) || name.startsWith('os.environ.')) {
-      const u = (this.envRead(site) as {u: Unknown}).u
+      const u = (this.environ.unknownRead(site) as {u: Unknown}).u
       for (const v of [...pos, ...kw.values()]) this.taint(v, u)
       return {t: 'opaque', u}
     }
@@ -1569,24 +1513,6 @@ class Evaluator implements Runtime {
     return {t: 'opaque', u}
   }
 
-  /** `os.getenv(k[, d])`, `os.environ.get(k[, d])`, `os.environ.setdefault(k[, d])`; undefined for other names. */
-  private callEnv(name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
-    if (name !== 'os.getenv' && name !== 'os.environ.get' && name !== 'os.environ.setdefault') return undefined
-    const short = name.slice(name.lastIndexOf('.') + 1)
-    const key = pos[0] ?? kw.get('key')
-    const dflt = pos[1] ?? kw.get(name === 'os.environ.setdefault' ? 'value' : 'default')
-    const extra = [...kw.keys()].find((k) => k !== 'key' && k !== 'default' && k !== 'value')
-    if (key === undefined || pos.length > 2 || extra !== undefined) {
-      throw this.failure(c.mod, c.e, `TypeError: ${short}() takes 1 or 2 arguments`, `write ${c.label}("NAME", default)`)
-    }
-    if (dflt?.t === 'opaque') return dflt
-    const r = this.readEnv(key, c.site, c.mod, c.e)
-    if ('unknown' in r) return r.unknown
-    if (r.value !== null) return str(r.value)
-    if (name !== 'os.environ.setdefault') return dflt ?? NONE
-    this.writeEnv(key, dflt ?? NONE, c.mod, c.e)
-    return dflt ?? NONE
-  }
 
 
 
