@@ -65,6 +65,18 @@ export interface Runtime extends Interp {
   execBlock(stmts: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): void
   callCtx(mod: ModuleState, at: ExprT, label?: string): CallCtx
   dictOf(entries: Array<[string, PyValue]>): PyValue
-  /** Call a user function (./objects.ts binds the arguments). */
-  getAttr(obj: PyValue, attr: string, mod: ModuleState, at: ExprT): PyValue
+  /** Bind `value` to an assignment target (a name, a tuple of targets, an attribute, an item). */
+  assign(t: ExprT, value: PyValue, mod: ModuleState, env: Map<string, PyValue>): void
+  /** A set of `items`, or undefined when one is not hashable. */
+  makeSet(items: readonly PyValue[], mod: ModuleState, at: {line: number; col: number}, frozen?: boolean): PyValue | undefined
+  /** Execute a project module once; undefined when it is not one. */
+  importModule(name: string, site: Site): ModuleState | undefined
+  readonly environ: EnvironView
+}
+
+/** What attribute and item access needs of `os.environ` (./environ.ts implements it). */
+export interface EnvironView {
+  read(key: PyValue, site: Site, mod: ModuleState, at: {line: number; col: number}): {value: string | null} | {unknown: PyValue}
+  write(key: PyValue, value: PyValue | null, mod: ModuleState, at: {line: number; col: number}): void
+  keyError(mod: ModuleState, at: {line: number; col: number}, name: string): Error
 }

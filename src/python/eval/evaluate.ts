@@ -20,24 +20,26 @@
  * (an unknown function, a branch on an unknown condition) are *tainted* the same way, so nothing they might have
  * done to an image is silently lost.
  */
-import {Image, IMAGE_INIT_PARAMS, type ImageFiles} from '../../bentoml/image.js'
+import type {ImageFiles} from '../../bentoml/image.js'
 import type {Diagnostic} from '../../errors.js'
 import {Budget, BudgetExceeded} from './budget.js'
-import {type Expr, type Param, parseModule, scanModule, type Stmt, stmtExprs, walkExpr} from '../parse/index.js'
+import {type Expr, type Param, parseModule, type Stmt, stmtExprs, walkExpr} from '../parse/index.js'
 import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, type ServiceValue, type Site, type Unknown} from './values.js'
 
-import {bool, FALSE, fromJson, int, isHashable, keyOf, NONE, parseNumber, pyRepr, pyReprValue, pyStr, pyTypeName, str, TRUE, typeName} from './pyops.js'
-import {classLookup, mro} from './pydantic.js'
+import {bool, FALSE, fromJson, int, isHashable, keyOf, NONE, parseNumber, pyReprValue, pyStr, str, TRUE, typeName} from './pyops.js'
+import {classLookup} from './pydantic.js'
 import {callBuiltin, EXCEPTION_BASES, excChain, isBuiltinName} from './builtins.js'
 import {canonicalExt, callImage, convertEnvs, ENV_MUTATORS, ENV_READS, extValue, hfModel, newImage} from './bentoml.js'
 import type {CallCtx, EvaluatedHfModel, Runtime} from './context.js'
-import {bindMember, callFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
+import {bindMember, callFunction, decorateFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
 import {BuildEnviron, type EnvRead} from './environ.js'
 import {binop, compare, iterateValue, makeSet, sliceValue, taintValue, truthOf, unknownIn, unknownOf} from './operators.js'
+import {getAttr, setAttr, subscript} from './attributes.js'
+import {comprehension, fstring} from './comprehensions.js'
 import {ImportFailure, PyRaise, Return, Signal} from './signals.js'
 import {callStdlib} from './stdlib-calls.js'
-import {callStr, dictMethod, formatField, listMethod, setMethod, tupleMethod} from './methods.js'
-import {describeOps, exprLabel, exprText, forHeader, relocate, walkCalls} from './ast-text.js'
+import {callStr, dictMethod, listMethod, setMethod, tupleMethod} from './methods.js'
+import {describeOps, exprLabel, exprText, forHeader, walkCalls} from './ast-text.js'
 
 export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
 export type {EvaluatedHfModel} from './context.js'
@@ -537,7 +539,7 @@ class Evaluator implements Runtime {
           isGenerator: yields(s.body),
         }
         let value: PyValue = {t: 'func', fn}
-        for (const d of [...s.decorators].reverse()) value = this.decorateFunction(d, value, mod, env)
+        for (const d of [...s.decorators].reverse()) value = decorateFunction(this, d, value, mod, env)
         this.setName(env, mod, s.name, value)
         return
       }
@@ -590,40 +592,6 @@ class Evaluator implements Runtime {
     return out
   }
 
-  /** What a decorator makes of a function: properties, class/static methods, validators; others run unknown code. */
-  private decorateFunction(d: Expr, fn: PyValue, mod: ModuleState, env: Map<string, PyValue>): PyValue {
-    const dv = this.eval(d, mod, env)
-    const name = dv.t === 'ext' ? dv.name : dv.t === 'builtin' ? dv.name : undefined
-    switch (name) {
-      case 'property':
-      case 'cached_property':
-      case 'classmethod':
-      case 'staticmethod':
-        return {t: 'wrapped', kind: name, fn}
-      case 'functools.cached_property':
-        return {t: 'wrapped', kind: 'cached_property', fn}
-      case 'pydantic.computed_field':
-      case 'pydantic.fields.computed_field':
-        return fn.t === 'wrapped' ? fn : {t: 'wrapped', kind: 'property', fn}
-      case 'functools.cache':
-      case 'functools.lru_cache':
-      case 'functools.wraps':
-      case 'typing.overload':
-      case 'typing.final':
-      case 'typing_extensions.override':
-      case 'typing.override':
-      case 'abc.abstractmethod':
-        return fn
-      default:
-        break
-    }
-    if (dv.t === 'ext' && dv.name === 'bentoml.task') return fn
-    if (dv.t === 'wrapped' && dv.kind === 'validator') return {...dv, fn}
-    if (dv.t === 'func' || dv.t === 'method') return this.invoke(dv, [fn], new Map(), this.callCtx(mod, d))
-    // A decorator bento does not run (`@bentoml.api`, `@app.get(...)`…): what it returns is unknown.
-    const label = exprLabel(d.k === 'call' ? d.fn : d)
-    return this.opaque(`a function decorated with @${label}, which bento does not run`, 'call undecorated functions at build time', this.site(mod, d))
-  }
 
   /** A call context for calls the interpreter makes itself (decorators, key functions, properties). */
   callCtx(mod: ModuleState, at: Expr, label = exprLabel(at)): CallCtx {
@@ -800,7 +768,7 @@ class Evaluator implements Runtime {
     }
   }
 
-  private assign(t: Expr, value: PyValue, mod: ModuleState, env: Map<string, PyValue>): void {
+  assign(t: Expr, value: PyValue, mod: ModuleState, env: Map<string, PyValue>): void {
     switch (t.k) {
       case 'name':
         this.setName(env, mod, t.id, value)
@@ -828,7 +796,7 @@ class Evaluator implements Runtime {
       }
       case 'attr': {
         const obj = this.eval(t.obj, mod, env)
-        return this.setAttr(obj, t.attr, value, mod, t)
+        return setAttr(this, obj, t.attr, value, mod, t)
       }
       case 'sub': {
         const obj = this.eval(t.obj, mod, env)
@@ -855,48 +823,6 @@ class Evaluator implements Runtime {
     // Anything else (a starred target alone, …): nothing bento can track.
   }
 
-  private setAttr(obj: PyValue, attr: string, value: PyValue, mod: ModuleState, at: Expr): void {
-    const site = this.site(mod, at)
-    if (obj.t === 'image') {
-      if (!(IMAGE_INIT_PARAMS as readonly string[]).includes(attr)) {
-        throw this.failure(mod, at, `'Image' object has no attribute '${attr}'`, `settable image attributes: ${IMAGE_INIT_PARAMS.join(', ')}`)
-      }
-      const u = this.unknownIn(value)
-      if (u) {
-        obj.taint ??= {...u, why: `image.${attr} is set to a value bento cannot read: ${u.why}`}
-        return
-      }
-      const img = obj.img as unknown as Record<string, unknown>
-      if (attr === 'lock_python_packages' || attr === 'pack_git_packages') {
-        if (value.t !== 'bool') throw this.failure(mod, at, `image.${attr} must be True or False`, `write image.${attr} = False`)
-        img[attr] = value.v
-      } else if (attr === 'commands' || attr === 'post_commands' || attr === 'build_include_paths') {
-        const items = value.t === 'list' || value.t === 'tuple' ? value.items : undefined
-        if (items === undefined || items.some((x) => x.t !== 'str')) throw this.failure(mod, at, `image.${attr} must be a list of strings`, 'use image.run(...) / image.build_include(...)')
-        img[attr] = items.map((x) => (x as {v: string}).v)
-      } else {
-        if (value.t !== 'str') throw this.failure(mod, at, `image.${attr} must be a string`, `write image.${attr} = "..."`)
-        img[attr] = value.v
-      }
-      return
-    }
-    if (obj.t === 'module' && obj.mod) {
-      obj.mod.env.set(attr, value)
-      return
-    }
-    if (obj.t === 'class') {
-      obj.cls.ns.set(attr, value)
-      return
-    }
-    if (obj.t === 'instance') {
-      const member = classLookup(obj.cls, attr)
-      if (member?.t === 'wrapped' && member.kind === 'property') throw this.failure(mod, at, `AttributeError: property '${attr}' of '${obj.cls.name}' object has no setter`, `assign another attribute`)
-      obj.attrs.set(attr, value)
-      return
-    }
-    // Attributes on objects bento does not model: nothing it reads depends on them, unless the value is a tracked object.
-    this.taint(value, {why: `it is stored on an object bento does not model at ${site.file}:${site.line}`, hint: 'keep the value in a module-level variable', site})
-  }
 
   failure(mod: ModuleState, at: {line: number; col: number}, message: string, hint: string): ImportFailure | PyRaise {
     const d: Diagnostic = {...this.site(mod, at), severity: 'error', message, hint}
@@ -917,7 +843,7 @@ class Evaluator implements Runtime {
           throw this.failure(mod, e, `${e.unsupported}: \\N{...} escapes are not supported: write the character`, 'write the character itself (or a \\u/\\U escape) instead of its Unicode name')
         }
         if (e.value !== null && e.parts === null) return str(e.value)
-        return this.fstring(e, mod, env)
+        return fstring(this, e, mod, env)
       case 'num':
         return parseNumber(e.text) ?? this.opaque(`the number ${e.text}`, 'write a plain integer or decimal', site)
       case 'const':
@@ -933,11 +859,11 @@ class Evaluator implements Runtime {
         if (only === undefined || only.k === 'ops') {
           // `a[i, j]` is `a[(i, j)]`: a tuple key.
           if (only === undefined && e.index.length > 1 && e.index.every((x) => x.k !== 'slice' && x.k !== 'ops')) {
-            return this.subscript(obj, {t: 'tuple', items: e.index.map((x) => this.eval(x, mod, env))}, mod, e)
+            return subscript(this, obj, {t: 'tuple', items: e.index.map((x) => this.eval(x, mod, env))}, mod, e)
           }
           return this.opaque('a multi-index subscript', 'index with one literal key or position', site)
         }
-        return this.subscript(obj, this.eval(only, mod, env), mod, e)
+        return subscript(this, obj, this.eval(only, mod, env), mod, e)
       }
       case 'seq': {
         const items: PyValue[] = []
@@ -1059,7 +985,7 @@ class Evaluator implements Runtime {
         return {t: 'func', fn}
       }
       case 'comp':
-        return this.comprehension(e, mod, env)
+        return comprehension(this, e, mod, env)
       case 'slice':
         return this.opaque('a slice outside a subscript', 'write a[i:j]', site)
       default:
@@ -1071,62 +997,6 @@ class Evaluator implements Runtime {
     return makeSet(this, items, mod, at, frozen)
   }
 
-  /** A list, set, dict or generator comprehension (a generator is computed at once, as a list). */
-  private comprehension(e: Extract<Expr, {k: 'comp'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
-    const scope = new Scope(env, new Set(), new Set(), false, true)
-    const out: PyValue[] = []
-    const keys: PyValue[] = []
-    let unknown: Unknown | undefined
-    const loop = (g: number): void => {
-      const gen = e.gens[g]
-      if (gen === undefined) {
-        this.budget.items(out.length + 1, 'the comprehension', 1)
-        if (e.key) keys.push(this.eval(e.key, mod, scope))
-        out.push(this.eval(e.elt, mod, scope))
-        return
-      }
-      // The first iterable is evaluated in the enclosing scope, as CPython does.
-      const iterV = this.eval(gen.iter, mod, g === 0 ? env : scope)
-      const items = this.iterate(iterV)
-      if (items === undefined || gen.isAsync) {
-        unknown = this.unknownOf(iterV, this.site(mod, gen.iter), `the values of ${exprLabel(gen.iter)}`)
-        return
-      }
-      for (const item of [...items]) {
-        this.assign(gen.target, item, mod, scope)
-        let keep = true
-        for (const cond of gen.ifs) {
-          const t = this.truth(this.eval(cond, mod, scope))
-          if (t === undefined) {
-            unknown = this.unknownOf(this.eval(cond, mod, scope), this.site(mod, cond), `the condition ${exprLabel(cond)}`)
-            return
-          }
-          if (!t) {
-            keep = false
-            break
-          }
-        }
-        if (keep) loop(g + 1)
-        if (unknown) return
-      }
-    }
-    loop(0)
-    if (unknown) return {t: 'opaque', u: {...unknown, why: `a comprehension over values bento cannot list: ${unknown.why}`}}
-    switch (e.kind) {
-      case 'dict': {
-        const map = new Map<string, {key: PyValue; value: PyValue}>()
-        keys.forEach((k, i) => {
-          if (!isHashable(k)) throw this.failure(mod, e, `TypeError: unhashable type: '${pyTypeName(k)}'`, 'use strings, numbers or tuples as keys')
-          map.set(keyOf(k, this.budget), {key: k, value: out[i] as PyValue})
-        })
-        return {t: 'dict', map}
-      }
-      case 'set':
-        return this.makeSet(out, mod, e) ?? NONE
-      default:
-        return {t: 'list', items: out}
-    }
-  }
 
 
   private lookup(id: string, mod: ModuleState, env: Map<string, PyValue>, site: Site): PyValue {
@@ -1147,92 +1017,7 @@ class Evaluator implements Runtime {
   }
 
   getAttr(obj: PyValue, attr: string, mod: ModuleState, at: Expr): PyValue {
-    const site = this.site(mod, at)
-    switch (obj.t) {
-      case 'module': {
-        const v = obj.mod?.env.get(attr)
-        if (v !== undefined) return v
-        const sub = this.importModule(`${obj.name}.${attr}`, site)
-        if (sub) return {t: 'module', name: sub.name, mod: sub}
-        return this.opaque(`\`${attr}\` is not defined in module ${obj.name}`, `define ${attr} in ${obj.mod?.file ?? obj.name}`, site)
-      }
-      case 'ext': {
-        return extValue(canonicalExt(`${obj.name}.${attr}`))
-      }
-      case 'builtin':
-        if (attr === '__name__') return str(obj.name)
-        if (['str', 'dict', 'list', 'set', 'tuple', 'int', 'float', 'bytes'].includes(obj.name)) return {t: 'builtin', name: `${obj.name}.${attr}`}
-        return this.opaque(`the attribute \`${attr}\` of ${obj.name}`, 'use a module-level value', site)
-      case 'image': {
-        const img = obj.img
-        switch (attr) {
-          case 'base_image':
-          case 'distro':
-          case 'python_version':
-          case 'python_requirements':
-            return str(img[attr])
-          case 'lock_python_packages':
-          case 'pack_git_packages':
-            return bool(img[attr])
-          default:
-            if (attr in Image.METHODS) return {t: 'bound', self: obj, name: attr}
-            if (attr === 'commands' || attr === 'post_commands' || attr === 'build_include_paths') {
-              return this.opaque(`reading image.${attr}`, 'add commands with image.run(...) instead of changing the list', site)
-            }
-            throw this.failure(mod, at, `'Image' object has no attribute '${attr}'`, `the image methods are ${Object.keys(Image.METHODS).join(', ')}`)
-        }
-      }
-      case 'instance': {
-        const v = obj.attrs.get(attr)
-        if (v !== undefined) return v
-        const member = classLookup(obj.cls, attr)
-        if (member !== undefined) return bindMember(this, member, obj, obj.cls, attr, mod, at)
-        if (attr === '__class__') return {t: 'class', cls: obj.cls}
-        if (attr === '__dict__') return this.dictOf([...obj.attrs])
-        if (obj.args) throw this.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls.site.line > 0 ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
-        if (hasUnknownBase(obj.cls)) return this.opaque(`\`${attr}\` of a ${obj.cls.name} (it may come from a base class bento does not read)`, 'use a module-level value', site)
-        throw this.failure(mod, at, `AttributeError: '${obj.cls.name}' object has no attribute '${attr}'`, `define ${attr} in ${obj.cls.name}`)
-      }
-      case 'class': {
-        const v = classLookup(obj.cls, attr)
-        if (v !== undefined) {
-          if (v.t === 'wrapped' && v.kind === 'classmethod') return {t: 'method', self: obj, fn: v.fn}
-          if (v.t === 'wrapped' && v.kind === 'staticmethod') return v.fn
-          return v
-        }
-        if (attr === '__name__' || attr === '__qualname__') return str(obj.cls.name)
-        return this.opaque(`\`${obj.cls.name}.${attr}\` is not a class attribute bento can read`, 'use a module-level value', site)
-      }
-      case 'super': {
-        // The classes after `cls` in the instance's class order (depth first, as for single inheritance).
-        const order = mro(obj.self.t === 'instance' ? obj.self.cls : obj.cls)
-        const after = order.slice(order.indexOf(obj.cls) + 1)
-        for (const c of after) {
-          const v = c.ns.get(attr)
-          if (v !== undefined) return bindMember(this, v, obj.self, c, attr, mod, at)
-        }
-        if (attr === '__init__' && !after.some(hasUnknownBase)) return {t: 'builtin', name: 'object.__init__'}
-        return this.opaque(`super().${attr} (from a base class bento does not read)`, 'use a module-level value', site)
-      }
-      case 'exc':
-        if (attr === 'args') return {t: 'tuple', items: obj.args}
-        return this.opaque(`the attribute \`${attr}\` of an exception`, 'use str(e)', site)
-      case 'func':
-        if (attr === '__name__' || attr === '__qualname__') return str(obj.fn.name)
-        return this.opaque(`the attribute \`${attr}\` of a function`, 'use a module-level value', site)
-      case 'str':
-      case 'list':
-      case 'dict':
-      case 'set':
-      case 'tuple':
-      case 'int':
-      case 'float':
-        return {t: 'bound', self: obj, name: attr}
-      case 'opaque':
-        return obj
-      default:
-        return this.opaque(`the attribute \`${attr}\` of a ${typeName(obj)}`, 'use a module-level value', site)
-    }
+    return getAttr(this, obj, attr, mod, at)
   }
 
 
@@ -1243,80 +1028,11 @@ class Evaluator implements Runtime {
     return {t: 'dict', map}
   }
 
-  private subscript(obj: PyValue, idx: PyValue, mod: ModuleState, at: Expr): PyValue {
-    const site = this.site(mod, at)
-    if (obj.t === 'ext' && obj.name === 'os.environ') {
-      const r = this.environ.read(idx, site, mod, at)
-      if ('unknown' in r) return r.unknown
-      if (r.value === null) throw this.environ.keyError(mod, at, (idx as {v: string}).v)
-      return str(r.value)
-    }
-    if ((obj.t === 'list' || obj.t === 'tuple' || obj.t === 'str') && (idx.t === 'int' || idx.t === 'bool')) {
-      if (obj.t === 'str') this.budget.charge(Math.ceil(obj.v.length / 64))
-      const n = obj.t === 'str' ? [...obj.v].length : obj.items.length
-      const i0 = BigInt(idx.v)
-      const i = Number(i0 < 0n ? BigInt(n) + i0 : i0)
-      if (i < 0 || i >= n) throw this.failure(mod, at, `${typeName(obj)} index out of range`, 'check the index')
-      if (obj.t === 'str') return str([...obj.v][i] ?? '')
-      if (obj.t === 'list' && obj.taint) return {t: 'opaque', u: obj.taint}
-      return obj.items[i] as PyValue
-    }
-    if (obj.t === 'dict' && isHashable(idx)) {
-      if (obj.taint) return {t: 'opaque', u: obj.taint}
-      const hit = obj.map.get(keyOf(idx, this.budget))
-      if (hit === undefined) throw this.failure(mod, at, `KeyError: ${pyRepr(idx)}`, 'use a key the dict has')
-      return hit.value
-    }
-    if (obj.t === 'opaque') return obj
-    if (idx.t === 'opaque') return idx
-    if (obj.t === 'ext') return this.opaque(`\`${obj.name}[…]\``, 'use a literal', site)
-    return this.opaque(`indexing a ${typeName(obj)} with a ${typeName(idx)}`, 'index lists with integers and dicts with literal keys', site)
-  }
 
 
 
 
 
-  private fstring(e: Extract<Expr, {k: 'str'}>, mod: ModuleState, env: Map<string, PyValue>): PyValue {
-    let out = ''
-    const field = (expr: string, line: number, col: number): PyValue | undefined => {
-      const sub = scanModule(`(${expr})\n`).stmts[0]
-      const ex = sub?.kind === 'expr' && sub.exprs.length === 1 ? sub.exprs[0] : undefined
-      return ex === undefined ? undefined : this.eval(relocate(ex, line, col), mod, env)
-    }
-    for (const p of e.parts ?? []) {
-      if ('lit' in p) {
-        out += p.lit
-        continue
-      }
-      const site = {file: mod.file ?? '', line: p.line, col: p.col}
-      const tail = p.tail ?? ''
-      // `{x!r:>{width}}`: a conversion, then a format spec whose own `{...}` fields are evaluated first.
-      const tm = /^(?:=\s*)?(?:!(\w))?(?::(.*))?$/su.exec(tail)
-      if (tm === null) return this.opaque(`the f-string field {${p.expr.trim()}${tail}}`, `write {${p.expr.trim()}} or build the text with +`, site)
-      let spec = tm[2] ?? ''
-      if (spec.includes('{')) {
-        let bad: PyValue | undefined
-        spec = spec.replace(/\{([^{}]*)\}/g, (_m, inner: string) => {
-          const v = field(inner, p.line, p.col)
-          const t = v === undefined ? undefined : this.toStr(v)
-          if (t === undefined) bad ??= v ?? this.opaque(`the f-string field {${inner}}`, 'use a name', site)
-          return t ?? ''
-        })
-        if (bad) return bad.t === 'opaque' ? bad : {t: 'opaque', u: this.unknownOf(bad, site)}
-      }
-      const v = field(p.expr, p.line, p.col)
-      if (v === undefined) return this.opaque(`the f-string field {${p.expr.trim()}}`, 'use a name or a simple expression in the field', site)
-      if (v.t === 'opaque') return v
-      const c = this.callCtx(mod, {k: 'name', id: 'f-string', line: p.line, col: p.col})
-      const prefix = tail.startsWith('=') ? `${p.expr}=` : ''
-      const s = formatField(this, v, tm[1] ?? (prefix && !tm[2] ? 'r' : undefined), spec, c)
-      if (s === undefined) return {t: 'opaque', u: this.unknownOf(v, site, `the f-string field {${p.expr.trim()}} (a ${typeName(v)})`)}
-      this.budget.chars(out.length + prefix.length + s.length, 'the f-string')
-      out += prefix + s
-    }
-    return str(out)
-  }
 
 
   // ---- calls ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * pydantic models and dataclasses built from their fields and validators.
  */
 import type {Expr, Param, Stmt} from '../parse/index.js'
+import {exprLabel} from './ast-text.js'
 import {BudgetExceeded} from './budget.js'
 import {EXCEPTION_BASES, excChain} from './builtins.js'
 import type {CallCtx, Runtime} from './context.js'
@@ -264,4 +265,39 @@ const PYDANTIC_BASES = new Set(['pydantic.BaseModel', 'pydantic.main.BaseModel']
 
 export function isPydanticModel(cls: ClassValue): boolean {
   return mro(cls).some((k) => k.bases.some((b) => b.t === 'ext' && PYDANTIC_BASES.has(b.name)))
+}
+
+/** What a decorator makes of a function: properties, class/static methods, validators; others run unknown code. */
+export function decorateFunction(ev: Runtime, d: Expr, fn: PyValue, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+  const dv = ev.eval(d, mod, env)
+  const name = dv.t === 'ext' ? dv.name : dv.t === 'builtin' ? dv.name : undefined
+  switch (name) {
+    case 'property':
+    case 'cached_property':
+    case 'classmethod':
+    case 'staticmethod':
+      return {t: 'wrapped', kind: name, fn}
+    case 'functools.cached_property':
+      return {t: 'wrapped', kind: 'cached_property', fn}
+    case 'pydantic.computed_field':
+    case 'pydantic.fields.computed_field':
+      return fn.t === 'wrapped' ? fn : {t: 'wrapped', kind: 'property', fn}
+    case 'functools.cache':
+    case 'functools.lru_cache':
+    case 'functools.wraps':
+    case 'typing.overload':
+    case 'typing.final':
+    case 'typing_extensions.override':
+    case 'typing.override':
+    case 'abc.abstractmethod':
+      return fn
+    default:
+      break
+  }
+  if (dv.t === 'ext' && dv.name === 'bentoml.task') return fn
+  if (dv.t === 'wrapped' && dv.kind === 'validator') return {...dv, fn}
+  if (dv.t === 'func' || dv.t === 'method') return ev.invoke(dv, [fn], new Map(), ev.callCtx(mod, d))
+  // A decorator bento does not run (`@bentoml.api`, `@app.get(...)`…): what it returns is unknown.
+  const label = exprLabel(d.k === 'call' ? d.fn : d)
+  return ev.opaque(`a function decorated with @${label}, which bento does not run`, 'call undecorated functions at build time', {file: mod.file ?? '', line: d.line, col: d.col})
 }
