@@ -72,6 +72,11 @@ export interface Runtime extends Interp {
   /** Execute a project module once; undefined when it is not one. */
   importModule(name: string, site: Site): ModuleState | undefined
   readonly environ: EnvironView
+  /** The exceptions being handled (`except` bodies), innermost last. */
+  readonly handling: Array<Error & {type: string}>
+  /** Count a step at a statement (for budget errors, where evaluation is). */
+  tick(mod: ModuleState, s: {line: number; col: number}): void
+  skipUnknown(stmts: Stmt[], mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void
 }
 
 /** What attribute and item access needs of `os.environ` (./environ.ts implements it). */

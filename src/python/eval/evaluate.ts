@@ -28,7 +28,7 @@ import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, ty
 
 import {bool, FALSE, fromJson, int, isHashable, keyOf, NONE, parseNumber, pyReprValue, pyStr, str, TRUE, typeName} from './pyops.js'
 import {classLookup} from './pydantic.js'
-import {callBuiltin, EXCEPTION_BASES, excChain, isBuiltinName} from './builtins.js'
+import {callBuiltin, excChain, isBuiltinName} from './builtins.js'
 import {canonicalExt, callImage, convertEnvs, ENV_MUTATORS, ENV_READS, extValue, hfModel, newImage} from './bentoml.js'
 import type {CallCtx, EvaluatedHfModel, Runtime} from './context.js'
 import {bindMember, callFunction, decorateFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
@@ -37,9 +37,10 @@ import {binop, compare, iterateValue, makeSet, sliceValue, taintValue, truthOf, 
 import {getAttr, setAttr, subscript} from './attributes.js'
 import {comprehension, fstring} from './comprehensions.js'
 import {ImportFailure, PyRaise, Return, Signal} from './signals.js'
+import {execChain, skipUnknown} from './statements.js'
 import {callStdlib} from './stdlib-calls.js'
 import {callStr, dictMethod, listMethod, setMethod, tupleMethod} from './methods.js'
-import {describeOps, exprLabel, exprText, forHeader, walkCalls} from './ast-text.js'
+import {describeOps, exprLabel} from './ast-text.js'
 
 export type {ClassValue, ModuleState, PyValue, ServiceValue, Site, Unknown} from './values.js'
 export type {EvaluatedHfModel} from './context.js'
@@ -135,7 +136,7 @@ class Evaluator implements Runtime {
   /** The user functions being called, innermost last (recursion depth, zero-argument `super()`). */
   readonly frames: Array<{fn: FuncDef; local: Scope}> = []
   /** The exceptions being handled (`except` bodies), innermost last: a bare `raise` re-raises the last. */
-  private readonly handling: PyRaise[] = []
+  readonly handling: PyRaise[] = []
   /** `global`/`nonlocal` names of each function body, found once. */
   readonly declCache = new WeakMap<Stmt[], {globals: Set<string>; nonlocals: Set<string>}>()
 
@@ -225,251 +226,19 @@ class Evaluator implements Runtime {
           i++
         }
         this.tick(mod, s)
-        this.execChain(chain, mod, env, ns)
+        execChain(this, chain, mod, env, ns)
       } else this.exec(s, mod, ns)
     }
   }
 
-  private execChain(chain: Array<Extract<Stmt, {kind: 'block'}>>, mod: ModuleState, env: Map<string, PyValue>, ns: Map<string, PyValue> | null): void {
-    const head = chain[0] as Extract<Stmt, {kind: 'block'}>
-    const site = this.site(mod, head)
-    switch (head.keyword) {
-      case 'if': {
-        for (let k = 0; k < chain.length; k++) {
-          const b = chain[k] as Extract<Stmt, {kind: 'block'}>
-          if (b.keyword === 'else') return this.execBlock(b.body, mod, ns)
-          const testExpr = b.exprs[0]
-          const test = testExpr ? this.eval(testExpr, mod, env) : NONE
-          const t = this.truth(test)
-          if (t === undefined) {
-            const u = this.unknownOf(test, this.site(mod, b))
-            const why: Unknown = {why: `it is set under \`${b.keyword} ${exprLabel(testExpr ?? b.exprs[0] as Expr)}\` (line ${b.line}), a condition bento cannot evaluate: ${u.why}`, hint: u.hint, site: u.site}
-            for (const rest of chain.slice(k)) this.skipUnknown(rest.body, mod, env, why)
-            return
-          }
-          if (t) return this.execBlock(b.body, mod, ns)
-        }
-        return
-      }
-      case 'for': {
-        const parsed = forHeader(head.exprs)
-        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
-        if (parsed === undefined) {
-          const u: Unknown = {why: `it is set in a for loop at line ${head.line} whose header bento cannot read`, hint: 'loop over a list: for x in [...]', site}
-          this.skipUnknown([...head.body, ...elseBody], mod, env, u)
-          return
-        }
-        const iterV = this.eval(parsed.iter, mod, env)
-        const items = this.iterate(iterV)
-        if (items === undefined) {
-          const u0 = this.unknownOf(iterV, this.site(mod, parsed.iter))
-          const u: Unknown = {why: `it is set in \`for ... in ${exprLabel(parsed.iter)}\` (line ${head.line}), over values bento cannot list: ${u0.why}`, hint: u0.hint, site: u0.site}
-          this.skipUnknown([...head.body, ...elseBody], mod, env, u)
-          return
-        }
-        for (const item of [...items]) {
-          this.assign(parsed.target, item, mod, env)
-          try {
-            this.execBlock(head.body, mod, ns)
-          } catch (e) {
-            if (e instanceof Signal) {
-              if (e.kind === 'break') return
-              continue
-            }
-            throw e
-          }
-        }
-        this.execBlock(elseBody, mod, ns)
-        return
-      }
-      case 'while': {
-        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
-        const testExpr = head.exprs[0]
-        for (;;) {
-          this.tick(mod, head)
-          const test = testExpr ? this.eval(testExpr, mod, env) : NONE
-          const t = this.truth(test)
-          if (t === undefined) {
-            const u0 = this.unknownOf(test, this.site(mod, head))
-            const u: Unknown = {why: `it is set in \`while ${exprLabel(testExpr as Expr)}\` (line ${head.line}), a condition bento cannot evaluate: ${u0.why}`, hint: u0.hint, site: u0.site}
-            this.skipUnknown([...head.body, ...elseBody], mod, env, u)
-            return
-          }
-          if (!t) break
-          try {
-            this.execBlock(head.body, mod, ns)
-          } catch (e) {
-            if (e instanceof Signal) {
-              if (e.kind === 'break') return
-              continue
-            }
-            throw e
-          }
-        }
-        this.execBlock(elseBody, mod, ns)
-        return
-      }
-      case 'with': {
-        for (const e of head.exprs) {
-          const [ctxExpr, target] = e.k === 'ops' && e.ops.length === 1 && e.ops[0] === 'as' && e.parts.length === 2 ? [e.parts[0] as Expr, e.parts[1] as Expr] : [e, undefined]
-          const v = this.eval(ctxExpr, mod, env)
-          if (target) {
-            const u: Unknown = {why: `the value of \`with ${exprLabel(ctxExpr)} as ...\``, hint: 'use module-level values', site: this.site(mod, ctxExpr)}
-            this.assign(target, v.t === 'opaque' ? v : {t: 'opaque', u}, mod, env)
-          }
-        }
-        return this.execBlock(head.body, mod, ns)
-      }
-      case 'try': {
-        const handlers = chain.filter((b) => b.keyword === 'except')
-        const elseBody = chain.find((b) => b.keyword === 'else')?.body ?? []
-        const finallyBody = chain.find((b) => b.keyword === 'finally')?.body ?? []
-        try {
-          this.execBlock(head.body, mod, ns)
-          this.execBlock(elseBody, mod, ns)
-        } catch (e) {
-          if (!(e instanceof PyRaise)) throw e
-          let target: Expr | undefined
-          const h = handlers.find((b) => {
-            if (b.exprs.length === 0) return true
-            const x = b.exprs[0] as Expr
-            const [typeExpr, asName] = x.k === 'ops' && x.ops.length === 1 && x.ops[0] === 'as' && x.parts.length === 2 ? [x.parts[0] as Expr, x.parts[1]] : [b.exprs.length > 1 ? {k: 'seq', kind: 'tuple', items: b.exprs, line: x.line, col: x.col} as Expr : x, undefined]
-            const hit = this.handles(this.eval(typeExpr, mod, env), e)
-            if (hit === undefined) {
-              // A handler bento cannot read (a type of a package it does not run): it may catch the exception.
-              if (/\b(Exception|BaseException)\b/.test(exprText(typeExpr))) return true
-              throw e
-            }
-            if (hit) target = asName
-            return hit
-          })
-          if (h === undefined) throw e
-          if (target) this.assign(target, e.value, mod, env)
-          this.handling.push(e)
-          try {
-            this.execBlock(h.body, mod, ns)
-          } finally {
-            this.handling.pop()
-          }
-        } finally {
-          this.execBlock(finallyBody, mod, ns)
-        }
-        return
-      }
-      default:
-        return
-    }
+
+
+  skipUnknown(stmts: Stmt[], mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
+    skipUnknown(this, stmts, mod, env, u)
   }
 
-  /** Whether an `except` clause of type(s) `t` catches `e` (undefined: a type bento cannot tell). */
-  private handles(t: PyValue, e: PyRaise): boolean | undefined {
-    const chain = e.value.t === 'exc' ? e.value.chain : excChain(e.type)
-    if (t.t === 'tuple') {
-      let unknown = false
-      for (const x of t.items) {
-        const r = this.handles(x, e)
-        if (r) return true
-        if (r === undefined) unknown = true
-      }
-      return unknown ? undefined : false
-    }
-    if (t.t === 'builtin' && t.name in EXCEPTION_BASES) return chain.includes(t.name)
-    if (t.t === 'class') return chain.includes(t.cls.name)
-    if (t.t === 'ext') {
-      const last = t.name.slice(t.name.lastIndexOf('.') + 1)
-      if (chain.includes(last)) return true
-      return undefined
-    }
-    return undefined
-  }
 
-  /**
-   * Statements bento does not run (a branch on an unknown condition, a loop over unknown values): every name they
-   * bind becomes unknown, and every object they may change (a call's receiver or arguments, an attribute or item
-   * they assign) is tainted — so nothing they might have done is silently lost.
-   */
-  private skipUnknown(stmts: Stmt[], mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
-    const opaque: PyValue = {t: 'opaque', u}
-    // Inside a function, statements bento does not run may return: from here the result is unknown.
-    if (this.frames.length > 0 && exits(stmts)) throw new Return(opaque)
-    const bindName = (t: Expr): void => {
-      if (t.k === 'name') env.set(t.id, opaque)
-      else if (t.k === 'seq') t.items.forEach(bindName)
-      else if (t.k === 'starred') bindName(t.value)
-      else if (t.k === 'attr' || t.k === 'sub') this.taintPure(t.k === 'attr' ? t.obj : t.obj, mod, env, u)
-    }
-    const visitExpr = (e: Expr): void => {
-      walkCalls(e, (x) => {
-        if (x.k === 'walrus') env.set(x.target, opaque)
-        if (x.k === 'call') {
-          if (x.fn.k === 'attr') this.taintPure(x.fn.obj, mod, env, u)
-          for (const a of x.args) this.taintPure(a.value, mod, env, u)
-        }
-      })
-    }
-    for (const s of stmts) {
-      switch (s.kind) {
-        case 'assign':
-          s.targets.forEach(bindName)
-          visitExpr(s.value)
-          break
-        case 'augassign': {
-          const cur = s.target.k === 'name' ? env.get(s.target.id) ?? mod.env.get(s.target.id) : undefined
-          if (cur && (cur.t === 'list' || cur.t === 'dict')) this.taint(cur, u)
-          bindName(s.target)
-          visitExpr(s.value)
-          break
-        }
-        case 'expr':
-          s.exprs.forEach(visitExpr)
-          break
-        case 'import':
-          for (const n of s.names) env.set(n.asName ?? n.module.split('.')[0] ?? n.module, opaque)
-          break
-        case 'from':
-          for (const n of s.names) if (n.name !== '*') env.set(n.asName ?? n.name, opaque)
-          break
-        case 'def':
-        case 'class':
-          env.set(s.name, opaque)
-          break
-        case 'block':
-          s.exprs.forEach(visitExpr)
-          if (s.keyword === 'for') {
-            const h = forHeader(s.exprs)
-            if (h) bindName(h.target)
-          }
-          if (s.keyword === 'with') for (const e of s.exprs) if (e.k === 'ops' && e.ops[0] === 'as' && e.parts[1]) bindName(e.parts[1])
-          this.skipUnknown(s.body, mod, env, u)
-          break
-        case 'other':
-          if (s.keyword === 'del') s.exprs.forEach(bindName)
-          break
-        default:
-          break
-      }
-    }
-  }
-
-  /** Taint the object a name/attribute chain refers to, without running anything. */
-  private taintPure(e: Expr, mod: ModuleState, env: Map<string, PyValue>, u: Unknown): void {
-    if (e.k !== 'name' && e.k !== 'attr') {
-      walkCalls(e, (x) => {
-        if (x.k === 'name') this.taintPure(x, mod, env, u)
-      })
-      return
-    }
-    let v: PyValue | undefined
-    if (e.k === 'name') v = env.get(e.id) ?? mod.env.get(e.id)
-    else {
-      const base = e.obj.k === 'name' ? env.get(e.obj.id) ?? mod.env.get(e.obj.id) : undefined
-      if (base?.t === 'module' && base.mod) v = base.mod.env.get(e.attr)
-      else if (base !== undefined) v = base
-    }
-    if (v !== undefined) this.taint(v, u)
-  }
-
-  private tick(mod: ModuleState, s: {line: number; col: number}): void {
+  tick(mod: ModuleState, s: {line: number; col: number}): void {
     this.at = {file: mod.file ?? '', line: s.line, col: s.col}
     this.budget.charge()
   }
@@ -1278,10 +1047,6 @@ function closureOf(env: Map<string, PyValue>, mod: ModuleState): Scope | null {
   return e === null || e === mod.env || !(e instanceof Scope) ? null : e
 }
 
-/** Whether statements may leave the function (`return`, `raise`) — nested functions and classes aside. */
-function exits(stmts: Stmt[]): boolean {
-  return stmts.some((s) => s.kind !== 'def' && s.kind !== 'class' && ((s.kind === 'other' && (s.keyword === 'return' || s.keyword === 'raise')) || exits(s.body)))
-}
 
 /** Whether a function body yields (a generator). */
 function yields(stmts: Stmt[]): boolean {
