@@ -8,7 +8,8 @@ import {modelDigest} from '../bento/model-digest.js'
 import {hfKey, type PlanHfModel, type PlanImage} from '../bento/plan.js'
 import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
 import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
-import type {EnvRead} from '../python/eval/evaluate.js'
+import type {EnvRead, Evaluation} from '../python/eval/evaluate.js'
+import type {HfModelOptions} from '../python/service/service.js'
 import type {SdkServiceConfig} from '../python/service/sdk-config.js'
 import {moduleSpace} from '../python/service/module-space.js'
 import {prefixSchema} from '../python/service/sdk-schema.js'
@@ -161,12 +162,30 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const sources = space.sources
   // Messages name the project's files (src/pkg/service.py), not their import path.
   const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: space.projectFile(d.file)})
+  // A Hugging Face model id or option that is not a literal (`HuggingFaceModel(args.model_id.lower(), exclude=…)`):
+  // the module is imported by the bounded interpreter, once, with the build's arguments and environment.
+  // Loaded only for a project that names HuggingFaceModel: a runner-style build never loads the interpreter (start-up).
+  const interpreter = [...sources.values()].some((src) => src.includes('HuggingFaceModel')) ? await import('../python/eval/evaluate.js') : undefined
+  const evaluations = new Map<string, Evaluation>()
+  const evaluatedHfModel = (at: {module: string; file: string; line: number; col: number}): {modelId: string; options: HfModelOptions} | undefined => {
+    if (interpreter === undefined) return undefined
+    let evaluation = evaluations.get(at.module)
+    if (evaluation === undefined) {
+      evaluation = interpreter.evaluateModule({files: sources, module: at.module, args: config.args, environ: opts.env ?? {}, imageFiles: projectImageFiles(projectDir, {wheels: []})})
+      evaluations.set(at.module, evaluation)
+    }
+    const hit = evaluation.hfModels.get(`${at.file}:${at.line}:${at.col}`)
+    if (hit === undefined || !('modelId' in hit)) return undefined
+    const {modelId, ...options} = hit
+    return {modelId, options}
+  }
   const service = readService({
     files: sources,
     service: config.service,
     declaredModels: config.models?.map((m) => m.tag),
     configFile,
     isProjectFile: space.isProjectFile,
+    evaluatedHfModel,
   })
   // A problem with `service` itself is in the build config file: it gets the line of its value.
   const located = locateDiagnostics(
@@ -306,7 +325,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
             labels: entryConfig?.labels ?? {},
             envs: entryConfig?.envs ?? [],
             description: entryConfig?.description ?? null,
-            schema: prefixSchema(service.schema ?? {}, entryConfig?.pathPrefix ?? null),
+            // `Service.schema()` names the service as the decorator does (`name=args.name` evaluated).
+            schema: prefixSchema(
+              service.schema !== null && typeof service.schema.name === 'string' ? {...service.schema, name: sdkName(service.schema.name)} : (service.schema ?? {}),
+              entryConfig?.pathPrefix ?? null,
+            ),
             imageDeclared: (entryConfig?.image ?? null) !== null,
           },
           image,

@@ -4,7 +4,7 @@
  */
 import {scanModule, type ScanResult} from './scanner.js'
 
-export {scanModule, walkExpr, stmtExprs, dottedName, type Expr, type Arg, type Stmt, type ScanResult, type ScanProblem} from './scanner.js'
+export {scanModule, walkExpr, stmtExprs, dottedName, type Expr, type Arg, type Param, type Comprehension, type Stmt, type ScanResult, type ScanProblem} from './scanner.js'
 export {tokenize, type Token, type TokenKind, type FStringPart} from './tokenizer.js'
 
 /** Parsed modules kept for the next reader of the same source (bounded: a build reads a few project modules). */

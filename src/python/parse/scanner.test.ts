@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {type Expr, scanModule, type Stmt} from './scanner.js'
+import {type Expr, type Param, scanModule, type Stmt} from './scanner.js'
 
 const first = (src: string): Stmt => scanModule(src).stmts[0] as Stmt
 const valueOf = (src: string): Expr => {
@@ -46,7 +46,21 @@ function show(e: Expr): string {
       return `(${e.target} := ${show(e.value)})`
     case 'ops':
       return `ops[${e.ops.join(' ')}]`
+    case 'lambda':
+      return `(lambda ${e.params.map(showParam).join(', ')}: ${show(e.body)})`
+    case 'comp': {
+      const gens = e.gens.map((g) => ` for ${show(g.target)} in ${show(g.iter)}${g.ifs.map((x) => ` if ${show(x)}`).join('')}`).join('')
+      return `${e.kind}[${e.key ? `${show(e.key)}: ` : ''}${show(e.elt)}${gens}]`
+    }
+    case 'slice':
+      return `${e.lower ? show(e.lower) : ''}:${e.upper ? show(e.upper) : ''}${e.step ? `:${show(e.step)}` : ''}`
   }
+}
+
+function showParam(p: Param): string {
+  const star = p.kind === 'vararg' ? '*' : p.kind === 'kwarg' ? '**' : ''
+  const tag = p.kind === 'kwonly' ? 'kw:' : p.kind === 'posonly' ? 'pos:' : ''
+  return `${tag}${star}${p.name}${p.annotation ? `: ${show(p.annotation)}` : ''}${p.default ? `=${show(p.default)}` : ''}`
 }
 
 describe('scanner expressions', () => {
@@ -65,9 +79,22 @@ describe('scanner expressions', () => {
     ['x = (1,)', 'tuple(1)'],
     ['x = f(*a, k=v, **kw)', 'f(*a, k=v, **kw)'],
     ['x = d | {"a": 1}', '(d | {"a": 1})'],
-    ['x = [p for p in ps]', 'ops[[]]'],
-    ['x = lambda: 1', 'ops[lambda :]'],
-    ['x = a[1:2]', 'a[ops[:]]'],
+    ['x = [p for p in ps]', 'list[p for p in ps]'],
+    ['x = [a + b for a, b in xs if a if b for c in a]', 'list[(a + b) for tuple(a, b) in xs if a if b for c in a]'],
+    ['x = {k: v for k, v in d.items()}', 'dict[k: v for tuple(k, v) in d.items()]'],
+    ['x = {k for k in d}', 'set[k for k in d]'],
+    ['x = (y if c else z for y in ys)', 'gen[(y if c else z) for y in ys]'],
+    ['x = sum(y for y in ys)', 'sum(gen[y for y in ys])'],
+    ['x = lambda: 1', '(lambda : 1)'],
+    ['x = lambda a, b=2, *c, d, **e: a + b', '(lambda a, b=2, *c, kw:d, **e: (a + b))'],
+    ['x = sorted(xs, key=lambda p: p[0])', 'sorted(xs, key=(lambda p: p[0]))'],
+    ['x = {"f": lambda a, b: a}', '{"f": (lambda a, b: a)}'],
+    ['x = f(lambda a, b: a, 3)', 'f((lambda a, b: a), 3)'],
+    ['x = lambda a=lambda: 1: a', '(lambda a=(lambda : 1): a)'],
+    ['x = a[1:2]', 'a[1:2]'],
+    ['x = a[::-1]', 'a[::(- 1)]'],
+    ['x = a[i:]', 'a[i:]'],
+    ['x = a[:, 1]', 'a[:, 1]'],
   ])('%s', (src, want) => {
     expect(show(valueOf(src))).toBe(want)
   })
@@ -87,5 +114,27 @@ describe('scanner expressions', () => {
   it('for headers keep the target and the iterable', () => {
     const s = first('for k, v in d.items():\n    pass\n')
     expect(s.kind === 'block' && s.exprs.map(show)).toEqual(['k', '(v in d.items())'])
+  })
+
+  it('a lambda default does not split the assignment', () => {
+    const s = first('f = lambda x=1: x\n')
+    expect(s.kind === 'assign' && s.targets.length === 1 && show(s.value)).toBe('(lambda x=1: x)')
+  })
+
+  it('def parameters are structured: kinds, annotations, defaults', () => {
+    const s = first('def f(a, /, b: int = 1, *args: str, c, d=2, **kw) -> None:\n    return a, b\n')
+    expect(s.kind === 'def' && s.parameters.map(showParam)).toEqual(['pos:a', 'b: int=1', '*args: str', 'kw:c', 'kw:d=2', '**kw'])
+    const r = s.body[0]
+    expect(r?.kind === 'other' && r.keyword === 'return' && r.value && show(r.value)).toBe('tuple(a, b)')
+    const k = first('def g(*, x=lambda: 1):\n    pass\n')
+    expect(k.kind === 'def' && k.parameters.map(showParam)).toEqual(['kw:x=(lambda : 1)'])
+  })
+
+  it('return without a value and raise with a cause', () => {
+    const s = first('def f():\n    return\n')
+    const r = s.body[0]
+    expect(r?.kind === 'other' && r.keyword === 'return' && r.value).toBe(undefined)
+    const e = first('raise ValueError("x") from err\n')
+    expect(e.kind === 'other' && e.value && e.cause && [show(e.value), show(e.cause)]).toEqual(['ValueError("x")', 'err'])
   })
 })

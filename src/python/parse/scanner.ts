@@ -1,7 +1,8 @@
 /**
- * A light statement / expression scanner over `tokenize()` output. Not a Python parser: it knows
- * just enough structure (blocks, decorators, imports, assignments, calls, attribute chains,
- * literals) to read a BentoML service. Everything else is kept as opaque `ops` expressions whose
+ * A statement / expression scanner over `tokenize()` output: blocks, decorators, imports, assignments, calls,
+ * attribute chains, literals, operators with Python's precedence, lambdas, comprehensions, slices, `def`
+ * parameters and `return`/`raise` values — what service discovery and the bounded interpreter (../eval/) need.
+ * What it does not structure (`await`, `yield`, syntax it cannot follow) is kept as opaque `ops` expressions whose
  * sub-expressions are still visited, so calls nested anywhere are found.
  */
 import {tokenize, type FStringPart, type Token} from './tokenizer.js'
@@ -32,11 +33,40 @@ export type Expr =
   | {k: 'ifexp'; test: Expr; body: Expr; orelse: Expr; line: number; col: number}
   /** `name := value`. */
   | {k: 'walrus'; target: string; value: Expr; line: number; col: number}
+  /** `lambda params: body`. */
+  | {k: 'lambda'; params: Param[]; body: Expr; line: number; col: number}
   /**
-   * What the scanner does not structure (lambdas, comprehensions, slices, `await`, `yield`, anything it cannot
-   * follow): the operands in order and the operators between them, so nested calls are still visited.
+   * `[elt for … if …]` (list), `{elt for …}` (set), `(elt for …)` (gen), `{key: elt for …}` (dict): the `for`
+   * clauses in order, each with its `if` filters.
+   */
+  | {k: 'comp'; kind: 'list' | 'set' | 'gen' | 'dict'; key?: Expr; elt: Expr; gens: Comprehension[]; line: number; col: number}
+  /** `lower:upper:step` inside a subscript (`sub.index`). */
+  | {k: 'slice'; lower?: Expr; upper?: Expr; step?: Expr; line: number; col: number}
+  /**
+   * What the scanner does not structure (`await`, `yield`, anything it cannot follow): the operands in order and
+   * the operators between them, so nested calls are still visited.
    */
   | {k: 'ops'; parts: Expr[]; ops: string[]; line: number; col: number}
+
+export interface Comprehension {
+  target: Expr
+  iter: Expr
+  ifs: Expr[]
+  isAsync: boolean
+}
+
+/**
+ * A parameter of a `def` or `lambda`, as CPython binds it: `posonly` (before `/`), `pos` (positional or keyword),
+ * `vararg` (`*args`), `kwonly` (after `*` or `*args`), `kwarg` (`**kwargs`).
+ */
+export interface Param {
+  name: string
+  kind: 'posonly' | 'pos' | 'vararg' | 'kwonly' | 'kwarg'
+  default?: Expr
+  annotation?: Expr
+  line: number
+  col: number
+}
 
 export interface Arg {
   /** Keyword name for `name=value`. */
@@ -66,12 +96,26 @@ export type Stmt =
   | (StmtBase & {kind: 'augassign'; target: Expr; op: string; value: Expr})
   /** `target: annotation` without a value. */
   | (StmtBase & {kind: 'annotation'; target: Expr; annotation: Expr})
-  | (StmtBase & {kind: 'def'; name: string; decorators: Expr[]; isAsync: boolean; params: Expr[]; returns?: Expr})
+  | (StmtBase & {
+      kind: 'def'
+      name: string
+      decorators: Expr[]
+      isAsync: boolean
+      /** The parameters as written, one expression each (the service readers' form). */
+      params: Expr[]
+      /** The parameters as CPython binds them. */
+      parameters: Param[]
+      returns?: Expr
+    })
   | (StmtBase & {kind: 'class'; name: string; decorators: Expr[]; bases: Arg[]})
   /** if / elif / else / for / while / with / try / except / finally / match… : header expressions + body. */
   | (StmtBase & {kind: 'block'; keyword: string; exprs: Expr[]})
   | (StmtBase & {kind: 'expr'; exprs: Expr[]})
-  | (StmtBase & {kind: 'other'; keyword: string; exprs: Expr[]})
+  /**
+   * `return`, `raise`, `del`, `pass`, `global`, …: the expressions after the keyword; `value` is what `return`
+   * returns (a tuple for `return a, b`) or what `raise` raises, `cause` the `from` of a `raise`.
+   */
+  | (StmtBase & {kind: 'other'; keyword: string; exprs: Expr[]; value?: Expr; cause?: Expr})
 
 export interface ScanProblem {
   line: number
@@ -228,12 +272,52 @@ function splitTop(toks: Token[], from: number, to: number, match: Map<number, nu
       i = Math.min(match.get(i) ?? to, to)
       continue
     }
+    // A lambda's parameters (defaults, commas) and its colon belong to the lambda.
+    if (isName(t, 'lambda')) {
+      i = lambdaColon(toks, i, to, match)
+      continue
+    }
     if (isOp(t, sep)) {
       out.push([s, i])
       s = i + 1
     }
   }
   out.push([s, to])
+  return out
+}
+
+/** The `:` ending the parameters of the `lambda` at `at` (or `to`). */
+function lambdaColon(toks: Token[], at: number, to: number, match: Map<number, number>): number {
+  for (let i = at + 1; i < to; i++) {
+    const t = toks[i]
+    if (t?.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+      i = Math.min(match.get(i) ?? to, to)
+      continue
+    }
+    if (isName(t, 'lambda')) {
+      i = lambdaColon(toks, i, to, match)
+      continue
+    }
+    if (isOp(t, ':')) return i
+  }
+  return to
+}
+
+/** Top-level positions of name `kw` in `[from, to)` (brackets and lambda parameters skipped). */
+function topKeywords(toks: Token[], from: number, to: number, match: Map<number, number>, kws: readonly string[]): number[] {
+  const out: number[] = []
+  for (let i = from; i < to; i++) {
+    const t = toks[i]
+    if (t?.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
+      i = Math.min(match.get(i) ?? to, to)
+      continue
+    }
+    if (isName(t, 'lambda')) {
+      i = lambdaColon(toks, i, to, match)
+      continue
+    }
+    if (t?.kind === 'name' && kws.includes(t.text)) out.push(i)
+  }
   return out
 }
 
@@ -327,9 +411,10 @@ function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
       const open = j + 2
       const close = isOp(toks[open], '(') ? (match.get(open) ?? end) : open
       const params = isOp(toks[open], '(') ? p.list(open + 1, close) : []
+      const parameters = isOp(toks[open], '(') ? p.params(open + 1, close, true) : []
       let returns: Expr | undefined
       if (isOp(toks[close + 1], '->')) returns = p.expr(close + 2, headerEnd(close + 2))
-      const stmt: Stmt = {...base, kind: 'def', name, decorators: [], isAsync, params}
+      const stmt: Stmt = {...base, kind: 'def', name, decorators: [], isAsync, params, parameters}
       if (returns !== undefined) stmt.returns = returns
       return stmt
     }
@@ -352,7 +437,14 @@ function parseSimple(toks: Token[], problems: ScanProblem[]): Stmt | undefined {
     }
     if (['return', 'del', 'raise', 'assert', 'global', 'nonlocal', 'pass', 'break', 'continue', 'type'].includes(kw) &&
       !isOp(toks[1], '=') && !isOp(toks[1], '.') && !isOp(toks[1], '(')) {
-      return {...base, kind: 'other', keyword: kw, exprs: end > 1 ? p.list(1, end) : []}
+      const stmt: Stmt = {...base, kind: 'other', keyword: kw, exprs: end > 1 ? p.list(1, end) : []}
+      if (kw === 'return' && end > 1) stmt.value = p.exprOrTuple(1, end)
+      if (kw === 'raise' && end > 1) {
+        const from = topKeywords(toks, 1, end, match, ['from'])[0]
+        stmt.value = p.expr(1, from ?? end)
+        if (from !== undefined) stmt.cause = p.expr(from + 1, end)
+      }
+      return stmt
     }
   }
   // Augmented assignment: `x += v`.
@@ -419,12 +511,126 @@ class ExprParser {
       .map(([a, b]) => this.expr(a, b))
   }
 
-  /** `a, b` → tuple; `a` → a. */
+  /** `a, b` → tuple (`*rest` items starred); `a` → a. */
   exprOrTuple(from: number, to: number): Expr {
     const parts = splitTop(this.toks, from, to, this.match, ',')
     if (parts.length === 1) return this.expr(from, to)
     const t = this.toks[from]
-    return {k: 'seq', kind: 'tuple', items: this.list(from, to), line: t?.line ?? 0, col: t?.col ?? 0}
+    const items = parts
+      .filter(([a, b]) => b > a)
+      .map(([a, b]) => {
+        const s = this.toks[a] as Token
+        return isOp(s, '*') ? ({k: 'starred', value: this.expr(a + 1, b), line: s.line, col: s.col} as Expr) : this.expr(a, b)
+      })
+    return {k: 'seq', kind: 'tuple', items, line: t?.line ?? 0, col: t?.col ?? 0}
+  }
+
+  /** The parameters of a `def` (annotated) or a `lambda` in `[from, to)`. */
+  params(from: number, to: number, annotated: boolean): Param[] {
+    const out: Param[] = []
+    let kind: 'pos' | 'kwonly' = 'pos'
+    for (const [a, b] of splitTop(this.toks, from, to, this.match, ',')) {
+      if (b <= a) continue
+      const t0 = this.toks[a] as Token
+      if (isOp(t0, '/') && b === a + 1) {
+        for (const q of out) if (q.kind === 'pos') q.kind = 'posonly'
+        continue
+      }
+      if (isOp(t0, '*') && b === a + 1) {
+        kind = 'kwonly'
+        continue
+      }
+      let pk: Param['kind'] = kind
+      let s = a
+      if (isOp(t0, '*')) {
+        pk = 'vararg'
+        s = a + 1
+        kind = 'kwonly'
+      } else if (isOp(t0, '**')) {
+        pk = 'kwarg'
+        s = a + 1
+      }
+      const nameTok = this.toks[s]
+      if (nameTok?.kind !== 'name' || s >= b) {
+        this.problems.push({line: t0.line, col: t0.col, message: 'a parameter bento cannot read'})
+        continue
+      }
+      const param: Param = {name: nameTok.text, kind: pk, line: nameTok.line, col: nameTok.col}
+      const eq = splitTop(this.toks, s + 1, b, this.match, '=')
+      const annEnd = eq[0]?.[1] ?? b
+      if (eq.length > 1) param.default = this.expr(eq[1]?.[0] ?? b, b)
+      if (annotated && isOp(this.toks[s + 1], ':') && annEnd > s + 2) param.annotation = this.expr(s + 2, annEnd)
+      out.push(param)
+    }
+    return out
+  }
+
+  /**
+   * A comprehension in `[from, to)` (the inside of its brackets), or undefined when there is no top-level `for`.
+   * `kind` 'set' becomes 'dict' when the element is `key: value`.
+   */
+  comprehension(kind: 'list' | 'set' | 'gen', from: number, to: number, at: {line: number; col: number}): Expr | undefined {
+    const fors = topKeywords(this.toks, from, to, this.match, ['for'])
+    const first = fors[0]
+    if (first === undefined) return undefined
+    const clauseStart = (i: number): number => (isName(this.toks[i - 1], 'async') && this.toks[i]?.text === 'for' ? i - 1 : i)
+    const eltEnd = clauseStart(first)
+    if (eltEnd <= from) throw new Unstructured()
+    const marks = topKeywords(this.toks, first, to, this.match, ['for', 'if'])
+    const gens: Comprehension[] = []
+    marks.forEach((m, n) => {
+      const next = marks[n + 1]
+      const end = next === undefined ? to : clauseStart(next)
+      if (this.toks[m]?.text === 'for') {
+        const inAt = topKeywords(this.toks, m + 1, end, this.match, ['in'])[0]
+        if (inAt === undefined) throw new Unstructured()
+        gens.push({target: this.exprOrTuple(m + 1, inAt), iter: this.expr(inAt + 1, end), ifs: [], isAsync: clauseStart(m) !== m})
+      } else {
+        const g = gens[gens.length - 1]
+        if (g === undefined) throw new Unstructured()
+        g.ifs.push(this.expr(m + 1, end))
+      }
+    })
+    const kv = kind === 'set' ? splitTop(this.toks, from, eltEnd, this.match, ':') : []
+    if (kv.length > 1) {
+      const [ka, kb] = kv[0] as [number, number]
+      return {k: 'comp', kind: 'dict', key: this.expr(ka, kb), elt: this.expr(kv[1]?.[0] ?? eltEnd, eltEnd), gens, line: at.line, col: at.col}
+    }
+    return {k: 'comp', kind, elt: this.expr(from, eltEnd), gens, line: at.line, col: at.col}
+  }
+
+  /** A comprehension, or the flat form when the scanner cannot follow it. */
+  private compOrFlat(kind: 'list' | 'set' | 'gen', from: number, to: number, at: Token, op: string): Expr {
+    try {
+      const e = this.comprehension(kind, from, to, at)
+      if (e !== undefined) return e
+    } catch (e) {
+      if (!(e instanceof Unstructured)) throw e
+    }
+    return {k: 'ops', parts: [this.flat(from, to)], ops: [op], line: at.line, col: at.col}
+  }
+
+  /** The items of a subscript `[...]`: expressions and `lower:upper:step` slices. */
+  private subscriptItems(from: number, to: number): Expr[] {
+    return splitTop(this.toks, from, to, this.match, ',')
+      .filter(([a, b]) => b > a)
+      .map(([a, b]) => {
+        const parts = splitTop(this.toks, a, b, this.match, ':')
+        if (parts.length === 1) return this.expr(a, b)
+        const t = this.toks[a] as Token
+        const part = (k: number): Expr | undefined => {
+          const r = parts[k]
+          return r === undefined || r[1] <= r[0] ? undefined : this.expr(r[0], r[1])
+        }
+        const e: Expr = {k: 'slice', line: t.line, col: t.col}
+        const lower = part(0)
+        const upper = part(1)
+        const step = part(2)
+        if (lower) e.lower = lower
+        if (upper) e.upper = upper
+        if (step) e.step = step
+        return e
+      })
   }
 
   /** Call arguments in `[from, to)`. */
@@ -434,7 +640,9 @@ class ExprParser {
       if (b <= a) continue
       const t0 = this.toks[a]
       const t1 = this.toks[a + 1]
-      if (t0?.kind === 'name' && isOp(t1, '=')) {
+      if (!isOp(t0, '*') && !isOp(t0, '**') && topKeywords(this.toks, a, b, this.match, ['for']).length > 0 && !(t0?.kind === 'name' && isOp(t1, '='))) {
+        out.push({value: this.compOrFlat('gen', a, b, t0 as Token, '()')})
+      } else if (t0?.kind === 'name' && isOp(t1, '=')) {
         out.push({name: t0.text, value: this.expr(a + 2, b)})
       } else if (isOp(t0, '*') || isOp(t0, '**')) {
         out.push({star: t0?.text === '*' ? '*' : '**', value: this.expr(a + 1, b)})
@@ -503,7 +711,15 @@ class ExprParser {
   private test(c: Cursor): Expr {
     const t = this.peek(c)
     if (t === undefined) throw new Unstructured()
-    if (isName(t, 'lambda') || isName(t, 'yield') || isName(t, 'await')) throw new Unstructured()
+    if (isName(t, 'lambda')) {
+      const colon = lambdaColon(this.toks, c.i, c.to, this.match)
+      if (colon >= c.to) throw new Unstructured()
+      const params = this.params(c.i + 1, colon, false)
+      c.i = colon + 1
+      const body = this.test(c)
+      return {k: 'lambda', params, body, line: t.line, col: t.col}
+    }
+    if (isName(t, 'yield') || isName(t, 'await')) throw new Unstructured()
     const body = this.orTest(c)
     if (isName(this.peek(c), 'if')) {
       c.i++
@@ -614,14 +830,7 @@ class ExprParser {
 
   /** Items of a list/tuple/set display in `[from, to)`: `*x` becomes `starred`; a comprehension stays flat. */
   private displayItems(from: number, to: number): Expr[] | undefined {
-    for (let i = from; i < to; i++) {
-      const t = this.toks[i]
-      if (t?.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) {
-        i = Math.min(this.match.get(i) ?? to, to)
-        continue
-      }
-      if (isName(t, 'for')) return undefined
-    }
+    if (topKeywords(this.toks, from, to, this.match, ['for']).length > 0) return undefined
     return splitTop(this.toks, from, to, this.match, ',')
       .filter(([a, b]) => b > a)
       .map(([a, b]) => {
@@ -665,7 +874,9 @@ class ExprParser {
       p = close + 1
       if (t.text === '(') {
         const parts = splitTop(this.toks, i + 1, close, this.match, ',')
-        if (parts.length === 1 && close > i + 1) {
+        if (parts.length === 1 && close > i + 1 && topKeywords(this.toks, i + 1, close, this.match, ['for']).length > 0) {
+          e = this.compOrFlat('gen', i + 1, close, t, '()')
+        } else if (parts.length === 1 && close > i + 1) {
           const only = this.toks[i + 1]
           e = isOp(only, '*') ? {k: 'ops', parts: [this.expr(i + 2, close)], ops: ['*'], line: t.line, col: t.col} : this.expr(i + 1, close)
         } else {
@@ -674,19 +885,19 @@ class ExprParser {
         }
       } else if (t.text === '[') {
         const items = this.displayItems(i + 1, close)
-        e = items === undefined ? {k: 'ops', parts: [this.flat(i + 1, close)], ops: ['[]'], line: t.line, col: t.col} : {k: 'seq', kind: 'list', items, line: t.line, col: t.col}
+        e = items === undefined ? this.compOrFlat('list', i + 1, close, t, '[]') : {k: 'seq', kind: 'list', items, line: t.line, col: t.col}
       } else {
         const pieces = splitTop(this.toks, i + 1, close, this.match, ',').filter(([a, b]) => b > a)
         const isDict = close === i + 1 || pieces.some(([a, b]) => isOp(this.toks[a], '**') || splitTop(this.toks, a, b, this.match, ':').length > 1)
         const comprehension = this.displayItems(i + 1, close) === undefined
-        if (comprehension) e = {k: 'ops', parts: [this.flat(i + 1, close)], ops: ['{}'], line: t.line, col: t.col}
+        if (comprehension) e = this.compOrFlat('set', i + 1, close, t, '{}')
         else if (isDict) {
           const entries = pieces.map(([a, b]) => {
             if (isOp(this.toks[a], '**')) return {value: this.expr(a + 1, b)}
             const kv = splitTop(this.toks, a, b, this.match, ':')
             const [ka, kb] = kv[0] ?? [a, b]
-            const [va, vb] = kv[1] ?? [b, b]
-            return {key: this.expr(ka, kb), value: this.expr(va, vb)}
+            const va = kv[1]?.[0] ?? b
+            return {key: this.expr(ka, kb), value: this.expr(va, b)}
           })
           e = {k: 'dict', entries, line: t.line, col: t.col}
         } else {
@@ -715,7 +926,7 @@ class ExprParser {
       }
       if (isOp(n, '[')) {
         const close = Math.min(this.match.get(p) ?? to, to)
-        e = {k: 'sub', obj: e, index: this.list(p + 1, close), line: n.line, col: n.col}
+        e = {k: 'sub', obj: e, index: this.subscriptItems(p + 1, close), line: n.line, col: n.col}
         p = close + 1
         continue
       }
@@ -767,6 +978,12 @@ function children(e: Expr): Expr[] {
       return [e.value]
     case 'ops':
       return e.parts
+    case 'lambda':
+      return [...e.params.flatMap((p) => (p.default ? [p.default] : [])), e.body]
+    case 'comp':
+      return [...(e.key ? [e.key] : []), e.elt, ...e.gens.flatMap((g) => [g.target, g.iter, ...g.ifs])]
+    case 'slice':
+      return [e.lower, e.upper, e.step].filter((x): x is Expr => x !== undefined)
     default:
       return []
   }

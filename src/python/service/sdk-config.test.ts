@@ -303,8 +303,8 @@ describe('readSdkConfig: refusals name the file and line, what was not understoo
       .filter((d) => d.severity === 'error')
       .map((d) => ({where: `${d.file}:${d.line}`, message: d.message, hint: d.hint ?? ''}))
 
-  it('an image made by a function', () => {
-    const [e] = refuse(`import bentoml
+  it('an image made by a function (the interpreter runs it)', () => {
+    const r = read(`import bentoml
 def make_image():
     return bentoml.images.Image(python_version="3.12")
 
@@ -312,13 +312,12 @@ def make_image():
 class S:
     pass
 `)
-    expect(e?.where).toBe('service.py:5')
-    expect(e?.message).toContain('`image=` of service S (service.py:5) cannot be read statically: the result of calling make_image() (a function defined at service.py:2)')
-    expect(e?.hint).toContain('module level')
+    expect(errors(r)).toEqual([])
+    expect(r.services[0]?.image?.info().python_version).toBe('3.12')
   })
 
-  it('an image from a @property of the arguments model', () => {
-    const [e] = refuse(`import bentoml
+  it('an image from a @property of the arguments model (the interpreter runs it)', () => {
+    const r = read(`import bentoml
 from pydantic import BaseModel
 class Args(BaseModel):
     py: str = "3.12"
@@ -331,9 +330,9 @@ args = bentoml.use_arguments(Args)
 @bentoml.service(image=args.image)
 class S:
     pass
-`)
-    expect(e?.where).toBe('service.py:6')
-    expect(e?.message).toContain('`image` is a @property of Args')
+`, {args: {py: '3.11'}})
+    expect(errors(r)).toEqual([])
+    expect(r.services[0]?.image?.info().python_version).toBe('3.11')
   })
 
   it('values from the environment', () => {
@@ -393,33 +392,56 @@ class S:
     expect(e?.message).toContain('it is set under `if os.getenv(...)` (line 4), a condition bento cannot evaluate')
   })
 
-  it('an in-place call under a loop bento cannot run', () => {
-    const [e] = refuse(`import bentoml
-image = bentoml.images.Image()
+  it('an in-place call in a while loop, an f-string format spec, a comprehension (the interpreter runs them)', () => {
+    const r = read(`import bentoml
+V = 3.1
+PKGS = [p.upper() for p in ["a", "b"] if p]
+image = bentoml.images.Image(python_version=f"{V:.2f}"[:-1]).python_packages(*PKGS)
 n = 0
 while n < 2:
-    image.run("echo")
+    image.run(f"echo {n:02d}")
     n += 1
 @bentoml.service(image=image)
 class S:
     pass
 `)
-    expect(e?.message).toContain('a while loop (line 4)')
+    expect(errors(r)).toEqual([])
+    const info = r.services[0]?.image?.info()
+    expect(info?.python_version).toBe('3.1')
+    expect(info?.python_requirements).toBe('A\nB\n')
+    expect(info?.post_commands).toEqual(['echo 00', 'echo 01'])
   })
 
-  it('unknown method results inside a value, f-string format specs, comprehensions', () => {
-    expect(refuse(`import bentoml
-V = 3.12
-@bentoml.service(image=bentoml.images.Image(python_version=f"{V:.2f}"))
+  it('a value of a package imported inside a property: the line, and write the literal or pass it with --arg', () => {
+    const [e] = refuse(`import bentoml
+import pydantic
+class Args(pydantic.BaseModel):
+    tp: int = 1
+    @property
+    def gpus(self):
+        import torch
+        return torch.cuda.device_count()
+args = bentoml.use_arguments(Args)
+@bentoml.service(resources={"gpu": args.gpus})
 class S:
     pass
-`)[0]?.message).toContain('format specs are not evaluated')
-    expect(refuse(`import bentoml
-PKGS = [p for p in ["a", "b"]]
-@bentoml.service(image=bentoml.images.Image().python_packages(*PKGS))
+`)
+    expect(e?.where).toBe('service.py:8')
+    expect(e?.message).toContain('torch.cuda.device_count(...) from torch, which bento does not run')
+    expect(e?.hint).toContain('write the literal, or pass it with --arg')
+  })
+
+  it('a while loop on a condition bento cannot evaluate', () => {
+    const [e] = refuse(`import bentoml
+import os
+image = bentoml.images.Image()
+while os.path.exists("x"):
+    image.run("echo")
+@bentoml.service(image=image)
 class S:
     pass
-`)[0]?.message).toContain('a comprehension')
+`)
+    expect(e?.message).toContain('while os.path.exists(...)')
   })
 
   it('a value the build does not need is never an error', () => {

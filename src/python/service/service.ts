@@ -132,6 +132,11 @@ export interface ReadServiceOptions {
    * A src layout also offers its files under their flattened name (python/module-space.ts), which are not.
    */
   isProjectFile?: (key: string) => boolean
+  /**
+   * A `HuggingFaceModel(...)` call whose arguments are not literals: what the module computes for them when imported
+   * (the bounded interpreter, ../eval/), keyed by the call's module and position; undefined when that is unknown too.
+   */
+  evaluatedHfModel?: (at: {module: string; file: string; line: number; col: number}) => {modelId: string; options: HfModelOptions} | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,6 +228,7 @@ class Reader {
     readonly files: Map<string, string>,
     /** The build config file, as messages name it (`bentofile.yaml`, `pyproject.toml`, a `-f` path). */
     readonly configFile = 'bentofile.yaml',
+    readonly evaluatedHfModel?: ReadServiceOptions['evaluatedHfModel'],
   ) {
     for (const f of files.keys()) {
       const parts = f.split('/')
@@ -518,9 +524,10 @@ class Reader {
         return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: true}
       }
       if (q === 'bentoml.models.HuggingFaceModel') {
-        const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null)
+        const evaluated = (): {modelId: string; options: HfModelOptions} | undefined => this.evaluatedHfModel?.({module: scope.mod.name, file, line: e.line, col: e.col})
+        const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null, evaluated)
         if (ref === undefined) return {v: 'dyn', why: 'dynamic model id'}
-        ref.hf ??= this.hfOptions(e, scope, pos)
+        ref.hf ??= this.hfOptions(e, scope, pos, evaluated)
         return {v: 'model', ref, stored: true}
       }
       if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope, style: 'runner'}
@@ -564,9 +571,13 @@ class Reader {
   }
 
   /** `HuggingFaceModel(model_id, revision="main", endpoint=None, include=None, exclude=None)`: literal arguments only. */
-  private hfOptions(e: CallExpr, scope: Scope, pos: Arg[]): HfModelOptions {
+  private hfOptions(e: CallExpr, scope: Scope, pos: Arg[], evaluated?: () => {modelId: string; options: HfModelOptions} | undefined): HfModelOptions {
     const arg = (i: number, name: string): Arg | undefined => pos[i] ?? e.args.find((a) => a.name === name)
     const file = scope.mod.file ?? ''
+    // Arguments that are not literals: what the module computes for them, when the interpreter knows it.
+    const literal = [arg(1, 'revision'), arg(2, 'endpoint'), arg(3, 'include'), arg(4, 'exclude')].every((a) => a === undefined || literalOf(this, a.value, scope).ok)
+    const computed = literal ? undefined : evaluated?.()
+    if (computed) return computed.options
     const value = (a: Arg | undefined, what: string): unknown => {
       if (a === undefined) return null
       const r = literalOf(this, a.value, scope)
@@ -614,12 +625,19 @@ class Reader {
     arg: Arg | undefined,
     registry: 'bentoml' | 'huggingface',
     framework: string | null,
+    evaluated?: () => {modelId: string; options: HfModelOptions} | undefined,
   ): ModelRef | undefined {
     const file = scope.mod.file ?? ''
     const key = `${file}:${e.line}:${e.col}`
     const existing = this.refs.get(key)
     if (existing !== undefined) return existing
     const v = arg === undefined ? ({v: 'dyn', why: 'no tag argument'} as Value) : this.resolve(arg.value, scope)
+    const computed = v.v === 'str' ? undefined : evaluated?.()
+    if (computed) {
+      const ref: ModelRef = {tag: computed.modelId, registry, framework, via, file, line: e.line, col: e.col, usage: 'other', hf: computed.options}
+      this.refs.set(key, ref)
+      return ref
+    }
     if (v.v !== 'str') {
       if (!this.warnedAt.has(key)) {
         this.warnedAt.add(key)
@@ -861,7 +879,7 @@ function walkStmts(
 }
 
 export function readService(opts: ReadServiceOptions): ServiceInfo {
-  const reader = new Reader(opts.files, opts.configFile)
+  const reader = new Reader(opts.files, opts.configFile, opts.evaluatedHfModel)
   const imp = resolveImport(reader, opts.service, opts.isProjectFile)
   const info: ServiceInfo = {
     module: imp.module,
