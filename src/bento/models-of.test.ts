@@ -18,7 +18,7 @@ import {exportBentoService} from '../services/export.js'
 import {importBentoService} from '../services/import.js'
 import {listBentos} from '../services/list.js'
 import {modelYaml, SPEC2_BENTO_YAML, tempDir, writeTree} from '../store/testing.js'
-import {exportBento} from './archive.js'
+import {exportBento} from './archive/index.js'
 import {locateBentoModels, modelsOfBento} from './models-of.js'
 
 describe('modelsOfBento', () => {
