@@ -52,8 +52,7 @@ export default class Build extends BaseCommand {
       version: flags.version,
       bentomlVersion: flags['bentoml-version'],
       reporter: this.reporter(flags),
-      signal: this.signal,
-      cleanup: this.cleanup,
+      ...this.interruptible(),
       env: this.env(),
       ...(order.length > 0
         ? {args: {order, values: flags.arg ?? [], ...(flags['arg-file'] === undefined ? {} : {file: resolve(process.cwd(), flags['arg-file'])})}}
