@@ -70,9 +70,9 @@ interface Extraction extends ImportBudget {
   ensureDir: (dir: string) => Promise<void>
 }
 
-type TarEntry = tar.ExtractEvents['entry'][1]
+type ExtractedEntry = tar.ExtractEvents['entry'][1]
 
-async function handleEntry(entry: TarEntry, root: string, archive: string, state: Extraction): Promise<void> {
+async function handleEntry(entry: ExtractedEntry, root: string, archive: string, state: Extraction): Promise<void> {
   const h = entry.header
   const raw = h.name
   const unsafe = (why: string) =>
