@@ -189,8 +189,8 @@ export function packContext(entries: () => Promise<ContextEntry[]>, source: stri
   // The first failure, typed, ends `out`; whether the pack or the producer sees it first.
   const fail = (err: unknown): void => {
     if (out.destroyed) return
-    const cause = err instanceof TarSourceError ? err.cause : err
-    const read = err instanceof EntryReadError ? err : current?.kind === 'file' ? entryReadError(current, cause) : undefined
+    // A file that vanished or changed size (TarSourceError, from the writer) or could not be read: named after it.
+    const read = current?.kind === 'file' ? entryReadError(current, err instanceof TarSourceError ? err.cause : err) : undefined
     out.destroy(
       new ArchiveError(`Could not stream the build context from ${source}: ${read?.message ?? (err as Error).message}`, {
         code: 'E_DOCKER_CONTEXT',
