@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureHome} from '../store/index.js'
 import {bentoTree, tempDir, writeTree} from '../store/testing.js'
-import {exportBento} from './archive.js'
+import {exportBento} from './archive/index.js'
 
 const BIG = 120 * 1024 * 1024
 

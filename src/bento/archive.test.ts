@@ -14,7 +14,7 @@ import {ArchiveError, StoreError} from '../errors.js'
 import {ensureHome, Store} from '../store/index.js'
 import {currentOwner, ownerToken, processStart} from '../store/owner.js'
 import {bentoTree, modelTree, modelYaml, tempDir, type Tree, writeTree} from '../store/testing.js'
-import {detectArchiveFormat, exportBento, importBento} from './archive.js'
+import {detectArchiveFormat, exportBento, importBento} from './archive/index.js'
 
 const T_MODEL = '2025-05-30T10:11:12.123456+00:00'
 const T_BENTO = '2025-05-30T10:20:30.123456+00:00'

@@ -19,7 +19,7 @@ import {importBentoService} from '../services/import.js'
 import {listBentos} from '../services/list.js'
 import {bentoFromDocument} from '../store/info.js'
 import {modelYaml, SPEC2_BENTO_YAML, tempDir, writeTree} from '../store/testing.js'
-import {exportBento} from './archive.js'
+import {exportBento} from './archive/index.js'
 import {locateBentoModels, modelsOfBento} from './models-of.js'
 
 describe('modelsOfBento', () => {

@@ -40,7 +40,17 @@ export abstract class BaseCommand extends Command {
     processInterrupts().start()
   }
 
-  /** Aborted by the first Ctrl-C (SIGINT), SIGTERM or SIGHUP: pass it to the service. */
+  /**
+   * The one interrupt path, what every command that works for long (build, export, import, delete, containerize,
+   * prune) hands its service: the first Ctrl-C, SIGTERM or SIGHUP aborts `signal` (the service stops at its next
+   * check, removes what it was writing and fails with E_INTERRUPTED, exit 130); a second one removes what is still
+   * registered in `cleanup` and exits 130 at once (src/interrupt.ts).
+   */
+  protected interruptible(): {signal: AbortSignal; cleanup: Cleanup} {
+    return {signal: this.signal, cleanup: this.cleanup}
+  }
+
+  /** Aborted by the first Ctrl-C (SIGINT), SIGTERM or SIGHUP: pass it to the service (see `interruptible`). */
   protected get signal(): AbortSignal {
     return processInterrupts().signal
   }

@@ -53,8 +53,7 @@ export default class Build extends BaseCommand {
     return runBuild({context: args.context, flags, argv: this.argv}, {
       home: () => this.home(),
       reporter: this.reporter(flags),
-      signal: this.signal,
-      cleanup: this.cleanup,
+      ...this.interruptible(),
       env: this.env(),
       json: this.jsonEnabled(),
       log: (m) => this.log(m),

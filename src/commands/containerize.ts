@@ -32,7 +32,7 @@ export default class Containerize extends BaseCommand {
     const {containerize} = await import('../services/containerize.js')
     const {DockerodeClient} = await import('../docker/index.js')
     const env = this.env()
-    // The first Ctrl-C/SIGTERM aborts this.signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
+    // The first Ctrl-C/SIGTERM aborts the signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
     const result = await containerize({
       home: await this.home(),
       tag: args.tag,
@@ -45,7 +45,7 @@ export default class Containerize extends BaseCommand {
       dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
       env,
       reporter: this.reporter(flags),
-      signal: this.signal,
+      ...this.interruptible(),
       environ: env,
     })
     if (!this.jsonEnabled()) {

@@ -10,7 +10,7 @@ export default class Delete extends BaseCommand {
   async run(): Promise<unknown> {
     const {args} = await this.parse(Delete)
     const {deleteBento} = await import('../services/delete.js')
-    const result = await deleteBento({home: await this.home(), tag: args.tag, signal: this.signal, cleanup: this.cleanup})
+    const result = await deleteBento({home: await this.home(), tag: args.tag, ...this.interruptible()})
     if (!this.jsonEnabled()) this.log(`Deleted Bento "${result.deleted}".`)
     return result
   }

@@ -23,8 +23,7 @@ export default class Export extends BaseCommand {
       home: await this.home(),
       tag: args.tag,
       out: resolve(process.cwd(), args.out ?? '.') + (args.out === undefined || args.out.endsWith('/') ? '/' : ''),
-      signal: this.signal,
-      cleanup: this.cleanup,
+      ...this.interruptible(),
     })
     if (!this.jsonEnabled()) this.log(`Exported "${result.tag}" to ${result.path}`)
     return result

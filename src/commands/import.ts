@@ -35,8 +35,7 @@ export default class Import extends BaseCommand {
         maxEntries: flags['max-entries'] ?? env.BENTO_IMPORT_MAX_ENTRIES,
         maxRatio: flags['max-ratio'] ?? env.BENTO_IMPORT_MAX_RATIO,
       },
-      signal: this.signal,
-      cleanup: this.cleanup,
+      ...this.interruptible(),
     })
     if (!this.jsonEnabled()) this.log(`Imported Bento "${result.tag}".`)
     return result

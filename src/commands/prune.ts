@@ -38,6 +38,7 @@ export default class Prune extends BaseCommand {
       dryRun: flags['dry-run'],
       ...(flags.only ? {only: flags.only} : {}),
       allHomes: flags['all-homes'],
+      ...this.interruptible(),
     })
     if (!this.jsonEnabled()) {
       const {humanSize} = await import('../byte-size.js')

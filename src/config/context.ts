@@ -49,7 +49,7 @@ export function formatPath(path: Path): string {
 }
 
 /** Collects every diagnostic with its position; validation never stops at the first problem. */
-export class Reporter {
+export class DiagnosticCollector {
   readonly diagnostics: Diagnostic[] = []
 
   constructor(

@@ -2,7 +2,7 @@
  * The declarative field table's vocabulary and the generic validator that walks it. The same table
  * produces the JSON Schema (schema.ts), so the two cannot drift apart.
  */
-import {clip, isMapping, isScalar, type Path, quoteClipped, type Reporter} from './context.js'
+import {clip, isMapping, isScalar, type Path, quoteClipped, type DiagnosticCollector} from './context.js'
 import {labelKeyProblem} from '../bentoml/image-rules.js'
 import {pyStr, pyType} from './py-str.js'
 import {closest} from './suggest.js'
@@ -10,7 +10,7 @@ import {closest} from './suggest.js'
 export type JsonSchema = Record<string, unknown>
 
 /** Checks (and may rewrite) an already-typed string; reports problems on the reporter. */
-export type StringCheck = (value: string, path: Path, r: Reporter) => string
+export type StringCheck = (value: string, path: Path, r: DiagnosticCollector) => string
 
 interface Common {
   description: string
@@ -65,7 +65,7 @@ export interface SectionField extends Common {
 export interface CustomField extends Common {
   kind: 'custom'
   schema: JsonSchema
-  parse: (value: unknown, path: Path, r: Reporter) => unknown
+  parse: (value: unknown, path: Path, r: DiagnosticCollector) => unknown
 }
 
 export type FieldSpec = StringField | BooleanField | StringListField | LabelMapField | AnyMapField | SectionField | CustomField
@@ -83,7 +83,7 @@ export function describe(value: unknown, source?: string): string {
 }
 
 /** A string field's value, coerced like cattrs when `coerce`, else rejected. Returns undefined on error. */
-export function parseStringValue(value: unknown, path: Path, r: Reporter, coerce: boolean, what = 'a string'): string | undefined {
+export function parseStringValue(value: unknown, path: Path, r: DiagnosticCollector, coerce: boolean, what = 'a string'): string | undefined {
   if (typeof value === 'string') return value
   const source = r.source(path)
   if (value !== null && value !== undefined && isScalar(value) && coerce) {
@@ -102,7 +102,7 @@ function typeHint(value: unknown, what: string): string {
   return `quote the value`
 }
 
-export function parseField(spec: FieldSpec, value: unknown, path: Path, r: Reporter): unknown {
+export function parseField(spec: FieldSpec, value: unknown, path: Path, r: DiagnosticCollector): unknown {
   switch (spec.kind) {
     case 'string':
       return parseString(spec, value, path, r)
@@ -134,7 +134,7 @@ export function parseField(spec: FieldSpec, value: unknown, path: Path, r: Repor
   }
 }
 
-function parseString(spec: StringField, value: unknown, path: Path, r: Reporter): string | null | undefined {
+function parseString(spec: StringField, value: unknown, path: Path, r: DiagnosticCollector): string | null | undefined {
   if (value === null || value === undefined) {
     if (spec.nullable) return null
     r.error(path, 'expected a string, got null', 'give a value or remove the key')
@@ -155,7 +155,7 @@ function parseString(spec: StringField, value: unknown, path: Path, r: Reporter)
   return s
 }
 
-function parseStringList(spec: StringListField, value: unknown, path: Path, r: Reporter): string[] | null | undefined {
+function parseStringList(spec: StringListField, value: unknown, path: Path, r: DiagnosticCollector): string[] | null | undefined {
   if (value === null || value === undefined) return null
   if (typeof value === 'string' && spec.wrapString) return [spec.itemCheck ? spec.itemCheck(value, path, r) : value]
   if (!Array.isArray(value)) {
@@ -181,7 +181,7 @@ function parseStringList(spec: StringListField, value: unknown, path: Path, r: R
   return out
 }
 
-function parseLabelMap(value: unknown, path: Path, r: Reporter): Record<string, string> | undefined {
+function parseLabelMap(value: unknown, path: Path, r: DiagnosticCollector): Record<string, string> | undefined {
   if (value === null || value === undefined) {
     r.warn(path, 'is null; using {}', 'remove the key or write {}')
     return {}
@@ -209,7 +209,7 @@ function parseLabelMap(value: unknown, path: Path, r: Reporter): Record<string, 
 }
 
 /** Validates a mapping against a section spec: unknown keys (with suggestions) and every known field. */
-export function validateSection(spec: SectionField, value: unknown, path: Path, r: Reporter): Record<string, unknown> {
+export function validateSection(spec: SectionField, value: unknown, path: Path, r: DiagnosticCollector): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   if (value === null || value === undefined) return out
   if (!isMapping(value)) {

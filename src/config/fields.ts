@@ -14,7 +14,7 @@ import {
   PYTHON_VERSION_RE,
 } from '../bentoml/config-facts.js'
 import {TAG_MAX_LENGTH, TAG_REGEX, TAG_RULE, tagRuleBreaks} from '../bentoml/tag.js'
-import {clip, isMapping, isScalar, type Path, type Reporter} from './context.js'
+import {clip, isMapping, isScalar, type Path, type DiagnosticCollector} from './context.js'
 import {expandVars} from '../bentoml/pypath.js'
 import {parseDotenvEntries} from './dotenv.js'
 import {aptPackageProblem, envNameProblem, envValueProblem, imageRefProblem, type RuleProblem} from '../bentoml/image-rules.js'
@@ -30,7 +30,7 @@ const INCLUDE_OUTSIDE_MESSAGE =
 // Checks shared by several fields
 
 /** A Bento or model tag part: BentoML lowercases it (with a warning), then checks regex and length. */
-function checkTagPart(value: string, path: Path, r: Reporter, what: string): string {
+function checkTagPart(value: string, path: Path, r: DiagnosticCollector, what: string): string {
   const lower = value.toLowerCase()
   if (lower !== value) r.warn(path, `${what} '${clip(value)}' is converted to lowercase: '${clip(lower)}'`, `write '${clip(lower, TAG_MAX_LENGTH)}'`)
   const problems = tagRuleBreaks(lower)
@@ -41,11 +41,11 @@ function checkTagPart(value: string, path: Path, r: Reporter, what: string): str
   return value
 }
 
-function checkName(value: string, path: Path, r: Reporter): string {
+function checkName(value: string, path: Path, r: DiagnosticCollector): string {
   return checkTagPart(value, path, r, 'Bento name')
 }
 
-function checkModelTag(value: string, path: Path, r: Reporter): void {
+function checkModelTag(value: string, path: Path, r: DiagnosticCollector): void {
   const colon = value.indexOf(':')
   const name = colon === -1 ? value : value.slice(0, colon)
   const version = colon === -1 ? undefined : value.slice(colon + 1)
@@ -57,14 +57,14 @@ function checkModelTag(value: string, path: Path, r: Reporter): void {
   if (version !== undefined && version !== 'latest') checkTagPart(version, path, r, 'model version')
 }
 
-function checkInclude(value: string, path: Path, r: Reporter): string {
+function checkInclude(value: string, path: Path, r: DiagnosticCollector): string {
   if (value.startsWith('../')) {
     r.error(path, INCLUDE_OUTSIDE_MESSAGE, `'${clip(value)}' is outside the build context; symlink or copy it into the project`)
   }
   return value
 }
 
-function checkSetupScript(value: string, path: Path, r: Reporter): string {
+function checkSetupScript(value: string, path: Path, r: DiagnosticCollector): string {
   if (/[\r\n]/.test(value.trim())) {
     r.error(path, 'setup_script must be the path of an executable script file, not the script text', 'save the commands to a file (e.g. setup.sh, chmod +x) and give its path')
   }
@@ -72,24 +72,24 @@ function checkSetupScript(value: string, path: Path, r: Reporter): string {
 }
 
 /** Reports a Dockerfile rule problem (image-rules.ts) at `path`; returns whether there was one. */
-function rule(problem: RuleProblem | undefined, path: Path, r: Reporter, part: 'key' | 'value' = 'value'): boolean {
+function rule(problem: RuleProblem | undefined, path: Path, r: DiagnosticCollector, part: 'key' | 'value' = 'value'): boolean {
   if (problem === undefined) return false
   r.error(path, problem.message, problem.hint, part)
   return true
 }
 
 /** An environment variable for the image: a valid, unreserved name and a value a Dockerfile can hold. */
-function checkEnvVar(name: string, value: string, namePath: Path, valuePath: Path, r: Reporter, namePart: 'key' | 'value' = 'value'): void {
+function checkEnvVar(name: string, value: string, namePath: Path, valuePath: Path, r: DiagnosticCollector, namePart: 'key' | 'value' = 'value'): void {
   rule(envNameProblem(name), namePath, r, namePart)
   rule(envValueProblem(name, value), valuePath, r)
 }
 
-function checkAptPackage(value: string, path: Path, r: Reporter): string {
+function checkAptPackage(value: string, path: Path, r: DiagnosticCollector): string {
   rule(aptPackageProblem(value), path, r)
   return value
 }
 
-function checkImageRef(value: string, path: Path, r: Reporter): string {
+function checkImageRef(value: string, path: Path, r: DiagnosticCollector): string {
   rule(imageRefProblem(value), path, r)
   return value
 }
@@ -97,7 +97,7 @@ function checkImageRef(value: string, path: Path, r: Reporter): string {
 // ---------------------------------------------------------------------------------------------
 // Custom fields
 
-function parseModels(value: unknown, path: Path, r: Reporter): ModelSpec[] {
+function parseModels(value: unknown, path: Path, r: DiagnosticCollector): ModelSpec[] {
   if (value === null || value === undefined) return []
   if (!Array.isArray(value)) {
     r.error(path, `expected a list of model tags, got ${describe(value, r.source(path))}`, 'write "- name:version" items, or "- tag: name:version" with alias/filter')
@@ -136,7 +136,7 @@ function parseModels(value: unknown, path: Path, r: Reporter): ModelSpec[] {
   return out
 }
 
-function parseEnvs(value: unknown, path: Path, r: Reporter): EnvEntry[] {
+function parseEnvs(value: unknown, path: Path, r: DiagnosticCollector): EnvEntry[] {
   if (value === null || value === undefined) {
     r.warn(path, 'is null; using []', 'remove the key or list entries')
     return []
@@ -201,7 +201,7 @@ function parseEnvs(value: unknown, path: Path, r: Reporter): EnvEntry[] {
   return out
 }
 
-function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string, string> | null {
+function parseDockerEnv(value: unknown, path: Path, r: DiagnosticCollector): Record<string, string> | null {
   // `_convert_env`: a falsy value means "no env".
   if (!value || (Array.isArray(value) && value.length === 0) || (isMapping(value) && Object.keys(value).length === 0)) return null
   if (typeof value === 'string') {
@@ -261,7 +261,7 @@ function parseDockerEnv(value: unknown, path: Path, r: Reporter): Record<string,
   return null
 }
 
-function parsePythonVersion(value: unknown, path: Path, r: Reporter): string | null {
+function parsePythonVersion(value: unknown, path: Path, r: DiagnosticCollector): string | null {
   if (value === null || value === undefined) return null
   let text: string
   if (typeof value === 'string') text = value
@@ -289,7 +289,7 @@ function parsePythonVersion(value: unknown, path: Path, r: Reporter): string | n
   return target
 }
 
-function parseCudaVersion(value: unknown, path: Path, r: Reporter): string | null {
+function parseCudaVersion(value: unknown, path: Path, r: DiagnosticCollector): string | null {
   if (value === null || value === undefined || value === '' || value === 'None') return null
   const allowed = Object.keys(ALLOWED_CUDA_VERSION_ARGS)
   const supported = `Supported cuda versions are ${allowed.join(', ')} and default`
@@ -316,7 +316,7 @@ function parseCudaVersion(value: unknown, path: Path, r: Reporter): string | nul
   return full
 }
 
-function parseCondaDependencies(value: unknown, path: Path, r: Reporter): CondaDependency[] | null {
+function parseCondaDependencies(value: unknown, path: Path, r: DiagnosticCollector): CondaDependency[] | null {
   if (value === null || value === undefined) return null
   if (!Array.isArray(value)) {
     r.error(path, `Expected 'conda.dependencies' to be a list of dependencies, got ${describe(value, r.source(path))}`, 'write "- package" items')

@@ -3,7 +3,7 @@
  * `BentoBuildConfig.with_defaults()` at v1.4.15.
  */
 import {DEFAULT_DISTRO, DEFAULT_PYTHON_VERSION, DISTRO_SPECS, DISTROS} from '../bentoml/config-facts.js'
-import {clip, type Reporter} from './context.js'
+import {clip, type DiagnosticCollector} from './context.js'
 import type {BuildConfig, CondaOptions, DockerOptions, EnvEntry, ModelSpec, ParseOptions, PythonOptions} from './types.js'
 
 /** What the validator produced: every key optional (absent in the file), values already typed. */
@@ -29,7 +29,7 @@ function condaIsEmpty(conda: Partial<CondaOptions>): boolean {
 }
 
 /** Reports the problems that involve more than one key. */
-export function checkSemantics(raw: RawConfig, r: Reporter): void {
+export function checkSemantics(raw: RawConfig, r: DiagnosticCollector): void {
   const docker = raw.docker ?? {}
   const python = raw.python ?? {}
   const conda = raw.conda ?? {}

@@ -1,6 +1,6 @@
 /** parseBuildConfig: text → every diagnostic at once, and the normalized config when there is no error. */
 import type {Diagnostic} from '../errors.js'
-import {isMapping, Reporter, type SourceMap} from './context.js'
+import {isMapping, DiagnosticCollector, type SourceMap} from './context.js'
 import {describe, validateSection} from './engine.js'
 import {BENTOFILE_SPEC} from './fields.js'
 import {applyDefaults, checkSemantics, type RawConfig} from './normalize.js'
@@ -30,7 +30,7 @@ export function parseBuildConfig(text: string, fileName: string, kind: ConfigKin
 function parseBentofile(text: string, file: string, options: ParseOptions): ParseResult {
   const source = parseYamlSource(text, file)
   if (source.diagnostics.some((d) => d.severity === 'error')) return {diagnostics: source.diagnostics}
-  const r = new Reporter(file, source.sourceMap, options)
+  const r = new DiagnosticCollector(file, source.sourceMap, options)
   r.diagnostics.push(...source.diagnostics)
   if (source.empty) {
     r.diagnostics.push({
@@ -48,7 +48,7 @@ function parseBentofile(text: string, file: string, options: ParseOptions): Pars
   return finish(source.value, r, options)
 }
 
-function finish(value: Record<string, unknown>, r: Reporter, options: ParseOptions, after?: (config: BuildConfig) => void): ParseResult {
+function finish(value: Record<string, unknown>, r: DiagnosticCollector, options: ParseOptions, after?: (config: BuildConfig) => void): ParseResult {
   const raw = validateSection(BENTOFILE_SPEC, value, [], r) as RawConfig
   checkSemantics(raw, r)
   if (r.hasErrors) return {diagnostics: r.diagnostics}
@@ -70,7 +70,7 @@ function parsePyproject(text: string, file: string, options: ParseOptions): Pars
   const toolPackages = Array.isArray(toolPython.packages) ? toolPython.packages.length : 0
   // python.packages[i] past the tool's own entries are [project].dependencies: located at their line there.
   const sourceMap = tomlSourceMap(text, {nameFromProject, toolPackages})
-  const r = new Reporter(file, sourceMap, options)
+  const r = new DiagnosticCollector(file, sourceMap, options)
 
   // `[project].dependencies` are appended to python.packages (which becomes a list even when empty).
   let dependencies: string[] = []

@@ -1,4 +1,3 @@
-import {createReadStream} from 'node:fs'
 import {lstat, readdir, readlink} from 'node:fs/promises'
 import path from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -7,6 +6,7 @@ import {minimatch} from 'minimatch'
 import tar from 'tar-stream'
 
 import {ArchiveError} from '../errors.js'
+import {type TarEntry, TarSourceError, writeTarEntries} from '../tar-writer.js'
 
 export interface BuildContextOptions {
   /** The Bento directory ($BENTOML_HOME/bentos/<name>/<version>). Streamed as is, never copied. */
@@ -147,37 +147,19 @@ function entryReadError(e: {name: string; abs: string}, err: unknown): EntryRead
   return new EntryReadError(what, e.abs, err)
 }
 
-function writeEntry(pack: tar.Pack, e: Entry): Promise<void> {
-  const HEADER = {uid: e.uid ?? 0, gid: e.gid ?? 0, uname: '', gname: '', mtime: CONTEXT_MTIME}
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error | null): void => (err ? reject(err) : resolve())
-    switch (e.kind) {
-      case 'dir':
-        pack.entry({...HEADER, name: `${e.name}/`, type: 'directory', mode: 0o755}, done)
-        return
-      case 'symlink':
-        pack.entry({...HEADER, name: e.name, type: 'symlink', linkname: e.target, mode: 0o777}, done)
-        return
-      case 'inline':
-        pack.entry({...HEADER, name: e.name, type: 'file', mode: EXECUTABLES.has(e.name) ? 0o755 : 0o644}, e.content, done)
-        return
-      case 'file': {
-        // Every failure reaches the caller through this promise (packContext destroys the pack with a typed error);
-        // the entry's own stream must never emit an 'error' nobody listens to (a crash, E8).
-        const sink = pack.entry({...HEADER, name: e.name, type: 'file', size: e.size, mode: e.executable ? 0o755 : 0o644}, (err) =>
-          err ? reject(entryReadError(e, err)) : resolve(),
-        )
-        sink.on('error', () => undefined)
-        const source = createReadStream(e.abs)
-        source.on('error', (err) => {
-          source.unpipe(sink)
-          reject(entryReadError(e, err))
-        })
-        source.pipe(sink)
-        return
-      }
-    }
-  })
+/** A context entry as the one tar writer takes it (src/tar-writer.ts): the same headers as `bento export` writes. */
+function toTarEntry(e: Entry): TarEntry {
+  const owner = {uid: e.uid ?? 0, gid: e.gid ?? 0}
+  switch (e.kind) {
+    case 'dir':
+      return {...owner, name: e.name, type: 'directory'}
+    case 'symlink':
+      return {...owner, name: e.name, type: 'symlink', linkname: e.target}
+    case 'inline':
+      return {...owner, name: e.name, type: 'file', executable: EXECUTABLES.has(e.name), content: e.content}
+    case 'file':
+      return {...owner, name: e.name, type: 'file', executable: e.executable, source: e.abs, size: e.size}
+  }
 }
 
 /**
@@ -207,7 +189,8 @@ export function packContext(entries: () => Promise<ContextEntry[]>, source: stri
   // The first failure, typed, ends `out`; whether the pack or the producer sees it first.
   const fail = (err: unknown): void => {
     if (out.destroyed) return
-    const read = err instanceof EntryReadError ? err : current?.kind === 'file' ? entryReadError(current, err) : undefined
+    // A file that vanished or changed size (TarSourceError, from the writer) or could not be read: named after it.
+    const read = current?.kind === 'file' ? entryReadError(current, err instanceof TarSourceError ? err.cause : err) : undefined
     out.destroy(
       new ArchiveError(`Could not stream the build context from ${source}: ${read?.message ?? (err as Error).message}`, {
         code: 'E_DOCKER_CONTEXT',
@@ -223,12 +206,16 @@ export function packContext(entries: () => Promise<ContextEntry[]>, source: stri
   pack.pipe(out)
   void (async () => {
     try {
-      for (const entry of await entries()) {
-        current = entry
-        await writeEntry(pack, entry)
+      const all = await entries()
+      // Read lazily by the writer: `current` is the entry being written when a failure comes.
+      const tarEntries = function* (): Generator<TarEntry> {
+        for (const entry of all) {
+          current = entry
+          yield toTarEntry(entry)
+        }
+        current = undefined
       }
-      current = undefined
-      pack.finalize()
+      await writeTarEntries(pack, tarEntries(), {mtime: CONTEXT_MTIME})
     } catch (err) {
       fail(err)
       pack.destroy()

@@ -5,11 +5,12 @@
  */
 import {cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {CleanupList} from '../cleanup.js'
 import {DockerBuildError, DockerUnavailableError} from '../errors.js'
 import {FakeImageClient} from '../docker/fake-client.js'
 import {memoryReporter} from '../reporter.js'
@@ -285,6 +286,23 @@ describe('containerize service (fake image client)', () => {
     await expect(containerize(opts(client, {signal: controller.signal}))).rejects.toMatchObject({code: 'E_INTERRUPTED', exitCode: 130})
     expect(await client.inspect('iris:v1')).toBeNull()
     expect(await readdir(join(home, 'tmp'))).toEqual([])
+  })
+
+  it('a second Ctrl-C during the build: the run registered what it was writing (its reader mark), so the forced exit removes it', async () => {
+    const cleanup = new CleanupList()
+    let removed: string[] = []
+    const client = new FakeImageClient({
+      failures: {
+        // The forced exit (src/interrupt.ts) removes what is registered, synchronously, while the daemon builds.
+        build: (arg) => {
+          if ((arg as {tags: string[]}).tags.includes('iris:v1')) removed = cleanup.removeAllSync()
+          return undefined
+        },
+      },
+    })
+    await containerize(opts(client, {cleanup}))
+    expect(removed.map((p) => basename(p))).toEqual([expect.stringMatching(/^bento-.*-read-/)])
+    expect(cleanup.size).toBe(0)
   })
 
   it('reports which steps came from the cache', async () => {

@@ -4,6 +4,7 @@ import {join, resolve} from 'node:path'
 import {PassThrough} from 'node:stream'
 
 import {humanSize} from '../byte-size.js'
+import type {Cleanup} from '../cleanup.js'
 import {dockerfileInputsOf, type DockerfileInputs} from '../bento/dockerfile-inputs.js'
 import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
 import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface.js'
@@ -51,7 +52,10 @@ export interface ContainerizeOptions {
   /** The environment, for `HF_TOKEN` when a Hugging Face model is fetched. */
   env?: NodeJS.ProcessEnv
   reporter: Reporter
+  /** Ctrl-C: stop at the next wait, untag what the build moved, throw `InterruptedError`. */
   signal?: AbortSignal
+  /** Where the reader mark and temp directories are registered while they exist (removed on a forced exit). */
+  cleanup?: Cleanup
   /** The environment build-stage envs (`envs[].stage: build`) take their values from, at containerize time. */
   environ?: Record<string, string | undefined>
 }
@@ -152,7 +156,7 @@ function checkSupported(tag: string, conda: BentoInfo['conda'], baseImage: strin
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
   // The Bento is held for reading until the image is built: a `bento delete` of it waits (store/readers.ts).
-  return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento))
+  return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento), {cleanup: opts.cleanup})
 }
 
 async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>): Promise<ContainerizeResult> {
@@ -418,7 +422,7 @@ async function ensureHfModelImage(opts: ContainerizeOptions, images: ImagesOfHom
     return {model: ref.tag, image, built: false, contextBytes: 0}
   }
   opts.reporter.log(`Hugging Face model ${ref.modelId}@${ref.revision.slice(0, 12)}: fetching from ${ref.endpoint}, importing image ${image}`)
-  const {dir: tmp, forget} = await makeTempDir(opts.home, `hf-${name}`, {kind: 'model'})
+  const {dir: tmp, forget} = await makeTempDir(opts.home, `hf-${name}`, {kind: 'model', cleanup: opts.cleanup})
   try {
     const dir = await downloadHfModel(ref, tmp, {env: opts.env ?? {}, reporter: opts.reporter, signal: opts.signal})
     const manifest = await modelManifest(dir)

@@ -1,5 +1,5 @@
 import type {Cleanup} from '../cleanup.js'
-import {exportBento, type ModelDirRef} from '../bento/archive.js'
+import {exportBento, type ModelDirRef} from '../bento/archive/index.js'
 import {hashFile} from '../bento/digest.js'
 import {locateBentoModels} from '../bento/models-of.js'
 import {NotFoundError} from '../errors.js'

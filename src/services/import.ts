@@ -1,4 +1,4 @@
-import {DEFAULT_IMPORT_LIMITS, importBento, type ImportLimits} from '../bento/archive.js'
+import {DEFAULT_IMPORT_LIMITS, importBento, type ImportLimits} from '../bento/archive/index.js'
 import type {Cleanup} from '../cleanup.js'
 import {UsageError} from '../errors.js'
 import {ensureHome} from '../store/home.js'

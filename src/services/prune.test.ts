@@ -50,6 +50,27 @@ describe('bento prune', () => {
     })
   }
 
+  it('Ctrl-C (the signal aborted) stops a prune before its next removal: E_INTERRUPTED, exit 130; each item removed whole or left', async () => {
+    const controller = new AbortController()
+    const removedIds: string[] = []
+    const three: Pruner = {
+      name: 'three',
+      summary: 'three items',
+      find: async () => ['a', 'b', 'c'].map((id) => ({pruner: 'three', id, description: id, bytes: 1})),
+      remove: async (_ctx, item) => {
+        removedIds.push(item.id)
+        controller.abort(new Error('interrupted by SIGINT')) // the first Ctrl-C arrives while `a` is removed
+      },
+    }
+    const never: Pruner = {name: 'never', summary: 'never reached', find: async () => expect.unreachable('the next pruner ran'), remove: async () => undefined}
+    const client = await images()
+    await expect(prune({home, client: () => client, reporter: memoryReporter(), pruners: [three, never], signal: controller.signal})).rejects.toMatchObject({
+      code: 'E_INTERRUPTED',
+      exitCode: 130,
+    })
+    expect(removedIds).toEqual(['a'])
+  })
+
   it('--dry-run finds model images no Bento image uses and stale wheelhouse images, removes nothing', async () => {
     const client = await images()
     const r = await prune({home, client: () => client, reporter: memoryReporter(), dryRun: true})

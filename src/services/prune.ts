@@ -12,7 +12,8 @@ import {
   WHEELHOUSE_IMAGE_HOST,
   wheelhouseImageRepo,
 } from '../docker/index.js'
-import {isBentoError} from '../errors.js'
+import type {Cleanup} from '../cleanup.js'
+import {InterruptedError, isBentoError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {readHomeId, readLeases, withImageGcLock} from '../store/image-leases.js'
 import {STORE_PRUNERS} from './store-pruners.js'
@@ -42,6 +43,8 @@ export interface PruneContext {
   reporter: Reporter
   /** `--all-homes`: other homes' images (and those made before images carried their home) too. */
   allHomes: boolean
+  /** Where a pruner registers what it writes while it exists (removed on a forced exit). */
+  cleanup?: Cleanup
 }
 
 export interface Pruner {
@@ -189,6 +192,9 @@ export interface PruneOptions {
   /** Other homes' images too (see `PruneContext.allHomes`). */
   allHomes?: boolean
   pruners?: readonly Pruner[]
+  /** Ctrl-C: stop before the next pruner or removal (each item is removed whole or left), throw `InterruptedError`. */
+  signal?: AbortSignal
+  cleanup?: Cleanup
 }
 
 export interface PruneResult {
@@ -207,10 +213,17 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
     throw new UsageError(`unknown pruner ${unknown.join(', ')}`, {hint: `known: ${pruners.map((p) => p.name).join(', ')}`})
   }
   let client: ImageClient | undefined
-  const ctx: PruneContext = {home: opts.home, reporter: opts.reporter, client: () => (client ??= opts.client()), allHomes: opts.allHomes ?? false}
+  const ctx: PruneContext = {
+    home: opts.home,
+    reporter: opts.reporter,
+    client: () => (client ??= opts.client()),
+    allHomes: opts.allHomes ?? false,
+    cleanup: opts.cleanup,
+  }
   const result: PruneResult = {removed: [], found: [], bytes: 0, skipped: []}
   for (const p of pruners) {
     if (opts.only && !opts.only.includes(p.name)) continue
+    stopIfInterrupted(opts.signal, result)
     const run = (): Promise<void> => runPruner(p, ctx, opts, result)
     try {
       // Image pruners decide and remove under the image-GC lock; a dry run changes nothing and takes none.
@@ -228,6 +241,13 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
   return result
 }
 
+/** The first Ctrl-C: stop between removals (what was removed is gone whole, the rest is left as it was). */
+function stopIfInterrupted(signal: AbortSignal | undefined, result: PruneResult): void {
+  if (!signal?.aborted) return
+  throw new InterruptedError(`Interrupted; ${result.removed.length} item(s) were removed, the others are left as they were.`, {
+    hint: 'run `bento prune` again to remove the rest',
+  })
+}
 
 async function runPruner(p: Pruner, ctx: PruneContext, opts: PruneOptions, result: PruneResult): Promise<void> {
   const items = await p.find(ctx)
@@ -237,6 +257,7 @@ async function runPruner(p: Pruner, ctx: PruneContext, opts: PruneOptions, resul
       opts.reporter.log(`would remove ${item.id}: ${item.description}`)
       continue
     }
+    stopIfInterrupted(opts.signal, result)
     const outcome = await p.remove(ctx, item)
     if (outcome && 'kept' in outcome) {
       opts.reporter.warn(`kept ${item.id}: ${outcome.kept}`)

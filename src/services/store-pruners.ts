@@ -9,6 +9,7 @@
 import {lstat, readdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 
+import type {Cleanup} from '../cleanup.js'
 import {dirSize} from '../store/fs-utils.js'
 import {OWNER_TOKEN, ownerAlive, ownerFromMatch} from '../store/owner.js'
 import {deadLocks} from '../store/recover.js'
@@ -24,10 +25,13 @@ interface Item {
 
 interface Ctx {
   home: string
+  /** Where a repair registers the `latest` it rewrites while the temp file exists (removed on a forced exit). */
+  cleanup?: Cleanup
 }
 
-function storeOf(home: string, kind: StoreKind): Store<{creationTime: Date}> {
-  return kind === 'bentos' ? Store.bentos(home) : Store.models(home)
+function storeOf(ctx: Ctx, kind: StoreKind): Store<{creationTime: Date}> {
+  const options = {cleanup: ctx.cleanup}
+  return kind === 'bentos' ? Store.bentos(ctx.home, options) : Store.models(ctx.home, options)
 }
 
 /** Scratch directories and files of dead processes (killed builds, imports, deletes, `latest` updates). */
@@ -60,7 +64,7 @@ export const lockPruner = {
   remove: async (ctx: Ctx, item: Item): Promise<void> => {
     const m = /^(bentos|models)-(.+)\.lock$/.exec(path.basename(item.id))
     if (m === null) return
-    await storeOf(ctx.home, m[1] as StoreKind).recover(m[2] ?? '')
+    await storeOf(ctx, m[1] as StoreKind).recover(m[2] ?? '')
   },
 }
 
@@ -109,7 +113,7 @@ export const nameLeftoverPruner = {
     const [kind, name] = rel
     if ((kind !== 'bentos' && kind !== 'models') || name === undefined) return
     // Under the name's lock nobody writes there: what is left is dead; latest is repaired too.
-    await storeOf(ctx.home, kind).repairLocked(name)
+    await storeOf(ctx, kind).repairLocked(name)
   },
 }
 

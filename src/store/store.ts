@@ -1,18 +1,34 @@
-import {chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {chmod, cp, lstat, mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {Cleanup} from '../cleanup.js'
-import {BentoError, diskFullError, isDiskFull, NotFoundError, StoreError} from '../errors.js'
-import {isDirectory, isErrno} from './fs-utils.js'
+import {NotFoundError, StoreError} from '../errors.js'
+import {isErrno} from './fs-utils.js'
 import {type BentoInfo, type ModelInfo, readBentoInfo, readModelInfo} from './info.js'
+import {checkLatestWritable, latestPath, newestItem, readLatest, writeLatest} from './latest.js'
 import {type Lock, type LockOptions, withLock} from './lock.js'
 import {ownerToken} from './owner.js'
 import {createReaderMark, liveReaders, type Reader, removeReaderMark} from './readers.js'
-import {makeScratchDir, type ScratchKind, scratchFilePath} from './scratch.js'
+import {repairName} from './repair.js'
+import {makeScratchDir, type ScratchKind} from './scratch.js'
+import {
+  alreadyExistsError,
+  beingReadError,
+  corruptCodeOf,
+  corruptItemError,
+  isStoreDir,
+  listForMessage,
+  notFoundCodeOf,
+  notFoundError,
+  storeFsError,
+  storeSubdirs,
+  type StoreKind,
+  typeNameOf,
+} from './store-errors.js'
 import {AmbiguousTagError, type FullTag, formatTag, isValidTagPart, parseTag, type Tag, tagPartProblem} from './tag.js'
 
-export type StoreKind = 'bentos' | 'models'
+export {storeFsError, type StoreKind} from './store-errors.js'
 
 /** A readable item of the store. */
 export interface StoreItem<TInfo> {
@@ -75,77 +91,7 @@ export interface StoreOptions {
   cleanup?: Cleanup
 }
 
-/** What a file-system error in the store means for the user (never a raw errno: E_BUG). */
-export function storeFsError(error: unknown, where: string): unknown {
-  if (error instanceof BentoError) return error
-  const e = error as NodeJS.ErrnoException | undefined
-  const code = e?.code
-  if (code === undefined) return error
-  const file = e?.path ?? where
-  if (isDiskFull(error)) return diskFullError(`No space left on the device: ${file}; the store is unchanged.`, error, {path: file})
-  const syscall = e?.syscall ?? ''
-  const writing = ['mkdir', 'mkdtemp', 'rename', 'unlink', 'rmdir', 'rm', 'link', 'symlink', 'chmod', 'write', 'copyfile', 'utime', 'open-write'].includes(syscall)
-  const data = {path: file, errno: code, syscall}
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return writing
-        ? new StoreError(`Permission denied writing ${file} (${syscall})`, {
-            code: 'E_STORE_NOT_WRITABLE',
-            cause: error,
-            hint: 'Fix the permissions (or the owner) of BENTOML_HOME, or set BENTOML_HOME to a directory you can write.',
-            data,
-          })
-        : new StoreError(`Permission denied reading ${file} (${syscall})`, {
-            code: 'E_STORE_NOT_READABLE',
-            cause: error,
-            hint: 'Fix the permissions of that directory or file (BentoML cannot read it either), or move it out of the store.',
-            data,
-          })
-    case 'EROFS':
-      return new StoreError(`${file} is on a read-only file system`, {
-        code: 'E_STORE_NOT_WRITABLE',
-        cause: error,
-        hint: 'Set BENTOML_HOME to a writable directory for commands that change the store.',
-        data,
-      })
-    case 'ENOTDIR':
-    case 'EISDIR':
-    case 'EEXIST':
-      return new StoreError(`${file}: ${code === 'EISDIR' ? 'a directory where the store needs a file' : 'a file where the store needs a directory'}`, {
-        code: 'E_STORE_NOT_A_DIRECTORY',
-        cause: error,
-        hint: 'Move that file or directory out of BENTOML_HOME (BentoML cannot use the store with it either).',
-        data,
-      })
-    case 'ELOOP':
-      return new StoreError(`${file}: a symbolic link loop`, {
-        code: 'E_STORE',
-        cause: error,
-        hint: 'Remove the looping link from BENTOML_HOME.',
-        data,
-      })
-    default:
-      if (['EIO', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETXTBSY', 'ESTALE', 'EFBIG', 'EOVERFLOW'].includes(code)) {
-        return new StoreError(`Cannot use ${file}: ${e?.message ?? code}`, {code: 'E_STORE', cause: error, data})
-      }
-      return error
-  }
-}
-
 type TagLike = string | Tag
-
-const MAX_LISTED = 20
-
-function listForMessage(values: string[]): string {
-  const shown = values.slice(0, MAX_LISTED).join(', ')
-  return values.length > MAX_LISTED ? `${shown}, … (${values.length - MAX_LISTED} more)` : shown
-}
-
-/** Sort key order of BentoML's `Tag.__lt__` (name, then version, as plain strings). */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
 
 /**
  * `$BENTOML_HOME/bentos` or `$BENTOML_HOME/models`, with BentoML's `Store` semantics (§1–§2 of the format doc):
@@ -178,15 +124,20 @@ export class Store<TInfo extends {creationTime: Date}> {
 
   /** `Bento` or `Model`, for messages. */
   get typeName(): 'Bento' | 'Model' {
-    return this.kind === 'bentos' ? 'Bento' : 'Model'
+    return typeNameOf(this.kind)
   }
 
   get notFoundCode(): 'E_BENTO_NOT_FOUND' | 'E_MODEL_NOT_FOUND' {
-    return this.kind === 'bentos' ? 'E_BENTO_NOT_FOUND' : 'E_MODEL_NOT_FOUND'
+    return notFoundCodeOf(this.kind)
   }
 
   private get corruptCode(): 'E_BENTO_CORRUPT' | 'E_MODEL_CORRUPT' {
-    return this.kind === 'bentos' ? 'E_BENTO_CORRUPT' : 'E_MODEL_CORRUPT'
+    return corruptCodeOf(this.kind)
+  }
+
+  /** What latest.ts and repair.ts write with: the home, the store root, the cleanup list. */
+  private get place(): {home: string; root: string; cleanup?: Cleanup} {
+    return {home: this.home, root: this.root, cleanup: this.cleanup}
   }
 
   itemPath(tag: FullTag): string {
@@ -203,32 +154,12 @@ export class Store<TInfo extends {creationTime: Date}> {
   }
 
   /** Sub directories (following symlinks) of `dir`, sorted; [] when `dir` does not exist. */
-  private async subdirs(dir: string): Promise<string[]> {
-    let names: string[]
-    try {
-      names = await readdir(dir)
-    } catch (error) {
-      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return []
-      throw storeFsError(error, dir)
-    }
-    const dirs: string[] = []
-    for (const name of names.sort(compareStrings)) {
-      try {
-        if (await isDirectory(path.join(dir, name))) dirs.push(name)
-      } catch (error) {
-        throw storeFsError(error, path.join(dir, name))
-      }
-    }
-    return dirs
+  private subdirs(dir: string): Promise<string[]> {
+    return storeSubdirs(dir)
   }
 
   private broken(tag: FullTag, dir: string, message: string): BrokenStoreItem {
-    const error = new StoreError(`${dir}: ${message}`, {
-      code: this.corruptCode,
-      hint: `BentoML's \`bentoml ${this.kind === 'bentos' ? '' : 'models '}list\` fails on this directory too; fix it or move it out of ${this.root}.`,
-      data: {path: dir},
-    })
-    return {tag, path: dir, error}
+    return {tag, path: dir, error: corruptItemError(this.kind, this.root, dir, message)}
   }
 
   private async readItem(tag: FullTag): Promise<StoreItem<TInfo>> {
@@ -316,134 +247,41 @@ export class Store<TInfo extends {creationTime: Date}> {
    * (E_MODEL_CORRUPT / E_BENTO_CORRUPT, naming the file), as BentoML fails reading it.
    */
   private async notFound(tag: Tag): Promise<NotFoundError | StoreError> {
-    const what = this.typeName
     if (tag.version === null || tag.version === 'latest') {
       const broken = (await this.listVersions(tag.name)).find((item) => item.error !== undefined)
       if (broken?.error) return broken.error
     }
     const versions = (await this.subdirs(path.join(this.root, tag.name))).filter(isValidTagPart)
-    let message: string
-    let available: string[]
-    if (versions.length > 0) {
-      available = versions.map((version) => formatTag({name: tag.name, version}))
-      message = `${what} '${formatTag(tag)}' not found in ${this.root}. Versions of '${tag.name}': ${listForMessage(versions)}`
-    } else {
-      const names = (await this.subdirs(this.root)).filter(isValidTagPart)
-      available = names
-      message =
-        names.length > 0
-          ? `${what} '${formatTag(tag)}' not found in ${this.root}. ${what}s in the store: ${listForMessage(names)}`
-          : `${what} '${formatTag(tag)}' not found: the ${what.toLowerCase()} store ${this.root} is empty`
-    }
-    const hint =
-      this.kind === 'bentos'
-        ? 'Run `bento list` to see the stored Bentos, build one with `bento build`, or check BENTOML_HOME.'
-        : 'Save the model with BentoML (e.g. `bentoml.keras.save_model(...)`) or import a Bento that contains it; ' +
-          '`bento models list` shows the stored models. Check BENTOML_HOME too.'
-    return new NotFoundError(message, {code: this.notFoundCode, hint, data: {tag: formatTag(tag), available}})
+    return notFoundError(this.kind, this.root, tag, versions, async () => (await this.subdirs(this.root)).filter(isValidTagPart))
   }
 
   private latestPath(name: string): string {
-    return path.join(this.root, name, 'latest')
+    return latestPath(this.root, name)
   }
 
   /** `isDirectory` with the store's typed errors (an unreadable parent is E_STORE_NOT_READABLE, not E_BUG). */
-  private async isDir(p: string): Promise<boolean> {
-    try {
-      return await isDirectory(p)
-    } catch (error) {
-      throw storeFsError(error, p)
-    }
+  private isDir(p: string): Promise<boolean> {
+    return isStoreDir(p)
   }
 
-  /**
-   * The version named by `<name>/latest` if it names an existing version directory, else null. A `latest` that is
-   * not a file (a directory, a symlink loop) or cannot be read is a typed error: BentoML fails on it too.
-   */
-  private async readLatest(name: string): Promise<string | null> {
-    const file = this.latestPath(name)
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (error) {
-      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return null
-      throw this.latestError(name, error)
-    }
-    const version = text.trim()
-    if (!isValidTagPart(version)) return null
-    return (await this.isDir(this.itemPath({name, version}))) ? version : null
+  /** The version `<name>/latest` names if that version is there, else null (latest.ts). */
+  private readLatest(name: string): Promise<string | null> {
+    return readLatest(this.root, name)
   }
 
-  private latestError(name: string, cause: unknown): StoreError {
-    const file = this.latestPath(name)
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code
-    if (code === 'EACCES' || code === 'EPERM') {
-      const typed = storeFsError(cause, file)
-      if (typed instanceof StoreError) return typed
-    }
-    const what =
-      code === 'EISDIR' ? 'is a directory' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be read (${code ?? String(cause)})`
-    return new StoreError(`${file} ${what}: it must be a file naming the newest version of '${name}'`, {
-      code: code === 'EACCES' || code === 'EPERM' ? 'E_STORE_NOT_READABLE' : 'E_STORE',
-      cause,
-      hint: `Remove it (rm -r '${file}'): bento and BentoML rebuild it from the newest version.`,
-      data: {path: file, errno: code},
-    })
+  private checkLatestWritable(name: string): Promise<void> {
+    return checkLatestWritable(this.root, name)
   }
 
-  /** Fail before a mutation when `<name>/latest` is something BentoML and bento cannot replace (a directory, a loop). */
-  private async checkLatestWritable(name: string): Promise<void> {
-    const file = this.latestPath(name)
-    let st
-    try {
-      st = await lstat(file)
-    } catch (error) {
-      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return
-      throw storeFsError(error, file)
-    }
-    if (st.isFile()) return
-    if (st.isDirectory()) throw this.latestError(name, Object.assign(new Error('is a directory'), {code: 'EISDIR'}))
-    if (st.isSymbolicLink()) {
-      try {
-        await readFile(file)
-      } catch (error) {
-        if (!isErrno(error, 'ENOENT')) throw this.latestError(name, error)
-      }
-    }
-  }
-
-  /**
-   * The readable item with the highest creation time. Ties go to the first version in version order when
-   * rebuilding `latest` (`sort(reverse=True)[0]`) and to the last one after a delete (`sorted(...)[-1]`), as BentoML.
-   */
+  /** The readable item with the highest creation time (ties: see `newestItem`). */
   private async newest(name: string, ties: 'first' | 'last' = 'first'): Promise<StoreItem<TInfo> | undefined> {
     const items = (await this.listVersions(name)).filter((i): i is StoreItem<TInfo> => i.error === undefined)
-    const ascending = items.sort((a, b) => a.creationTime.getTime() - b.creationTime.getTime())
-    if (ties === 'last') return ascending.at(-1)
-    const top = ascending.at(-1)
-    return top === undefined ? undefined : ascending.find((i) => i.creationTime.getTime() === top.creationTime.getTime())
+    return newestItem(items, ties)
   }
 
-  /**
-   * Rewrite `<name>/latest` (no trailing newline) under the name's lock: written in the scratch area (same file
-   * system), then renamed over `latest`, so a reader sees the old or the new version, never half of it, and the
-   * name directory never holds a temp file (an in-directory `latest.tmp-<owner>` only when no scratch area shares its
-   * file system; the next locked mutation removes a dead one).
-   */
-  private async writeLatest(name: string, version: string): Promise<void> {
-    const target = this.latestPath(name)
-    const {file, sameDevice} = await scratchFilePath(this.home, 'latest', path.dirname(target))
-    const tmp = sameDevice ? file : `${target}.tmp-${ownerToken()}`
-    const forget = this.cleanup?.add(tmp)
-    try {
-      await writeFile(tmp, version)
-      await rename(tmp, target)
-    } catch (error) {
-      await rm(tmp, {force: true})
-      throw storeFsError(error, target)
-    } finally {
-      forget?.()
-    }
+  /** Rewrite `<name>/latest` atomically, under the name's lock (latest.ts). */
+  private writeLatest(name: string, version: string): Promise<void> {
+    return writeLatest(this.place, name, version)
   }
 
   /**
@@ -516,39 +354,7 @@ export class Store<TInfo extends {creationTime: Date}> {
    * `_recreate_latest`), which is what the interrupted install or delete would have left. Idempotent.
    */
   async repair(name: string): Promise<{removed: string[]; latest: string | null}> {
-    const nameDir = path.join(this.root, name)
-    const removed: string[] = []
-    let entries: string[]
-    try {
-      entries = await readdir(nameDir)
-    } catch (error) {
-      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return {removed, latest: null}
-      throw storeFsError(error, nameDir)
-    }
-    for (const entry of entries) {
-      if (entry.startsWith('latest.tmp-') || entry.startsWith('.partial-')) {
-        const p = path.join(nameDir, entry)
-        await rm(p, {recursive: true, force: true})
-        removed.push(p)
-      }
-    }
-    if ((await this.subdirs(nameDir)).length === 0) {
-      // Only `latest` (or nothing) is left: the last version was being deleted.
-      await rm(nameDir, {recursive: true, force: true})
-      removed.push(nameDir)
-      return {removed, latest: null}
-    }
-    const newest = await this.newest(name)
-    if (newest === undefined) return {removed, latest: null}
-    let current: string | null = null
-    try {
-      current = await this.readLatest(name)
-    } catch {
-      current = null // not a file: left for the user (checkLatestWritable names it)
-      return {removed, latest: null}
-    }
-    if (current !== newest.tag.version) await this.writeLatest(name, newest.tag.version)
-    return {removed, latest: newest.tag.version}
+    return repairName(this.place, name, async () => (await this.newest(name))?.tag.version)
   }
 
   /**
@@ -695,12 +501,7 @@ export class Store<TInfo extends {creationTime: Date}> {
   }
 
   private beingRead(tag: FullTag, readers: Reader[]): StoreError {
-    const who = readers.map((r) => `pid ${r.pid}, ${r.purpose}`).join('; ')
-    return new StoreError(`${this.typeName} '${formatTag(tag)}' is being read by another bento process (${who}): not deleted`, {
-      code: 'E_STORE_LOCKED',
-      hint: 'Run the delete again when that command has finished (or stop it); a reader that no longer runs never holds a delete.',
-      data: {tag: formatTag(tag), readers: readers.map((r) => ({pid: r.pid, purpose: r.purpose}))},
-    })
+    return beingReadError(this.kind, tag, readers)
   }
 
   /**
@@ -756,15 +557,7 @@ export class Store<TInfo extends {creationTime: Date}> {
   }
 
   private alreadyExists(tag: FullTag, cause?: unknown): StoreError {
-    return new StoreError(`${this.typeName} '${formatTag(tag)}' already exists in the store ${this.root}`, {
-      code: 'E_ALREADY_EXISTS',
-      cause,
-      hint:
-        this.kind === 'bentos'
-          ? `Delete it first (\`bento delete ${formatTag(tag)}\`) or build/import a different version.`
-          : `Delete it first or use a different version.`,
-      data: {tag: formatTag(tag), path: this.itemPath(tag)},
-    })
+    return alreadyExistsError(this.kind, this.root, tag, this.itemPath(tag), cause)
   }
 
   private async moveInto(src: string, target: string, tag: FullTag): Promise<void> {

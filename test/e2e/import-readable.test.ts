@@ -13,7 +13,7 @@ import {promisify} from 'node:util'
 import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {exportBento, importBento} from '../../src/bento/archive.js'
+import {exportBento, importBento} from '../../src/bento/archive/index.js'
 import {UserError} from '../../src/errors.js'
 import {ensureHome} from '../../src/store/home.js'
 import {bentomlVenv, runBento, tempDir} from '../helpers/env.js'

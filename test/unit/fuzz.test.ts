@@ -17,7 +17,7 @@ import {gzipSync} from 'node:zlib'
 import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {exportBento, importBento} from '../../src/bento/archive.js'
+import {exportBento, importBento} from '../../src/bento/archive/index.js'
 import {ERROR_CODES, UserError} from '../../src/errors.js'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'

@@ -227,6 +227,24 @@ describe('Ctrl-C in every command (D6, D7, D20)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({error: {code: 'E_INTERRUPTED', exitCode: 130}})
   })
 
+  it('prune: the first Ctrl-C stops it between removals (E_INTERRUPTED, exit 130); what is left is whole', async () => {
+    const home = await seededHome()
+    const child = spawn(process.execPath, ['-e', '0'])
+    await new Promise((r) => child.on('exit', r))
+    const {currentOwner, ownerToken} = await import('../../src/store/owner.js')
+    const token = ownerToken({...currentOwner(), pid: child.pid ?? 0, start: '3'})
+    // Leftovers of a killed build, each with enough files that removing them all takes a while.
+    const files = Object.fromEntries(Array.from({length: 300}, (_, i) => [`f${i}`, 'x']))
+    const leftovers = Array.from({length: 40}, (_, i) => join(home, 'tmp', `bento-${token}-build-iris-${String(i).padStart(6, '0')}`))
+    for (const dir of leftovers) await writeTree(dir, files)
+    const r = await interrupted(['prune', '--only', 'store-scratch'], home, async (_pid, stderr) => /removed /.test(stderr()))
+    expect(r.sent, r.stderr).toBe(true)
+    expectError(r, 'E_INTERRUPTED', 130, /Interrupted; \d+ item\(s\) were removed/)
+    const left = leftovers.filter((dir) => existsSync(dir))
+    expect(left.length, r.stderr).toBeGreaterThan(0)
+    for (const dir of left) expect((await readdir(dir)).length).toBe(300)
+  })
+
   it('SIGTERM at the start of a delete: nothing deleted (exit 130), never half (D20)', async () => {
     const home = await seededHome()
     const r = await interrupted(['delete', 'iris:v2'], home, handlersInstalled, ['SIGTERM'])
