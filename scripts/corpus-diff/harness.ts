@@ -137,8 +137,12 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
   }
 }
 
+/**
+ * `bento build --no-lock`: BentoML's side gets a copy for its lock (above), so both sides compare the requirements as
+ * written; a real lock here would need PyPI (the venv's uv is on PATH) and compare resolutions, not the two tools.
+ */
 async function bentoBuild(dir: string, repo: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{tag?: string; error?: string}> {
-  const child = spawn(process.execPath, [join(repo, 'bin/run.js'), 'build', '.', '--json'], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal})
+  const child = spawn(process.execPath, [join(repo, 'bin/run.js'), 'build', '.', '--json', '--no-lock'], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
