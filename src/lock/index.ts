@@ -5,12 +5,16 @@
  */
 import {type IndexOptions, indexOptionLines, type Lock, lockCacheDir, lockPlatform, lockRequirements} from './lock.js'
 import type {Cleanup} from '../cleanup.js'
+import {LockError} from '../errors.js'
 import {hasLiteralCredentials} from './mask.js'
+import {checkRequirementsCovered, findProjectLock, type ProjectLockFile, readProjectLock} from './static.js'
 import {type Env, findUvPath, uvNotFound, uvTool} from './uv.js'
 
 export {hasLiteralCredentials} from './mask.js'
 export {indexOptionLines, type Lock, lockKey, lockPlatform, type LockPlatform, lockRequirements} from './lock.js'
 export {findUvPath, runUv, uvTool, type UvTool} from './uv.js'
+export {checkRequirementsCovered, findProjectLock, PROJECT_LOCK_FILES, type ProjectLockFile, readProjectLock, type StaticLock} from './static.js'
+export {evaluateMarker, markerEnvironment} from './markers.js'
 
 export {LOCK_LABEL} from './label.js'
 
@@ -28,6 +32,8 @@ export interface LockForBuild {
   noLock?: boolean
   /** `--platform` */
   platform?: string
+  /** `Image(...).uv_lock()`: the project's uv.lock is the lock (it must exist). */
+  uvLock?: boolean
   home: string
   cwd: string
   env: Env
@@ -45,7 +51,18 @@ export type LockOutcome =
  */
 export async function lockForBuild(opts: LockForBuild): Promise<LockOutcome> {
   const platform = lockPlatform(opts.platform)
-  if (opts.noLock === true || !opts.lockPackages) return {locked: false, reason: 'disabled'}
+  if (opts.noLock === true) return {locked: false, reason: 'disabled'}
+  // The project's own lock (uv.lock, pylock.toml), read statically: no resolver runs.
+  const file: ProjectLockFile | null = opts.uvLock === true ? 'uv.lock' : opts.lockPackages ? findProjectLock(opts.cwd) : null
+  if (opts.uvLock === true && findProjectLock(opts.cwd) !== 'uv.lock') {
+    throw new LockError('The image calls uv_lock() but the project holds no uv.lock', {hint: 'run `uv lock` in the project directory (and keep uv.lock with it), or drop .uv_lock()', data: {file: 'uv.lock'}})
+  }
+  if (file !== null) {
+    const s = await readProjectLock({projectDir: opts.cwd, file, platform, pythonVersion: opts.pythonVersion})
+    checkRequirementsCovered(s, opts.requirements, platform)
+    return {locked: true, lock: {text: s.text, sha256: s.sha256, platform: s.platform, pythonVersion: s.pythonVersion, uvVersion: '', packages: s.packages, cached: true, key: s.sha256, source: file}}
+  }
+  if (!opts.lockPackages) return {locked: false, reason: 'disabled'}
   const path = findUvPath(opts.env)
   if (path === null) {
     if (opts.explicit) throw uvNotFound()

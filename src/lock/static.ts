@@ -7,6 +7,7 @@
  * like the locks uv compiles (src/lock/lock.ts), so the image installs it with `--require-hashes`.
  */
 import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -42,6 +43,8 @@ export interface StaticLock {
   platform: string
   pythonVersion: string
   packages: number
+  /** The pinned packages (normalized name → version). */
+  pins: ReadonlyMap<string, string>
 }
 
 interface Pin {
@@ -100,7 +103,49 @@ export async function readProjectLock(req: StaticLockRequest): Promise<StaticLoc
   const pins = req.file === 'uv.lock' ? await uvLockPins(doc, req, env) : pylockPins(doc, req, env)
   for (const p of pins) checkWheels(p, req)
   const out = render(pins.map((p) => p.pin), req)
-  return {text: out, sha256: createHash('sha256').update(out).digest('hex'), source: req.file, platform: req.platform.name, pythonVersion: req.pythonVersion, packages: pins.length}
+  return {
+    text: out,
+    sha256: createHash('sha256').update(out).digest('hex'),
+    source: req.file,
+    platform: req.platform.name,
+    pythonVersion: req.pythonVersion,
+    packages: pins.length,
+    pins: new Map(pins.map((p) => [normalizeName(p.pin.name), p.pin.version])),
+  }
+}
+
+/** The project lock file bento reads in `dir` (uv.lock first, then pylock.toml), or null. */
+export function findProjectLock(dir: string): ProjectLockFile | null {
+  return PROJECT_LOCK_FILES.find((f) => existsSync(join(dir, f))) ?? null
+}
+
+/**
+ * Every requirement line of the Bento (the user's, the frameworks', `bentoml==<target>`) whose marker holds for the
+ * target must be pinned in the lock at a version its specifier allows: no resolver runs to add what is missing.
+ * Option lines (`--index-url …`) are the lock's business and skipped. E_LOCK naming the file and the lines otherwise.
+ */
+export function checkRequirementsCovered(lock: StaticLock, requirements: readonly string[], target: {uvTarget: string}): void {
+  const env = markerEnvironment({uvTarget: target.uvTarget, pythonVersion: lock.pythonVersion})
+  const missing: string[] = []
+  for (const raw of requirements) {
+    const line = raw.replace(/\s+#.*$/, '').trim()
+    if (line === '' || line.startsWith('#') || line.startsWith('-')) continue
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;@]*?)\s*(?:;\s*(.*))?$/.exec(line)
+    if (!m) {
+      missing.push(line)
+      continue
+    }
+    if (m[3] !== undefined && !evaluateMarker(m[3], env)) continue
+    const version = lock.pins.get(normalizeName(m[1] as string))
+    const spec = (m[2] ?? '').replace(/^\((.*)\)$/, '$1').trim()
+    if (version === undefined || (spec !== '' && !satisfiesSpecifier(version, spec))) missing.push(version === undefined ? line : `${line} (${lock.source} pins ${version})`)
+  }
+  if (missing.length > 0) {
+    throw new LockError(`${lock.source} does not hold ${missing.length > 1 ? 'these requirements' : 'this requirement'} of the Bento (no resolver runs when the project has a lock): ${missing.join(', ')}`, {
+      hint: `add ${missing.length > 1 ? 'them' : 'it'} to the project and lock again (uv add …; uv lock), or build unlocked with --no-lock`,
+      data: {file: lock.source, requirements: missing},
+    })
+  }
 }
 
 interface Selected {

@@ -96,7 +96,7 @@ export interface BuildResult {
    */
   envRead: string[]
   /** The lock the Bento holds (src/lock), or null when it is unlocked (`--no-lock`, lock_packages false, no uv). */
-  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string} | null
+  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string; source: 'uv' | 'uv.lock' | 'pylock.toml'} | null
   durationMs: number
 }
 
@@ -332,6 +332,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     explicit: loaded.raw.python?.lock_packages === true,
     ...(opts.noLock === undefined ? {} : {noLock: opts.noLock}),
     ...(opts.platform === undefined ? {} : {platform: opts.platform}),
+    uvLock: entryConfig?.image?.uvLock === true,
     home: opts.home,
     cwd: projectDir,
     env: opts.env ?? {},
@@ -342,7 +343,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (locked.locked) {
     plan = await inConfig(async () => planBuild({...planInputs, lock: locked.lock}))
     const l = locked.lock
-    reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`}: sha256 ${l.sha256.slice(0, 16)}…`)
+    const how = l.source === 'uv.lock' || l.source === 'pylock.toml' ? ` (read from ${l.source}: no resolver ran)` : l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`
+    reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${how}: sha256 ${l.sha256.slice(0, 16)}…`)
   } else if (locked.reason === 'no-uv') {
     reporter.log('The requirements are not locked: uv is not found (set BENTO_UV or put uv on PATH; --no-lock says it is meant)')
   }
@@ -378,6 +380,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           packages: locked.lock.packages,
           cached: locked.lock.cached,
           uvVersion: locked.lock.uvVersion,
+          source: locked.lock.source ?? 'uv',
         }
       : null,
     durationMs: Math.round(performance.now() - started),
@@ -844,16 +847,6 @@ function sdkImage(
   // The merge's own warnings ("not supported by bento v2") are reported at their key's line by bentoV2Warnings.
   if (merged.image === null) return null
   const img = merged.image
-  if (img.uvLock) {
-    throw new ConfigError(`${configFile}: Image.uv_lock() is not supported`, [
-      {
-        file: configFile,
-        severity: 'error',
-        message: 'the image uses uv_lock(): BentoML runs `uv export` of uv.lock at build time, and bento runs no Python tooling',
-        hint: 'use .requirements_file(...) with the exported requirements (uv export --no-hashes > requirements.txt)',
-      },
-    ])
-  }
   const warnings: Diagnostic[] = []
   if (merged.bentomlDrops.includes('scripts')) {
     warnings.push({
