@@ -110,7 +110,7 @@ export interface Lock {
   /** The cache key (hex); for a lock read from the project, its sha256. */
   key: string
   /** Where the set comes from: uv resolved it (`uv`), or the project's own lock file read statically. */
-  source?: 'uv' | 'uv.lock' | 'pylock.toml'
+  source?: 'uv' | 'uv.lock' | 'pylock.toml' | 'bento-lock.json'
 }
 
 /** The cache key: every input that can change the lock (the uv version included); never a credential's value. */

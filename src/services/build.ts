@@ -20,7 +20,7 @@ import {bentomlFacts} from '../bentoml/versions.js'
 import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanInputs, type PlanModel, planBuild} from '../bento/plan.js'
-import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
+import {type Lock, type LockInputs, literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {dotenvDirs, nearestDotenv} from '../config/dotenv.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
@@ -76,6 +76,8 @@ export interface BuildOptions {
   noLock?: boolean
   /** `--platform`: the lock's target (default linux/amd64). */
   platform?: string
+  /** `bento lock`: stop once the requirements are locked (nothing is written); the result's `lockOnly` has the lock. */
+  lockOnly?: boolean
 }
 
 export interface BuildResult {
@@ -96,8 +98,10 @@ export interface BuildResult {
    */
   envRead: string[]
   /** The lock the Bento holds (src/lock), or null when it is unlocked (`--no-lock`, lock_packages false, no uv). */
-  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string; source: 'uv' | 'uv.lock' | 'pylock.toml'} | null
+  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string; source: NonNullable<Lock['source']>} | null
   durationMs: number
+  /** With `lockOnly`: the lock's inputs and text (null when unlocked); the Bento is not written (`path` is ''). */
+  lockOnly?: {inputs: LockInputs; text: string | null; reason?: 'disabled' | 'no-uv'}
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -386,6 +390,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     durationMs: Math.round(performance.now() - started),
   })
 
+  if (opts.lockOnly === true) return {...result(false, '', 0), lockOnly: {inputs: locked.inputs, ...(locked.locked ? {text: locked.lock.text} : {text: null, reason: locked.reason})}}
   const existing = await findExact(store, plan.name, plan.version)
   if (existing && opts.version) {
     throw new StoreError(`Bento "${plan.tag}" already exists in the store`, {
