@@ -17,6 +17,7 @@ export const ExitCode = {
   dockerUnavailable: 7,
   dockerBuild: 8,
   dockerPush: 9,
+  lockDrift: 10,
   interrupted: 130,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -33,6 +34,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   7: 'no Docker daemon answers',
   8: 'the image build failed',
   9: 'the push failed',
+  10: 'the project\'s bento-lock.json is out of date (`bento lock --check`): the requirements changed since `bento lock` wrote it',
   130: 'interrupted (Ctrl-C); nothing half-written is left',
 }
 
@@ -76,6 +78,7 @@ export const ERROR_CODES = {
   E_DOCKER_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'the base image cannot be pulled'},
   E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
+  E_LOCK_DRIFT: {exitCode: ExitCode.lockDrift, meaning: 'bento lock --check: the requirements (or the Python, or a platform) changed since bento-lock.json was written; `drift` in the error (`--json`) lists what drifted'},
   E_INTERRUPTED: {exitCode: ExitCode.interrupted, meaning: 'interrupted (SIGINT/SIGTERM); nothing half-written is left'},
 } as const satisfies Record<string, {exitCode: ExitCodeValue; meaning: string}>
 
@@ -163,6 +166,11 @@ export class ConfigError extends UserError {
 /** The requirements cannot be locked by the resolver (uv). */
 export class LockError extends UserError {
   readonly code = 'E_LOCK'
+}
+
+/** `bento lock --check`: the project's lock file no longer matches its requirements. */
+export class LockDriftError extends UserError {
+  readonly code = 'E_LOCK_DRIFT'
 }
 
 /** A tag (Bento or model) or a file the user named does not exist. */

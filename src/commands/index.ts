@@ -5,6 +5,7 @@ import Export from './export.js'
 import Get from './get.js'
 import Import from './import.js'
 import List from './list.js'
+import Lock from './lock.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
 import Prune from './prune.js'
@@ -21,4 +22,5 @@ export const COMMANDS = {
   'models:list': ModelsList,
   'models:get': ModelsGet,
   prune: Prune,
+  lock: Lock,
 }

@@ -5,12 +5,18 @@
  */
 import {type IndexOptions, indexOptionLines, type Lock, lockCacheDir, lockPlatform, lockRequirements} from './lock.js'
 import type {Cleanup} from '../cleanup.js'
+import {LockError} from '../errors.js'
 import {hasLiteralCredentials} from './mask.js'
+import {checkRequirementsCovered, findProjectLock, type ProjectLockFile, readProjectLock} from './static.js'
+import {entryFor, readBentoLockFile} from './project-file.js'
 import {type Env, findUvPath, uvNotFound, uvTool} from './uv.js'
 
-export {hasLiteralCredentials} from './mask.js'
+export {hasLiteralCredentials, maskCredentials} from './mask.js'
 export {indexOptionLines, type Lock, lockKey, lockPlatform, type LockPlatform, lockRequirements} from './lock.js'
-export {findUvPath, runUv, uvTool, type UvTool} from './uv.js'
+export {findUvPath, runUv, uvNotFound, uvTool, type UvTool} from './uv.js'
+export {checkRequirementsCovered, findProjectLock, PROJECT_LOCK_FILES, type ProjectLockFile, readProjectLock, type StaticLock} from './static.js'
+export {evaluateMarker, markerEnvironment} from './markers.js'
+export {BENTO_LOCK_FILE, type BentoLockEntry, inputsDigest, type LockInputs, readBentoLockFile, writeBentoLockFile} from './project-file.js'
 
 export {LOCK_LABEL} from './label.js'
 
@@ -28,6 +34,8 @@ export interface LockForBuild {
   noLock?: boolean
   /** `--platform` */
   platform?: string
+  /** `Image(...).uv_lock()`: the project's uv.lock is the lock (it must exist). */
+  uvLock?: boolean
   home: string
   cwd: string
   env: Env
@@ -36,8 +44,8 @@ export interface LockForBuild {
 }
 
 export type LockOutcome =
-  | {locked: true; lock: Lock}
-  | {locked: false; reason: 'disabled' | 'no-uv'}
+  | {locked: true; lock: Lock; inputs: {requirements: string[]; optionLines: string[]; pythonVersion: string}}
+  | {locked: false; reason: 'disabled' | 'no-uv'; inputs: {requirements: string[]; optionLines: string[]; pythonVersion: string}}
 
 /**
  * Lock the requirements unless `--no-lock` or lock_packages is false. No uv found: an error when the bentofile asked
@@ -45,16 +53,34 @@ export type LockOutcome =
  */
 export async function lockForBuild(opts: LockForBuild): Promise<LockOutcome> {
   const platform = lockPlatform(opts.platform)
-  if (opts.noLock === true || !opts.lockPackages) return {locked: false, reason: 'disabled'}
+  const inputs = {requirements: opts.requirements, optionLines: opts.indexOptions ? indexOptionLines(opts.indexOptions) : [], pythonVersion: opts.pythonVersion}
+  if (opts.noLock === true) return {locked: false, reason: 'disabled', inputs}
+  // The project's own lock (uv.lock, pylock.toml), read statically: no resolver runs.
+  const file: ProjectLockFile | null = opts.uvLock === true ? 'uv.lock' : opts.lockPackages ? findProjectLock(opts.cwd) : null
+  if (opts.uvLock === true && findProjectLock(opts.cwd) !== 'uv.lock') {
+    throw new LockError('The image calls uv_lock() but the project holds no uv.lock', {hint: 'run `uv lock` in the project directory (and keep uv.lock with it), or drop .uv_lock()', data: {file: 'uv.lock'}})
+  }
+  if (file !== null) {
+    const s = await readProjectLock({projectDir: opts.cwd, file, platform, pythonVersion: opts.pythonVersion})
+    checkRequirementsCovered(s, opts.requirements, platform)
+    return {locked: true, inputs, lock: {text: s.text, sha256: s.sha256, platform: s.platform, pythonVersion: s.pythonVersion, uvVersion: '', packages: s.packages, cached: true, key: s.sha256, source: file}}
+  }
+  if (!opts.lockPackages) return {locked: false, reason: 'disabled', inputs}
+  // The project's bento-lock.json (bento lock): its entry for the same inputs is the lock, as written.
+  const entry = entryFor(await readBentoLockFile(opts.cwd), inputs, platform)
+  if (entry !== null) {
+    const l = {text: entry.lock, sha256: entry.sha256, platform: platform.name, pythonVersion: entry.pythonVersion, uvVersion: '', packages: entry.packages, cached: true, key: entry.inputs}
+    return {locked: true, inputs, lock: {...l, source: 'bento-lock.json'}}
+  }
   const path = findUvPath(opts.env)
   if (path === null) {
     if (opts.explicit) throw uvNotFound()
-    return {locked: false, reason: 'no-uv'}
+    return {locked: false, reason: 'no-uv', inputs}
   }
   const uv = await uvTool(path, opts.env, lockCacheDir(opts.home))
   const lock = await lockRequirements({
     requirements: opts.requirements,
-    optionLines: opts.indexOptions ? indexOptionLines(opts.indexOptions) : [],
+    optionLines: inputs.optionLines,
     pythonVersion: opts.pythonVersion,
     platform,
     uv,
@@ -64,7 +90,7 @@ export async function lockForBuild(opts: LockForBuild): Promise<LockOutcome> {
     ...(opts.signal ? {signal: opts.signal} : {}),
     ...(opts.cleanup ? {cleanup: opts.cleanup} : {}),
   })
-  return {locked: true, lock}
+  return {locked: true, inputs, lock}
 }
 
 /** Index option values of the build config that hold literal credentials (they would be written into the Bento). */

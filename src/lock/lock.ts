@@ -107,8 +107,10 @@ export interface Lock {
   packages: number
   /** Taken from the cache: no resolver ran. */
   cached: boolean
-  /** The cache key (hex). */
+  /** The cache key (hex); for a lock read from the project, its sha256. */
   key: string
+  /** Where the set comes from: uv resolved it (`uv`), or the project's own lock file read statically. */
+  source?: 'uv' | 'uv.lock' | 'pylock.toml' | 'bento-lock.json'
 }
 
 /** The cache key: every input that can change the lock (the uv version included); never a credential's value. */
@@ -134,7 +136,7 @@ export function lockCacheDir(home: string): string {
 export async function lockRequirements(req: LockRequest): Promise<Lock> {
   const key = lockKey(req)
   const cached = join(lockCacheDir(req.home), `${key}.txt`)
-  const meta = {platform: req.platform.name, pythonVersion: req.pythonVersion, uvVersion: req.uv.version, key}
+  const meta = {platform: req.platform.name, pythonVersion: req.pythonVersion, uvVersion: req.uv.version, key, source: 'uv' as const}
   const hit = await readFile(cached, 'utf8').catch(() => null)
   if (hit !== null) return {...meta, text: hit, sha256: sha256(hit), packages: countPackages(hit), cached: true}
 

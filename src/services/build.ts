@@ -21,7 +21,7 @@ import {bentomlFacts} from '../bentoml/versions.js'
 import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
 import {selectFiles, vanishedError} from '../bento/files.js'
 import {type BuildPlan, findModel, type PlanFile, type PlanInputs, type PlanModel, planBuild} from '../bento/plan.js'
-import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
+import {type Lock, type LockInputs, literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
 import {type BuildConfig, loadBuildConfig} from '../config/index.js'
 import {dotenvDirs, nearestDotenv} from '../config/dotenv.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
@@ -77,6 +77,8 @@ export interface BuildOptions {
   noLock?: boolean
   /** `--platform`: the lock's target (default linux/amd64). */
   platform?: string
+  /** `bento lock`: stop once the requirements are locked (nothing is written); the result's `lockOnly` has the lock. */
+  lockOnly?: boolean
 }
 
 export interface BuildResult {
@@ -97,8 +99,10 @@ export interface BuildResult {
    */
   envRead: string[]
   /** The lock the Bento holds (src/lock), or null when it is unlocked (`--no-lock`, lock_packages false, no uv). */
-  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string} | null
+  lock: {sha256: string; file: string; platform: string; pythonVersion: string; packages: number; cached: boolean; uvVersion: string; source: NonNullable<Lock['source']>} | null
   durationMs: number
+  /** With `lockOnly`: the lock's inputs and text (null when unlocked); the Bento is not written (`path` is ''). */
+  lockOnly?: {inputs: LockInputs; text: string | null; reason?: 'disabled' | 'no-uv'}
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -356,6 +360,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     explicit: loaded.raw.python?.lock_packages === true,
     ...(opts.noLock === undefined ? {} : {noLock: opts.noLock}),
     ...(opts.platform === undefined ? {} : {platform: opts.platform}),
+    uvLock: entryConfig?.image?.uvLock === true,
     home: opts.home,
     cwd: projectDir,
     env: opts.env ?? {},
@@ -366,7 +371,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (locked.locked) {
     plan = await inConfig(async () => planBuild({...planInputs, lock: locked.lock}))
     const l = locked.lock
-    reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`}: sha256 ${l.sha256.slice(0, 16)}…`)
+    const how = l.source === 'uv.lock' || l.source === 'pylock.toml' ? ` (read from ${l.source}: no resolver ran)` : l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`
+    reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${how}: sha256 ${l.sha256.slice(0, 16)}…`)
   } else if (locked.reason === 'no-uv') {
     reporter.log('The requirements are not locked: uv is not found (set BENTO_UV or put uv on PATH; --no-lock says it is meant)')
   }
@@ -402,11 +408,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           packages: locked.lock.packages,
           cached: locked.lock.cached,
           uvVersion: locked.lock.uvVersion,
+          source: locked.lock.source ?? 'uv',
         }
       : null,
     durationMs: Math.round(performance.now() - started),
   })
 
+  if (opts.lockOnly === true) return {...result(false, '', 0), lockOnly: {inputs: locked.inputs, ...(locked.locked ? {text: locked.lock.text} : {text: null, reason: locked.reason})}}
   const existing = await findExact(store, plan.name, plan.version)
   if (existing && opts.version) {
     throw new StoreError(`Bento "${plan.tag}" already exists in the store`, {
@@ -868,16 +876,6 @@ function sdkImage(
   // The merge's own warnings ("not supported by bento v2") are reported at their key's line by bentoV2Warnings.
   if (merged.image === null) return null
   const img = merged.image
-  if (img.uvLock) {
-    throw new ConfigError(`${configFile}: Image.uv_lock() is not supported`, [
-      {
-        file: configFile,
-        severity: 'error',
-        message: 'the image uses uv_lock(): BentoML runs `uv export` of uv.lock at build time, and bento runs no Python tooling',
-        hint: 'use .requirements_file(...) with the exported requirements (uv export --no-hashes > requirements.txt)',
-      },
-    ])
-  }
   const warnings: Diagnostic[] = []
   if (merged.bentomlDrops.includes('scripts')) {
     warnings.push({

@@ -89,4 +89,38 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     const bytes = await readFile(saved)
     expect(bytes.indexOf(TOKEN)).toBe(-1)
   })
+
+  it('a project with its own uv.lock: bento build reads it (no uv), pip freeze in the container equals the set', async () => {
+    const project = join(root, 'uvlock')
+    const home = join(root, 'home-uvlock')
+    await mkdir(project)
+    await writeFile(join(project, 'service.py'), 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n')
+    await writeFile(join(project, 'bentofile.yaml'), 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n')
+    await writeFile(
+      join(project, 'pyproject.toml'),
+      `[project]\nname = "uvlock-e2e"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["bentoml==1.4.40", "attrs", "idna; platform_machine == 'x86_64'"]\n\n[tool.uv]\nenvironments = ["sys_platform == 'linux' and implementation_name == 'cpython'"]\n`,
+    )
+    // The index here needs no credentials: uv.lock records the index URL it locked from.
+    const open = await startLocalIndex(WHEELHOUSE)
+    try {
+      const locked = await run(UV, ['lock', '--index-url', open.url, '--quiet'], {cwd: project, env: {UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
+      expect(locked.code, locked.stderr).toBe(0)
+    } finally {
+      await open.close()
+    }
+    const built = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: join(root, 'no-uv-here')}})
+    expect(built.code, built.stderr).toBe(0)
+    const b = JSON.parse(built.stdout) as {tag: string; path: string; lock: {sha256: string; file: string; source: string}}
+    expect(b.lock.source).toBe('uv.lock')
+    const lock = await readFile(join(b.path, b.lock.file), 'utf8')
+    expect(lock).toMatch(/^idna==/m)
+    const image = `bento-lock-e2e-uvlock:${RUN_ID}`
+    images.push(image)
+    const c = await runBento(['containerize', b.tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}, timeoutMs: 900_000})
+    expect(c.code, c.stderr).toBe(0)
+    images.push(...imagesMadeBy(JSON.parse(c.stdout)))
+    const freeze = await run(DOCKER, ['run', '--rm', '--entrypoint', '/app/.venv/bin/pip', image, 'freeze'])
+    expect(freeze.code, freeze.stderr).toBe(0)
+    expect(pins(freeze.stdout)).toEqual(pins(lock))
+  })
 })

@@ -257,9 +257,9 @@ describe('bento build: bad build config', () => {
       'service.py': `import bentoml\nimport pydantic\n\n${pre}\n\n@bentoml.service(${deco})\nclass S:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n`,
     })
 
-    it('Image.uv_lock(): E_CONFIG, exit 3, says to export the requirements', async () => {
-      const {error} = await failing(svc('image = bentoml.images.Image(python_version="3.11").uv_lock()'), 'E_CONFIG', 3, /uv_lock\(\)/)
-      expect(JSON.stringify(error)).toMatch(/uv export --no-hashes > requirements.txt/)
+    it('Image.uv_lock() in a project without uv.lock: E_LOCK, exit 3, says to run uv lock (README "Locked dependencies")', async () => {
+      const {error} = await failing(svc('image = bentoml.images.Image(python_version="3.11").uv_lock()'), 'E_LOCK', 3, /uv_lock\(\)[\s\S]*no uv\.lock/)
+      expect(JSON.stringify(error)).toMatch(/run `uv lock`/)
     })
 
     it('__file__ in the image: E_CONFIG, exit 3, at its line', async () => {
