@@ -17,6 +17,7 @@ export const ExitCode = {
   dockerUnavailable: 7,
   dockerBuild: 8,
   dockerPush: 9,
+  smoke: 10,
   interrupted: 130,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -33,6 +34,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   7: 'no Docker daemon answers',
   8: 'the image build failed',
   9: 'the push failed',
+  10: 'the image failed its smoke test (`bento smoke`)',
   130: 'interrupted (Ctrl-C); nothing half-written is left',
 }
 
@@ -76,6 +78,10 @@ export const ERROR_CODES = {
   E_DOCKER_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'the base image cannot be pulled'},
   E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
+  E_SMOKE_EXITED: {exitCode: ExitCode.smoke, meaning: 'bento smoke: the container exited before it was ready (its last log lines are given)'},
+  E_SMOKE_NOT_READY: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /readyz did not answer 200 within the timeout'},
+  E_SMOKE_PROBE: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /livez or /metrics did not answer 200 once ready'},
+  E_SMOKE_API: {exitCode: ExitCode.smoke, meaning: 'bento smoke: an API answered no 2xx, or its answer failed --expect / --error-contains (every API is called; all failures listed)'},
   E_INTERRUPTED: {exitCode: ExitCode.interrupted, meaning: 'interrupted (SIGINT/SIGTERM); nothing half-written is left'},
 } as const satisfies Record<string, {exitCode: ExitCodeValue; meaning: string}>
 
@@ -223,6 +229,15 @@ export class DockerBuildError extends UserError {
 
 export class DockerPushError extends UserError {
   readonly code = 'E_DOCKER_PUSH'
+}
+
+/** `bento smoke` found the image wanting. `data.report` holds what was measured up to the failure. */
+export class SmokeError extends UserError {
+  readonly code: CodesExiting<10>
+  constructor(message: string, options: BentoErrorOptions & {code: CodesExiting<10>}) {
+    super(message, options)
+    this.code = options.code
+  }
 }
 
 export class InterruptedError extends UserError {

@@ -8,6 +8,7 @@ import List from './list.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
 import Prune from './prune.js'
+import Smoke from './smoke.js'
 
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
 export const COMMANDS = {
@@ -21,4 +22,5 @@ export const COMMANDS = {
   'models:list': ModelsList,
   'models:get': ModelsGet,
   prune: Prune,
+  smoke: Smoke,
 }
