@@ -4,16 +4,20 @@
  * --network none (the default): a passing smoke with its --json and --junit reports, an API that fails (E_SMOKE_API),
  * a container that exits at start (E_SMOKE_EXITED with its log lines). Every container is gone afterwards.
  */
+import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {readFile, writeFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {cp, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'wheelhouse')
+const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
+const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
+const VENV_1440 = process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv')
 const RUN_ID = randomBytes(4).toString('hex')
 
 async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
@@ -130,5 +134,74 @@ describe('bento smoke on a real Docker engine (legacy iris, --network none)', ()
     expect(e.logs?.length ?? 0).toBeGreaterThan(0)
     expect(e.logs?.join('\n')).toContain('nonexistent')
     expect(await smokeContainersLeft()).toBe('')
+  })
+
+  it('Ctrl-C while waiting for /readyz: E_INTERRUPTED (130) and the container is removed', async () => {
+    const child = spawn(process.execPath, [BIN, 'smoke', image], {env: {...process.env, BENTOML_HOME: home}, cwd: work, stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        if (stderr.includes('Smoke test of')) {
+          clearInterval(poll)
+          // The container is created and starting: interrupt the wait.
+          setTimeout(() => child.kill('SIGINT'), 1000)
+        }
+      }, 50)
+      child.on('exit', (c) => {
+        clearInterval(poll)
+        resolve(c)
+      })
+    })
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain('E_INTERRUPTED')
+    expect(await smokeContainersLeft()).toBe('')
+  })
+})
+
+/**
+ * The SDK iris (`@bentoml.service`, test/fixtures/sdk-iris) built by the REAL bentoml build 1.4.40 and containerized by
+ * bento: its APIs come from bento.yaml's `schema.routes`, the body from --input-file.
+ */
+describe('bento smoke on a real Docker engine (SDK iris built by bentoml 1.4.40)', () => {
+  let home: string
+  let project: string
+  const image = `smoke-sdk-iris-e2e:${RUN_ID}`
+  const images: string[] = [image]
+
+  beforeAll(async () => {
+    if (!existsSync(join(VENV_1440, 'bin/bentoml'))) throw new Error(`BentoML 1.4.40 venv missing at ${VENV_1440}: run scripts/provision/bentoml-1.4.40-venv.sh`)
+    home = await tempDir('bento-home-smoke-sdk-')
+    project = await tempDir('bento-smoke-sdk-iris-')
+    await cp(join(REPO, 'test/fixtures/sdk-iris'), project, {recursive: true})
+    const env = {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(VENV_1440, 'bin')}:${process.env.PATH ?? ''}`}
+    const trained = await run(join(VENV_1440, 'bin/python'), ['train.py'], {cwd: project, env})
+    expect(trained.code, trained.stderr).toBe(0)
+    await writeFile(join(project, 'bentofile.yaml'), 'service: "service:Iris"\ninclude:\n  - "*.py"\npython:\n  packages:\n    - scikit-learn\n    - numpy\n  lock_packages: false\n')
+    const built = await run(join(VENV_1440, 'bin/bentoml'), ['build', '--output', 'tag'], {cwd: project, env})
+    expect(built.code, built.stderr + built.stdout).toBe(0)
+    const tag = /__tag__:(\S+)/.exec(built.stdout)![1]!
+    const c = await runBento(['containerize', tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    expect(c.code, c.stderr).toBe(0)
+    images.push(...imagesMadeBy(JSON.parse(c.stdout)))
+    await writeFile(join(project, 'inputs.json'), JSON.stringify({classify: {input: [[5.1, 3.5, 1.4, 0.2]]}}))
+  })
+
+  afterAll(async () => {
+    for (const c of (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)) await docker('rm', '-f', c)
+    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeDir(home)
+    await removeDir(project)
+  })
+
+  it('passes offline: schema.routes gives /classify, the body comes from --input-file, the answer is [0]', async () => {
+    const r = await runBento(['smoke', image, '--input-file', 'inputs.json', '--expect', 'classify=.[0] == 0', '--json'], {cwd: project, env: {BENTOML_HOME: home}, timeoutMs: 600_000})
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const json = JSON.parse(r.stdout) as SmokeJson
+    console.log(`smoke (SDK iris): ready in ${json.timeToReadyMs} ms, classify ${json.apis[0]?.latencyMs} ms, ${json.durationMs} ms in all`)
+    expect(json).toMatchObject({network: 'none', uid: 1034, healthcheck: true, ok: true, probes: {livez: 200, metrics: 200}})
+    expect(json.apis).toEqual([expect.objectContaining({name: 'classify', route: '/classify', status: 200, ok: true, inputSource: 'given'})])
   })
 })
