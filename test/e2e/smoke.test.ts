@@ -136,6 +136,23 @@ describe('bento smoke on a real Docker engine (legacy iris, --network none)', ()
     expect(await smokeContainersLeft()).toBe('')
   })
 
+  it('a start that needs the network: with --network none it exits, E_SMOKE_EXITED says so and names --network', async () => {
+    // The served image behind a start that first fetches something (as a service downloading its model would).
+    const online = `smoke-iris-e2e:${RUN_ID}-online`
+    images.push(online)
+    const fetchFirst = "import os, urllib.request; urllib.request.urlopen('https://pypi.org/simple/', timeout=10); os.execv('/home/bentoml/bento/env/docker/entrypoint.sh', ['entrypoint.sh'])"
+    const dockerfile = `FROM ${image}\nENTRYPOINT ${JSON.stringify(['/app/.venv/bin/python3', '-c', fetchFirst])}\n`
+    const b = await run(DOCKER, ['build', '-q', '-t', online, '-'], {input: dockerfile, timeoutMs: 300_000})
+    expect(b.code, b.stderr).toBe(0)
+    const r = await smoke([online, '--json'])
+    expect(r.code, r.stderr).toBe(10)
+    const e = (JSON.parse(r.stdout) as ErrorJson).error
+    expect(e.code).toBe('E_SMOKE_EXITED')
+    expect(e.logs?.join('\n')).toMatch(/URLError|urlopen/)
+    expect(e.hint).toContain('--network bridge')
+    expect(await smokeContainersLeft()).toBe('')
+  })
+
   it('Ctrl-C while waiting for /readyz: E_INTERRUPTED (130) and the container is removed', async () => {
     const child = spawn(process.execPath, [BIN, 'smoke', image], {env: {...process.env, BENTOML_HOME: home}, cwd: work, stdio: ['ignore', 'pipe', 'pipe']})
     let stderr = ''
