@@ -16,7 +16,7 @@ import {type SmokeApi, smokeApisOf} from '../bentoml/smoke-apis.js'
 import {formatTag} from '../bentoml/tag.js'
 import type {ContainerClient, ExecResult} from '../docker/container-client.js'
 import type {ImageClient, ImageInfo} from '../docker/image-client.js'
-import {BentoError, InterruptedError, isBentoError, NotFoundError, SmokeError, UsageError} from '../errors.js'
+import {InterruptedError, isBentoError, NotFoundError, SmokeError, UsageError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {withBentoReader} from '../store/store.js'
 import {checkExpectation, type Expectation, parseExpectation, splitApiPrefix} from './smoke-expect.js'
@@ -314,10 +314,8 @@ export async function smoke(opts: SmokeOptions): Promise<SmokeReport> {
     return report
   } catch (error) {
     await finish(error)
-    if (error instanceof BentoError) {
-      if (error instanceof SmokeError) Object.assign(error, {data: {...error.data, report}})
-      throw error
-    }
+    // The report so far travels with the error (`--json`: error.report).
+    if (error instanceof SmokeError) Object.assign(error, {data: {...error.data, report}})
     throw error
   } finally {
     try {
