@@ -18,6 +18,7 @@ export const ExitCode = {
   dockerBuild: 8,
   dockerPush: 9,
   lockDrift: 10,
+  smoke: 11,
   interrupted: 130,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -35,6 +36,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
   8: 'the image build failed',
   9: 'the push failed',
   10: 'the project\'s bento-lock.json is out of date (`bento lock --check`): the requirements changed since `bento lock` wrote it',
+  11: 'the image failed its smoke test (`bento smoke`)',
   130: 'interrupted (Ctrl-C); nothing half-written is left',
 }
 
@@ -79,6 +81,10 @@ export const ERROR_CODES = {
   E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
   E_LOCK_DRIFT: {exitCode: ExitCode.lockDrift, meaning: 'bento lock --check: the requirements (or the Python, or a platform) changed since bento-lock.json was written; `drift` in the error (`--json`) lists what drifted'},
+  E_SMOKE_EXITED: {exitCode: ExitCode.smoke, meaning: 'bento smoke: the container exited before it was ready (its last log lines are given)'},
+  E_SMOKE_NOT_READY: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /readyz did not answer 200 within the timeout'},
+  E_SMOKE_PROBE: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /livez or /metrics did not answer 200 once ready'},
+  E_SMOKE_API: {exitCode: ExitCode.smoke, meaning: 'bento smoke: an API answered no 2xx, or its answer failed --expect / --error-contains (every API is called; all failures listed)'},
   E_INTERRUPTED: {exitCode: ExitCode.interrupted, meaning: 'interrupted (SIGINT/SIGTERM); nothing half-written is left'},
 } as const satisfies Record<string, {exitCode: ExitCodeValue; meaning: string}>
 
@@ -231,6 +237,15 @@ export class DockerBuildError extends UserError {
 
 export class DockerPushError extends UserError {
   readonly code = 'E_DOCKER_PUSH'
+}
+
+/** `bento smoke` found the image wanting. `data.report` holds what was measured up to the failure. */
+export class SmokeError extends UserError {
+  readonly code: CodesExiting<11>
+  constructor(message: string, options: BentoErrorOptions & {code: CodesExiting<11>}) {
+    super(message, options)
+    this.code = options.code
+  }
 }
 
 export class InterruptedError extends UserError {

@@ -9,6 +9,7 @@ import Lock from './lock.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
 import Prune from './prune.js'
+import Smoke from './smoke.js'
 
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
 export const COMMANDS = {
@@ -23,4 +24,5 @@ export const COMMANDS = {
   'models:get': ModelsGet,
   prune: Prune,
   lock: Lock,
+  smoke: Smoke,
 }

@@ -53,7 +53,7 @@ export function resolveDockerEndpoint(env: Record<string, string | undefined>, h
   return {kind: 'tcp', host: m[2] as string, port, tls, verify, certPath, display: `DOCKER_HOST=${host}`}
 }
 
-function dockerodeOptions(ep: DockerEndpoint): Docker.DockerOptions {
+export function dockerodeOptions(ep: DockerEndpoint): Docker.DockerOptions {
   if (ep.kind === 'unix') return {socketPath: ep.socketPath}
   if (!ep.tls) return {host: ep.host, port: ep.port, protocol: 'http'}
   const read = (name: string): Buffer | undefined => {
