@@ -58,5 +58,7 @@ describe('--ca-cert files', () => {
     expect(setup).toContain('cat /run/secrets/bento-ca-0 /run/secrets/bento-ca-1; } > /run/bento-ca/ca-certificates.crt; ')
     for (const v of ['PIP_CERT', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'APT_CONFIG']) expect(setup).toMatch(new RegExp(`export .*\\b${v}=/run/bento-ca/`))
     expect(setup.endsWith('; ')).toBe(true)
+    // the image's own /etc/apt/apt.conf (a proxy line, say) still applies under APT_CONFIG
+    expect(setup).toContain(`{ cat /etc/apt/apt.conf 2>/dev/null; printf '\\nAcquire::https::CAInfo "/run/bento-ca/ca-certificates.crt";\\n'; } > /run/bento-ca/apt.conf; `)
   })
 })

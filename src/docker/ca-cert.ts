@@ -117,7 +117,8 @@ export function caRunParts(ids: readonly string[]): {mounts: string; setup: stri
   const secrets = ids.map((id) => `/run/secrets/${id}`).join(' ')
   const setup = [
     `{ cat /etc/ssl/certs/ca-certificates.crt 2>/dev/null; cat ${secrets}; } > ${CA_BUNDLE}`,
-    `printf 'Acquire::https::CAInfo "${CA_BUNDLE}";\\n' > ${CA_DIR}/apt.conf`,
+    // APT_CONFIG replaces /etc/apt/apt.conf (a proxy setting, say): its content is kept, the CA line appended.
+    `{ cat /etc/apt/apt.conf 2>/dev/null; printf '\\nAcquire::https::CAInfo "${CA_BUNDLE}";\\n'; } > ${CA_DIR}/apt.conf`,
     `export APT_CONFIG=${CA_DIR}/apt.conf PIP_CERT=${CA_BUNDLE} SSL_CERT_FILE=${CA_BUNDLE} REQUESTS_CA_BUNDLE=${CA_BUNDLE} CURL_CA_BUNDLE=${CA_BUNDLE} GIT_SSL_CAINFO=${CA_BUNDLE} UV_NATIVE_TLS=1; `,
   ].join('; ')
   return {mounts, setup}
