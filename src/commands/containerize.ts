@@ -14,6 +14,8 @@ export default class Containerize extends BaseCommand {
     '<%= config.bin %> containerize clasificador_iris:latest -t iris:dev --json',
     '<%= config.bin %> containerize clasificador_iris:latest -t 127.0.0.1:5000/iris:dev --push',
     '<%= config.bin %> containerize clasificador_iris:latest --wheelhouse ./wheels   # offline: pip --no-index --find-links',
+    '<%= config.bin %> containerize clasificador_iris:latest --ca-cert corp-proxy-ca.pem   # pip/uv/apt in the build trust it; in no layer',
+    '<%= config.bin %> containerize clasificador_iris:latest --ca-cert host   # the host\'s SSL_CERT_FILE / PIP_CERT / system bundle',
   ]
 
   static override args = {tag: Args.string({required: true, description: 'NAME[:VERSION|latest]'})}
@@ -23,6 +25,13 @@ export default class Containerize extends BaseCommand {
     wheelhouse: Flags.string({description: 'Directory of wheels: pip installs offline from it (--no-index --find-links).'}),
     'with-compilers': Flags.boolean({description: 'Install build-essential (for requirements that compile from source).'}),
     'no-cache': Flags.boolean({description: 'Do not use the layer cache.'}),
+    'ca-cert': Flags.string({
+      multiple: true,
+      description:
+        'PEM file of CA certificates the package installs of the build trust (a TLS-inspecting proxy, a private index); ' +
+        '`host` takes SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE or the system bundle. Repeatable; default BENTO_CA_CERT. ' +
+        'Passed as a BuildKit secret: in no layer, ENV, ARG or Bento file.',
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -47,6 +56,8 @@ export default class Containerize extends BaseCommand {
       reporter: this.reporter(flags),
       ...this.interruptible(),
       environ: env,
+      caCerts: flags['ca-cert'] ?? (env.BENTO_CA_CERT ? [env.BENTO_CA_CERT] : []),
+      cwd: process.cwd(),
     })
     if (!this.jsonEnabled()) {
       this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)

@@ -40,6 +40,16 @@ describe('classic builder streams (recorded)', () => {
     expect(err.message).toContain("returned a non-zero code: 1")
   })
 
+  it('an untrusted TLS certificate in the failing step hints at --ca-cert', () => {
+    const log = ['Looking in indexes: https://172.17.0.1:4443/simple', "WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:992)'))"]
+    const err = buildFailureError({step: '[6/9] RUN bash install.sh', message: 'exit code: 1', log})
+    expect(err.code).toBe('E_DOCKER_BUILD_STEP')
+    expect(err.hint).toMatch(/--ca-cert FILE/)
+    expect(err.data?.untrustedCertificate).toBe(true)
+    const other = buildFailureError({step: '[6/9] RUN x', message: 'exit code: 1', log: ['No matching distribution found for nope']})
+    expect(other.hint).not.toMatch(/--ca-cert/)
+  })
+
   it('a missing base image becomes E_DOCKER_BASE_IMAGE naming the image', () => {
     const err = buildFailureError(parseBuildStream(fixture('classic-base.jsonl')).outcome.failure!)
     expect(err.code).toBe('E_DOCKER_BASE_IMAGE')

@@ -216,6 +216,10 @@ export function baseImageOfFailure(f: BuildFailure): string | undefined {
   return undefined
 }
 
+/** What pip, requests, uv, curl, git and apt print when a server's certificate chain is not trusted. */
+const UNTRUSTED_CERTIFICATE =
+  /CERTIFICATE_VERIFY_FAILED|certificate verify failed|invalid peer certificate|UnknownIssuer|SSL certificate problem|server certificate verification failed|self[- ]signed certificate in certificate chain/i
+
 /** Turn a failed outcome into the user-facing error. */
 export function buildFailureError(f: BuildFailure): DockerBuildError {
   const image = baseImageOfFailure(f)
@@ -228,10 +232,13 @@ export function buildFailureError(f: BuildFailure): DockerBuildError {
     })
   }
   if (f.step !== undefined) {
+    const tls = [...f.log, f.message].some((l) => UNTRUSTED_CERTIFICATE.test(l))
     return new DockerBuildError(`Docker build failed at ${f.step}: ${f.message}`, {
       code: 'E_DOCKER_BUILD_STEP',
-      data,
-      hint: 'the output of the failing step is in data.log (shown above); fix the requirement or script it names and run containerize again',
+      data: tls ? {...data, untrustedCertificate: true} : data,
+      hint: tls
+        ? 'the step does not trust the TLS certificate of a server it downloads from (a TLS-inspecting proxy, a private index): pass its CA with --ca-cert FILE (or --ca-cert host for the host\'s bundle)'
+        : 'the output of the failing step is in data.log (shown above); fix the requirement or script it names and run containerize again',
     })
   }
   return new DockerBuildError(`Docker build failed: ${f.message}`, {code: 'E_DOCKER_BUILD', data})

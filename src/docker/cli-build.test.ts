@@ -34,6 +34,17 @@ describe('cliBuildArgs', () => {
   })
 })
 
+describe('cliBuildArgs with a file secret (--ca-cert)', () => {
+  it('passes it by path (src=), its bytes in neither the arguments nor the environment', () => {
+    const {args, env} = cliBuildArgs(
+      {dockerfile: 'Dockerfile', tags: ['a:1'], labels: {}, secrets: [{id: 'T', value: 'v'}, {id: 'bento-ca-0', file: '/etc/corp ca.pem'}]},
+      '/tmp/iid',
+    )
+    expect(args.slice(-5)).toEqual(['--secret', 'id=T,env=BENTO_BUILD_SECRET_0', '--secret', 'id=bento-ca-0,src=/etc/corp ca.pem', '-'])
+    expect(env).toEqual({DOCKER_BUILDKIT: '1', BENTO_BUILD_SECRET_0: 'v'})
+  })
+})
+
 describe('PlainProgressParser (docker build --progress=plain, recorded from Docker 20.10)', () => {
   it('reports steps, cached steps, step output, and the failing step with its last lines', () => {
     const events: BuildEvent[] = []

@@ -10,6 +10,7 @@
  *
  * The secret values travel in the environment of the `docker` child process only (under private variable names,
  * so a secret called PATH or DOCKER_HOST cannot disturb the CLI): never on a command line, never in a file.
+ * `--ca-cert` files (not secret, but kept out of the image the same way, see ca-cert.ts) are passed by path.
  */
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -19,10 +20,10 @@ import {join} from 'node:path'
 import {DockerBuildError, DockerUnavailableError, InterruptedError} from '../errors.js'
 import {type BuildFailure, buildFailureError, ERROR_LOG_LINES} from './build-stream.js'
 import {LineSplitter} from './lines.js'
-import type {BuildEvent, BuildOptions} from './image-client.js'
+import type {BuildEvent, BuildOptions, BuildSecret} from './image-client.js'
 
 export interface CliBuildOptions extends BuildOptions {
-  secrets: Array<{id: string; value: string}>
+  secrets: BuildSecret[]
 }
 
 /** The command line (without the binary) and the child's extra environment. Pure; exported for tests. */
@@ -34,6 +35,11 @@ export function cliBuildArgs(opts: Omit<CliBuildOptions, 'context' | 'onProgress
   if (opts.noCache) args.push('--no-cache')
   const env: Record<string, string> = {DOCKER_BUILDKIT: '1'}
   opts.secrets.forEach((s, i) => {
+    // A file secret (--ca-cert) by its path: the CLI reads it (a CA bundle can pass the 128 KiB a variable may hold).
+    if ('file' in s) {
+      args.push('--secret', `id=${s.id},src=${s.file}`)
+      return
+    }
     const v = `BENTO_BUILD_SECRET_${i}`
     env[v] = s.value
     args.push('--secret', `id=${s.id},env=${v}`)

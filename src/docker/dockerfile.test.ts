@@ -159,6 +159,27 @@ describe('renderDockerfile goldens', () => {
     expect(d).not.toMatch(/^(ARG|ENV) (HF_TOKEN|PIP_INDEX_TOKEN)/m)
   })
 
+  it('--ca-cert: every package-install RUN (apt, commands, install, post commands, setup_script) trusts it; no ARG/ENV', () => {
+    const plain = ctx({systemPackages: ['curl'], commands: ['echo pre'], postCommands: ['echo post'], setupScript: true})
+    const d = renderDockerfile({...plain, caSecrets: ['bento-ca-0']})
+    golden('ca-cert', d)
+    const mount = '--mount=type=secret,id=bento-ca-0 --mount=type=tmpfs,target=/run/bento-ca '
+    const runs = d.split('\n').filter((l) => l.startsWith('RUN '))
+    // the user/venv step installs nothing; every other RUN mounts the CA
+    expect(runs.filter((l) => !l.includes(mount)).map((l) => l.slice(0, 20))).toEqual(['RUN groupadd -g $BEN'])
+    expect(d).toContain(`RUN ${mount}--mount=type=cache,sharing=locked,target=/var/lib/apt`)
+    expect(d).toMatch(/\n {4}\{ cat \/etc\/ssl\/certs\/ca-certificates.crt 2>\/dev\/null; cat \/run\/secrets\/bento-ca-0; \} > \/run\/bento-ca\/ca-certificates.crt; .*rm -f \/etc\/apt/)
+    expect(d).toContain(`RUN ${mount}--mount=type=cache,target=/root/.cache/pip \\\n    { cat `)
+    expect(d).not.toMatch(/^(ARG|ENV)[^\n]*(PIP_CERT|SSL_CERT_FILE|bento-ca)/m)
+    // without a CA the Dockerfile is the one bento build stores
+    expect(renderDockerfile({...plain, caSecrets: []})).toBe(renderDockerfile(plain))
+    expect(d.replaceAll(mount, '').replace(/\{ cat [^\n]*UV_NATIVE_TLS=1; /g, '')).toBe(renderDockerfile(plain))
+  })
+
+  it('--ca-cert needs BuildKit', () => {
+    expect(() => renderDockerfile(ctx({buildkit: false, caSecrets: ['bento-ca-0']}))).toThrow(/classic builder has none/)
+  })
+
   it('build-time secrets need BuildKit and valid names', () => {
     expect(() => renderDockerfile(ctx({buildkit: false, buildSecrets: ['TOKEN']}))).toThrow(ConfigError)
     expect(() => renderDockerfile(ctx({buildSecrets: ['BAD NAME']}))).toThrow(/not a valid environment variable name/)

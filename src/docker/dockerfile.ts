@@ -14,6 +14,7 @@ import {
 import {BENTO_GID, BENTO_PATH, BENTO_UID, BENTO_USER, IMAGE_BENTOML_HOME, IMAGE_HF_CACHE_DIR, IMAGE_VENV, SERVE_PORT} from '../bentoml/runtime.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {PACKAGE_ROOT} from '../version.js'
+import {caRunParts} from './ca-cert.js'
 import {parseTemplate, renderNodes} from './template.js'
 import {parseUserTemplate, userTemplateOverrides, userTemplateVariables} from './user-template.js'
 
@@ -62,6 +63,11 @@ export interface DockerfileContext {
    * build must pass it (`BuildOptions.secrets`). BuildKit only.
    */
   buildSecrets?: string[]
+  /**
+   * `--ca-cert`: the BuildKit secret ids of extra CA files (see ca-cert.ts). Every package-install RUN (apt, image
+   * commands, the Python install, post commands, setup_script) trusts them for that step only. BuildKit only.
+   */
+  caSecrets?: string[]
   /** Offline: pip gets `--no-index --find-links` from `WHEELHOUSE_CONTEXT_DIR` in the build context. */
   wheelhouse: boolean
   /** With `wheelhouse`: mount the wheels from this image (see wheelhouse-image.ts) instead of the build context. */
@@ -155,6 +161,12 @@ function validate(ctx: DockerfileContext): void {
   if ((ctx.buildSecrets ?? []).length > 0 && !ctx.buildkit) {
     bad('envs', "stage='build' environment variables require BuildKit", 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
   }
+  if ((ctx.caSecrets ?? []).length > 0 && !ctx.buildkit) {
+    bad('--ca-cert', 'extra CA certificates reach the build as BuildKit secrets, and the classic builder has none', 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
+  }
+  ;(ctx.caSecrets ?? []).forEach((id) => {
+    if (!/^[a-z0-9-]+$/.test(id)) bad('--ca-cert', `"${id}" is not a build secret id`)
+  })
   if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
     bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
   }
@@ -222,10 +234,14 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     // A Dockerfile string cannot hold a line break; the exact value can still be passed as a build label.
     .map((key) => ({key, value: (ctx.labels[key] ?? '').replace(/\r?\n/g, ' ')}))
   const secrets = ctx.buildSecrets ?? []
+  const ca = caRunParts(ctx.caSecrets ?? [])
   return {
-    // `RUN {{ secretMounts }}{{ secretExports }}<command>`: empty without build secrets.
-    secretMounts: secrets.map((n) => `--mount=type=secret,id=${n} `).join(''),
-    secretExports: secrets.map((n) => `export ${n}="$(cat /run/secrets/${n})"; `).join(''),
+    // `RUN {{ secretMounts }}{{ secretExports }}<command>`: empty without build secrets and --ca-cert.
+    secretMounts: secrets.map((n) => `--mount=type=secret,id=${n} `).join('') + ca.mounts,
+    secretExports: secrets.map((n) => `export ${n}="$(cat /run/secrets/${n})"; `).join('') + ca.setup,
+    // The apt step trusts --ca-cert too (build-stage envs are not given to it, as in BentoML).
+    caMounts: ca.mounts,
+    caSetup: ca.setup,
     baseImage: ctx.baseImage,
     pythonVersion: ctx.pythonVersion,
     cuda,

@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 
 import tar from 'tar-stream'
 
@@ -104,7 +105,8 @@ export class FakeImageClient implements ImageClient {
     }
     // What an implementation must never do: carry a secret's value in the context, a build arg or a label.
     for (const sec of opts.secrets ?? []) {
-      const carried = [...Object.values(build.contents), ...Object.values(build.buildArgs), ...Object.values(build.labels)].some((t) => sec.value !== '' && t.includes(sec.value))
+      const value = 'file' in sec ? secretFileBody(sec.file) : sec.value
+      const carried = [...Object.values(build.contents), ...Object.values(build.buildArgs), ...Object.values(build.labels)].some((t) => value !== '' && t.includes(value))
       if (carried) throw new Error(`fake docker: the value of build secret ${sec.id} is in the build context, a build arg or a label`)
     }
     this.builds.push(build)
@@ -196,6 +198,12 @@ export class FakeImageClient implements ImageClient {
       .filter((img) => (filters.reference ?? []).every((r) => img.repoTags.some((t) => t === r || t.startsWith(`${r}:`))))
       .map((img) => ({id: img.id, repoTags: [...img.repoTags], labels: {...img.labels}, created: 0, size: img.size}))
   }
+}
+
+/** What must not leak of a file secret: its first PEM body line (a copy of any part of a CA starts there), else all of it. */
+function secretFileBody(file: string): string {
+  const text = readFileSync(file, 'utf8')
+  return /-----BEGIN [A-Z ]+-----\r?\n([A-Za-z0-9+/=]{16,})/.exec(text)?.[1] ?? text
 }
 
 function emptyInfo(id: string): ImageInfo {

@@ -28,11 +28,15 @@ export interface BuildOptions {
   /** Do not use the layer cache. */
   noCache?: boolean
   /**
-   * BuildKit secrets (`RUN --mount=type=secret,id=<id>`): a Bento's `envs` of stage `build`. The value reaches the
-   * build steps only; implementations must not put it in a build arg, a label, a file of the context or a log.
+   * BuildKit secrets (`RUN --mount=type=secret,id=<id>`): a Bento's `envs` of stage `build` (a value), `--ca-cert`
+   * files (a path). The content reaches the build steps only; implementations must not put it in a build arg, a
+   * label, a file of the context or a log.
    */
-  secrets?: Array<{id: string; value: string}>
+  secrets?: BuildSecret[]
 }
+
+/** A BuildKit secret: its content given as a value, or as a file the builder reads. */
+export type BuildSecret = {id: string; value: string} | {id: string; file: string}
 
 export interface ImportOptions {
   /** The image's only layer: a tar stream of its file system (see `modelLayerTar`). */

@@ -1,5 +1,6 @@
 export * from './build-stream.js'
 export * from './buildkit-status.js'
+export * from './ca-cert.js'
 export * from './context.js'
 export * from './dockerfile.js'
 export * from './dockerode-client.js'

@@ -13,6 +13,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {CleanupList} from '../cleanup.js'
 import {DockerBuildError, DockerUnavailableError} from '../errors.js'
 import {FakeImageClient} from '../docker/fake-client.js'
+import type {BuildSecret} from '../docker/image-client.js'
 import {memoryReporter} from '../reporter.js'
 import {build} from './build.js'
 import {containerize, type ContainerizeOptions} from './containerize.js'
@@ -342,7 +343,7 @@ describe('containerize service (fake image client)', () => {
     )
     await writeFile(join(bento, 'bento.yaml'), yaml)
     const client = new FakeImageClient()
-    const secrets: Array<{id: string; value: string}>[] = []
+    const secrets: BuildSecret[][] = []
     const spy = client.build.bind(client)
     client.build = async (o) => {
       secrets.push(o.secrets ?? [])
@@ -358,6 +359,31 @@ describe('containerize service (fake image client)', () => {
     expect(dockerfile).toContain('RUN --mount=type=secret,id=HF_TOKEN --mount=type=cache,target=/root/.cache/pip \\\n    export HF_TOKEN="$(cat /run/secrets/HF_TOKEN)"; bash')
     expect(dockerfile).not.toMatch(/^(ARG|ENV) (HF_TOKEN|LATE)\b/m)
     expect(dockerfile).toMatch(/^ARG MODE=/m)
+  })
+
+  it('--ca-cert: the CA reaches the build as a file secret, in no file of the context; invalid PEM and classic builder refused', async () => {
+    const ca = fileURLToPath(new URL('../../test/fixtures/ca/test-ca.pem', import.meta.url))
+    const client = new FakeImageClient()
+    const secrets: BuildSecret[][] = []
+    const spy = client.build.bind(client)
+    client.build = async (o) => {
+      secrets.push(o.secrets ?? [])
+      return spy(o)
+    }
+    const result = await containerize(opts(client, {caCerts: [ca]}))
+    expect(secrets).toEqual([[{id: 'bento-ca-0', file: ca}]])
+    expect(result.caCerts).toEqual([{file: ca, certificates: 1}])
+    const b = client.builds.at(-1)!
+    expect(b.secrets).toEqual(['bento-ca-0'])
+    expect(b.contents['env/docker/Dockerfile']).toContain('RUN --mount=type=secret,id=bento-ca-0 --mount=type=tmpfs,target=/run/bento-ca --mount=type=cache,target=/root/.cache/pip')
+    // the Bento's stored Dockerfile is untouched
+    expect(await readFile(join(bento, 'env/docker/Dockerfile'), 'utf8').catch(() => '')).not.toContain('bento-ca')
+
+    await writeFile(join(home, 'bad.pem'), 'garbage')
+    await expect(containerize(opts(new FakeImageClient(), {caCerts: ['bad.pem'], cwd: home}))).rejects.toMatchObject({code: 'E_USAGE', data: {file: join(home, 'bad.pem')}})
+    const classic = new FakeImageClient({buildkit: false})
+    await expect(containerize(opts(classic, {caCerts: [ca]}))).rejects.toThrow(/--ca-cert needs BuildKit/)
+    expect(classic.builds).toEqual([])
   })
 
   it('build-stage envs without BuildKit are refused, as bentoml containerize does', async () => {

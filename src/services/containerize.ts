@@ -12,6 +12,8 @@ import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bent
 import {dockerfileContext} from '../bento/templates.js'
 import {
   bentoBuildContext,
+  type BuildSecret,
+  type CaCertSecret,
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   type ImageClient,
@@ -20,6 +22,7 @@ import {
   modelImageLabels,
   MODEL_KIND_LABEL,
   modelImageRef,
+  readCaCerts,
   renderDockerfile,
   resolveRegistryAuth,
   WHEELHOUSE_DOCKERFILE,
@@ -58,6 +61,13 @@ export interface ContainerizeOptions {
   cleanup?: Cleanup
   /** The environment build-stage envs (`envs[].stage: build`) take their values from, at containerize time. */
   environ?: Record<string, string | undefined>
+  /**
+   * `--ca-cert`: CA files (PEM) every package-install step of the build trusts, or `host` (SSL_CERT_FILE, PIP_CERT,
+   * REQUESTS_CA_BUNDLE, else the system bundle). Given to the build as BuildKit secrets: in no layer (ca-cert.ts).
+   */
+  caCerts?: string[]
+  /** Relative `--ca-cert` paths are resolved against it. */
+  cwd?: string
 }
 
 export interface ModelImageResult {
@@ -71,6 +81,8 @@ export interface ModelImageResult {
 
 export interface ContainerizeResult {
   bento: string
+  /** `--ca-cert` files the build trusted (paths, certificates in each); their bytes are in no layer. */
+  caCerts?: Array<{file: string; certificates: number}>
   imageId: string
   tags: string[]
   size: number
@@ -182,7 +194,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   // Build-time secrets (`envs[].stage: build`, BentoML ≥ 1.4.31): the value comes from the environment of this
   // command (else the value bento.yaml records, as BentoML's os.getenv(name, value)) and reaches the RUN steps as a
   // BuildKit secret, never as an ARG, ENV, a file of the context or a layer.
-  const secrets = inputs.buildSecrets.map((e) => {
+  const secrets: BuildSecret[] = inputs.buildSecrets.map((e) => {
     const fromEnv = opts.environ?.[e.name]
     if (fromEnv === undefined && e.value === '') {
       reporter.warn(`build-stage env ${e.name} is not set in the environment: the build steps see it empty`)
@@ -200,7 +212,13 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   }
   const hf = huggingFaceModelsOf(bento.info).map((m) => hfModelRef(m))
 
+  const caCerts = await readCaCerts(opts.caCerts ?? [], opts.environ ?? {}, opts.cwd ?? process.cwd())
   const {buildkit} = await opts.client.ping()
+  if (caCerts.length > 0 && !buildkit) {
+    throw new UsageError(`--ca-cert needs BuildKit (the CA reaches the install steps as a build secret, in no layer); the daemon offers the classic builder only`, {
+      hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+)',
+    })
+  }
   if (secrets.length > 0 && !buildkit) {
     throw new UsageError(`Bento "${tag}" has build-stage envs (${secrets.map((x) => x.id).join(', ')}), which need BuildKit; the daemon offers the classic builder only`, {
       hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+), as bentoml containerize requires too',
@@ -211,7 +229,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   // `bento prune` running meanwhile keeps them (store/image-leases.ts).
   const images: ImagesOfHome = {id: await homeId(opts.home), lease: new ImageLease(opts.home)}
   try {
-    return await buildImage(opts, {started, tag, tags, inputs, secrets, located, hf, buildkit, bentoPath: bento.path, images})
+    return await buildImage(opts, {started, tag, tags, inputs, secrets, caCerts, located, hf, buildkit, bentoPath: bento.path, images})
   } finally {
     await images.lease.release()
   }
@@ -229,7 +247,8 @@ async function buildImage(
     tag: string
     tags: string[]
     inputs: DockerfileInputs
-    secrets: Array<{id: string; value: string}>
+    secrets: BuildSecret[]
+    caCerts: CaCertSecret[]
     located: ReturnType<typeof locateBentoModels>
     hf: HfModelRef[]
     buildkit: boolean
@@ -238,7 +257,8 @@ async function buildImage(
   },
 ): Promise<ContainerizeResult> {
   const {reporter} = opts
-  const {started, tag, tags, inputs, secrets, located, hf, buildkit, images} = b
+  const {started, tag, tags, inputs, located, hf, buildkit, images} = b
+  const secrets: BuildSecret[] = [...b.secrets, ...b.caCerts.map((c) => ({id: c.id, file: c.file}))]
   // One image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
   for (const m of located) modelImages.push(await ensureModelImage(opts, images, m as LocatedModel & {dir: string}))
@@ -247,18 +267,22 @@ async function buildImage(
 
   const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, images, opts.wheelhouse) : undefined
 
-  const ctx = dockerfileContext(inputs, {
-    buildkit,
-    wheelhouse: Boolean(opts.wheelhouse),
-    ...(wheelhouse ? {wheelhouseImage: wheelhouse.image} : {}),
-    needsCompilers: opts.compilers ?? false,
-    models: {kind: 'images', refs: modelImages.map((m) => m.image)},
-  })
+  const ctx = {
+    ...dockerfileContext(inputs, {
+      buildkit,
+      wheelhouse: Boolean(opts.wheelhouse),
+      ...(wheelhouse ? {wheelhouseImage: wheelhouse.image} : {}),
+      needsCompilers: opts.compilers ?? false,
+      models: {kind: 'images', refs: modelImages.map((m) => m.image)},
+    }),
+    // --ca-cert: only the Dockerfile this build uses; the Bento's stored one never names a CA.
+    ...(b.caCerts.length > 0 ? {caSecrets: b.caCerts.map((c) => c.id)} : {}),
+  }
   const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
   const userTemplate = existsSync(templateFile)
     ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
     : undefined
-  if (userTemplate !== undefined && secrets.length > 0) {
+  if (userTemplate !== undefined && b.secrets.length > 0) {
     throw new UsageError(`Bento "${tag}" has build-stage envs and a docker.dockerfile_template: the template's RUN steps cannot receive the secrets`, {
       hint: 'remove the template (spec-2 images do not use one), or change the envs to stage: all',
     })
@@ -266,6 +290,7 @@ async function buildImage(
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
+  for (const c of b.caCerts) reporter.log(`Trusting ${c.certificates} CA certificate(s) of ${c.file} in the install steps (a build secret: in no layer)`)
   // The models and the wheels come from their images: the context holds the code only.
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
   const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore}))
@@ -315,6 +340,7 @@ async function buildImage(
 
   return {
     bento: tag,
+    ...(b.caCerts.length > 0 ? {caCerts: b.caCerts.map((c) => ({file: c.file, certificates: c.certificates}))} : {}),
     imageId,
     tags,
     size: info?.size ?? 0,

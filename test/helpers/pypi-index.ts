@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {readdir, readFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
@@ -21,7 +22,14 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
-export async function startLocalIndex(dir: string, opts: {auth?: {user: string; password: string}} = {}): Promise<LocalIndex> {
+/**
+ * With `tls` the index speaks HTTPS with that certificate; with `host` it listens there (e.g. the Docker bridge's
+ * gateway, which a build's RUN steps can reach) instead of 127.0.0.1.
+ */
+export async function startLocalIndex(
+  dir: string,
+  opts: {auth?: {user: string; password: string}; tls?: {key: string; cert: string}; host?: string} = {},
+): Promise<LocalIndex> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'))
   const byProject = new Map<string, Array<{file: string; sha256: string}>>()
   for (const file of files) {
@@ -31,7 +39,7 @@ export async function startLocalIndex(dir: string, opts: {auth?: {user: string; 
   }
   const expected = opts.auth ? 'Basic ' + Buffer.from(`${opts.auth.user}:${opts.auth.password}`).toString('base64') : null
   const requests: string[] = []
-  const server: Server = createServer((req, res) => {
+  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0] as string)
     requests.push(path)
     if (expected !== null && req.headers.authorization !== expected) {
@@ -61,11 +69,13 @@ export async function startLocalIndex(dir: string, opts: {auth?: {user: string; 
       return
     }
     res.writeHead(404).end('not found')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  }
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler)
+  const host = opts.host ?? '127.0.0.1'
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}/simple`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}/simple`,
     port,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
