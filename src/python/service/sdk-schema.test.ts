@@ -237,3 +237,29 @@ describe('type aliases and constants imported from another module of the project
     expect(route.output).toEqual({items: {type: 'number'}, type: 'array'})
   })
 })
+
+describe('mounted ASGI apps declared statically, against BentoML 1.4.40 + FastAPI 0.165 (mounted.py)', () => {
+  const want = JSON.parse(readFileSync(new URL('mounted.expected.json', fixtures), 'utf8')) as typeof expected
+
+  it('@bentoml.asgi_app / mount_asgi_app of FastAPI apps: the docs routes, @app.get/post, add_api_route, under the mount path', () => {
+    const info = read('mounted.py', 'mounted:Mounted')
+    expect(info.schema).toEqual(want.services['mounted:Mounted']!.schema)
+  })
+
+  it('include_router: its routes left out (FastAPI 0.165 lists none) with one warning', () => {
+    const info = read('mounted.py', 'mounted:Mounted')
+    expect(info.diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual([expect.stringMatching(/^warning: .*include_router/)])
+  })
+
+  it('Starlette(routes=[Route, Mount]) at "/", a FastAPI without docs mounted inside it', () => {
+    const info = read('mounted.py', 'mounted:Plain')
+    expect(info.schema).toEqual(want.services['mounted:Plain']!.schema)
+  })
+
+  it('an app bento cannot read: only the API paths, one warning', () => {
+    const src = `import bentoml\nfrom fastapi import FastAPI\n\ndef make():\n    return FastAPI()\n\napp = make()\n\n@bentoml.asgi_app(app, path="/v1")\n@bentoml.service\nclass S:\n    @bentoml.api\n    def f(self, x: int) -> int:\n        return x\n`
+    const info = readService({files: new Map([['s.py', src]]), service: 's:S'})
+    expect(info.schema?.paths).toEqual({'/f': {mounted: false}})
+    expect(info.diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual([expect.stringMatching(/^warning: .*mounted/)])
+  })
+})

@@ -6,6 +6,7 @@
 import {posix} from 'node:path'
 
 import type {Diagnostic} from '../../errors.js'
+import {FASTAPI_CLASSES, FASTAPI_DOC_ROUTES, MOUNT_DECORATORS, ROUTE_ADDERS, ROUTE_DECORATORS, STARLETTE_CLASSES, STARLETTE_ROUTES, joinPaths} from '../../bentoml/asgi.js'
 import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../../bentoml/names.js'
 import {dottedName, parseModule, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from '../parse/index.js'
 import {type ApiMethodInfo, apiSchema, docstringOf, type SchemaEnv, type SchemaProblem} from './sdk-schema.js'
@@ -1398,6 +1399,7 @@ function serviceSchema(
   }
   const paths: Record<string, unknown> = {}
   for (const r of routes) paths[String(r.route)] = {mounted: false}
+  for (const p of mountedPaths(reader, s, diagnostics)) paths[p] = {mounted: true}
   const doc = docstringOf(s.cls.body)
   return {
     name,
@@ -1406,6 +1408,177 @@ function serviceSchema(
     ...(doc === null ? {} : {description: doc}),
     paths,
   }
+}
+
+interface MountProblem {
+  file: string
+  line: number
+  col: number
+  why: string
+}
+
+/**
+ * The paths of the ASGI apps mounted on the service (`@bentoml.asgi_app(app, path=…)`), as `Service.schema()` lists
+ * them: the routes declared statically in the app's module (`FastAPI(…)`'s own docs routes, `@app.get("/x")`,
+ * `app.add_api_route("/x", f)`, `app.mount("/x", sub)`, `Starlette(routes=[Route("/x", f), Mount(…)])`), joined under
+ * the mount path. What bento cannot read is left out, with one warning for the service.
+ */
+function mountedPaths(reader: Reader, s: Extract<Value, {v: 'sdk'}>, diagnostics: Diagnostic[]): string[] {
+  const out: string[] = []
+  const problems: MountProblem[] = []
+  const processed = new Set<Expr>()
+  const fileOf = (scope: Scope): string => scope.mod.file ?? ''
+  const problem = (scope: Scope, e: {line: number; col: number}, why: string): void => {
+    problems.push({file: fileOf(scope), line: e.line, col: e.col, why})
+  }
+  const literalPath = (e: Expr | undefined, scope: Scope): string | undefined => {
+    if (e === undefined) return undefined
+    const v = reader.resolve(e, scope)
+    return v.v === 'str' ? v.s : undefined
+  }
+  const positional = (args: Arg[]): Expr[] => args.filter((a) => a.name === undefined && a.star === undefined).map((a) => a.value)
+  const keyword = (args: Arg[], name: string): Expr | undefined => args.find((a) => a.name === name)?.value
+
+  const walkRoutes = (list: Expr, scope: Scope, prefix: string): void => {
+    if (list.k !== 'seq' || list.kind === 'set') {
+      problem(scope, list, '`routes=` is not a list bento can read')
+      return
+    }
+    for (const item of list.items) {
+      const fn = item.k === 'call' ? reader.resolve(item.fn, scope) : undefined
+      if (item.k !== 'call' || fn?.v !== 'q' || !STARLETTE_ROUTES.has(fn.name)) {
+        problem(scope, item, 'a route that is not Route(…)/WebSocketRoute(…)/Mount(…) with a literal path')
+        continue
+      }
+      const path = literalPath(positional(item.args)[0] ?? keyword(item.args, 'path'), scope)
+      if (path === undefined) {
+        problem(scope, item, 'a route path that is not a literal string')
+        continue
+      }
+      const full = joinPaths(prefix, path)
+      out.push(full)
+      const sub = fn.name === 'starlette.routing.Mount' ? (positional(item.args)[1] ?? keyword(item.args, 'app')) : undefined
+      if (sub !== undefined) walkApp(sub, scope, full)
+    }
+  }
+
+  const walkApp = (e: Expr, scope: Scope, prefix: string): void => {
+    let call: Expr | undefined
+    let defScope = scope
+    let appName: string | undefined
+    if (e.k === 'call') call = e
+    else if (e.k === 'name') {
+      let name = e.id
+      let b = reader.lookup(name, scope)
+      for (let hops = 0; b?.b === 'from' && hops < 20; hops++) {
+        const m = reader.load(b.module)
+        if (m === undefined) break
+        name = b.name
+        b = reader.lookup(name, m.scope)
+      }
+      if (b?.b === 'expr') {
+        call = b.expr
+        defScope = b.scope
+        if (b.scope === b.scope.mod.scope) appName = name
+      }
+    }
+    if (call?.k !== 'call') {
+      problem(scope, e, 'the app is not a FastAPI(…) or Starlette(…) assigned at module level')
+      return
+    }
+    if (processed.has(call)) return
+    processed.add(call)
+    const cls = reader.resolve(call.fn, defScope)
+    const isFastapi = cls.v === 'q' && FASTAPI_CLASSES.has(cls.name)
+    if (!isFastapi && !(cls.v === 'q' && STARLETTE_CLASSES.has(cls.name))) {
+      problem(scope, e, 'the app is not a FastAPI(…) or Starlette(…) bento can read')
+      return
+    }
+    if (call.args.some((a) => a.star !== undefined)) {
+      problem(defScope, call, 'the app is built with *args/**kwargs')
+      return
+    }
+    if (isFastapi) {
+      const url = (key: keyof typeof FASTAPI_DOC_ROUTES): string | null | undefined => {
+        const arg = keyword(call.args, key)
+        if (arg === undefined) return FASTAPI_DOC_ROUTES[key]
+        const v = reader.resolve(arg, defScope)
+        if (v.v === 'str') return v.s
+        if (v.v === 'const' && (v.value === null || v.value === false)) return null
+        problem(defScope, arg, `\`${key}=\` is not a literal string or None`)
+        return undefined
+      }
+      const openapi = url('openapi_url')
+      const docs = url('docs_url')
+      const oauth = url('swagger_ui_oauth2_redirect_url')
+      const redoc = url('redoc_url')
+      if (openapi) {
+        out.push(joinPaths(prefix, openapi))
+        if (docs) {
+          out.push(joinPaths(prefix, docs))
+          if (oauth) out.push(joinPaths(prefix, oauth))
+        }
+        if (redoc) out.push(joinPaths(prefix, redoc))
+      }
+    }
+    const routes = keyword(call.args, 'routes')
+    if (routes !== undefined) walkRoutes(routes, defScope, prefix)
+    if (appName === undefined) return
+    for (const st of defScope.mod.stmts) {
+      if (st.kind === 'def') {
+        for (const d of st.decorators) {
+          if (d.k !== 'call' || d.fn.k !== 'attr' || d.fn.obj.k !== 'name' || d.fn.obj.id !== appName || !ROUTE_DECORATORS.has(d.fn.attr)) continue
+          const path = literalPath(positional(d.args)[0] ?? keyword(d.args, 'path'), defScope)
+          if (path === undefined) problem(defScope, d, `@${appName}.${d.fn.attr}(…) without a literal path`)
+          else out.push(joinPaths(prefix, path))
+        }
+      } else if (st.kind === 'expr') {
+        const c = st.exprs[0]
+        if (c?.k !== 'call' || c.fn.k !== 'attr' || c.fn.obj.k !== 'name' || c.fn.obj.id !== appName) continue
+        const method = c.fn.attr
+        if (ROUTE_ADDERS.has(method) || method === 'mount') {
+          const path = literalPath(positional(c.args)[0] ?? keyword(c.args, 'path'), defScope)
+          if (path === undefined) {
+            problem(defScope, c, `${appName}.${method}(…) without a literal path`)
+            continue
+          }
+          const full = joinPaths(prefix, path)
+          out.push(full)
+          const sub = method === 'mount' ? (positional(c.args)[1] ?? keyword(c.args, 'app')) : undefined
+          if (sub !== undefined) walkApp(sub, defScope, full)
+        } else if (method === 'include_router' || method === 'host') {
+          problem(defScope, c, `${appName}.${method}(…) (FastAPI 0.165 keeps an included router without a path, older versions list its routes)`)
+        }
+      }
+    }
+  }
+
+  for (const d of [...s.cls.decorators].reverse()) {
+    if (d.k !== 'call') continue
+    const dv = reader.resolve(d.fn, s.scope)
+    if (dv.v !== 'q' || !MOUNT_DECORATORS.has(canonical(dv.name))) continue
+    const app = keyword(d.args, 'app') ?? positional(d.args)[0]
+    const pathArg = keyword(d.args, 'path')
+    const path = pathArg === undefined ? '/' : literalPath(pathArg, s.scope)
+    if (app === undefined || path === undefined) {
+      problem(s.scope, d, 'a mount without a literal path')
+      continue
+    }
+    walkApp(app, s.scope, joinPaths(path))
+  }
+  const first = problems[0]
+  if (first !== undefined) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
+    diagnostics.push({
+      file: first.file,
+      line: first.line,
+      col: first.col,
+      severity: 'warning',
+      message: `mounted ASGI app of service ${s.cls.name}: ${first.why}${more}; the Bento's schema (bento.yaml, apis/schema.json) leaves those paths out, where BentoML lists them with mounted: true`,
+      hint: 'declare the routes in the app\'s module with literal paths (@app.get("/x"), app.add_api_route("/x", f), Starlette(routes=[Route("/x", f)]))',
+    })
+  }
+  return out
 }
 
 const BUILTIN_NAMES = new Set(['str', 'int', 'float', 'bool', 'bytes', 'list', 'dict', 'tuple', 'set', 'frozenset', 'object', 'type'])
