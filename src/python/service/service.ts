@@ -1574,7 +1574,7 @@ function mountedPaths(reader: Reader, s: Extract<Value, {v: 'sdk'}>, diagnostics
       line: first.line,
       col: first.col,
       severity: 'warning',
-      message: `mounted ASGI app of service ${s.cls.name}: ${first.why}${more}; the Bento's schema (bento.yaml, apis/schema.json) leaves those paths out, where BentoML lists them with mounted: true`,
+      message: `mounted ASGI app of service ${s.cls.name}: ${first.why}${more}; the Bento's schema (bento.yaml, apis/schema.json) leaves those paths out (BentoML lists every route it finds on the app, with mounted: true)`,
       hint: 'declare the routes in the app\'s module with literal paths (@app.get("/x"), app.add_api_route("/x", f), Starlette(routes=[Route("/x", f)]))',
     })
   }
