@@ -15,7 +15,7 @@ import {vanishedError} from './files.js'
 import type {PlanFile, PlanImage, planBuild} from './plan.js'
 
 /* The build's inputs read from the project: the files the build config names, the README, the .env files, the SDK
- * image merged with the build config (services/build.ts gathers them, bento/plan.ts plans from them). */
+ * image merged with the build config (services/build-gather.ts gathers them, bento/plan.ts plans from them). */
 
 /**
  * The `.env` files `load_dotenv()` may load for the service's modules (python-dotenv looks from the module's

@@ -150,7 +150,7 @@ export async function gatherBuild(
   checkAbort()
   // Loaded only for a service that names a Hugging Face model (start-up).
   const hasHf = sdkEntry !== undefined && service.services.some((s) => s.models.some((m) => m.registry === 'huggingface'))
-  const hfModels = hasHf ? await (await import('./hf-models.js')).resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
+  const hfModels = hasHf ? await (await import('../bento/huggingface/resolve.js')).resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
   checkAbort()
 
   const extras = await inConfig(() => readExtras(projectDir, configFile, config))

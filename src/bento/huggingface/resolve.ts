@@ -2,10 +2,10 @@ import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 
-import {type HfArgs, hfKey, type PlanHfModel} from '../bento/plan.js'
-import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfCacheRefPath, hfHubCache, hfOffline, isHfCommit} from '../bentoml/huggingface.js'
-import {NotFoundError} from '../errors.js'
-import type {readService} from '../python/index.js'
+import {type HfArgs, hfKey, type PlanHfModel} from '../plan.js'
+import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfCacheRefPath, hfHubCache, hfOffline, isHfCommit} from '../../bentoml/huggingface.js'
+import {NotFoundError} from '../../errors.js'
+import type {readService} from '../../python/index.js'
 
 /**
  * `HuggingFaceModel(...).to_info()` of BentoML 1.4.40 (`_bentoml_sdk/models/huggingface.py`): the revision is
