@@ -2,8 +2,8 @@
  * The huggingface_hub rules that BentoML's `HuggingFaceModel` follows, read from huggingface_hub's source
  * (`constants.py`, `utils/_auth.py`, `_snapshot_download.py`, `file_download.py`) and BentoML 1.4.40's
  * `_bentoml_sdk/models/huggingface.py`: the default endpoint, the token of the environment, offline mode, the cache
- * directory and its layout, what a commit looks like. Build (`services/hf-models.ts`) and containerize
- * (`bento/huggingface.ts`) both take them from here. Pure: the environment is passed in.
+ * directory and its layout, what a commit looks like. Build (`bento/huggingface/resolve.ts`) and containerize
+ * (`bento/huggingface/download.ts`) both take them from here. Pure: the environment is passed in.
  */
 import path from 'node:path'
 

@@ -7,7 +7,7 @@ import {humanSize} from '../byte-size.js'
 import type {Cleanup} from '../cleanup.js'
 import {dockerfileInputsOf, type DockerfileInputs} from '../bento/dockerfile-inputs.js'
 import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
-import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface.js'
+import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface/download.js'
 import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bento/models-of.js'
 import {dockerfileContext} from '../bento/templates.js'
 import {

@@ -4,9 +4,9 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
-import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfRepoFolder} from '../bentoml/huggingface.js'
-import {NotFoundError, UsageError} from '../errors.js'
-import type {Reporter} from '../reporter.js'
+import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfRepoFolder} from '../../bentoml/huggingface.js'
+import {NotFoundError, UsageError} from '../../errors.js'
+import type {Reporter} from '../../reporter.js'
 
 /**
  * Hugging Face models of a Bento (`registry: huggingface` entries, BentoML's `HuggingFaceModel`): fetched from the

@@ -2,9 +2,10 @@ import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 
-import {type HfArgs, hfKey, type PlanHfModel} from '../bento/plan.js'
-import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfCacheRefPath, hfHubCache, hfOffline, isHfCommit} from '../bentoml/huggingface.js'
-import {NotFoundError} from '../errors.js'
+import {type HfArgs, hfKey, type PlanHfModel} from '../plan.js'
+import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfCacheRefPath, hfHubCache, hfOffline, isHfCommit} from '../../bentoml/huggingface.js'
+import {NotFoundError} from '../../errors.js'
+import type {readService} from '../../python/index.js'
 
 /**
  * `HuggingFaceModel(...).to_info()` of BentoML 1.4.40 (`_bentoml_sdk/models/huggingface.py`): the revision is
@@ -125,4 +126,22 @@ async function commitFromCache(modelId: string, revision: string, cache: string,
   // huggingface_hub reads the file as it is (it writes the commit without a newline).
   if (!isHfCommit(text)) throw fail(`${ref} does not hold a commit (40 hex digits)`)
   return text
+}
+
+/** Every Hugging Face model of the SDK services, resolved on the hub (the one step of a build that needs the network). */
+export async function resolveHfModels(
+  service: ReturnType<typeof readService>,
+  opts: {env: Readonly<Record<string, string | undefined>>; signal?: AbortSignal},
+): Promise<PlanHfModel[]> {
+  const out = new Map<string, PlanHfModel>()
+  for (const svc of service.services) {
+    for (const m of svc.models) {
+      if (m.registry !== 'huggingface') continue
+      const key = hfKey(m.tag, m.hf)
+      if (out.has(key)) continue
+      const site = {file: svc.file, line: m.line ?? svc.line}
+      out.set(key, await resolveHfModel(m.tag, m.hf, {env: opts.env, site, ...(opts.signal ? {signal: opts.signal} : {})}))
+    }
+  }
+  return [...out.values()]
 }

@@ -10,12 +10,12 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {FakeImageClient} from '../docker/fake-client.js'
-import {memoryReporter} from '../reporter.js'
-import {containerize} from '../services/containerize.js'
-import {SPEC2_BENTO_YAML, tempDir} from '../store/testing.js'
-import {resolveHfModel} from '../services/hf-models.js'
-import {downloadHfModel, filterRepoFiles, hfModelRef} from './huggingface.js'
+import {FakeImageClient} from '../../docker/fake-client.js'
+import {memoryReporter} from '../../reporter.js'
+import {containerize} from '../../services/containerize.js'
+import {SPEC2_BENTO_YAML, tempDir} from '../../store/testing.js'
+import {resolveHfModel} from './resolve.js'
+import {downloadHfModel, filterRepoFiles, hfModelRef} from './download.js'
 
 const COMMIT = 'a'.repeat(40)
 const FILES: Record<string, string> = {'config.json': '{"hidden_size": 8}\n', 'model.safetensors': 'weights'.repeat(1000), 'nested/tokenizer.json': '{}\n', 'README.md': '# m\n'}
