@@ -546,6 +546,30 @@ describe('DockerodeClient: Podman and daemons without a BuildKit session API (PO
     expect(build).toMatch(/[?&]version=1(&|$)/)
   })
 
+  it('Podman: an import (POST /images/create?fromSrc=-) is tagged afterwards, since Podman 4.3 ignores the tag= of an import', async () => {
+    const id = `sha256:${'ab'.repeat(32)}`
+    const requests: string[] = []
+    const d = await serveOn(dir, (req, res) => {
+      requests.push(`${req.method} ${req.url}`)
+      if (req.url?.endsWith('/version')) return res.end(PODMAN_VERSION)
+      if (req.url?.includes('/images/create')) {
+        req.resume()
+        return req.on('end', () => res.end(`{"status":"${id}"}\n`))
+      }
+      if (req.method === 'POST' && /\/images\/.*\/tag/.test(req.url ?? '')) {
+        res.statusCode = 201
+        return res.end()
+      }
+      res.statusCode = 404
+      res.end('{"message":"no such thing"}')
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    const r = await client.importImage({layer: Readable.from([Buffer.alloc(10)]), tag: 'bento-model.invalid/h1/iris_clf:v1', labels: {}})
+    expect(r.imageId).toBe(id)
+    expect(requests).toContainEqual(expect.stringMatching(new RegExp(`^POST .*/images/${id}/tag\\?.*repo=bento-model.invalid%2Fh1%2Firis_clf.*tag=v1`)))
+  })
+
   it('Podman: build secrets (stage-build envs, --ca-cert) are a typed error naming the missing /session API, before any build', async () => {
     const d = await daemon(PODMAN_VERSION)
     const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_CLI: '/nonexistent/docker'}})

@@ -439,14 +439,14 @@ export class DockerodeClient implements ImageClient {
       throw refused(err)
     }
     // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
-    let imageId: string | undefined
+    let reported: string | undefined
     let failure: string | undefined
     const lines = new LineSplitter((text) => {
       if (text.trim() === '') return
       try {
         const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
         if (msg.error) failure = msg.errorDetail?.message ?? msg.error
-        else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) imageId = msg.status.trim()
+        else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) reported = msg.status.trim()
       } catch {
         // Not JSON: ignored, as the CLI does.
       }
@@ -458,12 +458,15 @@ export class DockerodeClient implements ImageClient {
       end: () => {
         lines.end()
         if (failure !== undefined) return {error: refused(new Error(failure))}
-        if (imageId) return {value: imageId}
+        if (reported) return {value: reported}
         return {error: daemonLostError('the import stream ended before the daemon reported an image')}
       },
     })
     if (outcome.error) throw outcome.error
-    return {imageId: outcome.value as string}
+    const imageId = outcome.value as string
+    // Podman 4.3's import ignores tag= (the image is REPO:latest): tag it as asked, or COPY --from cannot find it.
+    if ((await this.ping()).engine === 'podman') await this.tag(imageId, opts.tag)
+    return {imageId}
   }
 
   /**
