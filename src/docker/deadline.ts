@@ -46,6 +46,7 @@ export class Watchdog {
   private readonly controller = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private cause: 'timeout' | 'interrupt' | undefined
+  private finished = false
   private readonly unlisten: Array<() => void> = []
 
   constructor(
@@ -75,13 +76,16 @@ export class Watchdog {
 
   /** Something moved: the silence starts again. */
   touch(): void {
-    if (this.cause !== undefined || this.ms <= 0) return
+    // After done() nothing restarts the timer: a body still flowing into a refused request would otherwise keep the
+    // process alive for the whole idle timeout (a /session 404 once took 10 minutes to exit).
+    if (this.cause !== undefined || this.finished || this.ms <= 0) return
     clearTimeout(this.timer)
     this.timer = setTimeout(() => this.stop('timeout'), this.ms)
   }
 
   /** The call is over (answered or failed): no timer, no listener left. */
   done(): void {
+    this.finished = true
     clearTimeout(this.timer)
     for (const f of this.unlisten.splice(0)) f()
   }

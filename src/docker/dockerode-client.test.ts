@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {DockerBuildError, DockerUnavailableError} from '../errors.js'
+import {Watchdog} from './deadline.js'
 import {DockerodeClient, resolveDockerEndpoint} from './dockerode-client.js'
 import type {BuildEvent} from './image-client.js'
 
@@ -123,9 +124,9 @@ describe('DockerodeClient against a scripted Engine API', () => {
     })
 
   it('ping reports the API version and BuildKit availability', async () => {
-    expect(await client.ping()).toEqual({apiVersion: '1.41', buildkit: false})
+    expect(await client.ping()).toEqual({apiVersion: '1.41', buildkit: false, engine: 'docker'})
     const bk = new DockerodeClient({env: {DOCKER_HOST: `unix://${daemon.socket}`}})
-    expect(await bk.ping()).toEqual({apiVersion: '1.41', buildkit: true})
+    expect(await bk.ping()).toEqual({apiVersion: '1.41', buildkit: true, engine: 'docker'})
   })
 
   it('asks the daemon its version once per client (ping, then build), and asks again after a failed ask', async () => {
@@ -480,5 +481,130 @@ describe('DockerodeClient: deadlines on every call, and a server that is not a D
     expect(() => new DockerodeClient({env: {BENTO_DOCKER_TIMEOUT: 'ten'}})).toThrow(expect.objectContaining({code: 'E_USAGE', message: expect.stringMatching(/BENTO_DOCKER_TIMEOUT/)}))
     expect(() => new DockerodeClient({env: {BENTO_DOCKER_IDLE_TIMEOUT: '-1'}})).toThrow(expect.objectContaining({code: 'E_USAGE'}))
     expect(() => new DockerodeClient({env: {BENTO_DOCKER_TIMEOUT: '0', BENTO_DOCKER_IDLE_TIMEOUT: '1.5'}})).not.toThrow()
+  })
+})
+
+/** What Podman 4.3.1's `podman system service` answers to `GET /v1.41/version` (trimmed, same shape). */
+const PODMAN_VERSION = JSON.stringify({
+  Platform: {Name: 'linux/amd64/debian-12'},
+  Components: [
+    {Name: 'Podman Engine', Version: '4.3.1', Details: {APIVersion: '4.3.1', MinAPIVersion: '4.0.0', Os: 'linux'}},
+    {Name: 'Conmon', Version: 'conmon version 2.1.6, commit: unknown'},
+  ],
+  Version: '4.3.1',
+  ApiVersion: '1.41',
+  MinAPIVersion: '1.24',
+  Os: 'linux',
+  Arch: 'amd64',
+})
+
+describe('DockerodeClient: Podman and daemons without a BuildKit session API (POST /session)', () => {
+  let dir: string
+  let stop: Array<() => Promise<void>>
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'bento-podman-'))
+    stop = []
+  })
+  afterEach(async () => {
+    for (const s of stop) await s()
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  /** A daemon that answers /version with `version`, 404 to /session and image inspects, and builds (classic stream). */
+  const daemon = async (version: string): Promise<{socket: string; requests: string[]}> => {
+    const requests: string[] = []
+    const d = await serveOn(dir, (req, res) => {
+      requests.push(`${req.method} ${req.url}`)
+      if (req.url?.endsWith('/version')) return res.end(version)
+      if (req.url?.endsWith('/session') || req.url?.startsWith('/images/')) {
+        res.statusCode = 404
+        return res.end(req.url.endsWith('/session') ? 'Not Found\n' : '{"message":"No such image"}')
+      }
+      req.resume()
+      req.on('end', () => res.end(fixture('classic-ok.jsonl')))
+    })
+    stop.push(d.close)
+    return {socket: d.socket, requests}
+  }
+  const buildOpts = (secrets?: Array<{id: string; value: string}>) => ({
+    context: Readable.from([Buffer.alloc(1024)]),
+    dockerfile: 'Dockerfile',
+    tags: ['iris:v1'],
+    labels: {},
+    onProgress: () => undefined,
+    ...(secrets ? {secrets} : {}),
+  })
+
+  it('Podman (Components "Podman Engine"): builds through POST /build without a session; the Dockerfile may keep RUN --mount', async () => {
+    const d = await daemon(PODMAN_VERSION)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    expect(await client.ping()).toMatchObject({apiVersion: '1.41', buildkit: true, engine: 'podman'})
+    const r = await client.build(buildOpts())
+    expect(r.imageId).toMatch(/^sha256:/)
+    expect(d.requests.filter((q) => q.includes('/session'))).toEqual([])
+    const build = d.requests.find((q) => q.startsWith('POST') && q.includes('/build'))
+    expect(build).toMatch(/[?&]version=1(&|$)/)
+  })
+
+  it('Podman: an import (POST /images/create?fromSrc=-) is tagged afterwards, since Podman 4.3 ignores the tag= of an import', async () => {
+    const id = `sha256:${'ab'.repeat(32)}`
+    const requests: string[] = []
+    const d = await serveOn(dir, (req, res) => {
+      requests.push(`${req.method} ${req.url}`)
+      if (req.url?.endsWith('/version')) return res.end(PODMAN_VERSION)
+      if (req.url?.includes('/images/create')) {
+        req.resume()
+        return req.on('end', () => res.end(`{"status":"${id}"}\n`))
+      }
+      if (req.method === 'POST' && /\/images\/.*\/tag/.test(req.url ?? '')) {
+        res.statusCode = 201
+        return res.end()
+      }
+      res.statusCode = 404
+      res.end('{"message":"no such thing"}')
+    })
+    stop.push(d.close)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    const r = await client.importImage({layer: Readable.from([Buffer.alloc(10)]), tag: 'bento-model.invalid/h1/iris_clf:v1', labels: {}})
+    expect(r.imageId).toBe(id)
+    expect(requests).toContainEqual(expect.stringMatching(new RegExp(`^POST .*/images/${id}/tag\\?.*repo=bento-model.invalid%2Fh1%2Firis_clf.*tag=v1`)))
+  })
+
+  it('Podman: build secrets (stage-build envs, --ca-cert) are a typed error naming the missing /session API, before any build', async () => {
+    const d = await daemon(PODMAN_VERSION)
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`, BENTO_DOCKER_CLI: '/nonexistent/docker'}})
+    const err = await client.build(buildOpts([{id: 'bento-ca-0', value: 'x'}])).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DockerBuildError)
+    expect(err).toMatchObject({
+      code: 'E_DOCKER_BUILD',
+      message: expect.stringMatching(/Podman.*POST \/session/),
+      hint: expect.stringMatching(/Docker|podman build/),
+    })
+    expect(d.requests.some((q) => q.includes('/build'))).toBe(false)
+  })
+
+  it('a Docker-compatible daemon answering 404 to POST /session: a typed error in seconds, not the 10-minute idle timeout', async () => {
+    const d = await daemon(JSON.stringify({ApiVersion: '1.41', Version: '20.10.24', Os: 'linux'}))
+    const client = new DockerodeClient({env: {DOCKER_HOST: `unix://${d.socket}`}})
+    const t0 = Date.now()
+    const err = await client.build(buildOpts()).catch((e: unknown) => e)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(err).toBeInstanceOf(DockerBuildError)
+    expect(err).toMatchObject({
+      code: 'E_DOCKER_BUILD',
+      message: expect.stringMatching(/POST \/session.*404|404.*POST \/session/),
+      hint: expect.stringMatching(/DOCKER_BUILDKIT=0/),
+    })
+  })
+})
+
+describe('Watchdog', () => {
+  it('a touch after done() starts no timer: a build body still flowing after a refused build does not wait out the idle timeout', async () => {
+    const dog = new Watchdog(50, [])
+    dog.done()
+    dog.touch()
+    await new Promise((r) => setTimeout(r, 120))
+    expect(dog.stoppedBy).toBeUndefined()
+    expect(dog.signal.aborted).toBe(false)
   })
 })

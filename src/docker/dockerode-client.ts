@@ -13,6 +13,7 @@ import {buildWithDockerCli} from './cli-build.js'
 import {ANSWER_TIMEOUT_ENV, type DockerTimeouts, dockerTimeouts, formatSeconds, IDLE_TIMEOUT_ENV, Watchdog} from './deadline.js'
 import type {
   BuildOptions,
+  DaemonInfo,
   ImageClient,
   ImageInfo,
   ImageSummary,
@@ -269,10 +270,10 @@ export class DockerodeClient implements ImageClient {
     return undefined
   }
 
-  private pinged?: Promise<{apiVersion: string; buildkit: boolean}>
+  private pinged?: Promise<DaemonInfo>
 
   /** The daemon's API version and whether it builds with BuildKit; asked once per client (a containerize asks twice). */
-  ping(): Promise<{apiVersion: string; buildkit: boolean}> {
+  ping(): Promise<DaemonInfo> {
     if (this.pinged === undefined) {
       this.pinged = this.askVersion()
       // A failed ask is not remembered: the caller may retry once the daemon answers.
@@ -281,7 +282,7 @@ export class DockerodeClient implements ImageClient {
     return this.pinged
   }
 
-  private async askVersion(): Promise<{apiVersion: string; buildkit: boolean}> {
+  private async askVersion(): Promise<DaemonInfo> {
     const v: unknown = await this.call('GET /version', (abortSignal) => (this.docker.version.bind(this.docker) as (o: {abortSignal: AbortSignal}) => Promise<unknown>)({abortSignal}))
     const apiVersion = (v as {ApiVersion?: unknown} | null)?.ApiVersion
     if (typeof apiVersion !== 'string' || !/^\d+\.\d+/.test(apiVersion)) {
@@ -290,15 +291,31 @@ export class DockerodeClient implements ImageClient {
     const [major = 0, minor = 0] = apiVersion.split('.').map(Number)
     const apiOk = major > 1 || (major === 1 && minor >= 39)
     const disabled = this.env.DOCKER_BUILDKIT !== undefined && ['0', 'false'].includes(this.env.DOCKER_BUILDKIT.toLowerCase())
-    return {apiVersion, buildkit: (v as {Os?: unknown}).Os === 'linux' && apiOk && !disabled}
+    const components = (v as {Components?: unknown}).Components
+    const podman = Array.isArray(components) && components.some((c) => /^podman/i.test(String((c as {Name?: unknown} | null)?.Name ?? '')))
+    // Podman builds with buildah, which understands RUN --mount (cache, bind): BuildKit syntax, without a session.
+    return {apiVersion, buildkit: (v as {Os?: unknown}).Os === 'linux' && apiOk && !disabled, engine: podman ? 'podman' : 'docker'}
   }
 
   async build(opts: BuildOptions): Promise<{imageId: string}> {
     // Secrets need a BuildKit session, which the Engine API only offers to a gRPC client: the CLI (cli-build.ts).
     if (opts.secrets && opts.secrets.length > 0) {
+      if ((await this.ping()).engine === 'podman') {
+        throw new DockerBuildError(
+          `Podman's Docker-compatible API has no BuildKit session (POST /session), which build secrets need: this Bento's stage-build envs or --ca-cert cannot reach the build`,
+          {
+            code: 'E_DOCKER_BUILD',
+            data: {engine: 'podman', missingApi: 'POST /session'},
+            hint: 'build with Docker (BuildKit), or drop --ca-cert / the stage-build envs; `bento build` then `podman build` of the Bento directory works without bento',
+          },
+        )
+      }
       return buildWithDockerCli(this.env.BENTO_DOCKER_CLI || 'docker', this.env, {...opts, secrets: opts.secrets})
     }
-    const {buildkit} = await this.ping()
+    const {buildkit, engine} = await this.ping()
+    // version=2 makes dockerode open a BuildKit session (POST /session) first; Podman has none and builds with
+    // buildah through the classic endpoint (which still understands RUN --mount).
+    const version = buildkit && engine !== 'podman' ? '2' : '1'
     const before = new Map<string, string | null>()
     for (const t of opts.tags) before.set(t, (await this.inspect(t))?.id ?? null)
 
@@ -315,7 +332,7 @@ export class DockerodeClient implements ImageClient {
         rm: true,
         forcerm: true,
         nocache: opts.noCache ?? false,
-        version: buildkit ? '2' : '1',
+        version,
         abortSignal: dog.signal,
       } as unknown as Docker.ImageBuildOptions)
     } catch (err) {
@@ -323,6 +340,15 @@ export class DockerodeClient implements ImageClient {
       const stopped = this.stopped(err, 'POST /build', dog, IDLE_TIMEOUT_ENV)
       if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Build interrupted', {cause: err}) : stopped
       const status = statusOf(err)
+      if (version === '2' && status === 404) {
+        // dockerode's POST /session comes before POST /build; a daemon with /build but no /session is not BuildKit.
+        throw new DockerBuildError(`The daemon has no BuildKit session API: POST /session answered HTTP 404 (${daemonMessage(err)})`, {
+          code: 'E_DOCKER_BUILD',
+          cause: err,
+          data: {status, missingApi: 'POST /session'},
+          hint: 'a Docker-compatible engine without BuildKit: set DOCKER_BUILDKIT=0 to build with the classic POST /build (build secrets and --ca-cert need Docker with BuildKit)',
+        })
+      }
       throw new DockerBuildError(`The daemon rejected the build: ${daemonMessage(err)}`, {
         code: 'E_DOCKER_BUILD',
         cause: err,
@@ -413,14 +439,14 @@ export class DockerodeClient implements ImageClient {
       throw refused(err)
     }
     // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
-    let imageId: string | undefined
+    let reported: string | undefined
     let failure: string | undefined
     const lines = new LineSplitter((text) => {
       if (text.trim() === '') return
       try {
         const msg = JSON.parse(text) as {status?: string; error?: string; errorDetail?: {message?: string}}
         if (msg.error) failure = msg.errorDetail?.message ?? msg.error
-        else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) imageId = msg.status.trim()
+        else if (typeof msg.status === 'string' && /^sha256:[0-9a-f]{64}$/.test(msg.status.trim())) reported = msg.status.trim()
       } catch {
         // Not JSON: ignored, as the CLI does.
       }
@@ -432,12 +458,15 @@ export class DockerodeClient implements ImageClient {
       end: () => {
         lines.end()
         if (failure !== undefined) return {error: refused(new Error(failure))}
-        if (imageId) return {value: imageId}
+        if (reported) return {value: reported}
         return {error: daemonLostError('the import stream ended before the daemon reported an image')}
       },
     })
     if (outcome.error) throw outcome.error
-    return {imageId: outcome.value as string}
+    const imageId = outcome.value as string
+    // Podman 4.3's import ignores tag= (the image is REPO:latest): tag it as asked, or COPY --from cannot find it.
+    if ((await this.ping()).engine === 'podman') await this.tag(imageId, opts.tag)
+    return {imageId}
   }
 
   /**

@@ -7,6 +7,7 @@ import {DockerBuildError, DockerPushError, InterruptedError, NotFoundError} from
 import type {
   BuildEvent,
   BuildOptions,
+  DaemonInfo,
   ImageClient,
   ImageInfo,
   ImageSummary,
@@ -88,7 +89,7 @@ export class FakeImageClient implements ImageClient {
     return undefined
   }
 
-  async ping(): Promise<{apiVersion: string; buildkit: boolean}> {
+  async ping(): Promise<DaemonInfo> {
     this.check('ping')
     return {apiVersion: this.opts.apiVersion ?? '1.47', buildkit: this.opts.buildkit ?? true}
   }

@@ -35,6 +35,16 @@ export interface BuildOptions {
   secrets?: BuildSecret[]
 }
 
+/**
+ * What `GET /version` says: the API version, whether builds use BuildKit syntax (`RUN --mount`), and the engine —
+ * `podman` when a component is "Podman Engine" (Podman's Docker-compatible API: no BuildKit session, `POST /session`).
+ */
+export interface DaemonInfo {
+  apiVersion: string
+  buildkit: boolean
+  engine?: 'docker' | 'podman'
+}
+
 /** A BuildKit secret: its content given as a value, or as a file the builder reads. */
 export type BuildSecret = {id: string; value: string} | {id: string; file: string}
 
@@ -106,7 +116,7 @@ export interface ImageClient {
    * time, or what answers is no Docker daemon. Every method bounds its wait the same way (DockerodeClient: deadline.ts)
    * and rejects with InterruptedError once the client's or the call's signal aborts.
    */
-  ping(): Promise<{apiVersion: string; buildkit: boolean}>
+  ping(): Promise<DaemonInfo>
   /**
    * Build an image. Rejects with DockerBuildError (`E_DOCKER_BUILD_STEP`, `E_DOCKER_BASE_IMAGE`,
    * `E_DOCKER_DAEMON_LOST`, `E_DOCKER_BUILD`) or InterruptedError; after a failure none of `tags`
