@@ -4,16 +4,12 @@
  * raise the same exception type. Then the budgets of the constructs that can run forever or build huge values.
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
+import {bentoml1440} from '../../../test/helpers/env.js'
 import {evaluateModule, pyReprValue} from './evaluate.js'
 
-const TOOLS = process.env.BENTO_TOOLS ?? '/work/main/.tools'
-const VENV_PY = join(TOOLS, 'bentoml-1.4.40-venv', 'bin', 'python')
-const PYTHON = existsSync(VENV_PY) ? VENV_PY : 'python3'
 
 /** [name, source]: the source binds `X`. */
 const SNIPPETS: Array<[string, string]> = [
@@ -104,7 +100,7 @@ function bento(src: string): {repr?: string; error?: string; messages: string[]}
 describe('the interpreter computes what CPython computes', () => {
   let want: Array<{repr?: string; error?: string}> = []
   beforeAll(() => {
-    const out = execFileSync(PYTHON, ['-c', RUNNER], {input: JSON.stringify(SNIPPETS.map(([, s]) => s)), encoding: 'utf8'})
+    const out = execFileSync(bentoml1440().python, ['-c', RUNNER], {input: JSON.stringify(SNIPPETS.map(([, s]) => s)), encoding: 'utf8'})
     want = JSON.parse(out) as typeof want
   })
   SNIPPETS.forEach(([name, src], i) => {
