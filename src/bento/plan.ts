@@ -2,25 +2,26 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
-import {exactPin} from '../bentoml/pep440.js'
 import {defaultServiceReadme} from '../bentoml/readme.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
-import {type BentomlRequirement, chooseTarget, type ServiceStyle, type Target} from '../bentoml/target.js'
+import {chooseTarget, type ServiceStyle} from '../bentoml/target.js'
 import type {BentomlFacts} from '../bentoml/versions.js'
-import type {BuildConfig} from '../config/types.js'
 import {ConfigError, type Diagnostic} from '../errors.js'
 import {LOCK_LABEL} from '../lock/label.js'
-import {normalizePackageName, parseRequirements} from '../python/requirements.js'
 import {parseBentoYaml} from '../store/info.js'
 import {base32Lower} from '../store/tag.js'
-import {dockerfileInputsOf, type DockerfileInputs} from './dockerfile-inputs.js'
+import {dockerfileInputsOf} from './dockerfile-inputs.js'
+import type {BuildPlan, PlanConfig, PlanInputs, PlanModel, PlannedText, PlanService} from './plan-types.js'
+import {bentomlRequirements, buildRequirements, imageRequirements, pipArgs} from './plan-requirements.js'
 import {type BentoManifest, type BentoModelEntry, type BentoServiceEntry, dumpManifest, dumpYaml, isoWithOffset} from './manifest.js'
-import {dependencyEntry, hfKey, imageBlock, type PlanHfModel, type PlanImage, type PlanSdk, sdkTargetProblems} from './sdk.js'
+import {dependencyEntry, hfKey, imageBlock, sdkTargetProblems} from './sdk.js'
 
 export type {HfArgs, PlanHfModel, PlanImage, PlanSdk, PlanSdkService} from './sdk.js'
 export {hfKey} from './sdk.js'
 
 export type {DockerfileInputs} from './dockerfile-inputs.js'
+export type {BuildPlan, PlanConfig, PlanFile, PlanInputs, PlanModel, PlannedText, PlanService, PlanTemplates} from './plan-types.js'
+export {requirementName} from './plan-requirements.js'
 
 /**
  * The build plan: everything `bento build` will write, computed as pure data from inputs that the
@@ -28,126 +29,6 @@ export type {DockerfileInputs} from './dockerfile-inputs.js'
  * Nothing in this file touches the file system, the clock or the environment.
  */
 
-/** The part of the normalized bentofile (src/config) the plan reads. */
-export type PlanConfig = BuildConfig
-
-export interface PlanFile {
-  /** Path relative to the build context, posix. */
-  rel: string
-  abs: string
-  size: number
-  mode: number
-  sha256: string
-  symlinkTarget?: string
-}
-
-export interface PlanModel {
-  name: string
-  version: string
-  module: string
-  /** model.yaml `creation_time`, verbatim. */
-  creationTime: string
-  dir: string
-  /** Content digest of the model directory. */
-  digest: string
-  bentomlVersion: string | null
-  pythonVersion: string | null
-  frameworkVersions: Record<string, string>
-  alias?: string
-  /** Where the project names the model (a bentofile `models:` entry, or the line of the service code that loads it). */
-  at?: {file: string; line?: number; key?: string}
-}
-
-export interface PlanService {
-  importString: string
-  kind: 'legacy' | 'sdk' | 'unknown'
-  /** Legacy services: made with `bentoml.Service` (runner-style), `bentoml.legacy.Service` or the internal class. */
-  legacyStyle?: 'runner' | 'legacy' | 'internal' | null
-  /** Where the service object is created, for messages. */
-  file?: string | null
-  line?: number | null
-  name: string | null
-  runners: Array<{name: string; runnableType: string; modelTag: string; embedded: boolean}>
-  apis: Array<{name: string; inputType: string; outputType: string}>
-}
-
-export interface PlanTemplates {
-  entrypoint: string
-  renderInstallSh: (opts: {bentomlVersion: string; pipArgs: string[]}) => string
-  renderDockerfile: (ctx: DockerfileInputs) => string
-  openapi: (opts: {bentoName: string; version: string}) => unknown
-}
-
-export interface PlanInputs {
-  config: PlanConfig
-  /** The bentofile as the user wrote it, relative name for messages. */
-  configFile: string
-  files: PlanFile[]
-  service: PlanService
-  models: PlanModel[]
-  /** Read by the service: `description: "file: ./x"`, or the project's README.md. */
-  readme: {text: string; source: 'description' | 'description-file' | 'project' | 'default'}
-  /** Extra files named by the config, already hashed: setup_script, dockerfile_template, wheels, requirements_txt. */
-  extras: {
-    setupScript?: PlanFile
-    dockerfileTemplate?: PlanFile
-    wheels: PlanFile[]
-    /** Nested -r files inlined; `sites`: where each line of `text` was written (file and line). */
-    requirementsTxt?: {rel: string; text: string; sites?: Array<{file: string; line: number}>}
-    /** `conda.environment_yml`, copied to env/conda/environment.yml. */
-    condaEnvironment?: PlanFile
-  }
-  now: Date
-  /** `--version` */
-  versionOverride?: string
-  /** `--bentoml-version` */
-  bentomlVersionOverride?: string
-  /** `@bentoml.service` services: what the static reader found (services, decorator config, schema). */
-  sdk?: PlanSdk
-  /**
-   * SDK services: the image after the bentofile merge (`populate_image_from_build_config`); null when the
-   * bentofile forces spec 1 (conda, cuda_version, dockerfile_template, wheels).
-   */
-  image?: PlanImage | null
-  /** Hugging Face models of SDK services, resolved (`HuggingFaceModel.to_info()`). */
-  hfModels?: PlanHfModel[]
-  /** Variables of the build's environment the service module read (null: not set): they enter the version digest. */
-  environment?: Array<{name: string; value: string | null}>
-  /** `--name` is not a BentoML flag; name comes from the config or the service. */
-  toolVersion: string
-  templates: PlanTemplates
-  /**
-   * The locked requirements (src/lock), where BentoML 1.4.40 holds its lock: spec 2 `env/python/requirements.txt` and
-   * `image.python_requirements`, spec 1 `env/python/requirements.lock.txt`; its sha256 in the `dev.bento.lock.sha256` label.
-   */
-  lock?: {text: string; sha256: string}
-}
-
-/** Files whose content is generated; each is written as text at `path` in the Bento. */
-export interface PlannedText {
-  path: string
-  content: string
-  mode: number
-}
-
-export interface BuildPlan {
-  name: string
-  version: string
-  tag: string
-  manifest: BentoManifest
-  texts: PlannedText[]
-  /** User files copied (or hard-linked) into the Bento at `path`. */
-  copies: Array<{from: string; path: string; mode: number; symlinkTarget?: string}>
-  /** Model directories copied into `models/<name>/<version>/`. */
-  models: Array<{from: string; path: string; name: string; version: string}>
-  requirements: string[]
-  warnings: Diagnostic[]
-  /** The input digest the version was derived from. */
-  digest: string
-  /** The image's Python (`X.Y`) and whether its requirements are to be locked (lock_packages / lock_python_packages). */
-  pythonVersion: string
-  lockPackages: boolean
-}
 
 /**
  * BentoInfo up to 1.3.9 declares `runners` right after `models` (the spec-1 fields moved to a subclass in 1.3.10):
@@ -492,41 +373,6 @@ export function serviceStyle(service: Pick<PlanService, 'kind' | 'legacyStyle'>)
   return 'unknown'
 }
 
-/**
- * The user's `bentoml` requirement lines, from every line the Bento's requirements are made of: an SDK image's
- * requirements (its python_packages / requirements_file / pyproject_toml calls and the bentofile merged into it,
- * plus python.packages beside requirements_txt, which targets before 1.4.19 install), else requirements_txt when
- * set (nested -r files inlined), else python.packages (pyproject `[project].dependencies` included).
- */
-function bentomlRequirements(inputs: PlanInputs): BentomlRequirement[] {
-  const out: BentomlRequirement[] = []
-  const lines = (text: string, siteOf: (line: number) => {file: string; line?: number; key?: string}): void => {
-    for (const r of parseRequirements(text)) {
-      if (r.name === 'bentoml') out.push({raw: r.raw, specifier: r.specifier, url: r.url, ...siteOf(r.line)})
-    }
-  }
-  const packages = (): void => {
-    for (const [i, line] of (inputs.config.python.packages ?? []).entries()) {
-      lines(line, () => ({file: inputs.configFile, key: `python.packages[${i}]`}))
-    }
-  }
-  const image = inputs.service.kind === 'sdk' && inputs.sdk !== undefined ? inputs.image : null
-  const req = inputs.extras.requirementsTxt
-  if (image) {
-    const sites = image.requirementSites ?? []
-    lines(image.info.python_requirements, (n) => {
-      const s = sites[n - 1]
-      return {file: s?.file ?? inputs.configFile, ...(s?.line === undefined ? {} : {line: s.line}), ...(s?.key === undefined ? {} : {key: s.key})}
-    })
-    if (inputs.config.python.requirements_txt) packages()
-  } else if (req) {
-    lines(req.text, (n) => req.sites?.[n - 1] ?? {file: req.rel, line: n})
-  } else {
-    packages()
-  }
-  return out
-}
-
 function choosePythonVersion(inputs: PlanInputs): string {
   const configured = inputs.config.docker.python_version
   if (configured) return configured
@@ -538,91 +384,6 @@ function choosePythonVersion(inputs: PlanInputs): string {
 function fullPythonVersion(inputs: PlanInputs, pythonVersion: string): string {
   const exact = inputs.models.map((m) => m.pythonVersion).find((v) => v && v.startsWith(`${pythonVersion}.`))
   return exact ?? pythonVersion
-}
-
-/** PEP 503 normalized name of a requirement line, or null for options, URLs without a name, blanks. */
-export function requirementName(line: string): string | null {
-  return parseRequirements(line)[0]?.name ?? null
-}
-
-/** Packages the model frameworks need, from `context.framework_versions` (format §3). */
-function frameworkRequirements(models: PlanModel[]): Array<{name: string; line: string}> {
-  const out = new Map<string, string>()
-  for (const m of models) {
-    for (const [pkg, ver] of Object.entries(m.frameworkVersions)) {
-      const n = normalizePackageName(pkg)
-      if (!out.has(n)) out.set(n, ver ? `${pkg}==${ver}` : pkg)
-    }
-  }
-  return [...out].map(([name, line]) => ({name, line}))
-}
-
-/**
- * requirements.txt as `bentoml build` writes it before locking: the user's lines (requirements_txt, else
- * python.packages), then the model frameworks' packages the user does not name (bento's addition), then
- * `bentoml==<target>` unless the user pins it exactly or installs it from a direct reference (BentoML appends its own
- * version the same way, extras and ranges of the user's line kept), and `setuptools<81` where the target needs it.
- */
-function buildRequirements(inputs: PlanInputs, target: Target): string[] {
-  const {config} = inputs
-  const lines: string[] = []
-  if (inputs.extras.requirementsTxt) {
-    lines.push(...inputs.extras.requirementsTxt.text.split(/\r?\n/).map((l) => l.trimEnd()))
-    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
-  } else {
-    lines.push(...(config.python.packages ?? []))
-  }
-  return withBentoRequirements(lines, inputs, target)
-}
-
-/**
- * What every Bento's requirements end with (spec 1 and spec 2): the model frameworks' packages the user's lines do
- * not name, `bentoml==<target>` unless the user pinned it, and `setuptools<81` where the target needs it.
- */
-function withBentoRequirements(userLines: string[], inputs: PlanInputs, target: Target): string[] {
-  const lines = [...userLines]
-  const named = new Set(lines.map(requirementName).filter((n): n is string => n !== null))
-  for (const fw of frameworkRequirements(inputs.models)) {
-    if (!named.has(fw.name)) {
-      lines.push(fw.line)
-      named.add(fw.name)
-    }
-  }
-  // The user's exact pin is the target (chooseTarget): the Bento then carries it alone, never a second bentoml line.
-  if (!target.directReference && !lines.some(isExactBentomlPin)) lines.push(`bentoml==${target.version}`)
-  if (target.facts.needsSetuptoolsBelow81 && !named.has('setuptools')) lines.push('setuptools<81')
-  return lines
-}
-
-function isExactBentomlPin(line: string): boolean {
-  const r = parseRequirements(line)[0]
-  return r?.name === 'bentoml' && !r.url && exactPin(r.specifier) !== null
-}
-
-function pipArgs(config: PlanConfig): string[] {
-  const p = config.python
-  const args: string[] = []
-  if (p.index_url) args.push('--index-url', p.index_url)
-  if (p.no_index) args.push('--no-index')
-  for (const h of p.trusted_host ?? []) args.push('--trusted-host', h)
-  for (const l of p.find_links ?? []) args.push('--find-links', l)
-  for (const u of p.extra_index_url ?? []) args.push('--extra-index-url', u)
-  if (p.pip_args) args.push(...p.pip_args.split(/\s+/).filter(Boolean))
-  return args
-}
-
-/**
- * Spec 2: the image's Python requirements (bentofile index options, requirements_txt or packages, in BentoML's
- * order), then the model frameworks' packages, `bentoml==<target>` and `setuptools<81` as for spec 1.
- */
-function imageRequirements(inputs: PlanInputs, image: PlanImage, target: Target): string[] {
-  const lines = image.info.python_requirements.split('\n').map((l) => l.trimEnd())
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
-  // The merge followed 1.4.19+, which ignores the bentofile's packages when requirements_txt is set; older targets
-  // install them after the requirements file (populate_image_from_build_config in 1.4.15).
-  const {requirements_txt: requirementsTxt, packages} = inputs.config.python
-  if (requirementsTxt && packages && packages.length > 0 && !target.facts.imageIgnoresPackagesWithRequirementsTxt) lines.push(...packages)
-  return withBentoRequirements(lines, inputs, target)
 }
 
 /** The `openai_endpoint` label BentoML adds when a route ends in `/chat/completions` (its prefix). */
