@@ -60,15 +60,7 @@ export function execChain(ev: Runtime, chain: Array<Extract<Stmt, {kind: 'block'
       }
       for (const item of [...items]) {
         ev.assign(parsed.target, item, mod, env)
-        try {
-          ev.execBlock(head.body, mod, ns)
-        } catch (e) {
-          if (e instanceof Signal) {
-            if (e.kind === 'break') return
-            continue
-          }
-          throw e
-        }
+        if (!loopBody(ev, head.body, mod, ns)) return
       }
       ev.execBlock(elseBody, mod, ns)
       return
@@ -87,15 +79,7 @@ export function execChain(ev: Runtime, chain: Array<Extract<Stmt, {kind: 'block'
           return
         }
         if (!t) break
-        try {
-          ev.execBlock(head.body, mod, ns)
-        } catch (e) {
-          if (e instanceof Signal) {
-            if (e.kind === 'break') return
-            continue
-          }
-          throw e
-        }
+        if (!loopBody(ev, head.body, mod, ns)) return
       }
       ev.execBlock(elseBody, mod, ns)
       return
@@ -258,4 +242,15 @@ export function taintPure(ev: Runtime, e: Expr, mod: ModuleState, env: Map<strin
     else if (base !== undefined) v = base
   }
   if (v !== undefined) ev.taint(v, u)
+}
+
+/** One pass of a `for`/`while` body: false when it ran `break` (a `continue` just ends the pass). */
+function loopBody(ev: Runtime, body: Stmt[], mod: ModuleState, ns: Map<string, PyValue> | null): boolean {
+  try {
+    ev.execBlock(body, mod, ns)
+  } catch (e) {
+    if (e instanceof Signal) return e.kind !== 'break'
+    throw e
+  }
+  return true
 }
