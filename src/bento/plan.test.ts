@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {ConfigError} from '../errors.js'
-import {hfKey, type PlanConfig, type PlanInputs, type PlanSdk, planBuild, requirementName, versionFromDigest} from './plan.js'
+import {type BuildPlan, hfKey, type PlanConfig, type PlanInputs, type PlanSdk, planBuild, requirementName, versionFromDigest} from './plan.js'
 
 const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
   service: 'service:svc',
@@ -479,6 +479,17 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(reqs('1.4.18')).toEqual(['numpy', 'pandas', 'scikit-learn', 'bentoml==1.4.18', 'setuptools<81'])
     expect(reqs('1.4.19')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.19', 'setuptools<81'])
     expect(reqs('1.4.40')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.40'])
+  })
+
+  it("the 'packages is ignored' warning is the plan's: spec 1 and spec-2 targets from 1.4.19 ignore them, older spec-2 targets install them (no warning)", () => {
+    const python = {...config().python, requirements_txt: 'requirements.txt', packages: ['pandas']}
+    const ignored = (plan: BuildPlan): string[] => plan.warnings.filter((w) => w.key === 'python.packages').map((w) => `${w.file} ${w.message}`)
+    const said = ["bentofile.yaml python.requirements_txt 'requirements.txt' is used, so 'packages' is ignored"]
+    expect(ignored(planBuild(inputs({config: config({python})})))).toEqual(said)
+    const sdk = (v: string): BuildPlan => planBuild(sdkInputs({config: config({python, labels: {}}), bentomlVersionOverride: v}))
+    expect(ignored(sdk('1.4.18'))).toEqual([])
+    expect(ignored(sdk('1.4.19'))).toEqual(said)
+    expect(ignored(planBuild(inputs({config: config({python: {...python, packages: []}})})))).toEqual([])
   })
 })
 

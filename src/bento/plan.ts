@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
+import {clip} from '../config/context.js'
 import {defaultServiceReadme} from '../bentoml/readme.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
 import {chooseTarget, type ServiceStyle} from '../bentoml/target.js'
@@ -87,6 +88,12 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       message: `the service's image= is ignored by BentoML ${bentomlVersion}, which builds @bentoml.service Bentos as spec 1 from the build config (spec 2 needs BENTOML_ENABLE_FEATURES=bento_image before 1.3.21)`,
       hint: 'put the packages and system packages in the build config (python.packages, docker.system_packages), or target 1.3.21 or newer',
     })
+  }
+  // packages beside requirements_txt: spec 1 ignores them, and so does the image merge from 1.4.19 on; an older
+  // spec-2 target installs both (imageRequirements), without the warning.
+  const {requirements_txt: requirementsTxt, packages} = config.python
+  if (requirementsTxt && packages && packages.length > 0 && (image === null || facts.imageIgnoresPackagesWithRequirementsTxt)) {
+    warnings.push({file: inputs.configFile, key: 'python.packages', severity: 'warning', message: `python.requirements_txt '${clip(requirementsTxt)}' is used, so 'packages' is ignored`, hint: 'move the packages into the requirements file, or remove requirements_txt'})
   }
   if (image) {
     warnings.push(...image.warnings)

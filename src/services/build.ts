@@ -1,6 +1,5 @@
 import {rm} from 'node:fs/promises'
 
-import {bentomlFacts} from '../bentoml/versions.js'
 import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
 import {type BuildPlan, planBuild} from '../bento/plan.js'
 import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
@@ -69,12 +68,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${how}: sha256 ${l.sha256.slice(0, 16)}…`)
   } else if (locked.reason === 'no-uv') {
     reporter.log('The requirements are not locked: uv is not found (set BENTO_UV or put uv on PATH; --no-lock says it is meant)')
-  }
-  // The config reader says packages are ignored beside requirements_txt (spec 1, and spec 2 from 1.4.19 on); a spec-2
-  // Bento for an older target installs them (planBuild).
-  if (plan.manifest.spec === 2 && !bentomlFacts(plan.manifest.bentoml_version).imageIgnoresPackagesWithRequirementsTxt) {
-    const kept = warnings.filter((w) => !(w.key === 'python.packages' && w.file === configFile && w.message.includes("so 'packages' is ignored")))
-    warnings.splice(0, warnings.length, ...kept)
   }
   warnings.push(...plan.warnings)
   warnings.splice(0, warnings.length, ...locateDiagnostics(warnings, configFile, loaded.locate))
