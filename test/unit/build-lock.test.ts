@@ -6,7 +6,7 @@
  * E_LOCK naming it and the index with the credentials masked and nothing stored, and the index credentials
  * (`${VAR}` in the index URL, expanded by uv from the build's environment) are in no file of the Bento.
  */
-import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
@@ -17,12 +17,10 @@ import {parse as parseYaml} from 'yaml'
 import {lockPlatform, lockRequirements, uvTool} from '../../src/lock/index.js'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {REPO, runBentoml, tempDir} from '../helpers/env.js'
+import {runBentoml, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 const USER = 'lockuser'
 const TOKEN = 's3cr3t-t0ken-4242'
 
@@ -43,11 +41,7 @@ svc = bentoml.legacy.Service("legacy_locked", runners=[])
 let root: string
 let index: LocalIndex
 let wrapper: string
-let counter: string
-
-async function compileCalls(): Promise<number> {
-  return existsSync(counter) ? (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length : 0
-}
+let compileCalls: () => Promise<number>
 
 function envFor(extra: Record<string, string> = {}): Record<string, string> {
   return {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, IDX_USER: USER, IDX_TOKEN: TOKEN, ...extra}
@@ -72,13 +66,11 @@ function sha256(text: string): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(REAL_UV)) throw new Error(`uv is missing at ${REAL_UV}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
   root = await tempDir('bento-lock-')
   index = await startLocalIndex(WHEELHOUSE, {auth: {user: USER, password: TOKEN}})
-  counter = join(root, 'uv-compile-calls')
-  wrapper = join(root, 'uv-wrapper')
-  await writeFile(wrapper, `#!/bin/sh\n[ "$1" = pip ] && echo "$*" >> '${counter}'\nexec '${REAL_UV}' "$@"\n`)
-  await chmod(wrapper, 0o755)
+  const uv = await countingUv(root)
+  wrapper = uv.path
+  compileCalls = uv.pipRuns
 })
 afterAll(async () => {
   await index?.close()

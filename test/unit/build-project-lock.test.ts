@@ -15,13 +15,11 @@ import {parse as parseYaml} from 'yaml'
 
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {REPO, tempDir} from '../helpers/env.js'
+import {tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {realUv, WHEELHOUSE} from '../helpers/uv.js'
 
 const run = promisify(execFile)
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 
 const PYPROJECT = `[project]
 name = "locked-svc"
@@ -60,7 +58,7 @@ beforeAll(async () => {
   root = await tempDir('bento-project-lock-')
   index = await startLocalIndex(WHEELHOUSE)
   const dir = await project('lockgen', {'pyproject.toml': PYPROJECT})
-  await run(REAL_UV, ['lock', '--index-url', index.url, '--quiet'], {cwd: dir, env: {...process.env, UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
+  await run(realUv(), ['lock', '--index-url', index.url, '--quiet'], {cwd: dir, env: {...process.env, UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
   uvLock = await readFile(join(dir, 'uv.lock'), 'utf8')
 }, 120_000)
 afterAll(async () => {

@@ -4,8 +4,7 @@
  * computes, into the same cache); a build then takes its lock from that file when the inputs match (no resolver, no
  * cache needed); `--check` runs no resolver and exits 10 (E_LOCK_DRIFT) with a report of what drifted.
  */
-import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {existsSync} from 'node:fs'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -13,12 +12,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {lock} from '../../src/services/lock.js'
-import {REPO, runBento, tempDir} from '../helpers/env.js'
+import {runBento, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 const SERVICE = `import bentoml
 
 
@@ -32,11 +29,7 @@ class Locked:
 let root: string
 let index: LocalIndex
 let wrapper: string
-let counter: string
-
-async function uvRuns(): Promise<number> {
-  return existsSync(counter) ? (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length : 0
-}
+let uvRuns: () => Promise<number>
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {PATH: '/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, ...extra}
@@ -53,10 +46,9 @@ async function project(name: string, packages: string[]): Promise<string> {
 beforeAll(async () => {
   root = await tempDir('bento-lock-cmd-')
   index = await startLocalIndex(WHEELHOUSE)
-  counter = join(root, 'uv-calls')
-  wrapper = join(root, 'uv-wrapper')
-  await writeFile(wrapper, `#!/bin/sh\n[ "$1" = pip ] && echo "$*" >> '${counter}'\nexec '${REAL_UV}' "$@"\n`)
-  await chmod(wrapper, 0o755)
+  const uv = await countingUv(root)
+  wrapper = uv.path
+  uvRuns = uv.pipRuns
 })
 afterAll(async () => {
   await index?.close()
