@@ -44,7 +44,7 @@ function layerRules() {
       const message = `src/${folder}/ may import only ${allowed.join(', ')} from src/ (docs/architecture.md, "may import").`
       blocks.push({
         files,
-        ignores: ['src/**/*.test.ts', 'src/store/testing.ts'],
+        ignores: ['src/**/*.test.ts'],
         rules: {
           // no-restricted-imports does not see `await import(...)`: the same rule for dynamic imports.
           'no-restricted-syntax': ['error', {selector: `ImportExpression[source.value=/${forbidden(depth, allowed, folder).replaceAll('/', '\\/')}/]`, message}],

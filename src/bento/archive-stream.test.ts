@@ -9,7 +9,9 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureHome} from '../store/index.js'
-import {bentoTree, tempDir, writeTree} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree} from '../../test/helpers/store-fixtures.js'
 import {exportBento} from './archive/index.js'
 
 const BIG = 120 * 1024 * 1024

@@ -5,7 +5,7 @@ import path from 'node:path'
 import tar from 'tar-stream'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {tempDir} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 import {modelImageIsCurrent, modelLayerTar, modelImageLabels, modelImageRef} from './model-image.js'
 
 async function drain(stream: NodeJS.ReadableStream): Promise<{sha: string; entries: Array<{name: string; uid: number; gid: number; mode: number; mtime: number; type: string}>}> {

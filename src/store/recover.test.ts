@@ -14,7 +14,9 @@ import {currentOwner, type Owner, ownerRecord, ownerToken, processStart} from '.
 import {deadLocks, recoverHome} from './recover.js'
 import {findScratch, sweepScratch} from './scratch.js'
 import {makeTempDir, Store} from './store.js'
-import {bentoTree, tempDir, writeTree} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree} from '../../test/helpers/store-fixtures.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'
 const T2 = '2025-02-01T00:00:00+00:00'

@@ -6,7 +6,7 @@
  * lock does not cover, or `uv_lock()` without a uv.lock is E_LOCK naming the file.
  */
 import {execFile} from 'node:child_process'
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
@@ -16,6 +16,7 @@ import {parse as parseYaml} from 'yaml'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {tempDir} from '../helpers/env.js'
+import {writeTree} from '../helpers/files.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {realUv, WHEELHOUSE} from '../helpers/uv.js'
 
@@ -45,10 +46,7 @@ let index: LocalIndex
 let uvLock: string
 
 async function project(name: string, files: Record<string, string>): Promise<string> {
-  const dir = join(root, name)
-  await mkdir(dir, {recursive: true})
-  for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text)
-  return dir
+  return writeTree(join(root, name), files)
 }
 
 /** No uv anywhere: BENTO_UV names a file that does not exist, so a build that looked for uv would fail E_UV_NOT_FOUND. */
