@@ -18,3 +18,16 @@ export const LEGACY_ECHO_SERVICE =
 export async function legacyEchoProject(dir: string, name: string, bentofileExtra = ''): Promise<string> {
   return writeTree(dir, {'service.py': LEGACY_ECHO_SERVICE, 'bentofile.yaml': `service: "service:svc"\nname: ${name}\n${bentofileExtra}`})
 }
+
+/** `@bentoml.service class Locked` with one API and no models (the lock tests); `image`, a line defining `image`, is passed to it. */
+export function lockedService(image = ''): string {
+  return `import bentoml
+${image}
+
+@bentoml.service${image === '' ? '' : '(image=image)'}
+class Locked:
+    @bentoml.api
+    def hi(self) -> str:
+        return "hi"
+`
+}

@@ -2,7 +2,18 @@
  * A fake BentoML home, written once: model.yaml and bento.yaml as BentoML writes them, and the trees of a stored
  * model and Bento (`writeTree` writes them under a home).
  */
+import path from 'node:path'
+
+import {ensureHome} from '../../src/store/home.js'
+import {tempDir} from './env.js'
 import type {Tree} from './files.js'
+
+/** An empty BentoML home (`<temp dir>/bentoml`, its folders made as every command makes them). */
+export async function freshHome(): Promise<string> {
+  const home = path.join(await tempDir(), 'bentoml')
+  await ensureHome(home)
+  return home
+}
 
 /** A model.yaml as BentoML 1.4.15 writes it for a keras model (quoted strings, as PyYAML). */
 export function modelYaml(name: string, version: string, creationTime: string, extra = ''): string {

@@ -19,20 +19,12 @@ import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {runBentoml, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {lockedService} from '../helpers/projects.js'
 import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
 const USER = 'lockuser'
 const TOKEN = 's3cr3t-t0ken-4242'
 
-const SDK_SERVICE = `import bentoml
-
-
-@bentoml.service
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
-`
 const LEGACY_SERVICE = `import bentoml
 
 svc = bentoml.legacy.Service("legacy_locked", runners=[])
@@ -47,7 +39,7 @@ function envFor(extra: Record<string, string> = {}): Record<string, string> {
   return {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, IDX_USER: USER, IDX_TOKEN: TOKEN, ...extra}
 }
 
-async function project(name: string, bentofile: string, service = SDK_SERVICE): Promise<string> {
+async function project(name: string, bentofile: string, service = lockedService()): Promise<string> {
   const dir = join(root, name)
   await mkdir(dir, {recursive: true})
   await writeFile(join(dir, 'service.py'), service)
@@ -181,7 +173,7 @@ describe('bento build locks the requirements (uv, hashed, cached)', () => {
   it('differential: the package set equals the one the real bentoml build 1.4.40 locks from the same index', async () => {
     // Not "Locked": bentoml build prints `__tag__:locked:…`, which rich renders as an emoji (`:locked:` → 🔒).
     const bentofile = `service: "service:Differential"\ninclude: ["*.py"]\npython:\n  packages: [scikit-learn, numpy]\n  no_index: true\n  find_links: ["${WHEELHOUSE}"]\n`
-    const dir = await project('differential', bentofile, SDK_SERVICE.replace('class Locked', 'class Differential'))
+    const dir = await project('differential', bentofile, lockedService().replace('class Locked', 'class Differential'))
     const ours = await build({projectDir: dir, home: join(root, 'home-diff-bento'), reporter: silentReporter, env: envFor()})
     const real = await runBentoml(['build', '--output', 'tag'], join(root, 'home-diff-bentoml'), {cwd: dir, version: '1.4.40', env: {UV_CACHE_DIR: join(root, 'uv-cache')}})
     expect(real.code, real.stderr).toBe(0)

@@ -17,6 +17,7 @@ import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {tempDir} from '../helpers/env.js'
 import {writeTree} from '../helpers/files.js'
+import {lockedService} from '../helpers/projects.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {realUv, WHEELHOUSE} from '../helpers/uv.js'
 
@@ -30,15 +31,6 @@ dependencies = ["bentoml==1.4.40", "attrs", "idna; platform_machine == 'x86_64'"
 
 [tool.uv]
 environments = ["sys_platform == 'linux' and implementation_name == 'cpython'"]
-`
-const SERVICE = (image: string): string => `import bentoml
-${image}
-
-@bentoml.service${image === '' ? '' : '(image=image)'}
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
 `
 
 let root: string
@@ -66,7 +58,7 @@ afterAll(async () => {
 
 describe('bento build reads the project\'s uv.lock (no resolver)', () => {
   it('a bentofile project holding uv.lock: the Bento\'s lock is its set for python 3.11, linux/amd64, hashed', async () => {
-    const dir = await project('auto', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [attrs]\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('auto', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [attrs]\ndocker:\n  python_version: "3.11"\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-auto'), reporter: silentReporter, env: env()})
     const lock = await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')
     expect(lock).toMatch(/^# bento lock: read from uv\.lock \(no resolver ran\): python 3\.11, linux\/amd64/)
@@ -80,27 +72,27 @@ describe('bento build reads the project\'s uv.lock (no resolver)', () => {
 
   it('Image(...).uv_lock(): the same set; without a uv.lock it is E_LOCK naming the file', async () => {
     const image = 'image = bentoml.images.Image(python_version="3.11").uv_lock()'
-    const dir = await project('sdk', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
+    const dir = await project('sdk', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-sdk'), reporter: silentReporter, env: env()})
     expect(await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')).toMatch(/^# bento lock: read from uv\.lock/)
-    const bare = await project('sdk-bare', {'pyproject.toml': PYPROJECT, 'service.py': SERVICE(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
+    const bare = await project('sdk-bare', {'pyproject.toml': PYPROJECT, 'service.py': lockedService(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
     await expect(build({projectDir: bare, home: join(root, 'home-bare'), reporter: silentReporter, env: env()})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/uv_lock\(\).*uv\.lock/s)})
   }, 120_000)
 
   it('a requirement the lock does not hold is E_LOCK naming it and the file; nothing stored', async () => {
-    const dir = await project('missing', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [joblib]\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('missing', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [joblib]\ndocker:\n  python_version: "3.11"\n'})
     const home = join(root, 'home-missing')
     await expect(build({projectDir: dir, home, reporter: silentReporter, env: env()})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/uv\.lock.*joblib/s)})
     await expect(readFile(join(home, 'bentos', 'locked', 'latest'), 'utf8')).rejects.toThrow()
   }, 120_000)
 
   it('--platform linux/arm64: the lock has no aarch64 wheel for a package (the wheelhouse is x86_64): E_LOCK naming uv.lock', async () => {
-    const dir = await project('arm', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('arm', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n'})
     await expect(build({projectDir: dir, home: join(root, 'home-arm'), reporter: silentReporter, env: env(), platform: 'linux/arm64'})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/^uv\.lock does not cover python 3\.11, linux\/arm64: \S+ \S+ has no wheel/)})
   }, 120_000)
 
   it('--no-lock: the lines unlocked, the uv.lock ignored', async () => {
-    const dir = await project('nolock', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [pathspec]\n'})
+    const dir = await project('nolock', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [pathspec]\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-nolock'), reporter: silentReporter, env: env(), noLock: true})
     expect(r.lock).toBeNull()
   }, 120_000)

@@ -14,17 +14,9 @@ import {build} from '../../src/services/build.js'
 import {lock} from '../../src/services/lock.js'
 import {runBento, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {lockedService} from '../helpers/projects.js'
 import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
-const SERVICE = `import bentoml
-
-
-@bentoml.service
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
-`
 
 let root: string
 let index: LocalIndex
@@ -38,7 +30,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 async function project(name: string, packages: string[]): Promise<string> {
   const dir = join(root, name)
   await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), SERVICE)
+  await writeFile(join(dir, 'service.py'), lockedService())
   await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [${packages.join(', ')}]\n  index_url: "${index.url}"\ndocker:\n  python_version: "3.11"\n`)
   return dir
 }
@@ -104,7 +96,7 @@ describe('bento lock', () => {
     try {
       const dir = join(root, 'creds')
       await mkdir(dir, {recursive: true})
-      await writeFile(join(dir, 'service.py'), SERVICE)
+      await writeFile(join(dir, 'service.py'), lockedService())
       await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://lockuser:s3cr3t-t0k3n-77@127.0.0.1:${secret.port}/simple"\ndocker:\n  python_version: "3.11"\n`)
       const r = await lock({projectDir: dir, home: join(root, 'home-creds'), reporter: silentReporter, env: env()})
       const text = await readFile(r.file, 'utf8')
