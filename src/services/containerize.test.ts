@@ -19,25 +19,9 @@ import {build} from './build.js'
 import {containerize, type ContainerizeOptions} from './containerize.js'
 import {prune} from './prune.js'
 import {modelDigest} from '../bento/model-digest.js'
+import {writeModel} from '../../test/helpers/build-inputs.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-const MODEL_YAML = `name: iris_clf
-version: m1
-module: bentoml.sklearn
-labels: {}
-options: {}
-metadata: {}
-context:
-  framework_name: sklearn
-  framework_versions:
-    scikit-learn: 1.5.2
-  bentoml_version: 1.4.15
-  python_version: 3.11.7
-signatures: {}
-api_version: v1
-creation_time: '2025-05-30T10:11:12.123456+00:00'
-`
 
 const bentoYaml = (extraDocker = ''): string => `service: 'service:svc'
 name: 'iris'
@@ -89,9 +73,7 @@ describe('containerize service (fake image client)', () => {
     await write(join(bento, 'apis/openapi.yaml'), '{}\n')
     await write(join(home, 'bentos/iris/latest'), 'v1')
     // The model only in the global store (a Bento from `bentoml build` has no models/ inside).
-    await write(join(home, 'models/iris_clf/m1/model.yaml'), MODEL_YAML)
-    await write(join(home, 'models/iris_clf/m1/saved_model.pkl'), 'pickle')
-    await write(join(home, 'models/iris_clf/latest'), 'm1')
+    await writeModel(home, {version: 'm1', bytes: 6})
   })
 
   afterEach(async () => {
