@@ -1,6 +1,7 @@
 import {rm} from 'node:fs/promises'
 
 import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
+import {gatherBuild} from '../bento/inputs.js'
 import {type BuildPlan, planBuild} from '../bento/plan.js'
 import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
 import {locateDiagnostics} from '../config/locate.js'
@@ -10,13 +11,12 @@ import {dirSize} from '../store/fs-utils.js'
 import {makeTempDir, Store, storeFsError} from '../store/store.js'
 import {formatTag} from '../store/tag.js'
 import {type BuildOptions, type BuildResult, checkFlags, sourceDateEpoch} from './build-options.js'
-import {gatherBuild} from './build-gather.js'
 
 export type {BuildOptions, BuildResult} from './build-options.js'
 export {sourceDateEpoch} from './build-options.js'
 
 /**
- * `bento build`: gather (services/build-gather.ts) → plan (bento/plan.ts) → lock (src/lock, then the plan again with
+ * `bento build`: gather (bento/inputs.ts) → plan (bento/plan.ts) → lock (src/lock, then the plan again with
  * it) → write (bento/write.ts) into a temp directory → install into the store (same inputs, same tag: an existing
  * Bento is reported, not rewritten).
  */
