@@ -49,6 +49,17 @@ docker:
   dockerfile_template: null
 ${extraDocker}`
 
+/** The secrets (with their values or files) each build of `client` is given, in order. */
+function secretsOfBuilds(client: FakeImageClient): BuildSecret[][] {
+  const seen: BuildSecret[][] = []
+  const build = client.build.bind(client)
+  client.build = async (o) => {
+    seen.push(o.secrets ?? [])
+    return build(o)
+  }
+  return seen
+}
+
 describe('containerize service (fake image client)', () => {
   let home: string
   let bento: string
@@ -325,12 +336,7 @@ describe('containerize service (fake image client)', () => {
     )
     await writeFile(join(bento, 'bento.yaml'), yaml)
     const client = new FakeImageClient()
-    const secrets: BuildSecret[][] = []
-    const spy = client.build.bind(client)
-    client.build = async (o) => {
-      secrets.push(o.secrets ?? [])
-      return spy(o)
-    }
+    const secrets = secretsOfBuilds(client)
     await containerize(opts(client, {environ: {HF_TOKEN: 'hf_very_secret_value'}}))
     // the model image is imported (no build, no secrets), then the Bento image is built with the secret
     expect(secrets).toEqual([[{id: 'HF_TOKEN', value: 'hf_very_secret_value'}]])
@@ -346,12 +352,7 @@ describe('containerize service (fake image client)', () => {
   it('--ca-cert: the CA reaches the build as a file secret, in no file of the context; invalid PEM and classic builder refused', async () => {
     const ca = fileURLToPath(new URL('../../test/fixtures/ca/test-ca.pem', import.meta.url))
     const client = new FakeImageClient()
-    const secrets: BuildSecret[][] = []
-    const spy = client.build.bind(client)
-    client.build = async (o) => {
-      secrets.push(o.secrets ?? [])
-      return spy(o)
-    }
+    const secrets = secretsOfBuilds(client)
     const result = await containerize(opts(client, {caCerts: [ca]}))
     expect(secrets).toEqual([[{id: 'bento-ca-0', file: ca}]])
     expect(result.caCerts).toEqual([{file: ca, certificates: 1}])
