@@ -11,6 +11,7 @@ import {arch, homedir, platform, release} from 'node:os'
 
 import {processInterrupts} from '../interrupt.js'
 import {streamReporter} from '../reporter.js'
+import {PACKAGE_ROOT} from '../version.js'
 import type {BuildFlags} from './build-action.js'
 import {printError, printJson} from './output.js'
 
@@ -80,7 +81,7 @@ export function parseBuildArgv(argv: readonly string[]): BuildLine | undefined {
 /** What `bento --version` prints (oclif's `config.userAgent`); undefined on WSL, which oclif names itself. */
 export async function userAgent(): Promise<string | undefined> {
   if (await isWsl()) return undefined
-  const pjson = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version?: string}
+  const pjson = JSON.parse(await readFile(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {name: string; version?: string}
   const cpu = arch() === 'ia32' ? 'x86' : arch()
   return `${pjson.name}/${pjson.version ?? '0.0.0'} ${platform()}-${cpu} node-${process.version}`
 }
