@@ -349,6 +349,42 @@ describe('containerize service (fake image client)', () => {
     expect(dockerfile).toMatch(/^ARG MODE=/m)
   })
 
+  it('index credentials of the lock: ${VAR}s from the environment as secrets on the install step; missing is E_USAGE; masked in a build error', async () => {
+    const lock = '--index-url http://${IDX_USER}:${IDX_TOKEN}@10.0.0.1:8080/simple\n--trusted-host 10.0.0.1\nbentoml==1.4.15 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n'
+    await writeFile(join(bento, 'env/python/requirements.lock.txt'), lock)
+    const client = new FakeImageClient()
+    const secrets: BuildSecret[][] = []
+    const spy = client.build.bind(client)
+    client.build = async (o) => {
+      secrets.push(o.secrets ?? [])
+      return spy(o)
+    }
+    await containerize(opts(client, {environ: {IDX_USER: 'idx-user-42', IDX_TOKEN: 'tok-very-secret'}}))
+    expect(secrets).toEqual([[{id: 'bento-index-IDX_USER', value: 'idx-user-42'}, {id: 'bento-index-IDX_TOKEN', value: 'tok-very-secret'}]])
+    const dockerfile = client.builds.at(-1)!.contents['env/docker/Dockerfile']!
+    expect(dockerfile).toContain('RUN --mount=type=secret,id=bento-index-IDX_USER --mount=type=secret,id=bento-index-IDX_TOKEN --mount=type=cache,target=/root/.cache/pip \\\n    export IDX_USER="$(cat /run/secrets/bento-index-IDX_USER)"; export IDX_TOKEN="$(cat /run/secrets/bento-index-IDX_TOKEN)"; bash')
+    expect(client.builds.at(-1)!.files.some((f) => f.includes('secret'))).toBe(false)
+
+    // Not set: a usage error naming it, before any build.
+    const none = new FakeImageClient()
+    await expect(containerize(opts(none, {environ: {IDX_USER: 'idx-user-42'}}))).rejects.toMatchObject({code: 'E_USAGE', exitCode: 2, data: {missing: ['IDX_TOKEN']}})
+    expect(none.builds).toHaveLength(0)
+    // Offline from a wheelhouse no index is asked: no secret needed.
+    await mkdir(join(home, 'wheels'))
+    const offline = new FakeImageClient()
+    await containerize(opts(offline, {wheelhouse: join(home, 'wheels')}))
+    expect(offline.builds.at(-1)!.secrets ?? []).toEqual([])
+
+    // A build error that prints a value has it masked.
+    const failing = new FakeImageClient({
+      failures: {build: new DockerBuildError('pip: 401 for http://idx-user-42:tok-very-secret@10.0.0.1:8080/simple', {code: 'E_DOCKER_BUILD_STEP', data: {log: 'tok-very-secret'}})},
+    })
+    const err = (await containerize(opts(failing, {environ: {IDX_USER: 'idx-user-42', IDX_TOKEN: 'tok-very-secret'}})).catch((e: unknown) => e)) as DockerBuildError
+    expect(err).toMatchObject({code: 'E_DOCKER_BUILD_STEP', exitCode: 8})
+    expect(JSON.stringify(err.toJSON())).not.toContain('tok-very-secret')
+    expect(err.message).toContain('http://***:***@10.0.0.1')
+  })
+
   it('--ca-cert: the CA reaches the build as a file secret, in no file of the context; invalid PEM and classic builder refused', async () => {
     const ca = fileURLToPath(new URL('../../test/fixtures/ca/test-ca.pem', import.meta.url))
     const client = new FakeImageClient()

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {bridgeGateway, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -42,9 +42,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
   beforeAll(async () => {
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-    const gw = await run(DOCKER, ['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])
-    const gateway = gw.stdout.trim()
-    if (gw.code !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`no bridge gateway: ${gw.stderr}${gw.stdout}`)
+    const gateway = await bridgeGateway(DOCKER)
     root = await tempDir('bento-ca-e2e-')
     await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=bento e2e CA ${RUN_ID}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], root)
     await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', `/CN=${gateway}`], root)

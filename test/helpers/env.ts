@@ -243,3 +243,17 @@ export function imagesMadeBy(json: unknown): string[] {
   const r = json as {modelImages?: Array<{image: string}>; wheelhouseImage?: {image: string}}
   return [...(r.modelImages ?? []).map((m) => m.image), ...(r.wheelhouseImage ? [r.wheelhouseImage.image] : [])]
 }
+
+/**
+ * The Docker bridge's gateway address (a build's RUN steps reach the host there): IPAM's Gateway, else the first
+ * address of its subnet (dockerd leaves Gateway out of `network inspect` when it was not configured explicitly).
+ */
+export async function bridgeGateway(docker: string): Promise<string> {
+  const r = await run(docker, ['network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}'])
+  const config = r.code === 0 ? (JSON.parse(r.stdout.trim() || '[]') as Array<{Gateway?: string; Subnet?: string}>) : []
+  const v4 = config.find((c) => /^\d+\.\d+\.\d+\.\d+/.test(c.Subnet ?? c.Gateway ?? ''))
+  if (v4?.Gateway) return v4.Gateway
+  const subnet = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(v4?.Subnet ?? '')
+  if (subnet) return `${subnet[1]}.${subnet[2]}.${subnet[3]}.${Number(subnet[4]) + 1}`
+  throw new Error(`no bridge gateway: ${r.stderr}${r.stdout}`)
+}
