@@ -50,6 +50,16 @@ describe('bento k8s (service)', () => {
     expect(await k8s(options(images))).toMatchObject({image: `reg.example/iris@${DIGEST}`, imageSource: 'engine-digest'})
   })
 
+  it('no --image, the Bento containerized under another name (-t REG/iris:dev --push): found by its dev.bento.tag label', async () => {
+    const images = new FakeImageClient({
+      images: [
+        {id: 'sha256:old', repoTags: ['reg.example/iris:old'], repoDigests: [`reg.example/iris@${OTHER}`], labels: {'dev.bento.tag': 'iris:v1'}, created: '2026-01-01T00:00:00Z'},
+        {id: 'sha256:new', repoTags: ['reg.example/iris:dev'], repoDigests: [`reg.example/iris@${DIGEST}`], labels: {'dev.bento.tag': 'iris:v1'}, created: '2026-02-01T00:00:00Z'},
+      ],
+    })
+    expect(await k8s(options(images))).toMatchObject({image: `reg.example/iris@${DIGEST}`, imageSource: 'engine-digest'})
+  })
+
   it('not pushed, or no engine: the tag as is, with a warning that says why', async () => {
     const local = new FakeImageClient({images: [{id: 'sha256:3', repoTags: ['iris:v1']}]})
     const r = await k8s(options(local))

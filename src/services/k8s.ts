@@ -86,11 +86,20 @@ export function pinnedRef(info: ImageInfo, repo: string | null): string | null {
 
 async function resolveImage(opts: K8sServiceOptions, bentoImage: string, warnings: string[]): Promise<{image: string; source: K8sResult['imageSource']}> {
   if (opts.image !== undefined && /@sha256:[0-9a-f]{64}$/.test(opts.image)) return {image: opts.image, source: 'given-digest'}
-  const ref = opts.image ?? bentoImage
+  let ref = opts.image ?? bentoImage
   let info: ImageInfo | null = null
   if (opts.images !== null) {
     try {
       info = await opts.images.inspect(ref)
+      if (info === null && opts.image === undefined) {
+        // Containerized under other names (`-t REG/iris:dev`): the newest image labelled with this Bento's tag.
+        const labelled = await opts.images.list({label: [`dev.bento.tag=${bentoImage}`]})
+        const newest = labelled.filter((i) => i.repoTags.length > 0).sort((a, b) => b.created - a.created)[0]
+        if (newest !== undefined) {
+          info = await opts.images.inspect(newest.id)
+          ref = newest.repoTags[0] ?? ref
+        }
+      }
     } catch (error) {
       if (!(isBentoError(error) && error.code === 'E_DOCKER_UNAVAILABLE')) throw error
       warnings.push(`no Docker engine answers, so ${ref} is not pinned by digest (${error.message})`)
