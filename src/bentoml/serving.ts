@@ -8,7 +8,9 @@
  * The directories under `$BENTOML_HOME` BentoML creates (or writes into) at start: `bentoml_home()` runs
  * `validate_or_create_dir(home, bentos, models, envs, tmp)` on first use, and the Prometheus multiprocess directory
  * is `<home>/prometheus_multiproc_dir`. On a read-only root file system each needs a writable volume; seen failing
- * with `OSError: [Errno 30] Read-only file system: '/home/bentoml/bentos'` under `docker run --read-only`.
+ * with `OSError: [Errno 30] Read-only file system: '/home/bentoml/bentos'` under `docker run --read-only`. With a tmpfs
+ * on each of them and on /tmp (where the server puts its `bentoml-uds-*` sockets), the legacy iris (1.4.15) and the SDK
+ * iris (built by `bentoml build` 1.4.40) served as uid 1034 on a read-only root.
  */
 export const BENTOML_HOME_WRITES = ['bentos', 'models', 'envs', 'tmp', 'prometheus_multiproc_dir'] as const
 
