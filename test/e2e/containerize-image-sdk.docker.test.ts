@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, removeDir, removeHomeImages, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -130,6 +130,7 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of images) await docker('rmi', '-f', i)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
     await removeDir(work)

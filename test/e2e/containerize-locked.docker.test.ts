@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, removeDir, removeHomeImages, REPO, run, runBento, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -50,6 +50,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
   afterAll(async () => {
     for (const i of new Set(images)) await run(DOCKER, ['rmi', '-f', i])
     await index?.close()
+    for (const h of ['home', 'home-uvlock']) await removeHomeImages(join(root, h))
     await removeDir(root)
   })
 
