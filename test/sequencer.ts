@@ -6,23 +6,24 @@ import {BaseSequencer, type TestSpecification} from 'vitest/node'
 const ORDER = ['e2e-bentoml', 'needs-root', 'unit']
 
 /**
- * Seconds each e2e-docker file took, measured with two files at a time on the 2-core CI machine (warm daemon, tools
- * provisioned; `BENTO_DOCKER_SLOTS=2 npx vitest run --project e2e-docker`). The tier runs them longest first, so
- * the run does not end with a long file started last. A fresh clone has no vitest cache, so the order comes from
- * here; a file missing from the table (a new one) counts as DEFAULT_DOCKER_SECONDS. Update the figures when a file
- * changes a lot.
+ * Seconds each e2e-docker file took, measured two files at a time (`npx vitest run --project e2e-docker` on the 2-core
+ * machine with the tools provisioned, 2026-12-06, under a load of 12–16 from other work: absolute figures run high,
+ * the order is what counts). The tier runs them longest first, so the run does not end with a long file started
+ * last. A fresh clone has no vitest cache, so the order comes from here; a file missing from the table (a new one)
+ * counts as DEFAULT_DOCKER_SECONDS. Update the figures when a file changes a lot.
  */
 export const DOCKER_SECONDS: Readonly<Record<string, number>> = {
-  'interop-matrix-containerize.docker.test.ts': 150,
-  'smoke.docker.test.ts': 120,
-  'containerize.docker.test.ts': 110,
-  'big-model.docker.test.ts': 90,
-  'containerize-sdk.docker.test.ts': 60,
-  'containerize-locked.docker.test.ts': 60,
-  'containerize-image-sdk.docker.test.ts': 45,
-  'containerize-ca-cert.docker.test.ts': 40,
-  'prune-homes.docker.test.ts': 35,
+  // Four containerizes with Python packages from PyPI: the tier's critical path.
+  'interop-matrix-containerize.docker.test.ts': 670,
+  'containerize.docker.test.ts': 230,
+  'smoke.docker.test.ts': 185,
+  'big-model.docker.test.ts': 140,
+  'containerize-image-sdk.docker.test.ts': 115,
+  'containerize-locked.docker.test.ts': 105,
+  'containerize-ca-cert.docker.test.ts': 60,
+  'containerize-sdk.docker.test.ts': 35,
   'user-template-image.docker.test.ts': 30,
+  'prune-homes.docker.test.ts': 15,
 }
 export const DEFAULT_DOCKER_SECONDS = 60
 

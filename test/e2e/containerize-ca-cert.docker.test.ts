@@ -7,6 +7,7 @@
  */
 import {randomBytes, X509Certificate} from 'node:crypto'
 import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {networkInterfaces} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -42,8 +43,13 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
   beforeAll(async () => {
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-    const gw = await run(DOCKER, ['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])
-    const gateway = gw.stdout.trim()
+    // The gateway the daemon records, else the bridge interface's own address (a daemon that found docker0 already
+    // there records no Gateway in `docker network inspect`).
+    const gw = await run(DOCKER, ['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}} {{index .Options "com.docker.network.bridge.name"}}'])
+    const words = gw.stdout.trim().split(/\s+/)
+    const recorded = words.length > 1 ? (words[0] ?? '') : ''
+    const bridgeName = words.at(-1) || 'docker0'
+    const gateway = recorded || (networkInterfaces()[bridgeName]?.find((a) => a.family === 'IPv4')?.address ?? '')
     if (gw.code !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`no bridge gateway: ${gw.stderr}${gw.stdout}`)
     root = await tempDir('bento-ca-e2e-')
     await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=bento e2e CA ${RUN_ID}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], root)
