@@ -47,11 +47,37 @@ function dfBytes(size: string): number {
   return Number(m[1]) * 1000 ** ' kMGT'.indexOf(m[2] || ' ')
 }
 
-/** The daemon's build cache records: id (the trailing '*' of a record in use dropped) and size. */
-async function buildCache(): Promise<Array<{id: string; bytes: number}>> {
+interface CacheRecord {
+  id: string
+  parent: string
+  bytes: number
+}
+
+/** The daemon's build cache records: id (the trailing '*' of a record in use dropped), parent and size. */
+async function buildCache(): Promise<CacheRecord[]> {
   const r = await docker('system', 'df', '-v', '--format', '{{json .BuildCache}}')
   expect(r.code, r.stderr).toBe(0)
-  return ((JSON.parse(r.stdout || '[]') as Array<{ID: string; Size: string}> | null) ?? []).map((c) => ({id: c.ID.replace(/\*$/, ''), bytes: dfBytes(c.Size)}))
+  const records = (JSON.parse(r.stdout || '[]') as Array<{ID: string; Parent?: string; Size: string}> | null) ?? []
+  return records.map((c) => ({id: c.ID.replace(/\*$/, ''), parent: (c.Parent ?? '').replace(/\*$/, ''), bytes: dfBytes(c.Size)}))
+}
+
+/**
+ * The records of `roots` and every record built on them, children before their parents (BuildKit does not prune a
+ * record another one still builds on: pruning the model's record alone frees nothing).
+ */
+function withDescendants(records: CacheRecord[], roots: string[]): string[] {
+  const depth = new Map(roots.map((id) => [id, 0]))
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const c of records) {
+      const d = depth.get(c.parent)
+      if (d !== undefined && !depth.has(c.id)) {
+        depth.set(c.id, d + 1)
+        grew = true
+      }
+    }
+  }
+  return [...depth].sort((a, b) => b[1] - a[1]).map(([id]) => id)
 }
 
 interface ContainerizeJson {
@@ -109,9 +135,14 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
     await deleteRepository(REPOSITORY)
-    // The model-sized build cache records this test made (the Bento image's COPY of the model), one by one. Other
-    // files build beside this one: a record that is not new, or smaller than half the model, is not this test's.
-    for (const c of await buildCache()) if (!cacheBefore.has(c.id) && c.bytes >= MODEL_BYTES / 2) await docker('builder', 'prune', '-f', '--filter', `id=${c.id}`)
+    // The build cache records of this test's model: the model-sized ones it made (the Bento images' COPY of the model;
+    // other files build beside this one, and a record that is not new or smaller than half the model is not this
+    // test's) and the code layers built on them, children first.
+    const records = await buildCache()
+    const roots = records.filter((c) => !cacheBefore.has(c.id) && c.bytes >= MODEL_BYTES / 2).map((c) => c.id)
+    for (const id of withDescendants(records, roots)) await docker('builder', 'prune', '-f', '--filter', `id=${id}`)
+    const left = (await buildCache()).filter((c) => roots.includes(c.id))
+    if (left.length > 0) console.error(`big-model e2e: build cache records of the model left: ${left.map((c) => c.id).join(', ')}`)
     await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
