@@ -7,7 +7,6 @@
  */
 import {randomBytes, X509Certificate} from 'node:crypto'
 import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
-import {networkInterfaces} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -43,13 +42,14 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
   beforeAll(async () => {
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-    // The gateway the daemon records, else the bridge interface's own address (a daemon that found docker0 already
-    // there records no Gateway in `docker network inspect`).
+    // The gateway the daemon records, else the bridge interface's own address (Debian's dockerd 20.10 here records
+    // no Gateway for the default bridge in `docker network inspect`).
     const gw = await run(DOCKER, ['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}} {{index .Options "com.docker.network.bridge.name"}}'])
     const words = gw.stdout.trim().split(/\s+/)
     const recorded = words.length > 1 ? (words[0] ?? '') : ''
     const bridgeName = words.at(-1) || 'docker0'
-    const gateway = recorded || (networkInterfaces()[bridgeName]?.find((a) => a.family === 'IPv4')?.address ?? '')
+    // (os.networkInterfaces() leaves out an interface without carrier, as the bridge is while no container runs.)
+    const gateway = recorded || (/\binet (\d+\.\d+\.\d+\.\d+)\//.exec((await run('ip', ['-4', '-o', 'addr', 'show', 'dev', bridgeName])).stdout)?.[1] ?? '')
     if (gw.code !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`no bridge gateway: ${gw.stderr}${gw.stdout}`)
     root = await tempDir('bento-ca-e2e-')
     await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=bento e2e CA ${RUN_ID}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], root)
