@@ -1,7 +1,7 @@
 /**
  * e2e-docker files run at most BENTO_DOCKER_SLOTS at a time (vitest.config.ts: a threads pool of that size). This
- * proves it: each file holds one slot marker for the whole vitest run (in the run's own temp dir, named by the
- * run's main process) while it runs, and fails if every slot is already held.
+ * proves it: each file holds one slot marker (in the run's own temp dir: test/global-setup.ts makes one per vitest run
+ * and points TMPDIR at it) while it runs, and fails if every slot is already held.
  */
 import {tmpdir} from 'node:os'
 
