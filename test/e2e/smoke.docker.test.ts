@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -79,6 +79,7 @@ describe('bento smoke on a real Docker engine (legacy iris, --network none)', ()
   afterAll(async () => {
     for (const c of (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
     await removeDir(work)
@@ -209,6 +210,7 @@ describe('bento smoke on a real Docker engine (SDK iris built by bentoml 1.4.40)
   afterAll(async () => {
     for (const c of (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
   })

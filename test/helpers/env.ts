@@ -1,6 +1,6 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {cp, mkdtemp, rm} from 'node:fs/promises'
+import {cp, mkdtemp, readFile, rm} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -256,4 +256,23 @@ export async function bridgeGateway(docker: string): Promise<string> {
   const subnet = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(v4?.Subnet ?? '')
   if (subnet) return `${subnet[1]}.${subnet[2]}.${subnet[3]}.${Number(subnet[4]) + 1}`
   throw new Error(`no bridge gateway: ${r.stderr}${r.stdout}`)
+}
+
+/**
+ * Remove every image bento made for `home` (its model and wheelhouse images: labelled `dev.bento.home` with the home's
+ * id, `$BENTOML_HOME/.bento/home-id`), whatever the test got to record before it failed. Other files' homes have
+ * other ids: their images are never touched.
+ */
+export async function removeHomeImages(home: string): Promise<void> {
+  let id: string
+  try {
+    id = (await readFile(join(home, '.bento/home-id'), 'utf8')).trim()
+  } catch {
+    return
+  }
+  if (!/^[0-9a-f]{16}$/.test(id)) return
+  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const listed = await run(docker, ['images', '--filter', `label=dev.bento.home=${id}`, '--format', '{{.Repository}}:{{.Tag}}'])
+  const refs = listed.stdout.split('\n').filter((r) => r && !r.endsWith(':<none>'))
+  if (refs.length > 0) await run(docker, ['rmi', '-f', ...refs])
 }
