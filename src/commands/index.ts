@@ -9,6 +9,7 @@ import Lock from './lock.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
 import Prune from './prune.js'
+import Push from './push.js'
 import Smoke from './smoke.js'
 
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
@@ -25,4 +26,5 @@ export const COMMANDS = {
   prune: Prune,
   lock: Lock,
   smoke: Smoke,
+  push: Push,
 }
