@@ -4,18 +4,20 @@
  * here that puts a bearer-token service in front of it (tokens expire after a few requests), caps request bodies at
  * 4 MiB (413), drops one PATCH mid-body and answers 500 once. The legacy iris example, containerized offline with the
  * wheelhouse: a cold push completes through every fault; a re-push uploads 0 blob bytes and reads no export; a push
- * after a code edit uploads ≤ 1 MiB; Ctrl-C mid-upload leaves no tag; the image pulled back (its own layers removed
+ * after a code edit uploads ≤ 1 MiB; Ctrl-C mid-upload (of a 24 MiB image imported here) leaves no tag; the image pulled back (its own layers removed
  * locally first) answers /classify ["setosa"]. Afterwards the test's repositories are deleted and the registry's
  * storage garbage-collected, its images removed.
  */
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {createWriteStream, existsSync, readFileSync} from 'node:fs'
 import {appendFile, rm, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
+import {pipeline} from 'node:stream/promises'
 
+import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {BIN, imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
@@ -153,7 +155,9 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
   let upstreamAuth: string
   const image = `push-iris-e2e:${RUN_ID}`
   const edited = `push-iris-e2e:${RUN_ID}-edit`
-  const images: string[] = [image, edited]
+  /** One 24 MiB layer of random bytes: what the interrupted push sends (a small export, so the engine starts at once). */
+  const tiny = `push-tiny-e2e:${RUN_ID}`
+  const images: string[] = [image, edited, tiny]
   const containers: string[] = []
   let coldDigest = ''
 
@@ -176,7 +180,7 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     upstreamAuth = `Basic ${Buffer.from(`bento:${password}`).toString('base64')}`
     const ping = await fetch(`http://${UPSTREAM}/v2/`, {headers: {authorization: upstreamAuth}}).catch((e: Error) => e)
     if (ping instanceof Error || ping.status !== 200) throw new Error(`registry ${UPSTREAM} does not answer: run scripts/provision/registry-auth.sh (${String(ping instanceof Error ? ping : ping.status)})`)
-    proxy = await startProxy(upstreamAuth, 'bento', password, 12)
+    proxy = await startProxy(upstreamAuth, 'bento', password, 40)
     // bento's credentials: Basic for the registry, the same user for the proxy's token service.
     dockerConfig = await tempDir('bento-push-dockercfg-')
     const auth = Buffer.from(`bento:${password}`).toString('base64')
@@ -184,6 +188,15 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     // The Docker CLI's own config for the pull (the daemon gets the credentials from it), apart from the user's.
     cliConfig = await tempDir('bento-push-dockercli-')
     await writeFile(join(cliConfig, 'config.json'), JSON.stringify({auths: {[UPSTREAM]: {auth}}}))
+
+    const pack = tar.pack()
+    pack.entry({name: 'random.bin', size: 24 * MiB}, randomBytes(24 * MiB))
+    pack.finalize()
+    const tarFile = join(dockerConfig, 'tiny.tar')
+    await pipeline(pack as unknown as NodeJS.ReadableStream, createWriteStream(tarFile))
+    const imported = await docker('import', tarFile, tiny)
+    expect(imported.code, imported.stderr).toBe(0)
+    await rm(tarFile)
 
     home = await tempDir('bento-home-push-')
     project = await irisProject()
@@ -277,14 +290,19 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
         await new Promise((r) => setTimeout(r, 300))
       }
     })
-    const child = spawn(process.execPath, [BIN, 'push', edited, `${proxy.addr}/${PREFIX}/interrupted:1`], {
+    const child = spawn(process.execPath, [BIN, 'push', tiny, `${proxy.addr}/${PREFIX}/interrupted:1`], {
       env: {...process.env, BENTOML_HOME: home, DOCKER_CONFIG: dockerConfig},
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    sigint = () => child.kill('SIGINT')
+    let sentAt = 0
+    sigint = () => {
+      sentAt = Date.now()
+      child.kill('SIGINT')
+    }
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    console.log(`Ctrl-C after ${proxy.stats.patches - startPatches - 1} PATCHes of 4 MiB: exit ${code} ${Date.now() - sentAt} ms after SIGINT`)
     proxy.setOnPatch(async () => undefined)
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('E_INTERRUPTED')
