@@ -82,7 +82,7 @@ export const ERROR_CODES = {
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
   E_REGISTRY: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry cannot be reached or answered an error (the request and the answer are named); an interrupted push leaves no tag'},
   E_REGISTRY_AUTH: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry refused the credentials (or gave no token); run `docker login REGISTRY`'},
-  E_PUSH_EXPORT: {exitCode: ExitCode.dockerPush, meaning: "bento push / --direct-push: the engine's export (`docker save`) has no layer for a diff id of the image (Podman's export names layers otherwise): push with the engine (`docker push`, `containerize --push`)"},
+  E_PUSH_EXPORT: {exitCode: ExitCode.dockerPush, meaning: "bento push / --direct-push: the engine's export (`docker save`) has no layer for a diff id of the image, or its bytes do not hash to it: push with the engine (`docker push`, `containerize --push`)"},
   E_LOCK_DRIFT: {exitCode: ExitCode.lockDrift, meaning: 'bento lock --check: the requirements (or the Python, or a platform) changed since bento-lock.json was written; `drift` in the error (`--json`) lists what drifted'},
   E_SMOKE_EXITED: {exitCode: ExitCode.smoke, meaning: 'bento smoke: the container exited before it was ready (its last log lines are given)'},
   E_SMOKE_NOT_READY: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /readyz did not answer 200 within the timeout'},

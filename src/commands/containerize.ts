@@ -27,7 +27,7 @@ export default class Containerize extends BaseCommand {
       dependsOn: ['push'],
       description:
         "With --push: push with bento's own registry client (skip/mount/chunked/resumable, `bento push`) instead of the engine's push. " +
-        "Reads the layers to upload from the engine's export (docker save), so a big model is read again; Podman's export lacks layers by diff id.",
+        "Reads the layers to upload from the engine's export (docker save), so a big model is read again.",
     }),
     wheelhouse: Flags.string({description: 'Directory of wheels: pip installs offline from it (--no-index --find-links).'}),
     'with-compilers': Flags.boolean({description: 'Install build-essential (for requirements that compile from source).'}),

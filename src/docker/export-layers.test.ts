@@ -67,6 +67,24 @@ describe('readImageExport', () => {
     expect([...handed].sort()).toEqual([id, diffIds[1]].sort())
   })
 
+  it('docker-archive of containers/image (Podman 4.3 `podman save`): layers by <diff id>.tar, the v1 dirs symlinks', async () => {
+    const pack = tar.pack()
+    pack.entry({name: `${diffIds[0]!.slice(7)}.tar`, size: layers[0]!.length}, layers[0]!)
+    pack.entry({name: `${id.slice(7)}.json`, size: config.length}, config)
+    pack.entry({name: `${'8'.repeat(64)}/layer.tar`, type: 'symlink', linkname: `../${diffIds[0]!.slice(7)}.tar`})
+    pack.entry({name: `${'8'.repeat(64)}/json`, size: 2}, Buffer.from('{}'))
+    pack.entry({name: `${diffIds[1]!.slice(7)}.tar`, size: layers[1]!.length}, layers[1]!)
+    pack.finalize()
+    const got: string[] = []
+    await readImageExport(Readable.from(pack as unknown as AsyncIterable<Buffer>), {id, diffIds}, () => true, async (b) => {
+      const parts: Buffer[] = []
+      for await (const c of b.stream) parts.push(c)
+      expect(sha(Buffer.concat(parts))).toBe(b.digest)
+      got.push(`${b.kind} ${b.digest}`)
+    })
+    expect(got).toEqual([`layer ${diffIds[0]}`, `config ${id}`, `layer ${diffIds[1]}`])
+  })
+
   it('a consumer that fails stops the export (the error comes out, no later blob is handed over)', async () => {
     const stream = exportOf([
       {name: `blobs/sha256/${diffIds[0]!.slice(7)}`, data: layers[0]!},

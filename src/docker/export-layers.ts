@@ -61,10 +61,11 @@ export function legacyLayerIndex(dirId: string, jsonText: string, chains: string
 
 /**
  * Read an engine's export (`ImageClient.save`) and hand `onBlob` each blob `want` asks for, as it streams: one pass,
- * nothing buffered beyond what `onBlob` holds. Knows both layouts: the OCI layout of Docker ≥ 25
- * (`blobs/sha256/<digest>`, layers uncompressed so digest = diff id) and the legacy one of Docker ≤ 24
- * (`<v1id>/layer.tar`, named per `legacyLayerIndex`; the config is `<image id hex>.json`). Returns the digests handed
- * over; a wanted digest missing from it means the export names its layers otherwise (Podman).
+ * nothing buffered beyond what `onBlob` holds. Knows three layouts: the OCI layout of Docker ≥ 25
+ * (`blobs/sha256/<digest>`, layers uncompressed so digest = diff id), the legacy one of Docker ≤ 24
+ * (`<v1id>/layer.tar`, named per `legacyLayerIndex`) and the docker-archive of containers/image (Podman:
+ * `<diff id hex>.tar`, `<v1id>/layer.tar` a symlink to it); the config is `<image id hex>.json` in the last two.
+ * Returns the digests handed over; a wanted digest missing from it means the export names its layers otherwise.
  */
 export async function readImageExport(
   stream: NodeJS.ReadableStream,
@@ -86,10 +87,13 @@ export async function readImageExport(
       let kind: ExportBlob['kind'] = 'layer'
       const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name)
       const legacyDir = /^([0-9a-f]{64})\/(json|layer\.tar)$/.exec(name)
+    const byDiffId = /^([0-9a-f]{64})\.tar$/.exec(name)
       if (type === 'file' && oci) {
         digest = `sha256:${oci[1]}`
         kind = oci[1] === configHex ? 'config' : 'layer'
-      } else if (type === 'file' && name === `${configHex}.json`) {
+      } else if (type === 'file' && byDiffId) {
+      digest = `sha256:${byDiffId[1]}`
+    } else if (type === 'file' && name === `${configHex}.json`) {
         digest = image.id
         kind = 'config'
       } else if (type === 'file' && legacyDir?.[2] === 'json') {

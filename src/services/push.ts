@@ -158,7 +158,7 @@ export async function pushImage(
     if (lost.length > 0) {
       throw new RegistryError(`The engine's export of ${opts.image} has no layer for ${lost.map(short).join(', ')}: no tag was written`, {
         code: 'E_PUSH_EXPORT',
-        hint: 'the engine names the layers of its export otherwise (Podman does); push through the engine instead: `docker push` or `bento containerize --push`',
+        hint: 'the engine names the layers of its export in a way bento does not read; push through the engine instead: `docker push` or `bento containerize --push`',
         data: {missing: lost},
       })
     }
