@@ -72,6 +72,8 @@ export interface ImageInfo {
   exposedPorts: string[]
   architecture: string
   os: string
+  /** `RootFS.Layers`: the digests of the image's uncompressed layers, base first (the export's layer tars hash to these). */
+  diffIds: string[]
 }
 
 export interface LayerInfo {
@@ -135,6 +137,12 @@ export interface ImageClient {
   tag(id: string, repoTag: string): Promise<void>
   push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<{digest: string}>
   list(filters?: ListFilters): Promise<ImageSummary[]>
+  /**
+   * The engine's export of one image (`docker save`, `GET /images/{name}/get`) as a tar stream, read as it comes (a
+   * slow reader slows the engine; nothing is buffered). Ends with InterruptedError once a signal aborts; a missing
+   * image is NotFoundError(E_IMAGE_NOT_FOUND).
+   */
+  save(ref: string, opts?: {signal?: AbortSignal}): Promise<NodeJS.ReadableStream>
 }
 
 /** Split `repo[:tag]` (a registry port is not a tag). `@digest` references keep the digest in `tag`. */

@@ -38,6 +38,7 @@ import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
 import type {BentoInfo} from '../store/info.js'
 import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
+import {type PushedBlob, pushImage} from './push.js'
 
 export interface ContainerizeOptions {
   home: string
@@ -45,6 +46,11 @@ export interface ContainerizeOptions {
   /** `-t`: image references; default `<name>:<version>` (BentoML's default). */
   imageTags: string[]
   push: boolean
+  /**
+   * With `push`: push with bento's registry client (services/push.ts: skip/mount/chunked/resumable, layers from the
+   * engine's export) instead of the engine's push.
+   */
+  directPush?: boolean
   /** A directory of wheels: pip installs offline from it (`--no-index --find-links`). */
   wheelhouse?: string
   /** Add build-essential for requirements that compile from source. */
@@ -99,7 +105,7 @@ export interface ContainerizeResult {
   /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
   contextBytes: number
   durationMs: number
-  pushed: Array<{tag: string; digest: string}>
+  pushed: Array<{tag: string; digest: string; uploadedBytes?: number; blobs?: PushedBlob[]}>
   digest?: string
 }
 
@@ -353,8 +359,13 @@ async function buildImage(
   const info = await opts.client.inspect(imageId)
   const history = await opts.client.history(imageId)
 
-  const pushed: Array<{tag: string; digest: string}> = []
-  if (opts.push) {
+  const pushed: ContainerizeResult['pushed'] = []
+  if (opts.push && opts.directPush && info) {
+    for (const t of tags.filter((x) => x.includes('/'))) {
+      const r = await pushImage({image: imageId, info, ref: t, images: opts.client, dockerConfigDir: opts.dockerConfigDir, reporter, signal: opts.signal})
+      pushed.push({tag: t, digest: r.digest, uploadedBytes: r.uploadedBytes, blobs: r.blobs})
+    }
+  } else if (opts.push) {
     for (const t of tags.filter((x) => x.includes('/'))) {
       reporter.log(`Pushing ${t}`)
       const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
