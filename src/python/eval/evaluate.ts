@@ -476,6 +476,42 @@ class Evaluator implements Runtime {
     return target
   }
 
+  /**
+   * `bentoml.Service("Name", cmd=[...], config={...})` (the SDK's Service, 1.4.16+, made without a class: BentoML's
+   * empty `_DummyService` is its `inner`): a service keyed at the call, whose kwargs are what the decorator's would be
+   * (`config`'s items beside `cmd`, `image`, `envs`, …). Undefined for the runner-style call (no SDK-only keyword).
+   */
+  private serviceFromCall(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
+    const sdkOnly = ['cmd', 'config', 'inner', 'image', 'description', 'path_prefix', 'envs', 'labels']
+    if (!sdkOnly.some((k) => kw.has(k))) return undefined
+    const name = kw.get('name') ?? pos[0]
+    const kwargs = new Map<string, PyValue>()
+    if (name !== undefined) kwargs.set('name', name)
+    const config = kw.get('config')
+    if (config !== undefined && config.t === 'dict' && !config.taint) {
+      for (const {key, value} of config.map.values()) if (key.t === 'str') kwargs.set(key.v, value)
+    }
+    for (const [k, v] of kw) if (k !== 'config' && k !== 'name' && k !== 'inner' && k !== 'models') kwargs.set(k, v)
+    const unknown =
+      config !== undefined && (config.t !== 'dict' || config.taint !== undefined)
+        ? this.unknownOf(config, c.site, 'config=')
+        : kw.has('inner')
+          ? {why: 'an inner= class', hint: 'decorate the class with @bentoml.service(...) instead', site: c.site}
+          : undefined
+    const inner: ClassValue = {name: '_DummyService', site: c.site, bases: [], ns: new Map(), annotations: [], hasTask: false}
+    const svc: ServiceValue = {
+      className: name?.t === 'str' ? name.v : '_DummyService',
+      cls: inner,
+      site: c.site,
+      decoratorSite: c.site,
+      kwargs,
+      ...(unknown ? {unknownKwargs: unknown} : {}),
+      envs: unknown ?? convertEnvs(this, kwargs.get('envs'), c.site),
+    }
+    this.services.set(serviceKey(c.site.file, c.site.line), svc)
+    return {t: 'service', svc}
+  }
+
   private makeService(target: PyValue, kwargs: Map<string, PyValue>, decoratorSite: Site, classSite: Site, unknownKwargs?: Unknown): PyValue {
     if (target.t === 'service') {
       throw new ImportFailure({
@@ -904,6 +940,14 @@ class Evaluator implements Runtime {
           return this.makeService(pos[0], kw, site, pos[0].t === 'class' ? pos[0].cls.site : site)
         }
         return {t: 'svcdeco', kwargs: kw, site}
+      }
+      case 'bentoml.Service':
+      case '_bentoml_sdk.Service':
+      case '_bentoml_sdk.service.Service':
+      case '_bentoml_sdk.service.factory.Service': {
+        const made = this.serviceFromCall(pos, kw, c)
+        if (made !== undefined) return made
+        break
       }
       case 'bentoml.use_arguments':
         return this.useArguments(pos[0] ?? kw.get('model'), c)

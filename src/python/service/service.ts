@@ -180,6 +180,8 @@ type Value =
   | {v: 'runner'; runner: RunnerInfo; refs: ModelRef[]}
   | {v: 'legacy'; call: CallExpr; scope: Scope; style: 'runner' | 'legacy' | 'internal'}
   | {v: 'sdk'; cls: ClassStmt; scope: Scope; config: Arg[]}
+  /** `bentoml.Service("Name", cmd=[...], config={...})`: an SDK service made without a class (1.4.16+). */
+  | {v: 'sdkCall'; call: CallExpr; scope: Scope}
   | {v: 'svcDecorator'; config: Arg[]}
   | {v: 'class'; cls: ClassStmt; scope: Scope}
   | {v: 'self'; cls: ClassStmt; classScope: Scope}
@@ -190,6 +192,9 @@ type Value =
   | {v: 'unknown'}
 
 const UNKNOWN: Value = {v: 'unknown'}
+
+/** Keyword arguments of the SDK's `bentoml.Service(...)` (1.4.16+) that the runner-style Service does not take. */
+const SDK_SERVICE_KEYWORDS = new Set(['cmd', 'config', 'inner', 'image', 'description', 'path_prefix', 'envs', 'labels'])
 
 /** `_bentoml_sdk.x` is what `bentoml.x` re-exports. */
 function canonical(q: string): string {
@@ -532,7 +537,12 @@ class Reader {
         ref.hf ??= this.hfOptions(e, scope, pos, evaluated)
         return {v: 'model', ref, stored: true}
       }
-      if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope, style: 'runner'}
+      if (q === 'bentoml.Service') {
+        // Keywords only the SDK's Service takes (`_bentoml_sdk.Service`, what `bentoml.Service` is from 1.4.16 on):
+        // the runner-style Service takes (name, runners=, models=) and raises TypeError on these.
+        if (e.args.some((a) => a.name !== undefined && SDK_SERVICE_KEYWORDS.has(a.name))) return {v: 'sdkCall', call: e, scope}
+        return {v: 'legacy', call: e, scope, style: 'runner'}
+      }
       if (q === 'bentoml.legacy.Service') return {v: 'legacy', call: e, scope, style: 'legacy'}
       if (q === 'bentoml._internal.service.Service' || q === 'bentoml._internal.service.service.Service') {
         return {v: 'legacy', call: e, scope, style: 'internal'}
@@ -953,6 +963,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
     const v = target.value
     if (v.v === 'legacy') readLegacy(reader, v, order, info)
     else if (v.v === 'sdk') readSdk(reader, v, info)
+    else if (v.v === 'sdkCall') readSdkCall(reader, v, info)
     else {
       info.diagnostics.push({
         file: entry.file ?? '',
@@ -1013,15 +1024,15 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
   for (const [name, b] of entry.scope.bindings) {
     if (b.b === 'module' || b.b === 'unknown' || b.b === 'def') continue
     const value = reader.valueOfBinding(b)
-    if (value.v === 'sdk' || value.v === 'legacy') found.push({attr: name, value})
+    if (value.v === 'sdk' || value.v === 'legacy' || value.v === 'sdkCall') found.push({attr: name, value})
   }
-  const sdk = found.filter((f) => f.value.v === 'sdk')
+  const sdk = found.filter((f) => f.value.v === 'sdk' || f.value.v === 'sdkCall')
   const deps = new Set<ClassStmt>()
   for (const f of sdk) {
     if (f.value.v !== 'sdk') continue
     for (const d of sdkDependencies(reader, f.value)) if (d.value.on?.v === 'sdk') deps.add(d.value.on.cls)
   }
-  let candidates = sdk.filter((f) => f.value.v === 'sdk' && !deps.has(f.value.cls))
+  let candidates = sdk.filter((f) => f.value.v === 'sdkCall' || (f.value.v === 'sdk' && !deps.has(f.value.cls)))
   // `bentoml.Service(...)` without `runners=` is an SDK Service from 1.4.16 on (`_bentoml_sdk.Service`, e.g. with
   // `cmd=`): BentoML 1.4.40 counts it among the module's services beside the @bentoml.service classes.
   if (candidates.length > 0) {
@@ -1318,6 +1329,57 @@ function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInf
   }
   visit(v, true)
   info.modelTags = unique(info.services.flatMap((s) => s.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag)))
+}
+
+/**
+ * `bentoml.Service("Name", cmd=[...], config={...})`: the SDK's Service made without a class (its `inner` is BentoML's
+ * empty `_DummyService`): no APIs, no dependencies, a schema without routes. Its config, cmd, image, envs and labels
+ * are read by the interpreter (sdk-config.ts), at the call's line.
+ */
+function readSdkCall(reader: Reader, v: Extract<Value, {v: 'sdkCall'}>, info: ServiceInfo): void {
+  const file = v.scope.mod.file ?? ''
+  const line = v.call.line
+  const nameArg = v.call.args.find((a) => a.name === 'name') ?? v.call.args.find((a) => a.name === undefined && a.star === undefined)
+  const nv = nameArg === undefined ? undefined : reader.resolve(nameArg.value, v.scope)
+  info.kind = 'sdk'
+  info.at = {file, line}
+  if (nv?.v !== 'str') {
+    info.diagnostics.push({
+      file,
+      line,
+      severity: 'error',
+      message: `the name of bentoml.Service(...) at ${file}:${line} is not a string literal or a module-level constant`,
+      hint: 'write the name literally: bentoml.Service("MyService", cmd=[...])',
+    })
+    return
+  }
+  const svc: SdkServiceInfo = {name: nv.s, className: nv.s, file, line, models: [], dependencies: []}
+  const modelsArg = v.call.args.find((a) => a.name === 'models')
+  if (modelsArg !== undefined) {
+    const mv = reader.resolve(modelsArg.value, v.scope)
+    const items = mv.v === 'list' ? mv.items : null
+    if (items === null || !items.every((m) => m.v === 'model')) {
+      info.diagnostics.push({
+        file,
+        line: modelsArg.value.line,
+        severity: 'error',
+        message: `the models= of bentoml.Service(...) at ${file}:${modelsArg.value.line} cannot be read statically`,
+        hint: 'write a list of bentoml.models.BentoModel("tag") / HuggingFaceModel("id") calls',
+      })
+    } else {
+      for (const m of items) {
+        if (m.v !== 'model') continue
+        m.ref.usage = 'service'
+        svc.models.push({tag: m.ref.tag, registry: m.ref.registry, ...(m.ref.hf ? {hf: m.ref.hf} : {}), line: modelsArg.value.line})
+      }
+    }
+  }
+  info.name = svc.name
+  info.bentoName = toSnakeCase(svc.name).toLowerCase()
+  info.services = [svc]
+  info.apis = []
+  info.schema = {name: svc.name, type: 'service', routes: [], paths: {}}
+  info.modelTags = unique(svc.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag))
 }
 
 interface SdkApi extends ApiMethodInfo {
