@@ -41,6 +41,8 @@ export interface ReadSdkConfigOptions extends EvaluateOptions {
    * `workers = min(16, cpus // 2 or 1)` recorded (BentoML's rule).
    */
   cpuCount: number
+  /** The build's evaluation of `module` (Evaluations.of), shared with the schema and the Hugging Face reader; else one is run. */
+  evaluation?: Evaluation
 }
 
 export interface SdkConfigResult {
@@ -93,7 +95,7 @@ function joinPaths(...paths: string[]): string {
 }
 
 export function readSdkConfig(opts: ReadSdkConfigOptions): SdkConfigResult {
-  const evaluation = evaluateModule(opts)
+  const evaluation = opts.evaluation ?? evaluateModule(opts)
   const diagnostics: Diagnostic[] = [...evaluation.diagnostics]
   const failed = evaluation.diagnostics.some((d) => d.severity === 'error')
   const services = opts.services.map((ref, i) => {

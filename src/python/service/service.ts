@@ -138,7 +138,13 @@ export interface ReadServiceOptions {
    * A `HuggingFaceModel(...)` call whose arguments are not literals: what the module computes for them when imported
    * (the bounded interpreter, ../eval/), keyed by the call's module and position; undefined when that is unknown too.
    */
-  evaluatedHfModel?: (at: {module: string; file: string; line: number; col: number}) => {modelId: string; options: HfModelOptions} | undefined
+  evaluatedHfModel?: (at: {module: string; file: string; line: number; col: number; entryModule?: string}) => {modelId: string; options: HfModelOptions} | undefined
+  /**
+   * An expression of a class body the schema needs (a `Field(default=get_config().beam_size)`, a bound, an example)
+   * that is not a literal: its JSON value as importing `module` computes it (the bounded interpreter's evaluation of
+   * the entry module, shared with the decorators), or why it is unknown; undefined when the import never reached it.
+   */
+  computedValue?: (module: string, e: Expr, file: string) => {ok: true; value: unknown} | {ok: false; why: string} | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,6 +242,9 @@ class Reader {
     /** The build config file, as messages name it (`bentofile.yaml`, `pyproject.toml`, a `-f` path). */
     readonly configFile = 'bentofile.yaml',
     readonly evaluatedHfModel?: ReadServiceOptions['evaluatedHfModel'],
+    readonly computedValue?: (e: Expr, file: string) => {ok: true; value: unknown} | {ok: false; why: string} | undefined,
+    /** The service module (set once `service` is resolved): its evaluation answers for the modules it imports. */
+    readonly entry: {name?: string} = {},
   ) {
     for (const f of files.keys()) {
       const parts = f.split('/')
@@ -531,7 +540,7 @@ class Reader {
         return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: true}
       }
       if (q === 'bentoml.models.HuggingFaceModel') {
-        const evaluated = (): {modelId: string; options: HfModelOptions} | undefined => this.evaluatedHfModel?.({module: scope.mod.name, file, line: e.line, col: e.col})
+        const evaluated = (): {modelId: string; options: HfModelOptions} | undefined => this.evaluatedHfModel?.({module: scope.mod.name, file, line: e.line, col: e.col, ...(this.entry.name === undefined ? {} : {entryModule: this.entry.name})})
         const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null, evaluated)
         if (ref === undefined) return {v: 'dyn', why: 'dynamic model id'}
         ref.hf ??= this.hfOptions(e, scope, pos, evaluated)
@@ -891,8 +900,12 @@ function walkStmts(
 }
 
 export function readService(opts: ReadServiceOptions): ServiceInfo {
-  const reader = new Reader(opts.files, opts.configFile, opts.evaluatedHfModel)
+  // The schema's computed values come from the evaluation of the entry module (known once `service` is resolved).
+  const entryModule: {name?: string} = {}
+  const computed = opts.computedValue
+  const reader = new Reader(opts.files, opts.configFile, opts.evaluatedHfModel, computed && ((e, file) => (entryModule.name === undefined ? undefined : computed(entryModule.name, e, file))), entryModule)
   const imp = resolveImport(reader, opts.service, opts.isProjectFile)
+  if (imp.file !== null) entryModule.name = imp.module
   const info: ServiceInfo = {
     module: imp.module,
     attr: imp.attr,
@@ -1664,7 +1677,13 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       }
       return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
     },
-    literal: (e) => literalOf(reader, e, scope),
+    literal: (e) => {
+      const v = literalOf(reader, e, scope)
+      if (v.ok || reader.computedValue === undefined) return v
+      // Not a literal: what the import computed (`Field(default=get_config().beam_size)`), where it is known.
+      const c = reader.computedValue(e, scope.mod.file ?? '')
+      return c === undefined ? v : c.ok ? c : {ok: false, why: `${v.why}; ${c.why}`}
+    },
     parse: (text) => {
       const mod = scanModule(`__annotation__ = (${text})\n`)
       const first = mod.stmts[0]
