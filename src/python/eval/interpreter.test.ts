@@ -72,6 +72,8 @@ const SNIPPETS: Array<[string, string]> = [
   ['set methods and operators', 's = {1, 2, 3}\ns.add(4)\ns.discard(1)\nt = {3, 4, 5}\nX = [sorted(s), sorted(s | t), sorted(s & t), sorted(s - t), sorted(s ^ t), 2 in s, sorted(s.union([9])), s.issubset({2, 3, 4, 5}), len(s), sorted(frozenset("aba"))]'],
   ['tuple methods, membership, comparisons', 'X = [(1, 2, 1).count(1), (1, 2, 3).index(3), "b" in ("a", "b"), [1, 2] < [1, 3], (1, "a") == (1, "a"), "ab" < "b", 1 < 2 < 3, None is None, [] is not None]'],
   ['json inside functions and properties', 'import json\ndef labels(cfg):\n    return {"cfg": json.dumps(cfg, sort_keys=True), "n": str(len(cfg))}\nX = labels({"b": 1.0, "a": [1, 2]})'],
+  ['yaml.safe_load of a string (PyYAML: YAML 1.1 booleans, exact ints, floats, anchors, merge keys, int keys)', 'import yaml\nTEXT = """\nproject: chattts\nservice_config:\n  name: chattts\n  traffic:\n    timeout: 300\n  resources:\n    gpu: 1\nflags: [yes, No, on, off, true, ~]\nnums: [0x1f, 1_000, 1.0, 2.5e3, 2.5e+3, 1e3, .5, -.inf, -7, 123456789012345678901234]\nbase: &b {cpu: "2", memory: 4Gi}\nmerged:\n  <<: *b\n  cpu: "4"\n1: one\n"""\nc = yaml.safe_load(TEXT)\nX = [c, yaml.load("a: [1, 2]", Loader=yaml.SafeLoader), yaml.safe_load(""), yaml.full_load("- x")]'],
+  ['yaml.safe_load of two documents is a ComposerError', 'import yaml\nX = yaml.safe_load("a: 1\\n---\\nb: 2\\n")'],
   ['a KeyError of a dict is catchable', 'd = {}\ntry:\n    v = d["missing"]\nexcept KeyError:\n    v = "default"\nX = v'],
   ['walrus and conditional expressions in a function', 'def f(xs):\n    if (n := len(xs)) > 2:\n        return n\n    return -n if xs else 0\nX = [f([1, 2, 3]), f([1]), f([])]'],
 ]
