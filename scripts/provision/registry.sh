@@ -116,7 +116,7 @@ gc() {
   local rc=0
   docker-registry garbage-collect --delete-untagged "$CONFIG" >>"$LOGFILE" 2>&1 || rc=$?
   after=$(du -sb "$data" 2>/dev/null | cut -f1)
-  start_registry
+  start_registry "$ADDR" "$CONFIG" "$PIDFILE" "$LOGFILE"
   ((rc == 0)) || die "docker-registry garbage-collect failed (exit $rc); see $LOGFILE"
   log "garbage collection: ${removed} stale repositories removed; storage $((before / 1000000)) MB → $((after / 1000000)) MB"
 }
