@@ -9,7 +9,7 @@
 #   BENTO_DOCKER_STORAGE_DRIVER  force a storage driver (default: overlay2 if an
 #                                overlay mount works here, else fuse-overlayfs, else vfs)
 #   BENTO_DOCKERD_TIMEOUT        seconds to wait for the daemon (default 60)
-#   BENTO_BUILD_CACHE_KEEP       what BuildKit's garbage collection keeps of the build cache (default 10GB)
+#   BENTO_BUILD_CACHE_KEEP       what BuildKit's garbage collection keeps of the build cache (default 20GB)
 #
 # The daemon it starts reads $BENTO_TOOLS/dockerd/daemon.json (--config-file): BuildKit's garbage collection on,
 # keeping at most BENTO_BUILD_CACHE_KEEP of build cache (Docker 20.10 leaves it off without such a file, and the
@@ -73,7 +73,7 @@ uplink_mtu() {
 # The daemon's config file: the BuildKit cache bounded (keys Docker 20.10 reads: builder.gc.enabled,
 # builder.gc.defaultKeepStorage; a value it cannot parse stops the daemon at start, so a typo is not silent).
 write_daemon_config() {
-  local keep="${BENTO_BUILD_CACHE_KEEP:-10GB}"
+  local keep="${BENTO_BUILD_CACHE_KEEP:-20GB}"
   [[ "$keep" =~ ^[0-9]+(\.[0-9]+)?[KMGT]?B$ ]] || die "BENTO_BUILD_CACHE_KEEP must be a size like 10GB, not '$keep'"
   mkdir -p "$(dirname "$DOCKERD_CONFIG")"
   printf '{\n  "builder": {"gc": {"enabled": true, "defaultKeepStorage": "%s"}}\n}\n' "$keep" >"$DOCKERD_CONFIG.tmp"
@@ -105,7 +105,7 @@ start_dockerd() {
   if [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}, build cache kept under ${BENTO_BUILD_CACHE_KEEP:-10GB}), log: $DOCKERD_LOG"
+  log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}, build cache kept under ${BENTO_BUILD_CACHE_KEEP:-20GB}), log: $DOCKERD_LOG"
   # daemonize: the daemon outlives this script and holds none of its descriptors (a caller's lock). Debian's dockerd
   # finds containerd/runc on PATH.
   PATH="$path" daemonize "$DOCKERD_LOG" /usr/sbin/dockerd "${args[@]}"
