@@ -22,6 +22,7 @@ import {
   modelImageLabels,
   MODEL_KIND_LABEL,
   modelImageRef,
+  type PushUpload,
   readCaCerts,
   renderDockerfile,
   resolveRegistryAuth,
@@ -97,8 +98,11 @@ export interface ContainerizeResult {
   /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
   contextBytes: number
   durationMs: number
-  pushed: Array<{tag: string; digest: string}>
+  /** Per pushed tag: its digest and what went up (docker/push.ts `PushUpload`). */
+  pushed: Array<{tag: string; digest: string} & PushUpload>
   digest?: string
+  /** With --push: the sum of `pushed[].bytesUploaded` (layer tars the daemon uploaded; 0 when the registry had them all). */
+  bytesUploaded?: number
 }
 
 const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
@@ -322,19 +326,20 @@ async function buildImage(
   const info = await opts.client.inspect(imageId)
   const history = await opts.client.history(imageId)
 
-  const pushed: Array<{tag: string; digest: string}> = []
+  const pushed: ContainerizeResult['pushed'] = []
   if (opts.push) {
     for (const t of tags.filter((x) => x.includes('/'))) {
       reporter.log(`Pushing ${t}`)
       const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
-      const {digest} = await opts.client.push(t, {
+      const {digest, bytesUploaded, layersPushed, layersExisting} = await opts.client.push(t, {
         auth,
         signal: opts.signal,
         onProgress: (e) => {
           if (e.status && !e.progress) reporter.log(`  ${e.id ? `${e.id}: ` : ''}${e.status}`)
         },
       })
-      pushed.push({tag: t, digest})
+      pushed.push({tag: t, digest, bytesUploaded, layersPushed, layersExisting})
+      reporter.log(`Pushed ${t}: ${layersPushed} layer(s), ${bytesUploaded} bytes uploaded, ${layersExisting} already in the registry`)
     }
   }
 
@@ -353,6 +358,7 @@ async function buildImage(
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
+    ...(opts.push ? {bytesUploaded: pushed.reduce((n, p) => n + p.bytesUploaded, 0)} : {}),
   }
 }
 
