@@ -2,6 +2,7 @@ import {availableParallelism} from 'node:os'
 
 import {configDefaults, defineConfig} from 'vitest/config'
 
+import {dockerSlots} from './test/helpers/slots.js'
 import {TierSequencer} from './test/sequencer.js'
 
 /**
@@ -10,15 +11,19 @@ import {TierSequencer} from './test/sequencer.js'
  *   unit          src/**\/*.test.ts, test/unit/**\/*.test.ts   in-process or the compiled CLI; no Docker daemon; parallel
  *   needs-root    *.root.test.ts (src/, test/unit/)           mounts (tmpfs, read-only remounts); parallel
  *   e2e-bentoml   test/e2e/**\/*.test.ts                       real BentoML / Python / uv, no Docker daemon; parallel
- *   e2e-docker    test/e2e/**\/*.docker.test.ts                the real Docker daemon or registry; one file at a time
+ *   e2e-docker    test/e2e/**\/*.docker.test.ts                the real Docker daemon or registry; two files at a time
  *
- * Every project runs in the same vitest run: the parallel ones in forks, e2e-docker beside them in one worker thread
- * (a pool of its own, so it does not wait for the others), the only tier that talks to the shared daemon.
+ * Every project runs in the same vitest run: the parallel ones in forks, e2e-docker beside them in worker threads
+ * (a pool of its own, so it does not wait for the others), the only tier that talks to the shared daemon. It runs
+ * BENTO_DOCKER_SLOTS files at once (default 2: a Docker file mostly waits on the daemon, the registry and
+ * containers), longest first (test/sequencer.ts); each file uses its own names, homes, registry repositories and
+ * build-cache records, never counts of the whole daemon.
  */
 const ROOT_TESTS = ['src/**/*.root.test.ts', 'test/unit/**/*.root.test.ts']
 const DOCKER_TESTS = ['test/e2e/**/*.docker.test.ts']
 const isRoot = process.getuid?.() === 0
 const ci = process.env.CI === 'true' || process.env.CI === '1'
+const DOCKER_SLOTS = dockerSlots()
 
 /**
  * The daemon the tiers without Docker get: none. A test there that reaches for Docker (the CLI and dockerode both
@@ -32,6 +37,8 @@ export default defineConfig({
     // Most tests wait on children (the CLI, Python, the daemon): at least two at once even on a 2-core machine.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     sequence: {sequencer: TierSequencer},
+    // Only e2e-docker runs in threads: this is its width.
+    poolOptions: {threads: {maxThreads: DOCKER_SLOTS, minThreads: 1}},
     projects: [
       {
         extends: true,
@@ -70,12 +77,12 @@ export default defineConfig({
           include: DOCKER_TESTS,
           testTimeout: 900_000,
           hookTimeout: 900_000,
-          // One file after the other (they share the Docker daemon and the registry), in a pool of their own
-          // (threads) so that they run while the forks run the other tiers; test/e2e/serial.setup.ts fails a file
-          // that starts while another one runs.
+          // DOCKER_SLOTS files at a time (they share the Docker daemon and the registry), in a pool of their own
+          // (threads) so that they run while the forks run the other tiers; test/e2e/docker-slots.setup.ts fails a
+          // file that starts while every slot is held.
           pool: 'threads',
-          poolOptions: {threads: {singleThread: true}},
-          setupFiles: ['./test/e2e/serial.setup.ts'],
+          env: {BENTO_DOCKER_SLOTS: String(DOCKER_SLOTS)},
+          setupFiles: ['./test/e2e/docker-slots.setup.ts'],
         },
       },
     ],

@@ -1,6 +1,7 @@
 /**
- * Locked builds: `bento build` with its uv lock (first build: uv resolves; a rebuild after a code edit: the cached
- * lock, no resolver) side by side with `bentoml build` 1.4.40, which locks with uv on every build. Both resolve the
+ * Locked builds: `bento build` with its uv lock (first build: uv resolves; a rebuild with unchanged inputs: the same
+ * Bento, no resolver; a rebuild after a code edit: the cached lock, no resolver) side by side with `bentoml build`
+ * 1.4.40, which locks with uv on every build (first build, and a rebuild of the unchanged project). Both resolve the
  * same project offline from the provisioned wheelhouse (`no_index` + `find_links`), with the same uv executable
  * (the 1.4.40 venv's) and uv's own cache warm (one warm-up run each), so what differs is the work around the
  * resolver and whether it runs at all.
@@ -60,19 +61,25 @@ function main(): void {
   const bentoEnv = (home: string): Record<string, string> => ({BENTOML_HOME: home, BENTO_UV: uv})
   const bentomlEnv = (home: string): Record<string, string> => ({BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(VENV, 'bin')}:${process.env.PATH ?? ''}`})
   const first: number[] = []
+  const unchanged: number[] = []
   const cached: number[] = []
   const bentoml: number[] = []
+  const bentomlAgain: number[] = []
   try {
     for (let i = -1; i < n; i++) {
       const home = join(root, `bento-${i + 1}`)
       const a = timed(process.execPath, [BIN, 'build', dir, '-q'], dir, bentoEnv(home))
+      const u = timed(process.execPath, [BIN, 'build', dir, '-q'], dir, bentoEnv(home))
       appendFileSync(join(dir, 'service.py'), `# edit ${i}\n`)
       const b = timed(process.execPath, [BIN, 'build', dir, '-q'], dir, bentoEnv(home))
       const c = timed(join(VENV, 'bin/bentoml'), ['build', '--output', 'tag'], dir, bentomlEnv(join(root, `bentoml-${i + 1}`)))
+      const d = timed(join(VENV, 'bin/bentoml'), ['build', '--output', 'tag'], dir, bentomlEnv(join(root, `bentoml-${i + 1}`)))
       if (i >= 0) {
         first.push(a)
+        unchanged.push(u)
         cached.push(b)
         bentoml.push(c)
+        bentomlAgain.push(d)
       }
     }
   } finally {
@@ -83,8 +90,10 @@ function main(): void {
   console.log(`Locking scikit-learn + numpy + bentoml 1.4.40 offline from the wheelhouse; ${n} runs, medians\n`)
   console.log('| build | time | ÷ bentoml build 1.4.40 |')
   console.log('| --- | --- | --- |')
-  console.log(row('`bentoml build` 1.4.40 (uv pip compile every build)', bentoml))
+  console.log(row('`bentoml build` 1.4.40, first (uv pip compile)', bentoml))
+  console.log(row('`bentoml build` 1.4.40, unchanged project (uv pip compile again)', bentomlAgain))
   console.log(row('`bento build`, first (uv pip compile --generate-hashes)', first))
+  console.log(row('`bento build`, unchanged inputs (same Bento, no uv run)', unchanged))
   console.log(row('`bento build` after a code edit (cached lock: no uv run)', cached))
 }
 

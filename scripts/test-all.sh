@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The whole CI: provision the machine, then build, lint, type-check and run every
+# The whole CI: check the disk, provision the machine, then build, lint, type-check and run every
 # vitest project (unit + e2e). Runs every step even after a failure, prints a summary,
 # and exits non-zero if any step failed. BENTO_FAIL_FAST=1 stops at the first failure.
+#
+# Disk: scripts/disk-guard.sh first (bounds the build cache, removes old leftovers when below BENTO_MIN_FREE_GB, fails
+# early when still short); every step logs the free space and `docker system df` before and after; a sampler records
+# the lowest free space of the run, printed in the summary; after the tests the local registry's garbage collection
+# frees the blobs of the repositories the tests deleted.
 #
 # Exported for the tests (resolved defaults of the provisioning scripts):
 #   BENTO_TOOLS, BENTOML_VENV, BENTOML_1440_VENV, BENTOML_1322_VENV, BENTO_WHEELHOUSE, BENTO_REGISTRY (host:port), BENTO_DOCKER_CLI
@@ -9,6 +14,8 @@ set -euo pipefail
 BENTO_LOG_TAG=test-all
 # shellcheck source=SCRIPTDIR/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=SCRIPTDIR/lib/disk.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/disk.sh"
 cd "$BENTO_REPO_ROOT"
 
 export BENTO_TOOLS
@@ -22,6 +29,12 @@ export BENTO_DOCKER_CLI="$DOCKER"
 start=$(date +%s)
 results=()
 failed=0
+mkdir -p "$BENTO_TOOLS/logs"
+DISK_SAMPLES="$BENTO_TOOLS/logs/disk-samples.txt"
+rm -f "$DISK_SAMPLES" "$DISK_SAMPLES.step"
+disk_sampler "$DISK_SAMPLES" </dev/null >/dev/null 2>&1 &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
 step() {
   local name="$1" t0 rc=0
   shift
@@ -30,9 +43,12 @@ step() {
     return 0
   fi
   log "=== $name: $*"
+  printf '%s' "$name" >"$DISK_SAMPLES.step"
+  disk_report "before $name"
   t0=$(date +%s)
   "$@" </dev/null || rc=$?
   local secs=$(($(date +%s) - t0))
+  disk_report "after $name"
   if ((rc == 0)); then
     results+=("ok    $name (${secs}s)")
   else
@@ -42,9 +58,10 @@ step() {
 }
 
 rm -f "$BENTO_TOOLS/vitest-report.json"
-step provision bash scripts/provision/all.sh
+step disk-guard bash scripts/disk-guard.sh
+((failed == 0)) && step provision bash scripts/provision/all.sh
 if ((failed != 0)); then
-  log "provisioning failed; not running the checks"
+  log "the disk guard or provisioning failed; not running the checks"
 else
   step build npm run build
   # The build step just compiled dist/: the tests' global setup need not compile it again (unless it failed).
@@ -54,10 +71,14 @@ else
   step vitest env BENTO_SKIP_BUILD="$built" npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
   # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/).
   step bench-quick npx tsx bench/run.ts --quick
+  # Nothing pushes any more: free the blobs of the repositories the tests deleted (the registry restarts).
+  step registry-gc bash scripts/provision/registry.sh gc
 fi
 
+kill "$sampler" 2>/dev/null || true
 log "=== summary ($(($(date +%s) - start))s)"
 printf '  %s\n' "${results[@]}" >&2
+log "$(disk_low_point "$DISK_SAMPLES" "$start")"
 # The plain closing line CI reads: counts from vitest's JSON report.
 if [[ -f "$BENTO_TOOLS/vitest-report.json" ]]; then
   # shellcheck disable=SC2016 # a JavaScript template literal, not shell

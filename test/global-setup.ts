@@ -42,6 +42,8 @@ export default function setup(): (() => void) | undefined {
       cwd: root,
       stdio: 'inherit',
     })
+    // The direct path's bundle (dist/direct.cjs), as `npm run build` makes it: the CLI under test is the shipped one.
+    execFileSync(process.execPath, [`${root}scripts/bundle.mjs`], {cwd: root, stdio: 'inherit'})
   }
   process.env.BENTO_NOBODY_REPO = cliForNobody(root, runTmp)
   return teardown

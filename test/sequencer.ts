@@ -1,23 +1,58 @@
+import {basename} from 'node:path'
+
 import {BaseSequencer, type TestSpecification} from 'vitest/node'
 
 /** The parallel tiers' order: their longest files (real BentoML, Python, `bentoml serve`) first. */
 const ORDER = ['e2e-bentoml', 'needs-root', 'unit']
 
 /**
- * Vitest's order (failed first, then longest first by the last run's durations, or largest file first without
- * them, as in a fresh clone), with the e2e-bentoml files ahead of the unit ones: they are the long ones, and the
- * run ends when the last long file started late ends.
+ * Seconds each e2e-docker file took, measured two files at a time (`npx vitest run --project e2e-docker` on the 2-core
+ * machine with the tools provisioned, 2026-12-06, under a load of 12–16 from other work: absolute figures run high,
+ * the order is what counts). The tier runs them longest first, so the run does not end with a long file started
+ * last. A fresh clone has no vitest cache, so the order comes from here; a file missing from the table (a new one)
+ * counts as DEFAULT_DOCKER_SECONDS. Update the figures when a file changes a lot.
+ */
+export const DOCKER_SECONDS: Readonly<Record<string, number>> = {
+  // Four containerizes with Python packages from PyPI: the tier's critical path.
+  'interop-matrix-containerize.docker.test.ts': 670,
+  'containerize.docker.test.ts': 230,
+  'smoke.docker.test.ts': 185,
+  'big-model.docker.test.ts': 140,
+  'containerize-image-sdk.docker.test.ts': 115,
+  'containerize-locked.docker.test.ts': 105,
+  'containerize-ca-cert.docker.test.ts': 60,
+  'containerize-sdk.docker.test.ts': 35,
+  'user-template-image.docker.test.ts': 30,
+  'prune-homes.docker.test.ts': 15,
+}
+export const DEFAULT_DOCKER_SECONDS = 60
+
+/** The Docker files in the order they start: longest (by DOCKER_SECONDS) first, the file name breaking ties. */
+export function dockerOrder<T>(files: readonly T[], path: (f: T) => string): T[] {
+  const secs = (f: T): number => DOCKER_SECONDS[basename(path(f))] ?? DEFAULT_DOCKER_SECONDS
+  return [...files].sort((a, b) => secs(b) - secs(a) || basename(path(a)).localeCompare(basename(path(b))))
+}
+
+/**
+ * The parallel tiers: vitest's order (failed first, then longest first by the last run's durations, or largest file
+ * first without them, as in a fresh clone), with the e2e-bentoml files ahead of the unit ones: they are the long
+ * ones, and the run ends when the last long file started late ends. The e2e-docker tier (a pool of its own):
+ * `dockerOrder`.
  */
 export class TierSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files)
+    const docker = files.filter((s) => s.project.name === 'e2e-docker')
+    const sorted = await super.sort(files.filter((s) => s.project.name !== 'e2e-docker'))
     const rank = (s: TestSpecification): number => {
       const i = ORDER.indexOf(s.project.name)
       return i < 0 ? ORDER.length : i
     }
-    return sorted
-      .map((spec, i) => ({spec, i}))
-      .sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i)
-      .map(({spec}) => spec)
+    return [
+      ...sorted
+        .map((spec, i) => ({spec, i}))
+        .sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i)
+        .map(({spec}) => spec),
+      ...dockerOrder(docker, (s) => s.moduleId),
+    ]
   }
 }

@@ -360,7 +360,13 @@ def describe(tag: str) -> dict:
 
     try:
         bento = bentoml.get(tag)
-        return {"tag": str(bento.tag), "info": json.loads(json.dumps(bento.info.to_dict(), default=str)), "src": src_files(bento.path)}
+        python = {}
+        for name in ("requirements.txt", "requirements.lock.txt"):
+            f = os.path.join(bento.path, "env", "python", name)
+            if os.path.isfile(f):
+                with open(f) as fh:
+                    python[name] = fh.read()
+        return {"tag": str(bento.tag), "info": json.loads(json.dumps(bento.info.to_dict(), default=str)), "src": src_files(bento.path), "python": python}
     except Exception as e:  # the real reader cannot read it: that is a finding
         return {"tag": tag, "readError": f"{type(e).__name__}: {e}"}
 

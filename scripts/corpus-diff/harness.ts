@@ -20,6 +20,8 @@ export interface Side {
   info?: Record<string, unknown>
   /** The files under the Bento's `src/`, relative, sorted. */
   src?: string[]
+  /** The Bento's `env/python/requirements.txt` and (spec 1) `requirements.lock.txt`, by name. */
+  python?: Record<string, string>
   /** The build's error (bento: `CODE message`). */
   error?: string
   /** Why the real lock (`uv pip compile`) would have failed this build; the Bento is the unlocked one. */
@@ -48,6 +50,13 @@ export interface HarnessOptions {
   /** Extra environment for both builds. */
   env?: NodeJS.ProcessEnv
   timeoutMs?: number
+  /**
+   * Lock for real (scripts/lock-diff/): both builds run the venv's uv (no stand-in) and `bento build` locks too, with
+   * `env` (e.g. UV_INDEX_URL naming a local index) for both.
+   */
+  lock?: {env: NodeJS.ProcessEnv}
+  /** A bentofile.yaml written into both copies (for a project that has none). */
+  bentofile?: string
 }
 
 /**
@@ -93,11 +102,15 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
     await Promise.all([mkdir(home), mkdir(stubs), mkdir(bin)])
     await cp(projectDir, ours, {recursive: true})
     await cp(projectDir, theirs, {recursive: true})
-    await writeFile(join(bin, 'uv'), fakeUv(opts.venv, join(tmp, 'lock-refusals.log')))
-    await chmod(join(bin, 'uv'), 0o755)
+    if (opts.bentofile !== undefined) for (const d of [ours, theirs]) await writeFile(join(d, 'bentofile.yaml'), opts.bentofile)
+    if (opts.lock === undefined) {
+      await writeFile(join(bin, 'uv'), fakeUv(opts.venv, join(tmp, 'lock-refusals.log')))
+      await chmod(join(bin, 'uv'), 0o755)
+    }
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...opts.env,
+      ...(opts.lock ? {...opts.lock.env, BENTO_UV: join(opts.venv, 'bin/uv'), UV_CACHE_DIR: join(tmp, 'uv-cache')} : {}),
       BENTOML_HOME: home,
       BENTOML_DO_NOT_TRACK: 'true',
       HF_ENDPOINT: opts.hfEndpoint,
@@ -124,7 +137,7 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
     const ready = (await messages.next()).value as {stubs: string[]; models: string[]} | undefined
     if (!ready) throw new Error(`the BentoML driver ended before it was ready:\n${stderr}`)
 
-    const bento = await bentoBuild(ours, opts.repo, env, deadline)
+    const bento = await bentoBuild(ours, opts.repo, env, deadline, opts.lock !== undefined)
     driver.stdin.end(`${bento.tag ?? ''}\n`)
     const result = (await messages.next()).value as {bentoml: Side; bento: Side | null} | undefined
     if (!result) throw new Error(`the BentoML driver ended without a result:\n${stderr}`)
@@ -140,9 +153,11 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
 /**
  * `bento build --no-lock`: BentoML's side gets a copy for its lock (above), so both sides compare the requirements as
  * written; a real lock here would need PyPI (the venv's uv is on PATH) and compare resolutions, not the two tools.
+ * With `lock` (scripts/lock-diff/), `bento build` locks, as BentoML's side does with the real uv.
  */
-async function bentoBuild(dir: string, repo: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{tag?: string; error?: string}> {
-  const child = spawn(process.execPath, [join(repo, 'bin/run.js'), 'build', '.', '--json', '--no-lock'], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal})
+async function bentoBuild(dir: string, repo: string, env: NodeJS.ProcessEnv, signal: AbortSignal, lock: boolean): Promise<{tag?: string; error?: string}> {
+  const args = [join(repo, 'bin/run.js'), 'build', '.', '--json', ...(lock ? [] : ['--no-lock'])]
+  const child = spawn(process.execPath, args, {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal})
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

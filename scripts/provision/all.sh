@@ -3,7 +3,8 @@
 #
 #   all.sh        everything the build, the tests and the benchmarks need: docker daemon, python:3.11-slim, a local
 #                 registry on 127.0.0.1:5000, the BentoML 1.4.15, 1.4.40 and 1.3.22 venvs, the offline wheelhouse (1.4.15 and
-#                 1.4.40 sets), node_modules, and the Keras benchmark venv (TensorFlow; unless BENTO_SKIP_KERAS=1).
+#                 1.4.40 sets), the lock differential's wheelhouse, node_modules, the Keras benchmark venv (TensorFlow;
+#                 unless BENTO_SKIP_KERAS=1), and Podman (`podman kube play` for the Kubernetes e2e).
 #   all.sh demo   only what scripts/demo.sh needs: docker daemon, python:3.11-slim, the BentoML 1.4.15 venv (it
 #                 trains and saves the model), the wheelhouse's 1.4.15 set (offline pip in the image), node_modules.
 set -euo pipefail
@@ -46,6 +47,8 @@ if [[ "$PROFILE" == all ]]; then
   run_bg bentoml-1.4.40-venv bash "$HERE/bentoml-1.4.40-venv.sh"
   # The newest 1.3.x, the reference for Bentos that target a 1.3.x pin (bentoml-13-interop); ~15 s cold.
   run_bg bentoml-1.3.22-venv bash "$HERE/bentoml-1.3.22-venv.sh"
+  # The lock differential's wheels (lock-corpus-diff): ~63 MB of pinned wheels from PyPI, ~35 s cold.
+  run_bg corpus-lock-wheelhouse bash "$HERE/corpus-lock-wheelhouse.sh"
   # TensorFlow for the Keras benchmark (bench --quick runs in CI); big, so it downloads alongside the rest.
   [[ "${BENTO_SKIP_KERAS:-0}" == 1 ]] || run_bg bentoml-keras-venv bash "$HERE/bentoml-keras-venv.sh"
 fi
@@ -56,6 +59,8 @@ if ((failed == 0)); then
   bash "$HERE/base-image.sh" || failed=1
   if [[ "$PROFILE" == all ]]; then
     bash "$HERE/registry.sh" || failed=1
+    # apt, after docker.sh's: one apt at a time.
+    bash "$HERE/podman.sh" || failed=1
     ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
   else
     ((failed == 0)) && { BENTO_WHEELHOUSE_SETS=1.4.15 BENTO_WHEELHOUSE_PROVE=0 bash "$HERE/wheelhouse.sh" || failed=1; }

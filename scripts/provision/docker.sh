@@ -9,6 +9,12 @@
 #   BENTO_DOCKER_STORAGE_DRIVER  force a storage driver (default: overlay2 if an
 #                                overlay mount works here, else fuse-overlayfs, else vfs)
 #   BENTO_DOCKERD_TIMEOUT        seconds to wait for the daemon (default 60)
+#   BENTO_BUILD_CACHE_KEEP       what BuildKit's garbage collection keeps of the build cache (default 10GB)
+#
+# The daemon it starts reads $BENTO_TOOLS/dockerd/daemon.json (--config-file): BuildKit's garbage collection on,
+# keeping at most BENTO_BUILD_CACHE_KEEP of build cache (Docker 20.10 leaves it off without such a file, and the
+# cache then grows with every build until the disk is full). A daemon that was already running keeps its own
+# settings: scripts/disk-guard.sh bounds its cache with `docker builder prune --keep-storage` before each CI run.
 set -euo pipefail
 BENTO_LOG_TAG=docker
 # shellcheck source=SCRIPTDIR/../lib/common.sh
@@ -16,6 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 DOCKERD_LOG=/tmp/dockerd.log
 DOCKER_DATA_ROOT=/var/lib/docker
+DOCKERD_CONFIG="$BENTO_TOOLS/dockerd/daemon.json"
 
 # Is an overlay mount possible on the file system that holds the docker data root?
 overlay_works() {
@@ -63,11 +70,22 @@ uplink_mtu() {
   if [[ -n "$dev" ]]; then cat "/sys/class/net/$dev/mtu" 2>/dev/null || true; fi
 }
 
+# The daemon's config file: the BuildKit cache bounded (keys Docker 20.10 reads: builder.gc.enabled,
+# builder.gc.defaultKeepStorage; a value it cannot parse stops the daemon at start, so a typo is not silent).
+write_daemon_config() {
+  local keep="${BENTO_BUILD_CACHE_KEEP:-10GB}"
+  [[ "$keep" =~ ^[0-9]+(\.[0-9]+)?[KMGT]?B$ ]] || die "BENTO_BUILD_CACHE_KEEP must be a size like 10GB, not '$keep'"
+  mkdir -p "$(dirname "$DOCKERD_CONFIG")"
+  printf '{\n  "builder": {"gc": {"enabled": true, "defaultKeepStorage": "%s"}}\n}\n' "$keep" >"$DOCKERD_CONFIG.tmp"
+  mv "$DOCKERD_CONFIG.tmp" "$DOCKERD_CONFIG"
+}
+
 start_dockerd() {
   local driver mode args=() path="$PATH"
   driver=$(pick_storage_driver)
   mode=$(iptables_mode)
-  args+=(--storage-driver "$driver" --data-root "$DOCKER_DATA_ROOT")
+  write_daemon_config
+  args+=(--storage-driver "$driver" --data-root "$DOCKER_DATA_ROOT" --config-file "$DOCKERD_CONFIG")
   # Containers get MTU 1500 by default; if the uplink is smaller (1400 here), match it so
   # large TLS downloads from containers cannot stall on dropped packets.
   local mtu
@@ -87,7 +105,7 @@ start_dockerd() {
   if [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}), log: $DOCKERD_LOG"
+  log "starting dockerd (storage driver $driver, iptables $mode${mtu:+, mtu $mtu}, build cache kept under ${BENTO_BUILD_CACHE_KEEP:-10GB}), log: $DOCKERD_LOG"
   # daemonize: the daemon outlives this script and holds none of its descriptors (a caller's lock). Debian's dockerd
   # finds containerd/runc on PATH.
   PATH="$path" daemonize "$DOCKERD_LOG" /usr/sbin/dockerd "${args[@]}"
@@ -133,6 +151,11 @@ main() {
   apt_install docker.io debootstrap docker-registry xz-utils debian-archive-keyring curl ca-certificates
   if docker_answers; then
     log "docker daemon already answering ($("$DOCKER" version --format '{{.Server.Version}}'))"
+    local pid
+    pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+    if [[ -z "$pid" ]] || ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--config-file $DOCKERD_CONFIG"; then
+      log "note: that daemon was not started with $DOCKERD_CONFIG (bounded build cache); scripts/disk-guard.sh prunes its cache instead"
+    fi
   else
     start_dockerd
   fi

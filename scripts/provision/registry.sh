@@ -4,6 +4,14 @@
 # http://127.0.0.1:5000/v2/ does not answer. Verifies push + pull with /usr/bin/docker
 # once per registry/daemon start (127.0.0.1 is an insecure registry by default).
 #
+#   registry.sh      start it (when it does not answer) and verify push + pull
+#   registry.sh gc   free the storage of what the tests deleted: stop the registry this script started, run its
+#                    garbage collection (`docker-registry garbage-collect --delete-untagged`: blobs of deleted or
+#                    untagged manifests), start it again; with BENTO_REGISTRY_GC_AGE_MIN=N, first remove every
+#                    repository untouched for N minutes (leftovers of runs that died before their cleanup). The
+#                    registry is stopped meanwhile (the garbage collector must not race a push), so run it when no
+#                    test pushes: scripts/test-all.sh runs it after the tests and in its disk guard.
+#
 # Environment: BENTO_REGISTRY_PORT (default 5000).
 set -euo pipefail
 BENTO_LOG_TAG=registry
@@ -91,7 +99,50 @@ verify_push_pull() {
   log "push + pull via $ADDR works"
 }
 
+stop_registry() {
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill "$pid"
+  for _ in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+gc() {
+  [[ -f "$CONFIG" ]] || { log "no registry config at $CONFIG: nothing to collect"; return 0; }
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if registry_answers && ! { [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; }; then
+    log "the registry on $ADDR was not started by this script ($PIDFILE): not collecting its garbage"
+    return 0
+  fi
+  stop_registry
+  local data="$DIR/data" before after removed=0 repo
+  before=$(du -sb "$data" 2>/dev/null | cut -f1)
+  if [[ -n "${BENTO_REGISTRY_GC_AGE_MIN:-}" && -d "$data/docker/registry/v2/repositories" ]]; then
+    while IFS= read -r repo; do
+      # A repository is touched when a push links a layer or a manifest into it: its newest file says when.
+      if [[ -z "$(find "$repo" -newermt "-${BENTO_REGISTRY_GC_AGE_MIN} minutes" -print -quit 2>/dev/null)" ]]; then
+        rm -rf "$repo" && removed=$((removed + 1))
+      fi
+    done < <(find "$data/docker/registry/v2/repositories" -mindepth 1 -maxdepth 1 -type d)
+  fi
+  local rc=0
+  docker-registry garbage-collect --delete-untagged "$CONFIG" >>"$LOGFILE" 2>&1 || rc=$?
+  after=$(du -sb "$data" 2>/dev/null | cut -f1)
+  start_registry
+  ((rc == 0)) || die "docker-registry garbage-collect failed (exit $rc); see $LOGFILE"
+  log "garbage collection: ${removed} stale repositories removed; storage $((before / 1000000)) MB → $((after / 1000000)) MB"
+}
+
 main() {
+  if [[ "${1:-}" == gc ]]; then
+    gc
+    return
+  fi
   if registry_answers; then
     log "registry already answering on $ADDR"
   else
@@ -100,4 +151,4 @@ main() {
   verify_push_pull
 }
 
-timed "registry.sh" main
+timed "registry.sh${1:+ $1}" main "$@"

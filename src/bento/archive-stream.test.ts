@@ -8,8 +8,9 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureHome} from '../store/index.js'
-import {bentoTree, tempDir, writeTree} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome} from '../../test/helpers/store-fixtures.js'
 import {exportBento} from './archive/index.js'
 
 const BIG = 120 * 1024 * 1024
@@ -30,8 +31,7 @@ describe('export through a child xz', () => {
   })
 
   it('streams an archive larger than 100 MB into the file (no buffer, no EPIPE, no listener warning)', async () => {
-    const home = path.join(await tempDir(), 'bentoml')
-    await ensureHome(home)
+    const home = await freshHome()
     const bentoDir = path.join(home, 'bentos', 'big', 'v1')
     await writeTree(bentoDir, {
       ...bentoTree('big', 'v1', '2025-05-30T10:20:30.123456+00:00'),

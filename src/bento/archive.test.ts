@@ -11,9 +11,11 @@ import tar from 'tar-stream'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {ArchiveError, StoreError} from '../errors.js'
-import {ensureHome, Store} from '../store/index.js'
+import {Store} from '../store/index.js'
 import {currentOwner, ownerToken, processStart} from '../store/owner.js'
-import {bentoTree, modelTree, modelYaml, tempDir, type Tree, writeTree} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {type Tree, writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome, modelTree, modelYaml} from '../../test/helpers/store-fixtures.js'
 import {detectArchiveFormat, exportBento, importBento} from './archive/index.js'
 
 const T_MODEL = '2025-05-30T10:11:12.123456+00:00'
@@ -21,8 +23,7 @@ const T_BENTO = '2025-05-30T10:20:30.123456+00:00'
 const MODEL = {tag: 'flower_model:zfshqahix2dpoax4', creationTime: T_MODEL}
 
 async function newHome(): Promise<string> {
-  const home = path.join(await tempDir(), 'bentoml')
-  await ensureHome(home)
+  const home = await freshHome()
   return home
 }
 

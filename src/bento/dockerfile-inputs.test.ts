@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {renderDockerfile} from '../docker/dockerfile.js'
 import {bentoFromDocument} from '../store/info.js'
-import {SPEC2_BENTO_YAML} from '../store/testing.js'
+import {SPEC2_BENTO_YAML} from '../../test/helpers/store-fixtures.js'
 import {dockerfileInputsOf} from './dockerfile-inputs.js'
 import {dockerfileContext} from './templates.js'
 

@@ -1,256 +1,309 @@
-import {readFileSync, realpathSync} from 'node:fs'
-import {lstat, readFile, stat} from 'node:fs/promises'
-import {isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {availableParallelism} from 'node:os'
+import {readFile} from 'node:fs/promises'
+import {realpathSync} from 'node:fs'
+import {relative} from 'node:path'
 
-import {type Image, type ImageBuildConfig, type ImageFiles, imageFilesFor, type ImageOptions, ImageMergeError, populateImageFromBuildConfig} from '../bentoml/image.js'
-import {legacyDefaultReadme} from '../bentoml/readme.js'
-import type {BuildConfig, loadBuildConfig} from '../config/index.js'
-import {dotenvDirs} from '../config/dotenv.js'
-import type {Path, Position} from '../config/context.js'
-import {ConfigError, type Diagnostic, NotFoundError} from '../errors.js'
-import type {EnvRead} from '../python/eval/evaluate.js'
-import {inlineRequirements, nestedRequirementRefs} from '../python/requirements.js'
 import {hashFile} from './digest.js'
-import {vanishedError} from './files.js'
-import type {PlanFile, PlanImage, planBuild} from './plan.js'
+import {beforeDefaults, bentoV2Warnings, envReadWarning, projectDotenvs, projectImageFiles, projectRead, readExtras, readReadme, sdkImage} from './project-reads.js'
+import {type ResolvedModel, resolveModels} from './resolve-models.js'
+import type {SdkServiceConfig} from '../python/service/sdk-config.js'
+import type {EnvRead, Evaluation} from '../python/eval/evaluate.js'
+import type {HfModelOptions} from '../python/service/service.js'
+import {moduleSpace} from '../python/service/module-space.js'
+import {prefixSchema} from '../python/service/sdk-schema.js'
+import {toSnakeCase} from '../bentoml/names.js'
+import {TAG_RULE} from '../bentoml/tag.js'
+import {selectFiles} from './files.js'
+import {findModel, type PlanFile, type PlanInputs, type PlanModel} from './plan.js'
+import {type BuildConfig, loadBuildConfig} from '../config/index.js'
+import {nearestDotenv} from '../config/dotenv.js'
+import {locateDiagnostics, projectSite, withLines} from '../config/locate.js'
+import {projectPythonDiagnostic} from '../config/project-python.js'
+import {bentoTemplates} from './templates.js'
+import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
+import {ConfigError, type Diagnostic, NotFoundError} from '../errors.js'
+import type {Reporter} from '../reporter.js'
+import {isDirectory} from '../store/fs-utils.js'
+import {ensureHome} from '../store/home.js'
+import {recoverHome} from '../store/recover.js'
+import {isValidTagPart} from '../store/tag.js'
+import {TOOL_VERSION} from '../version.js'
+import {type BuildArgs, mergeArgs, readArgSources} from './build-args.js'
 
-/* The build's inputs read from the project: the files the build config names, the README, the .env files, the SDK
- * image merged with the build config (services/build-gather.ts gathers them, bento/plan.ts plans from them). */
+/** What the gather step reads its inputs from (services/build.ts passes its options). */
+export interface GatherOptions {
+  projectDir: string
+  /** `-f`: a bentofile.yaml or pyproject.toml, absolute or relative to projectDir. */
+  bentofile?: string
+  home: string
+  /** `--version`: the Bento's version instead of the one from the input digest. */
+  version?: string
+  /** `--bentoml-version`: the target BentoML release. */
+  bentomlVersion?: string
+  signal?: AbortSignal
+  /**
+   * The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ;
+   * `HF_ENDPOINT` and `HF_TOKEN` for Hugging Face models; `os.environ`/`os.getenv` in the service module read it.
+   */
+  env?: Readonly<Record<string, string | undefined>>
+  /** `--arg`/`--arg-file`, merged over the build config's `args`. */
+  args?: BuildArgs
+}
 
-/**
- * The `.env` files `load_dotenv()` may load for the service's modules (python-dotenv looks from the module's
- * directory up): directory in the build context → content, null where there is none. A `.env` that is not a file
- * (a directory, a FIFO) is none; one above the build context is not looked for.
- */
-export async function projectDotenvs(projectDir: string, moduleFiles: string[]): Promise<Map<string, string | null>> {
-  const found = new Map<string, string | null>()
-  for (const dir of new Set(moduleFiles.flatMap(dotenvDirs))) {
-    const path = join(projectDir, dir, '.env')
-    const st = await stat(path).catch(() => undefined)
-    found.set(dir, st?.isFile() ? await readFile(path, 'utf8').catch(() => null) : null)
-  }
-  return found
+/** What `bento build` gathered: the plan's inputs, and what the lock and the result need besides. */
+export interface Gathered {
+  loaded: Awaited<ReturnType<typeof loadBuildConfig>>
+  /** The build config with the command line's `--arg`/`--arg-file` merged into its `args`. */
+  config: BuildConfig
+  /** The build config file, relative to the project when inside it. */
+  configFile: string
+  files: PlanFile[]
+  models: ResolvedModel[]
+  envRead: EnvRead[]
+  /** The entry SDK service's decorator values, as the evaluator read them (undefined for a runner-style service). */
+  entryConfig: SdkServiceConfig | undefined
+  planInputs: PlanInputs
+  /** Runs a step whose ConfigError about the config file gets the line of its key. */
+  inConfig: <T>(step: () => Promise<T>) => Promise<T>
 }
 
 /**
- * One warning for every read of the build's environment by the service module (names only: values may be
- * secrets), at the first read.
+ * The gather step of `bento build`: everything the plan is made from, read from the project, the model store, the
+ * service code (static reading and the bounded evaluator) and the Hugging Face hub. Warnings are pushed to
+ * `warnings`; problems are typed errors at their line.
  */
-export function envReadWarning(reads: EnvRead[]): Diagnostic {
-  const first = [...reads].sort((a, b) => (a.site.file === b.site.file ? a.site.line - b.site.line : a.site.file < b.site.file ? -1 : 1))[0] as EnvRead
-  const files = [...new Set(reads.map((r) => r.site.file))].sort()
-  return {
-    ...first.site,
-    severity: 'warning',
-    message: `${files.join(', ')} ${files.length > 1 ? 'read' : 'reads'} the environment: ${reads.map((r) => r.name).join(', ')}; a different value gives a different Bento`,
-    hint: 'the values read are part of the Bento\'s version (build with the same environment to get the same tag); --json lists the names as envRead',
-  }
-}
-
-/**
- * Read a file of the build context; one it cannot read (permissions, I/O) is a typed error naming it (D15), as an
- * unreadable directory is, with the two ways out.
- */
-export async function projectRead<T>(rel: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read()
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code
-    if (code === undefined || code === 'ENOSPC') throw error
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw vanishedError(rel, (error as NodeJS.ErrnoException).path ?? rel, error)
-    throw new NotFoundError(`Cannot read "${rel}" of the build context (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`, {
+export async function gatherBuild(
+  opts: GatherOptions,
+  reporter: Reporter,
+  warnings: Diagnostic[],
+  checkAbort: () => void,
+  now: Date,
+): Promise<Gathered> {
+  const {projectDir} = opts
+  if (!(await isDirectory(projectDir))) {
+    throw new NotFoundError(`Build context ${projectDir} does not exist or is not a directory`, {
       code: 'E_BUILD_CONTEXT',
-      cause: error,
-      hint: `Make it readable (chmod), or leave it out of the Bento: add "${rel}" to exclude in the bentofile or to a .bentoignore.`,
-      data: {path: rel, errno: code},
+      hint: 'pass the project directory (the one holding bentofile.yaml) as the argument, or run bento build inside it',
+      data: {path: projectDir},
     })
   }
-}
 
-export async function readExtras(
-  projectDir: string,
-  configFile: string,
-  config: Awaited<ReturnType<typeof loadBuildConfig>>['config'],
-): Promise<Parameters<typeof planBuild>[0]['extras']> {
-  const problems: Diagnostic[] = []
-  const file = async (p: string | null, key: string): Promise<PlanFile | undefined> => {
-    if (!p) return undefined
-    const abs = isAbsolute(p) ? p : resolve(projectDir, p)
+  const argSources = await readArgSources(opts.args)
+  const loaded = await loadBuildConfig({projectDir, file: opts.bentofile, environ: opts.env ?? {}})
+  warnings.push(...loaded.warnings)
+  const config = argSources.length > 0 ? {...loaded.config, args: mergeArgs(argSources, loaded.config.args)} : loaded.config
+  const configFile = relative(projectDir, loaded.path) || loaded.path
+  if (loaded.defaults) reporter.log(`No bentofile.yaml or pyproject.toml in ${projectDir}: building service.py with BentoML's default build config`)
+
+  await ensureHome(opts.home)
+  await recoverHome(opts.home)
+
+  // Problems found after the config was read still point at the line of their key in the file read.
+  const inConfig = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
-      const st = await lstat(abs)
-      if (!st.isFile() && !st.isSymbolicLink()) throw Object.assign(new Error('not a file'), {code: 'EISDIR'})
-      return {rel: relative(projectDir, abs), abs, size: st.size, mode: st.mode, sha256: await hashFile(abs)}
-    } catch {
-      problems.push({file: configFile, key, severity: 'error', message: `file "${p}" does not exist`, hint: `paths are relative to ${projectDir}`})
-      return undefined
+      return await step()
+    } catch (error) {
+      throw withLines(error, configFile, loaded.locate)
     }
   }
-  const setupScript = await file(config.docker.setup_script, 'docker.setup_script')
-  const condaEnvironment = await file(config.conda.environment_yml, 'conda.environment_yml')
-  const dockerfileTemplate = await file(config.docker.dockerfile_template, 'docker.dockerfile_template')
-  const wheels: PlanFile[] = []
-  for (const [i, w] of (config.python.wheels ?? []).entries()) {
-    const f = await file(w, `python.wheels[${i}]`)
-    if (f) wheels.push(f)
-  }
-  let requirementsTxt: {rel: string; text: string; sites: Array<{file: string; line: number}>} | undefined
-  const req = await file(config.python.requirements_txt, 'python.requirements_txt')
-  if (req) {
-    // Nested -r/-c files are inlined, each relative to the file naming it (as BentoML), so the Bento's
-    // requirements.txt stands alone.
-    const texts = new Map<string, string | undefined>()
-    const queue = [req.rel]
-    while (queue.length > 0) {
-      const rel = queue.shift() as string
-      if (texts.has(rel)) continue
-      let text: string | undefined
-      try {
-        text = await readFile(resolve(projectDir, rel), 'utf8')
-      } catch {
-        text = undefined
-      }
-      texts.set(rel, text)
-      if (text !== undefined) queue.push(...nestedRequirementRefs(rel, text).map((r) => r.path))
-    }
-    const inlined = inlineRequirements(req.rel, (p) => texts.get(p))
-    for (const pr of inlined.problems) problems.push({file: pr.file, line: pr.line, severity: 'error', message: pr.message, hint: pr.hint})
-    requirementsTxt = {rel: req.rel, text: inlined.text, sites: inlined.sites}
-  }
-  if (problems.length > 0) throw new ConfigError(`${configFile}: files it names are missing`, problems)
-  return {setupScript, dockerfileTemplate, wheels, requirementsTxt, ...(condaEnvironment ? {condaEnvironment} : {})}
-}
+  const selected = await inConfig(() => selectFiles({ctxDir: projectDir, include: config.include, exclude: config.exclude, configFile}))
+  warnings.push(...selected.warnings)
 
-export async function readReadme(
-  projectDir: string,
-  configFile: string,
-  description: string | null,
-): Promise<Parameters<typeof planBuild>[0]['readme']> {
-  if (description) {
-    const m = description.match(/^\s*file:\s*(.+?)\s*$/)
-    if (!m) return {text: description, source: 'description'}
-    const p = resolve(projectDir, m[1]!)
-    try {
-      return {text: await readFile(p, 'utf8'), source: 'description-file'}
-    } catch {
-      throw new ConfigError(`${configFile}: description file missing`, [
-        {file: configFile, key: 'description', severity: 'error', message: `file "${m[1]}" does not exist`},
-      ])
+  // Static reading of the service: its name, runners, APIs and the models it loads. The modules as `bentoml build`
+  // imports them (python/module-space.ts): every file at its project path (the build context is on sys.path) and, in
+  // a src/ layout (python.is_src_layout), the files of src/ also where the Bento puts them (src/ flattened).
+  const projectSources = new Map<string, string>()
+  for (const f of selected.files) {
+    if (f.rel.endsWith('.py') && f.symlinkTarget === undefined) {
+      projectSources.set(f.rel, await projectRead(f.rel, () => readFile(f.abs, 'utf8')))
     }
   }
-  try {
-    return {text: await readFile(join(projectDir, 'README.md'), 'utf8'), source: 'project'}
-  } catch {
-    return {text: legacyDefaultReadme(), source: 'default'}
-  }
-}
-
-/**
- * BentoML 1.4.40 builds a `@bentoml.service` (new SDK) as a v2 Bento unless the bentofile uses a key that v2 does
- * not support (conda, docker.cuda_version, docker.dockerfile_template, python.wheels): then it warns and falls back
- * to v1. The same warning, at the key's line; BentoML's merge (src/bentoml/image.ts) decides which key and says what.
- */
-export const V2_HINTS: Record<string, string> = {
-  conda: 'SDK images have no conda: list the packages under python.packages, or use a base image that has conda',
-  'docker.cuda_version': 'use docker.base_image with a CUDA image instead, e.g. nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04',
-  'docker.dockerfile_template': 'SDK images take extra build steps as commands (Image.run) instead of a Dockerfile template',
-}
-
-export function bentoV2Warnings(config: BuildConfig, configFile: string, locate: (path: Path) => Position | undefined): Diagnostic[] {
-  let merged: ReturnType<typeof populateImageFromBuildConfig>
-  try {
-    merged = populateImageFromBuildConfig(null, config)
-  } catch {
-    return [] // a merge that fails needs files or a v2 image; only its warnings matter here, and they come first
-  }
-  return merged.warnings.map(({key, message}) => {
-    const [first = message, ...rest] = message.split('\n')
-    const at = locate(key.split('.'))
-    return {
-      file: configFile,
-      ...(at ? {line: at.line, col: at.col} : {}),
-      key,
-      severity: 'warning' as const,
-      message: `${first} (BentoML 1.4.40)`,
-      hint: rest.join(' ') || V2_HINTS[key] || `remove ${key} to let BentoML 1.4.40 build a v2 Bento`,
+  const space = moduleSpace(projectSources, config.python.is_src_layout === true)
+  const sources = space.sources
+  // Messages name the project's files (src/pkg/service.py), not their import path.
+  const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: space.projectFile(d.file)})
+  // A Hugging Face model id or option that is not a literal (`HuggingFaceModel(args.model_id.lower(), exclude=…)`):
+  // the module is imported by the bounded interpreter, once, with the build's arguments and environment.
+  // Loaded only for a project that names HuggingFaceModel: a runner-style build never loads the interpreter (start-up).
+  const interpreter = [...sources.values()].some((src) => src.includes('HuggingFaceModel')) ? await import('../python/eval/evaluate.js') : undefined
+  const evaluations = new Map<string, Evaluation>()
+  const evaluatedHfModel = (at: {module: string; file: string; line: number; col: number}): {modelId: string; options: HfModelOptions} | undefined => {
+    if (interpreter === undefined) return undefined
+    let evaluation = evaluations.get(at.module)
+    if (evaluation === undefined) {
+      evaluation = interpreter.evaluateModule({files: sources, module: at.module, args: config.args, environ: opts.env ?? {}, imageFiles: projectImageFiles(projectDir, {wheels: []})})
+      evaluations.set(at.module, evaluation)
     }
+    const hit = evaluation.hfModels.get(`${at.file}:${at.line}:${at.col}`)
+    if (hit === undefined || !('modelId' in hit)) return undefined
+    const {modelId, ...options} = hit
+    return {modelId, options}
+  }
+  const service = readService({
+    files: sources,
+    service: config.service,
+    declaredModels: config.models?.map((m) => m.tag),
+    configFile,
+    isProjectFile: space.isProjectFile,
+    evaluatedHfModel,
   })
-}
+  // A problem with `service` itself is in the build config file: it gets the line of its value.
+  const located = locateDiagnostics(
+    service.diagnostics.map(projectFile).map((d) => ({...d, file: d.file || configFile})),
+    configFile,
+    loaded.locate,
+  )
+  const serviceErrors = located.filter((d) => d.severity === 'error')
+  if (serviceErrors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, serviceErrors)
+  warnings.push(...located)
+  if (service.kind === 'sdk') warnings.push(...bentoV2Warnings(config, configFile, loaded.locate))
 
-/**
- * The build context as BentoML's image SDK reads files (`resolve_user_filepath`, 1.4.34 rules), with
- * `requirements_txt` answered by its inlined text (nested -r/-c files included, see readExtras).
- */
-export function projectImageFiles(projectDir: string, extras: Parameters<typeof planBuild>[0]['extras']): ImageFiles {
-  const ctx = realpathSync(projectDir)
-  const files = imageFilesFor(ctx, {
-    realpath: (abs) => {
-      try {
-        return realpathSync(abs)
-      } catch {
-        return undefined
-      }
-    },
-    readText: (abs) => {
-      try {
-        return readFileSync(abs, 'utf8')
-      } catch {
-        return undefined
-      }
-    },
-  })
-  const req = extras.requirementsTxt
-  return {
-    read: (p) => {
-      const r = files.read(p)
-      return 'text' in r && req !== undefined && r.rel === req.rel.split(sep).join('/') ? {rel: r.rel, text: req.text, sites: req.sites} : r
-    },
+  checkAbort()
+  const sdkEntry = service.kind === 'sdk' ? service.services[0] : undefined
+  // Where the project names each model, for messages about it: the bentofile entry, else the first line loading it.
+  const modelAt = (tag: string, configured?: number): PlanModel['at'] => {
+    if (configured !== undefined) return {file: configFile, key: `models[${configured}]`}
+    const ref = service.models.find((m) => m.registry === 'bentoml' && m.tag === tag)
+    return ref ? {file: space.projectFile(ref.file), line: ref.line} : undefined
   }
-}
+  const models = await resolveModels({...opts, reporter}, config.models, service.modelTags, configFile, sdkEntry !== undefined, modelAt)
+  checkAbort()
+  // Loaded only for a service that names a Hugging Face model (start-up).
+  const hasHf = sdkEntry !== undefined && service.services.some((s) => s.models.some((m) => m.registry === 'huggingface'))
+  const hfModels = hasHf ? await (await import('../bento/huggingface/resolve.js')).resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
+  checkAbort()
 
-/**
- * The options BentoML merges into an SDK image: the bentofile before `with_defaults()` (Bento.create merges first,
- * then fills the defaults), so an unset docker.distro / docker.python_version / python.lock_packages /
- * python.pack_git_packages leaves the image's own value (`Image(python_version="3.12")` stays 3.12).
- */
-export function beforeDefaults(config: BuildConfig, raw: {docker?: {distro?: string | null; python_version?: string | null}; python?: {lock_packages?: boolean | null; pack_git_packages?: boolean | null}}): ImageBuildConfig {
-  return {
-    ...config,
-    docker: {...config.docker, distro: raw.docker?.distro ?? null, python_version: raw.docker?.python_version ?? null},
-    python: {...config.python, lock_packages: raw.python?.lock_packages ?? null, pack_git_packages: raw.python?.pack_git_packages ?? null},
-  }
-}
-
-/**
- * The image of an SDK service's Bento: BentoML's `populate_image_from_build_config(svc.image, bentofile)`. Null when
- * there is no SDK image and the bentofile forces spec 1 (conda, cuda_version, dockerfile_template, wheels), as
- * BentoML. Script digests are filled in by the caller.
- */
-export function sdkImage(
-  configFile: string,
-  config: ImageBuildConfig,
-  sdk: Image | null,
-  options: ImageOptions,
-  ctxAbs: string,
-): PlanImage | null {
-  let merged
-  try {
-    merged = populateImageFromBuildConfig(sdk, config, options)
-  } catch (error) {
-    if (error instanceof ImageMergeError) throw new ConfigError(`${configFile}: ${error.message}`, [error.rule.toDiagnostic({file: configFile, key: error.key})])
-    throw error
-  }
-  // The merge's own warnings ("not supported by bento v2") are reported at their key's line by bentoV2Warnings.
-  if (merged.image === null) return null
-  const img = merged.image
-  const warnings: Diagnostic[] = []
-  if (merged.bentomlDrops.includes('scripts')) {
-    warnings.push({
-      file: configFile,
-      key: 'docker.setup_script',
-      severity: 'warning',
-      message: 'BentoML 1.4.40 loses the run_script files of an SDK image when it merges the bentofile into it; bento keeps them',
+  const extras = await inConfig(() => readExtras(projectDir, configFile, config))
+  const imageFiles = projectImageFiles(projectDir, extras)
+  // The project's Python (requires-python / .python-version) stands in for BentoML's "the Python running the build".
+  const defaultPython = loaded.python?.version ? {defaultPythonVersion: loaded.python.version} : {}
+  // SDK services: what the decorators say (config, envs, labels, description, image), by the safe evaluator.
+  let sdkConfigs: SdkServiceConfig[] = []
+  let envRead: EnvRead[] = []
+  if (sdkEntry) {
+    // Loaded here: a runner-style service never needs the evaluator (start-up, issue 20).
+    const {readSdkConfig} = await import('../python/service/sdk-config.js')
+    const dotenvs = await projectDotenvs(projectDir, [...sources.keys()].map((f) => space.projectFile(f)))
+    const read = readSdkConfig({
+      files: sources,
+      module: service.module,
+      args: config.args,
+      imageFiles,
+      services: service.services.map((x) => ({file: x.file, line: x.line})),
+      cpuCount: availableParallelism(),
+      ...defaultPython,
+      environ: opts.env ?? {},
+      dotenv: (file) => nearestDotenv(dotenvs, space.projectFile(file)),
+    })
+    const readDiagnostics = read.diagnostics.map(projectFile)
+    const errors = readDiagnostics.filter((d) => d.severity === 'error')
+    if (errors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, errors)
+    warnings.push(...readDiagnostics)
+    envRead = read.evaluation.envRead
+    if (envRead.length > 0) warnings.push(envReadWarning(envRead.map((r) => ({...r, site: projectFile(r.site)}))))
+    sdkConfigs = read.services.map((c, i) => {
+      const svc = service.services[i]!
+      return c ?? {name: svc.name, className: svc.className, file: svc.file, line: svc.line, description: null, pathPrefix: null, envs: [], labels: {}, image: null, cmd: null, config: {}}
     })
   }
-  const scripts: PlanImage['scripts'] = [...img.scripts].map(([rel, target]) => ({from: join(ctxAbs, rel), target, sha256: ''}))
-  return {info: img.info(), lockPackages: img.lock_python_packages, scripts, warnings, saysPythonVersion: img.saysPythonVersion, requirementSites: img.requirementSites}
+  const entryConfig = sdkConfigs[0]
+  const sdkNames = new Map(service.services.map((x, i) => [x.name, sdkConfigs[i]?.name ?? x.name]))
+  const sdkName = (n: string): string => sdkNames.get(n) ?? n
+  // SDK services: the name the decorator gives, as the evaluator reads it (an f-string over bento_args included).
+  const name = (config.name ?? (entryConfig ? toSnakeCase(entryConfig.name) : service.bentoName) ?? '').toLowerCase()
+  if (!isValidTagPart(name)) {
+    throw new ConfigError(`${configFile}: invalid Bento name`, locateDiagnostics([
+      {
+        file: configFile,
+        key: 'name',
+        severity: 'error',
+        message: name
+          ? `"${name}" is not a valid Bento name: ${TAG_RULE}`
+          : 'the Bento has no name: the service name could not be read from the service code',
+        hint: 'set `name:` in the bentofile',
+      },
+    ], configFile, loaded.locate))
+  }
+  // SDK services: the decorator's description= when the bentofile has none (Bento.create).
+  const readme = await inConfig(() => readReadme(projectDir, configFile, config.description ?? entryConfig?.description ?? null))
+  const image = sdkEntry
+    ? await inConfig(async () => sdkImage(configFile, beforeDefaults(config, loaded.raw), entryConfig?.image ?? null, {files: imageFiles, ...defaultPython}, realpathSync(projectDir)))
+    : undefined
+  // Where each image requirement line was written, in project files (messages about a bentoml pin name it).
+  if (image) image.requirementSites = (image.requirementSites ?? []).map((s) => projectSite(s, entryConfig?.file, configFile, space.projectFile, loaded.locate))
+  if (image) image.scripts = await Promise.all(image.scripts.map(async (sc) => ({...sc, sha256: await projectRead(sc.from, () => hashFile(sc.from))})))
+  // Neither the build config nor the image names the Python: say which the project's requirement chose, or refuse.
+  if (loaded.python?.applies && image?.saysPythonVersion !== true) {
+    const said = projectPythonDiagnostic(loaded.python)
+    if (said.severity === 'error') throw new ConfigError(`${said.file}: no base image offers the Python the project asks for`, [said])
+    warnings.push(said)
+  }
+
+  const files: PlanFile[] = []
+  for (const f of selected.files) {
+    files.push({...f, sha256: f.symlinkTarget === undefined ? await projectRead(f.rel, () => hashFile(f.abs)) : ''})
+  }
+  checkAbort()
+
+  const templates = bentoTemplates({
+    userDockerfileTemplate: extras.dockerfileTemplate
+      ? {content: await readFile(extras.dockerfileTemplate.abs, 'utf8'), file: extras.dockerfileTemplate.rel}
+      : undefined,
+  })
+  const planInputs: PlanInputs = {
+    config,
+    configFile,
+    files,
+    service: {
+      importString: service.importString,
+      kind: service.kind,
+      legacyStyle: service.legacyStyle,
+      file: service.at?.file ?? (service.entryFile === null ? null : space.projectFile(service.entryFile)),
+      line: service.at?.line ?? null,
+      name,
+      runners: service.runners.map((r) => ({
+        ...r,
+        runnableType: r.runnableType || runnableTypeForModule(findModel(models, r.modelTag)?.module ?? '') || 'Runnable',
+      })),
+      apis: service.apis,
+    },
+    models,
+    readme,
+    extras,
+    ...(sdkEntry
+      ? {
+          sdk: {
+            services: service.services.map((x, i) => ({
+              name: sdkName(x.name),
+              models: x.models,
+              dependencies: x.dependencies.map((d) => ({
+                ...(d.on !== null ? {service: sdkName(d.on)} : {}),
+                ...(d.deployment !== undefined ? {deployment: d.deployment} : {}),
+                ...(d.cluster !== undefined ? {cluster: d.cluster} : {}),
+                ...(d.url !== undefined ? {url: d.url} : {}),
+              })),
+              config: sdkConfigs[i]?.config ?? {},
+            })),
+            labels: entryConfig?.labels ?? {},
+            envs: entryConfig?.envs ?? [],
+            description: entryConfig?.description ?? null,
+            // `Service.schema()` names the service as the decorator does (`name=args.name` evaluated).
+            schema: prefixSchema(
+              service.schema !== null && typeof service.schema.name === 'string' ? {...service.schema, name: sdkName(service.schema.name)} : (service.schema ?? {}),
+              entryConfig?.pathPrefix ?? null,
+            ),
+            imageDeclared: (entryConfig?.image ?? null) !== null,
+          },
+          image,
+          hfModels,
+          environment: envRead.map((r) => ({name: r.name, value: r.value})),
+        }
+      : {}),
+    now,
+    versionOverride: opts.version,
+    bentomlVersionOverride: opts.bentomlVersion,
+    toolVersion: TOOL_VERSION,
+    templates: {...templates, openapi: (o) => openApiFor(service, o)},
+  }
+  return {loaded, config, configFile, files, models, envRead, entryConfig, planInputs, inConfig}
 }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {memoryReporter} from '../reporter.js'
-import {tempDir} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 import {hashFile} from './digest.js'
 import {digestCacheFile, modelDigest, modelManifest} from './model-digest.js'
 

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {ConfigError} from '../errors.js'
-import {hfKey, type PlanConfig, type PlanInputs, type PlanSdk, planBuild, requirementName, versionFromDigest} from './plan.js'
+import {type BuildPlan, hfKey, type PlanConfig, type PlanInputs, type PlanSdk, planBuild, planIdentity, requirementName, versionFromDigest} from './plan.js'
 
 const config = (over: Partial<PlanConfig> = {}): PlanConfig => ({
   service: 'service:svc',
@@ -480,6 +480,17 @@ describe('planBuild: @bentoml.service (spec 2, as BentoML 1.4.40 writes it)', ()
     expect(reqs('1.4.19')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.19', 'setuptools<81'])
     expect(reqs('1.4.40')).toEqual(['numpy', 'scikit-learn==1.9.1', 'bentoml==1.4.40'])
   })
+
+  it("the 'packages is ignored' warning is the plan's: spec 1 and spec-2 targets from 1.4.19 ignore them, older spec-2 targets install them (no warning)", () => {
+    const python = {...config().python, requirements_txt: 'requirements.txt', packages: ['pandas']}
+    const ignored = (plan: BuildPlan): string[] => plan.warnings.filter((w) => w.key === 'python.packages').map((w) => `${w.file} ${w.message}`)
+    const said = ["bentofile.yaml python.requirements_txt 'requirements.txt' is used, so 'packages' is ignored"]
+    expect(ignored(planBuild(inputs({config: config({python})})))).toEqual(said)
+    const sdk = (v: string): BuildPlan => planBuild(sdkInputs({config: config({python, labels: {}}), bentomlVersionOverride: v}))
+    expect(ignored(sdk('1.4.18'))).toEqual([])
+    expect(ignored(sdk('1.4.19'))).toEqual(said)
+    expect(ignored(planBuild(inputs({config: config({python: {...python, packages: []}})})))).toEqual([])
+  })
 })
 
 describe('planBuild: envs stages for targets that do not know them', () => {
@@ -492,4 +503,41 @@ describe('planBuild: envs stages for targets that do not know them', () => {
     const recent = planBuild(inputs({service: legacy, config: config({envs}), bentomlVersionOverride: '1.4.32'}))
     expect(recent.warnings.map((w) => w.key)).not.toContain('envs[0].stage')
   })
+})
+
+describe('planIdentity: what a no-op build stops at', () => {
+  const unrendered: PlanInputs['templates'] = {
+    entrypoint: '',
+    renderInstallSh: () => expect.unreachable('install.sh rendered'),
+    renderDockerfile: () => expect.unreachable('Dockerfile rendered'),
+    openapi: () => expect.unreachable('openapi rendered'),
+  }
+  const legacy = {...inputs().service, legacyStyle: 'legacy' as const}
+  const cases: Array<[string, PlanInputs]> = [
+    ['runner-style', inputs()],
+    ['a user lock', inputs({lock: {sha256: 'ab'.repeat(32), text: 'numpy==2.0.0\n'} as PlanInputs['lock']})],
+    ['env stages an old target warns about', inputs({service: legacy, config: config({envs: [{name: 'T', value: 's', stage: 'build'}]}), bentomlVersionOverride: '1.4.30'})],
+    ['a src/ layout the target does not flatten', inputs({service: legacy, config: config({python: {...config().python, is_src_layout: true}}), bentomlVersionOverride: '1.4.30'})],
+    ['a src/ layout without the service module', inputs({config: config({python: {...config().python, is_src_layout: true}}), service: {...legacy, importString: 'src.app.service:svc'}, bentomlVersionOverride: '1.4.40'})],
+    ['--version', inputs({versionOverride: 'v1'})],
+  ]
+  for (const [what, given] of cases) {
+    it(`${what}: the identity, requirements and warnings of the full plan, without rendering a file`, () => {
+      const full = planBuild(given)
+      const id = planIdentity({...given, templates: unrendered})
+      expect(id).toEqual({
+        name: full.name,
+        version: full.version,
+        tag: full.tag,
+        digest: full.digest,
+        bentomlVersion: full.manifest.bentoml_version,
+        spec: full.manifest.spec === 2 ? 2 : 1,
+        requirements: full.requirements,
+        pythonVersion: full.pythonVersion,
+        lockPackages: full.lockPackages,
+        warnings: full.warnings,
+      })
+      if (what.startsWith('a src/') || what.startsWith('env')) expect(id.warnings).not.toEqual([])
+    })
+  }
 })

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {DEFAULT_PYTHON_VERSION} from '../bentoml/config-facts.js'
+import {clip} from '../config/context.js'
 import {defaultServiceReadme} from '../bentoml/readme.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
 import {chooseTarget, type ServiceStyle} from '../bentoml/target.js'
@@ -54,7 +55,40 @@ function withoutPaths(schema: Record<string, unknown>): Record<string, unknown> 
 /** Bumped when the layout bento writes changes, so old and new outputs never share a version. */
 const FORMAT_EPOCH = 1
 
-export function planBuild(inputs: PlanInputs): BuildPlan {
+/**
+ * What a build is before anything is rendered: its identity (name, version from the input digest), target,
+ * requirements, Python and every warning the plan gives. A no-op build (a Bento of this version is in the store)
+ * stops here (services/build.ts); `planBuild` carries on from it.
+ */
+export interface PlanIdentity {
+  name: string
+  version: string
+  tag: string
+  digest: string
+  bentomlVersion: string
+  /** 2: an SDK service with its image (spec 2); 1 otherwise. */
+  spec: 1 | 2
+  requirements: string[]
+  pythonVersion: string
+  lockPackages: boolean
+  warnings: Diagnostic[]
+}
+
+interface Head extends PlanIdentity {
+  facts: BentomlFacts
+  sdk: PlanInputs['sdk']
+  image: PlanInputs['image'] | null
+  allEnvs: PlanConfig['envs']
+  flatten: boolean
+}
+
+/** The plan's identity and warnings, without rendering a file (see `PlanIdentity`). */
+export function planIdentity(inputs: PlanInputs): PlanIdentity {
+  const {facts: _f, sdk: _s, image: _i, allEnvs: _e, flatten: _l, ...identity} = planHead(inputs)
+  return identity
+}
+
+function planHead(inputs: PlanInputs): Head {
   const {config, service} = inputs
   const warnings: Diagnostic[] = []
 
@@ -87,6 +121,12 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       message: `the service's image= is ignored by BentoML ${bentomlVersion}, which builds @bentoml.service Bentos as spec 1 from the build config (spec 2 needs BENTOML_ENABLE_FEATURES=bento_image before 1.3.21)`,
       hint: 'put the packages and system packages in the build config (python.packages, docker.system_packages), or target 1.3.21 or newer',
     })
+  }
+  // packages beside requirements_txt: spec 1 ignores them, and so does the image merge from 1.4.19 on; an older
+  // spec-2 target installs both (imageRequirements), without the warning.
+  const {requirements_txt: requirementsTxt, packages} = config.python
+  if (requirementsTxt && packages && packages.length > 0 && (image === null || facts.imageIgnoresPackagesWithRequirementsTxt)) {
+    warnings.push({file: inputs.configFile, key: 'python.packages', severity: 'warning', message: `python.requirements_txt '${clip(requirementsTxt)}' is used, so 'packages' is ignored`, hint: 'move the packages into the requirements file, or remove requirements_txt'})
   }
   if (image) {
     warnings.push(...image.warnings)
@@ -131,7 +171,6 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
   const lockPackages = image ? image.lockPackages : config.python.lock_packages
   const version = inputs.versionOverride ?? versionFromDigest(digest)
   const tag = formatTag({name, version})
-  const creationTime = isoWithOffset(inputs.now)
 
   // SDK services: the entry service's envs are appended and its labels merged over the bentofile's (Bento.create).
   const allEnvs = [...(config.envs ?? []), ...(sdk?.envs ?? [])]
@@ -148,6 +187,32 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
       })
     })
   }
+  // python.is_src_layout (1.4.38+): files under src/ go to the root of the Bento's src/.
+  const flatten = facts.pythonIsSrcLayout && config.python.is_src_layout === true
+  warnings.push(...srcLayoutWarnings(inputs, facts, bentomlVersion, flatten))
+  return {
+    name,
+    version,
+    tag,
+    digest,
+    bentomlVersion,
+    spec: image ? 2 : 1,
+    requirements,
+    pythonVersion,
+    lockPackages,
+    warnings,
+    facts,
+    sdk,
+    image,
+    allEnvs,
+    flatten,
+  }
+}
+
+export function planBuild(inputs: PlanInputs): BuildPlan {
+  const {config, service} = inputs
+  const {name, version, tag, digest, bentomlVersion, requirements, pythonVersion, lockPackages, warnings, facts, sdk, image, allEnvs, flatten} = planHead(inputs)
+  const creationTime = isoWithOffset(inputs.now)
   const envs = allEnvs.map((e) => ({name: e.name, value: e.value ?? '', ...(facts.envStage ? {stage: e.stage} : {})}))
   const labels: Record<string, string> = {...config.labels, ...(sdk?.labels ?? {})}
   const lock = inputs.lock
@@ -284,34 +349,6 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     )
   }
   text('env/docker/entrypoint.sh', inputs.templates.entrypoint, 0o755)
-  // python.is_src_layout (1.4.38+): files under src/ go to the root of the Bento's src/.
-  const flatten = facts.pythonIsSrcLayout && config.python.is_src_layout === true
-  if (config.python.is_src_layout === true && !facts.pythonIsSrcLayout) {
-    warnings.push({
-      file: inputs.configFile,
-      key: 'python.is_src_layout',
-      severity: 'warning',
-      message: `a src/ layout is flattened into the Bento by BentoML 1.4.38+ only; the target ${bentomlVersion} copies src/ as it is (src/src/…), so imports from src/ fail when served`,
-      hint: 'target 1.4.38 or newer (--bentoml-version), or set python.is_src_layout: false and import through src.',
-    })
-  }
-  // BentoML 1.4.40 writes `service` as it imported it from the build context (`src.pkg.service:Svc`) and flattens
-  // src/ all the same: `bentoml serve` of the Bento (its src/ the working directory) cannot import that module.
-  const serviceModule = service.importString.split(':')[0] ?? ''
-  const modulePath = serviceModule.split('.').join('/')
-  const inBento = (p: string): boolean => inputs.files.some((f) => (f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel) === p)
-  if (flatten && serviceModule !== '' && !inBento(`${modulePath}.py`) && !inBento(`${modulePath}/__init__.py`)) {
-    const flat = serviceModule.startsWith('src.') ? `${serviceModule.slice(4)}${service.importString.slice(serviceModule.length)}` : null
-    warnings.push({
-      file: inputs.configFile,
-      key: 'service',
-      severity: 'warning',
-      message: `the service module "${serviceModule}" is not in the Bento: a src/ layout puts the files of src/ at the root of the Bento's src/, so \`bentoml serve\` of the Bento cannot import it (BentoML ${bentomlVersion} builds the same Bento)`,
-      hint: flat
-        ? `name the module as the Bento holds it, service = "${flat}" (bentoml build then needs the project installed, or src/ on PYTHONPATH), or set python.is_src_layout = false to keep src/ in the Bento`
-        : 'set python.is_src_layout = false to keep src/ in the Bento',
-    })
-  }
   const copies: BuildPlan['copies'] = inputs.files.map((f) => ({
     from: f.abs,
     path: posix.join('src', flatten && f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel),
@@ -358,6 +395,39 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
 
   texts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return {name, version, tag, manifest, texts, copies, models, requirements, warnings, digest, pythonVersion, lockPackages}
+}
+
+/** The `python.is_src_layout` warnings: the target does not flatten src/, or the service module is not in the Bento. */
+function srcLayoutWarnings(inputs: PlanInputs, facts: BentomlFacts, bentomlVersion: string, flatten: boolean): Diagnostic[] {
+  const {service} = inputs
+  const out: Diagnostic[] = []
+  if (inputs.config.python.is_src_layout === true && !facts.pythonIsSrcLayout) {
+    out.push({
+      file: inputs.configFile,
+      key: 'python.is_src_layout',
+      severity: 'warning',
+      message: `a src/ layout is flattened into the Bento by BentoML 1.4.38+ only; the target ${bentomlVersion} copies src/ as it is (src/src/…), so imports from src/ fail when served`,
+      hint: 'target 1.4.38 or newer (--bentoml-version), or set python.is_src_layout: false and import through src.',
+    })
+  }
+  // BentoML 1.4.40 writes `service` as it imported it from the build context (`src.pkg.service:Svc`) and flattens
+  // src/ all the same: `bentoml serve` of the Bento (its src/ the working directory) cannot import that module.
+  const serviceModule = service.importString.split(':')[0] ?? ''
+  const modulePath = serviceModule.split('.').join('/')
+  const inBento = (p: string): boolean => inputs.files.some((f) => (f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel) === p)
+  if (flatten && serviceModule !== '' && !inBento(`${modulePath}.py`) && !inBento(`${modulePath}/__init__.py`)) {
+    const flat = serviceModule.startsWith('src.') ? `${serviceModule.slice(4)}${service.importString.slice(serviceModule.length)}` : null
+    out.push({
+      file: inputs.configFile,
+      key: 'service',
+      severity: 'warning',
+      message: `the service module "${serviceModule}" is not in the Bento: a src/ layout puts the files of src/ at the root of the Bento's src/, so \`bentoml serve\` of the Bento cannot import it (BentoML ${bentomlVersion} builds the same Bento)`,
+      hint: flat
+        ? `name the module as the Bento holds it, service = "${flat}" (bentoml build then needs the project installed, or src/ on PYTHONPATH), or set python.is_src_layout = false to keep src/ in the Bento`
+        : 'set python.is_src_layout = false to keep src/ in the Bento',
+    })
+  }
+  return out
 }
 
 /** The Bento name: `name:` from the bentofile, else the service's name (BentoML §2). */

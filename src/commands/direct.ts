@@ -7,12 +7,10 @@
  * oclif's own parser and the flags against `Build`'s. No @oclif/core here.
  */
 import {readFile} from 'node:fs/promises'
-import {arch, homedir, platform, release} from 'node:os'
+import {arch, platform, release} from 'node:os'
 
-import {processInterrupts} from '../interrupt.js'
-import {streamReporter} from '../reporter.js'
-import type {BuildFlags} from './build-action.js'
-import {printError, printJson} from './output.js'
+import {PACKAGE_ROOT} from '../version.js'
+import type {BuildLine} from './direct-build.js'
 
 interface FlagShape {
   char?: string
@@ -33,10 +31,6 @@ export const BUILD_FLAGS: Readonly<Record<string, FlagShape>> = {
   json: {boolean: true},
 }
 
-export interface BuildLine {
-  context: string | undefined
-  flags: BuildFlags & {quiet?: boolean; json?: boolean}
-}
 
 /** `bento build`'s arguments (after `build`) when read plainly, else undefined (oclif reads them). */
 export function parseBuildArgv(argv: readonly string[]): BuildLine | undefined {
@@ -80,7 +74,7 @@ export function parseBuildArgv(argv: readonly string[]): BuildLine | undefined {
 /** What `bento --version` prints (oclif's `config.userAgent`); undefined on WSL, which oclif names itself. */
 export async function userAgent(): Promise<string | undefined> {
   if (await isWsl()) return undefined
-  const pjson = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version?: string}
+  const pjson = JSON.parse(await readFile(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {name: string; version?: string}
   const cpu = arch() === 'ia32' ? 'x86' : arch()
   return `${pjson.name}/${pjson.version ?? '0.0.0'} ${platform()}-${cpu} node-${process.version}`
 }
@@ -110,33 +104,8 @@ export async function runDirect(argv: readonly string[], env: NodeJS.ProcessEnv 
   if (argv[0] !== 'build') return false
   const line = parseBuildArgv(argv.slice(1))
   if (line === undefined) return false
+  // The build and everything it loads: its own bundle (dist/direct-build.cjs), which `--version` never reads.
+  const {runBuildLine} = await import('./direct-build.js')
   await runBuildLine(line, argv.slice(1), env)
   return true
-}
-
-/** As oclif's `Command._run` with BaseCommand's init, catch, finally and logJson. */
-async function runBuildLine(line: BuildLine, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  delete env.BENTO_REDIRECTED
-  const json = line.flags.json === true
-  const interrupts = processInterrupts()
-  interrupts.start()
-  let result: unknown
-  let failed = false
-  try {
-    const {runBuild} = await import('./build-action.js')
-    result = await runBuild({context: line.context, flags: line.flags, argv}, {
-      home: async () => (await import('../store/home.js')).bentomlHome(env, homedir()),
-      reporter: streamReporter(process.stderr, {quiet: Boolean(line.flags.quiet)}),
-      signal: interrupts.signal,
-      cleanup: interrupts.cleanup,
-      env,
-      json,
-      log: (m) => console.log(m),
-    })
-  } catch (error) {
-    failed = true
-    printError(error, json)
-  }
-  if (failed || !json) interrupts.finish()
-  if (result && json) printJson(result)
 }

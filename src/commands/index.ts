@@ -4,6 +4,7 @@ import Delete from './delete.js'
 import Export from './export.js'
 import Get from './get.js'
 import Import from './import.js'
+import K8s from './k8s.js'
 import List from './list.js'
 import Lock from './lock.js'
 import ModelsGet from './models/get.js'
@@ -25,4 +26,5 @@ export const COMMANDS = {
   prune: Prune,
   lock: Lock,
   smoke: Smoke,
+  k8s: K8s,
 }

@@ -41,8 +41,7 @@ export default class Lock extends BaseCommand {
       env: this.env(),
       ...(flags.platform === undefined ? {} : {platforms: flags.platform.split(',').map((p) => p.trim()).filter(Boolean)}),
       check: flags.check,
-      signal: this.signal,
-      cleanup: this.cleanup,
+      ...this.interruptible(),
     })
     if (!this.jsonEnabled()) this.log(result.written ? `Wrote ${result.file} (${result.locks.map((l) => l.platform).join(', ')})` : `${result.file} is up to date (${result.locks.map((l) => l.platform).join(', ')})`)
     return result

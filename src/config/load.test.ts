@@ -1,24 +1,14 @@
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
+
+import {dirEachTest, writeTree} from '../../test/helpers/files.js'
 import {ConfigError, formatDiagnostic} from '../errors.js'
 import {loadBuildConfig} from './load.js'
 
-let dir: string
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'bento-config-'))
-})
-afterEach(async () => {
-  await rm(dir, {recursive: true, force: true})
-})
-
-async function write(files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), {recursive: true})
-    await writeFile(path.join(dir, name), content)
-  }
-}
+const project = dirEachTest('bento-config-')
+const write = async (files: Record<string, string>): Promise<string> => writeTree(project.dir, files)
 
 async function loadError(options: Parameters<typeof loadBuildConfig>[0]): Promise<ConfigError> {
   const error: unknown = await loadBuildConfig(options).then(
@@ -47,8 +37,8 @@ packages = ["scikit-learn"]
 describe('loadBuildConfig', () => {
   it('reads bentofile.yaml from the project directory', async () => {
     await write({'bentofile.yaml': 'service: "service:svc"\nlabels:\n  a: 1\n'})
-    const loaded = await loadBuildConfig({projectDir: dir})
-    expect(loaded.path).toBe(path.join(dir, 'bentofile.yaml'))
+    const loaded = await loadBuildConfig({projectDir: project.dir})
+    expect(loaded.path).toBe(path.join(project.dir, 'bentofile.yaml'))
     expect(loaded.kind).toBe('bentofile')
     expect(loaded.config.labels).toEqual({a: '1'})
     expect(loaded.warnings.map(formatDiagnostic)).toEqual([expect.stringMatching(/^bentofile\.yaml:3:6 labels\.a: /)])
@@ -56,19 +46,19 @@ describe('loadBuildConfig', () => {
 
   it('prefers bentofile.yaml over pyproject.toml', async () => {
     await write({'bentofile.yaml': 'service: from-yaml\n', 'pyproject.toml': PYPROJECT})
-    expect((await loadBuildConfig({projectDir: dir})).config.service).toBe('from-yaml')
+    expect((await loadBuildConfig({projectDir: project.dir})).config.service).toBe('from-yaml')
   })
 
   it('does not read bentofile.yml (BentoML does not): without bentofile.yaml or pyproject.toml, the defaults', async () => {
     await write({'bentofile.yml': 'service: svc\n'})
-    const loaded = await loadBuildConfig({projectDir: dir})
+    const loaded = await loadBuildConfig({projectDir: project.dir})
     expect(loaded.defaults).toBe(true)
     expect(loaded.config).toMatchObject({service: '', name: null, include: ['*'], exclude: [], models: null})
   })
 
   it('reads [tool.bentoml.build] from pyproject.toml: project name and dependencies', async () => {
     await write({'pyproject.toml': PYPROJECT})
-    const loaded = await loadBuildConfig({projectDir: dir})
+    const loaded = await loadBuildConfig({projectDir: project.dir})
     expect(loaded.kind).toBe('pyproject')
     expect(loaded.config).toMatchObject({
       service: 'service:svc',
@@ -83,7 +73,7 @@ describe('loadBuildConfig', () => {
 
   it('reads a pyproject.toml without [tool.bentoml.build] as BentoML does: its name and dependencies', async () => {
     await write({'pyproject.toml': '[project]\nname = "x"\ndependencies = ["numpy"]\n'})
-    const loaded = await loadBuildConfig({projectDir: dir})
+    const loaded = await loadBuildConfig({projectDir: project.dir})
     expect(loaded).toMatchObject({kind: 'pyproject', defaults: false})
     expect(loaded.config).toMatchObject({service: '', name: 'x', python: {packages: ['numpy']}})
   })
@@ -92,7 +82,7 @@ describe('loadBuildConfig', () => {
     await write({
       'pyproject.toml': '[project]\nname = "ok"\n\n[tool.bentoml.build]\nservice = "svc"\ninclude = "*.py"\n\n[tool.bentoml.build.docker]\ndistro = "ubuntu"\nuser = "me"\n',
     })
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     const errors = error.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)
     expect(errors.map((e) => e.split('\n')[0])).toEqual([
       expect.stringMatching(/^pyproject\.toml:6:1 include: expected a list of strings/),
@@ -103,39 +93,39 @@ describe('loadBuildConfig', () => {
 
   it('reports a TOML syntax error with its position', async () => {
     await write({'pyproject.toml': '[tool.bentoml.build]\nservice = "svc\n'})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     expect(error.diagnostics[0]).toMatchObject({file: 'pyproject.toml', line: 2, severity: 'error'})
   })
 
   it('uses -f relative to the project directory, or absolute', async () => {
     await write({'conf/gpu.yaml': 'service: gpu\n', 'other.yaml': 'service: other\n'})
-    expect((await loadBuildConfig({projectDir: dir, file: 'conf/gpu.yaml'})).config.service).toBe('gpu')
-    const abs = await loadBuildConfig({projectDir: dir, file: path.join(dir, 'other.yaml')})
+    expect((await loadBuildConfig({projectDir: project.dir, file: 'conf/gpu.yaml'})).config.service).toBe('gpu')
+    const abs = await loadBuildConfig({projectDir: project.dir, file: path.join(project.dir, 'other.yaml')})
     expect(abs.config.service).toBe('other')
-    expect(abs.path).toBe(path.join(dir, 'other.yaml'))
+    expect(abs.path).toBe(path.join(project.dir, 'other.yaml'))
   })
 
   it('reads -f pyproject.toml as TOML even without the build table', async () => {
     await write({'sub/pyproject.toml': '[project]\nname = "named"\n'})
-    const loaded = await loadBuildConfig({projectDir: dir, file: 'sub/pyproject.toml'})
+    const loaded = await loadBuildConfig({projectDir: project.dir, file: 'sub/pyproject.toml'})
     expect(loaded.kind).toBe('pyproject')
     expect(loaded.config).toMatchObject({service: '', name: 'named', python: {packages: []}})
   })
 
   it('fails with E_CONFIG when -f names a missing file', async () => {
-    const error = await loadError({projectDir: dir, file: 'nope.yaml'})
+    const error = await loadError({projectDir: project.dir, file: 'nope.yaml'})
     expect(error.code).toBe('E_CONFIG')
     expect(error.message).toBe('bentofile "nope.yaml" not found')
   })
 
   it('fails with "is a directory" / "is not a regular file" (not "not found") for -f naming a non-file', async () => {
     await write({'conf/bentofile.yaml': 'service: svc\n'})
-    const asDir = await loadError({projectDir: dir, file: 'conf'})
+    const asDir = await loadError({projectDir: project.dir, file: 'conf'})
     expect(asDir.message).toBe('bentofile "conf" is a directory')
     expect(asDir.hint).toContain(`-f ${path.join('conf', 'bentofile.yaml')}`)
-    const tmp = await loadError({projectDir: dir, file: tmpdir()})
+    const tmp = await loadError({projectDir: project.dir, file: tmpdir()})
     expect(tmp.message).toBe(`bentofile "${tmpdir()}" is a directory`)
-    const devNull = await loadError({projectDir: dir, file: '/dev/null'})
+    const devNull = await loadError({projectDir: project.dir, file: '/dev/null'})
     expect(devNull.code).toBe('E_CONFIG')
     expect(devNull.message).toBe('bentofile "/dev/null" is not a regular file')
     expect(devNull.hint).toMatch(/regular file/)
@@ -144,8 +134,8 @@ describe('loadBuildConfig', () => {
   it('echoes at most ~60 characters of a value (a binary bentofile is not printed back in full)', async () => {
     // 300 bytes of invalid UTF-8 and control characters: one plain YAML scalar, a str at the top level.
     const binary = Buffer.from(Array.from({length: 300}, (_, i) => (i % 3 === 0 ? 0x01 + (i % 8) : 0x80 + (i % 128))))
-    await writeFile(path.join(dir, 'bentofile.yaml'), binary)
-    const error = await loadError({projectDir: dir})
+    await writeFile(path.join(project.dir, 'bentofile.yaml'), binary)
+    const error = await loadError({projectDir: project.dir})
     const [top] = error.diagnostics
     // PyYAML (BentoML's reader) refuses its control characters before anything else: said without echoing the file.
     expect(top?.message).toMatch(/^the character U\+0001 is not allowed in YAML for BentoML/)
@@ -153,7 +143,7 @@ describe('loadBuildConfig', () => {
 
     const long = 'y'.repeat(300)
     await write({'bentofile.yaml': `service: svc\nlabels: ${long}\ninclude: ${long}\ndocker:\n  system_packages: ${'9'.repeat(300)}\n`})
-    const many = await loadError({projectDir: dir})
+    const many = await loadError({projectDir: project.dir})
     expect(many.diagnostics.map((d) => d.key)).toEqual(['labels', 'include', 'docker.system_packages'])
     for (const d of many.diagnostics) {
       expect(d.message.length, d.message).toBeLessThan(120)
@@ -164,30 +154,30 @@ describe('loadBuildConfig', () => {
     expect(many.diagnostics[0]?.message).toBe(`expected a mapping of strings, got str "${'y'.repeat(59)}…"`)
     // The YAML parser's own messages echo the offending token: capped too.
     await write({'bentofile.yaml': `service: svc\n}${'z'.repeat(300)}\n`})
-    const syntax = await loadError({projectDir: dir})
+    const syntax = await loadError({projectDir: project.dir})
     expect(syntax.diagnostics.map((d) => d.message)).toContain(`YAML syntax error: Unexpected scalar token in YAML stream: "${'z'.repeat(59)}…"`)
     for (const d of syntax.diagnostics) expect(d.message.length, d.message).toBeLessThan(130)
     await write({'bentofile.yaml': `service: !${'q'.repeat(300)} svc\n`})
     // An unknown tag is an error (PyYAML's safe_load, BentoML's reader, refuses it), its echo capped.
-    const tagged = await loadError({projectDir: dir})
+    const tagged = await loadError({projectDir: project.dir})
     expect(tagged.diagnostics.map((d) => d.message)).toEqual([
       `the tag '!${'q'.repeat(58)}…' cannot be read: BentoML reads YAML with PyYAML's safe_load, which only knows the standard tags`,
     ])
     // A long unknown key: neither the message nor the key path echo it whole.
     await write({'bentofile.yaml': `service: svc\n${'k'.repeat(300)}: 1\n`})
-    const [unknown] = (await loadError({projectDir: dir})).diagnostics
+    const [unknown] = (await loadError({projectDir: project.dir})).diagnostics
     expect(unknown?.message).toBe(`unknown top-level key '${'k'.repeat(59)}…'`)
     expect(unknown?.key).toBe(`${'k'.repeat(59)}…`)
     // Values echoed by the field checks (tag names, choices) are capped too.
     await write({'bentofile.yaml': `service: svc\nname: ${'N'.repeat(300)}\ndocker:\n  distro: ${'d'.repeat(300)}\n`})
-    const fields = await loadError({projectDir: dir})
+    const fields = await loadError({projectDir: project.dir})
     const messages = fields.diagnostics.map((d) => d.message)
     expect(messages).toContain(`'${'N'.repeat(59)}…' is not a valid Bento name: it must be at most 63 characters (it has 300)`)
     expect(messages.find((m) => m.startsWith(`'${'d'.repeat(59)}…' is not one of `))).toBeDefined()
     for (const d of fields.diagnostics) expect(d.message + (d.hint ?? ''), d.message).not.toMatch(/(.)\1{63}/)
     // Short values are shown whole.
     await write({'bentofile.yaml': 'service: svc\nlabels: abc\n'})
-    expect((await loadError({projectDir: dir})).diagnostics[0]?.message).toBe('expected a mapping of strings, got str "abc"')
+    expect((await loadError({projectDir: project.dir})).diagnostics[0]?.message).toBe('expected a mapping of strings, got str "abc"')
   })
 
   it.each([
@@ -205,25 +195,25 @@ describe('loadBuildConfig', () => {
     ],
   ])('reports %s (PyYAML refuses it) as a located E_CONFIG, not a crash (D2)', async (_what, text, line, message) => {
     await write({'bentofile.yaml': text})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     const [first] = error.diagnostics.filter((d) => d.severity === 'error')
     expect(first).toMatchObject({file: 'bentofile.yaml', line, message: expect.stringMatching(message)})
   })
 
   it('still reads aliases and merge keys PyYAML accepts', async () => {
     await write({'bentofile.yaml': 'service: svc\nx-base: &base {owner: team}\nlabels: {<<: *base, stage: dev}\ninclude: &inc ["*.py"]\n'})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     // x-base is not a bentofile key (BentoML refuses it too); the aliases themselves are fine.
     expect(error.diagnostics.map((d) => d.key)).toEqual(['x-base'])
     await write({'bentofile.yaml': 'service: svc\nlabels: &l {<<: {owner: team}, stage: dev}\ninclude: &inc ["*.py"]\nexclude: *inc\n'})
-    const loaded = await loadBuildConfig({projectDir: dir})
+    const loaded = await loadBuildConfig({projectDir: project.dir})
     expect(loaded.config.labels).toEqual({owner: 'team', stage: 'dev'})
     expect(loaded.config.exclude).toEqual(['*.py'])
   })
 
   it('throws one ConfigError carrying every problem', async () => {
     await write({'bentofile.yaml': 'service: svc\ninclude: "*.py"\ndocker:\n  distro: ubuntu\nfoo: 1\n'})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     expect(error.code).toBe('E_CONFIG')
     expect(error.exitCode).toBe(3)
     expect(error.diagnostics.filter((d) => d.severity === 'error').map((d) => d.key)).toEqual(['foo', 'include', 'docker.distro'])
@@ -232,15 +222,15 @@ describe('loadBuildConfig', () => {
 
   it('reads a docker.env dotenv file relative to the project directory', async () => {
     await write({'bentofile.yaml': 'service: svc\ndocker:\n  env: ./config/app.env\n', 'config/app.env': 'A=1\nB="x y"\n'})
-    expect((await loadBuildConfig({projectDir: dir})).config.docker.env).toEqual({A: '1', B: 'x y'})
+    expect((await loadBuildConfig({projectDir: project.dir})).config.docker.env).toEqual({A: '1', B: 'x y'})
     await write({'bentofile.yaml': 'service: svc\ndocker:\n  env: ./missing.env\n'})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     expect(error.diagnostics[0]).toMatchObject({key: 'docker.env', line: 3, col: 8})
   })
 
   it('reads a file with a UTF-8 BOM and CRLF line endings', async () => {
     await write({'bentofile.yaml': '\ufeffservice: svc\r\ninclude:\r\n  - "../x"\r\n'})
-    const error = await loadError({projectDir: dir})
+    const error = await loadError({projectDir: project.dir})
     expect(error.diagnostics[0]).toMatchObject({key: 'include[0]', line: 3, col: 5})
   })
 })

@@ -85,9 +85,7 @@ export function checkSemantics(raw: RawConfig, r: DiagnosticCollector): void {
     }
   }
 
-  if (python.requirements_txt && nonEmpty(python.packages)) {
-    r.warn(['python', 'packages'], `python.requirements_txt '${clip(python.requirements_txt)}' is used, so 'packages' is ignored`, 'move the packages into the requirements file, or remove requirements_txt')
-  }
+  // python.packages beside requirements_txt: whether they are ignored depends on the target (the plan warns).
   if (python.no_index && (python.index_url || nonEmpty(python.extra_index_url))) {
     r.warn(['python', 'no_index'], "python.no_index is set, so 'index_url' and 'extra_index_url' are ignored when installing packages")
   }

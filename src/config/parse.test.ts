@@ -346,9 +346,10 @@ describe('parseBuildConfig: python and conda', () => {
     expect(parse('service: svc\npython:\n  lock_packages: false\n').config?.python).toMatchObject({lock_packages: false, pack_git_packages: true})
   })
 
-  it('warns that packages are ignored when requirements_txt is set', () => {
+  it('leaves packages beside requirements_txt to the plan: whether they are ignored depends on the target (src/bento/plan.test.ts)', () => {
     const result = parse('service: svc\npython:\n  requirements_txt: req.txt\n  packages: [numpy]\n')
-    expect(warnings(result.diagnostics).map((d) => d.key)).toEqual(['python.packages'])
+    expect(warnings(result.diagnostics)).toEqual([])
+    expect(result.config?.python).toMatchObject({requirements_txt: 'req.txt', packages: ['numpy']})
   })
 
   it('defaults conda channels to conda-forge and validates the pip entry', () => {

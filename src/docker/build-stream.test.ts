@@ -50,6 +50,25 @@ describe('classic builder streams (recorded)', () => {
     expect(other.hint).not.toMatch(/--ca-cert/)
   })
 
+  it('a wheel whose hash differs from the lock (real pip 26.3 and uv 0.13.9 output): names the package and both hashes', () => {
+    const captured = (name: string): string[] =>
+      readFileSync(fileURLToPath(new URL(`../../test/fixtures/hash-mismatch/${name}`, import.meta.url)), 'utf8').split('\n')
+    const locked = ['0000000000000000000000000000000000000000000000000000000000000000', 'c647aa4a12dfbad9333ca4e71fe62ddc36f4e63b2d260a37a8b83d2f043ac309']
+    const served = 'b2ba686ae07107c3752aebb07bcbe44a6644cec878dd9fb8c0fe2c6eb82405e4'
+    for (const tool of ['pip-26.3.txt', 'uv-0.13.9.txt']) {
+      // As the classic builder streams a failing RUN: the step, its output, then the daemon's error.
+      const lines = [`{"stream":"Step 7/12 : RUN pip install --require-hashes -r requirements.txt\\n"}`, ...captured(tool).map((l) => JSON.stringify({stream: `${l}\n`})), '{"errorDetail":{"code":1,"message":"The command returned a non-zero code: 1"},"error":"The command returned a non-zero code: 1"}']
+      const err = buildFailureError(parseBuildStream(lines.join('\n')).outcome.failure!)
+      expect(err.code, tool).toBe('E_DOCKER_BUILD_STEP')
+      expect(err.exitCode).toBe(8)
+      expect(err.message, tool).toContain('attrs==26.1.0')
+      expect(err.message, tool).toContain(served)
+      for (const h of locked) expect(err.message, tool).toContain(h)
+      expect(err.data?.hashMismatch, tool).toEqual([{package: 'attrs==26.1.0', expected: [...locked].sort(), got: served}])
+      expect(err.hint, tool).toMatch(/tampered|lock again/)
+    }
+  })
+
   it('a missing base image becomes E_DOCKER_BASE_IMAGE naming the image', () => {
     const err = buildFailureError(parseBuildStream(fixture('classic-base.jsonl')).outcome.failure!)
     expect(err.code).toBe('E_DOCKER_BASE_IMAGE')

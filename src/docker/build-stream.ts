@@ -220,6 +220,61 @@ export function baseImageOfFailure(f: BuildFailure): string | undefined {
 const UNTRUSTED_CERTIFICATE =
   /CERTIFICATE_VERIFY_FAILED|certificate verify failed|invalid peer certificate|UnknownIssuer|SSL certificate problem|server certificate verification failed|self[- ]signed certificate in certificate chain/i
 
+/** A downloaded file whose sha256 is none of the lock's for its package (`--require-hashes`). */
+export interface HashMismatch {
+  /** `name==version` as the installer names it. */
+  package: string
+  /** The lock's hashes for the package (sorted). */
+  expected: string[]
+  /** The hash of what was downloaded. */
+  got: string
+}
+
+/**
+ * The hash mismatches pip and uv report in a step's output:
+ * - pip: `THESE PACKAGES DO NOT MATCH THE HASHES…`, then per package `    attrs==26.1.0 from URL (…):`,
+ *   `Expected sha256 H` (`Expected     or H` for more), `Got        H`;
+ * - uv: ``Hash mismatch for `attrs==26.1.0` ``, then `Expected:` and `Computed:` each over `sha256:H` lines.
+ */
+export function hashMismatches(log: readonly string[]): HashMismatch[] {
+  const out: HashMismatch[] = []
+  let cur: {package: string; expected: string[]; got?: string} | null = null
+  let uvSection: 'expected' | 'computed' | null = null
+  const done = (): void => {
+    if (cur?.got !== undefined && cur.expected.length > 0) out.push({package: cur.package, expected: [...cur.expected].sort(), got: cur.got})
+    cur = null
+    uvSection = null
+  }
+  for (const raw of log) {
+    const l = raw.trim()
+    const pip = /^(\S+==\S+) from \S+/.exec(l)
+    const uv = /Hash mismatch for `([^`]+)`/.exec(l)
+    if (pip || uv) {
+      done()
+      cur = {package: (pip?.[1] ?? uv?.[1]) as string, expected: []}
+      continue
+    }
+    if (cur === null) continue
+    const expected = /^Expected\s+(?:sha256|or)\s+([0-9a-f]{64})$/.exec(l) ?? /^or\s+([0-9a-f]{64})$/.exec(l)
+    const got = /^Got\s+([0-9a-f]{64})$/.exec(l)
+    if (expected) cur.expected.push(expected[1] as string)
+    else if (got) {
+      cur.got = got[1] as string
+      done()
+    } else if (l === 'Expected:') uvSection = 'expected'
+    else if (l === 'Computed:') uvSection = 'computed'
+    else {
+      const h = /^sha256:([0-9a-f]{64})$/.exec(l)
+      if (h && uvSection === 'expected') cur.expected.push(h[1] as string)
+      else if (h && uvSection === 'computed') {
+        cur.got = h[1] as string
+        done()
+      }
+    }
+  }
+  return out
+}
+
 /** Turn a failed outcome into the user-facing error. */
 export function buildFailureError(f: BuildFailure): DockerBuildError {
   const image = baseImageOfFailure(f)
@@ -229,6 +284,15 @@ export function buildFailureError(f: BuildFailure): DockerBuildError {
       code: 'E_DOCKER_BASE_IMAGE',
       data: {...data, image},
       hint: `build or load ${image} into the local daemon first (e.g. \`docker load -i image.tar\`, or build it from a Dockerfile); \`docker pull ${image}\` only works with registry access. Or set docker.base_image to an image you have (\`docker images\`).`,
+    })
+  }
+  const mismatches = hashMismatches(f.log)
+  if (f.step !== undefined && mismatches.length > 0) {
+    const what = mismatches.map((m) => `${m.package}: the lock has sha256 ${m.expected.join(' or ')}, the index served ${m.got}`).join('; ')
+    return new DockerBuildError(`Docker build failed at ${f.step}: a downloaded file is not the one locked (--require-hashes): ${what}`, {
+      code: 'E_DOCKER_BUILD_STEP',
+      data: {...data, hashMismatch: mismatches},
+      hint: 'the index serves other bytes for that version than when the lock was made (a re-uploaded or tampered file): check the index; if the new file is legitimate, lock again (delete the entry in $BENTOML_HOME/.bento/locks or bento-lock.json, then bento build) and containerize the new Bento',
     })
   }
   if (f.step !== undefined) {

@@ -176,6 +176,20 @@ describe('renderDockerfile goldens', () => {
     expect(d.replaceAll(mount, '').replace(/\{ cat [^\n]*UV_NATIVE_TLS=1; /g, '')).toBe(renderDockerfile(plain))
   })
 
+  it('index credentials: only the Python install RUN mounts them (a secret per ${VAR}, a netrc for NETRC); no ARG/ENV', () => {
+    const plain = ctx({systemPackages: ['curl'], commands: ['echo pre'], postCommands: ['echo post'], setupScript: true, requireHashes: true, installScript: false})
+    const d = renderDockerfile({...plain, indexCredentials: {variables: ['IDX_USER', 'IDX_TOKEN'], netrc: true}})
+    const mounts = '--mount=type=secret,id=bento-index-IDX_USER --mount=type=secret,id=bento-index-IDX_TOKEN --mount=type=secret,id=bento-index-netrc '
+    const exports = 'export IDX_USER="$(cat /run/secrets/bento-index-IDX_USER)"; export IDX_TOKEN="$(cat /run/secrets/bento-index-IDX_TOKEN)"; export NETRC=/run/secrets/bento-index-netrc; '
+    expect(d).toContain(`RUN ${mounts}--mount=type=cache,target=/root/.cache/pip \\\n    ${exports}cd `)
+    expect(d.split('\n').filter((l) => l.includes('bento-index-'))).toHaveLength(2)
+    expect(d).not.toMatch(/^(ARG|ENV)[^\n]*(IDX_|NETRC)/m)
+    // Without credentials the Dockerfile is the one bento build stores.
+    expect(d.replace(mounts, '').replace(exports, '')).toBe(renderDockerfile(plain))
+    expect(renderDockerfile({...plain, indexCredentials: {variables: [], netrc: false}})).toBe(renderDockerfile(plain))
+    expect(() => renderDockerfile(ctx({buildkit: false, indexCredentials: {variables: ['IDX_TOKEN'], netrc: false}}))).toThrow(/classic builder has none/)
+  })
+
   it('--ca-cert needs BuildKit', () => {
     expect(() => renderDockerfile(ctx({buildkit: false, caSecrets: ['bento-ca-0']}))).toThrow(/classic builder has none/)
   })

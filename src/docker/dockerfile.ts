@@ -23,6 +23,11 @@ export function templatePath(name: string): URL {
   return new URL(`templates/${name}`, PACKAGE_ROOT)
 }
 
+/** The BuildKit secret id of an index credential: `bento-index-<VAR>` for a `${VAR}`, `bento-index-netrc` for a netrc. */
+export function indexSecretId(name: string): string {
+  return `bento-index-${name}`
+}
+
 /** Context directory (inside the build context) that holds an offline wheelhouse. */
 export const WHEELHOUSE_CONTEXT_DIR = '.bento-wheelhouse'
 
@@ -68,6 +73,12 @@ export interface DockerfileContext {
    * commands, the Python install, post commands, setup_script) trusts them for that step only. BuildKit only.
    */
   caSecrets?: string[]
+  /**
+   * Credentials of the indexes the Bento's requirement files name, for the Python install step only (see
+   * `indexSecretId`): each `${VAR}` of an index URL is a BuildKit secret exported as VAR for that step (pip expands
+   * it), and `netrc` a secret file the step's `NETRC` points at. Never in an ARG, ENV or layer. BuildKit only.
+   */
+  indexCredentials?: {variables: string[]; netrc: boolean}
   /** Offline: pip gets `--no-index --find-links` from `WHEELHOUSE_CONTEXT_DIR` in the build context. */
   wheelhouse: boolean
   /** With `wheelhouse`: mount the wheels from this image (see wheelhouse-image.ts) instead of the build context. */
@@ -164,6 +175,13 @@ function validate(ctx: DockerfileContext): void {
   if ((ctx.caSecrets ?? []).length > 0 && !ctx.buildkit) {
     bad('--ca-cert', 'extra CA certificates reach the build as BuildKit secrets, and the classic builder has none', 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
   }
+  const index = ctx.indexCredentials
+  for (const name of index?.variables ?? []) {
+    if (!isEnvName(name)) bad('python.index_url', `"\${${name}}" is not a variable name pip expands`, 'use upper-case letters, digits and _')
+  }
+  if (index !== undefined && (index.variables.length > 0 || index.netrc) && !ctx.buildkit) {
+    bad('python.index_url', 'the index credentials reach the install step as BuildKit secrets, and the classic builder has none', 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
+  }
   ;(ctx.caSecrets ?? []).forEach((id) => {
     if (!/^[a-z0-9-]+$/.test(id)) bad('--ca-cert', `"${id}" is not a build secret id`)
   })
@@ -239,6 +257,11 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     // `RUN {{ secretMounts }}{{ secretExports }}<command>`: empty without build secrets and --ca-cert.
     secretMounts: secrets.map((n) => `--mount=type=secret,id=${n} `).join('') + ca.mounts,
     secretExports: secrets.map((n) => `export ${n}="$(cat /run/secrets/${n})"; `).join('') + ca.setup,
+    // Only the Python install step reaches the indexes: only it gets their credentials.
+    indexMounts: [...(ctx.indexCredentials?.variables ?? []), ...(ctx.indexCredentials?.netrc ? ['netrc'] : [])].map((n) => `--mount=type=secret,id=${indexSecretId(n)} `).join(''),
+    indexExports:
+      (ctx.indexCredentials?.variables ?? []).map((n) => `export ${n}="$(cat /run/secrets/${indexSecretId(n)})"; `).join('') +
+      (ctx.indexCredentials?.netrc ? `export NETRC=/run/secrets/${indexSecretId('netrc')}; ` : ''),
     // The apt step trusts --ca-cert too (build-stage envs are not given to it, as in BentoML).
     caMounts: ca.mounts,
     caSetup: ca.setup,

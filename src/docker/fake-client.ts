@@ -200,7 +200,7 @@ export class FakeImageClient implements ImageClient {
       )
       .filter((img) => (filters.dangling === undefined ? true : filters.dangling === (img.repoTags.length === 0)))
       .filter((img) => (filters.reference ?? []).every((r) => img.repoTags.some((t) => t === r || t.startsWith(`${r}:`))))
-      .map((img) => ({id: img.id, repoTags: [...img.repoTags], labels: {...img.labels}, created: 0, size: img.size}))
+      .map((img) => ({id: img.id, repoTags: [...img.repoTags], labels: {...img.labels}, created: Math.floor(Date.parse(img.created) / 1000) || 0, size: img.size}))
   }
 }
 

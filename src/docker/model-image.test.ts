@@ -5,7 +5,7 @@ import path from 'node:path'
 import tar from 'tar-stream'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {tempDir} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 import {modelImageIsCurrent, modelLayerTar, modelImageLabels, modelImageRef} from './model-image.js'
 
 async function drain(stream: NodeJS.ReadableStream): Promise<{sha: string; entries: Array<{name: string; uid: number; gid: number; mode: number; mtime: number; type: string}>}> {
@@ -48,6 +48,7 @@ describe('model images', () => {
       'home/bentoml/bento',
       'home/bentoml/bento/models',
       'home/bentoml/bento/models/iris_clf',
+      'home/bentoml/bento/models/iris_clf/latest',
       'home/bentoml/bento/models/iris_clf/v1',
       'home/bentoml/bento/models/iris_clf/v1/model.yaml',
       'home/bentoml/bento/models/iris_clf/v1/sub',
@@ -60,6 +61,30 @@ describe('model images', () => {
     expect(byName['home/bentoml/bento/models/iris_clf/v1/model.yaml']?.mode).toBe(0o644)
     expect(byName['home/bentoml/bento/models/iris_clf/v1/sub/run.sh']?.mode).toBe(0o755)
     expect(new Set(entries.map((e) => e.mtime))).toEqual(new Set([315532800_000]))
+  })
+
+  it('holds models/<name>/latest naming its version: BentoML writes it at start when missing, on a read-only root file system too (bento k8s)', async () => {
+    const layer = modelLayerTar({name: 'iris_clf', version: 'v1', dir: path.join(dir, 'm')})
+    const files = new Map<string, string>()
+    const extract = tar.extract()
+    await new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, s, next) => {
+        const chunks: Buffer[] = []
+        s.on('data', (c: unknown) => chunks.push(c as Buffer))
+        s.on('end', () => {
+          files.set(header.name, Buffer.concat(chunks).toString())
+          next()
+        })
+      })
+      extract.on('finish', resolve)
+      extract.on('error', reject)
+      layer.pipe(extract)
+    })
+    // As BentoML's Store writes it (no newline): the version the model directory next to it holds.
+    expect(files.get('home/bentoml/bento/models/iris_clf/latest')).toBe('v1')
+    // Hugging Face models live under hf-models/<repo folder>: no latest file there.
+    const hf = await drain(modelLayerTar({name: 'x', version: 'v1', dir: path.join(dir, 'm'), hfRepoFolder: 'models--a--b'}))
+    expect(hf.entries.map((e) => e.name).filter((n) => n.endsWith('latest'))).toEqual([])
   })
 
   it('is deterministic: same files, same bytes, whatever their mtimes or the time of day', async () => {
@@ -86,6 +111,9 @@ describe('model images', () => {
     expect(modelImageIsCurrent(labels, {...id, manifestKey: 'k2', digest: 'b'.repeat(64)})).toBe(false)
     expect(modelImageIsCurrent(labels, {...id, manifestKey: 'k2', digest: null})).toBe(false)
     expect(modelImageIsCurrent({...labels, 'dev.bento.model.layer-format': '0'}, id)).toBe(false)
+    // Format 1 had no models/<name>/latest: such an image is imported again, once.
+    expect(labels['dev.bento.model.layer-format']).toBe('2')
+    expect(modelImageIsCurrent({...labels, 'dev.bento.model.layer-format': '1'}, id)).toBe(false)
     expect(modelImageIsCurrent(labels, {...id, version: 'v2'})).toBe(false)
   })
 })

@@ -42,8 +42,11 @@ export const MODEL_IMAGE_HOST = 'bento-model.invalid'
 export const LEGACY_MODEL_IMAGE_REPO = 'bento-model'
 /** The label that names the home that made an image (its home id, store/image-leases.ts). */
 export const HOME_LABEL = 'dev.bento.home'
-/** Bumped when the layer layout changes, so an old model image is rebuilt rather than reused. */
-export const MODEL_LAYER_FORMAT = '1'
+/**
+ * Bumped when the layer layout changes, so an old model image is rebuilt rather than reused. 2: the layer holds
+ * `models/<name>/latest` (format 1 did not, and BentoML wrote it at start: impossible on a read-only root file system).
+ */
+export const MODEL_LAYER_FORMAT = '2'
 export const MODEL_KIND_LABEL = 'dev.bento.kind'
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
@@ -112,6 +115,11 @@ export function modelContainerPath(m: {name: string; version: string; hfRepoFold
 /**
  * The model image's only layer, streamed from the model directory (never copied): `home/bentoml/bento/…/<version>/…`
  * with fixed owners, modes and mtimes (`/home` root's, everything below bentoml's). Imported as is by the daemon.
+ *
+ * A store model's layer also holds `models/<name>/latest` (its version, no newline, as BentoML's Store writes it):
+ * a service that loads `<name>:latest` reads it, and BentoML writes it when it is missing (`Store._recreate_latest`),
+ * which fails on a read-only root file system (`bento k8s`'s default). A Bento with two versions of one model is
+ * left with the `latest` of the model image copied last.
  */
 export function modelLayerTar(m: {name: string; version: string; dir: string; hfRepoFolder?: string}): NodeJS.ReadableStream {
   const entries = async (): Promise<ContextEntry[]> => {
@@ -124,6 +132,7 @@ export function modelLayerTar(m: {name: string; version: string; dir: string; hf
     const files: ContextEntry[] = []
     await walkDir(m.dir, target.slice(1), undefined, files)
     for (const f of files) out.push({...f, ...owned})
+    if (m.hfRepoFolder === undefined) out.push({name: path.posix.join(path.posix.dirname(target.slice(1)), 'latest'), kind: 'inline', content: Buffer.from(m.version), ...owned})
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
   return packContext(entries, path.resolve(m.dir))

@@ -40,4 +40,31 @@ describe('template language', () => {
     expect(err('{{#loop x}}{{/loop}}').message).toContain('unknown section')
     expect(err('{{/if}}').message).toContain('unexpected')
   })
+
+  it('counts lines in one pass: a template of 20,000 tags parses in linear time, with the right lines', () => {
+    // Each token's line was counted from the start of the template: 40,000 tokens × 120 KB took seconds.
+    const lines = Array.from({length: 20_000}, (_, i) => `L${i} {{ v }}`)
+    const started = performance.now()
+    expect(renderTemplate(`${lines.join('\n')}\n`, {v: 'x'}).split('\n')[19_999]).toBe('L19999 x')
+    expect(performance.now() - started).toBeLessThan(1_000)
+    const late = `${'a\n'.repeat(4_000)}{{#if x}}\r\nb\n`
+    const started2 = performance.now()
+    try {
+      renderTemplate(late, {})
+      expect.unreachable()
+    } catch (e) {
+      expect((e as TemplateSyntaxError).line).toBe(4_001)
+    }
+    expect(err2('{{ a }}\n\n{{ b }}\n{{ missing }}', {a: 1, b: 2}).message).toBe('line 4: "missing" has no value')
+    expect(performance.now() - started2).toBeLessThan(1_000)
+  })
 })
+
+function err2(t: string, d: Record<string, unknown>): TemplateSyntaxError {
+  try {
+    renderTemplate(t, d)
+  } catch (e) {
+    return e as TemplateSyntaxError
+  }
+  throw new Error('no error')
+}

@@ -45,10 +45,14 @@ interface Token {
 
 const TAG = /\{\{!--[\s\S]*?--\}\}|\{\{([\s\S]*?)\}\}/g
 
-function lineAt(source: string, index: number): number {
+/** The 1-based line of an index, for indices asked in increasing order: each character is counted once. */
+function lineCounter(source: string): (index: number) => number {
+  let at = 0
   let line = 1
-  for (let i = 0; i < index; i++) if (source.charCodeAt(i) === 10) line++
-  return line
+  return (index) => {
+    for (; at < index; at++) if (source.charCodeAt(at) === 10) line++
+    return line
+  }
 }
 
 function isControl(inner: string): boolean {
@@ -59,6 +63,7 @@ function isControl(inner: string): boolean {
 /** Split into text and tag tokens, applying the standalone-line rule for control tags. */
 function tokenize(source: string): Token[] {
   const tokens: Token[] = []
+  const lineAt = lineCounter(source)
   let last = 0
   // `cut` marks text already consumed by a standalone control tag's trailing newline.
   for (const m of source.matchAll(TAG)) {
@@ -77,11 +82,11 @@ function tokenize(source: string): Token[] {
         end = nl === -1 ? source.length : nl + 1
       }
     }
-    if (textEnd > last) tokens.push({kind: 'text', text: source.slice(last, textEnd), line: lineAt(source, last)})
-    tokens.push({kind: 'tag', text: inner, line: lineAt(source, start)})
+    if (textEnd > last) tokens.push({kind: 'text', text: source.slice(last, textEnd), line: lineAt(last)})
+    tokens.push({kind: 'tag', text: inner, line: lineAt(start)})
     last = end
   }
-  if (last < source.length) tokens.push({kind: 'text', text: source.slice(last), line: lineAt(source, last)})
+  if (last < source.length) tokens.push({kind: 'text', text: source.slice(last), line: lineAt(last)})
   return tokens
 }
 

@@ -11,7 +11,7 @@ import {checkRequirementsCovered, findProjectLock, type ProjectLockFile, readPro
 import {entryFor, readBentoLockFile} from './project-file.js'
 import {type Env, findUvPath, uvNotFound, uvTool} from './uv.js'
 
-export {hasLiteralCredentials, maskCredentials} from './mask.js'
+export {hasLiteralCredentials, maskCredentials, maskSecrets} from './mask.js'
 export {indexOptionLines, type Lock, lockKey, lockPlatform, type LockPlatform, lockRequirements} from './lock.js'
 export {findUvPath, runUv, uvNotFound, uvTool, type UvTool} from './uv.js'
 export {checkRequirementsCovered, findProjectLock, PROJECT_LOCK_FILES, type ProjectLockFile, readProjectLock, type StaticLock} from './static.js'
@@ -102,3 +102,5 @@ export function literalCredentialKeys(p: IndexOptions): string[] {
   if (p.pip_args && hasLiteralCredentials(p.pip_args)) keys.push('python.pip_args')
   return keys
 }
+
+export {indexCredentialsFor, type IndexCredentials, indexHostsOf, indexOptionLinesOf} from './credentials.js'

@@ -6,7 +6,7 @@ import {BENTOML_UV_COMPILE_ARGS} from '../bentoml/lock-facts.js'
 import type {Cleanup} from '../cleanup.js'
 import {LockError, UsageError} from '../errors.js'
 import {maskCredentials, maskSecrets, referencedVariables} from './mask.js'
-import {type Env, runUv, type UvTool} from './uv.js'
+import {type Env, runUv, uvResolutionEnv, type UvTool} from './uv.js'
 
 /** Bumped when what bento asks uv for (or writes around its output) changes: old cache entries are then not reused. */
 const LOCK_FORMAT = 1
@@ -113,10 +113,24 @@ export interface Lock {
   source?: 'uv' | 'uv.lock' | 'pylock.toml' | 'bento-lock.json'
 }
 
-/** The cache key: every input that can change the lock (the uv version included); never a credential's value. */
-export function lockKey(req: Pick<LockRequest, 'requirements' | 'optionLines' | 'pythonVersion' | 'platform' | 'uv'>): string {
+/**
+ * The cache key: every input that can change the lock (the uv version and uv's resolution settings in the
+ * environment included); never a credential's value.
+ */
+export function lockKey(req: Pick<LockRequest, 'requirements' | 'optionLines' | 'pythonVersion' | 'platform' | 'uv'> & {env?: Env}): string {
+  const uvEnv = uvResolutionEnv(req.env ?? {})
   return createHash('sha256')
-    .update(JSON.stringify({format: LOCK_FORMAT, input: compileInput(req), python: req.pythonVersion, platform: req.platform.uvTarget, uv: req.uv.version}))
+    .update(
+      JSON.stringify({
+        format: LOCK_FORMAT,
+        input: compileInput(req),
+        python: req.pythonVersion,
+        platform: req.platform.uvTarget,
+        uv: req.uv.version,
+        // Absent when none is set: the keys of locks made without them stay as they were.
+        ...(Object.keys(uvEnv).length > 0 ? {uvEnv} : {}),
+      }),
+    )
     .digest('hex')
 }
 
@@ -185,7 +199,12 @@ function finish(stdout: string, req: LockRequest): string {
   const body = maskCredentials(stdout.replace(/\r\n/g, '\n'), '').replace(/^\n+/, '')
   const noIndex = [...req.optionLines, ...req.requirements].some((l) => /^\s*--no-index\b/.test(l)) && !/^--no-index\b/m.test(body)
   const head = `# bento lock: python ${req.pythonVersion}, ${req.platform.name} (${req.platform.uvTarget}); every line hashed: install with --require-hashes\n`
-  return head + (noIndex ? '--no-index\n' : '') + body + (body.endsWith('\n') ? '' : '\n')
+  // uv does not emit --trusted-host: without it pip in the image refuses an http index that is not localhost.
+  const trusted = [...new Set([...req.optionLines, ...req.requirements].flatMap((l) => /^\s*--trusted-host(?:\s+|=)(\S+)/.exec(l)?.[1] ?? []))]
+    .filter((h) => !body.split('\n').includes(`--trusted-host ${h}`))
+    .map((h) => `--trusted-host ${h}\n`)
+    .join('')
+  return head + (noIndex ? '--no-index\n' : '') + trusted + body + (body.endsWith('\n') ? '' : '\n')
 }
 
 /** Requirement entries (name==version or URL) of a lock. */
@@ -224,15 +243,19 @@ function lockFailed(req: LockRequest, output: string): LockError {
   const lines = [...req.optionLines, ...req.requirements]
   const secrets = referencedVariables(lines).map((n) => req.env[n]).filter((v): v is string => v !== undefined && v !== '')
   const masked = maskSecrets(maskCredentials(output, '***@'), secrets).trim()
-  const indexes = indexesOf(lines).map((u) => maskCredentials(u, '***@'))
-  const requirement = /Because (?:there is no version of |there are no versions of |only )?([A-Za-z0-9][A-Za-z0-9._\-[\]]*(?:[<>=!~]=?[^\s,]+)?)/.exec(masked)?.[1]
+  const indexes = indexesOf(lines, req.env).map((u) => maskCredentials(u, '***@'))
+  const conflict = /Because you require (\S+?) and (\S+?), we can conclude/.exec(masked)
+  const requirement =
+    conflict?.[1] ??
+    /Because (?:there is no version of |there are no versions of |only )?(?!you\b)([A-Za-z0-9][A-Za-z0-9._\-[\]]*(?:[<>=!~]=?[^\s,]+)?)/.exec(masked)?.[1] ??
+    /Failed to fetch: \S+?\/([^/\s]+)\/?(?:\s|$)/.exec(masked)?.[1]
   const detail = masked
     .split('\n')
     .filter((l) => l.trim() !== '' && !/^error: No solution found/.test(l))
     .map((l) => `  ${l.trim()}`)
     .join('\n')
   return new LockError(
-    `Cannot lock the requirements for python ${req.pythonVersion}, ${req.platform.name}${requirement ? `: ${requirement} cannot be resolved` : ''} from ${indexes.join(', ') || 'no index'}\n${detail}`,
+    `Cannot lock the requirements for python ${req.pythonVersion}, ${req.platform.name}${conflict ? `: ${conflict[1]} and ${conflict[2]} conflict` : requirement ? `: ${requirement} cannot be resolved` : ''} from ${indexes.join(', ') || 'no index'}\n${detail}`,
     {
       hint: 'check the requirement and that the index has it (for this Python and platform), and the index URL and its credentials (${VAR} in an index URL expands from the environment); or build unlocked with --no-lock',
       data: {...(requirement ? {requirement} : {}), indexes, platform: req.platform.name, pythonVersion: req.pythonVersion, uvOutput: masked},
@@ -240,11 +263,18 @@ function lockFailed(req: LockRequest, output: string): LockError {
   )
 }
 
-/** The indexes a resolution asks: the index URL (default PyPI unless --no-index), extra index URLs, find-links. */
-function indexesOf(lines: string[]): string[] {
+/**
+ * The indexes a resolution asks: the index URL (default PyPI unless --no-index), extra index URLs, find-links. uv's
+ * own settings in the environment win over the requirement file's (UV_INDEX_URL / UV_DEFAULT_INDEX replace its
+ * --index-url; UV_INDEX / UV_EXTRA_INDEX_URL / UV_FIND_LINKS come first), and are named with the variable.
+ */
+function indexesOf(lines: string[], env: Env): string[] {
   let index: string | null = 'https://pypi.org/simple'
   const extra: string[] = []
-  let noIndex = false
+  let noIndex = /^(?:1|true|yes)$/i.test(env.UV_NO_INDEX ?? '')
+  const fromEnv = (name: string): string[] => (env[name] ?? '').split(/\s+/).filter(Boolean).map((u) => `${u.replace(/^[A-Za-z0-9_-]+=(?=[a-z]+:\/\/)/, '')} (${name})`)
+  const envIndex = fromEnv('UV_DEFAULT_INDEX')[0] ?? fromEnv('UV_INDEX_URL')[0]
+  const envExtra = [...fromEnv('UV_INDEX'), ...fromEnv('UV_EXTRA_INDEX_URL'), ...fromEnv('UV_FIND_LINKS')]
   for (const l of lines) {
     const m = /^\s*(--index-url|-i|--extra-index-url|--find-links|-f)(?:\s+|=)(\S+)/.exec(l)
     if (/^\s*--no-index\b/.test(l)) noIndex = true
@@ -252,5 +282,6 @@ function indexesOf(lines: string[]): string[] {
     if (m[1] === '--index-url' || m[1] === '-i') index = m[2] as string
     else extra.push(m[2] as string)
   }
-  return [...(noIndex || index === null ? [] : [index]), ...extra]
+  if (envIndex !== undefined) index = envIndex
+  return [...(noIndex || index === null ? [] : [index]), ...envExtra, ...extra]
 }

@@ -5,6 +5,7 @@ import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {delimiter, isAbsolute, join} from 'node:path'
 
 import {InterruptedError, NotFoundError} from '../errors.js'
+import {maskCredentials} from './mask.js'
 
 /** The resolver bento runs: a uv executable and its version (part of every lock's cache key). */
 export interface UvTool {
@@ -13,6 +14,27 @@ export interface UvTool {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * The environment variables uv 0.13 reads that change what `uv pip compile` resolves (indexes, what may be chosen,
+ * its config file). Their values are part of a lock's cache key (credentials in them masked first), so a lock made
+ * with `UV_EXCLUDE_NEWER=…` or another `UV_INDEX_URL` is not reused without them.
+ */
+export const UV_RESOLUTION_ENV = [
+  'UV_INDEX_URL', 'UV_DEFAULT_INDEX', 'UV_INDEX', 'UV_EXTRA_INDEX_URL', 'UV_FIND_LINKS', 'UV_NO_INDEX', 'UV_INDEX_STRATEGY',
+  'UV_EXCLUDE_NEWER', 'UV_PRERELEASE', 'UV_RESOLUTION', 'UV_CONSTRAINT', 'UV_OVERRIDE', 'UV_BUILD_CONSTRAINT', 'UV_TORCH_BACKEND',
+  'UV_NO_BINARY', 'UV_NO_BINARY_PACKAGE', 'UV_NO_BUILD', 'UV_NO_BUILD_PACKAGE', 'UV_NO_SOURCES', 'UV_CONFIG_FILE', 'UV_NO_CONFIG',
+] as const
+
+/** The resolution settings of `env` (see UV_RESOLUTION_ENV) that are set, credentials in URLs masked. */
+export function uvResolutionEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of UV_RESOLUTION_ENV) {
+    const v = env[name]
+    if (v !== undefined && v !== '') out[name] = maskCredentials(v, '***@')
+  }
+  return out
+}
 
 const INSTALL_HINT =
   'install uv (`pip install uv`, `pipx install uv` or your distribution\'s package) and put it on PATH, or set BENTO_UV to its path; ' +

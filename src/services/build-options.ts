@@ -1,39 +1,20 @@
-import {readFile} from 'node:fs/promises'
-
-import {BentoArgError, type BentoArgSource, mergeBentoArgs} from '../bentoml/args.js'
+import type {GatherOptions} from '../bento/inputs.js'
 import {checkBentomlVersionFlag} from '../bentoml/target.js'
 import {TAG_RULE} from '../bentoml/tag.js'
-import {parseYamlSource} from '../config/yaml-source.js'
 import type {Cleanup} from '../cleanup.js'
-import {formatDiagnostic, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import type {LockInputs} from '../lock/index.js'
 import type {Lock} from '../lock/index.js'
 import type {Reporter} from '../reporter.js'
 import {InvalidTagError, tagPartProblem} from '../store/tag.js'
 
-export interface BuildOptions {
-  projectDir: string
-  /** `-f`: a bentofile.yaml or pyproject.toml, absolute or relative to projectDir. */
-  bentofile?: string
-  home: string
-  version?: string
-  bentomlVersion?: string
+/** `bento build`'s options: what the gather step reads (bento/inputs.ts `GatherOptions`), and the build's own. */
+export interface BuildOptions extends GatherOptions {
   reporter: Reporter
-  signal?: AbortSignal
   /** Where the build directory is registered while it exists (removed on a forced exit). */
   cleanup?: Cleanup
-  /**
-   * The environment of the build: `${VAR}` in a `docker.env` dotenv file expands from it, as BentoML reads os.environ;
-   * `HF_ENDPOINT` and `HF_TOKEN` for Hugging Face models; `os.environ`/`os.getenv` in the service module read it.
-   */
-  env?: Readonly<Record<string, string | undefined>>
   /** For tests: the clock. */
   now?: Date
-  /**
-   * `--arg KEY=VALUE` (repeatable) and `--arg-file FILE` (absolute path) of `bentoml build`, with the order they first
-   * appear on the command line (the first wins a shared key); merged over the build config's `args`.
-   */
-  args?: {order: ReadonlyArray<'arg' | 'file'>; values: readonly string[]; file?: string}
   /** `--no-lock`: write the requirements unlocked (as `python.lock_packages: false`). */
   noLock?: boolean
   /** `--platform`: the lock's target (default linux/amd64). */
@@ -95,39 +76,4 @@ export function checkFlags(opts: BuildOptions): void {
     }
   }
   if (opts.bentomlVersion !== undefined) checkBentomlVersionFlag(opts.bentomlVersion)
-}
-
-/** The command line's Bento arguments: the `--arg-file` read as PyYAML reads it. Bad input is a usage error (exit 2), as BentoML's. */
-export async function readArgSources(args: BuildOptions['args']): Promise<BentoArgSource[]> {
-  if (!args) return []
-  const out: BentoArgSource[] = []
-  for (const kind of args.order) {
-    if (kind === 'arg') {
-      out.push({kind, values: args.values})
-      continue
-    }
-    const file = args.file ?? ''
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (error) {
-      throw new UsageError(`--arg-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read'}`, {
-        hint: 'pass a YAML file of `name: value` lines',
-      })
-    }
-    const parsed = parseYamlSource(text, file)
-    const bad = parsed.diagnostics.find((d) => d.severity === 'error')
-    if (bad) throw new UsageError(`--arg-file ${file}: Invalid YAML file: ${formatDiagnostic(bad)}`, {hint: 'fix the YAML, or pass the values with --arg KEY=VALUE'})
-    out.push({kind, path: file, data: parsed.empty ? null : parsed.value})
-  }
-  return out
-}
-
-export function mergeArgs(sources: readonly BentoArgSource[], configArgs: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  try {
-    return mergeBentoArgs(sources, configArgs)
-  } catch (error) {
-    if (error instanceof BentoArgError) throw new UsageError(error.message, {hint: error.hint})
-    throw error
-  }
 }

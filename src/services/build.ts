@@ -1,8 +1,8 @@
 import {rm} from 'node:fs/promises'
 
-import {bentomlFacts} from '../bentoml/versions.js'
 import {SPEC1_LOCK_FILE, SPEC2_LOCK_FILE} from '../bentoml/lock-facts.js'
-import {type BuildPlan, planBuild} from '../bento/plan.js'
+import {gatherBuild} from '../bento/inputs.js'
+import {planBuild, planIdentity, type PlanIdentity} from '../bento/plan.js'
 import {literalCredentialKeys, lockForBuild, type LockOutcome} from '../lock/index.js'
 import {locateDiagnostics} from '../config/locate.js'
 import {diskFullError, type Diagnostic, formatDiagnostic, InterruptedError, isDiskFull, StoreError} from '../errors.js'
@@ -11,15 +11,15 @@ import {dirSize} from '../store/fs-utils.js'
 import {makeTempDir, Store, storeFsError} from '../store/store.js'
 import {formatTag} from '../store/tag.js'
 import {type BuildOptions, type BuildResult, checkFlags, sourceDateEpoch} from './build-options.js'
-import {gatherBuild} from './build-gather.js'
 
 export type {BuildOptions, BuildResult} from './build-options.js'
 export {sourceDateEpoch} from './build-options.js'
 
 /**
- * `bento build`: gather (services/build-gather.ts) → plan (bento/plan.ts) → lock (src/lock, then the plan again with
- * it) → write (bento/write.ts) into a temp directory → install into the store (same inputs, same tag: an existing
- * Bento is reported, not rewritten).
+ * `bento build`: gather (bento/inputs.ts) → the plan's identity (bento/plan.ts `planIdentity`: version
+ * digest, requirements, warnings) → lock (src/lock, then the identity again with it) → plan (renders every file) →
+ * write (bento/write.ts) into a temp directory → install into the store. Same inputs, same tag: an existing Bento is
+ * reported before anything is rendered (a no-op build), not rewritten.
  */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const started = performance.now()
@@ -41,14 +41,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   checkFlags(opts)
   const now = opts.now ?? sourceDateEpoch(opts.env) ?? new Date()
   const {loaded, config, configFile, files, models, envRead, entryConfig, planInputs, inConfig} = await gatherBuild(opts, reporter, warnings, checkAbort, now)
-  let plan: BuildPlan = await inConfig(async () => planBuild(planInputs))
+  let plan: PlanIdentity = await inConfig(async () => planIdentity(planInputs))
   // The lock (src/lock): resolved from the plan's requirements for its Python, then planned into the Bento.
   for (const key of literalCredentialKeys(config.python)) {
     warnings.push({file: configFile, key, severity: 'warning', message: 'this index URL holds credentials: they are written into the Bento (bento.yaml, the copied build config)', hint: 'write them as ${VAR} references (https://${INDEX_USER}:${INDEX_TOKEN}@host/simple): uv and pip expand them from the environment, and the Bento holds only the names'})
   }
   const locked: LockOutcome = await lockForBuild({
     requirements: plan.requirements,
-    ...(plan.manifest.spec === 2 ? {} : {indexOptions: config.python}),
+    ...(plan.spec === 2 ? {} : {indexOptions: config.python}),
     pythonVersion: plan.pythonVersion,
     lockPackages: plan.lockPackages,
     explicit: loaded.raw.python?.lock_packages === true,
@@ -63,18 +63,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   })
   checkAbort()
   if (locked.locked) {
-    plan = await inConfig(async () => planBuild({...planInputs, lock: locked.lock}))
+    plan = await inConfig(async () => planIdentity({...planInputs, lock: locked.lock}))
     const l = locked.lock
     const how = l.source === 'uv.lock' || l.source === 'pylock.toml' ? ` (read from ${l.source}: no resolver ran)` : l.cached ? ' (cached lock: no resolver ran)' : ` (uv ${l.uvVersion})`
     reporter.log(`Locked ${l.packages} packages for python ${l.pythonVersion}, ${l.platform}${how}: sha256 ${l.sha256.slice(0, 16)}…`)
   } else if (locked.reason === 'no-uv') {
     reporter.log('The requirements are not locked: uv is not found (set BENTO_UV or put uv on PATH; --no-lock says it is meant)')
-  }
-  // The config reader says packages are ignored beside requirements_txt (spec 1, and spec 2 from 1.4.19 on); a spec-2
-  // Bento for an older target installs them (planBuild).
-  if (plan.manifest.spec === 2 && !bentomlFacts(plan.manifest.bentoml_version).imageIgnoresPackagesWithRequirementsTxt) {
-    const kept = warnings.filter((w) => !(w.key === 'python.packages' && w.file === configFile && w.message.includes("so 'packages' is ignored")))
-    warnings.splice(0, warnings.length, ...kept)
   }
   warnings.push(...plan.warnings)
   warnings.splice(0, warnings.length, ...locateDiagnostics(warnings, configFile, loaded.locate))
@@ -88,7 +82,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     path,
     size,
     created,
-    bentomlVersion: plan.manifest.bentoml_version,
+    bentomlVersion: plan.bentomlVersion,
     models: models.map((m) => ({tag: formatTag(m), module: m.module, size: m.size})),
     files: files.length,
     warnings: warnings.map(formatDiagnostic),
@@ -96,7 +90,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     lock: locked.locked
       ? {
           sha256: locked.lock.sha256,
-          file: plan.manifest.spec === 2 ? SPEC2_LOCK_FILE : SPEC1_LOCK_FILE,
+          file: plan.spec === 2 ? SPEC2_LOCK_FILE : SPEC1_LOCK_FILE,
           platform: locked.lock.platform,
           pythonVersion: locked.lock.pythonVersion,
           packages: locked.lock.packages,
@@ -122,11 +116,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     return result(false, existing, await dirSize(existing))
   }
 
+  // Only now is every file rendered: a no-op build returned above.
+  const full = await inConfig(async () => planBuild(locked.locked ? {...planInputs, lock: locked.lock} : planInputs))
   let tmp: {dir: string; forget: () => void} | undefined
   try {
     tmp = await makeTempDir(opts.home, plan.name, {cleanup: opts.cleanup})
     const {writePlan} = await import('../bento/write.js')
-    await writePlan(plan, tmp.dir, reporter)
+    await writePlan(full, tmp.dir, reporter)
     checkAbort()
     const item = await store.install(tmp.dir, {name: plan.name, version: plan.version})
     reporter.log(`Wrote ${item.path}`)

@@ -19,25 +19,9 @@ import {build} from './build.js'
 import {containerize, type ContainerizeOptions} from './containerize.js'
 import {prune} from './prune.js'
 import {modelDigest} from '../bento/model-digest.js'
+import {writeModel} from '../../test/helpers/build-inputs.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-const MODEL_YAML = `name: iris_clf
-version: m1
-module: bentoml.sklearn
-labels: {}
-options: {}
-metadata: {}
-context:
-  framework_name: sklearn
-  framework_versions:
-    scikit-learn: 1.5.2
-  bentoml_version: 1.4.15
-  python_version: 3.11.7
-signatures: {}
-api_version: v1
-creation_time: '2025-05-30T10:11:12.123456+00:00'
-`
 
 const bentoYaml = (extraDocker = ''): string => `service: 'service:svc'
 name: 'iris'
@@ -65,6 +49,17 @@ docker:
   dockerfile_template: null
 ${extraDocker}`
 
+/** The secrets (with their values or files) each build of `client` is given, in order. */
+function secretsOfBuilds(client: FakeImageClient): BuildSecret[][] {
+  const seen: BuildSecret[][] = []
+  const build = client.build.bind(client)
+  client.build = async (o) => {
+    seen.push(o.secrets ?? [])
+    return build(o)
+  }
+  return seen
+}
+
 describe('containerize service (fake image client)', () => {
   let home: string
   let bento: string
@@ -89,9 +84,7 @@ describe('containerize service (fake image client)', () => {
     await write(join(bento, 'apis/openapi.yaml'), '{}\n')
     await write(join(home, 'bentos/iris/latest'), 'v1')
     // The model only in the global store (a Bento from `bentoml build` has no models/ inside).
-    await write(join(home, 'models/iris_clf/m1/model.yaml'), MODEL_YAML)
-    await write(join(home, 'models/iris_clf/m1/saved_model.pkl'), 'pickle')
-    await write(join(home, 'models/iris_clf/latest'), 'm1')
+    await writeModel(home, {version: 'm1', bytes: 6})
   })
 
   afterEach(async () => {
@@ -356,12 +349,7 @@ describe('containerize service (fake image client)', () => {
     )
     await writeFile(join(bento, 'bento.yaml'), yaml)
     const client = new FakeImageClient()
-    const secrets: BuildSecret[][] = []
-    const spy = client.build.bind(client)
-    client.build = async (o) => {
-      secrets.push(o.secrets ?? [])
-      return spy(o)
-    }
+    const secrets = secretsOfBuilds(client)
     await containerize(opts(client, {environ: {HF_TOKEN: 'hf_very_secret_value'}}))
     // the model image is imported (no build, no secrets), then the Bento image is built with the secret
     expect(secrets).toEqual([[{id: 'HF_TOKEN', value: 'hf_very_secret_value'}]])
@@ -374,8 +362,9 @@ describe('containerize service (fake image client)', () => {
     expect(dockerfile).toMatch(/^ARG MODE=/m)
   })
 
-  it('--ca-cert: the CA reaches the build as a file secret, in no file of the context; invalid PEM and classic builder refused', async () => {
-    const ca = fileURLToPath(new URL('../../test/fixtures/ca/test-ca.pem', import.meta.url))
+  it('index credentials of the lock: ${VAR}s from the environment as secrets on the install step; missing is E_USAGE; masked in a build error', async () => {
+    const lock = '--index-url http://${IDX_USER}:${IDX_TOKEN}@10.0.0.1:8080/simple\n--trusted-host 10.0.0.1\nbentoml==1.4.15 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n'
+    await writeFile(join(bento, 'env/python/requirements.lock.txt'), lock)
     const client = new FakeImageClient()
     const secrets: BuildSecret[][] = []
     const spy = client.build.bind(client)
@@ -383,6 +372,36 @@ describe('containerize service (fake image client)', () => {
       secrets.push(o.secrets ?? [])
       return spy(o)
     }
+    await containerize(opts(client, {environ: {IDX_USER: 'idx-user-42', IDX_TOKEN: 'tok-very-secret'}}))
+    expect(secrets).toEqual([[{id: 'bento-index-IDX_USER', value: 'idx-user-42'}, {id: 'bento-index-IDX_TOKEN', value: 'tok-very-secret'}]])
+    const dockerfile = client.builds.at(-1)!.contents['env/docker/Dockerfile']!
+    expect(dockerfile).toContain('RUN --mount=type=secret,id=bento-index-IDX_USER --mount=type=secret,id=bento-index-IDX_TOKEN --mount=type=cache,target=/root/.cache/pip \\\n    export IDX_USER="$(cat /run/secrets/bento-index-IDX_USER)"; export IDX_TOKEN="$(cat /run/secrets/bento-index-IDX_TOKEN)"; bash')
+    expect(client.builds.at(-1)!.files.some((f) => f.includes('secret'))).toBe(false)
+
+    // Not set: a usage error naming it, before any build.
+    const none = new FakeImageClient()
+    await expect(containerize(opts(none, {environ: {IDX_USER: 'idx-user-42'}}))).rejects.toMatchObject({code: 'E_USAGE', exitCode: 2, data: {missing: ['IDX_TOKEN']}})
+    expect(none.builds).toHaveLength(0)
+    // Offline from a wheelhouse no index is asked: no secret needed.
+    await mkdir(join(home, 'wheels'))
+    const offline = new FakeImageClient()
+    await containerize(opts(offline, {wheelhouse: join(home, 'wheels')}))
+    expect(offline.builds.at(-1)!.secrets ?? []).toEqual([])
+
+    // A build error that prints a value has it masked.
+    const failing = new FakeImageClient({
+      failures: {build: new DockerBuildError('pip: 401 for http://idx-user-42:tok-very-secret@10.0.0.1:8080/simple', {code: 'E_DOCKER_BUILD_STEP', data: {log: 'tok-very-secret'}})},
+    })
+    const err = (await containerize(opts(failing, {environ: {IDX_USER: 'idx-user-42', IDX_TOKEN: 'tok-very-secret'}})).catch((e: unknown) => e)) as DockerBuildError
+    expect(err).toMatchObject({code: 'E_DOCKER_BUILD_STEP', exitCode: 8})
+    expect(JSON.stringify(err.toJSON())).not.toContain('tok-very-secret')
+    expect(err.message).toContain('http://***:***@10.0.0.1')
+  })
+
+  it('--ca-cert: the CA reaches the build as a file secret, in no file of the context; invalid PEM and classic builder refused', async () => {
+    const ca = fileURLToPath(new URL('../../test/fixtures/ca/test-ca.pem', import.meta.url))
+    const client = new FakeImageClient()
+    const secrets = secretsOfBuilds(client)
     const result = await containerize(opts(client, {caCerts: [ca]}))
     expect(secrets).toEqual([[{id: 'bento-ca-0', file: ca}]])
     expect(result.caCerts).toEqual([{file: ca, certificates: 1}])

@@ -17,6 +17,7 @@ import {
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   type ImageClient,
+  indexSecretId,
   modelLayerTar,
   modelImageIsCurrent,
   modelImageLabels,
@@ -32,7 +33,8 @@ import {
   wheelhouseImageRef,
 } from '../docker/index.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
-import {isBentoError, NotFoundError, UsageError} from '../errors.js'
+import {DockerBuildError, isBentoError, NotFoundError, UsageError} from '../errors.js'
+import {indexCredentialsFor, type IndexCredentials, maskSecrets} from '../lock/index.js'
 import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
 import type {BentoInfo} from '../store/info.js'
@@ -205,6 +207,20 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
     }
     return {id: e.name, value: fromEnv ?? e.value}
   })
+  // Index credentials: the `${VAR}`s of the index URLs in the Bento's requirement files (the lock), from this
+  // command's environment, and a netrc naming one of their hosts. Offline (--wheelhouse) no index is asked.
+  const index = opts.wheelhouse ? null : await indexCredentialsOfBento(bento.path, opts.environ ?? {})
+  if (index !== null && index.missing.length > 0) {
+    const names = index.missing.map((n) => `\${${n}}`).join(', ')
+    throw new UsageError(`Bento "${tag}" installs from an index whose URL names ${names}, which ${index.missing.length > 1 ? 'are' : 'is'} not set in the environment`, {
+      hint: `export ${index.missing.join(', ')} (the index credentials; they reach the install step as build secrets, in no layer), or install offline with --wheelhouse DIR`,
+      data: {missing: index.missing},
+    })
+  }
+  const indexSecrets: BuildSecret[] = [
+    ...(index?.variables ?? []).map((v) => ({id: indexSecretId(v.name), value: v.value})),
+    ...(index?.netrc ? [{id: indexSecretId('netrc'), file: index.netrc}] : []),
+  ]
   const located = locateBentoModels(bento.path, bento.info, opts.home)
   const missing = located.find((m) => m.dir === null)
   if (missing) {
@@ -223,6 +239,11 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
       hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+)',
     })
   }
+  if (indexSecrets.length > 0 && !buildkit) {
+    throw new UsageError(`Bento "${tag}" installs from an index with credentials, which reach the install step as build secrets and need BuildKit; the daemon offers the classic builder only`, {
+      hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+), or install offline with --wheelhouse DIR',
+    })
+  }
   if (secrets.length > 0 && !buildkit) {
     throw new UsageError(`Bento "${tag}" has build-stage envs (${secrets.map((x) => x.id).join(', ')}), which need BuildKit; the daemon offers the classic builder only`, {
       hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+), as bentoml containerize requires too',
@@ -233,7 +254,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   // `bento prune` running meanwhile keeps them (store/image-leases.ts).
   const images: ImagesOfHome = {id: await homeId(opts.home), lease: new ImageLease(opts.home)}
   try {
-    return await buildImage(opts, {started, tag, tags, inputs, secrets, caCerts, located, hf, buildkit, bentoPath: bento.path, images})
+    return await buildImage(opts, {started, tag, tags, inputs, secrets, indexSecrets, index, caCerts, located, hf, buildkit, bentoPath: bento.path, images})
   } finally {
     await images.lease.release()
   }
@@ -252,6 +273,8 @@ async function buildImage(
     tags: string[]
     inputs: DockerfileInputs
     secrets: BuildSecret[]
+    indexSecrets: BuildSecret[]
+    index: IndexCredentials | null
     caCerts: CaCertSecret[]
     located: ReturnType<typeof locateBentoModels>
     hf: HfModelRef[]
@@ -262,7 +285,7 @@ async function buildImage(
 ): Promise<ContainerizeResult> {
   const {reporter} = opts
   const {started, tag, tags, inputs, located, hf, buildkit, images} = b
-  const secrets: BuildSecret[] = [...b.secrets, ...b.caCerts.map((c) => ({id: c.id, file: c.file}))]
+  const secrets: BuildSecret[] = [...b.secrets, ...b.indexSecrets, ...b.caCerts.map((c) => ({id: c.id, file: c.file}))]
   // One image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
   for (const m of located) modelImages.push(await ensureModelImage(opts, images, m as LocatedModel & {dir: string}))
@@ -281,11 +304,17 @@ async function buildImage(
     }),
     // --ca-cert: only the Dockerfile this build uses; the Bento's stored one never names a CA.
     ...(b.caCerts.length > 0 ? {caSecrets: b.caCerts.map((c) => c.id)} : {}),
+    ...(b.indexSecrets.length > 0 ? {indexCredentials: {variables: (b.index?.variables ?? []).map((v) => v.name), netrc: b.index?.netrc != null}} : {}),
   }
   const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
   const userTemplate = existsSync(templateFile)
     ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
     : undefined
+  if (userTemplate !== undefined && b.indexSecrets.length > 0) {
+    throw new UsageError(`Bento "${tag}" installs from an index with credentials and has a docker.dockerfile_template: the template's install step cannot receive them`, {
+      hint: 'remove the template, or install offline with --wheelhouse DIR',
+    })
+  }
   if (userTemplate !== undefined && b.secrets.length > 0) {
     throw new UsageError(`Bento "${tag}" has build-stage envs and a docker.dockerfile_template: the template's RUN steps cannot receive the secrets`, {
       hint: 'remove the template (spec-2 images do not use one), or change the envs to stage: all',
@@ -294,12 +323,14 @@ async function buildImage(
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
   reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
+  for (const v of b.index?.variables ?? []) reporter.log(`Index credential \${${v.name}} reaches the install step as a build secret (in no layer)`)
+  if (b.index?.netrc) reporter.log(`The index credentials of ${b.index.netrc} reach the install step as a build secret (in no layer)`)
   for (const c of b.caCerts) reporter.log(`Trusting ${c.certificates} CA certificate(s) of ${c.file} in the install steps (a build secret: in no layer)`)
   // The models and the wheels come from their images: the context holds the code only.
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
   const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore}))
   const steps: Array<{step: string; cached: boolean}> = []
-  const {imageId} = await opts.client.build({
+  const {imageId} = await buildMasked(opts, (b.index?.variables ?? []).map((v) => v.value), {
     context: context.stream,
     dockerfile: CONTEXT_DOCKERFILE,
     tags,
@@ -469,5 +500,27 @@ async function ensureHfModelImage(opts: ContainerizeOptions, images: ImagesOfHom
   } finally {
     await rm(tmp, {recursive: true, force: true})
     forget()
+  }
+}
+
+/** The index credentials the Bento's requirement files (spec 2 requirements.txt, spec 1 requirements.lock.txt too) need. */
+async function indexCredentialsOfBento(bentoPath: string, environ: Record<string, string | undefined>): Promise<IndexCredentials> {
+  const texts: string[] = []
+  for (const f of ['env/python/requirements.txt', 'env/python/requirements.lock.txt']) {
+    const text = await readFile(join(bentoPath, f), 'utf8').catch(() => null)
+    if (text !== null) texts.push(text)
+  }
+  return indexCredentialsFor(texts, environ)
+}
+
+/** `client.build`, with the values of the index credentials masked in a build error (pip may print an index URL). */
+async function buildMasked(opts: ContainerizeOptions, values: string[], build: Parameters<ImageClient['build']>[0]): Promise<{imageId: string}> {
+  try {
+    return await opts.client.build(build)
+  } catch (error) {
+    if (!(error instanceof DockerBuildError) || values.length === 0) throw error
+    const mask = (t: string): string => maskSecrets(t, values)
+    const data = error.data === undefined ? undefined : (JSON.parse(mask(JSON.stringify(error.data))) as Record<string, unknown>)
+    throw new DockerBuildError(mask(error.message), {code: error.code, ...(error.hint ? {hint: mask(error.hint)} : {}), ...(data ? {data} : {})})
   }
 }

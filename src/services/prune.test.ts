@@ -11,7 +11,7 @@ import {homeId, ImageLease} from '../store/image-leases.js'
 import {currentPlace} from '../store/owner.js'
 import {DockerUnavailableError} from '../errors.js'
 import {memoryReporter} from '../reporter.js'
-import {tempDir} from '../store/testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 import {modelManifest} from '../bento/model-digest.js'
 import {prune, type Pruner} from './prune.js'
 

@@ -13,6 +13,7 @@ import {parse as parseYaml} from 'yaml'
 
 import {locateBentoModels} from '../bento/models-of.js'
 import {type SmokeApi, smokeApisOf} from '../bentoml/smoke-apis.js'
+import {startAllowanceMs} from '../bentoml/serving.js'
 import {formatTag} from '../bentoml/tag.js'
 import type {ContainerClient, ExecResult} from '../docker/container-client.js'
 import type {ImageClient, ImageInfo} from '../docker/image-client.js'
@@ -26,11 +27,10 @@ const PORT = 3000
 const DEFAULT_BENTO_PATH = '/home/bentoml/bento'
 /** The longest body passed on the probe's command line (Linux's MAX_ARG_STRLEN is 128 KiB). */
 export const MAX_INPUT_BYTES = 100 * 1024
-const GIB = 1024 ** 3
 
 /** 60 s to start, plus 30 s per GiB to load (models, or the whole image when the model bytes are unknown). */
 export function readyTimeoutMs(bytes: number): number {
-  return 60_000 + Math.ceil((30_000 * bytes) / GIB)
+  return startAllowanceMs(bytes)
 }
 
 export interface SmokeOptions {

@@ -5,10 +5,10 @@ import path from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {memoryReporter} from '../reporter.js'
-import {ensureHome} from '../store/home.js'
 import {currentOwner, type Owner, ownerRecord, ownerToken, processStart} from '../store/owner.js'
 import {Store} from '../store/store.js'
-import {bentoTree, tempDir, writeTree} from '../store/testing.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome} from '../../test/helpers/store-fixtures.js'
 import {DEFAULT_PRUNERS, prune} from './prune.js'
 import {STORE_PRUNERS} from './store-pruners.js'
 
@@ -17,8 +17,7 @@ const T2 = '2025-02-01T00:00:00+00:00'
 
 let home: string
 beforeEach(async () => {
-  home = path.join(await tempDir(), 'bentoml')
-  await ensureHome(home)
+  home = await freshHome()
 })
 
 const dead = (): Owner => ({...currentOwner(), pid: spawnSync(process.execPath, ['-e', '0']).pid ?? 0, start: '7'})

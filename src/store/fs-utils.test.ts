@@ -4,7 +4,8 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {dirSize, humanSize, writeFileAtomic} from './fs-utils.js'
-import {tempDir, writeTree} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {writeTree} from '../../test/helpers/files.js'
 
 describe('humanSize', () => {
   // Expected values printed by BentoML's human_readable_size (Python 3).

@@ -8,7 +8,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {StoreError} from '../errors.js'
 import {ensureHome} from './home.js'
-import {tempDir} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 
 describe('ensureHome', () => {
   describe('on a full file system', () => {

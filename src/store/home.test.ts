@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {StoreError} from '../errors.js'
 import {bentomlHome, ensureHome, expandEnvVar, expandVars} from './home.js'
-import {tempDir} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 
 describe('bentomlHome', () => {
   it('defaults to ~/bentoml', () => {

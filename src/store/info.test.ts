@@ -5,7 +5,9 @@ import {describe, expect, it} from 'vitest'
 
 import {StoreError} from '../errors.js'
 import {parseBentoYaml, parseIsoDatetime, readBentoInfo, readModelInfo} from './info.js'
-import {bentoYaml, modelYaml, SPEC2_BENTO_YAML, tempDir, writeTree} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoYaml, modelYaml, SPEC2_BENTO_YAML} from '../../test/helpers/store-fixtures.js'
 
 async function modelDir(yaml: string): Promise<string> {
   const dir = await tempDir()

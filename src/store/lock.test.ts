@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {pathExists} from './fs-utils.js'
 import {acquireLock, pidAlive, withLock} from './lock.js'
 import {currentOwner, ownerRecord, processStart} from './owner.js'
-import {tempDir} from './testing.js'
+import {tempDir} from '../../test/helpers/env.js'
 
 function deadPid(): number {
   const pid = spawnSync(process.execPath, ['-e', '0']).pid

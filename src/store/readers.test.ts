@@ -10,12 +10,12 @@ import path from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {pathExists} from './fs-utils.js'
-import {ensureHome} from './home.js'
 import {currentOwner, type Owner, ownerToken} from './owner.js'
 import {liveReaders} from './readers.js'
 import {recoverHome} from './recover.js'
 import {type BentoStore, Store, withBentoReader} from './store.js'
-import {bentoTree, tempDir, writeTree} from './testing.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome} from '../../test/helpers/store-fixtures.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'
 const T2 = '2025-02-01T00:00:00+00:00'
@@ -24,8 +24,7 @@ let home: string
 let bentos: BentoStore
 
 beforeEach(async () => {
-  home = path.join(await tempDir(), 'bentoml')
-  await ensureHome(home)
+  home = await freshHome()
   bentos = Store.bentos(home)
   await writeTree(path.join(home, 'bentos', 'iris'), {v1: bentoTree('iris', 'v1', T1), v2: bentoTree('iris', 'v2', T2), latest: 'v2'})
 })

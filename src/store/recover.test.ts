@@ -9,20 +9,19 @@ import path from 'node:path'
 
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {ensureHome} from './home.js'
 import {currentOwner, type Owner, ownerRecord, ownerToken, processStart} from './owner.js'
 import {deadLocks, recoverHome} from './recover.js'
 import {findScratch, sweepScratch} from './scratch.js'
 import {makeTempDir, Store} from './store.js'
-import {bentoTree, tempDir, writeTree} from './testing.js'
+import {writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome} from '../../test/helpers/store-fixtures.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'
 const T2 = '2025-02-01T00:00:00+00:00'
 
 let home: string
 beforeEach(async () => {
-  home = path.join(await tempDir(), 'bentoml')
-  await ensureHome(home)
+  home = await freshHome()
 })
 
 function deadOwner(): Owner {

@@ -5,11 +5,11 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {NotFoundError, StoreError} from '../errors.js'
 import {pathExists} from './fs-utils.js'
-import {ensureHome} from './home.js'
 import {type BentoStore, installFromTemp, makeTempDir, type ModelStore, Store} from './store.js'
 import {currentOwner, ownerRecord, processStart} from './owner.js'
 import {AmbiguousTagError} from './tag.js'
-import {bentoTree, modelTree, tempDir, type Tree, writeTree} from './testing.js'
+import {type Tree, writeTree} from '../../test/helpers/files.js'
+import {bentoTree, freshHome, modelTree} from '../../test/helpers/store-fixtures.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'
 const T2 = '2025-02-01T00:00:00+00:00'
@@ -20,8 +20,7 @@ let models: ModelStore
 let bentos: BentoStore
 
 beforeEach(async () => {
-  home = path.join(await tempDir(), 'bentoml')
-  await ensureHome(home)
+  home = await freshHome()
   models = Store.models(home)
   bentos = Store.bentos(home)
 })

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {modelsOfBento} from '../bento/models-of.js'
 import {readBentoInfo} from './info.js'
-import {SPEC2_BENTO_YAML} from './testing.js'
+import {SPEC2_BENTO_YAML} from '../../test/helpers/store-fixtures.js'
 import {dirSizes, readBentoSummary, scanBentoYaml} from './summary.js'
 
 // As PyYAML (BentoML) writes it: indentless sequences, unquoted scalars where it can.

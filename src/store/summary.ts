@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {parse} from 'yaml'
 
+import {formatTag} from '../bentoml/tag.js'
 import {type BentoInfo, bentoFromDocument, parseIsoDatetime, readBentoInfo} from './info.js'
 
 /** What `bento list` reads of a Bento: its tag, creation time and the models it uses. */
@@ -152,7 +153,7 @@ export function dirSizes(dir: string): {total: number; models: Map<string, numbe
       if (r.startsWith('models/')) {
         const parts = r.split('/')
         if (parts.length > 3) {
-          const key = `${parts[1]}:${parts[2]}`
+          const key = formatTag({name: parts[1]!, version: parts[2]!})
           models.set(key, (models.get(key) ?? 0) + size)
         }
       }

@@ -8,13 +8,14 @@
  * - `bentoml==1.3.20`: spec 1 (what 1.3.0–1.3.20 write for a `@bentoml.service`), compared with 1.3.22's spec-1
  *   output (BENTOML_ENABLE_FEATURES=no_image: the same BentoInfo 1.3.10–1.3.20 write) but for `bentoml_version`.
  */
-import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
-import {join, relative} from 'node:path'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {removeDir, runBento, runBentoml, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {filesUnder} from '../helpers/files.js'
 
 const SERVICE = `import bentoml
 from pydantic import BaseModel
@@ -65,14 +66,6 @@ type Manifest = Record<string, unknown>
 async function postText(url: string, body: unknown): Promise<{status: number; text: string}> {
   const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000)})
   return {status: r.status, text: await r.text()}
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, {withFileTypes: true, recursive: true})) {
-    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)))
-  }
-  return out.sort()
 }
 
 describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {

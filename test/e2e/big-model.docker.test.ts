@@ -4,26 +4,29 @@
  * - the second build reads no model byte (bytes read by the process, from /proc/<pid>/io);
  * - the second containerize sends < 1 MiB to the daemon (its own count, and the bytes the process wrote);
  * - the model's layer is the model image's, unchanged, in both Bento images;
- * - the second push uploads < 1 MiB (growth of the registry's blob store);
+ * - the second push uploads < 1 MiB (growth of the blobs linked into this test's own repository);
  * - the container answers, with the model where BentoML looks for it.
+ * Other Docker files run beside this one (vitest.config.ts): it measures and removes only its own objects — its
+ * registry repository, its images, the model-sized build-cache records it made.
  */
 import {randomBytes} from 'node:crypto'
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {appendFile, cp, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, BIN, freePort, imagesMadeBy, postJson, removeDir, REPO, run, tempDir, waitForHttp} from '../helpers/env.js'
+import {bentomlVenv, BIN, freePort, imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, tempDir, waitForHttp} from '../helpers/env.js'
+import {deleteRepository, REGISTRY, REGISTRY_STORAGE, repositoryBlobBytes} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REGISTRY = process.env.BENTO_REGISTRY ?? '127.0.0.1:5000'
-const REGISTRY_BLOBS = join(TOOLS, 'registry/data/docker/registry/v2/blobs')
 const MODEL_BYTES = 512 * 2 ** 20
 const MiB = 2 ** 20
 const RUN_ID = randomBytes(4).toString('hex')
+/** This test's own repository: what its pushes add is measured there, and it is deleted afterwards. */
+const REPOSITORY = `big-e2e-${RUN_ID}`
 
 async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return run(DOCKER, args, {timeoutMs: 900_000})
@@ -37,25 +40,44 @@ async function bentoMeasured(args: string[], env: NodeJS.ProcessEnv, cwd?: strin
   return {...r, rchar: num('rchar'), wchar: num('wchar')}
 }
 
-/** IDs of the daemon's build cache records (BuildKit keeps each uploaded context, ~ the model's size, as one). */
-async function buildCacheIds(): Promise<Set<string>> {
-  const r = await docker('system', 'df', '-v', '--format', '{{json .BuildCache}}')
-  expect(r.code, r.stderr).toBe(0)
-  return new Set((JSON.parse(r.stdout || '[]') as Array<{ID: string}> | null ?? []).map((c) => c.ID))
+/** `docker system df` sizes ("537MB", "4.29GB", "0B", decimal units) in bytes. */
+function dfBytes(size: string): number {
+  const m = /^([\d.]+)\s*([kMGT]?)B$/.exec(size.trim())
+  if (!m) return 0
+  return Number(m[1]) * 1000 ** ' kMGT'.indexOf(m[2] || ' ')
 }
 
-/** Total bytes of the blobs in the registry's storage. */
-function registryBlobBytes(): number {
-  let total = 0
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, {withFileTypes: true})) {
-      const p = join(dir, e.name)
-      if (e.isDirectory()) walk(p)
-      else if (e.name === 'data') total += statSync(p).size
+interface CacheRecord {
+  id: string
+  parent: string
+  bytes: number
+}
+
+/** The daemon's build cache records: id (the trailing '*' of a record in use dropped), parent and size. */
+async function buildCache(): Promise<CacheRecord[]> {
+  const r = await docker('system', 'df', '-v', '--format', '{{json .BuildCache}}')
+  expect(r.code, r.stderr).toBe(0)
+  const records = (JSON.parse(r.stdout || '[]') as Array<{ID: string; Parent?: string; Size: string}> | null) ?? []
+  return records.map((c) => ({id: c.ID.replace(/\*$/, ''), parent: (c.Parent ?? '').replace(/\*$/, ''), bytes: dfBytes(c.Size)}))
+}
+
+/**
+ * The records of `roots` and every record built on them, children before their parents (BuildKit does not prune a
+ * record another one still builds on: pruning the model's record alone frees nothing).
+ */
+function withDescendants(records: CacheRecord[], roots: string[]): string[] {
+  const depth = new Map(roots.map((id) => [id, 0]))
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const c of records) {
+      const d = depth.get(c.parent)
+      if (d !== undefined && !depth.has(c.id)) {
+        depth.set(c.id, d + 1)
+        grew = true
+      }
     }
   }
-  walk(REGISTRY_BLOBS)
-  return total
+  return [...depth].sort((a, b) => b[1] - a[1]).map(([id]) => id)
 }
 
 interface ContainerizeJson {
@@ -97,8 +119,8 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
   beforeAll(async () => {
     const ping = await docker('version', '--format', '{{.Server.Version}}')
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-    if (!existsSync(REGISTRY_BLOBS)) throw new Error(`the local registry's storage ${REGISTRY_BLOBS} is missing: run scripts/provision/registry.sh`)
-    cacheBefore = await buildCacheIds()
+    if (!existsSync(REGISTRY_STORAGE)) throw new Error(`the local registry's storage ${REGISTRY_STORAGE} is missing: run scripts/provision/registry.sh`)
+    cacheBefore = new Set((await buildCache()).map((c) => c.id))
     home = await tempDir('bento-home-big-')
     project = await tempDir('bento-big-project-')
     await cp(join(REPO, 'test/fixtures/big-model/service.py'), join(project, 'service.py'))
@@ -112,8 +134,16 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
-    // The build cache records this test made (the 512 MiB model context among them), one by one: never the others'.
-    for (const id of await buildCacheIds()) if (!cacheBefore.has(id)) await docker('builder', 'prune', '-f', '--filter', `id=${id}`)
+    await deleteRepository(REPOSITORY)
+    // The build cache records of this test's model: the model-sized ones it made (the Bento images' COPY of the model;
+    // other files build beside this one, and a record that is not new or smaller than half the model is not this
+    // test's) and the code layers built on them, children first.
+    const records = await buildCache()
+    const roots = records.filter((c) => !cacheBefore.has(c.id) && c.bytes >= MODEL_BYTES / 2).map((c) => c.id)
+    for (const id of withDescendants(records, roots)) await docker('builder', 'prune', '-f', '--filter', `id=${id}`)
+    const left = (await buildCache()).filter((c) => roots.includes(c.id))
+    if (left.length > 0) console.error(`big-model e2e: build cache records of the model left: ${left.map((c) => c.id).join(', ')}`)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
   })
@@ -124,7 +154,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(first.rchar).toBeGreaterThan(MODEL_BYTES)
     expect(first.rchar).toBeLessThan(MODEL_BYTES + 64 * MiB)
 
-    const ref1 = `${REGISTRY}/big-e2e:${RUN_ID}-1`
+    const ref1 = `${REGISTRY}/${REPOSITORY}:1`
     const c1 = await containerize(first.tag, ref1)
     expect(c1.modelImages).toEqual([{model: 'big_model:e2efixedv1', image: expect.stringMatching(/^bento-model\.invalid\/h[0-9a-f]{16}\/big_model:e2efixedv1$/), built: true, contextBytes: expect.any(Number)}])
     expect(c1.modelImages[0]!.contextBytes).toBeGreaterThan(MODEL_BYTES)
@@ -143,10 +173,11 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     // P2b: a build after the edit reads no model byte (node itself reads a few MiB of JavaScript).
     expect(second.rchar).toBeLessThan(32 * MiB)
 
-    const ref2 = `${REGISTRY}/big-e2e:${RUN_ID}-2`
-    const blobsBefore = registryBlobBytes()
+    const ref2 = `${REGISTRY}/${REPOSITORY}:2`
+    const blobsBefore = repositoryBlobBytes(REPOSITORY)
+    expect(blobsBefore).toBeGreaterThan(MODEL_BYTES)
     const c2 = await containerize(second.tag, ref2)
-    const pushed = registryBlobBytes() - blobsBefore
+    const pushed = repositoryBlobBytes(REPOSITORY) - blobsBefore
     // The model image is reused: nothing of the model is read or sent to the daemon.
     expect(c2.modelImages[0]).toMatchObject({built: false, contextBytes: 0})
     expect(c2.contextBytes).toBeLessThan(MiB)
@@ -162,7 +193,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     console.error(
       `big-model e2e: build 1 read ${(first.rchar / MiB).toFixed(1)} MiB, build 2 read ${(second.rchar / MiB).toFixed(1)} MiB; ` +
         `containerize 2 sent ${(c2.contextBytes / 1024).toFixed(1)} KiB (process wrote ${(c2.wchar / 1024).toFixed(1)} KiB); ` +
-        `push 2 grew the registry by ${(pushed / 1024).toFixed(1)} KiB; model layer ${modelLayer}`,
+        `push 2 grew its repository by ${(pushed / 1024).toFixed(1)} KiB; model layer ${modelLayer}`,
     )
     expect(pushed).toBeLessThan(MiB)
     expect(c2.digest).toMatch(/^sha256:/)

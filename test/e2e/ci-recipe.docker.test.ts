@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCompositeAction, runGitlabJob} from '../helpers/ci-runner.js'
-import {bentoml1440, imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {bentoml1440, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -197,6 +197,7 @@ describe('CI recipes (GitHub composite action, GitLab template) on the real Dock
       if (existsSync(f)) images.push(...imagesMadeBy(JSON.parse(await readFile(f, 'utf8'))))
     }
     for (const i of new Set(images)) await run(DOCKER, ['rmi', '-f', i])
+    if (home !== '') await removeHomeImages(home)
     await removeRegistryRepo(pushedBlobs)
     if (project !== '') await removeDir(project)
     if (root !== '') await removeDir(root)

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {bentoml1440, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {bentomlVenv, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
 import {echoProject, legacyEchoProject} from '../helpers/projects.js'
 
 let root: string
@@ -63,7 +63,7 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
 
 describe('bento build and the real bentoml build 1.4.40', () => {
   const bentoml = async (args: string[], home: string, cwd: string, env: NodeJS.ProcessEnv = {}) =>
-    run(bentoml1440().bentoml, args, {cwd, env: {...env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+    run(bentomlVenv('1.4.40').bentoml, args, {cwd, env: {...env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
 
   it('a @bentoml.service with docker.cuda_version: the same "not supported by bento v2" warning, at the line', async () => {
     const dir = await echoProject(join(root, 'cuda-1440'), 'sdkcuda', 'docker:\n  cuda_version: "11.6"\n')

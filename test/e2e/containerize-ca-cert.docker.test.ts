@@ -6,12 +6,13 @@
  * builds and holds the package, and no layer, no config and no file of the Bento holds the CA's bytes.
  */
 import {randomBytes, X509Certificate} from 'node:crypto'
-import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {bridgeGateway, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -42,9 +43,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
   beforeAll(async () => {
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-    const gw = await run(DOCKER, ['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])
-    const gateway = gw.stdout.trim()
-    if (gw.code !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`no bridge gateway: ${gw.stderr}${gw.stdout}`)
+    const gateway = await bridgeGateway(DOCKER)
     root = await tempDir('bento-ca-e2e-')
     await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=bento e2e CA ${RUN_ID}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], root)
     await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', `/CN=${gateway}`], root)
@@ -105,21 +104,13 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
     const der = Buffer.from(new X509Certificate(caPem).raw)
     const bodyLines = caPem.split('\n').filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l))
     const needles = [der, der.subarray(0, 64), ...bodyLines.map((l) => Buffer.from(l))]
-    const saved = join(root, 'image')
-    await run('mkdir', ['-p', saved])
-    const save = await run('sh', ['-c', `${DOCKER} save ${image} | tar -x -C ${saved}`], {timeoutMs: 900_000})
-    expect(save.code, save.stderr).toBe(0)
-    const files = await filesUnder(saved)
-    const layers = files.filter((f) => f.endsWith('layer.tar'))
+    // The saved image is streamed and searched, never written out (hundreds of MB).
+    const scan = await scanSavedImage(image, needles)
+    const layers = scan.entries.filter((f) => f.endsWith('layer.tar'))
     expect(layers.length).toBeGreaterThan(5)
-    expect(files.some((f) => /[0-9a-f]{64}\.json$/.test(f))).toBe(true)
-    let bytes = 0
-    const found: string[] = []
-    for (const f of files) {
-      const data = await readFile(f)
-      bytes += data.length
-      for (const n of needles) if (data.includes(n)) found.push(f.slice(saved.length))
-    }
+    expect(scan.entries.some((f) => /[0-9a-f]{64}\.json$/.test(f))).toBe(true)
+    const bytes = scan.bytes
+    const found: string[] = [...scan.hits]
     for (const f of await filesUnder(b.path)) {
       const data = await readFile(f)
       for (const n of needles) if (data.includes(n)) found.push(f)
@@ -129,6 +120,6 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
     expect(config.stdout).not.toMatch(/bento-ca/)
     expect(await readFile(join(b.path, 'env/docker/Dockerfile'), 'utf8')).not.toContain('bento-ca')
     // figures for the report
-    console.log(`ca-cert e2e: failing build ${failMs} ms, build with --ca-cert ${okMs} ms, searched ${files.length} files (${layers.length} layers, ${(bytes / 1e6).toFixed(1)} MB) + the Bento for ${needles.length} needles: none found; image ${(await stat(saved)).isDirectory() ? 'saved' : '?'}`)
+    console.log(`ca-cert e2e: failing build ${failMs} ms, build with --ca-cert ${okMs} ms, searched ${scan.entries.length} entries of the saved image (${layers.length} layers, ${(bytes / 1e6).toFixed(1)} MB, streamed) + the Bento for ${needles.length} needles: none found`)
   })
 })

@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, postJson, removeDir, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -79,6 +79,7 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
   })

@@ -9,12 +9,14 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
-const REGISTRY = process.env.BENTO_REGISTRY ?? '127.0.0.1:5000'
 const RUN_ID = randomBytes(4).toString('hex')
+/** This file's own registry repository, deleted afterwards. */
+const REPOSITORY = `iris-e2e-${RUN_ID}`
 
 async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return run(DOCKER, args, {timeoutMs: 600_000})
@@ -78,6 +80,8 @@ describe('bento containerize on a real Docker engine', () => {
   afterAll(async () => {
     for (const c of containers) await docker('rm', '-f', c)
     for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await deleteRepository(REPOSITORY)
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
   })
@@ -189,12 +193,12 @@ describe('bento containerize on a real Docker engine', () => {
   })
 
   it('pushes to a local registry and the image pulls back by digest', async () => {
-    const ref = `${REGISTRY}/iris-e2e:${RUN_ID}`
+    const ref = `${REGISTRY}/${REPOSITORY}:1`
     images.push(ref)
     const r = await containerize(bentoTag, ref, ['--push'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.json.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
-    const byDigest = `${REGISTRY}/iris-e2e@${r.json.digest}`
+    const byDigest = `${REGISTRY}/${REPOSITORY}@${r.json.digest}`
     expect((await docker('rmi', ref)).code).toBe(0)
     const pulled = await docker('pull', byDigest)
     expect(pulled.code, pulled.stderr).toBe(0)

@@ -13,7 +13,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, imagesMadeBy, postJson, removeDir, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
+import {bentomlVenv, imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
@@ -51,6 +51,7 @@ for (const row of ROWS) {
     afterAll(async () => {
       for (const c of containers) await docker('rm', '-f', c)
       for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeHomeImages(home)
       await removeDir(root)
     })
 
@@ -123,6 +124,7 @@ for (const row of SPEC1_ROWS) {
     afterAll(async () => {
       for (const c of containers) await docker('rm', '-f', c)
       for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeHomeImages(home)
       await removeDir(root)
     })
 

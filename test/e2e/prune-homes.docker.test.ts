@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -97,6 +97,7 @@ describe('bento prune with two homes on one daemon and a containerize in flight 
     await docker('rmi', '-f', image)
     if (modelImage) await docker('rmi', '-f', modelImage)
     if (wheelhouseImage) await docker('rmi', '-f', wheelhouseImage)
+    if (homeA) await removeHomeImages(homeA)
     for (const d of [homeA, homeB, project]) if (d) await removeDir(d)
   })
 

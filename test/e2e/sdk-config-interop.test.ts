@@ -18,7 +18,7 @@ import {argSourceOrder, type BentoArgSource, mergeBentoArgs} from '../../src/ben
 import {type ImageBuildConfig, imageFilesFor, ImageMergeError, populateImageFromBuildConfig, scriptTarget} from '../../src/bentoml/image.js'
 import {readService} from '../../src/python/service/service.js'
 import {readSdkConfig} from '../../src/python/service/sdk-config.js'
-import {bentoml1440, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {bentomlVenv, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
 import {cp, readFile} from 'node:fs/promises'
 
 const FIXTURES = join(REPO, 'test/fixtures/sdk-projects')
@@ -133,7 +133,7 @@ function ours(dir: string, meta: FixtureMeta) {
 describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40', () => {
   let home: string
   let ourHome: string
-  const venv = bentoml1440()
+  const venv = bentomlVenv('1.4.40')
   beforeAll(async () => {
     home = await tempDir('bento-sdk-home-')
     ourHome = await tempDir('bento-sdk-ours-')

@@ -3,13 +3,14 @@
  * built by `bento build` and by `bentoml build` into one store gives the same `service:` in bento.yaml and the same
  * src/ file set. No Docker.
  */
-import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {filesUnder} from '../helpers/files.js'
 
 const SVC = `import bentoml
 
@@ -56,19 +57,9 @@ const CASES: Case[] = [
   },
 ]
 
-async function files(dir: string, sub = ''): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(join(dir, sub), {withFileTypes: true})) {
-    const rel = sub ? `${sub}/${e.name}` : e.name
-    if (e.isDirectory()) out.push(...(await files(dir, rel)))
-    else out.push(rel)
-  }
-  return out.sort()
-}
-
 async function bentoOf(path: string): Promise<{service: string; src: string[]}> {
   const yaml = parse(await readFile(join(path, 'bento.yaml'), 'utf8')) as {service: string}
-  return {service: yaml.service, src: await files(join(path, 'src'))}
+  return {service: yaml.service, src: await filesUnder(join(path, 'src'))}
 }
 
 describe('service paths: bento build ⇄ the real bentoml build 1.4.40', () => {

@@ -17,7 +17,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, bridgeGateway, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -34,10 +34,14 @@ async function containersOf(image: string): Promise<string[]> {
   return (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)
 }
 
-/** Removes what a describe made: the containers of its images, the images, the temp dirs. Never throws. */
-async function removeMade(made: {images: string[]; dirs: string[]}): Promise<void> {
+/**
+ * Removes what a describe made: the containers of its images, the images (and every image its BentoML homes tagged),
+ * the temp dirs. Never throws.
+ */
+async function removeMade(made: {images: string[]; homes: string[]; dirs: string[]}): Promise<void> {
   for (const i of new Set(made.images)) for (const c of await containersOf(i)) await docker('rm', '-f', c)
   for (const i of new Set(made.images)) await docker('rmi', '-f', i)
+  for (const h of made.homes) await removeHomeImages(h)
   for (const d of made.dirs) await removeDir(d)
 }
 
@@ -127,22 +131,10 @@ let server: Server
 let serverUrl: string
 const fetched: string[] = []
 
-async function bridgeGateway(): Promise<string> {
-  const r = await docker('network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}}|{{index .Options "com.docker.network.bridge.name"}}')
-  const [fromDocker = '', bridge = 'docker0'] = r.stdout.trim().split('|')
-  if (fromDocker !== '') return fromDocker
-  // Docker 20.10 leaves Gateway empty for the default bridge: it is the bridge interface's address (which
-  // os.networkInterfaces() leaves out while no container is attached: the interface is down).
-  const ip = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge])
-  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(ip.stdout)?.[1]
-  if (address === undefined) throw new Error(`no bridge gateway: docker network inspect bridge says nothing and ${bridge} has no IPv4 address (${r.stderr}${ip.stderr})`)
-  return address
-}
-
 beforeAll(async () => {
   const ping = await docker('version', '--format', '{{.Server.Version}}')
   if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
-  const gateway = await bridgeGateway()
+  const gateway = await bridgeGateway(DOCKER)
   server = createServer((req, res) => {
     fetched.push(req.url ?? '')
     res.end('model bytes')
@@ -258,7 +250,7 @@ function smokeScenarios(style: 'legacy' | 'sdk', subject: () => Subject, classif
 }
 
 describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 1.4.15), built by bento', () => {
-  const made = {images: [] as string[], dirs: [] as string[]}
+  const made = {images: [] as string[], homes: [] as string[], dirs: [] as string[]}
   const image = `smoke-iris-e2e:${RUN_ID}`
   let home = ''
   let work = ''
@@ -269,6 +261,7 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
     home = await tempDir('bento-home-smoke-')
     work = await tempDir('bento-smoke-work-')
     const project = await irisProject()
+    made.homes.push(home)
     made.dirs.push(home, work, project)
     await writeFile(join(project, 'service.py'), LEGACY_SERVICE)
     await saveIrisModel(home)
@@ -325,7 +318,7 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
 })
 
 describe('bento smoke on a real Docker engine: SDK iris (@bentoml.service), built by the real bentoml build 1.4.40', () => {
-  const made = {images: [] as string[], dirs: [] as string[]}
+  const made = {images: [] as string[], homes: [] as string[], dirs: [] as string[]}
   const image = `smoke-sdk-iris-e2e:${RUN_ID}`
   let home = ''
   let project = ''
@@ -335,6 +328,7 @@ describe('bento smoke on a real Docker engine: SDK iris (@bentoml.service), buil
     if (!existsSync(join(VENV_1440, 'bin/bentoml'))) throw new Error(`BentoML 1.4.40 venv missing at ${VENV_1440}: run scripts/provision/bentoml-1.4.40-venv.sh`)
     home = await tempDir('bento-home-smoke-sdk-')
     project = await tempDir('bento-smoke-sdk-iris-')
+    made.homes.push(home)
     made.dirs.push(home, project)
     await cp(join(REPO, 'test/fixtures/sdk-iris'), project, {recursive: true})
     await writeFile(join(project, 'service.py'), SDK_SERVICE)

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -45,6 +45,7 @@ describe('bento containerize with a Jinja2 dockerfile_template, on a real Docker
 
   afterAll(async () => {
     for (const i of [IMAGE, ...made]) await run(DOCKER, ['rmi', '-f', i])
+    await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)
   })

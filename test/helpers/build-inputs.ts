@@ -3,13 +3,14 @@
  * written by hand, projects from an object literal, a snapshot of the store, and the error contract check.
  */
 import {execFile} from 'node:child_process'
-import {copyFile, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 import {promisify} from 'node:util'
 
 import {expect} from 'vitest'
 
 import {REPO, type RunResult, runBento, tempDir} from './env.js'
+import {writeTree} from './files.js'
 
 const execFileP = promisify(execFile)
 
@@ -57,14 +58,8 @@ export const BENTOFILE = 'service: "service:svc"\ninclude:\n  - "*.py"\npython:\
 
 /** A project dir from an object literal of files (paths relative to it); service.py is the iris example's. */
 export async function makeProject(files: Record<string, string | Buffer> = {}, root?: string): Promise<string> {
-  const dir = root ?? (await tempDir('bento-bad-proj-'))
-  await mkdir(dir, {recursive: true})
-  await copyFile(join(REPO, 'examples/iris/service.py'), join(dir, 'service.py'))
-  for (const [rel, content] of Object.entries({'bentofile.yaml': BENTOFILE, ...files})) {
-    await mkdir(join(dir, rel, '..'), {recursive: true})
-    await writeFile(join(dir, rel), content)
-  }
-  return dir
+  const service = await readFile(join(REPO, 'examples/iris/service.py'))
+  return writeTree(root ?? (await tempDir('bento-bad-proj-')), {'service.py': service, 'bentofile.yaml': BENTOFILE, ...files})
 }
 
 export async function walk(dir: string, root = dir): Promise<string[]> {

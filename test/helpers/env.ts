@@ -1,6 +1,6 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {cp, mkdtemp, rm} from 'node:fs/promises'
+import {cp, mkdtemp, readFile, rm} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -19,40 +19,35 @@ const execFileP = promisify(execFile)
 /** The real BentoMLs the interop tests run. */
 export type BentomlRelease = '1.3.22' | '1.4.15' | '1.4.40'
 
+/** Where each real BentoML venv is: its environment variable, its folder under the tools, the script that makes it. */
+const VENVS: Record<BentomlRelease, {env: string; folder: string}> = {
+  '1.4.15': {env: 'BENTOML_VENV', folder: 'bentoml-venv'},
+  '1.4.40': {env: 'BENTOML_1440_VENV', folder: 'bentoml-1.4.40-venv'},
+  '1.3.22': {env: 'BENTOML_1322_VENV', folder: 'bentoml-1.3.22-venv'},
+}
+
+/** The provisioned tools (`BENTO_TOOLS`, else `.tools` in the checkout). */
+export const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
+
 /**
- * The venv of a real BentoML: 1.4.15 (scripts/provision/bentoml-venv.sh, the default) or 1.4.40
- * (scripts/provision/bentoml-1.4.40-venv.sh). Fails, never skips, when missing.
+ * The venv of a real BentoML: 1.4.15 (scripts/provision/bentoml-venv.sh, the default), 1.4.40 or 1.3.22
+ * (scripts/provision/bentoml-<version>-venv.sh). Fails, never skips, when missing.
  */
-export function bentomlVenv(version: BentomlRelease = '1.4.15'): {python: string; bentoml: string; dir: string} {
-  if (version === '1.4.40') return bentoml1440()
-  if (version === '1.3.22') return bentoml1322()
-  const dir = process.env.BENTOML_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-venv')
+export function bentomlVenv(version: BentomlRelease = '1.4.15'): {python: string; bentoml: string; uv: string; dir: string} {
+  const {env, folder} = VENVS[version]
+  const dir = process.env[env] ?? join(TOOLS, folder)
   const python = join(dir, 'bin/python')
   if (!existsSync(python)) {
-    throw new Error(`The real BentoML venv is missing at ${dir}: run scripts/provision/bentoml-venv.sh (CI does)`)
+    throw new Error(`The real BentoML ${version} venv is missing at ${dir}: run scripts/provision/${folder}.sh (CI does)`)
   }
-  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
+  return {python, bentoml: join(dir, 'bin/bentoml'), uv: join(dir, 'bin/uv'), dir}
 }
 
-/** The real BentoML 1.4.40 venv (scripts/provision/bentoml-1.4.40-venv.sh). Fails, never skips, when missing. */
-export function bentoml1440(): {python: string; bentoml: string; dir: string} {
-  const dir = process.env.BENTOML_1440_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-1.4.40-venv')
-  const python = join(dir, 'bin/python')
-  if (!existsSync(python)) {
-    throw new Error(`The real BentoML 1.4.40 venv is missing at ${dir}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
-  }
-  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
-}
-
-/** The real BentoML 1.3.22 venv (scripts/provision/bentoml-1.3.22-venv.sh). Fails, never skips, when missing. */
-export function bentoml1322(): {python: string; bentoml: string; dir: string} {
-  const dir = process.env.BENTOML_1322_VENV ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bentoml-1.3.22-venv')
-  const python = join(dir, 'bin/python')
-  if (!existsSync(python)) {
-    throw new Error(`The real BentoML 1.3.22 venv is missing at ${dir}: run scripts/provision/bentoml-1.3.22-venv.sh (CI does)`)
-  }
-  return {python, bentoml: join(dir, 'bin/bentoml'), dir}
-}
+/**
+ * `bentomlVenv('1.4.40')` under its old name, for test/e2e/corpus-diff.test.ts only (the coverage branch changes that
+ * file too); drop it once both are merged.
+ */
+export const bentoml1440 = (): ReturnType<typeof bentomlVenv> => bentomlVenv('1.4.40')
 
 export async function tempDir(prefix = 'bento-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
@@ -249,4 +244,37 @@ export async function serveWithBentoml(
 export function imagesMadeBy(json: unknown): string[] {
   const r = json as {modelImages?: Array<{image: string}>; wheelhouseImage?: {image: string}}
   return [...(r.modelImages ?? []).map((m) => m.image), ...(r.wheelhouseImage ? [r.wheelhouseImage.image] : [])]
+}
+
+/**
+ * The Docker bridge's gateway address (a build's RUN steps reach the host there): IPAM's Gateway, else the first
+ * address of its subnet (dockerd leaves Gateway out of `network inspect` when it was not configured explicitly).
+ */
+export async function bridgeGateway(docker: string): Promise<string> {
+  const r = await run(docker, ['network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}'])
+  const config = r.code === 0 ? (JSON.parse(r.stdout.trim() || '[]') as Array<{Gateway?: string; Subnet?: string}>) : []
+  const v4 = config.find((c) => /^\d+\.\d+\.\d+\.\d+/.test(c.Subnet ?? c.Gateway ?? ''))
+  if (v4?.Gateway) return v4.Gateway
+  const subnet = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(v4?.Subnet ?? '')
+  if (subnet) return `${subnet[1]}.${subnet[2]}.${subnet[3]}.${Number(subnet[4]) + 1}`
+  throw new Error(`no bridge gateway: ${r.stderr}${r.stdout}`)
+}
+
+/**
+ * Remove every image bento made for `home` (its model and wheelhouse images: labelled `dev.bento.home` with the home's
+ * id, `$BENTOML_HOME/.bento/home-id`), whatever the test got to record before it failed. Other files' homes have
+ * other ids: their images are never touched.
+ */
+export async function removeHomeImages(home: string): Promise<void> {
+  let id: string
+  try {
+    id = (await readFile(join(home, '.bento/home-id'), 'utf8')).trim()
+  } catch {
+    return
+  }
+  if (!/^[0-9a-f]{16}$/.test(id)) return
+  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const listed = await run(docker, ['images', '--filter', `label=dev.bento.home=${id}`, '--format', '{{.Repository}}:{{.Tag}}'])
+  const refs = listed.stdout.split('\n').filter((r) => r && !r.endsWith(':<none>'))
+  if (refs.length > 0) await run(docker, ['rmi', '-f', ...refs])
 }

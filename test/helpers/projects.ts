@@ -1,6 +1,5 @@
 /** Small projects for CLI tests. */
-import {mkdir, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {writeTree} from './files.js'
 
 /** An SDK service without models: builds in any store, no BentoML needed. */
 export const ECHO_SERVICE =
@@ -8,10 +7,7 @@ export const ECHO_SERVICE =
 
 /** `dir` with service.py (ECHO_SERVICE) and a bentofile naming the Bento `name`. Returns `dir`. */
 export async function echoProject(dir: string, name: string, bentofileExtra = ''): Promise<string> {
-  await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), ECHO_SERVICE)
-  await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Echo"\nname: ${name}\n${bentofileExtra}`)
-  return dir
+  return writeTree(dir, {'service.py': ECHO_SERVICE, 'bentofile.yaml': `service: "service:Echo"\nname: ${name}\n${bentofileExtra}`})
 }
 
 /** A runner-style (`bentoml.Service`) service without models: BentoML 1.4.x builds it as a spec-1 Bento with `docker:`. */
@@ -20,8 +16,18 @@ export const LEGACY_ECHO_SERVICE =
 
 /** Like `echoProject`, with LEGACY_ECHO_SERVICE (`service: "service:svc"`). */
 export async function legacyEchoProject(dir: string, name: string, bentofileExtra = ''): Promise<string> {
-  await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), LEGACY_ECHO_SERVICE)
-  await writeFile(join(dir, 'bentofile.yaml'), `service: "service:svc"\nname: ${name}\n${bentofileExtra}`)
-  return dir
+  return writeTree(dir, {'service.py': LEGACY_ECHO_SERVICE, 'bentofile.yaml': `service: "service:svc"\nname: ${name}\n${bentofileExtra}`})
+}
+
+/** `@bentoml.service class Locked` with one API and no models (the lock tests); `image`, a line defining `image`, is passed to it. */
+export function lockedService(image = ''): string {
+  return `import bentoml
+${image}
+
+@bentoml.service${image === '' ? '' : '(image=image)'}
+class Locked:
+    @bentoml.api
+    def hi(self) -> str:
+        return "hi"
+`
 }

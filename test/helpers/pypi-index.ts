@@ -15,7 +15,27 @@ export interface LocalIndex {
   port: number
   /** Requests served (path), for tests that check the index was (not) asked. */
   requests: string[]
+  /**
+   * From now on serve `project`'s files tampered with (a zip comment added: still a valid wheel), at other URLs (so no HTTP cache of the good
+   * file answers) and listed with the tampered file's sha256, as a compromised index would: only a lock's hashes
+   * catch it. `restore` serves the good files again.
+   */
+  tamper: (project: string) => void
+  restore: () => void
   close: () => Promise<void>
+}
+
+/**
+ * Other bytes that are still a valid wheel (uv and pip unpack it before they compare hashes, or while): a zip comment
+ * written into the end-of-central-directory record.
+ */
+function tamperedZip(bytes: Buffer): Buffer {
+  const eocd = bytes.length - 22
+  if (eocd < 0 || bytes.readUInt32LE(eocd) !== 0x06054b50 || bytes.readUInt16LE(eocd + 20) !== 0) throw new Error('tamper: not a zip without a comment')
+  const comment = Buffer.from('tampered by the test index')
+  const out = Buffer.concat([bytes, comment])
+  out.writeUInt16LE(comment.length, eocd + 20)
+  return out
 }
 
 function normalize(name: string): string {
@@ -39,6 +59,8 @@ export async function startLocalIndex(
   }
   const expected = opts.auth ? 'Basic ' + Buffer.from(`${opts.auth.user}:${opts.auth.password}`).toString('base64') : null
   const requests: string[] = []
+  const tampered = new Set<string>()
+  const tamperedBytes = async (file: string): Promise<Buffer> => tamperedZip(await readFile(join(dir, file)))
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0] as string)
     requests.push(path)
@@ -53,8 +75,16 @@ export async function startLocalIndex(
         res.writeHead(404).end('not found')
         return
       }
-      const links = entries.map((e) => `<a href="/files/${encodeURIComponent(e.file)}#sha256=${e.sha256}">${e.file}</a><br/>`).join('\n')
-      res.writeHead(200, {'Content-Type': 'text/html'}).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`)
+      const bad = tampered.has(normalize(simple[1] as string))
+      void Promise.all(entries.map(async (e) => (bad ? {...e, sha256: createHash('sha256').update(await tamperedBytes(e.file)).digest('hex')} : e))).then((shown) => {
+        const links = shown.map((e) => `<a href="/${bad ? 'tampered' : 'files'}/${encodeURIComponent(e.file)}#sha256=${e.sha256}">${e.file}</a><br/>`).join('\n')
+        res.writeHead(200, {'Content-Type': 'text/html'}).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`)
+      })
+      return
+    }
+    const bad = /^\/tampered\/([^/]+)$/.exec(path)?.[1]
+    if (bad !== undefined && files.includes(bad)) {
+      void tamperedBytes(bad).then((bytes) => res.writeHead(200, {'Content-Type': 'application/octet-stream'}).end(bytes))
       return
     }
     if (path === '/simple/' || path === '/simple') {
@@ -81,6 +111,8 @@ export async function startLocalIndex(
     url: `${opts.tls ? 'https' : 'http'}://${host}:${port}/simple`,
     port,
     requests,
+    tamper: (project) => tampered.add(normalize(project)),
+    restore: () => tampered.clear(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -3,12 +3,13 @@
  * pyproject.toml, a dotenv file) with the line, BentoML's refusals and warnings are reproduced, and a dotenv file is
  * read with the build's environment.
  */
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type RunResult, runBento, tempDir} from '../helpers/env.js'
+import {writeTree} from '../helpers/files.js'
 import {ECHO_SERVICE, echoProject, legacyEchoProject} from '../helpers/projects.js'
 
 let root: string
@@ -24,11 +25,7 @@ afterAll(async () => {
 })
 
 async function project(files: Record<string, string>): Promise<string> {
-  const dir = join(root, `p${n++}`)
-  await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), ECHO_SERVICE)
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
-  return dir
+  return writeTree(join(root, `p${n++}`), {'service.py': ECHO_SERVICE, ...files})
 }
 
 async function build(dir: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {

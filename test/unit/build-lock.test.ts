@@ -6,7 +6,7 @@
  * E_LOCK naming it and the index with the credentials masked and nothing stored, and the index credentials
  * (`${VAR}` in the index URL, expanded by uv from the build's environment) are in no file of the Bento.
  */
-import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
@@ -17,24 +17,14 @@ import {parse as parseYaml} from 'yaml'
 import {lockPlatform, lockRequirements, uvTool} from '../../src/lock/index.js'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {REPO, runBentoml, tempDir} from '../helpers/env.js'
+import {runBento, runBentoml, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {lockedService} from '../helpers/projects.js'
+import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 const USER = 'lockuser'
 const TOKEN = 's3cr3t-t0ken-4242'
 
-const SDK_SERVICE = `import bentoml
-
-
-@bentoml.service
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
-`
 const LEGACY_SERVICE = `import bentoml
 
 svc = bentoml.legacy.Service("legacy_locked", runners=[])
@@ -43,17 +33,14 @@ svc = bentoml.legacy.Service("legacy_locked", runners=[])
 let root: string
 let index: LocalIndex
 let wrapper: string
-let counter: string
-
-async function compileCalls(): Promise<number> {
-  return existsSync(counter) ? (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length : 0
-}
+let compileCalls: () => Promise<number>
 
 function envFor(extra: Record<string, string> = {}): Record<string, string> {
-  return {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, IDX_USER: USER, IDX_TOKEN: TOKEN, ...extra}
+  // UV_HTTP_RETRIES=0: an index that is down fails at once (uv retries 3 times over ~10 s by default).
+  return {PATH: '/usr/local/bin:/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), UV_HTTP_RETRIES: '0', BENTO_UV: wrapper, IDX_USER: USER, IDX_TOKEN: TOKEN, ...extra}
 }
 
-async function project(name: string, bentofile: string, service = SDK_SERVICE): Promise<string> {
+async function project(name: string, bentofile: string, service = lockedService()): Promise<string> {
   const dir = join(root, name)
   await mkdir(dir, {recursive: true})
   await writeFile(join(dir, 'service.py'), service)
@@ -72,13 +59,11 @@ function sha256(text: string): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(REAL_UV)) throw new Error(`uv is missing at ${REAL_UV}: run scripts/provision/bentoml-1.4.40-venv.sh (CI does)`)
   root = await tempDir('bento-lock-')
   index = await startLocalIndex(WHEELHOUSE, {auth: {user: USER, password: TOKEN}})
-  counter = join(root, 'uv-compile-calls')
-  wrapper = join(root, 'uv-wrapper')
-  await writeFile(wrapper, `#!/bin/sh\n[ "$1" = pip ] && echo "$*" >> '${counter}'\nexec '${REAL_UV}' "$@"\n`)
-  await chmod(wrapper, 0o755)
+  const uv = await countingUv(root)
+  wrapper = uv.path
+  compileCalls = uv.pipRuns
 })
 afterAll(async () => {
   await index?.close()
@@ -189,7 +174,7 @@ describe('bento build locks the requirements (uv, hashed, cached)', () => {
   it('differential: the package set equals the one the real bentoml build 1.4.40 locks from the same index', async () => {
     // Not "Locked": bentoml build prints `__tag__:locked:…`, which rich renders as an emoji (`:locked:` → 🔒).
     const bentofile = `service: "service:Differential"\ninclude: ["*.py"]\npython:\n  packages: [scikit-learn, numpy]\n  no_index: true\n  find_links: ["${WHEELHOUSE}"]\n`
-    const dir = await project('differential', bentofile, SDK_SERVICE.replace('class Locked', 'class Differential'))
+    const dir = await project('differential', bentofile, lockedService().replace('class Locked', 'class Differential'))
     const ours = await build({projectDir: dir, home: join(root, 'home-diff-bento'), reporter: silentReporter, env: envFor()})
     const real = await runBentoml(['build', '--output', 'tag'], join(root, 'home-diff-bentoml'), {cwd: dir, version: '1.4.40', env: {UV_CACHE_DIR: join(root, 'uv-cache')}})
     expect(real.code, real.stderr).toBe(0)
@@ -230,5 +215,96 @@ describe('bento build locks the requirements (uv, hashed, cached)', () => {
     expect(err).toMatchObject({code: 'E_UV_NOT_FOUND', exitCode: 4})
     expect(err.hint).toContain('BENTO_UV')
     expect(err.hint).toContain('--no-lock')
+  })
+
+  it('--trusted-host stays in the lock (uv drops it from its output): pip in the image accepts the http index', async () => {
+    const base = {requirements: ['attrs'], pythonVersion: '3.11', home: join(root, 'home-trusted'), cwd: root, env: envFor(), platform: lockPlatform('linux/amd64')}
+    const uv = await uvTool(wrapper, envFor())
+    const lock = await lockRequirements({...base, uv, optionLines: [`--index-url ${indexUrl()}`, '--trusted-host 127.0.0.1']})
+    expect(lock.text).toMatch(/^--index-url http:\/\/\$\{IDX_USER\}:\$\{IDX_TOKEN\}@127\.0\.0\.1:\d+\/simple\n/m)
+    expect(lock.text).toMatch(/^--trusted-host 127\.0\.0\.1$/m)
+    expect(lock.text).toMatch(/^attrs==\S+ \\\n\s+--hash=sha256:/m)
+  })
+
+  it("uv's resolution settings from the environment (UV_PRERELEASE, UV_EXCLUDE_NEWER, UV_INDEX_URL, …) are part of the cache key", async () => {
+    const base = {requirements: ['attrs'], optionLines: [`--index-url ${indexUrl()}`], pythonVersion: '3.11', home: join(root, 'home-envkey'), cwd: root, platform: lockPlatform('linux/amd64')}
+    const uv = await uvTool(wrapper, envFor())
+    const before = await compileCalls()
+    const a = await lockRequirements({...base, uv, env: envFor()})
+    const b = await lockRequirements({...base, uv, env: envFor({UV_PRERELEASE: 'allow'})})
+    const c = await lockRequirements({...base, uv, env: envFor({UV_PRERELEASE: 'allow'})})
+    // Not a resolution setting: the same lock.
+    const d = await lockRequirements({...base, uv, env: envFor({UV_NO_PROGRESS: '1', SOME_OTHER_VAR: 'x'})})
+    expect(await compileCalls()).toBe(before + 2)
+    expect(b.key).not.toBe(a.key)
+    expect(c).toMatchObject({key: b.key, cached: true})
+    expect(d).toMatchObject({key: a.key, cached: true})
+  })
+
+  it('UV_INDEX_URL is the index uv asks: E_LOCK names it (credentials masked), not the default', async () => {
+    const down = `http://${USER}:${TOKEN}@127.0.0.1:9/simple`
+    const dir = await project('uv-index-env', `service: "service:Locked"\npython:\n  packages: [attrs]\n`)
+    const home = join(root, 'home-uv-index-env')
+    const err = (await build({projectDir: dir, home, reporter: silentReporter, env: envFor({UV_INDEX_URL: down})}).catch((e: unknown) => e)) as {code: string; message: string; data: {indexes: string[]}; toJSON: () => unknown}
+    expect(err).toMatchObject({code: 'E_LOCK'})
+    expect(err.data.indexes).toEqual(['http://***@127.0.0.1:9/simple (UV_INDEX_URL)'])
+    expect(err.message).toContain('http://***@127.0.0.1:9/simple (UV_INDEX_URL)')
+    expect(err.message).not.toContain('pypi.org')
+    expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN)
+    expect(existsSync(join(home, 'bentos')) ? await readdir(join(home, 'bentos')) : []).toEqual([])
+  })
+})
+
+describe('a lock that cannot be made: E_LOCK (exit 3) naming the requirement and the index, credentials masked, nothing stored', () => {
+  async function expectNothingStored(home: string): Promise<void> {
+    expect(existsSync(join(home, 'bentos')) ? await readdir(join(home, 'bentos')) : []).toEqual([])
+    const locks = existsSync(join(home, '.bento/locks')) ? (await readdir(join(home, '.bento/locks'))).filter((f) => !f.endsWith('.version')) : []
+    expect(locks).toEqual([])
+  }
+
+  it('conflicting requirements: names the requirement', async () => {
+    const dir = await project('conflict', `service: "service:Locked"\npython:\n  packages: ["attrs==26.1.0", "attrs<26"]\n  index_url: "${indexUrl()}"\n`)
+    const home = join(root, 'home-conflict')
+    const err = (await build({projectDir: dir, home, reporter: silentReporter, env: envFor()}).catch((e: unknown) => e)) as {code: string; exitCode: number; message: string; data: {requirement?: string; indexes: string[]}}
+    expect(err).toMatchObject({code: 'E_LOCK', exitCode: 3})
+    expect(err.data.requirement).toBe('attrs==26.1.0')
+    expect(err.message).toContain('attrs==26.1.0 and attrs<26 conflict')
+    expect(err.data.indexes).toEqual([`http://\${IDX_USER}:\${IDX_TOKEN}@127.0.0.1:${index.port}/simple`])
+    expect(err.message).not.toContain(TOKEN)
+    await expectNothingStored(home)
+  })
+
+  it('an index that is down: names the index and the requirement asked', async () => {
+    const dir = await project('down', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://\${IDX_USER}:\${IDX_TOKEN}@127.0.0.1:9/simple"\n`)
+    const home = join(root, 'home-down')
+    const err = (await build({projectDir: dir, home, reporter: silentReporter, env: envFor()}).catch((e: unknown) => e)) as {code: string; exitCode: number; message: string; toJSON: () => unknown}
+    expect(err).toMatchObject({code: 'E_LOCK', exitCode: 3})
+    expect(err.message).toContain('127.0.0.1:9/simple')
+    expect(err.message).toMatch(/attrs/)
+    expect(err.message).toMatch(/Connection refused|connect/i)
+    expect(JSON.stringify(err.toJSON())).not.toContain(TOKEN)
+    await expectNothingStored(home)
+  })
+
+  it('credentials the index refuses (401): names the index, the token masked in the message and in --json', async () => {
+    const wrong = `wrong-${TOKEN}`
+    const dir = await project('refused', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${indexUrl()}"\n`)
+    const home = join(root, 'home-refused')
+    const r = await runBento(['build', dir, '--json'], {env: {...envFor({IDX_TOKEN: wrong}), BENTOML_HOME: home}})
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stdout + r.stderr).not.toContain(wrong)
+    const json = JSON.parse(r.stdout) as {error: {code: string; message: string; indexes: string[]; requirement?: string}}
+    expect(json.error.code).toBe('E_LOCK')
+    expect(json.error.message).toContain(`127.0.0.1:${index.port}/simple`)
+    // uv names the first requirement it could not find (bentoml here), and says the index refused the credentials.
+    expect(json.error.requirement).toMatch(/^(attrs|bentoml)/)
+    expect(json.error.message).toMatch(/401 Unauthorized/)
+    // A literal token in the URL is masked as well.
+    const literal = await project('refused-literal', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://${USER}:${wrong}@127.0.0.1:${index.port}/simple"\n`)
+    const r2 = await runBento(['build', literal, '--json'], {env: {...envFor(), BENTOML_HOME: home}})
+    expect(r2.code, r2.stderr).toBe(3)
+    expect(r2.stdout + r2.stderr).not.toContain(wrong)
+    expect((JSON.parse(r2.stdout) as {error: {message: string}}).error.message).toContain(`http://***@127.0.0.1:${index.port}/simple`)
+    await expectNothingStored(home)
   })
 })

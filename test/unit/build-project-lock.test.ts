@@ -6,7 +6,7 @@
  * lock does not cover, or `uv_lock()` without a uv.lock is E_LOCK naming the file.
  */
 import {execFile} from 'node:child_process'
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
@@ -15,13 +15,13 @@ import {parse as parseYaml} from 'yaml'
 
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {REPO, tempDir} from '../helpers/env.js'
+import {tempDir} from '../helpers/env.js'
+import {writeTree} from '../helpers/files.js'
+import {lockedService} from '../helpers/projects.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {realUv, WHEELHOUSE} from '../helpers/uv.js'
 
 const run = promisify(execFile)
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 
 const PYPROJECT = `[project]
 name = "locked-svc"
@@ -32,25 +32,13 @@ dependencies = ["bentoml==1.4.40", "attrs", "idna; platform_machine == 'x86_64'"
 [tool.uv]
 environments = ["sys_platform == 'linux' and implementation_name == 'cpython'"]
 `
-const SERVICE = (image: string): string => `import bentoml
-${image}
-
-@bentoml.service${image === '' ? '' : '(image=image)'}
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
-`
 
 let root: string
 let index: LocalIndex
 let uvLock: string
 
 async function project(name: string, files: Record<string, string>): Promise<string> {
-  const dir = join(root, name)
-  await mkdir(dir, {recursive: true})
-  for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text)
-  return dir
+  return writeTree(join(root, name), files)
 }
 
 /** No uv anywhere: BENTO_UV names a file that does not exist, so a build that looked for uv would fail E_UV_NOT_FOUND. */
@@ -60,7 +48,7 @@ beforeAll(async () => {
   root = await tempDir('bento-project-lock-')
   index = await startLocalIndex(WHEELHOUSE)
   const dir = await project('lockgen', {'pyproject.toml': PYPROJECT})
-  await run(REAL_UV, ['lock', '--index-url', index.url, '--quiet'], {cwd: dir, env: {...process.env, UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
+  await run(realUv(), ['lock', '--index-url', index.url, '--quiet'], {cwd: dir, env: {...process.env, UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
   uvLock = await readFile(join(dir, 'uv.lock'), 'utf8')
 }, 120_000)
 afterAll(async () => {
@@ -70,7 +58,7 @@ afterAll(async () => {
 
 describe('bento build reads the project\'s uv.lock (no resolver)', () => {
   it('a bentofile project holding uv.lock: the Bento\'s lock is its set for python 3.11, linux/amd64, hashed', async () => {
-    const dir = await project('auto', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [attrs]\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('auto', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [attrs]\ndocker:\n  python_version: "3.11"\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-auto'), reporter: silentReporter, env: env()})
     const lock = await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')
     expect(lock).toMatch(/^# bento lock: read from uv\.lock \(no resolver ran\): python 3\.11, linux\/amd64/)
@@ -84,27 +72,27 @@ describe('bento build reads the project\'s uv.lock (no resolver)', () => {
 
   it('Image(...).uv_lock(): the same set; without a uv.lock it is E_LOCK naming the file', async () => {
     const image = 'image = bentoml.images.Image(python_version="3.11").uv_lock()'
-    const dir = await project('sdk', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
+    const dir = await project('sdk', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-sdk'), reporter: silentReporter, env: env()})
     expect(await readFile(join(r.path, 'env/python/requirements.txt'), 'utf8')).toMatch(/^# bento lock: read from uv\.lock/)
-    const bare = await project('sdk-bare', {'pyproject.toml': PYPROJECT, 'service.py': SERVICE(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
+    const bare = await project('sdk-bare', {'pyproject.toml': PYPROJECT, 'service.py': lockedService(image), 'bentofile.yaml': 'service: "service:Locked"\n'})
     await expect(build({projectDir: bare, home: join(root, 'home-bare'), reporter: silentReporter, env: env()})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/uv_lock\(\).*uv\.lock/s)})
   }, 120_000)
 
   it('a requirement the lock does not hold is E_LOCK naming it and the file; nothing stored', async () => {
-    const dir = await project('missing', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [joblib]\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('missing', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [joblib]\ndocker:\n  python_version: "3.11"\n'})
     const home = join(root, 'home-missing')
     await expect(build({projectDir: dir, home, reporter: silentReporter, env: env()})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/uv\.lock.*joblib/s)})
     await expect(readFile(join(home, 'bentos', 'locked', 'latest'), 'utf8')).rejects.toThrow()
   }, 120_000)
 
   it('--platform linux/arm64: the lock has no aarch64 wheel for a package (the wheelhouse is x86_64): E_LOCK naming uv.lock', async () => {
-    const dir = await project('arm', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n'})
+    const dir = await project('arm', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n'})
     await expect(build({projectDir: dir, home: join(root, 'home-arm'), reporter: silentReporter, env: env(), platform: 'linux/arm64'})).rejects.toMatchObject({code: 'E_LOCK', message: expect.stringMatching(/^uv\.lock does not cover python 3\.11, linux\/arm64: \S+ \S+ has no wheel/)})
   }, 120_000)
 
   it('--no-lock: the lines unlocked, the uv.lock ignored', async () => {
-    const dir = await project('nolock', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': SERVICE(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [pathspec]\n'})
+    const dir = await project('nolock', {'pyproject.toml': PYPROJECT, 'uv.lock': uvLock, 'service.py': lockedService(''), 'bentofile.yaml': 'service: "service:Locked"\npython:\n  packages: [pathspec]\n'})
     const r = await build({projectDir: dir, home: join(root, 'home-nolock'), reporter: silentReporter, env: env(), noLock: true})
     expect(r.lock).toBeNull()
   }, 120_000)

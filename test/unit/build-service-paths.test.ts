@@ -3,13 +3,14 @@
  * `service:` and the Bento's src/ are what the real `bentoml build` writes (test/e2e/service-path-interop.test.ts
  * compares them with it).
  */
-import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {readFile, rm} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {runBento, tempDir} from '../helpers/env.js'
+import {filesUnder, writeTree} from '../helpers/files.js'
 
 const SVC = `import bentoml
 from pkg.words import greet
@@ -35,22 +36,7 @@ afterAll(async () => {
 })
 
 async function project(files: Record<string, string>): Promise<string> {
-  const dir = join(root, `p${n++}`)
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), {recursive: true})
-    await writeFile(join(dir, name), text)
-  }
-  return dir
-}
-
-async function files(dir: string, sub = ''): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(join(dir, sub), {withFileTypes: true})) {
-    const rel = sub ? `${sub}/${e.name}` : e.name
-    if (e.isDirectory()) out.push(...(await files(dir, rel)))
-    else out.push(rel)
-  }
-  return out.sort()
+  return writeTree(join(root, `p${n++}`), files)
 }
 
 const pyproject = (service: string): string => `[project]\nname = "greeting"\nversion = "0.1.0"\n\n[tool.bentoml.build]\nservice = "${service}"\n`
@@ -60,7 +46,7 @@ async function build(dir: string): Promise<{service: string; src: string[]; warn
   expect(r.code, r.stdout + r.stderr).toBe(0)
   const out = JSON.parse(r.stdout) as {path: string; warnings: string[]}
   const yaml = await readFile(join(out.path, 'bento.yaml'), 'utf8')
-  return {service: (parse(yaml) as {service: string}).service, src: await files(join(out.path, 'src')), warnings: out.warnings}
+  return {service: (parse(yaml) as {service: string}).service, src: await filesUnder(join(out.path, 'src')), warnings: out.warnings}
 }
 
 describe('bento build: service paths as BentoML 1.4.40 resolves them', () => {

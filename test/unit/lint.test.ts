@@ -62,7 +62,7 @@ describe('the layer rule (docs/architecture.md "may import", eslint.config.js LA
     const {LAYERS, LEAVES} = (await import(join(REPO, 'eslint.config.js'))) as {LAYERS: Record<string, string[]>; LEAVES: string[]}
     const doc = await readFile(join(REPO, 'docs/architecture.md'), 'utf8')
     const rows = new Map<string, string[]>()
-    for (const m of doc.matchAll(/^\| `src\/([a-z]+)\/` \|.*\| ([^|]+) \|$/gm)) {
+    for (const m of doc.matchAll(/^\| `src\/([a-z0-9]+)\/` \|.*\| ([^|]+) \|$/gm)) {
       const cell = m[2]!.split(',').map((t) => t.replace(/\(.*\)/, '').trim().replaceAll('`', ''))
       rows.set(m[1]!, cell.flatMap((t) => (t === 'leaves' ? LEAVES : [/\.js$|\//.test(t) || !['errors', 'interrupt'].includes(t) ? t : `${t}.js`])))
     }

@@ -4,8 +4,7 @@
  * computes, into the same cache); a build then takes its lock from that file when the inputs match (no resolver, no
  * cache needed); `--check` runs no resolver and exits 10 (E_LOCK_DRIFT) with a report of what drifted.
  */
-import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {existsSync} from 'node:fs'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -13,30 +12,16 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {lock} from '../../src/services/lock.js'
-import {REPO, runBento, tempDir} from '../helpers/env.js'
+import {runBento, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {lockedService} from '../helpers/projects.js'
+import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
 
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
-const SERVICE = `import bentoml
-
-
-@bentoml.service
-class Locked:
-    @bentoml.api
-    def hi(self) -> str:
-        return "hi"
-`
 
 let root: string
 let index: LocalIndex
 let wrapper: string
-let counter: string
-
-async function uvRuns(): Promise<number> {
-  return existsSync(counter) ? (await readFile(counter, 'utf8')).split('\n').filter(Boolean).length : 0
-}
+let uvRuns: () => Promise<number>
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {PATH: '/usr/bin:/bin', HOME: root, UV_CACHE_DIR: join(root, 'uv-cache'), BENTO_UV: wrapper, ...extra}
@@ -45,7 +30,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 async function project(name: string, packages: string[]): Promise<string> {
   const dir = join(root, name)
   await mkdir(dir, {recursive: true})
-  await writeFile(join(dir, 'service.py'), SERVICE)
+  await writeFile(join(dir, 'service.py'), lockedService())
   await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [${packages.join(', ')}]\n  index_url: "${index.url}"\ndocker:\n  python_version: "3.11"\n`)
   return dir
 }
@@ -53,10 +38,9 @@ async function project(name: string, packages: string[]): Promise<string> {
 beforeAll(async () => {
   root = await tempDir('bento-lock-cmd-')
   index = await startLocalIndex(WHEELHOUSE)
-  counter = join(root, 'uv-calls')
-  wrapper = join(root, 'uv-wrapper')
-  await writeFile(wrapper, `#!/bin/sh\n[ "$1" = pip ] && echo "$*" >> '${counter}'\nexec '${REAL_UV}' "$@"\n`)
-  await chmod(wrapper, 0o755)
+  const uv = await countingUv(root)
+  wrapper = uv.path
+  uvRuns = uv.pipRuns
 })
 afterAll(async () => {
   await index?.close()
@@ -112,7 +96,7 @@ describe('bento lock', () => {
     try {
       const dir = join(root, 'creds')
       await mkdir(dir, {recursive: true})
-      await writeFile(join(dir, 'service.py'), SERVICE)
+      await writeFile(join(dir, 'service.py'), lockedService())
       await writeFile(join(dir, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://lockuser:s3cr3t-t0k3n-77@127.0.0.1:${secret.port}/simple"\ndocker:\n  python_version: "3.11"\n`)
       const r = await lock({projectDir: dir, home: join(root, 'home-creds'), reporter: silentReporter, env: env()})
       const text = await readFile(r.file, 'utf8')

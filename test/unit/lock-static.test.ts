@@ -16,13 +16,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {LockError} from '../../src/errors.js'
 import {lockPlatform} from '../../src/lock/index.js'
 import {readProjectLock, type StaticLock} from '../../src/lock/static.js'
-import {REPO, tempDir} from '../helpers/env.js'
+import {tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
+import {realUv, WHEELHOUSE} from '../helpers/uv.js'
 
 const run = promisify(execFile)
-const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
-const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
-const REAL_UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv'), 'bin/uv')
 const UV_ENV = {...process.env, UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1', UV_CACHE_DIR: ''}
 
 const PYPROJECT = `[project]
@@ -57,7 +55,7 @@ let project: string
 let index: LocalIndex
 
 async function uv(args: string[], cwd: string): Promise<string> {
-  const r = await run(REAL_UV, args, {cwd, env: {...UV_ENV, UV_CACHE_DIR: join(root, 'uv-cache')}})
+  const r = await run(realUv(), args, {cwd, env: {...UV_ENV, UV_CACHE_DIR: join(root, 'uv-cache')}})
   return r.stdout
 }
 

@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {REPO, run, tempDir} from '../helpers/env.js'
 
-const STEPS = ['docker.sh', 'base-image.sh', 'registry.sh', 'wheelhouse.sh', 'bentoml-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-keras-venv.sh']
+const STEPS = ['docker.sh', 'base-image.sh', 'registry.sh', 'podman.sh', 'wheelhouse.sh', 'bentoml-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-keras-venv.sh', 'corpus-lock-wheelhouse.sh']
 
 let root: string
 beforeAll(async () => {
@@ -46,13 +46,13 @@ describe('provisioning profiles', () => {
     expect(await readFile(join(REPO, 'scripts/demo.sh'), 'utf8')).toMatch(/^bash scripts\/provision\/all\.sh demo$/m)
   })
 
-  it('demo: the engine, the base image, the 1.4.15 venv and the 1.4.15 wheels only (no TensorFlow, no 1.4.40 or 1.3.22, no registry)', async () => {
+  it('demo: the engine, the base image, the 1.4.15 venv and the 1.4.15 wheels only (no TensorFlow, no 1.4.40 or 1.3.22, no registry, no Podman)', async () => {
     expect(await provision('demo')).toEqual(['base-image.sh sets=all', 'bentoml-venv.sh sets=all', 'docker.sh sets=all', 'wheelhouse.sh sets=1.4.15'])
   })
 
   it('all: everything the tests and benchmarks need', async () => {
     expect(await provision('all')).toEqual(
-      ['base-image.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-keras-venv.sh', 'bentoml-venv.sh', 'docker.sh', 'registry.sh', 'wheelhouse.sh'].map((s) => `${s} sets=all`),
+      ['base-image.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-keras-venv.sh', 'bentoml-venv.sh', 'corpus-lock-wheelhouse.sh', 'docker.sh', 'podman.sh', 'registry.sh', 'wheelhouse.sh'].map((s) => `${s} sets=all`),
     )
   })
 })

@@ -8,7 +8,8 @@ import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {bentoTree, modelTree, writeTree} from '../../src/store/testing.js'
+import {writeTree} from '../helpers/files.js'
+import {bentoTree, modelTree} from '../helpers/store-fixtures.js'
 import {expectError, Scratch, sh, tmpfs} from '../helpers/build-inputs.js'
 import {binForNobody, type RunResult, runBento} from '../helpers/env.js'
 

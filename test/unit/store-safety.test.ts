@@ -11,7 +11,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentoTree, modelTree, writeTree} from '../../src/store/testing.js'
+import {writeTree} from '../helpers/files.js'
+import {bentoTree, modelTree} from '../helpers/store-fixtures.js'
 import {BIN, type RunResult, runBento, tempDir} from '../helpers/env.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'

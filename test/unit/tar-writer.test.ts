@@ -14,7 +14,9 @@ import {describe, expect, it} from 'vitest'
 import {exportBento} from '../../src/bento/archive/index.js'
 import {bentoBuildContext} from '../../src/docker/context.js'
 import {modelLayerTar} from '../../src/docker/model-image.js'
-import {bentoTree, modelTree, tempDir, writeTree} from '../../src/store/testing.js'
+import {tempDir} from '../helpers/env.js'
+import {writeTree} from '../helpers/files.js'
+import {bentoTree, modelTree} from '../helpers/store-fixtures.js'
 import {readTar} from '../helpers/tar.js'
 
 const T_MODEL = '2025-05-30T10:11:12.123456+00:00'
@@ -75,7 +77,8 @@ describe('one deterministic tar writer', () => {
     }).toEqual({
       export: '471ac8e2461220766ac822d305eb4cc8ef23e52b1cfc82e590315ebf61601a7c',
       context: 'f539c89824c0e9b72c8fb6583966b77cd4440abce1f41d9129fa366be180cddc',
-      layer: '7cd0a88feeb86002618b51b8a95897548a5e20aac6bdf8074619ca73fb4c2080',
+      // Model layer format 2: the layer holds models/m/latest as well.
+      layer: '60b70ab227b357f9db8301268c22a5d28cecf796f2cc847aa273ea63aca4642f',
     })
     // And again: nothing of the writer depends on the moment or the run.
     expect(sha256(await exported(bentoDir, modelDir))).toBe(sha256(exportBytes))

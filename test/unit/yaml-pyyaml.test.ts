@@ -11,14 +11,14 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {dumpYaml} from '../../src/bento/manifest.js'
-import {bentoml1440, runBento} from '../helpers/env.js'
+import {bentomlVenv, runBento} from '../helpers/env.js'
 
 const TRICKY = ['x\x80y', 'x\x85y', 'x\x9fy', 'a\u2028b', 'a\u2029b', '\ufeffz', 'a\x7fb', 'a\x00b\x1bc', 'cr\rlf', 'q"\\\'', 'é 😀 \xa0', 'tab\tx']
 
 /** The values of `keys` in the YAML file, as PyYAML's safe_load reads them (JSON with \\u escapes: bytes-exact). */
 function pyyamlRead(file: string, path: string): unknown {
   const script = `import json, sys, yaml\nd = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))\nfor k in sys.argv[2].split('.'): d = d[k]\nprint(json.dumps(d))`
-  return JSON.parse(execFileSync(bentoml1440().python, ['-c', script, file, path], {encoding: 'utf8'})) as unknown
+  return JSON.parse(execFileSync(bentomlVenv('1.4.40').python, ['-c', script, file, path], {encoding: 'utf8'})) as unknown
 }
 
 describe('bento.yaml strings as PyYAML reads them (E6)', () => {

@@ -106,7 +106,7 @@ async function planEntries(bentoDir: string, modelDirs: ModelDirRef[]): Promise<
   for (const model of modelDirs) {
     for (const part of [model.name, model.version]) {
       const problem = tagPartProblem(part)
-      if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Cannot bundle model ${model.name}:${model.version}: ${problem}`)
+      if (problem !== null) throw archiveError('E_ARCHIVE_INVALID', `Cannot bundle model ${formatTag(model)}: ${problem}`)
     }
     const base = `models/${model.name}/${model.version}`
     if (entries.has(base)) continue // already bundled inside the Bento
@@ -313,7 +313,7 @@ export async function exportBento(options: ExportOptions): Promise<ExportResult>
 function readerError(error: unknown, tag: FullTag, bentoDir: string, modelDirs: ModelDirRef[]): unknown {
   if (!(error instanceof TarSourceError)) return error
   const model = modelDirs.find((m) => isInside(m.dir, error.source))
-  const owner = model === undefined ? {what: 'Bento', tag: formatTag(tag), dir: bentoDir} : {what: 'Model', tag: `${model.name}:${model.version}`, dir: model.dir}
+  const owner = model === undefined ? {what: 'Bento', tag: formatTag(tag), dir: bentoDir} : {what: 'Model', tag: formatTag(model), dir: model.dir}
   const rel = path.relative(owner.dir, error.source) || '.'
   if (error.what === 'changed') {
     return archiveError('E_ARCHIVE', `${owner.what} '${owner.tag}' changed while being exported: ${rel} changed while it was read (its size is not the one listed); nothing was written`, {

@@ -4,6 +4,7 @@ import {homedir} from 'node:os'
 
 import {type HfArgs, hfKey, type PlanHfModel} from '../plan.js'
 import {DEFAULT_HF_ENDPOINT, hfAuthHeader, hfCacheRefPath, hfHubCache, hfOffline, isHfCommit} from '../../bentoml/huggingface.js'
+import {formatTag} from '../../bentoml/tag.js'
 import {NotFoundError} from '../../errors.js'
 import type {readService} from '../../python/index.js'
 
@@ -49,7 +50,7 @@ export function hfModelInfo(modelId: string, args: HfArgs, commit: string, endpo
   const id = modelId.toLowerCase()
   const metadata = {model_id: id, revision: commit, endpoint: endpoint ?? DEFAULT_HF_ENDPOINT, include: args.include, exclude: args.exclude}
   const hash = createHash('md5').update(pyJsonDumps(metadata)).digest('hex')
-  return {tag: `${id.replace(/\//g, '--')}:${hash}`, metadata}
+  return {tag: formatTag({name: id.replace(/\//g, '--'), version: hash}), metadata}
 }
 
 export async function resolveHfModel(modelId: string, args: HfArgs | undefined, opts: HfResolveOptions): Promise<PlanHfModel> {

@@ -7,7 +7,7 @@ import {execFileSync} from 'node:child_process'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {bentoml1440} from '../../../test/helpers/env.js'
+import {bentomlVenv} from '../../../test/helpers/env.js'
 import {evaluateModule, pyReprValue} from './evaluate.js'
 
 
@@ -100,7 +100,7 @@ function bento(src: string): {repr?: string; error?: string; messages: string[]}
 describe('the interpreter computes what CPython computes', () => {
   let want: Array<{repr?: string; error?: string}> = []
   beforeAll(() => {
-    const out = execFileSync(bentoml1440().python, ['-c', RUNNER], {input: JSON.stringify(SNIPPETS.map(([, s]) => s)), encoding: 'utf8'})
+    const out = execFileSync(bentomlVenv('1.4.40').python, ['-c', RUNNER], {input: JSON.stringify(SNIPPETS.map(([, s]) => s)), encoding: 'utf8'})
     want = JSON.parse(out) as typeof want
   })
   SNIPPETS.forEach(([name, src], i) => {

@@ -8,6 +8,7 @@ import {posix} from 'node:path'
 import type {Diagnostic} from '../../errors.js'
 import {FASTAPI_CLASSES, FASTAPI_DOC_ROUTES, MOUNT_DECORATORS, ROUTE_ADDERS, ROUTE_DECORATORS, STARLETTE_CLASSES, STARLETTE_ROUTES, joinPaths} from '../../bentoml/asgi.js'
 import {FRAMEWORK_RUNNABLES, IO_DESCRIPTORS, RESERVED_API_NAMES, isValidTagName, toSnakeCase} from '../../bentoml/names.js'
+import {splitTag} from '../../bentoml/tag.js'
 import {dottedName, parseModule, scanModule, stmtExprs, walkExpr, type Arg, type Expr, type Stmt} from '../parse/index.js'
 import {type ApiMethodInfo, apiSchema, docstringOf, type SchemaEnv, type SchemaProblem} from './sdk-schema.js'
 
@@ -677,7 +678,7 @@ class Reader {
     const nameArg = e.args.find((a) => a.name === undefined && a.star === undefined) ?? kw('name')
     const nameV = nameArg === undefined ? undefined : this.resolve(nameArg.value, scope)
     const embeddedV = kw('embedded') === undefined ? undefined : this.resolve((kw('embedded') as Arg).value, scope)
-    const tagName = (ref.tag.split(':')[0] ?? ref.tag).toLowerCase()
+    const tagName = splitTag(ref.tag).name.toLowerCase()
     const runnable = ref.framework === null ? '' : (FRAMEWORK_RUNNABLES[ref.framework] ?? '')
     const runner: RunnerInfo = {
       name: nameV?.v === 'str' && nameV.s !== '' ? nameV.s.toLowerCase() : tagName,
@@ -984,7 +985,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
   if (info.kind !== 'unknown') {
     for (const r of info.models) {
       if (r.usage !== 'other' || r.registry !== 'bentoml') continue
-      if (info.modelTags.includes(r.tag) || declared.has(r.tag.toLowerCase()) || declared.has((r.tag.split(':')[0] ?? '').toLowerCase())) continue
+      if (info.modelTags.includes(r.tag) || declared.has(r.tag.toLowerCase()) || declared.has(splitTag(r.tag).name.toLowerCase())) continue
       reader.warnOnce({
         file: r.file,
         line: r.line,

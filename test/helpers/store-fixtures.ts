@@ -1,51 +1,18 @@
 /**
- * Test helpers: build BENTOML_HOME trees from object literals. Used by the store and archive tests only.
+ * A fake BentoML home, written once: model.yaml and bento.yaml as BentoML writes them, and the trees of a stored
+ * model and Bento (`writeTree` writes them under a home).
  */
-import {chmod, mkdir, mkdtemp, symlink, writeFile} from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 
-export interface SymlinkSpec {
-  symlink: string
-}
-export interface FileSpec {
-  content: string | Uint8Array
-  mode: number
-}
-export type TreeNode = string | Uint8Array | SymlinkSpec | FileSpec | Tree
-export interface Tree {
-  [name: string]: TreeNode
-}
+import {ensureHome} from '../../src/store/home.js'
+import {tempDir} from './env.js'
+import type {Tree} from './files.js'
 
-function isSymlink(node: TreeNode): node is SymlinkSpec {
-  return typeof node === 'object' && !(node instanceof Uint8Array) && typeof (node as Partial<SymlinkSpec>).symlink === 'string'
-}
-
-function isFileSpec(node: TreeNode): node is FileSpec {
-  return typeof node === 'object' && !(node instanceof Uint8Array) && 'content' in node && 'mode' in node
-}
-
-/** Create the files, directories and symlinks of `tree` under `root`. */
-export async function writeTree(root: string, tree: Tree): Promise<void> {
-  await mkdir(root, {recursive: true})
-  for (const [name, node] of Object.entries(tree)) {
-    const target = path.join(root, name)
-    await mkdir(path.dirname(target), {recursive: true})
-    if (typeof node === 'string' || node instanceof Uint8Array) {
-      await writeFile(target, node)
-    } else if (isSymlink(node)) {
-      await symlink(node.symlink, target)
-    } else if (isFileSpec(node)) {
-      await writeFile(target, node.content)
-      await chmod(target, node.mode)
-    } else {
-      await writeTree(target, node as Tree)
-    }
-  }
-}
-
-export async function tempDir(prefix = 'bento-test-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix))
+/** An empty BentoML home (`<temp dir>/bentoml`, its folders made as every command makes them). */
+export async function freshHome(): Promise<string> {
+  const home = path.join(await tempDir(), 'bentoml')
+  await ensureHome(home)
+  return home
 }
 
 /** A model.yaml as BentoML 1.4.15 writes it for a keras model (quoted strings, as PyYAML). */

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The direct path (src/commands/direct.ts: `bento --version`, plain `bento build` lines) as two CommonJS bundles,
+ * made from the compiled dist/ by esbuild; run by `npm run build` after tsc:
+ *
+ *   dist/direct.cjs        src/commands/direct-bundle.ts: the command-line reader, `--version`, the signal handlers
+ *                          (≈ 20 KB); what bin/run.js loads for those lines, through V8's code cache
+ *                          (src/code-cache.ts); without it bin/run.js runs dist/ as before.
+ *   dist/direct-build.cjs  src/commands/direct-build.ts: a build line and everything it loads, npm dependencies
+ *                          included (≈ 1 MB); loaded by the first one, through the code cache too, for a build only.
+ *
+ * One file instead of ≈ 130 ES modules: no module resolution, one read, one compile that can be cached.
+ * The two share no module state except the process's `Interrupts` (held under a global symbol, src/interrupt.ts),
+ * and errors are made and printed inside the second one (its own error classes: `instanceof` holds).
+ *
+ * Refused (the build fails): a dynamic import left in a bundle (a vm.Script cannot run one), @oclif/core or
+ * dockerode inside one (the direct path must not load them).
+ */
+import {build} from 'esbuild'
+import {fileURLToPath} from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = `${root}dist`
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20', // package.json engines
+  // `import.meta.url` of the bundled modules: the bundle's own URL. dist/version.js's `new URL('../', …)` is the
+  // package root from dist/*.cjs as from dist/version.js; no other bundled module resolves a path from it.
+  define: {'import.meta.url': '__bentoBundleUrl'},
+  banner: {js: 'const __bentoBundleUrl = require("node:url").pathToFileURL(__filename).href;'},
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+}
+
+/** In dist/direct.cjs, `import('./direct-build.js')` loads dist/direct-build.cjs through the code cache. */
+const splitBuild = {
+  name: 'split-direct-build',
+  setup(b) {
+    b.onResolve({filter: /^\.\/direct-build\.js$/}, (args) => (args.importer.endsWith('/commands/direct.js') ? {path: 'direct-build', namespace: 'bento-split'} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'bento-split'}, () => ({
+      resolveDir: dist,
+      loader: 'js',
+      contents: [
+        `import {join} from 'node:path'`,
+        `import {requireCached} from './code-cache.js'`,
+        `const load = () => requireCached(join(__dirname, 'direct-build.cjs'), {variant: 'direct-build'}).exports`,
+        `export const runBuildLine = (...args) => load().runBuildLine(...args)`,
+      ].join('\n'),
+    }))
+  },
+}
+
+const results = [
+  await build({...common, entryPoints: [`${dist}/commands/direct-bundle.js`], outfile: `${dist}/direct.cjs`, plugins: [splitBuild]}),
+  await build({...common, entryPoints: [`${dist}/commands/direct-build.js`], outfile: `${dist}/direct-build.cjs`}),
+]
+
+const problems = []
+for (const result of results) {
+  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+    for (const imp of meta.imports) {
+      if (imp.kind === 'dynamic-import') problems.push(`${out}: dynamic import of ${imp.path} left in the bundle`)
+    }
+  }
+  for (const input of Object.keys(result.metafile.inputs)) {
+    if (/node_modules\/(@oclif\/core|dockerode)\//.test(input)) problems.push(`${input} is in a direct-path bundle`)
+  }
+}
+const small = Object.keys(results[0].metafile.inputs)
+if (small.some((i) => i.includes('build-action'))) problems.push('dist/direct.cjs holds the build: it must stay small for --version')
+if (problems.length > 0) {
+  process.stderr.write(`scripts/bundle.mjs: ${problems.join('\n')}\n`)
+  process.exit(1)
+}

@@ -1,0 +1,106 @@
+/**
+ * bin/run.js and the direct-path bundles (issue 20, start-up): `bento --version` and `bento build` lines load
+ * dist/direct.cjs (scripts/bundle.mjs) through V8's code cache (src/code-cache.ts), a build line dist/direct-build.cjs
+ * too, every other command goes to oclif without them, and without the bundles the same lines run from dist/. Run
+ * against a copy of the package whose dist/ links to the compiled one, so the bundles can be swapped or removed.
+ */
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {REPO, run, tempDir} from '../helpers/env.js'
+import {echoProject} from '../helpers/projects.js'
+
+let root: string
+let pkg: string
+
+/** A package whose dist/ entries link to the compiled ones; dist/direct.cjs as given (or none, and no bundle at all). */
+function layout(dir: string, bundle: 'real' | 'none' | string): string {
+  mkdirSync(join(dir, 'bin'), {recursive: true})
+  mkdirSync(join(dir, 'dist'))
+  copyFileSync(join(REPO, 'bin/run.js'), join(dir, 'bin/run.js'))
+  copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'))
+  for (const name of ['node_modules', 'templates', 'schema']) symlinkSync(join(REPO, name), join(dir, name))
+  for (const entry of readdirSync(join(REPO, 'dist'))) {
+    if (entry === 'direct.cjs' || (bundle === 'none' && entry.endsWith('.cjs'))) continue
+    symlinkSync(join(REPO, 'dist', entry), join(dir, 'dist', entry))
+  }
+  if (bundle === 'real') copyFileSync(join(REPO, 'dist/direct.cjs'), join(dir, 'dist/direct.cjs'))
+  else if (bundle !== 'none') writeFileSync(join(dir, 'dist/direct.cjs'), bundle)
+  return join(dir, 'bin/run.js')
+}
+
+beforeAll(async () => {
+  root = await tempDir('bento-bin-bundle-')
+  pkg = root
+})
+afterAll(async () => {
+  await rm(root, {recursive: true, force: true})
+})
+
+const STUB = `module.exports = {
+  processInterrupts: () => ({onSignal() {}}),
+  runDirect: async (argv) => { process.stdout.write('bundle: ' + argv.join(' ') + '\\n'); return true },
+}
+`
+
+describe('bin/run.js and dist/direct.cjs', () => {
+  it('the bundles are built, the first small (what --version reads), and shipped', () => {
+    expect(statSync(join(REPO, 'dist/direct.cjs')).size).toBeLessThan(64 * 1024)
+    expect(existsSync(join(REPO, 'dist/direct-build.cjs'))).toBe(true)
+    const pjson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {files: string[]; scripts: {build: string}}
+    expect(pjson.files).toContain('dist')
+    expect(pjson.scripts.build).toContain('scripts/bundle.mjs')
+  })
+
+  it('--version and build lines run from the bundle; other commands never load it', async () => {
+    const bin = layout(join(pkg, 'stub'), STUB)
+    expect((await run(process.execPath, [bin, '--version'])).stdout).toBe('bundle: --version\n')
+    expect((await run(process.execPath, [bin, 'build', '-q', 'x'])).stdout).toBe('bundle: build -q x\n')
+    const list = await run(process.execPath, [bin, 'list', '--help'])
+    expect(list.code, list.stderr).toBe(0)
+    expect(list.stdout).not.toContain('bundle:')
+    expect(list.stdout).toContain('USAGE')
+  })
+
+  it('without the bundle the same lines run from dist/, with the same output', async () => {
+    const without = layout(join(pkg, 'none'), 'none')
+    const withIt = layout(join(pkg, 'real'), 'real')
+    const env = {TMPDIR: join(pkg, 'tmp-a')}
+    mkdirSync(env.TMPDIR)
+    const a = await run(process.execPath, [without, '--version'], {env})
+    const b = await run(process.execPath, [withIt, '--version'], {env})
+    expect(a.stdout).toMatch(/^bento-cli\/\d+\.\d+\.\d+ /)
+    expect(b).toEqual(a)
+    const project = await echoProject(join(pkg, 'project'), 'bundled')
+    const build = async (bin: string, home: string) => {
+      const r = await run(process.execPath, [bin, 'build', project, '--json'], {env: {...env, BENTOML_HOME: join(pkg, home)}})
+      expect(r.code, r.stderr).toBe(0)
+      const {durationMs: _d, path: _p, ...rest} = JSON.parse(r.stdout) as {durationMs: number; path: string}
+      return rest
+    }
+    expect(await build(withIt, 'home-a')).toEqual(await build(without, 'home-b'))
+  })
+
+  it('keeps the code cache in <TMPDIR>/bento-code-cache-<uid> (0700, files 0600); NODE_DISABLE_COMPILE_CACHE=1: none', async () => {
+    const bin = layout(join(pkg, 'cache'), 'real')
+    const tmp = join(pkg, 'tmp-b')
+    mkdirSync(tmp)
+    const dir = join(tmp, `bento-code-cache-${process.getuid!()}`)
+    const off = await run(process.execPath, [bin, '--version'], {env: {TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: '1'}})
+    expect(off.code).toBe(0)
+    expect(existsSync(dir)).toBe(false)
+    for (let i = 0; i < 2; i++) expect((await run(process.execPath, [bin, '--version'], {env: {TMPDIR: tmp}})).code).toBe(0)
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    const files = readdirSync(dir)
+    expect(files).toHaveLength(1)
+    expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600)
+    // A build line: the first bundle's cache for build lines, and the build bundle's.
+    const project = await echoProject(join(pkg, 'cached-project'), 'cached')
+    const built = await run(process.execPath, [bin, 'build', project], {env: {TMPDIR: tmp, BENTOML_HOME: join(pkg, 'home-c')}})
+    expect(built.code, built.stderr).toBe(0)
+    expect(readdirSync(dir).map((f) => f.replace(/-[0-9a-f]{64}\.v8$/, '')).sort()).toEqual(['build', 'directbuild', 'version'])
+  })
+})
