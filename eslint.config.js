@@ -10,7 +10,7 @@ export const LEAVES = ['errors.js', 'cleanup.js', 'reporter.js', 'byte-size.js',
 export const LAYERS = {
   // The composition root: it builds the Docker client (docker/index.js) and reads the home (store/home.js).
   commands: ['services', 'bentoml', 'docker/index.js', 'store/home.js', 'interrupt.js', ...LEAVES],
-  services: ['bento', 'bentoml', 'config', 'docker', 'k8s', 'lock', 'python', 'store', ...LEAVES],
+  services: ['bento', 'bentoml', 'config', 'docker', 'k8s', 'lock', 'python', 'registry', 'store', ...LEAVES],
   // Plan renders the stored Dockerfile and scripts with the pure parts of docker/.
   bento: ['bentoml', 'config', 'store', 'python', 'docker/dockerfile.js', 'docker/install-script.js', 'docker/labels.js', 'lock/label.js', ...LEAVES],
   config: ['bentoml', ...LEAVES],
@@ -19,6 +19,8 @@ export const LAYERS = {
   docker: ['bentoml', 'lock/label.js', ...LEAVES],
   // Kubernetes objects of a Bento (bento k8s): a pure renderer.
   k8s: ['bentoml', ...LEAVES],
+  // bento's OCI distribution client (bento push): HTTP, auth, references; knows no engine.
+  registry: [...LEAVES],
   // Locked dependencies: uv, the lock cache, credential masking.
   lock: ['bentoml', ...LEAVES],
   // The leaf that holds every fact about BentoML.

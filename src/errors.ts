@@ -80,6 +80,9 @@ export const ERROR_CODES = {
   E_DOCKER_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'the base image cannot be pulled'},
   E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
+  E_REGISTRY: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry cannot be reached or answered an error (the request and the answer are named); an interrupted push leaves no tag'},
+  E_REGISTRY_AUTH: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry refused the credentials (or gave no token); run `docker login REGISTRY`'},
+  E_PUSH_EXPORT: {exitCode: ExitCode.dockerPush, meaning: "bento push / --direct-push: the engine's export (`docker save`) has no layer for a diff id of the image, or its bytes do not hash to it: push with the engine (`docker push`, `containerize --push`)"},
   E_LOCK_DRIFT: {exitCode: ExitCode.lockDrift, meaning: 'bento lock --check: the requirements (or the Python, or a platform) changed since bento-lock.json was written; `drift` in the error (`--json`) lists what drifted'},
   E_SMOKE_EXITED: {exitCode: ExitCode.smoke, meaning: 'bento smoke: the container exited before it was ready (its last log lines are given)'},
   E_SMOKE_NOT_READY: {exitCode: ExitCode.smoke, meaning: 'bento smoke: /readyz did not answer 200 within the timeout'},
@@ -237,6 +240,15 @@ export class DockerBuildError extends UserError {
 
 export class DockerPushError extends UserError {
   readonly code = 'E_DOCKER_PUSH'
+}
+
+/** `bento push`: the registry (or the engine's export) failed the direct push; nothing was tagged. */
+export class RegistryError extends UserError {
+  readonly code: CodesExiting<9>
+  constructor(message: string, options: BentoErrorOptions & {code?: CodesExiting<9>} = {}) {
+    super(message, options)
+    this.code = options.code ?? 'E_REGISTRY'
+  }
 }
 
 /** `bento smoke` found the image wanting. `data.report` holds what was measured up to the failure. */

@@ -4,6 +4,7 @@
  * Both Bentos are then read by the real BentoML (`bentoml get -o json`, in the same driver process).
  */
 import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
@@ -49,6 +50,18 @@ export interface HarnessOptions {
   hfEndpoint: string
   /** Extra environment for both builds. */
   env?: NodeJS.ProcessEnv
+  /**
+   * A site directory of real packages (e.g. fastapi) put on BentoML's PYTHONPATH before the stubs: what it holds is
+   * imported, not stubbed (CORPUS_DIFF_SITE).
+   */
+  site?: string
+  /**
+   * The `service:` both tools build, written as a bentofile.yaml into both copies (EXTRA_BENTOFILES): for projects
+   * that hold two services and no bentofile. The project must not have a bentofile.yaml of its own.
+   */
+  service?: string
+  /** The row's name (default: the directory's name). */
+  name?: string
   timeoutMs?: number
   /**
    * Lock for real (scripts/lock-diff/): both builds run the venv's uv (no stand-in) and `bento build` locks too, with
@@ -91,18 +104,23 @@ shutil.copyfile(src, out)
 
 export async function runProject(projectDir: string, opts: HarnessOptions): Promise<ProjectRun> {
   const started = Date.now()
-  const project = basename(projectDir)
-  const tmp = await mkdtemp(join(tmpdir(), `corpus-diff-${project}-`))
+  const project = opts.name ?? basename(projectDir)
+  const tmp = await mkdtemp(join(tmpdir(), `corpus-diff-${basename(projectDir)}-`))
   try {
     const home = join(tmp, 'home')
     const stubs = join(tmp, 'stubs')
     const bin = join(tmp, 'bin')
-    const ours = join(tmp, 'bento', project)
-    const theirs = join(tmp, 'bentoml', project)
+    const ours = join(tmp, 'bento', basename(projectDir))
+    const theirs = join(tmp, 'bentoml', basename(projectDir))
     await Promise.all([mkdir(home), mkdir(stubs), mkdir(bin)])
     await cp(projectDir, ours, {recursive: true})
     await cp(projectDir, theirs, {recursive: true})
     if (opts.bentofile !== undefined) for (const d of [ours, theirs]) await writeFile(join(d, 'bentofile.yaml'), opts.bentofile)
+    if (opts.service !== undefined) {
+      if (existsSync(join(projectDir, 'bentofile.yaml'))) throw new Error(`${project}: has a bentofile.yaml of its own; EXTRA_BENTOFILES is for projects without one`)
+      const bentofile = `service: ${JSON.stringify(opts.service)}\n`
+      await Promise.all([writeFile(join(ours, 'bentofile.yaml'), bentofile), writeFile(join(theirs, 'bentofile.yaml'), bentofile)])
+    }
     if (opts.lock === undefined) {
       await writeFile(join(bin, 'uv'), fakeUv(opts.venv, join(tmp, 'lock-refusals.log')))
       await chmod(join(bin, 'uv'), 0o755)
@@ -114,7 +132,7 @@ export async function runProject(projectDir: string, opts: HarnessOptions): Prom
       BENTOML_HOME: home,
       BENTOML_DO_NOT_TRACK: 'true',
       HF_ENDPOINT: opts.hfEndpoint,
-      PYTHONPATH: stubs,
+      PYTHONPATH: opts.site ? `${opts.site}:${stubs}` : stubs,
       PYTHONDONTWRITEBYTECODE: '1',
       COLUMNS: '10000',
       PATH: `${bin}:${join(opts.venv, 'bin')}:${process.env.PATH ?? ''}`,

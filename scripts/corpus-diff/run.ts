@@ -1,16 +1,22 @@
 /**
- * The differential corpus: every project under ../shared/corpus/projects built by the real `bentoml build` 1.4.40
- * and by `bento build`, compared key by key; prints a markdown table (stdout) and progress (stderr).
+ * The differential corpus: every project of the corpus roots built by the real `bentoml build` 1.4.40 and by
+ * `bento build`, compared key by key; prints a markdown table (stdout) and progress (stderr).
  *
  *   npm run corpus-diff                        # all projects (npm run build first: bento runs from dist/)
  *   npm run corpus-diff -- blip infinity       # some of them
+ *   npm run corpus-diff -- --root DIR          # the projects under DIR instead (repeatable)
  *   npm run corpus-diff -- --json out.json     # also every run's details (both documents, errors)
  *
- * Environment: BENTOML_1440_VENV (else $BENTO_TOOLS/bentoml-1.4.40-venv, else .tools/), CORPUS_PROJECTS (else
- * ../shared/corpus/projects), CORPUS_DIFF_JOBS (projects built at once, default 2), CORPUS_DIFF_BENTO_REPO (the
- * checkout whose bin/run.js and dist/ are `bento`, default this one), CORPUS_DIFF_VENV_PY3_13 (a BentoML 1.4.40 venv on
- * Python 3.13 for the projects whose `.python-version` / `requires-python` needs 3.12+; without it they are built by
- * the 3.11 reference venv, whose import of 3.12 syntax fails).
+ * Environment: BENTOML_1440_VENV (else $BENTO_TOOLS/bentoml-1.4.40-venv, else .tools/), CORPUS_PROJECTS (the default
+ * root, else ../shared/corpus/projects), CORPUS_EXTRA_ROOTS (more roots, `:`-separated, added to the default or to
+ * --root), CORPUS_DIFF_JOBS (projects built at once, default 2), CORPUS_DIFF_BENTO_REPO (the checkout whose bin/run.js
+ * and dist/ are `bento`, default this one), CORPUS_DIFF_VENV_PY3_13 (a BentoML 1.4.40 venv on Python 3.13 for the
+ * projects whose `.python-version` / `requires-python` needs 3.12+; without it they are built by the 3.11 reference
+ * venv, whose import of 3.12 syntax fails), CORPUS_DIFF_SITE (a directory of real packages, e.g. `uv pip install
+ * --target DIR --no-deps fastapi annotated-doc`, put on BentoML's PYTHONPATH before the stubs: a mounted FastAPI app
+ * then has its real routes), EXTRA_BENTOFILES (`project=module:Attr` entries, `;`-separated: one more row per entry,
+ * named `project[module:Attr]`, where both tools build that `service:`, for projects that hold two services and no
+ * bentofile; a project named this way is not built without one).
  */
 import {existsSync} from 'node:fs'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
@@ -39,6 +45,49 @@ export function defaultVenv(env: NodeJS.ProcessEnv = process.env): string {
 
 export function defaultCorpus(env: NodeJS.ProcessEnv = process.env): string {
   return env.CORPUS_PROJECTS ?? resolve(REPO, '..', 'shared', 'corpus', 'projects')
+}
+
+/** One row of the table: a project directory, built as it is or with the `service:` of an EXTRA_BENTOFILES entry. */
+export interface ProjectSpec {
+  name: string
+  dir: string
+  service?: string
+}
+
+/** EXTRA_BENTOFILES: `project=module:Attr` entries separated by `;` (or new lines). */
+export function parseExtraBentofiles(value: string | undefined): Array<{project: string; service: string}> {
+  const out: Array<{project: string; service: string}> = []
+  for (const entry of (value ?? '').split(/[;\n]/).map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=')
+    const project = entry.slice(0, eq).trim()
+    const service = entry.slice(eq + 1).trim()
+    if (eq <= 0 || !service) throw new Error(`EXTRA_BENTOFILES: "${entry}" is not project=module:Attr`)
+    out.push({project, service})
+  }
+  return out
+}
+
+/**
+ * The projects of the roots (each directory of each root; the first root wins a name that two hold), where an
+ * EXTRA_BENTOFILES entry names one, a row per entry instead of the project as it is.
+ */
+export async function listProjects(roots: string[], extra: Array<{project: string; service: string}> = []): Promise<ProjectSpec[]> {
+  const seen = new Map<string, string>()
+  for (const root of roots) {
+    if (!existsSync(root)) throw new Error(`no corpus at ${root}`)
+    for (const d of (await readdir(root, {withFileTypes: true})).filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!seen.has(d.name)) seen.set(d.name, join(root, d.name))
+    }
+  }
+  const unknown = extra.filter((e) => !seen.has(e.project)).map((e) => e.project)
+  if (unknown.length) throw new Error(`EXTRA_BENTOFILES names projects no root holds: ${unknown.join(', ')}`)
+  const specs: ProjectSpec[] = []
+  for (const [name, dir] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
+    const entries = extra.filter((e) => e.project === name)
+    if (!entries.length) specs.push({name, dir})
+    for (const e of entries) specs.push({name: `${name}[${e.service}]`, dir, service: e.service})
+  }
+  return specs
 }
 
 function firstLine(s: string | undefined): string {
@@ -95,13 +144,14 @@ export async function needsNewerPython(dir: string): Promise<boolean> {
 }
 
 export async function corpusDiff(opts: {
-  corpus: string
-  projects: string[]
+  projects: ProjectSpec[]
   venv: string
   /** A BentoML 1.4.40 venv on Python 3.12+, for the projects that need one (needsNewerPython). */
   newerPythonVenv?: string
   jobs: number
   bentoRepo?: string
+  /** CORPUS_DIFF_SITE: real packages on BentoML's PYTHONPATH before the stubs. */
+  site?: string
   log?: (s: string) => void
 }): Promise<Row[]> {
   const hf = await startHfStandIn()
@@ -111,10 +161,16 @@ export async function corpusDiff(opts: {
     const worker = async (): Promise<void> => {
       while (next < opts.projects.length) {
         const i = next++
-        const name = opts.projects[i]!
-        const dir = join(opts.corpus, name)
+        const {name, dir, service} = opts.projects[i]!
         const venv = opts.newerPythonVenv && (await needsNewerPython(dir)) ? opts.newerPythonVenv : opts.venv
-        const run = await runProject(dir, {venv, repo: opts.bentoRepo ?? REPO, hfEndpoint: hf.endpoint})
+        const run = await runProject(dir, {
+          venv,
+          repo: opts.bentoRepo ?? REPO,
+          hfEndpoint: hf.endpoint,
+          name,
+          ...(service !== undefined ? {service} : {}),
+          ...(opts.site ? {site: opts.site} : {}),
+        })
         rows[i] = toRow(run)
         opts.log?.(`${name}: ${rows[i].outcome} (${(run.durationMs / 1000).toFixed(1)} s)\n`)
       }
@@ -129,25 +185,29 @@ export async function corpusDiff(opts: {
 async function main(argv: string[]): Promise<number> {
   let jsonOut: string | undefined
   const names: string[] = []
+  const roots: string[] = []
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--json') jsonOut = argv[++i]
+    else if (argv[i] === '--root') roots.push(resolve(argv[++i] ?? ''))
     else names.push(argv[i]!)
   }
-  const corpus = defaultCorpus()
+  if (!roots.length) roots.push(defaultCorpus())
+  roots.push(...(process.env.CORPUS_EXTRA_ROOTS ?? '').split(':').filter(Boolean).map((r) => resolve(r)))
   const venv = defaultVenv()
-  if (!existsSync(corpus)) throw new Error(`no corpus at ${corpus} (set CORPUS_PROJECTS)`)
   if (!existsSync(join(venv, 'bin/python'))) throw new Error(`no BentoML 1.4.40 venv at ${venv}: run scripts/provision/bentoml-1.4.40-venv.sh`)
   // Another checkout's bento (its bin/ and dist/), e.g. to compare before and after a change.
   const bentoRepo = process.env.CORPUS_DIFF_BENTO_REPO ?? REPO
   if (!existsSync(join(bentoRepo, 'dist/commands/index.js'))) throw new Error(`no dist/ in ${bentoRepo}: run \`npm run build\` first`)
-  const all = (await readdir(corpus, {withFileTypes: true})).filter((d) => d.isDirectory()).map((d) => d.name).sort()
-  const unknown = names.filter((n) => !all.includes(n))
-  if (unknown.length) throw new Error(`not in ${corpus}: ${unknown.join(', ')}`)
+  const all = await listProjects(roots, parseExtraBentofiles(process.env.EXTRA_BENTOFILES))
+  const unknown = names.filter((n) => !all.some((p) => p.name === n || p.name.startsWith(`${n}[`)))
+  if (unknown.length) throw new Error(`not in ${roots.join(', ')}: ${unknown.join(', ')}`)
+  const site = process.env.CORPUS_DIFF_SITE
+  if (site && !existsSync(site)) throw new Error(`CORPUS_DIFF_SITE: no directory ${site}`)
   const started = Date.now()
   const newer = process.env.CORPUS_DIFF_VENV_PY3_13
   const rows = await corpusDiff({
-    corpus,
-    projects: names.length ? names : all,
+    projects: names.length ? all.filter((p) => names.some((n) => p.name === n || p.name.startsWith(`${n}[`))) : all,
+    ...(site ? {site} : {}),
     venv,
     ...(newer ? {newerPythonVenv: newer} : {}),
     jobs: Number(process.env.CORPUS_DIFF_JOBS ?? 2),

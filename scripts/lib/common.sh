@@ -58,6 +58,26 @@ daemonize() {
   ) &
 }
 
+# start_registry ADDR CONFIG PIDFILE LOGFILE [CURL_ARGS...]: start Debian's docker-registry with CONFIG in the
+# background (daemonize) and wait until http://ADDR/v2/ answers (200, or 401 for an instance with auth; CURL_ARGS
+# such as `-u user:password` are passed to the probe). Dies with the log's tail when it does not answer in 30 s.
+start_registry() {
+  local addr="$1" config="$2" pidfile="$3" logfile="$4"
+  shift 4
+  command -v docker-registry >/dev/null || die "docker-registry missing; run scripts/provision/docker.sh first"
+  log "starting docker-registry on $addr (config $config, log $logfile)"
+  daemonize "$logfile" docker-registry serve "$config"
+  echo $! >"$pidfile"
+  disown || true
+  for _ in $(seq 1 60); do
+    curl -fsS -m 2 "$@" "http://$addr/v2/" >/dev/null 2>&1 && { log "registry answers on $addr (pid $(cat "$pidfile"))"; return 0; }
+    kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -n 20 "$logfile" >&2 || true
+  die "registry did not answer on http://$addr/v2/"
+}
+
 docker_answers() { "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 require_docker() {

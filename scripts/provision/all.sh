@@ -2,9 +2,10 @@
 # Provision a bare Debian 12 machine (root, no container registry). Idempotent; a warm rerun takes a second or two.
 #
 #   all.sh        everything the build, the tests and the benchmarks need: docker daemon, python:3.11-slim, a local
-#                 registry on 127.0.0.1:5000, the BentoML 1.4.15, 1.4.40 and 1.3.22 venvs, the offline wheelhouse (1.4.15 and
-#                 1.4.40 sets), the lock differential's wheelhouse, node_modules, the Keras benchmark venv (TensorFlow;
-#                 unless BENTO_SKIP_KERAS=1), and Podman (`podman kube play` for the Kubernetes e2e).
+#                 registry on 127.0.0.1:5000 (and one with htpasswd auth on :5001), the BentoML 1.4.15, 1.4.40 and 1.3.22
+#                 venvs, the offline wheelhouse (1.4.15 and 1.4.40 sets), the lock differential's wheelhouse, node_modules,
+#                 the Keras benchmark venv (TensorFlow; unless BENTO_SKIP_KERAS=1), and Podman (`podman kube play` for the
+#                 Kubernetes e2e).
 #   all.sh demo   only what scripts/demo.sh needs: docker daemon, python:3.11-slim, the BentoML 1.4.15 venv (it
 #                 trains and saves the model), the wheelhouse's 1.4.15 set (offline pip in the image), node_modules.
 set -euo pipefail
@@ -61,6 +62,7 @@ if ((failed == 0)); then
     bash "$HERE/registry.sh" || failed=1
     # apt, after docker.sh's: one apt at a time.
     bash "$HERE/podman.sh" || failed=1
+    bash "$HERE/registry-auth.sh" || failed=1
     ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
   else
     ((failed == 0)) && { BENTO_WHEELHOUSE_SETS=1.4.15 BENTO_WHEELHOUSE_PROVE=0 bash "$HERE/wheelhouse.sh" || failed=1; }

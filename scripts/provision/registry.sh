@@ -55,23 +55,6 @@ CFG
   mv "$CONFIG.tmp" "$CONFIG"
 }
 
-start_registry() {
-  command -v docker-registry >/dev/null || die "docker-registry missing; run scripts/provision/docker.sh first"
-  write_config
-  log "starting docker-registry on $ADDR (config $CONFIG, log $LOGFILE)"
-  daemonize "$LOGFILE" docker-registry serve "$CONFIG"
-  echo $! >"$PIDFILE"
-  disown || true
-
-  for _ in $(seq 1 60); do
-    registry_answers && { log "registry answers (pid $(cat "$PIDFILE"))"; return 0; }
-    kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
-    sleep 0.5
-  done
-  tail -n 20 "$LOGFILE" >&2 || true
-  die "registry did not answer on http://$ADDR/v2/"
-}
-
 verify_push_pull() {
   local key
   key="$(cat "$PIDFILE" 2>/dev/null || echo external)-$(stat -c %Y /var/run/docker.sock 2>/dev/null || echo 0)"
@@ -146,7 +129,8 @@ main() {
   if registry_answers; then
     log "registry already answering on $ADDR"
   else
-    start_registry
+    write_config
+    start_registry "$ADDR" "$CONFIG" "$PIDFILE" "$LOGFILE"
   fi
   verify_push_pull
 }

@@ -5,9 +5,12 @@ import {relative} from 'node:path'
 
 import {hashFile} from './digest.js'
 import {beforeDefaults, bentoV2Warnings, envReadWarning, projectDotenvs, projectImageFiles, projectRead, readExtras, readReadme, sdkImage} from './project-reads.js'
+import type {EvaluateOptions, Evaluations} from '../python/eval/evaluate.js'
+import type {SdkConfigResult} from '../python/service/sdk-config.js'
+import {type ReadServiceOptions, readService, type ServiceInfo} from '../python/service/service.js'
 import {type ResolvedModel, resolveModels} from './resolve-models.js'
 import type {SdkServiceConfig} from '../python/service/sdk-config.js'
-import type {EnvRead, Evaluation} from '../python/eval/evaluate.js'
+import type {EnvRead} from '../python/eval/evaluate.js'
 import type {HfModelOptions} from '../python/service/service.js'
 import {moduleSpace} from '../python/service/module-space.js'
 import {prefixSchema} from '../python/service/sdk-schema.js'
@@ -20,7 +23,7 @@ import {nearestDotenv} from '../config/dotenv.js'
 import {locateDiagnostics, projectSite, withLines} from '../config/locate.js'
 import {projectPythonDiagnostic} from '../config/project-python.js'
 import {bentoTemplates} from './templates.js'
-import {openApiFor, readService, runnableTypeForModule} from '../python/index.js'
+import {openApiFor, runnableTypeForModule} from '../python/index.js'
 import {ConfigError, type Diagnostic, NotFoundError} from '../errors.js'
 import type {Reporter} from '../reporter.js'
 import {isDirectory} from '../store/fs-utils.js'
@@ -122,30 +125,28 @@ export async function gatherBuild(
   const sources = space.sources
   // Messages name the project's files (src/pkg/service.py), not their import path.
   const projectFile = <D extends {file: string}>(d: D): D => ({...d, file: space.projectFile(d.file)})
-  // A Hugging Face model id or option that is not a literal (`HuggingFaceModel(args.model_id.lower(), exclude=…)`):
-  // the module is imported by the bounded interpreter, once, with the build's arguments and environment.
-  // Loaded only for a project that names HuggingFaceModel: a runner-style build never loads the interpreter (start-up).
-  const interpreter = [...sources.values()].some((src) => src.includes('HuggingFaceModel')) ? await import('../python/eval/evaluate.js') : undefined
-  const evaluations = new Map<string, Evaluation>()
-  const evaluatedHfModel = (at: {module: string; file: string; line: number; col: number}): {modelId: string; options: HfModelOptions} | undefined => {
-    if (interpreter === undefined) return undefined
-    let evaluation = evaluations.get(at.module)
-    if (evaluation === undefined) {
-      evaluation = interpreter.evaluateModule({files: sources, module: at.module, args: config.args, environ: opts.env ?? {}, imageFiles: projectImageFiles(projectDir, {wheels: []})})
-      evaluations.set(at.module, evaluation)
-    }
-    const hit = evaluation.hfModels.get(`${at.file}:${at.line}:${at.col}`)
-    if (hit === undefined || !('modelId' in hit)) return undefined
-    const {modelId, ...options} = hit
-    return {modelId, options}
-  }
-  const service = readService({
+  // Read before the service: the module evaluation (shared by the Hugging Face reader, the schema and the decorators)
+  // sees the image files the build config names and the project's .env files.
+  const extras = await inConfig(() => readExtras(projectDir, configFile, config))
+  const imageFiles = projectImageFiles(projectDir, extras)
+  // The project's Python (requires-python / .python-version) stands in for BentoML's "the Python running the build".
+  const defaultPython = loaded.python?.version ? {defaultPythonVersion: loaded.python.version} : {}
+  const dotenvs = await projectDotenvs(projectDir, [...sources.keys()].map((f) => space.projectFile(f)))
+  const {service, sdk: read} = await readServiceInputs({
     files: sources,
     service: config.service,
     declaredModels: config.models?.map((m) => m.tag),
     configFile,
     isProjectFile: space.isProjectFile,
-    evaluatedHfModel,
+    cpuCount: availableParallelism(),
+    evaluate: {
+      files: sources,
+      args: config.args,
+      imageFiles,
+      ...defaultPython,
+      environ: opts.env ?? {},
+      dotenv: (file) => nearestDotenv(dotenvs, space.projectFile(file)),
+    },
   })
   // A problem with `service` itself is in the build config file: it gets the line of its value.
   const located = locateDiagnostics(
@@ -173,28 +174,10 @@ export async function gatherBuild(
   const hfModels = hasHf ? await (await import('../bento/huggingface/resolve.js')).resolveHfModels(service, {env: opts.env ?? {}, ...(opts.signal ? {signal: opts.signal} : {})}) : []
   checkAbort()
 
-  const extras = await inConfig(() => readExtras(projectDir, configFile, config))
-  const imageFiles = projectImageFiles(projectDir, extras)
-  // The project's Python (requires-python / .python-version) stands in for BentoML's "the Python running the build".
-  const defaultPython = loaded.python?.version ? {defaultPythonVersion: loaded.python.version} : {}
   // SDK services: what the decorators say (config, envs, labels, description, image), by the safe evaluator.
   let sdkConfigs: SdkServiceConfig[] = []
   let envRead: EnvRead[] = []
-  if (sdkEntry) {
-    // Loaded here: a runner-style service never needs the evaluator (start-up, issue 20).
-    const {readSdkConfig} = await import('../python/service/sdk-config.js')
-    const dotenvs = await projectDotenvs(projectDir, [...sources.keys()].map((f) => space.projectFile(f)))
-    const read = readSdkConfig({
-      files: sources,
-      module: service.module,
-      args: config.args,
-      imageFiles,
-      services: service.services.map((x) => ({file: x.file, line: x.line})),
-      cpuCount: availableParallelism(),
-      ...defaultPython,
-      environ: opts.env ?? {},
-      dotenv: (file) => nearestDotenv(dotenvs, space.projectFile(file)),
-    })
+  if (sdkEntry && read) {
     const readDiagnostics = read.diagnostics.map(projectFile)
     const errors = readDiagnostics.filter((d) => d.severity === 'error')
     if (errors.length > 0) throw new ConfigError(`${configFile}: the service cannot be read`, errors)
@@ -306,4 +289,57 @@ export async function gatherBuild(
     templates: {...templates, openapi: (o) => openApiFor(service, o)},
   }
   return {loaded, config, configFile, files, models, envRead, entryConfig, planInputs, inConfig}
+}
+
+export interface ServiceInputsOptions extends Omit<ReadServiceOptions, 'evaluatedHfModel' | 'computedValue'> {
+  /** What the modules are evaluated with (files, `args`, `environ`, image files, `.env` finder, default Python). */
+  evaluate: Omit<EvaluateOptions, 'module'>
+  cpuCount: number
+}
+
+export interface ServiceInputs {
+  service: ServiceInfo
+  /** SDK services whose reading found no error: what their decorators say. */
+  sdk?: SdkConfigResult
+  /** The module evaluations the build ran (none for a project that needs none), one per module. */
+  evaluations?: Evaluations
+}
+
+/**
+ * The service as the build reads it: discovery and the schema (python/service/), then, for SDK services, the
+ * decorators (sdk-config). Every question the static reading cannot answer from literals — a computed Hugging Face
+ * model id, a computed schema default, the decorators' arguments — is answered by ONE evaluation per module per build
+ * (the bounded interpreter, loaded only when the project names an SDK service or a Hugging Face model: a runner-style
+ * build never loads it).
+ */
+export async function readServiceInputs(opts: ServiceInputsOptions): Promise<ServiceInputs> {
+  const needsInterpreter = [...opts.files.values()].some((src) => /HuggingFaceModel|bentoml\.service\b|@service\b|\bimport\b[^\n]*\bservice\b|\bcmd\s*=/.test(src))
+  const interpreter = needsInterpreter ? await import('../python/eval/evaluate.js') : undefined
+  const evaluations = interpreter ? new interpreter.Evaluations(opts.evaluate) : undefined
+  const evaluatedHfModel = (at: {module: string; file: string; line: number; col: number; entryModule?: string}): {modelId: string; options: HfModelOptions} | undefined => {
+    // The service module's evaluation imports the modules it imports: ask it first, the call's own module only when
+    // that import never reached the call (it stopped at an error before).
+    const key = `${at.file}:${at.line}:${at.col}`
+    const hit = (at.entryModule === undefined ? undefined : evaluations?.of(at.entryModule).hfModels.get(key)) ?? evaluations?.of(at.module).hfModels.get(key)
+    if (hit === undefined || !('modelId' in hit)) return undefined
+    const {modelId, ...options} = hit
+    return {modelId, options}
+  }
+  const {evaluate: _evaluate, cpuCount: _cpuCount, ...read} = opts
+  const service = readService({
+    ...read,
+    ...(evaluations ? {evaluatedHfModel, computedValue: (module, e, file) => evaluations.classValue(module, e, file)} : {}),
+  })
+  const out: ServiceInputs = {service, ...(evaluations ? {evaluations} : {})}
+  if (service.kind !== 'sdk' || service.services.length === 0 || service.diagnostics.some((d) => d.severity === 'error')) return out
+  const {readSdkConfig} = await import('../python/service/sdk-config.js')
+  const evaluation = evaluations?.of(service.module)
+  out.sdk = readSdkConfig({
+    ...opts.evaluate,
+    module: service.module,
+    services: service.services.map((x) => ({file: x.file, line: x.line})),
+    cpuCount: opts.cpuCount,
+    ...(evaluation ? {evaluation} : {}),
+  })
+  return out
 }

@@ -116,8 +116,12 @@ export interface BuildPlan {
   tag: string
   manifest: BentoManifest
   texts: PlannedText[]
-  /** User files copied (or hard-linked) into the Bento at `path`. */
-  copies: Array<{from: string; path: string; mode: number; symlinkTarget?: string}>
+  /**
+   * User files copied (or hard-linked) into the Bento at `path`. `mode`: their permission bits as selected (the Bento
+   * gets 0755 if one is executable, else 0644); `sourceMode`: set when `mode` is the source file's own (a copy
+   * already has those bits: no chmod when they are the Bento's).
+   */
+  copies: Array<{from: string; path: string; mode: number; sourceMode?: boolean; symlinkTarget?: string}>
   /** Model directories copied into `models/<name>/<version>/`. */
   models: Array<{from: string; path: string; name: string; version: string}>
   requirements: string[]

@@ -353,6 +353,7 @@ export function planBuild(inputs: PlanInputs): BuildPlan {
     from: f.abs,
     path: posix.join('src', flatten && f.rel.startsWith('src/') ? f.rel.slice(4) : f.rel),
     mode: f.mode,
+    sourceMode: true,
     ...(f.symlinkTarget === undefined ? {} : {symlinkTarget: f.symlinkTarget}),
   }))
   if (image) {

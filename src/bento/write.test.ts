@@ -1,4 +1,4 @@
-import {mkdir, mkdtemp, readdir, stat, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -73,5 +73,46 @@ describe('directory modes (E13)', () => {
       ['apis', 'env', 'env/docker', 'env/python', 'env/python/wheels', 'linked', 'linked/variables', 'models', 'models/m', 'models/m/v1', 'models/m/v1/variables', 'src', 'src/pkg'].sort(),
     )
     expect(new Set(Object.values(modes))).toEqual(new Set(['755']))
+  })
+})
+
+describe('copies (8 at a time, chmod only where the mode differs)', () => {
+  it('every file gets 0644, or 0755 when executable, whatever its own mode and the umask; shared directories made once', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'bento-write-'))
+    const out = await mkdtemp(join(tmpdir(), 'bento-write-out-'))
+    try {
+      const modes = [0o600, 0o644, 0o700, 0o755, 0o640, 0o744]
+      const copies: Array<{from: string; path: string; mode: number; sourceMode?: boolean}> = []
+      for (let i = 0; i < 60; i++) {
+        const rel = `pkg${i % 3}/sub${i % 2}/m${i}.py`
+        await mkdir(join(project, `pkg${i % 3}/sub${i % 2}`), {recursive: true})
+        await writeFile(join(project, rel), `X = ${i}\n`, {mode: modes[i % modes.length]})
+        await chmod(join(project, rel), modes[i % modes.length]!)
+        copies.push({from: join(project, rel), path: `src/${rel}`, mode: modes[i % modes.length]!, sourceMode: true})
+      }
+      // A copy whose mode is the Bento's, not its source's (a conda environment.yml): chmod'ed whatever the source says.
+      await writeFile(join(project, 'environment.yml'), 'name: x\n', {mode: 0o600})
+      await chmod(join(project, 'environment.yml'), 0o600)
+      copies.push({from: join(project, 'environment.yml'), path: 'env/conda/environment.yml', mode: 0o644})
+      const plan = {manifest: {spec: 2}, texts: [], copies, models: []} as unknown as BuildPlan
+      const old = process.umask(0o077)
+      let stats: {copied: number}
+      try {
+        stats = await writePlan(plan, out, quiet)
+      } finally {
+        process.umask(old)
+      }
+      expect(stats.copied).toBe(61)
+      for (const [i, c] of copies.entries()) {
+        const want = i === 60 ? 0o644 : modes[i % modes.length]! & 0o111 ? 0o755 : 0o644
+        expect([c.path, ((await stat(join(out, c.path))).mode & 0o7777).toString(8)]).toEqual([c.path, want.toString(8)])
+      }
+      const dirs = await dirModes(out)
+      delete dirs['.']
+      expect(new Set(Object.values(dirs))).toEqual(new Set(['755']))
+    } finally {
+      await rm(project, {recursive: true, force: true})
+      await rm(out, {recursive: true, force: true})
+    }
   })
 })

@@ -24,21 +24,25 @@ export async function writePlan(plan: BuildPlan, dir: string, reporter: Reporter
   // Spec 1 always has env/python/wheels (BentoML's PythonOptions.write_to_bento makes it); spec 2 does not.
   if (plan.manifest.spec === 1) await ensureDir(join(dir, 'env/python/wheels'))
 
-  for (const c of plan.copies) {
+  // The project's files, COPY_CONCURRENCY at a time (a 50-module project is hundreds of small copies: one after
+  // the other, the build waits on each round trip to the file system).
+  await eachLimit(plan.copies, COPY_CONCURRENCY, async (c) => {
     const to = join(dir, c.path)
     await ensureDir(dirname(to))
     if (c.symlinkTarget !== undefined) {
       await symlink(c.symlinkTarget, to)
-    } else {
-      await copyFile(c.from, to, fsc.COPYFILE_FICLONE).catch((error: unknown) => {
-        const code = (error as NodeJS.ErrnoException | undefined)?.code
-        // The source was there when it was selected and hashed (the copy's target dir is ours: made above).
-        throw code === 'ENOENT' || code === 'ENOTDIR' ? vanishedError(c.from, c.from, error) : error
-      })
-      await chmod(to, normalizeMode(c.mode))
-      stats.copied++
+      return
     }
-  }
+    await copyFile(c.from, to, fsc.COPYFILE_FICLONE).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code
+      // The source was there when it was selected and hashed (the copy's target dir is ours: made above).
+      throw code === 'ENOENT' || code === 'ENOTDIR' ? vanishedError(c.from, c.from, error) : error
+    })
+    // copyFile gives the copy the source's permission bits (whatever the umask): chmod only when they differ.
+    const mode = normalizeMode(c.mode)
+    if (c.sourceMode !== true || (c.mode & 0o7777) !== mode) await chmod(to, mode)
+    stats.copied++
+  })
 
   for (const m of plan.models) {
     reporter.log(`Bundling model ${formatTag(m)}`)
@@ -55,14 +59,21 @@ export const BENTO_DIR_MODE = 0o755
  * the umask: under umask 077 the Bento's directories would be 0700, E13). `root` itself exists already.
  */
 export function dirMaker(root: string): (d: string) => Promise<void> {
-  const made = new Set<string>([root])
-  const ensureDir = async (d: string): Promise<void> => {
-    if (made.has(d)) return
+  // One promise per directory: copies running side by side wait for the same mkdir instead of racing it.
+  const made = new Map<string, Promise<void>>([[root, Promise.resolve()]])
+  const ensureDir = (d: string): Promise<void> => {
+    let done = made.get(d)
+    if (done === undefined) {
+      done = makeDir(d)
+      made.set(d, done)
+    }
+    return done
+  }
+  const makeDir = async (d: string): Promise<void> => {
     const rel = relative(root, d)
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
       // Not below root (not ours to chmod): made as before, modes left alone.
       await mkdir(d, {recursive: true})
-      made.add(d)
       return
     }
     await ensureDir(dirname(d))
@@ -73,9 +84,29 @@ export function dirMaker(root: string): (d: string) => Promise<void> {
       if (!(await lstat(d)).isDirectory()) throw error // never chmod through a symlink
     }
     await chmod(d, BENTO_DIR_MODE)
-    made.add(d)
   }
   return ensureDir
+}
+
+/** Files copied into a Bento at once. */
+const COPY_CONCURRENCY = 8
+
+/** `fn` over `items`, at most `limit` at a time; the first error rejects (after the running ones settle). */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed: {error: unknown} | undefined
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++] as T
+      try {
+        await fn(item)
+      } catch (error) {
+        failed ??= {error}
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  if (failed !== undefined) throw failed.error
 }
 
 /** Files keep their executable bit; everything is readable by the serving user. */

@@ -13,6 +13,7 @@ export default class Containerize extends BaseCommand {
     '<%= config.bin %> containerize clasificador_iris:latest',
     '<%= config.bin %> containerize clasificador_iris:latest -t iris:dev --json',
     '<%= config.bin %> containerize clasificador_iris:latest -t 127.0.0.1:5000/iris:dev --push',
+    '<%= config.bin %> containerize clasificador_iris:latest -t 127.0.0.1:5000/iris:dev --push --direct-push   # bento\'s registry client',
     '<%= config.bin %> containerize clasificador_iris:latest --wheelhouse ./wheels   # offline: pip --no-index --find-links',
     '<%= config.bin %> containerize clasificador_iris:latest --ca-cert corp-proxy-ca.pem   # pip/uv/apt in the build trust it; in no layer',
     '<%= config.bin %> containerize clasificador_iris:latest --ca-cert host   # the host\'s SSL_CERT_FILE / PIP_CERT / system bundle',
@@ -22,6 +23,12 @@ export default class Containerize extends BaseCommand {
   static override flags = {
     'image-tag': Flags.string({char: 't', multiple: true, description: 'Image reference(s); default NAME:VERSION of the Bento.'}),
     push: Flags.boolean({description: 'Push the image(s) to their registry after the build (credentials from ~/.docker/config.json).'}),
+    'direct-push': Flags.boolean({
+      dependsOn: ['push'],
+      description:
+        "With --push: push with bento's own registry client (skip/mount/chunked/resumable, `bento push`) instead of the engine's push. " +
+        "Reads the layers to upload from the engine's export (docker save), so a big model is read again.",
+    }),
     wheelhouse: Flags.string({description: 'Directory of wheels: pip installs offline from it (--no-index --find-links).'}),
     'with-compilers': Flags.boolean({description: 'Install build-essential (for requirements that compile from source).'}),
     'no-cache': Flags.boolean({description: 'Do not use the layer cache.'}),
@@ -47,6 +54,7 @@ export default class Containerize extends BaseCommand {
       tag: args.tag,
       imageTags: flags['image-tag'] ?? [],
       push: flags.push,
+      directPush: flags['direct-push'],
       wheelhouse: flags.wheelhouse === undefined ? undefined : resolve(process.cwd(), flags.wheelhouse),
       compilers: flags['with-compilers'],
       noCache: flags['no-cache'],

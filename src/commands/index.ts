@@ -10,6 +10,7 @@ import Lock from './lock.js'
 import ModelsGet from './models/get.js'
 import ModelsList from './models/list.js'
 import Prune from './prune.js'
+import Push from './push.js'
 import Smoke from './smoke.js'
 
 /** Explicit command discovery: no glob at start-up, so `bento list` starts fast. */
@@ -27,4 +28,5 @@ export const COMMANDS = {
   lock: Lock,
   smoke: Smoke,
   k8s: K8s,
+  push: Push,
 }

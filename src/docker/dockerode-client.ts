@@ -2,12 +2,12 @@ import {existsSync, readFileSync} from 'node:fs'
 import {Agent} from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
-import {Transform} from 'node:stream'
+import {PassThrough, Transform} from 'node:stream'
 
 import type DockerModem from 'docker-modem'
 import Docker from 'dockerode'
 
-import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError} from '../errors.js'
+import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError, NotFoundError} from '../errors.js'
 import {BuildStreamParser, buildFailureError, daemonLostError} from './build-stream.js'
 import {buildWithDockerCli} from './cli-build.js'
 import {ANSWER_TIMEOUT_ENV, type DockerTimeouts, dockerTimeouts, formatSeconds, IDLE_TIMEOUT_ENV, Watchdog} from './deadline.js'
@@ -518,6 +518,7 @@ export class DockerodeClient implements ImageClient {
         exposedPorts: Object.keys(i.Config?.ExposedPorts ?? {}).sort(),
         architecture: i.Architecture,
         os: i.Os,
+        diffIds: i.RootFS?.Layers ?? [],
       }
     } catch (err) {
       if (statusOf(err) === 404) return null
@@ -581,6 +582,44 @@ export class DockerodeClient implements ImageClient {
     })
     if (outcome.error) throw outcome.error
     return {digest: outcome.value as string, ...parser.upload()}
+  }
+
+  async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {
+    const request = `GET /images/${ref}/get`
+    let stream: NodeJS.ReadableStream & {destroy?: (e?: Error) => void}
+    try {
+      stream = await this.call(
+        request,
+        (abortSignal) =>
+          this.dial<NodeJS.ReadableStream>({
+            path: `/images/${encodeURIComponent(ref)}/get`,
+            method: 'GET',
+            isStream: true,
+            abortSignal,
+            statusCodes: {200: true, 404: 'no such image', 500: 'server error'},
+          }),
+        {pass: [404], outer: [this.signal, opts.signal]},
+      )
+    } catch (err) {
+      if (statusOf(err) === 404) throw new NotFoundError(`No image ${ref} in the Docker engine`, {code: 'E_IMAGE_NOT_FOUND', cause: err})
+      throw err
+    }
+    // The answer came; from here the reader sets the pace. Ctrl-C ends the stream with InterruptedError.
+    const out = new PassThrough()
+    const abort = (): void => {
+      const e = new InterruptedError(`Export of ${ref} interrupted`)
+      stream.destroy?.(e)
+      out.destroy(e)
+    }
+    const signals = [this.signal, opts.signal].filter((s): s is AbortSignal => s !== undefined)
+    for (const s of signals) s.addEventListener('abort', abort, {once: true})
+    const unlisten = (): void => {
+      for (const s of signals) s.removeEventListener('abort', abort)
+    }
+    out.on('close', unlisten)
+    stream.on('error', (err: Error) => out.destroy(err instanceof BentoError ? err : new DockerPushError(`The engine's export of ${ref} broke off: ${err.message}`, {cause: err, hint: 'is dockerd still running? run the push again: blobs already sent are skipped'})))
+    stream.pipe(out)
+    return out
   }
 
   async list(filters: ListFilters = {}): Promise<ImageSummary[]> {

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {Readable} from 'node:stream'
 
 import tar from 'tar-stream'
 
@@ -20,7 +21,7 @@ import type {
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
 
-type Op = 'ping' | 'build' | 'import' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list'
+type Op = 'ping' | 'build' | 'import' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list' | 'save'
 
 /** A scripted failure: an error to throw, or a function of the call's first argument returning one (or nothing). */
 export type FakeFailure = Error | ((arg: unknown) => Error | undefined)
@@ -34,6 +35,8 @@ export interface FakeImageClientOptions {
   buildEvents?: BuildEvent[]
   /** Images that exist before any build (e.g. the base image). */
   images?: Array<Partial<ImageInfo> & {id: string; repoTags: string[]}>
+  /** What `save` streams for an image id: tar entries (name → bytes), e.g. `blobs/sha256/<hex>`. */
+  exports?: Record<string, Array<{name: string; data: Buffer}>>
 }
 
 /** What a build received: the context's file names and text files (Dockerfile, .dockerignore, …). */
@@ -185,7 +188,18 @@ export class FakeImageClient implements ImageClient {
     const first = !img.repoDigests.some((d) => d.startsWith(`${splitRepoTag(ref).repo}@`))
     img.repoDigests = [...img.repoDigests, `${splitRepoTag(ref).repo}@${digest}`]
     // One layer of FAKE_LAYER_BYTES, uploaded the first time the repository gets the image.
-    return {digest, bytesUploaded: first ? FAKE_LAYER_BYTES : 0, layersPushed: first ? 1 : 0, layersExisting: first ? 0 : 1}
+    return {digest, uploadedBytes: first ? FAKE_LAYER_BYTES : 0, layersPushed: first ? 1 : 0, layersExisting: first ? 0 : 1}
+  }
+
+  async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {
+    this.check('save', ref)
+    const img = this.find(ref)
+    if (!img) throw new NotFoundError(`No image ${ref} in the Docker engine`, {code: 'E_IMAGE_NOT_FOUND'})
+    if (opts.signal?.aborted) throw new InterruptedError(`Export of ${ref} interrupted`)
+    const pack = tar.pack()
+    for (const e of this.opts.exports?.[img.id] ?? []) pack.entry({name: e.name, size: e.data.length}, e.data)
+    pack.finalize()
+    return Readable.from(pack as unknown as AsyncIterable<Buffer>)
   }
 
   async list(filters: ListFilters = {}): Promise<ImageSummary[]> {
@@ -228,6 +242,7 @@ function emptyInfo(id: string): ImageInfo {
     exposedPorts: [],
     architecture: 'amd64',
     os: 'linux',
+    diffIds: [],
   }
 }
 

@@ -72,6 +72,8 @@ export interface ImageInfo {
   exposedPorts: string[]
   architecture: string
   os: string
+  /** `RootFS.Layers`: the digests of the image's uncompressed layers, base first (the export's layer tars hash to these). */
+  diffIds: string[]
 }
 
 export interface LayerInfo {
@@ -107,7 +109,7 @@ export interface RegistryAuth {
 export interface PushResult {
   digest: string
   /** See push.ts `PushUpload`. */
-  bytesUploaded: number
+  uploadedBytes: number
   layersPushed: number
   layersExisting: number
 }
@@ -141,9 +143,15 @@ export interface ImageClient {
   history(ref: string): Promise<LayerInfo[]>
   remove(ref: string, opts?: {force?: boolean}): Promise<void>
   tag(id: string, repoTag: string): Promise<void>
-  /** The pushed manifest's digest, and what went up (push.ts `PushUpload`: bytesUploaded, layersPushed, layersExisting). */
+  /** The pushed manifest's digest, and what went up (push.ts `PushUpload`: uploadedBytes, layersPushed, layersExisting). */
   push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<PushResult>
   list(filters?: ListFilters): Promise<ImageSummary[]>
+  /**
+   * The engine's export of one image (`docker save`, `GET /images/{name}/get`) as a tar stream, read as it comes (a
+   * slow reader slows the engine; nothing is buffered). Ends with InterruptedError once a signal aborts; a missing
+   * image is NotFoundError(E_IMAGE_NOT_FOUND).
+   */
+  save(ref: string, opts?: {signal?: AbortSignal}): Promise<NodeJS.ReadableStream>
 }
 
 /** Split `repo[:tag]` (a registry port is not a tag). `@digest` references keep the digest in `tag`. */

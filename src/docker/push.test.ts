@@ -20,11 +20,11 @@ describe('push stream', () => {
   })
 
   it('counts the bytes uploaded: the last Pushing count of each layer that ends Pushed', () => {
-    expect(parsePushStream(fixture('push-ok.jsonl'), 'r/x:ok').upload).toEqual({bytesUploaded: 81469440 + 75804672, layersPushed: 2, layersExisting: 0})
+    expect(parsePushStream(fixture('push-ok.jsonl'), 'r/x:ok').upload).toEqual({uploadedBytes: 81469440 + 75804672, layersPushed: 2, layersExisting: 0})
     // Layers the registry had (Mounted from another repository, Layer already exists) upload nothing.
-    expect(parsePushStream(fixture('push-mounted.jsonl'), 'r/x:t1').upload).toEqual({bytesUploaded: 11776 + 8192 + 5632 + 10240 + 7168, layersPushed: 5, layersExisting: 7})
+    expect(parsePushStream(fixture('push-mounted.jsonl'), 'r/x:t1').upload).toEqual({uploadedBytes: 11776 + 8192 + 5632 + 10240 + 7168, layersPushed: 5, layersExisting: 7})
     const again = ['{"status":"Preparing","progressDetail":{},"id":"aaa"}', '{"status":"Layer already exists","progressDetail":{},"id":"aaa"}', `{"aux":{"Digest":"sha256:${'b'.repeat(64)}"}}`, '']
-    expect(parsePushStream(again.join('\n'), 'r/x:1').upload).toEqual({bytesUploaded: 0, layersPushed: 0, layersExisting: 1})
+    expect(parsePushStream(again.join('\n'), 'r/x:1').upload).toEqual({uploadedBytes: 0, layersPushed: 0, layersExisting: 1})
   })
 
   it('uses the status line when there is no aux', () => {

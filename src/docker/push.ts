@@ -161,12 +161,12 @@ function helperAnswer(out: string): {Username?: string; Secret?: string} | undef
 }
 
 /**
- * What a push sent. `bytesUploaded`: for each layer the daemon reports `Pushed`, the last byte count of its `Pushing`
+ * What a push sent. `uploadedBytes`: for each layer the daemon reports `Pushed`, the last byte count of its `Pushing`
  * progress: the layer's tar as the daemon read it to upload (before gzip: the registry gets fewer bytes on the wire).
  * A layer the registry had (`Layer already exists`, `Mounted from …`) uploads nothing and counts in `layersExisting`.
  */
 export interface PushUpload {
-  bytesUploaded: number
+  uploadedBytes: number
   layersPushed: number
   layersExisting: number
 }
@@ -224,10 +224,10 @@ export class PushStreamParser {
 
   /** The bytes and layers the push uploaded, and the layers the registry already had. */
   upload(): PushUpload {
-    const out: PushUpload = {bytesUploaded: 0, layersPushed: 0, layersExisting: 0}
+    const out: PushUpload = {uploadedBytes: 0, layersPushed: 0, layersExisting: 0}
     for (const l of this.layers.values()) {
       if (l.end === 'pushed') {
-        out.bytesUploaded += l.bytes
+        out.uploadedBytes += l.bytes
         out.layersPushed++
       } else if (l.end === 'existing') out.layersExisting++
     }

@@ -39,6 +39,7 @@ import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
 import type {BentoInfo} from '../store/info.js'
 import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
+import {type PushedBlob, pushImage} from './push.js'
 
 export interface ContainerizeOptions {
   home: string
@@ -46,6 +47,11 @@ export interface ContainerizeOptions {
   /** `-t`: image references; default `<name>:<version>` (BentoML's default). */
   imageTags: string[]
   push: boolean
+  /**
+   * With `push`: push with bento's registry client (services/push.ts: skip/mount/chunked/resumable, layers from the
+   * engine's export) instead of the engine's push.
+   */
+  directPush?: boolean
   /** A directory of wheels: pip installs offline from it (`--no-index --find-links`). */
   wheelhouse?: string
   /** Add build-essential for requirements that compile from source. */
@@ -100,11 +106,14 @@ export interface ContainerizeResult {
   /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
   contextBytes: number
   durationMs: number
-  /** Per pushed tag: its digest and what went up (docker/push.ts `PushUpload`). */
-  pushed: Array<{tag: string; digest: string} & PushUpload>
+  /**
+   * Per pushed tag: its digest and what went up: through the engine (`--push`), docker/push.ts `PushUpload`
+   * (`uploadedBytes`, `layersPushed`, `layersExisting`); with `--direct-push`, `uploadedBytes` and `blobs` as `push`.
+   */
+  pushed: Array<{tag: string; digest: string; uploadedBytes?: number; blobs?: PushedBlob[]} & Partial<Omit<PushUpload, 'uploadedBytes'>>>
   digest?: string
-  /** With --push: the sum of `pushed[].bytesUploaded` (layer tars the daemon uploaded; 0 when the registry had them all). */
-  bytesUploaded?: number
+  /** With --push: the sum of `pushed[].uploadedBytes` (0 when the registry had every layer). */
+  uploadedBytes?: number
 }
 
 const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
@@ -358,19 +367,24 @@ async function buildImage(
   const history = await opts.client.history(imageId)
 
   const pushed: ContainerizeResult['pushed'] = []
-  if (opts.push) {
+  if (opts.push && opts.directPush && info) {
+    for (const t of tags.filter((x) => x.includes('/'))) {
+      const r = await pushImage({image: imageId, info, ref: t, images: opts.client, dockerConfigDir: opts.dockerConfigDir, reporter, signal: opts.signal})
+      pushed.push({tag: t, digest: r.digest, uploadedBytes: r.uploadedBytes, blobs: r.blobs})
+    }
+  } else if (opts.push) {
     for (const t of tags.filter((x) => x.includes('/'))) {
       reporter.log(`Pushing ${t}`)
       const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
-      const {digest, bytesUploaded, layersPushed, layersExisting} = await opts.client.push(t, {
+      const {digest, uploadedBytes, layersPushed, layersExisting} = await opts.client.push(t, {
         auth,
         signal: opts.signal,
         onProgress: (e) => {
           if (e.status && !e.progress) reporter.log(`  ${e.id ? `${e.id}: ` : ''}${e.status}`)
         },
       })
-      pushed.push({tag: t, digest, bytesUploaded, layersPushed, layersExisting})
-      reporter.log(`Pushed ${t}: ${layersPushed} layer(s), ${bytesUploaded} bytes uploaded, ${layersExisting} already in the registry`)
+      pushed.push({tag: t, digest, uploadedBytes, layersPushed, layersExisting})
+      reporter.log(`Pushed ${t}: ${layersPushed} layer(s), ${uploadedBytes} bytes uploaded, ${layersExisting} already in the registry`)
     }
   }
 
@@ -389,7 +403,7 @@ async function buildImage(
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
-    ...(opts.push ? {bytesUploaded: pushed.reduce((n, p) => n + p.bytesUploaded, 0)} : {}),
+    ...(opts.push ? {uploadedBytes: pushed.reduce((n, p) => n + (p.uploadedBytes ?? 0), 0)} : {}),
   }
 }
 

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {corpusDiff, defaultVenv} from '../../scripts/corpus-diff/run.js'
+import {corpusDiff, defaultVenv, type ProjectSpec} from '../../scripts/corpus-diff/run.js'
 import {bentoml1440} from '../helpers/env.js'
 import {SHARED, sharedPresent} from '../helpers/shared.js'
 
@@ -30,21 +30,29 @@ const PROJECTS = ['blip', 'bml-bento-with-models', 'infinity', 'langgraph-anthro
 const PINNED = 'vllm-qwen3-8b'
 /** Refused by both: two services in the module and no `service:` attribute (BentoML: "Multiple … instances"). */
 const BOTH_REFUSE = ['bml-static-http']
+/**
+ * The same project with a `service:` for each of its services (the harness's EXTRA_BENTOFILES): `bentoml.Service(
+ * "StaticHTTP1", cmd=[...], config={...})`, an SDK service made from a command (1.4.16+), and an @bentoml.service
+ * class with `__command__`.
+ */
+const CHOSEN: ProjectSpec[] = ['StaticHTTP1', 'StaticHTTP2'].map((svc) => ({name: `bml-static-http[service:${svc}]`, dir: join(CORPUS, 'bml-static-http'), service: `service:${svc}`}))
+const spec = (name: string): ProjectSpec => ({name, dir: join(CORPUS, name)})
 
 describe.runIf(sharedPresent(CORPUS))('differential corpus: bento build ⇄ the real bentoml build 1.4.40', () => {
   it('builds each project alike, on every compared key; refuses what BentoML refuses', async () => {
     bentoml1440()
-    const all = await corpusDiff({corpus: CORPUS, projects: [...PROJECTS, PINNED, ...BOTH_REFUSE], venv: defaultVenv(), jobs: 2})
+    const all = await corpusDiff({projects: [...[...PROJECTS, PINNED, ...BOTH_REFUSE].map(spec), ...CHOSEN], venv: defaultVenv(), jobs: 2})
     const refused = all.filter((r) => BOTH_REFUSE.includes(r.project))
     expect(refused.map((r) => [r.project, r.builtByBentoml, r.builtByBento, r.run.bento.error?.split(' ')[0]])).toEqual(BOTH_REFUSE.map((p) => [p, false, false, 'E_CONFIG']))
-    const rows = all.filter((r) => PROJECTS.includes(r.project))
+    const agreeing = [...PROJECTS, ...CHOSEN.map((c) => c.name)]
+    const rows = all.filter((r) => agreeing.includes(r.project))
     const found = rows.map((r) => ({
       project: r.project,
       bentoml: r.run.bentoml.error ?? r.run.bentoml.readError ?? 'built',
       bento: r.run.bento.error ?? r.run.bento.readError ?? 'built',
       differences: r.comparison?.differing ?? null,
     }))
-    expect(found).toEqual(PROJECTS.map((project) => ({project, bentoml: 'built', bento: 'built', differences: []})))
+    expect(found).toEqual(agreeing.map((project) => ({project, bentoml: 'built', bento: 'built', differences: []})))
     // The keys that matter were compared, not skipped: both documents had them.
     for (const r of rows) expect(r.comparison?.agreeing).toEqual(expect.arrayContaining(['services', 'models', 'envs', 'labels', 'args', 'entry_service', 'spec', 'schema', 'src']))
     const pinned = all.find((r) => r.project === PINNED)

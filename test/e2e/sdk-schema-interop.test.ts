@@ -1,6 +1,7 @@
 /**
- * The golden of `svc.schema()` (test/fixtures/sdk-schema/expected.json, which src/python/sdk-schema.test.ts holds
- * bento's static reading to) is what the REAL BentoML 1.4.40 computes today: observe.py re-runs it in the venv.
+ * The golden of `svc.schema()` (test/fixtures/sdk-schema/expected.json and computed_defaults.expected.json, which
+ * src/python/service/sdk-schema.test.ts holds bento's reading to) is what the REAL BentoML 1.4.40 computes today:
+ * observe.py re-runs it in the venv.
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -18,6 +19,17 @@ describe('svc.schema() golden ⇄ the real BentoML 1.4.40', () => {
       const r = await run(bentomlVenv('1.4.40').python, [join(DIR, 'observe.py')], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
       expect(r.code, r.stderr).toBe(0)
       expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')))
+    } finally {
+      await removeDir(home)
+    }
+  }, 120_000)
+
+  it('observe.py computed_defaults prints computed_defaults.expected.json (defaults, examples, bounds computed by module code)', async () => {
+    const home = await tempDir('bento-schema-home-')
+    try {
+      const r = await run(bentomlVenv('1.4.40').python, [join(DIR, 'observe.py'), 'computed_defaults'], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+      expect(r.code, r.stderr).toBe(0)
+      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(DIR, 'computed_defaults.expected.json'), 'utf8')))
     } finally {
       await removeDir(home)
     }

@@ -7,7 +7,7 @@ import {Image, IMAGE_INIT_PARAMS} from '../../bentoml/image.js'
 import type {Expr} from '../parse/index.js'
 import {canonicalExt, extValue} from './bentoml.js'
 import type {Runtime} from './context.js'
-import {bindMember, hasUnknownBase} from './objects.js'
+import {bindMember, hasUnknownBase, isPydanticModel, PYDANTIC_INSTANCE_METHODS, pydanticClassAttr} from './objects.js'
 import {classLookup, mro} from './pydantic.js'
 import {bool, isHashable, keyOf, pyRepr, str, typeName} from './pyops.js'
 import type {ModuleState, PyValue, Site} from './values.js'
@@ -59,10 +59,17 @@ export function getAttr(ev: Runtime, obj: PyValue, attr: string, mod: ModuleStat
       if (member !== undefined) return bindMember(ev, member, obj, obj.cls, attr, mod, at)
       if (attr === '__class__') return {t: 'class', cls: obj.cls}
       if (attr === '__dict__') return ev.dictOf([...obj.attrs])
+      if (!obj.args && isPydanticModel(obj.cls) && PYDANTIC_INSTANCE_METHODS.has(attr)) return {t: 'bound', self: obj, name: attr}
+      if (attr === 'model_fields' && isPydanticModel(obj.cls)) return pydanticClassAttr(ev, {t: 'class', cls: obj.cls}, attr) as PyValue
       if (obj.args) throw ev.failure(mod, at, `the Bento arguments have no field '${attr}'`, obj.cls.site.line > 0 ? `declare ${attr} in ${obj.cls.name}` : `pass it with --arg ${attr}=VALUE`)
       if (hasUnknownBase(obj.cls)) return ev.opaque(`\`${attr}\` of a ${obj.cls.name} (it may come from a base class bento does not read)`, 'use a module-level value', site)
       throw ev.failure(mod, at, `AttributeError: '${obj.cls.name}' object has no attribute '${attr}'`, `define ${attr} in ${obj.cls.name}`)
     }
+    case 'field':
+      // A pydantic `FieldInfo` (`Model.model_fields["x"]`): its default, its factory.
+      if (attr === 'default') return obj.def ?? ev.opaque('the default of a field without one (PydanticUndefined)', 'read fields that have a default', site)
+      if (attr === 'default_factory') return obj.factory ?? {t: 'none'}
+      return ev.opaque(`\`FieldInfo.${attr}\``, 'read .default or .default_factory', site)
     case 'class': {
       const v = classLookup(obj.cls, attr)
       if (v !== undefined) {
@@ -71,6 +78,8 @@ export function getAttr(ev: Runtime, obj: PyValue, attr: string, mod: ModuleStat
         return v
       }
       if (attr === '__name__' || attr === '__qualname__') return str(obj.cls.name)
+      const pyd = pydanticClassAttr(ev, obj, attr)
+      if (pyd !== undefined) return pyd
       return ev.opaque(`\`${obj.cls.name}.${attr}\` is not a class attribute bento can read`, 'use a module-level value', site)
     }
     case 'super': {

@@ -26,12 +26,12 @@ import {Budget, BudgetExceeded} from './budget.js'
 import {type Expr, type Param, parseModule, type Stmt, stmtExprs, walkExpr} from '../parse/index.js'
 import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, type ServiceValue, type Site, type Unknown} from './values.js'
 
-import {bool, FALSE, fromJson, int, isHashable, keyOf, NONE, parseNumber, pyReprValue, pyStr, str, TRUE, typeName} from './pyops.js'
-import {classLookup} from './pydantic.js'
+import {bool, FALSE, fromJson, int, isHashable, keyOf, NONE, parseNumber, pyReprValue, pyStr, str, toJson, TRUE, typeName} from './pyops.js'
+import {classLookup, MODEL_VALIDATOR} from './pydantic.js'
 import {callBuiltin, excChain, isBuiltinName} from './builtins.js'
 import {canonicalExt, callImage, convertEnvs, ENV_MUTATORS, ENV_READS, extValue, hfModel, newImage} from './bentoml.js'
 import type {CallCtx, EvaluatedHfModel, Runtime} from './context.js'
-import {bindMember, callFunction, decorateFunction, hasUnknownBase, instantiate, modelInstance, superOf} from './objects.js'
+import {bindMember, callFunction, decorateFunction, hasUnknownBase, instantiate, modelInstance, pydanticCall, superOf} from './objects.js'
 import {BuildEnviron, type DotenvFinder, type EnvRead} from './environ.js'
 import {binop, compare, iterateValue, makeSet, sliceValue, taintValue, truthOf, unknownIn, unknownOf} from './operators.js'
 import {getAttr, setAttr, subscript} from './attributes.js'
@@ -84,6 +84,9 @@ export interface Evaluation {
   diagnostics: Diagnostic[]
   /** Every variable of `environ` the module read, sorted by name. */
   envRead: EnvRead[]
+  /** What the class bodies computed, by expression (Evaluations.classValue), and by `file:line:col:kind`. */
+  classValues: WeakMap<Expr, PyValue>
+  classValuesAt: Map<string, PyValue>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +122,50 @@ export function evaluateModule(opts: EvaluateOptions): Evaluation {
     } else throw e
   }
   const envRead = [...ev.environ.reads.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead, hfModels: ev.hfModels}
+  return {services: ev.services, modules: ev.modules, diagnostics: ev.diagnostics, envRead, hfModels: ev.hfModels, classValues: ev.classValues, classValuesAt: ev.classValuesAt}
+}
+
+/**
+ * The module evaluations of one build, each run once and shared: the Hugging Face reader (a computed model id), the
+ * schema (a computed default, example or bound) and the decorators (sdk-config) ask the same evaluation of a module
+ * — same files, arguments, environment, image files and `.env` files — instead of importing it again.
+ */
+export class Evaluations {
+  private readonly done = new Map<string, Evaluation>()
+  /** How many times each module was evaluated (1 at most: the cache; tests count it). */
+  readonly runs = new Map<string, number>()
+
+  constructor(private readonly opts: Omit<EvaluateOptions, 'module'>) {}
+
+  of(module: string): Evaluation {
+    let evaluation = this.done.get(module)
+    if (evaluation === undefined) {
+      evaluation = evaluateModule({...this.opts, module})
+      this.done.set(module, evaluation)
+      this.runs.set(module, (this.runs.get(module) ?? 0) + 1)
+    }
+    return evaluation
+  }
+
+  /**
+   * The JSON value of an expression of a class body as `module`'s import computed it (a pydantic field's
+   * `Field(default=get_config().beam_size)`), or why it is unknown; undefined when the import never evaluated it.
+   */
+  classValue(module: string, e: Expr, file: string): {ok: true; value: unknown} | {ok: false; why: string} | undefined {
+    const evaluation = this.of(module)
+    const v = evaluation.classValues.get(e) ?? evaluation.classValuesAt.get(`${file}:${e.line}:${e.col}:${e.k}`)
+    if (v === undefined) return undefined
+    const r = toJson(jsonDefault(v), {file: '', line: e.line, col: e.col})
+    return 'value' in r ? {ok: true, value: r.value} : {ok: false, why: r.unknown.why}
+  }
+}
+
+/** A pydantic model instance as pydantic writes it into a JSON schema default (its fields, `model_dump(mode="json")`). */
+function jsonDefault(v: PyValue): PyValue {
+  if (v.t !== 'instance') return v
+  const map = new Map<string, {key: PyValue; value: PyValue}>()
+  for (const [k, x] of v.attrs) map.set(`s:${k}`, {key: str(k), value: jsonDefault(x)})
+  return {t: 'dict', map} as PyValue
 }
 
 /** `key` of a service class in `Evaluation.services`. */
@@ -131,6 +177,9 @@ class Evaluator implements Runtime {
   readonly modules = new Map<string, ModuleState | null>()
   readonly services = new Map<string, ServiceValue>()
   readonly hfModels = new Map<string, EvaluatedHfModel | Unknown>()
+  /** The value of every expression evaluated in a class body, by the (shared, parsed-once) expression node. */
+  readonly classValues = new WeakMap<Expr, PyValue>()
+  readonly classValuesAt = new Map<string, PyValue>()
   readonly imageOptions: {files?: ImageFiles; defaultPythonVersion?: string}
   readonly diagnostics: Diagnostic[] = []
   private readonly dirs = new Set<string>()
@@ -476,6 +525,42 @@ class Evaluator implements Runtime {
     return target
   }
 
+  /**
+   * `bentoml.Service("Name", cmd=[...], config={...})` (the SDK's Service, 1.4.16+, made without a class: BentoML's
+   * empty `_DummyService` is its `inner`): a service keyed at the call, whose kwargs are what the decorator's would be
+   * (`config`'s items beside `cmd`, `image`, `envs`, …). Undefined for the runner-style call (no SDK-only keyword).
+   */
+  private serviceFromCall(pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
+    const sdkOnly = ['cmd', 'config', 'inner', 'image', 'description', 'path_prefix', 'envs', 'labels']
+    if (!sdkOnly.some((k) => kw.has(k))) return undefined
+    const name = kw.get('name') ?? pos[0]
+    const kwargs = new Map<string, PyValue>()
+    if (name !== undefined) kwargs.set('name', name)
+    const config = kw.get('config')
+    if (config !== undefined && config.t === 'dict' && !config.taint) {
+      for (const {key, value} of config.map.values()) if (key.t === 'str') kwargs.set(key.v, value)
+    }
+    for (const [k, v] of kw) if (k !== 'config' && k !== 'name' && k !== 'inner' && k !== 'models') kwargs.set(k, v)
+    const unknown =
+      config !== undefined && (config.t !== 'dict' || config.taint !== undefined)
+        ? this.unknownOf(config, c.site, 'config=')
+        : kw.has('inner')
+          ? {why: 'an inner= class', hint: 'decorate the class with @bentoml.service(...) instead', site: c.site}
+          : undefined
+    const inner: ClassValue = {name: '_DummyService', site: c.site, bases: [], ns: new Map(), annotations: [], hasTask: false}
+    const svc: ServiceValue = {
+      className: name?.t === 'str' ? name.v : '_DummyService',
+      cls: inner,
+      site: c.site,
+      decoratorSite: c.site,
+      kwargs,
+      ...(unknown ? {unknownKwargs: unknown} : {}),
+      envs: unknown ?? convertEnvs(this, kwargs.get('envs'), c.site),
+    }
+    this.services.set(serviceKey(c.site.file, c.site.line), svc)
+    return {t: 'service', svc}
+  }
+
   private makeService(target: PyValue, kwargs: Map<string, PyValue>, decoratorSite: Site, classSite: Site, unknownKwargs?: Unknown): PyValue {
     if (target.t === 'service') {
       throw new ImportFailure({
@@ -610,6 +695,18 @@ class Evaluator implements Runtime {
   // ---- expressions ------------------------------------------------------------------------
 
   eval(e: Expr, mod: ModuleState, env: Map<string, PyValue>): PyValue {
+    const v = this.evalExpr(e, mod, env)
+    // What a class body computes (a `Field(default=…)`, a method's parameter default): kept for the schema pass.
+    if (env instanceof Scope && env.isClass) {
+      this.classValues.set(e, v)
+      // By position too: a reader with its own node for the same text (the schema's parameter list) finds it; an
+      // enclosing expression that starts where its first part does is evaluated last, so it is the one kept.
+      this.classValuesAt.set(`${mod.file ?? ''}:${e.line}:${e.col}:${e.k}`, v)
+    }
+    return v
+  }
+
+  private evalExpr(e: Expr, mod: ModuleState, env: Map<string, PyValue>): PyValue {
     this.tick(mod, e)
     const site = this.site(mod, e)
     switch (e.k) {
@@ -905,6 +1002,14 @@ class Evaluator implements Runtime {
         }
         return {t: 'svcdeco', kwargs: kw, site}
       }
+      case 'bentoml.Service':
+      case '_bentoml_sdk.Service':
+      case '_bentoml_sdk.service.Service':
+      case '_bentoml_sdk.service.factory.Service': {
+        const made = this.serviceFromCall(pos, kw, c)
+        if (made !== undefined) return made
+        break
+      }
       case 'bentoml.use_arguments':
         return this.useArguments(pos[0] ?? kw.get('model'), c)
       case 'bentoml.models.HuggingFaceModel':
@@ -916,6 +1021,12 @@ class Evaluator implements Runtime {
         const def = name === 'pydantic.Field' ? pos[0] ?? kw.get('default') : kw.get('default')
         const factory = kw.get('default_factory')
         return {t: 'field', def: def?.t === 'ext' && def.name === 'Ellipsis' ? undefined : def, factory}
+      }
+      case 'pydantic.model_validator':
+      case 'pydantic.functional_validators.model_validator': {
+        // The whole model: `before` gets the input (a dict) and returns it, `after` gets the instance and returns it.
+        const mode = kw.get('mode')
+        return {t: 'wrapped', kind: 'validator', fn: NONE, fields: [MODEL_VALIDATOR], mode: mode?.t === 'str' ? mode.v : 'after'}
       }
       case 'pydantic.field_validator':
       case 'pydantic.functional_validators.field_validator': {
@@ -978,6 +1089,8 @@ class Evaluator implements Runtime {
     if (self.t === 'dict') return dictMethod(this, self, name, pos, kw, c)
     if (self.t === 'set') return setMethod(this, self, name, pos, kw, c)
     if (self.t === 'tuple') return tupleMethod(this, self, name, pos, kw, c)
+    const pyd = pydanticCall(this, self, name, pos, kw, c)
+    if (pyd !== undefined) return pyd
     return this.opaque(`${typeName(self)}.${name}(...)`, 'use values bento can read', site)
   }
 

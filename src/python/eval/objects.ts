@@ -8,9 +8,9 @@ import {exprLabel} from './ast-text.js'
 import {BudgetExceeded} from './budget.js'
 import {EXCEPTION_BASES, excChain} from './builtins.js'
 import type {CallCtx, Runtime} from './context.js'
-import {classLookup, coerce, modelFields, mro} from './pydantic.js'
+import {classLookup, coerce, MODEL_VALIDATOR, modelFields, mro} from './pydantic.js'
 import {NONE, pyTypeName} from './pyops.js'
-import {ImportFailure, Return} from './signals.js'
+import {ImportFailure, PyRaise, Return} from './signals.js'
 import {type ClassValue, type FuncDef, type ModuleState, type PyValue, Scope, type Unknown} from './values.js'
 
 /** Calls nested deeper than this are CPython's RecursionError (its default limit is 1000 frames). */
@@ -151,18 +151,37 @@ export function validators(ev: Runtime, cls: ClassValue, mode: string): Map<stri
  * value through its `mode='before'` validators, then lax validation against its annotation, then the `after`
  * ones; defaults and `default_factory` for the rest.
  */
-export function modelInstance(ev: Runtime, cls: ClassValue, given: Map<string, PyValue>, c: CallCtx, args: boolean): PyValue {
+export function modelInstance(ev: Runtime, cls: ClassValue, input: Map<string, PyValue>, c: CallCtx, args: boolean): PyValue {
+  let given = input
   const attrs = new Map<string, PyValue>()
   const errors: string[] = []
   const before = validators(ev, cls, 'before')
   const after = validators(ev, cls, 'after')
   const clsValue: PyValue = {t: 'class', cls}
-  const runValidators = (fns: PyValue[] | undefined, v: PyValue): PyValue => {
-    for (const f of fns ?? []) {
-      const fn = f.t === 'wrapped' ? f.fn : f
-      v = ev.invoke(fn, [clsValue, v], new Map(), c)
+  // A ValueError / AssertionError raised by a validator is pydantic's ValidationError (a ValueError too).
+  const validate = (fn: PyValue, args: PyValue[]): PyValue => {
+    try {
+      return ev.invoke(fn, args, new Map(), c)
+    } catch (e) {
+      if (!(e instanceof PyRaise) || (e.type !== 'ValueError' && e.type !== 'AssertionError')) throw e
+      throw ev.failure(c.mod, c.e, `ValidationError: 1 validation error for ${cls.name}\n  ${e.type === 'ValueError' ? 'Value' : 'Assertion'} error, ${e.message}`, `give ${cls.name} valid fields`)
     }
+  }
+  const runValidators = (fns: PyValue[] | undefined, v: PyValue): PyValue => {
+    for (const f of fns ?? []) v = validate(f.t === 'wrapped' ? f.fn : f, [clsValue, v])
     return v
+  }
+  // `@model_validator(mode='before')`: the input as a dict, through each (a classmethod), before the fields.
+  const wrap = validators(ev, cls, 'wrap').get(MODEL_VALIDATOR) ?? []
+  if (wrap.length > 0) return ev.opaque(`a ${cls.name} (its @model_validator(mode="wrap") is not run by bento)`, 'use mode="before" or "after"', c.site)
+  for (const f of before.get(MODEL_VALIDATOR) ?? []) {
+    const data = validate(f.t === 'wrapped' ? f.fn : f, [clsValue, ev.dictOf([...given])])
+    const u = ev.unknownIn(data)
+    if (u !== undefined) return {t: 'opaque', u}
+    if (data.t === 'instance' && mro(data.cls).includes(cls)) return data
+    if (data.t !== 'dict') throw ev.failure(c.mod, c.e, `ValidationError: 1 validation error for ${cls.name}\n  Input should be a valid dictionary or instance of ${cls.name}`, 'return a dict from the mode="before" model validator')
+    given = new Map()
+    for (const {key, value} of data.map.values()) if (key.t === 'str') given.set(key.v, value)
   }
   for (const f of modelFields(cls)) {
     const v0 = given.get(f.name)
@@ -197,7 +216,10 @@ export function modelInstance(ev: Runtime, cls: ClassValue, given: Map<string, P
     }
     throw ev.failure(c.mod, c.e, `ValidationError: ${head}`, `give ${cls.name} valid fields`)
   }
-  return {t: 'instance', cls, attrs, ...(args ? {args} : {})}
+  let instance: PyValue = {t: 'instance', cls, attrs, ...(args ? {args} : {})}
+  // `@model_validator(mode='after')`: a method of the instance; what it returns is the model.
+  for (const f of after.get(MODEL_VALIDATOR) ?? []) instance = validate(f.t === 'wrapped' ? f.fn : f, [instance])
+  return instance
 }
 
 /** A `@dataclass` instance: fields in order, by position or keyword, defaults, `field(default_factory=)`, `__post_init__`. */
@@ -262,6 +284,50 @@ export function hasUnknownBase(cls: ClassValue): boolean {
 }
 
 const PYDANTIC_BASES = new Set(['pydantic.BaseModel', 'pydantic.main.BaseModel'])
+
+/** Methods of a pydantic model instance the interpreter runs (python/eval/evaluate.ts callMethod). */
+export const PYDANTIC_INSTANCE_METHODS = new Set(['model_dump'])
+
+/**
+ * `Model.model_validate` (a bound class method: `pydanticCall`), `Model.model_fields` (field name → its `FieldInfo`,
+ * whose `.default` / `.default_factory` read back), of a pydantic model class; undefined for any other attribute.
+ */
+export function pydanticClassAttr(ev: Runtime, obj: Extract<PyValue, {t: 'class'}>, attr: string): PyValue | undefined {
+  if (!isPydanticModel(obj.cls)) return undefined
+  if (attr === 'model_validate' || attr === 'model_construct') return {t: 'bound', self: obj, name: attr}
+  if (attr === 'model_fields') {
+    return ev.dictOf(modelFields(obj.cls).map((f) => [f.name, f.default?.t === 'field' ? f.default : {t: 'field', def: f.default, factory: undefined}]))
+  }
+  return undefined
+}
+
+/**
+ * `Model.model_validate(data)` (a dict with string keys, or an instance of the model: returned as it is), `Model.
+ * model_construct(**kw)`, `instance.model_dump()` (the fields as a dict, nested models dumped too).
+ */
+export function pydanticCall(ev: Runtime, self: PyValue, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
+  if (self.t === 'class' && isPydanticModel(self.cls)) {
+    if (name === 'model_construct') return modelInstance(ev, self.cls, kw, c, false)
+    if (name !== 'model_validate') return undefined
+    const data = pos[0] ?? kw.get('obj')
+    if (data === undefined) throw ev.failure(c.mod, c.e, "TypeError: BaseModel.model_validate() missing 1 required positional argument: 'obj'", 'pass the data')
+    if (data.t === 'instance' && mro(data.cls).includes(self.cls)) return data
+    if (data.t === 'dict' && !data.taint) {
+      const given = new Map<string, PyValue>()
+      for (const {key, value} of data.map.values()) if (key.t === 'str') given.set(key.v, value)
+      return modelInstance(ev, self.cls, given, c, false)
+    }
+    if (ev.unknownIn(data)) return {t: 'opaque', u: ev.unknownOf(data, c.site, 'model_validate()')}
+    throw ev.failure(c.mod, c.e, `ValidationError: 1 validation error for ${self.cls.name}\n  Input should be a valid dictionary or instance of ${self.cls.name}`, 'pass a dict')
+  }
+  if (self.t === 'instance' && !self.args && isPydanticModel(self.cls) && name === 'model_dump') return dumpModel(ev, self)
+  return undefined
+}
+
+function dumpModel(ev: Runtime, v: PyValue): PyValue {
+  if (v.t === 'instance' && !v.args && isPydanticModel(v.cls)) return ev.dictOf([...v.attrs].map(([k, x]) => [k, dumpModel(ev, x)]))
+  return v
+}
 
 export function isPydanticModel(cls: ClassValue): boolean {
   return mro(cls).some((k) => k.bases.some((b) => b.t === 'ext' && PYDANTIC_BASES.has(b.name)))

@@ -7,6 +7,9 @@ import {Budget} from './budget.js'
 import {FALSE, int, NONE, parseIntBase, parseNumber, pyEquals, str, TRUE, bool} from './pyops.js'
 import type {ClassValue, PyValue} from './values.js'
 
+/** The `fields` a `@model_validator` is recorded under (the whole model, not one field). */
+export const MODEL_VALIDATOR = '<model>'
+
 /** Pydantic fields of an argument model, in declaration order (base classes first). */
 export function modelFields(cls: ClassValue): Array<{name: string; annotation: Expr; default: PyValue | undefined}> {
   const out: Array<{name: string; annotation: Expr; default: PyValue | undefined}> = []

@@ -3,13 +3,13 @@
  * `shlex.join`), their arguments checked as CPython checks them.
  */
 import type {CallCtx, Interp} from './context.js'
-import {NONE, orderOf, pyFloat, pyStr, pyTypeName, int, str} from './pyops.js'
-import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote} from './stdlib.js'
+import {keyOf, NONE, orderOf, pyFloat, pyStr, pyTypeName, int, str} from './pyops.js'
+import {type DumpsOptions, jsonDumps, jsonLoads, PyException, type PyOps, shlexQuote, yamlSafeLoad} from './stdlib.js'
 import type {PyValue} from './values.js'
 
-/** `json.dumps`, `json.loads`, `shlex.quote`, `shlex.join`; undefined for other names. */
+/** `json.dumps`, `json.loads`, `shlex.quote`, `shlex.join`, `yaml.safe_load` of a string; undefined for other names. */
 export function callStdlib(ev: Interp, name: string, pos: PyValue[], kw: Map<string, PyValue>, c: CallCtx): PyValue | undefined {
-  if (!['json.dumps', 'json.loads', 'shlex.quote', 'shlex.join'].includes(name)) return undefined
+  if (!['json.dumps', 'json.loads', 'shlex.quote', 'shlex.join', 'yaml.safe_load', 'yaml.load', 'yaml.full_load'].includes(name)) return undefined
   const short = name.slice(name.indexOf('.') + 1)
   for (const v of [...pos, ...kw.values()]) {
     const u = ev.unknownIn(v)
@@ -71,6 +71,22 @@ export function callStdlib(ev: Interp, name: string, pos: PyValue[], kw: Map<str
         if (kw.size > (pos[0] ? 0 : 1)) return notRun('hooks or options')
         if (s?.t !== 'str') throw new PyException('TypeError', `the JSON object must be str, bytes or bytearray, not ${s ? pyTypeName(s) : 'NoneType'}`)
         return jsonLoads(s.v, ev.budget)
+      }
+      case 'yaml.safe_load':
+      case 'yaml.full_load':
+      case 'yaml.load': {
+        // PyYAML's safe loader on a string (the project's own text: a constant, an f-string); a stream is file I/O.
+        const s = pos[0] ?? kw.get('stream')
+        if (name === 'yaml.load') {
+          const loader = pos[1] ?? kw.get('Loader')
+          const safe = ['yaml.SafeLoader', 'yaml.CSafeLoader', 'yaml.FullLoader', 'yaml.loader.SafeLoader']
+          if (loader === undefined) throw new PyException('TypeError', "load() missing 1 required positional argument: 'Loader'")
+          if (loader.t !== 'ext' || !safe.includes(loader.name)) return notRun('a Loader other than SafeLoader/FullLoader')
+        }
+        if (s?.t !== 'str') return notRun(`a ${s ? pyTypeName(s) : 'missing'} stream (a file: write the YAML in the module)`)
+        ev.budget.charge(Math.ceil(s.v.length / 64) + 1)
+        const v = yamlSafeLoad(s.v, ev.budget, (k) => keyOf(k, ev.budget))
+        return v ?? notRun('a timestamp or binary value (a datetime/bytes bento does not model)')
       }
       case 'shlex.quote': {
         const s = pos[0] ?? kw.get('s')

@@ -5,6 +5,8 @@
  * positions), `shlex.quote` and `shlex.join`. Every step and every character built counts against the
  * evaluator's budget (./budget.ts). A Python exception is a `PyException` (type and message as CPython's).
  */
+import {parseAllDocuments, visit} from 'yaml'
+
 import type {Budget} from './budget.js'
 import type {PyValue} from './values.js'
 
@@ -285,4 +287,51 @@ export function shlexQuote(s: string): string {
   if (s === '') return "''"
   if (!/[^\w@%+=:,./-]/.test(s)) return s
   return `'${s.replace(/'/g, `'"'"'`)}'`
+}
+
+/** PyYAML's resolver for `tag:yaml.org,2002:float`. */
+const PYYAML_FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
+
+/**
+ * `yaml.safe_load(text)` (PyYAML: YAML 1.1, the safe constructors): mappings, sequences, strings, ints (exact),
+ * floats, booleans (`yes`/`no`/`on`/`off` too), null, anchors and merge keys. A timestamp or binary value (a
+ * `datetime`/`bytes` in Python) is `undefined`: a value bento does not model. Several documents: PyYAML's error.
+ */
+export function yamlSafeLoad(text: string, budget: Budget, key: (v: PyValue) => string): PyValue | undefined {
+  const docs = parseAllDocuments(text, {version: '1.1', merge: true, intAsBigInt: true, uniqueKeys: false})
+  if (!Array.isArray(docs)) return {t: 'none'}
+  if (docs.length === 0) return {t: 'none'}
+  if (docs.length > 1) throw new PyException('ComposerError', 'expected a single document in the stream')
+  const doc = docs[0]!
+  if (doc.errors.length > 0) throw new PyException('ScannerError', doc.errors[0]?.message.split('\n')[0] ?? 'invalid YAML')
+  // PyYAML's float resolver wants a '.' and a signed exponent (`2.5e3`, `1e3` are strings there): plain scalars the
+  // YAML 1.1 schema read as floats but PyYAML does not are their text.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'number' && node.type === 'PLAIN' && typeof node.source === 'string' && !PYYAML_FLOAT.test(node.source)) node.value = node.source
+    },
+  })
+  const js: unknown = doc.toJS({mapAsMap: true, maxAliasCount: 100})
+  let unmodelled = false
+  const walk = (v: unknown): PyValue => {
+    budget.charge()
+    if (v === null || v === undefined) return {t: 'none'}
+    if (typeof v === 'boolean') return {t: 'bool', v}
+    if (typeof v === 'bigint') return {t: 'int', v}
+    if (typeof v === 'number') return {t: 'float', v}
+    if (typeof v === 'string') return {t: 'str', v}
+    if (Array.isArray(v)) return {t: 'list', items: v.map(walk)}
+    if (v instanceof Map) {
+      const map = new Map<string, {key: PyValue; value: PyValue}>()
+      for (const [k, x] of v) {
+        const kv = walk(k)
+        map.set(key(kv), {key: kv, value: walk(x)})
+      }
+      return {t: 'dict', map}
+    }
+    unmodelled = true
+    return {t: 'none'}
+  }
+  const out = walk(js)
+  return unmodelled ? undefined : out
 }

@@ -41,6 +41,8 @@ export interface ReadSdkConfigOptions extends EvaluateOptions {
    * `workers = min(16, cpus // 2 or 1)` recorded (BentoML's rule).
    */
   cpuCount: number
+  /** The build's evaluation of `module` (Evaluations.of), shared with the schema and the Hugging Face reader; else one is run. */
+  evaluation?: Evaluation
 }
 
 export interface SdkConfigResult {
@@ -93,7 +95,7 @@ function joinPaths(...paths: string[]): string {
 }
 
 export function readSdkConfig(opts: ReadSdkConfigOptions): SdkConfigResult {
-  const evaluation = evaluateModule(opts)
+  const evaluation = opts.evaluation ?? evaluateModule(opts)
   const diagnostics: Diagnostic[] = [...evaluation.diagnostics]
   const failed = evaluation.diagnostics.some((d) => d.severity === 'error')
   const services = opts.services.map((ref, i) => {
@@ -179,12 +181,16 @@ function serviceConfig(svc: ServiceValue, isEntry: boolean, cpuCount: number, ou
     traffic.external_queue = true
     if (!('concurrency' in traffic)) traffic.concurrency = 1
   }
-  const cmdV = json('cmd', kw.get('cmd'))
+  // The Bento does not record the command, only that there is one (`workers` below): a command bento cannot read
+  // (`[sys.executable, "-m", ...]`, the interpreter of the image) is no reason to refuse.
+  const cmdArg = kw.get('cmd')
+  const cmdJson = cmdArg === undefined ? undefined : toJson(cmdArg, svc.decoratorSite)
+  const cmdV = cmdJson !== undefined && 'value' in cmdJson ? cmdJson.value : undefined
   if (cmdV !== undefined && cmdV !== null) {
     if (Array.isArray(cmdV) && cmdV.every((x) => typeof x === 'string')) cfg.cmd = cmdV
     else bad('cmd', 'must be a list of strings', 'write cmd=["python", "-m", "my_server"]')
   }
-  const hasCommand = cfg.cmd !== null || cls.ns.has('__command__')
+  const hasCommand = (cmdArg !== undefined && cmdArg.t !== 'none') || cls.ns.has('__command__')
   if ((config.workers === undefined || config.workers === null) && hasCommand) {
     config.workers = Math.min(16, Math.floor(cpuCount / 2) || 1)
   }

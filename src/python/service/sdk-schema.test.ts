@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {cleandoc, pyTitle} from './sdk-schema.js'
 import {readSdkConfig} from './sdk-config.js'
+import {Evaluations} from '../eval/evaluate.js'
 import {readService} from './service.js'
 
 /**
@@ -261,5 +262,26 @@ describe('mounted ASGI apps declared statically, against BentoML 1.4.40 + FastAP
     const info = readService({files: new Map([['s.py', src]]), service: 's:S'})
     expect(info.schema?.paths).toEqual({'/f': {mounted: false}})
     expect(info.diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual([expect.stringMatching(/^warning: .*mounted/)])
+  })
+})
+
+describe('defaults, examples and bounds computed by module code, against BentoML 1.4.40 (computed_defaults.py: faster-whisper)', () => {
+  const want = JSON.parse(readFileSync(new URL('computed_defaults.expected.json', fixtures), 'utf8')) as typeof expected
+  const files = new Map([['computed_defaults.py', readFileSync(new URL('computed_defaults.py', fixtures), 'utf8')]])
+
+  it('are the values the import computes (one evaluation of the module, the interpreter), with no warning', () => {
+    const evaluations = new Evaluations({files, args: {}})
+    const info = readService({files, service: 'computed_defaults:Computed', computedValue: (module, e, file) => evaluations.classValue(module, e, file)})
+    expect(info.diagnostics).toEqual([])
+    expect(info.schema).toEqual(want.services['computed_defaults:Computed']!.schema)
+    expect([...evaluations.runs]).toEqual([['computed_defaults', 1]])
+  })
+
+  it('without the evaluation: left out with a warning per site, never a wrong value', () => {
+    const info = readService({files, service: 'computed_defaults:Computed'})
+    expect(info.diagnostics.length).toBeGreaterThan(0)
+    expect(info.diagnostics.every((d) => d.severity === 'warning')).toBe(true)
+    const request = ((info.schema?.routes as Array<{input: {properties: Record<string, {properties: Record<string, Record<string, unknown>>}>}}>)[0]!.input.properties.request!.properties)
+    expect(request.beam_size).not.toHaveProperty('default')
   })
 })

@@ -797,6 +797,13 @@ export function defParams(def: DefStmt): Param[] {
       if (op === ':' && part) param.annotation = part
       else if (op === '=' && part) param.value = part
     }
+    // The parsed parameter (the evaluator's too): a default with operators (`= cfg.beam_size * 2`) is one
+    // expression there, where the flat parts above hold only its first operand.
+    const parsed = def.parameters.find((q) => q.name === param.name)
+    if (parsed !== undefined) {
+      if (parsed.default !== undefined) param.value = parsed.default
+      if (parsed.annotation !== undefined) param.annotation = parsed.annotation
+    }
     out.push(param)
   }
   return out

@@ -306,6 +306,28 @@ describe('readService: module resolution errors', () => {
     expect(read({'service.py': runner}, '')).toMatchObject({diagnostics: [], attr: 'B'})
   })
 
+  it('reads bentoml.Service("Name", cmd=[...], config={...}) as the SDK service BentoML 1.4.40 builds (spec 2, no APIs), not a runner-style one', () => {
+    const src = 'import sys\nimport bentoml\n\nS = bentoml.Service(\n    "StaticHTTP1",\n    cmd=[sys.executable, "-m", "http.server"],\n    config={"endpoints": {"livez": "/"}},\n)\n'
+    expect(read({'service.py': src}, 'service:S')).toMatchObject({
+      kind: 'sdk',
+      legacyStyle: null,
+      name: 'StaticHTTP1',
+      bentoName: 'static_htt_p1',
+      at: {file: 'service.py', line: 4},
+      apis: [],
+      runners: [],
+      services: [{name: 'StaticHTTP1', className: 'StaticHTTP1', file: 'service.py', line: 4, models: [], dependencies: []}],
+      schema: {name: 'StaticHTTP1', type: 'service', routes: [], paths: {}},
+      diagnostics: [],
+    })
+    // The only service of its module: discovery finds it.
+    expect(read({'service.py': src}, '')).toMatchObject({kind: 'sdk', attr: 'S', diagnostics: []})
+    // Without an SDK-only keyword it stays what it was (runner-style; 1.4.16+ reads it as an empty SDK service too).
+    expect(read({'service.py': 'import bentoml\nsvc = bentoml.Service("svc")\n'}, 'service:svc')).toMatchObject({kind: 'legacy', legacyStyle: 'runner'})
+    const computed = read({'service.py': 'import bentoml\nS = bentoml.Service(NAME, cmd=["x"])\n'}, 'service:S')
+    expect(computed.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining('the name of bentoml.Service(...) at service.py:2')])
+  })
+
   it('never throws on broken or hostile input', () => {
     const inputs = ['', 'def (:\n  )))\n', '"""', 'x = f"{', '@svc.api(\nclass', '\t\t  \n\x00\u2028', 'a = a\nsvc = a\n', 'import .\nfrom import x']
     for (const src of inputs) {

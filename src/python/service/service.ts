@@ -138,7 +138,13 @@ export interface ReadServiceOptions {
    * A `HuggingFaceModel(...)` call whose arguments are not literals: what the module computes for them when imported
    * (the bounded interpreter, ../eval/), keyed by the call's module and position; undefined when that is unknown too.
    */
-  evaluatedHfModel?: (at: {module: string; file: string; line: number; col: number}) => {modelId: string; options: HfModelOptions} | undefined
+  evaluatedHfModel?: (at: {module: string; file: string; line: number; col: number; entryModule?: string}) => {modelId: string; options: HfModelOptions} | undefined
+  /**
+   * An expression of a class body the schema needs (a `Field(default=get_config().beam_size)`, a bound, an example)
+   * that is not a literal: its JSON value as importing `module` computes it (the bounded interpreter's evaluation of
+   * the entry module, shared with the decorators), or why it is unknown; undefined when the import never reached it.
+   */
+  computedValue?: (module: string, e: Expr, file: string) => {ok: true; value: unknown} | {ok: false; why: string} | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,6 +186,8 @@ type Value =
   | {v: 'runner'; runner: RunnerInfo; refs: ModelRef[]}
   | {v: 'legacy'; call: CallExpr; scope: Scope; style: 'runner' | 'legacy' | 'internal'}
   | {v: 'sdk'; cls: ClassStmt; scope: Scope; config: Arg[]}
+  /** `bentoml.Service("Name", cmd=[...], config={...})`: an SDK service made without a class (1.4.16+). */
+  | {v: 'sdkCall'; call: CallExpr; scope: Scope}
   | {v: 'svcDecorator'; config: Arg[]}
   | {v: 'class'; cls: ClassStmt; scope: Scope}
   | {v: 'self'; cls: ClassStmt; classScope: Scope}
@@ -190,6 +198,9 @@ type Value =
   | {v: 'unknown'}
 
 const UNKNOWN: Value = {v: 'unknown'}
+
+/** Keyword arguments of the SDK's `bentoml.Service(...)` (1.4.16+) that the runner-style Service does not take. */
+const SDK_SERVICE_KEYWORDS = new Set(['cmd', 'config', 'inner', 'image', 'description', 'path_prefix', 'envs', 'labels'])
 
 /** `_bentoml_sdk.x` is what `bentoml.x` re-exports. */
 function canonical(q: string): string {
@@ -231,6 +242,9 @@ class Reader {
     /** The build config file, as messages name it (`bentofile.yaml`, `pyproject.toml`, a `-f` path). */
     readonly configFile = 'bentofile.yaml',
     readonly evaluatedHfModel?: ReadServiceOptions['evaluatedHfModel'],
+    readonly computedValue?: (e: Expr, file: string) => {ok: true; value: unknown} | {ok: false; why: string} | undefined,
+    /** The service module (set once `service` is resolved): its evaluation answers for the modules it imports. */
+    readonly entry: {name?: string} = {},
   ) {
     for (const f of files.keys()) {
       const parts = f.split('/')
@@ -526,13 +540,18 @@ class Reader {
         return ref === undefined ? {v: 'dyn', why: 'dynamic model tag'} : {v: 'model', ref, stored: true}
       }
       if (q === 'bentoml.models.HuggingFaceModel') {
-        const evaluated = (): {modelId: string; options: HfModelOptions} | undefined => this.evaluatedHfModel?.({module: scope.mod.name, file, line: e.line, col: e.col})
+        const evaluated = (): {modelId: string; options: HfModelOptions} | undefined => this.evaluatedHfModel?.({module: scope.mod.name, file, line: e.line, col: e.col, ...(this.entry.name === undefined ? {} : {entryModule: this.entry.name})})
         const ref = this.modelRef(e, scope, q, pos[0] ?? kw('model_id'), 'huggingface', null, evaluated)
         if (ref === undefined) return {v: 'dyn', why: 'dynamic model id'}
         ref.hf ??= this.hfOptions(e, scope, pos, evaluated)
         return {v: 'model', ref, stored: true}
       }
-      if (q === 'bentoml.Service') return {v: 'legacy', call: e, scope, style: 'runner'}
+      if (q === 'bentoml.Service') {
+        // Keywords only the SDK's Service takes (`_bentoml_sdk.Service`, what `bentoml.Service` is from 1.4.16 on):
+        // the runner-style Service takes (name, runners=, models=) and raises TypeError on these.
+        if (e.args.some((a) => a.name !== undefined && SDK_SERVICE_KEYWORDS.has(a.name))) return {v: 'sdkCall', call: e, scope}
+        return {v: 'legacy', call: e, scope, style: 'runner'}
+      }
       if (q === 'bentoml.legacy.Service') return {v: 'legacy', call: e, scope, style: 'legacy'}
       if (q === 'bentoml._internal.service.Service' || q === 'bentoml._internal.service.service.Service') {
         return {v: 'legacy', call: e, scope, style: 'internal'}
@@ -881,8 +900,12 @@ function walkStmts(
 }
 
 export function readService(opts: ReadServiceOptions): ServiceInfo {
-  const reader = new Reader(opts.files, opts.configFile, opts.evaluatedHfModel)
+  // The schema's computed values come from the evaluation of the entry module (known once `service` is resolved).
+  const entryModule: {name?: string} = {}
+  const computed = opts.computedValue
+  const reader = new Reader(opts.files, opts.configFile, opts.evaluatedHfModel, computed && ((e, file) => (entryModule.name === undefined ? undefined : computed(entryModule.name, e, file))), entryModule)
   const imp = resolveImport(reader, opts.service, opts.isProjectFile)
+  if (imp.file !== null) entryModule.name = imp.module
   const info: ServiceInfo = {
     module: imp.module,
     attr: imp.attr,
@@ -953,6 +976,7 @@ export function readService(opts: ReadServiceOptions): ServiceInfo {
     const v = target.value
     if (v.v === 'legacy') readLegacy(reader, v, order, info)
     else if (v.v === 'sdk') readSdk(reader, v, info)
+    else if (v.v === 'sdkCall') readSdkCall(reader, v, info)
     else {
       info.diagnostics.push({
         file: entry.file ?? '',
@@ -1013,15 +1037,15 @@ function discover(reader: Reader, entry: Mod, info: ServiceInfo): {attr: string;
   for (const [name, b] of entry.scope.bindings) {
     if (b.b === 'module' || b.b === 'unknown' || b.b === 'def') continue
     const value = reader.valueOfBinding(b)
-    if (value.v === 'sdk' || value.v === 'legacy') found.push({attr: name, value})
+    if (value.v === 'sdk' || value.v === 'legacy' || value.v === 'sdkCall') found.push({attr: name, value})
   }
-  const sdk = found.filter((f) => f.value.v === 'sdk')
+  const sdk = found.filter((f) => f.value.v === 'sdk' || f.value.v === 'sdkCall')
   const deps = new Set<ClassStmt>()
   for (const f of sdk) {
     if (f.value.v !== 'sdk') continue
     for (const d of sdkDependencies(reader, f.value)) if (d.value.on?.v === 'sdk') deps.add(d.value.on.cls)
   }
-  let candidates = sdk.filter((f) => f.value.v === 'sdk' && !deps.has(f.value.cls))
+  let candidates = sdk.filter((f) => f.value.v === 'sdkCall' || (f.value.v === 'sdk' && !deps.has(f.value.cls)))
   // `bentoml.Service(...)` without `runners=` is an SDK Service from 1.4.16 on (`_bentoml_sdk.Service`, e.g. with
   // `cmd=`): BentoML 1.4.40 counts it among the module's services beside the @bentoml.service classes.
   if (candidates.length > 0) {
@@ -1320,6 +1344,57 @@ function readSdk(reader: Reader, v: Extract<Value, {v: 'sdk'}>, info: ServiceInf
   info.modelTags = unique(info.services.flatMap((s) => s.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag)))
 }
 
+/**
+ * `bentoml.Service("Name", cmd=[...], config={...})`: the SDK's Service made without a class (its `inner` is BentoML's
+ * empty `_DummyService`): no APIs, no dependencies, a schema without routes. Its config, cmd, image, envs and labels
+ * are read by the interpreter (sdk-config.ts), at the call's line.
+ */
+function readSdkCall(reader: Reader, v: Extract<Value, {v: 'sdkCall'}>, info: ServiceInfo): void {
+  const file = v.scope.mod.file ?? ''
+  const line = v.call.line
+  const nameArg = v.call.args.find((a) => a.name === 'name') ?? v.call.args.find((a) => a.name === undefined && a.star === undefined)
+  const nv = nameArg === undefined ? undefined : reader.resolve(nameArg.value, v.scope)
+  info.kind = 'sdk'
+  info.at = {file, line}
+  if (nv?.v !== 'str') {
+    info.diagnostics.push({
+      file,
+      line,
+      severity: 'error',
+      message: `the name of bentoml.Service(...) at ${file}:${line} is not a string literal or a module-level constant`,
+      hint: 'write the name literally: bentoml.Service("MyService", cmd=[...])',
+    })
+    return
+  }
+  const svc: SdkServiceInfo = {name: nv.s, className: nv.s, file, line, models: [], dependencies: []}
+  const modelsArg = v.call.args.find((a) => a.name === 'models')
+  if (modelsArg !== undefined) {
+    const mv = reader.resolve(modelsArg.value, v.scope)
+    const items = mv.v === 'list' ? mv.items : null
+    if (items === null || !items.every((m) => m.v === 'model')) {
+      info.diagnostics.push({
+        file,
+        line: modelsArg.value.line,
+        severity: 'error',
+        message: `the models= of bentoml.Service(...) at ${file}:${modelsArg.value.line} cannot be read statically`,
+        hint: 'write a list of bentoml.models.BentoModel("tag") / HuggingFaceModel("id") calls',
+      })
+    } else {
+      for (const m of items) {
+        if (m.v !== 'model') continue
+        m.ref.usage = 'service'
+        svc.models.push({tag: m.ref.tag, registry: m.ref.registry, ...(m.ref.hf ? {hf: m.ref.hf} : {}), line: modelsArg.value.line})
+      }
+    }
+  }
+  info.name = svc.name
+  info.bentoName = toSnakeCase(svc.name).toLowerCase()
+  info.services = [svc]
+  info.apis = []
+  info.schema = {name: svc.name, type: 'service', routes: [], paths: {}}
+  info.modelTags = unique(svc.models.filter((m) => m.registry === 'bentoml').map((m) => m.tag))
+}
+
 interface SdkApi extends ApiMethodInfo {
   scope: Scope
 }
@@ -1602,7 +1677,13 @@ function schemaEnv(reader: Reader, scope: Scope): SchemaEnv {
       }
       return {kind: 'unknown', why: v.v === 'dyn' ? v.why : 'not a type bento can follow'}
     },
-    literal: (e) => literalOf(reader, e, scope),
+    literal: (e) => {
+      const v = literalOf(reader, e, scope)
+      if (v.ok || reader.computedValue === undefined) return v
+      // Not a literal: what the import computed (`Field(default=get_config().beam_size)`), where it is known.
+      const c = reader.computedValue(e, scope.mod.file ?? '')
+      return c === undefined ? v : c.ok ? c : {ok: false, why: `${v.why}; ${c.why}`}
+    },
     parse: (text) => {
       const mod = scanModule(`__annotation__ = (${text})\n`)
       const first = mod.stmts[0]
