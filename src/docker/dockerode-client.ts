@@ -21,6 +21,7 @@ import type {
   LayerInfo,
   ListFilters,
   PushEvent,
+  PushResult,
   RegistryAuth,
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
@@ -551,7 +552,7 @@ export class DockerodeClient implements ImageClient {
     await this.call(`POST /images/${id}/tag`, (abortSignal) => this.docker.getImage(id).tag({repo, tag, abortSignal}), {pass: [400, 404, 409]})
   }
 
-  async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<{digest: string}> {
+  async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<PushResult> {
     const {repo, tag} = splitRepoTag(ref)
     const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
     let stream: NodeJS.ReadableStream
@@ -580,7 +581,7 @@ export class DockerodeClient implements ImageClient {
       },
     })
     if (outcome.error) throw outcome.error
-    return {digest: outcome.value as string}
+    return {digest: outcome.value as string, ...parser.upload()}
   }
 
   async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {

@@ -16,6 +16,7 @@ import type {
   LayerInfo,
   ListFilters,
   PushEvent,
+  PushResult,
   RegistryAuth,
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
@@ -177,15 +178,17 @@ export class FakeImageClient implements ImageClient {
     img.repoTags.push(full)
   }
 
-  async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void}): Promise<{digest: string}> {
+  async push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void}): Promise<PushResult> {
     this.check('push', ref)
     const img = this.find(ref)
     if (!img) throw new DockerPushError(`Push of ${ref} was refused: No such image: ${ref}`)
     this.pushes.push({ref, auth: opts.auth})
     opts.onProgress({status: 'Pushed', id: img.id.slice(7, 19)})
     const digest = `sha256:${createHash('sha256').update(img.id).digest('hex')}`
+    const first = !img.repoDigests.some((d) => d.startsWith(`${splitRepoTag(ref).repo}@`))
     img.repoDigests = [...img.repoDigests, `${splitRepoTag(ref).repo}@${digest}`]
-    return {digest}
+    // One layer of FAKE_LAYER_BYTES, uploaded the first time the repository gets the image.
+    return {digest, uploadedBytes: first ? FAKE_LAYER_BYTES : 0, layersPushed: first ? 1 : 0, layersExisting: first ? 0 : 1}
   }
 
   async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {
@@ -220,6 +223,9 @@ function secretFileBody(file: string): string {
   const text = readFileSync(file, 'utf8')
   return /-----BEGIN [A-Z ]+-----\r?\n([A-Za-z0-9+/=]{16,})/.exec(text)?.[1] ?? text
 }
+
+/** What the fake uploads the first time a repository gets an image (one layer). */
+export const FAKE_LAYER_BYTES = 1024
 
 function emptyInfo(id: string): ImageInfo {
   return {

@@ -106,6 +106,14 @@ export interface RegistryAuth {
   serveraddress: string
 }
 
+export interface PushResult {
+  digest: string
+  /** See push.ts `PushUpload`. */
+  uploadedBytes: number
+  layersPushed: number
+  layersExisting: number
+}
+
 export interface PushEvent {
   status: string
   id?: string
@@ -135,7 +143,8 @@ export interface ImageClient {
   history(ref: string): Promise<LayerInfo[]>
   remove(ref: string, opts?: {force?: boolean}): Promise<void>
   tag(id: string, repoTag: string): Promise<void>
-  push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<{digest: string}>
+  /** The pushed manifest's digest, and what went up (push.ts `PushUpload`: uploadedBytes, layersPushed, layersExisting). */
+  push(ref: string, opts: {auth?: RegistryAuth; onProgress: (e: PushEvent) => void; signal?: AbortSignal}): Promise<PushResult>
   list(filters?: ListFilters): Promise<ImageSummary[]>
   /**
    * The engine's export of one image (`docker save`, `GET /images/{name}/get`) as a tar stream, read as it comes (a

@@ -19,6 +19,14 @@ describe('push stream', () => {
     expect(events.some((e) => e.status === 'Pushed')).toBe(true)
   })
 
+  it('counts the bytes uploaded: the last Pushing count of each layer that ends Pushed', () => {
+    expect(parsePushStream(fixture('push-ok.jsonl'), 'r/x:ok').upload).toEqual({uploadedBytes: 81469440 + 75804672, layersPushed: 2, layersExisting: 0})
+    // Layers the registry had (Mounted from another repository, Layer already exists) upload nothing.
+    expect(parsePushStream(fixture('push-mounted.jsonl'), 'r/x:t1').upload).toEqual({uploadedBytes: 11776 + 8192 + 5632 + 10240 + 7168, layersPushed: 5, layersExisting: 7})
+    const again = ['{"status":"Preparing","progressDetail":{},"id":"aaa"}', '{"status":"Layer already exists","progressDetail":{},"id":"aaa"}', `{"aux":{"Digest":"sha256:${'b'.repeat(64)}"}}`, '']
+    expect(parsePushStream(again.join('\n'), 'r/x:1').upload).toEqual({uploadedBytes: 0, layersPushed: 0, layersExisting: 1})
+  })
+
   it('uses the status line when there is no aux', () => {
     const line = '{"status":"v1: digest: sha256:' + 'a'.repeat(64) + ' size: 528"}\n'
     expect(parsePushStream(line, 'r/x:v1').digest).toBe(`sha256:${'a'.repeat(64)}`)

@@ -160,11 +160,24 @@ function helperAnswer(out: string): {Username?: string; Secret?: string} | undef
   return c as {Username?: string; Secret?: string}
 }
 
+/**
+ * What a push sent. `uploadedBytes`: for each layer the daemon reports `Pushed`, the last byte count of its `Pushing`
+ * progress: the layer's tar as the daemon read it to upload (before gzip: the registry gets fewer bytes on the wire).
+ * A layer the registry had (`Layer already exists`, `Mounted from …`) uploads nothing and counts in `layersExisting`.
+ */
+export interface PushUpload {
+  uploadedBytes: number
+  layersPushed: number
+  layersExisting: number
+}
+
 /** Parses the JSON-lines stream of `POST /images/{name}/push`; the digest comes from `aux.Digest` or the status line. */
 export class PushStreamParser {
   private readonly lines = new LineSplitter((line) => this.line(line))
   private digest: string | undefined
   private error: string | undefined
+  /** Per layer id: the last `Pushing` byte count, and how the layer ended. */
+  private readonly layers = new Map<string, {bytes: number; end?: 'pushed' | 'existing'}>()
 
   constructor(private readonly onEvent: (e: PushEvent) => void = () => undefined) {}
 
@@ -174,7 +187,15 @@ export class PushStreamParser {
 
   private line(raw: string): void {
     if (raw.trim() === '') return
-    let msg: {status?: string; id?: string; progress?: string; aux?: {Digest?: string}; error?: string; errorDetail?: {message?: string}}
+    let msg: {
+      status?: string
+      id?: string
+      progress?: string
+      progressDetail?: {current?: number}
+      aux?: {Digest?: string}
+      error?: string
+      errorDetail?: {message?: string}
+    }
     try {
       msg = JSON.parse(raw)
     } catch {
@@ -188,8 +209,29 @@ export class PushStreamParser {
     if (typeof msg.status === 'string') {
       const m = /digest: (sha256:[0-9a-f]{64})/.exec(msg.status)
       if (m) this.digest ??= m[1]
+      if (typeof msg.id === 'string') this.layer(msg.id, msg.status, msg.progressDetail?.current)
       this.onEvent({status: msg.status, id: msg.id, progress: msg.progress})
     }
+  }
+
+  private layer(id: string, status: string, current: number | undefined): void {
+    const l = this.layers.get(id) ?? {bytes: 0}
+    this.layers.set(id, l)
+    if (status === 'Pushing' && typeof current === 'number') l.bytes = Math.max(l.bytes, current)
+    else if (status === 'Pushed') l.end = 'pushed'
+    else if (status === 'Layer already exists' || status.startsWith('Mounted from')) l.end = 'existing'
+  }
+
+  /** The bytes and layers the push uploaded, and the layers the registry already had. */
+  upload(): PushUpload {
+    const out: PushUpload = {uploadedBytes: 0, layersPushed: 0, layersExisting: 0}
+    for (const l of this.layers.values()) {
+      if (l.end === 'pushed') {
+        out.uploadedBytes += l.bytes
+        out.layersPushed++
+      } else if (l.end === 'existing') out.layersExisting++
+    }
+    return out
   }
 
   /** The pushed digest, or a DockerPushError. */
@@ -212,9 +254,9 @@ export class PushStreamParser {
 }
 
 /** Parse a complete recorded push stream. */
-export function parsePushStream(stream: string, ref: string): {events: PushEvent[]; digest: string} {
+export function parsePushStream(stream: string, ref: string): {events: PushEvent[]; digest: string; upload: PushUpload} {
   const events: PushEvent[] = []
   const p = new PushStreamParser((e) => events.push(e))
   p.write(stream)
-  return {events, digest: p.end(ref)}
+  return {events, digest: p.end(ref), upload: p.upload()}
 }

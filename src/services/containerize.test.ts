@@ -12,7 +12,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {CleanupList} from '../cleanup.js'
 import {DockerBuildError, DockerUnavailableError} from '../errors.js'
-import {FakeImageClient} from '../docker/fake-client.js'
+import {FAKE_LAYER_BYTES, FakeImageClient} from '../docker/fake-client.js'
 import type {BuildSecret} from '../docker/image-client.js'
 import {memoryReporter} from '../reporter.js'
 import {build} from './build.js'
@@ -253,7 +253,20 @@ describe('containerize service (fake image client)', () => {
     const r = await containerize(opts(client, {imageTags: ['127.0.0.1:5000/iris:dev'], push: true}))
     expect(client.pushes.map((p) => p.ref)).toEqual(['127.0.0.1:5000/iris:dev'])
     expect(r.digest).toMatch(/^sha256:/)
-    expect(r.pushed).toEqual([{tag: '127.0.0.1:5000/iris:dev', digest: r.digest}])
+    expect(r.pushed).toEqual([{tag: '127.0.0.1:5000/iris:dev', digest: r.digest, uploadedBytes: FAKE_LAYER_BYTES, layersPushed: 1, layersExisting: 0}])
+    expect(r.uploadedBytes).toBe(FAKE_LAYER_BYTES)
+  })
+
+  it('uploadedBytes sums the pushes: a second tag of the same repository uploads nothing', async () => {
+    const client = new FakeImageClient()
+    const r = await containerize(opts(client, {imageTags: ['127.0.0.1:5000/iris:dev', '127.0.0.1:5000/iris:v2'], push: true}))
+    expect(r.pushed.map((p) => [p.tag, p.uploadedBytes, p.layersExisting])).toEqual([
+      ['127.0.0.1:5000/iris:dev', FAKE_LAYER_BYTES, 0],
+      ['127.0.0.1:5000/iris:v2', 0, 1],
+    ])
+    expect(r.uploadedBytes).toBe(FAKE_LAYER_BYTES)
+    const local = await containerize(opts(new FakeImageClient(), {imageTags: ['127.0.0.1:5000/iris:dev']}))
+    expect(local.uploadedBytes).toBeUndefined()
   })
 
   it('passes daemon and build failures through as typed errors', async () => {

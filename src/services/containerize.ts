@@ -23,6 +23,7 @@ import {
   modelImageLabels,
   MODEL_KIND_LABEL,
   modelImageRef,
+  type PushUpload,
   readCaCerts,
   renderDockerfile,
   resolveRegistryAuth,
@@ -105,8 +106,14 @@ export interface ContainerizeResult {
   /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
   contextBytes: number
   durationMs: number
-  pushed: Array<{tag: string; digest: string; uploadedBytes?: number; blobs?: PushedBlob[]}>
+  /**
+   * Per pushed tag: its digest and what went up: through the engine (`--push`), docker/push.ts `PushUpload`
+   * (`uploadedBytes`, `layersPushed`, `layersExisting`); with `--direct-push`, `uploadedBytes` and `blobs` as `push`.
+   */
+  pushed: Array<{tag: string; digest: string; uploadedBytes?: number; blobs?: PushedBlob[]} & Partial<Omit<PushUpload, 'uploadedBytes'>>>
   digest?: string
+  /** With --push: the sum of `pushed[].uploadedBytes` (0 when the registry had every layer). */
+  uploadedBytes?: number
 }
 
 const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
@@ -369,14 +376,15 @@ async function buildImage(
     for (const t of tags.filter((x) => x.includes('/'))) {
       reporter.log(`Pushing ${t}`)
       const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
-      const {digest} = await opts.client.push(t, {
+      const {digest, uploadedBytes, layersPushed, layersExisting} = await opts.client.push(t, {
         auth,
         signal: opts.signal,
         onProgress: (e) => {
           if (e.status && !e.progress) reporter.log(`  ${e.id ? `${e.id}: ` : ''}${e.status}`)
         },
       })
-      pushed.push({tag: t, digest})
+      pushed.push({tag: t, digest, uploadedBytes, layersPushed, layersExisting})
+      reporter.log(`Pushed ${t}: ${layersPushed} layer(s), ${uploadedBytes} bytes uploaded, ${layersExisting} already in the registry`)
     }
   }
 
@@ -395,6 +403,7 @@ async function buildImage(
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
+    ...(opts.push ? {uploadedBytes: pushed.reduce((n, p) => n + (p.uploadedBytes ?? 0), 0)} : {}),
   }
 }
 

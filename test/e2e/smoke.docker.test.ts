@@ -1,18 +1,23 @@
 /**
- * `bento smoke` against a REAL Docker engine: the legacy iris example (BentoML 1.4.15, the model saved by the real
- * bentoml.sklearn) containerized once with the offline wheelhouse, then one container start per scenario, each with
- * --network none (the default): a passing smoke with its --json and --junit reports, an API that fails (E_SMOKE_API),
- * a container that exits at start (E_SMOKE_EXITED with its log lines). Every container is gone afterwards.
+ * `bento smoke` against a REAL Docker engine, on a legacy image (the iris example, BentoML 1.4.15, model saved by the
+ * real bentoml.sklearn, built and containerized by bento) and an SDK image (`@bentoml.service`, built by the REAL
+ * `bentoml build` 1.4.40, containerized by bento). Each image is built once; both services have two APIs, `check`
+ * first (it raises when asked to) then `classify`, and fetch a URL at start when IRIS_FETCH_AT_START says so. On each
+ * image: a passing smoke (offline), one whose API fails (E_SMOKE_API, the next API still called), one that exits at
+ * start (E_SMOKE_EXITED), one that needs the network at start (offline: E_SMOKE_EXITED naming `--network bridge`;
+ * passes with `--network bridge`). The "network" is this test's HTTP server on the Docker bridge gateway, never the
+ * internet. No container is left after each smoke; images and temp dirs go in afterAll.
  */
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {cp, readFile, writeFile} from 'node:fs/promises'
+import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, bridgeGateway, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -22,6 +27,22 @@ const RUN_ID = randomBytes(4).toString('hex')
 
 async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return run(DOCKER, args, {timeoutMs: 600_000})
+}
+
+/** Every container (running or not) made from `image`: after a smoke there must be none. */
+async function containersOf(image: string): Promise<string[]> {
+  return (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)
+}
+
+/**
+ * Removes what a describe made: the containers of its images, the images (and every image its BentoML homes tagged),
+ * the temp dirs. Never throws.
+ */
+async function removeMade(made: {images: string[]; homes: string[]; dirs: string[]}): Promise<void> {
+  for (const i of new Set(made.images)) for (const c of await containersOf(i)) await docker('rm', '-f', c)
+  for (const i of new Set(made.images)) await docker('rmi', '-f', i)
+  for (const h of made.homes) await removeHomeImages(h)
+  for (const d of made.dirs) await removeDir(d)
 }
 
 interface SmokeJson {
@@ -45,116 +66,233 @@ interface ErrorJson {
   error: {code: string; exitCode: number; message: string; hint?: string; logs?: string[]; report?: SmokeJson}
 }
 
-describe('bento smoke on a real Docker engine (legacy iris, --network none)', () => {
-  let home: string
-  let project: string
-  let work: string
-  let bentoTag: string
-  const image = `smoke-iris-e2e:${RUN_ID}`
-  const images: string[] = [image]
+/** The start-time fetch both services make when IRIS_FETCH_AT_START is set (as a service downloading its model). */
+const FETCH_AT_START = `import os
+import urllib.request
 
+if os.environ.get("IRIS_FETCH_AT_START"):
+    urllib.request.urlopen(os.environ["IRIS_FETCH_AT_START"], timeout=10).read()
+`
+
+const LEGACY_SERVICE = `"""The iris example with a second API (check, first) and an optional fetch at start."""
+${FETCH_AT_START}
+import numpy as np
+
+import bentoml
+from bentoml.io import JSON, NumpyNdarray
+
+CLASSES = np.array(["setosa", "versicolor", "virginica"])
+
+iris_clf_runner = bentoml.sklearn.get("iris_clf:latest").to_runner()
+
+svc = bentoml.Service("clasificador_iris", runners=[iris_clf_runner])
+
+
+@svc.api(input=JSON(), output=JSON())
+def check(body):
+    if isinstance(body, dict) and body.get("fail"):
+        raise ValueError("check failed on purpose")
+    return {"ok": True}
+
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def classify(input_series: np.ndarray) -> np.ndarray:
+    result = await iris_clf_runner.predict.async_run(input_series)
+    return CLASSES[np.asarray(result, dtype=int)]
+`
+
+const SDK_SERVICE = `"""The SDK iris with a second API (check, first) and an optional fetch at start."""
+${FETCH_AT_START}
+import numpy as np
+
+import bentoml
+
+
+@bentoml.service(resources={"cpu": "1"})
+class Iris:
+    model = bentoml.models.BentoModel("iris_clf:latest")
+
+    def __init__(self) -> None:
+        self.clf = bentoml.sklearn.load_model(self.model)
+
+    @bentoml.api
+    def check(self, fail: bool = False) -> dict:
+        if fail:
+            raise ValueError("check failed on purpose")
+        return {"ok": True}
+
+    @bentoml.api
+    def classify(self, input: np.ndarray) -> np.ndarray:
+        return self.clf.predict(input)
+`
+
+/** The test's "network": an HTTP server on the Docker bridge gateway; it counts the requests per path. */
+let server: Server
+let serverUrl: string
+const fetched: string[] = []
+
+beforeAll(async () => {
+  const ping = await docker('version', '--format', '{{.Server.Version}}')
+  if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+  const gateway = await bridgeGateway(DOCKER)
+  server = createServer((req, res) => {
+    fetched.push(req.url ?? '')
+    res.end('model bytes')
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, gateway, resolve)
+  })
+  const addr = server.address()
+  serverUrl = `http://${gateway}:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
+})
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+})
+
+interface Subject {
+  image: string
+  home: string
+  cwd: string
+}
+
+/**
+ * The scenarios both service styles must pass. `subject()` is read when a test runs (after the describe's beforeAll).
+ * `classify.body` is a classify request for the style, `classify.expect` what --expect checks in its answer.
+ */
+function smokeScenarios(style: 'legacy' | 'sdk', subject: () => Subject, classify: {body: string; expect: string}): void {
   const smoke = async (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
-    runBento(['smoke', ...args], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
-
-  async function smokeContainersLeft(): Promise<string> {
-    return (await docker('ps', '-aq', '--filter', 'label=dev.bento.smoke=true', '--filter', `ancestor=${image}`)).stdout.trim()
-  }
+    runBento(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
 
   beforeAll(async () => {
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await writeFile(join(subject().cwd, 'classify.json'), classify.body)
+    await writeFile(join(subject().cwd, 'inputs.json'), `{"classify": ${classify.body}}`)
+  })
+
+  it(`${style}: passes offline: ready, /livez and /metrics, both APIs answer; --json and --junit report it`, async () => {
+    const {image, cwd} = subject()
+    const r = await smoke([image, '--input-file', 'inputs.json', '--expect', `classify=${classify.expect}`, '--expect', 'check=.ok == true', '--junit', 'smoke.xml', '--json'])
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const json = JSON.parse(r.stdout) as SmokeJson
+    console.log(`smoke (${style} iris, offline): ready in ${json.timeToReadyMs} ms, ${json.apis.map((a) => `${a.name} ${a.latencyMs} ms`).join(', ')}, ${json.durationMs} ms in all`)
+    expect(json).toMatchObject({image, network: 'none', user: 'bentoml', uid: 1034, healthcheck: true, ok: true, probes: {livez: 200, metrics: 200}})
+    expect(json.imageSize).toBeGreaterThan(0)
+    expect(json.timeToReadyMs).toBeGreaterThan(0)
+    expect(json.apis).toEqual([
+      expect.objectContaining({name: 'check', route: '/check', status: 200, ok: true, inputSource: 'synthesized', failures: []}),
+      expect.objectContaining({name: 'classify', route: '/classify', status: 200, ok: true, inputSource: 'given', failures: []}),
+    ])
+    expect(json.apis[1]!.latencyMs).toBeGreaterThan(0)
+    const xml = await readFile(join(cwd, 'smoke.xml'), 'utf8')
+    expect(xml).toContain('<testsuites name="bento smoke" tests="5" failures="0"')
+    expect(xml).toMatch(/<testcase classname="bento.smoke" name="readyz" time="\d+\.\d{3}"\/>/)
+    expect(xml).toContain('name="api check"')
+    expect(xml).toContain('name="api classify"')
+    expect(await containersOf(image)).toEqual([])
+  })
+
+  it(`${style}: an API that fails: E_SMOKE_API (exit 11) names it, the next API is still called, --error-contains turns it into a pass`, async () => {
+    const {image, cwd} = subject()
+    const failing = ['--input', 'check={"fail": true}', '--input', 'classify=@classify.json']
+    const r = await smoke([image, ...failing, '--junit', 'failed.xml', '--json'])
+    expect(r.code, r.stderr).toBe(11)
+    const e = (JSON.parse(r.stdout) as ErrorJson).error
+    expect(e.code).toBe('E_SMOKE_API')
+    expect(e.message).toMatch(/^1 of 2 API\(s\) failed: check \(HTTP 5\d\d\)/)
+    expect(e.report).toMatchObject({ok: false, timeToReadyMs: expect.any(Number)})
+    expect(e.report?.apis).toEqual([
+      expect.objectContaining({name: 'check', ok: false, failures: [expect.stringMatching(/^HTTP 5\d\d$/)]}),
+      expect.objectContaining({name: 'classify', status: 200, ok: true}),
+    ])
+    const xml = await readFile(join(cwd, 'failed.xml'), 'utf8')
+    expect(xml).toContain('tests="5" failures="1"')
+    expect(xml).toMatch(/<testcase classname="bento.smoke" name="api check" time="[\d.]+">\s*<failure message="HTTP 5\d\d"/)
+    expect(await containersOf(image)).toEqual([])
+    // The same refusal, expected: the smoke passes (both services answer a user-code error with this text).
+    const expected = await smoke([image, ...failing, '--error-contains', 'check=error has occurred'])
+    expect(expected.code, expected.stderr + expected.stdout).toBe(0)
+    expect(expected.stdout).toMatch(/Smoke test passed: .* 2 API\(s\) answered/)
+    expect(await containersOf(image)).toEqual([])
+  })
+
+  it(`${style}: a container that exits at start: E_SMOKE_EXITED with its exit code and last log lines`, async () => {
+    const {image} = subject()
+    const r = await smoke([image, '--env', 'BENTOML_CONFIG=/nonexistent/bentoml.yaml', '--json'])
+    expect(r.code, r.stderr).toBe(11)
+    const e = (JSON.parse(r.stdout) as ErrorJson).error
+    expect(e.code).toBe('E_SMOKE_EXITED')
+    expect(e.message).toMatch(/exited with code [1-9]\d* before it was ready/)
+    expect(e.logs?.join('\n')).toContain('nonexistent')
+    expect(await containersOf(image)).toEqual([])
+  })
+
+  it(`${style}: a start that needs the network: offline E_SMOKE_EXITED naming --network bridge; passes with --network bridge`, async () => {
+    const {image} = subject()
+    const url = `${serverUrl}/model-${style}-${RUN_ID}`
+    const offline = await smoke([image, '--env', `IRIS_FETCH_AT_START=${url}`, '--json'])
+    expect(offline.code, offline.stderr).toBe(11)
+    const e = (JSON.parse(offline.stdout) as ErrorJson).error
+    expect(e.code).toBe('E_SMOKE_EXITED')
+    expect(e.logs?.join('\n')).toMatch(/URLError|Network is unreachable/)
+    expect(e.hint).toContain('--network bridge')
+    expect(fetched).not.toContain(`/model-${style}-${RUN_ID}`)
+    expect(await containersOf(image)).toEqual([])
+
+    const online = await smoke([image, '--env', `IRIS_FETCH_AT_START=${url}`, '--network', 'bridge', '--input', 'classify=@classify.json', '--json'])
+    expect(online.code, online.stderr + online.stdout).toBe(0)
+    const json = JSON.parse(online.stdout) as SmokeJson
+    console.log(`smoke (${style} iris, --network bridge, fetching at start): ready in ${json.timeToReadyMs} ms, ${json.durationMs} ms in all`)
+    expect(json).toMatchObject({network: 'bridge', ok: true})
+    expect(fetched).toContain(`/model-${style}-${RUN_ID}`)
+    expect(await containersOf(image)).toEqual([])
+  })
+}
+
+describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 1.4.15), built by bento', () => {
+  const made = {images: [] as string[], homes: [] as string[], dirs: [] as string[]}
+  const image = `smoke-iris-e2e:${RUN_ID}`
+  let home = ''
+  let work = ''
+  let bentoTag = ''
+
+  beforeAll(async () => {
+    made.images.push(image)
     home = await tempDir('bento-home-smoke-')
     work = await tempDir('bento-smoke-work-')
-    project = await irisProject()
+    const project = await irisProject()
+    made.homes.push(home)
+    made.dirs.push(home, work, project)
+    await writeFile(join(project, 'service.py'), LEGACY_SERVICE)
     await saveIrisModel(home)
     const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     bentoTag = (JSON.parse(b.stdout) as {tag: string}).tag
     const c = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(c.code, c.stderr).toBe(0)
-    images.push(...imagesMadeBy(JSON.parse(c.stdout)))
-    await writeFile(join(work, 'setosa.json'), '[[5.1, 3.5, 1.4, 0.2]]')
+    made.images.push(...imagesMadeBy(JSON.parse(c.stdout)))
   })
 
   afterAll(async () => {
-    for (const c of (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
-    await removeHomeImages(home)
-    await removeDir(home)
-    await removeDir(project)
-    await removeDir(work)
+    await removeMade(made)
   })
 
-  it('passes offline: ready, /livez and /metrics, classify answers; --json and --junit report it', async () => {
-    const r = await smoke([image, '--input', 'classify=@setosa.json', '--expect', 'classify=.[0] == "setosa"', '--expect', '. | length == 1', '--junit', 'smoke.xml', '--json'])
-    expect(r.code, r.stderr + r.stdout).toBe(0)
-    const json = JSON.parse(r.stdout) as SmokeJson
-    console.log(`smoke (legacy iris): ready in ${json.timeToReadyMs} ms, classify ${json.apis[0]?.latencyMs} ms, ${json.durationMs} ms in all`)
-    expect(json).toMatchObject({image, network: 'none', user: 'bentoml', uid: 1034, healthcheck: true, ok: true, probes: {livez: 200, metrics: 200}, timeoutBasis: 'image-bytes'})
-    expect(json.imageSize).toBeGreaterThan(0)
-    expect(json.timeToReadyMs).toBeGreaterThan(0)
-    expect(json.apis).toEqual([expect.objectContaining({name: 'classify', route: '/classify', status: 200, ok: true, inputSource: 'given', failures: []})])
-    expect(json.apis[0]!.latencyMs).toBeGreaterThan(0)
+  smokeScenarios('legacy', () => ({image, home, cwd: work}), {body: '[[5.1, 3.5, 1.4, 0.2]]', expect: '.[0] == "setosa"'})
 
-    const xml = await readFile(join(work, 'smoke.xml'), 'utf8')
-    expect(xml).toContain('<testsuites name="bento smoke" tests="4" failures="0"')
-    expect(xml).toMatch(/<testcase classname="bento.smoke" name="readyz" time="\d+\.\d{3}"\/>/)
-    expect(xml).toContain('name="api classify"')
-    expect(await smokeContainersLeft()).toBe('')
-  })
-
-  it('an API that fails (a body that is no JSON): E_SMOKE_API, exit 11, the JUnit report names the failure', async () => {
-    // By the Bento tag: the image is the one containerize tags for it, the timeout is sized from the model bytes.
+  it('legacy: by the Bento tag: the image containerize tagged for it, the timeout sized from the model bytes', async () => {
     await docker('tag', image, bentoTag)
-    images.push(bentoTag)
-    const r = await smoke([bentoTag, '--input', 'classify=not json', '--junit', 'failed.xml', '--json'])
+    made.images.push(bentoTag)
+    // A body that is no NumPy array: classify fails (BentoML 1.4.15 answers 500 for it).
+    const r = await runBento(['smoke', bentoTag, '--input', 'classify=not json', '--json'], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(11)
     const e = (JSON.parse(r.stdout) as ErrorJson).error
     expect(e.code).toBe('E_SMOKE_API')
     expect(e.message).toMatch(/classify \(HTTP [45]\d\d\)/)
-    expect(e.report).toMatchObject({bento: bentoTag, timeoutBasis: 'model-bytes', ok: false, apis: [expect.objectContaining({name: 'classify', ok: false})]})
-    const xml = await readFile(join(work, 'failed.xml'), 'utf8')
-    expect(xml).toContain('failures="1"')
-    expect(xml).toMatch(/<testcase classname="bento.smoke" name="api classify" time="[\d.]+">\s*<failure message="HTTP [45]\d\d"/)
-    expect(await smokeContainersLeft()).toBe('')
+    expect(e.report).toMatchObject({bento: bentoTag, timeoutBasis: 'model-bytes', ok: false})
+    expect(await containersOf(bentoTag)).toEqual([])
   })
 
-  it('--error-contains: the same refusal is the expected answer, and the smoke passes', async () => {
-    const r = await smoke([image, '--input', 'classify=not json', '--error-contains', 'classify=error has occurred'])
-    expect(r.code, r.stderr + r.stdout).toBe(0)
-    expect(r.stdout).toMatch(/Smoke test passed: .* 1 API\(s\) answered/)
-    expect(await smokeContainersLeft()).toBe('')
-  })
-
-  it('a container that exits at start: E_SMOKE_EXITED with its last log lines, and no container left', async () => {
-    const r = await smoke([image, '--env', 'BENTOML_CONFIG=/nonexistent/bentoml.yaml', '--json'])
-    expect(r.code, r.stderr).toBe(11)
-    const e = (JSON.parse(r.stdout) as ErrorJson).error
-    expect(e.code).toBe('E_SMOKE_EXITED')
-    expect(e.message).toMatch(/exited with code [1-9]\d* before it was ready/)
-    expect(e.logs?.length ?? 0).toBeGreaterThan(0)
-    expect(e.logs?.join('\n')).toContain('nonexistent')
-    expect(await smokeContainersLeft()).toBe('')
-  })
-
-  it('a start that needs the network: with --network none it exits, E_SMOKE_EXITED says so and names --network', async () => {
-    // The served image behind a start that first fetches something (as a service downloading its model would).
-    const online = `smoke-iris-e2e:${RUN_ID}-online`
-    images.push(online)
-    const fetchFirst = "import os, urllib.request; urllib.request.urlopen('https://pypi.org/simple/', timeout=10); os.execv('/home/bentoml/bento/env/docker/entrypoint.sh', ['entrypoint.sh'])"
-    const dockerfile = `FROM ${image}\nENTRYPOINT ${JSON.stringify(['/app/.venv/bin/python3', '-c', fetchFirst])}\n`
-    const b = await run(DOCKER, ['build', '-q', '-t', online, '-'], {input: dockerfile, timeoutMs: 300_000})
-    expect(b.code, b.stderr).toBe(0)
-    const r = await smoke([online, '--json'])
-    expect(r.code, r.stderr).toBe(11)
-    const e = (JSON.parse(r.stdout) as ErrorJson).error
-    expect(e.code).toBe('E_SMOKE_EXITED')
-    expect(e.logs?.join('\n')).toMatch(/URLError|urlopen/)
-    expect(e.hint).toContain('--network bridge')
-    expect(await smokeContainersLeft()).toBe('')
-  })
-
-  it('Ctrl-C while waiting for /readyz: E_INTERRUPTED (130) and the container is removed', async () => {
+  it('legacy: Ctrl-C while waiting for /readyz: E_INTERRUPTED (130) and the container is removed', async () => {
     const child = spawn(process.execPath, [BIN, 'smoke', image], {env: {...process.env, BENTOML_HOME: home}, cwd: work, stdio: ['ignore', 'pipe', 'pipe']})
     let stderr = ''
     child.stderr.on('data', (b: Buffer) => {
@@ -175,25 +313,25 @@ describe('bento smoke on a real Docker engine (legacy iris, --network none)', ()
     })
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('E_INTERRUPTED')
-    expect(await smokeContainersLeft()).toBe('')
+    expect(await containersOf(image)).toEqual([])
   })
 })
 
-/**
- * The SDK iris (`@bentoml.service`, test/fixtures/sdk-iris) built by the REAL bentoml build 1.4.40 and containerized by
- * bento: its APIs come from bento.yaml's `schema.routes`, the body from --input-file.
- */
-describe('bento smoke on a real Docker engine (SDK iris built by bentoml 1.4.40)', () => {
-  let home: string
-  let project: string
+describe('bento smoke on a real Docker engine: SDK iris (@bentoml.service), built by the real bentoml build 1.4.40', () => {
+  const made = {images: [] as string[], homes: [] as string[], dirs: [] as string[]}
   const image = `smoke-sdk-iris-e2e:${RUN_ID}`
-  const images: string[] = [image]
+  let home = ''
+  let project = ''
 
   beforeAll(async () => {
+    made.images.push(image)
     if (!existsSync(join(VENV_1440, 'bin/bentoml'))) throw new Error(`BentoML 1.4.40 venv missing at ${VENV_1440}: run scripts/provision/bentoml-1.4.40-venv.sh`)
     home = await tempDir('bento-home-smoke-sdk-')
     project = await tempDir('bento-smoke-sdk-iris-')
+    made.homes.push(home)
+    made.dirs.push(home, project)
     await cp(join(REPO, 'test/fixtures/sdk-iris'), project, {recursive: true})
+    await writeFile(join(project, 'service.py'), SDK_SERVICE)
     const env = {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(VENV_1440, 'bin')}:${process.env.PATH ?? ''}`}
     const trained = await run(join(VENV_1440, 'bin/python'), ['train.py'], {cwd: project, env})
     expect(trained.code, trained.stderr).toBe(0)
@@ -203,24 +341,12 @@ describe('bento smoke on a real Docker engine (SDK iris built by bentoml 1.4.40)
     const tag = /__tag__:(\S+)/.exec(built.stdout)![1]!
     const c = await runBento(['containerize', tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(c.code, c.stderr).toBe(0)
-    images.push(...imagesMadeBy(JSON.parse(c.stdout)))
-    await writeFile(join(project, 'inputs.json'), JSON.stringify({classify: {input: [[5.1, 3.5, 1.4, 0.2]]}}))
+    made.images.push(...imagesMadeBy(JSON.parse(c.stdout)))
   })
 
   afterAll(async () => {
-    for (const c of (await docker('ps', '-aq', '--filter', `ancestor=${image}`)).stdout.split('\n').filter(Boolean)) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
-    await removeHomeImages(home)
-    await removeDir(home)
-    await removeDir(project)
+    await removeMade(made)
   })
 
-  it('passes offline: schema.routes gives /classify, the body comes from --input-file, the answer is [0]', async () => {
-    const r = await runBento(['smoke', image, '--input-file', 'inputs.json', '--expect', 'classify=.[0] == 0', '--json'], {cwd: project, env: {BENTOML_HOME: home}, timeoutMs: 600_000})
-    expect(r.code, r.stderr + r.stdout).toBe(0)
-    const json = JSON.parse(r.stdout) as SmokeJson
-    console.log(`smoke (SDK iris): ready in ${json.timeToReadyMs} ms, classify ${json.apis[0]?.latencyMs} ms, ${json.durationMs} ms in all`)
-    expect(json).toMatchObject({network: 'none', uid: 1034, healthcheck: true, ok: true, probes: {livez: 200, metrics: 200}})
-    expect(json.apis).toEqual([expect.objectContaining({name: 'classify', route: '/classify', status: 200, ok: true, inputSource: 'given'})])
-  })
+  smokeScenarios('sdk', () => ({image, home, cwd: project}), {body: JSON.stringify({input: [[5.1, 3.5, 1.4, 0.2]]}), expect: '.[0] == 0'})
 })

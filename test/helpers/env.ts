@@ -74,13 +74,15 @@ export interface RunOptions {
   timeoutMs?: number
   /** Written to the child's stdin (a pipe), which is then closed. Without it stdin is an empty pipe. */
   input?: string
+  /** The child gets `env` only, not this process's environment under it. */
+  cleanEnv?: boolean
 }
 
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   try {
     const pending = execFileP(cmd, args, {
       cwd: opts.cwd,
-      env: {...process.env, ...opts.env},
+      env: opts.cleanEnv ? opts.env : {...process.env, ...opts.env},
       maxBuffer: 64 * 1024 * 1024,
       timeout: opts.timeoutMs ?? 600_000,
     })

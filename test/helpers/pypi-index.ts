@@ -44,11 +44,11 @@ function normalize(name: string): string {
 
 /**
  * With `tls` the index speaks HTTPS with that certificate; with `host` it listens there (e.g. the Docker bridge's
- * gateway, which a build's RUN steps can reach) instead of 127.0.0.1.
+ * gateway, which a build's RUN steps can reach) instead of 127.0.0.1; with `port` on that port (rejects when taken).
  */
 export async function startLocalIndex(
   dir: string,
-  opts: {auth?: {user: string; password: string}; tls?: {key: string; cert: string}; host?: string} = {},
+  opts: {auth?: {user: string; password: string}; tls?: {key: string; cert: string}; host?: string; port?: number} = {},
 ): Promise<LocalIndex> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'))
   const byProject = new Map<string, Array<{file: string; sha256: string}>>()
@@ -102,7 +102,10 @@ export async function startLocalIndex(
   }
   const server: Server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler)
   const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve) => server.listen(0, host, resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, resolve)
+  })
   const port = (server.address() as AddressInfo).port
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${port}/simple`,
