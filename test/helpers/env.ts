@@ -261,9 +261,11 @@ export async function bridgeGateway(docker: string): Promise<string> {
 }
 
 /**
- * Remove every image bento made for `home` (its model and wheelhouse images: labelled `dev.bento.home` with the home's
- * id, `$BENTOML_HOME/.bento/home-id`), whatever the test got to record before it failed. Other files' homes have
- * other ids: their images are never touched.
+ * Remove every image bento tagged for `home` (its model and wheelhouse images, named under the home's id,
+ * `$BENTOML_HOME/.bento/home-id`: `bento-model.invalid/h<id>/…`, `bento-wheelhouse.invalid/h<id>`), whatever the test
+ * got to record before it failed. By name, never by label or id: containerize tags another home's image of the same
+ * model or wheelhouse for this home instead of building it again, so one image carries the first home's label and
+ * other homes' tags; removing by label (as this helper once did) untagged the images of the Docker file running beside.
  */
 export async function removeHomeImages(home: string): Promise<void> {
   let id: string
@@ -274,7 +276,11 @@ export async function removeHomeImages(home: string): Promise<void> {
   }
   if (!/^[0-9a-f]{16}$/.test(id)) return
   const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
-  const listed = await run(docker, ['images', '--filter', `label=dev.bento.home=${id}`, '--format', '{{.Repository}}:{{.Tag}}'])
-  const refs = listed.stdout.split('\n').filter((r) => r && !r.endsWith(':<none>'))
+  const listed = await run(docker, ['images', '--format', '{{.Repository}}:{{.Tag}}'])
+  const refs = listed.stdout
+    .split('\n')
+    .filter((r) => r.startsWith(`bento-model.invalid/h${id}/`) || r.startsWith(`bento-wheelhouse.invalid/h${id}:`))
+    .filter((r) => !r.endsWith(':<none>'))
+  // By tag (-f too: a tag is only untagged while another home's tag names the same image).
   if (refs.length > 0) await run(docker, ['rmi', '-f', ...refs])
 }
