@@ -4,11 +4,12 @@
  * Bento the real `bentoml build` 1.4.40 wrote (spec 2, locked) for the same project, in the same store; each
  * container answers POST /classify. And spec 1: `bento containerize` of the Bento the real `bentoml build` wrote for
  * the runner-style iris example (1.4.15: install.sh, requirements.lock.txt) and for a `bentoml.legacy.Service` with
- * nested requirements (1.4.40). Python packages come from PyPI, as in BentoML's own image. Run it under
- * `flock /work/docker.lock` (CI runs it alone).
+ * nested requirements (1.4.40). The spec-2 rows lock against the offline wheelhouse (scripts/provision/wheelhouse.sh:
+ * `no_index` + `find_links` in the copied bentofile, for both tools) and install from it (`--wheelhouse`), so no
+ * container reaches PyPI; the spec-1 rows install from PyPI, as in BentoML's own image.
  */
 import {randomBytes} from 'node:crypto'
-import {cp} from 'node:fs/promises'
+import {appendFile, cp} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -17,6 +18,7 @@ import {bentomlVenv, imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, 
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
+const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 
 async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return run(DOCKER, args, {timeoutMs: 1_200_000})
@@ -42,6 +44,8 @@ for (const row of ROWS) {
       home = join(root, 'home')
       project = join(root, 'project')
       await cp(join(REPO, 'test/fixtures/interop', row.fixture), project, {recursive: true})
+      // Both tools lock against the wheelhouse (the fixture's bentofile ends in its python: section).
+      await appendFile(join(project, 'bentofile.yaml'), `  no_index: true\n  find_links:\n    - "${WHEELHOUSE}"\n`)
       const trained = await run(bentomlVenv('1.4.40').python, [join(REPO, 'test/fixtures/sdk-iris/train.py')], {
         env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
       })
@@ -57,7 +61,7 @@ for (const row of ROWS) {
 
     async function containerizeAndAsk(bentoTag: string, image: string): Promise<void> {
       images.push(image)
-      const r = await runBento(['containerize', bentoTag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...imagesMadeBy(json))
