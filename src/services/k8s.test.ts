@@ -9,7 +9,7 @@ import {DockerUnavailableError} from '../errors.js'
 import {memoryReporter} from '../reporter.js'
 import {tempDir} from '../../test/helpers/env.js'
 import {writeTree} from '../../test/helpers/files.js'
-import {bentoTree} from '../../test/helpers/store-fixtures.js'
+import {bentoTreeWithEnv} from '../../test/helpers/store-fixtures.js'
 import {k8s, type K8sServiceOptions, pinnedRef, repositoryOf} from './k8s.js'
 
 const DIGEST = `sha256:${'b'.repeat(64)}`
@@ -18,11 +18,7 @@ const OTHER = `sha256:${'c'.repeat(64)}`
 let home: string
 beforeAll(async () => {
   home = await tempDir('bento-k8s-svc-')
-  const tree = bentoTree('iris', 'v1', '2026-01-01T00:00:00+00:00')
-  tree['bento.yaml'] = (tree['bento.yaml'] as string)
-    .replace('envs: []', "envs:\n- name: HF_TOKEN\n  value: ''\n  stage: runtime\n")
-    .replace('services: []', 'services:\n- name: iris\n  service: ""\n  models: []\n  dependencies: []\n  config:\n    resources: {cpu: "2", memory: 4Gi}\n')
-  await writeTree(join(home, 'bentos/iris'), {v1: tree, latest: 'v1'})
+  await writeTree(join(home, 'bentos/iris'), {v1: bentoTreeWithEnv('iris', {name: 'HF_TOKEN', stage: 'runtime'}, '{cpu: "2", memory: 4Gi}'), latest: 'v1'})
 })
 afterAll(async () => {
   await rm(home, {recursive: true, force: true})

@@ -94,6 +94,20 @@ export function bentoTree(
   }
 }
 
+/**
+ * A Bento tree whose bento.yaml has one runtime env (`name`, empty value, `stage`) and, with `resources` (a YAML flow
+ * mapping such as `{cpu: "2", memory: 4Gi}`), one service with those resources: what `bento k8s` reads.
+ */
+export function bentoTreeWithEnv(name: string, env: {name: string; stage: string}, resources?: string): Tree {
+  const tree = bentoTree(name, 'v1', '2026-01-01T00:00:00+00:00')
+  let yaml = (tree['bento.yaml'] as string).replace('envs: []', `envs:\n- name: ${env.name}\n  value: ''\n  stage: ${env.stage}\n`)
+  if (resources !== undefined) {
+    yaml = yaml.replace('services: []', `services:\n- name: ${name}\n  service: ""\n  models: []\n  dependencies: []\n  config:\n    resources: ${resources}\n`)
+  }
+  tree['bento.yaml'] = yaml
+  return tree
+}
+
 /** What `bentoml build` 1.4.40 writes for an SDK service with `model = bentoml.models.BentoModel("iris_clf:latest")`. */
 export const SPEC2_BENTO_YAML = `service: service:Iris
 name: iris

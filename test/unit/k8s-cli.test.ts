@@ -10,24 +10,17 @@ import {Service} from 'kubernetes-models/v1/Service'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {tempDir} from '../helpers/env.js'
+import {runBento, tempDir} from '../helpers/env.js'
 import {writeTree} from '../helpers/files.js'
-import {bentoTree} from '../helpers/store-fixtures.js'
-import {runBento} from '../helpers/env.js'
+import {bentoTreeWithEnv} from '../helpers/store-fixtures.js'
 
 const NO_DOCKER = {DOCKER_HOST: 'tcp://127.0.0.1:1'}
 let home: string
 
 beforeAll(async () => {
   home = await tempDir('bento-k8s-cli-')
-  const tree = bentoTree('iris', 'v1', '2026-01-01T00:00:00+00:00')
-  tree['bento.yaml'] = (tree['bento.yaml'] as string)
-    .replace('envs: []', "envs:\n- name: API_KEY\n  value: ''\n  stage: all\n")
-    .replace('services: []', 'services:\n- name: iris\n  service: ""\n  models: []\n  dependencies: []\n  config:\n    resources: {cpu: 1, memory: "lots"}\n')
-  await writeTree(join(home, 'bentos/iris'), {v1: tree, latest: 'v1'})
-  const ok = bentoTree('ok', 'v1', '2026-01-01T00:00:00+00:00')
-  ok['bento.yaml'] = (ok['bento.yaml'] as string).replace('envs: []', "envs:\n- name: API_KEY\n  value: ''\n  stage: all\n")
-  await writeTree(join(home, 'bentos/ok'), {v1: ok, latest: 'v1'})
+  await writeTree(join(home, 'bentos/iris'), {v1: bentoTreeWithEnv('iris', {name: 'API_KEY', stage: 'all'}, '{cpu: 1, memory: "lots"}'), latest: 'v1'})
+  await writeTree(join(home, 'bentos/ok'), {v1: bentoTreeWithEnv('ok', {name: 'API_KEY', stage: 'all'}), latest: 'v1'})
 })
 afterAll(async () => {
   await rm(home, {recursive: true, force: true})
