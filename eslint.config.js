@@ -16,7 +16,8 @@ export const LAYERS = {
   config: ['bentoml', ...LEAVES],
   store: ['bentoml', ...LEAVES],
   python: ['bentoml', ...LEAVES],
-  docker: ['bentoml', 'lock/label.js', ...LEAVES],
+  // registry/reference.js: the image-reference grammar (which component is the registry), pure.
+  docker: ['bentoml', 'lock/label.js', 'registry/reference.js', ...LEAVES],
   // Kubernetes objects of a Bento (bento k8s): a pure renderer.
   k8s: ['bentoml', ...LEAVES],
   // bento's OCI distribution client (bento push): HTTP, auth, references; knows no engine.

@@ -3,18 +3,14 @@ import path from 'node:path'
 
 
 import {DockerPushError} from '../errors.js'
+import {registryOf} from '../registry/reference.js'
 import type {PushEvent, RegistryAuth} from './image-client.js'
 import {LineSplitter} from './lines.js'
 
 /** Docker Hub's key in ~/.docker/config.json `auths`. */
 export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/'
 
-/** The registry host of an image reference (`docker.io` when the first component is not a host). */
-export function registryOf(ref: string): string {
-  const first = ref.split('/')[0] ?? ''
-  if (ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first
-  return 'docker.io'
-}
+export {registryOf}
 
 interface AuthEntry {
   auth?: string

@@ -21,6 +21,17 @@ export function isLoopback(registry: string): boolean {
 }
 
 /**
+ * The registry host of an image reference, the Docker CLI's rule: the first component when the reference has more
+ * than one and it has a dot or a port or is `localhost`, else `docker.io`. Pure; `containerize --push` (its
+ * credentials) and `parseReference` both read it.
+ */
+export function registryOf(ref: string): string {
+  const first = ref.split('/')[0] ?? ''
+  if (ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first
+  return 'docker.io'
+}
+
+/**
  * Parse an image reference for a push, the Docker CLI's way: the first component is the registry when it has a dot
  * or a port or is `localhost`, else Docker Hub. A digest reference is refused (a push names a tag). Pure.
  */
@@ -28,11 +39,8 @@ export function parseReference(ref: string): RegistryReference {
   const bad = (why: string): UsageError =>
     new UsageError(`"${ref}" is not an image reference to push to: ${why}`, {hint: 'e.g. 127.0.0.1:5000/iris:1 or ghcr.io/team/iris:1'})
   if (ref.includes('@')) throw bad('a push names a tag, not a digest')
-  const parts = ref.split('/')
-  const first = parts[0] ?? ''
-  const hasRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
-  const registry = hasRegistry ? first : 'docker.io'
-  let rest = hasRegistry ? parts.slice(1).join('/') : ref
+  const registry = registryOf(ref)
+  let rest = registry === 'docker.io' && !ref.startsWith('docker.io/') ? ref : ref.slice(registry.length + 1)
   let tag = 'latest'
   const slash = rest.lastIndexOf('/')
   const colon = rest.lastIndexOf(':')
