@@ -58,6 +58,42 @@ daemonize() {
   ) &
 }
 
+# write_registry_config CONFIG DATA_DIR ADDR SERVICE [STORAGE_EXTRA [EXTRA]]: Debian's docker-registry config for a
+# local test registry (filesystem storage with deletes enabled, plain HTTP on ADDR, no storage health check), written
+# atomically. STORAGE_EXTRA: more YAML under `storage:` (indented two spaces); EXTRA: more top-level YAML.
+write_registry_config() {
+  local config="$1" data="$2" addr="$3" service="$4" storage_extra="${5:-}" extra="${6:-}"
+  mkdir -p "$data"
+  {
+    cat <<CFG
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+  fields:
+    service: $service
+storage:
+  filesystem:
+    rootdirectory: $data
+  delete:
+    enabled: true
+CFG
+    [[ -z "$storage_extra" ]] || printf '%s\n' "$storage_extra"
+    [[ -z "$extra" ]] || printf '%s\n' "$extra"
+    cat <<CFG
+http:
+  addr: $addr
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: false
+CFG
+  } >"$config.tmp"
+  mv "$config.tmp" "$config"
+}
+
 # start_registry ADDR CONFIG PIDFILE LOGFILE [CURL_ARGS...]: start Debian's docker-registry with CONFIG in the
 # background (daemonize) and wait until http://ADDR/v2/ answers (200, or 401 for an instance with auth; CURL_ARGS
 # such as `-u user:password` are passed to the probe). Dies with the log's tail when it does not answer in 30 s.

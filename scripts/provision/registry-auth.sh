@@ -29,32 +29,8 @@ write_config() {
   # htpasswd (apache2-utils): the registry reads bcrypt entries only.
   command -v htpasswd >/dev/null || apt_install apache2-utils
   htpasswd -Bbn "$USER_NAME" "$(cat "$DIR/password")" >"$DIR/htpasswd"
-  cat >"$CONFIG.tmp" <<CFG
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-  fields:
-    service: registry-auth
-storage:
-  filesystem:
-    rootdirectory: $DIR/data
-  delete:
-    enabled: true
-auth:
-  htpasswd:
-    realm: bento-test
-    path: $DIR/htpasswd
-http:
-  addr: $ADDR
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: false
-CFG
-  mv "$CONFIG.tmp" "$CONFIG"
+  # No in-memory blob descriptor cache: the test's garbage collection must not leave stale answers behind.
+  write_registry_config "$CONFIG" "$DIR/data" "$ADDR" registry-auth "" "$(printf 'auth:\n  htpasswd:\n    realm: bento-test\n    path: %s' "$DIR/htpasswd")"
 }
 
 main() {

@@ -28,31 +28,7 @@ LOGFILE="$DIR/registry.log"
 registry_answers() { curl -fsS -m 2 "http://$ADDR/v2/" >/dev/null 2>&1; }
 
 write_config() {
-  mkdir -p "$DIR/data"
-  cat >"$CONFIG.tmp" <<CFG
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-  fields:
-    service: registry
-storage:
-  filesystem:
-    rootdirectory: $DIR/data
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $ADDR
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: false
-CFG
-  mv "$CONFIG.tmp" "$CONFIG"
+  write_registry_config "$CONFIG" "$DIR/data" "$ADDR" registry "$(printf '  cache:\n    blobdescriptor: inmemory')"
 }
 
 verify_push_pull() {
