@@ -57,17 +57,60 @@ step() {
   fi
 }
 
+# side_by_side NAME CMD [NAME CMD ...]: steps that run at the same time (CMD is a shell command line); each one's
+# output is printed whole when all have ended, in the order given, and each gets its own result line.
+side_by_side() {
+  local -a names=() pids=()
+  local dir name t0
+  dir="$(mktemp -d)"
+  if ((failed != 0)) && [[ "${BENTO_FAIL_FAST:-0}" == 1 ]]; then
+    while (($# >= 2)); do results+=("SKIP  $1"); shift 2; done
+    return 0
+  fi
+  t0=$(date +%s)
+  printf '%s' "side-by-side" >"$DISK_SAMPLES.step"
+  disk_report "before the side-by-side steps"
+  while (($# >= 2)); do
+    name="$1"
+    log "=== $name: $2 (side by side)"
+    (
+      s=$(date +%s) rc=0
+      bash -c "$2" </dev/null >"$dir/$name.log" 2>&1 || rc=$?
+      echo "$rc $(($(date +%s) - s))" >"$dir/$name.rc"
+    ) &
+    names+=("$name")
+    pids+=($!)
+    shift 2
+  done
+  wait "${pids[@]}" || true
+  for name in "${names[@]}"; do
+    local rc secs
+    read -r rc secs <"$dir/$name.rc"
+    log "--- $name output"
+    cat "$dir/$name.log" >&2
+    if ((rc == 0)); then
+      results+=("ok    $name (${secs}s, side by side)")
+    else
+      results+=("FAIL  $name (exit $rc, ${secs}s, side by side)")
+      failed=1
+    fi
+  done
+  log "side by side: ${names[*]} took $(($(date +%s) - t0))s"
+  disk_report "after ${names[*]}"
+  rm -rf "$dir"
+}
+
 rm -f "$BENTO_TOOLS/vitest-report.json"
 step disk-guard bash scripts/disk-guard.sh
 ((failed == 0)) && step provision bash scripts/provision/all.sh
 if ((failed != 0)); then
   log "the disk guard or provisioning failed; not running the checks"
 else
-  step build npm run build
+  # build, lint and typecheck side by side: each is one mostly single-threaded Node process (≈ 25 s of CPU in all).
+  side_by_side build "npm run build" lint "npm run lint" typecheck "npm run typecheck"
   # The build step just compiled dist/: the tests' global setup need not compile it again (unless it failed).
-  built=$((1 - failed))
-  step lint npm run lint
-  step typecheck npm run typecheck
+  built=0
+  [[ "${results[*]}" == *"ok    build "* ]] && built=1
   step vitest env BENTO_SKIP_BUILD="$built" npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
   # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/).
   step bench-quick npx tsx bench/run.ts --quick

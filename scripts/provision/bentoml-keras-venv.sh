@@ -14,9 +14,14 @@ main() {
   provision_venv "$VENV" 'bentoml==1.4.15' 'click<8.3' 'tensorflow-cpu==2.15.*' scikit-learn
   check_bentoml_version "$VENV" 1.4.15
   local tf
+  if venv_verified "$VENV" tensorflow; then
+    log "tensorflow import already verified in $VENV (since its last install)"
+    return 0
+  fi
   tf=$("$VENV/bin/python" -c 'import os; os.environ["TF_CPP_MIN_LOG_LEVEL"]="3"; import tensorflow as tf; print(tf.__version__)' 2>/dev/null) ||
     die "import tensorflow failed in $VENV"
   log "tensorflow $tf"
+  venv_mark_verified "$VENV" tensorflow
 }
 
 timed "bentoml-keras-venv.sh" main
