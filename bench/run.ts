@@ -22,7 +22,7 @@ import {benchModels} from './p2-models.js'
 import {benchImageSize} from './p4-image-size.js'
 import {benchP6} from './p6-list.js'
 import {BENCH, distIsStale, REPO, resolveTools} from './lib/env.js'
-import {buildCacheIds, dockerVersion, pruneBuildCacheSince} from './lib/docker.js'
+import {dockerVersion} from './lib/docker.js'
 import type {BenchContext, BenchResult, Row} from './lib/types.js'
 
 interface Entry {
@@ -204,22 +204,19 @@ async function main(): Promise<number> {
   const ctx: BenchContext = {quick, tools, log: (m) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`)}
   const results: BenchResult[] = []
   const errors: Array<{ids: string[]; error: string}> = []
-  // Quick: the benchmarks leave their build cache records for each other; the run removes them all at its end.
-  const cacheBefore = quick ? await buildCacheIds(tools) : null
-  try {
-    for (const b of BENCHES) {
-      if (only && !b.ids.some((id) => only.has(id))) continue
-      ctx.log(`=== ${b.ids.join(', ')}`)
-      try {
-        results.push(...(await b.run(ctx)))
-      } catch (error) {
-        const msg = error instanceof Error ? (error.stack ?? error.message) : String(error)
-        ctx.log(`${b.ids.join(', ')} BROKEN: ${msg}`)
-        errors.push({ids: b.ids, error: error instanceof Error ? error.message : String(error)})
-      }
+  // Quick: the benchmarks leave their build cache records for each other and for the next quick run (its package
+  // layers are then warm, as in a user's second containerize); the daemon's cache stays bounded by
+  // scripts/disk-guard.sh and BuildKit's gc. The full run removes its records as each benchmark ends.
+  for (const b of BENCHES) {
+    if (only && !b.ids.some((id) => only.has(id))) continue
+    ctx.log(`=== ${b.ids.join(', ')}`)
+    try {
+      results.push(...(await b.run(ctx)))
+    } catch (error) {
+      const msg = error instanceof Error ? (error.stack ?? error.message) : String(error)
+      ctx.log(`${b.ids.join(', ')} BROKEN: ${msg}`)
+      errors.push({ids: b.ids, error: error instanceof Error ? error.message : String(error)})
     }
-  } finally {
-    if (cacheBefore) await pruneBuildCacheSince(tools, cacheBefore)
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
   const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`
