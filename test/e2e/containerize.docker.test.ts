@@ -63,8 +63,8 @@ describe('bento containerize on a real Docker engine', () => {
     return {code: r.code, json, stderr: r.stderr}
   }
 
-  async function start(ref: string): Promise<{url: string; id: string}> {
-    const {id, url} = await serveImage(ref, containers)
+  async function start(ref: string, runArgs: string[] = []): Promise<{url: string; id: string}> {
+    const {id, url} = await serveImage(ref, containers, runArgs)
     return {url, id}
   }
 
@@ -101,9 +101,14 @@ describe('bento containerize on a real Docker engine', () => {
     expect(labels['dev.bento.labels.owner']).toBe('bentoml-team')
     expect(await inspect<string>(image, '.Config.User')).toBe('bentoml')
     expect(await inspect<Record<string, unknown>>(image, '.Config.ExposedPorts')).toHaveProperty('3000/tcp')
-    expect(await inspect<unknown>(image, '.Config.Healthcheck')).not.toBeNull()
+    // The image's HEALTHCHECK: its probe, every 30 s after a 60 s start period.
+    const check = await inspect<{Test: string[]; Interval: number; StartPeriod: number; Retries: number}>(image, '.Config.Healthcheck')
+    expect(check.Test.slice(0, 2)).toEqual(['CMD', '/app/.venv/bin/python3'])
+    expect({interval: check.Interval, startPeriod: check.StartPeriod, retries: check.Retries}).toEqual({interval: 30e9, startPeriod: 60e9, retries: 3})
 
-    const {url, id} = await start(image)
+    // Run with the probe every second (the image's own probe command; only its schedule is the run's), so that the
+    // test does not wait 30 s for the first one.
+    const {url, id} = await start(image, ['--health-interval', '1s'])
     expect(await postJson(`${url}/classify`, [[5.1, 3.5, 1.4, 0.2]])).toEqual({status: 200, json: ['setosa']})
     expect(await postJson(`${url}/classify`, [[6.7, 3.0, 5.2, 2.3]])).toEqual({status: 200, json: ['virginica']})
     const uid = await docker('exec', id, 'id', '-u')
