@@ -199,4 +199,12 @@ describe('a failed or interrupted write leaves nothing', () => {
       expect(await readdir(parent)).toEqual([])
     })
   }
+
+  it('a target under a file (no directory can be made there): E_ARCHIVE (exit 6) naming it, not a bug', async () => {
+    const file = join(root, 'a-file')
+    await writeFile(file, 'x')
+    let error: unknown
+    await write({kind: 'oci', path: join(file, 'out')}).catch((e: unknown) => (error = e))
+    expectError(error, 'E_ARCHIVE', 6, join(file, 'out'))
+  })
 })

@@ -206,10 +206,10 @@ function tempSibling(target: string): string {
 export async function writeImageOutput(opts: WriteOutputOptions): Promise<OutputResult> {
   const {target, info} = opts
   await checkOutputTarget(target)
-  await mkdir(path.dirname(target.path), {recursive: true})
   const tmp = tempSibling(target.path)
   const forget = opts.cleanup?.add(tmp) ?? (() => undefined)
   try {
+    await mkdir(path.dirname(target.path), {recursive: true})
     const result = target.kind === 'oci' ? await writeOci(opts, tmp) : await writeDockerArchive(opts, tmp)
     opts.signal?.throwIfAborted()
     // Again: the target may have appeared meanwhile. A rename replaces an empty directory or a file, atomically.
@@ -217,7 +217,7 @@ export async function writeImageOutput(opts: WriteOutputOptions): Promise<Output
     await rename(tmp, target.path)
     return {...result, kind: target.kind, path: target.path, imageId: info.id}
   } catch (error) {
-    await rm(tmp, {recursive: true, force: true})
+    await rm(tmp, {recursive: true, force: true}).catch(() => undefined)
     if (opts.signal?.aborted && !(error instanceof InterruptedError)) throw new InterruptedError(`Interrupted; ${target.path} was not written.`)
     if (isBentoError(error)) throw error
     if (isDiskFull(error)) throw diskFullError(`No space left writing ${target.path}: nothing was written`, error)

@@ -192,6 +192,8 @@ function checkSupported(tag: string, conda: BentoInfo['conda'], baseImage: strin
 }
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
+  // A target bento must not write over is refused before the store or the daemon is asked anything.
+  if (opts.output) await checkOutputTarget(opts.output)
   // The Bento is held for reading until the image is built: a `bento delete` of it waits (store/readers.ts).
   return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento), {cleanup: opts.cleanup})
 }
@@ -209,7 +211,6 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   if (opts.push && tags.every((t) => !t.includes('/'))) {
     throw new UsageError('--push needs an image tag that names a registry', {hint: 'e.g. -t 127.0.0.1:5000/iris:dev --push'})
   }
-  if (opts.output) await checkOutputTarget(opts.output)
   if (opts.wheelhouse && !existsSync(opts.wheelhouse)) {
     throw new NotFoundError(`--wheelhouse directory ${opts.wheelhouse} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
   }

@@ -11,13 +11,13 @@
  * `containerize --output` on the same image (the build is cached): `skopeo copy --preserve-digests` puts the `oci:DIR`
  * layout into the local registry (127.0.0.1:5000) under bento's manifest digest and `docker pull` gives back the
  * engine's image id; `docker-archive:FILE` (the same manifest digest), loaded with `docker load` after the tag was
- * removed, answers /classify. A bad `--output` value and a non-empty target directory are refused before any build.
- * (The writer's determinism and its failure paths: src/docker/image-output.test.ts.)
+ * removed, answers /classify. (The writer's determinism and failure paths: src/docker/image-output.test.ts; a bad
+ * `--output` value and a non-empty target: test/unit/push-cli.test.ts.)
  */
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {createWriteStream, existsSync, readFileSync} from 'node:fs'
-import {appendFile, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
+import {appendFile, readdir, rm, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -324,20 +324,6 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('E_INTERRUPTED')
     expect(await manifestStatus(`${PREFIX}/interrupted`, '1')).toBe(404)
-  })
-
-  it('--output: a bad value and a non-empty directory are refused (exit 2) before any build', async () => {
-    const bad = await bento(['containerize', bentoTag, '-t', image, '--output', 'tar:./x.tar'])
-    expect(bad.code, bad.stderr).toBe(2)
-    expect(bad.stderr).toMatch(/E_USAGE[\s\S]*--output "tar:\.\/x\.tar"[\s\S]*oci:DIR[\s\S]*docker-archive:FILE/)
-    const full = join(outDir, 'full')
-    await mkdir(full)
-    await writeFile(join(full, 'mine.txt'), 'keep')
-    const refused = await bento(['containerize', bentoTag, '-t', image, '--output', `oci:${full}`, '--json'])
-    expect(refused.code, refused.stderr).toBe(2)
-    expect(JSON.parse(refused.stdout)).toMatchObject({error: {code: 'E_USAGE', path: full}})
-    expect(refused.stderr).not.toContain('Building image')
-    expect(await readdir(full)).toEqual(['mine.txt'])
   })
 
   it('--output oci: → skopeo copy --preserve-digests → registry under bento\'s manifest digest; docker pull gives the engine\'s image', async () => {
