@@ -12,6 +12,8 @@
 #                    registry is stopped meanwhile (the garbage collector must not race a push), so run it when no
 #                    test pushes: scripts/test-all.sh runs it after the tests and in its disk guard.
 #
+# Also installs skopeo (Debian's): the e2e test of `containerize --output oci:DIR` copies the layout to this registry.
+#
 # Environment: BENTO_REGISTRY_PORT (default 5000).
 set -euo pipefail
 BENTO_LOG_TAG=registry
@@ -102,6 +104,7 @@ main() {
     gc
     return
   fi
+  apt_install skopeo
   if registry_answers; then
     log "registry already answering on $ADDR"
   else

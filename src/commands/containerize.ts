@@ -17,6 +17,8 @@ export default class Containerize extends BaseCommand {
     '<%= config.bin %> containerize clasificador_iris:latest --wheelhouse ./wheels   # offline: pip --no-index --find-links',
     '<%= config.bin %> containerize clasificador_iris:latest --ca-cert corp-proxy-ca.pem   # pip/uv/apt in the build trust it; in no layer',
     '<%= config.bin %> containerize clasificador_iris:latest --ca-cert host   # the host\'s SSL_CERT_FILE / PIP_CERT / system bundle',
+    '<%= config.bin %> containerize clasificador_iris:latest --output oci:./iris-oci   # then: skopeo copy oci:./iris-oci docker://REG/iris:1',
+    '<%= config.bin %> containerize clasificador_iris:latest --output docker-archive:./iris.tar   # then: docker load -i iris.tar',
   ]
 
   static override args = {tag: Args.string({required: true, description: 'NAME[:VERSION|latest]'})}
@@ -39,6 +41,11 @@ export default class Containerize extends BaseCommand {
         '`host` takes SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE or the system bundle. Repeatable; default BENTO_CA_CERT. ' +
         'Passed as a BuildKit secret: in no layer, ENV, ARG or Bento file.',
     }),
+    output: Flags.string({
+      description:
+        'Also write the image as oci:DIR (an OCI image layout) or docker-archive:FILE (for `docker load`): uncompressed layers from the ' +
+        "engine's export, deterministic bytes (tar times from SOURCE_DATE_EPOCH), written to a temp sibling and renamed at the end.",
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -46,7 +53,7 @@ export default class Containerize extends BaseCommand {
     const {homedir} = await import('node:os')
     const {join, resolve} = await import('node:path')
     const {containerize} = await import('../services/containerize.js')
-    const {DockerodeClient} = await import('../docker/index.js')
+    const {DockerodeClient, parseOutput} = await import('../docker/index.js')
     const env = this.env()
     // The first Ctrl-C/SIGTERM aborts the signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
     const result = await containerize({
@@ -66,10 +73,12 @@ export default class Containerize extends BaseCommand {
       environ: env,
       caCerts: flags['ca-cert'] ?? (env.BENTO_CA_CERT ? [env.BENTO_CA_CERT] : []),
       cwd: process.cwd(),
+      ...(flags.output === undefined ? {} : {output: parseOutput(flags.output, process.cwd())}),
     })
     if (!this.jsonEnabled()) {
       this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
       for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}`)
+      if (result.output) this.log(`Wrote ${result.output.kind}:${result.output.path} (manifest ${result.output.manifestDigest})`)
       this.log(`Run it: docker run --rm -p 3000:3000 ${result.tags[0]}`)
     }
     return result

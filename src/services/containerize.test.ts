@@ -425,5 +425,16 @@ describe('containerize service (fake image client)', () => {
     await expect(containerize(opts(client, {environ: {TOKEN: 't'}}))).rejects.toThrow(/need BuildKit/)
     expect(client.builds).toEqual([])
   })
+
+  it('--output to a directory that is not empty is E_USAGE before anything reaches the daemon (no model import, no build)', async () => {
+    const client = new FakeImageClient()
+    const out = join(home, 'iris-oci')
+    await mkdir(out)
+    await writeFile(join(out, 'mine.txt'), 'keep')
+    await expect(containerize(opts(client, {output: {kind: 'oci', path: out}}))).rejects.toMatchObject({code: 'E_USAGE', exitCode: 2, message: expect.stringContaining('--output oci:')})
+    expect(client.imports).toEqual([])
+    expect(client.builds).toEqual([])
+    expect(await readdir(out)).toEqual(['mine.txt'])
+  })
 })
 

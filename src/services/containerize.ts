@@ -16,13 +16,18 @@ import {
   type CaCertSecret,
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
+  checkOutputTarget,
   type ImageClient,
+  type ImageInfo,
   indexSecretId,
   modelLayerTar,
   modelImageIsCurrent,
   modelImageLabels,
   MODEL_KIND_LABEL,
   modelImageRef,
+  type OutputResult,
+  type OutputTarget,
+  outputMtime,
   type PushUpload,
   readCaCerts,
   renderDockerfile,
@@ -31,6 +36,7 @@ import {
   wheelhouseImageContext,
   wheelhouseImageLabels,
   wheelhouseImageRef,
+  writeImageOutput,
 } from '../docker/index.js'
 import {formatTag, splitTag} from '../bentoml/tag.js'
 import {DockerBuildError, isBentoError, NotFoundError, UsageError} from '../errors.js'
@@ -77,6 +83,8 @@ export interface ContainerizeOptions {
   caCerts?: string[]
   /** Relative `--ca-cert` paths are resolved against it. */
   cwd?: string
+  /** `--output`: also write the built image as an OCI image layout or a docker-archive (docker/image-output.ts). */
+  output?: OutputTarget
 }
 
 export interface ModelImageResult {
@@ -114,6 +122,8 @@ export interface ContainerizeResult {
   digest?: string
   /** With --push: the sum of `pushed[].uploadedBytes` (0 when the registry had every layer). */
   uploadedBytes?: number
+  /** With `--output`: what was written where. */
+  output?: OutputResult
 }
 
 const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
@@ -182,6 +192,8 @@ function checkSupported(tag: string, conda: BentoInfo['conda'], baseImage: strin
 }
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
+  // A target bento must not write over is refused before the store or the daemon is asked anything.
+  if (opts.output) await checkOutputTarget(opts.output)
   // The Bento is held for reading until the image is built: a `bento delete` of it waits (store/readers.ts).
   return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento), {cleanup: opts.cleanup})
 }
@@ -388,6 +400,8 @@ async function buildImage(
     }
   }
 
+  const output = opts.output && info ? await writeOutput(opts, opts.output, imageId, info, tags) : undefined
+
   return {
     bento: tag,
     ...(b.caCerts.length > 0 ? {caCerts: b.caCerts.map((c) => ({file: c.file, certificates: c.certificates}))} : {}),
@@ -404,7 +418,26 @@ async function buildImage(
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
     ...(opts.push ? {uploadedBytes: pushed.reduce((n, p) => n + (p.uploadedBytes ?? 0), 0)} : {}),
+    ...(output ? {output} : {}),
   }
+}
+
+/** `--output`: the built image from the engine's export, as an OCI layout or a docker-archive. */
+async function writeOutput(opts: ContainerizeOptions, target: OutputTarget, imageId: string, info: ImageInfo, tags: string[]): Promise<OutputResult> {
+  opts.reporter.log(`Writing ${target.kind}:${target.path} (${info.diffIds.length} layers, uncompressed, from the engine's export)`)
+  const r = await writeImageOutput({
+    target,
+    images: opts.client,
+    image: imageId,
+    info,
+    refs: tags,
+    mtime: outputMtime(opts.environ?.SOURCE_DATE_EPOCH),
+    signal: opts.signal,
+    cleanup: opts.cleanup,
+    onLayer: (l) => opts.reporter.log(`  layer ${l.done}/${l.of} ${l.digest.slice(7, 19)}: ${humanSize(l.size, {digits: 1})}`),
+  })
+  opts.reporter.log(`Wrote ${target.kind}:${target.path} (${humanSize(r.bytes, {digits: 1})}, manifest ${r.manifestDigest})`)
+  return r
 }
 
 /**

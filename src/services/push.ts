@@ -9,7 +9,7 @@ import {createHash} from 'node:crypto'
 
 import {humanSize} from '../byte-size.js'
 import {formatTag} from '../bentoml/tag.js'
-import {type ImageClient, type ImageInfo, readImageExport, resolveRegistryAuth} from '../docker/index.js'
+import {type ImageClient, type ImageInfo, OCI_MANIFEST, ociManifest, readImageExport, resolveRegistryAuth} from '../docker/index.js'
 import {isBentoError, NotFoundError, RegistryError} from '../errors.js'
 import {type HttpTransport, parseReference, RegistryClient, type UploadPolicy} from '../registry/index.js'
 import type {Reporter} from '../reporter.js'
@@ -63,10 +63,6 @@ export interface PushResult {
   durationMs: number
 }
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
-/** Uncompressed: the export's layer tars are the blobs, their digests the image's diff ids. */
-const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar'
 
 /** The image of a Bento tag (`bento containerize`'s default NAME:VERSION), else TARGET as an image reference. */
 async function resolveImage(opts: PushOptions): Promise<{image: string; info: ImageInfo}> {
@@ -166,13 +162,8 @@ export async function pushImage(
 
   // 4. The manifest, last: until it is in, the registry has blobs and no tag.
   const sizeOf = (d: string): number => blobs.get(d)?.size ?? 0
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: {mediaType: OCI_CONFIG, digest: info.id, size: sizeOf(info.id)},
-    layers: info.diffIds.map((d) => ({mediaType: OCI_LAYER, digest: d, size: sizeOf(d)})),
-  }
-  const body = Buffer.from(JSON.stringify(manifest))
+  // Uncompressed layers: the export's layer tars are the blobs, their digests the image's diff ids.
+  const body = ociManifest({digest: info.id, size: sizeOf(info.id)}, info.diffIds.map((d) => ({digest: d, size: sizeOf(d)})))
   const digest = await client.putManifest(ref.tag, body, OCI_MANIFEST)
   const local = `sha256:${createHash('sha256').update(body).digest('hex')}`
   if (digest !== local) reporter.warn(`the registry names the manifest ${digest}, bento computed ${local}`)

@@ -7,11 +7,17 @@
  * after a code edit uploads ≤ 1 MiB; Ctrl-C mid-upload (of a 24 MiB image imported here) leaves no tag; the image pulled back (its own layers removed
  * locally first) answers /classify ["setosa"]. Afterwards the test's repositories are deleted and the registry's
  * storage garbage-collected, its images removed.
+ *
+ * `containerize --output` on the same image (the build is cached): `skopeo copy --preserve-digests` puts the `oci:DIR`
+ * layout into the local registry (127.0.0.1:5000) under bento's manifest digest and `docker pull` gives back the
+ * engine's image id; `docker-archive:FILE` (the same manifest digest), loaded with `docker load` after the tag was
+ * removed, answers /classify. (The writer's determinism and failure paths: src/docker/image-output.test.ts; a bad
+ * `--output` value and a non-empty target: test/unit/push-cli.test.ts.)
  */
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {createWriteStream, existsSync, readFileSync} from 'node:fs'
-import {appendFile, rm, writeFile} from 'node:fs/promises'
+import {appendFile, readdir, rm, writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
@@ -21,6 +27,7 @@ import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {BIN, imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -157,9 +164,15 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
   const edited = `push-iris-e2e:${RUN_ID}-edit`
   /** One 24 MiB layer of random bytes: what the interrupted push sends (a small export, so the engine starts at once). */
   const tiny = `push-tiny-e2e:${RUN_ID}`
-  const images: string[] = [image, edited, tiny]
+  /** `--output docker-archive:`'s tag: removed before `docker load` brings it back. */
+  const loaded = `push-iris-e2e:${RUN_ID}-loaded`
+  const images: string[] = [image, edited, tiny, loaded]
   const containers: string[] = []
   let coldDigest = ''
+  /** The Bento of beforeAll (the one `image` was built from) and where --output writes. */
+  let bentoTag = ''
+  let outDir = ''
+  let ociManifestDigest = ''
 
   const bento = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     runBento(args, {env: {BENTOML_HOME: home, DOCKER_CONFIG: dockerConfig, ...env}, timeoutMs: 600_000})
@@ -204,6 +217,8 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     const tag = (JSON.parse(b.stdout) as {tag: string}).tag
+    bentoTag = tag
+    outDir = await tempDir('bento-push-output-')
     const c = await bento(['containerize', tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'])
     expect(c.code, c.stderr).toBe(0)
     images.push(...imagesMadeBy(JSON.parse(c.stdout)))
@@ -217,6 +232,8 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     await removeDir(project)
     await removeDir(dockerConfig)
     await removeDir(cliConfig)
+    if (outDir) await removeDir(outDir)
+    await deleteRepository(`${PREFIX}/oci`).catch((e: Error) => console.warn(`deleting ${PREFIX}/oci from ${REGISTRY}: ${e.message}`))
     // The registry's copy: this run's repositories, then the blobs no repository links any more (only this test
     // writes to the htpasswd registry, so the collection races with nobody).
     await rm(join(AUTH_DIR, 'data/docker/registry/v2/repositories', PREFIX), {recursive: true, force: true})
@@ -307,6 +324,45 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('E_INTERRUPTED')
     expect(await manifestStatus(`${PREFIX}/interrupted`, '1')).toBe(404)
+  })
+
+  it('--output oci: → skopeo copy --preserve-digests → registry under bento\'s manifest digest; docker pull gives the engine\'s image', async () => {
+    const dir = join(outDir, 'oci')
+    const started = Date.now()
+    const c = await bento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--output', `oci:${dir}`, '--json'], {SOURCE_DATE_EPOCH: '1700000000'})
+    expect(c.code, c.stderr).toBe(0)
+    const {imageId, output} = JSON.parse(c.stdout) as {imageId: string; output: {manifestDigest: string; bytes: number}}
+    console.log(`containerize --output oci: (cached build) ${Date.now() - started} ms, ${(output.bytes / MiB).toFixed(1)} MiB`)
+    ociManifestDigest = output.manifestDigest
+    expect((await readdir(join(dir, 'blobs/sha256'))).length).toBeGreaterThan(2)
+    const ref = `${REGISTRY}/${PREFIX}/oci:1`
+    const copyStarted = Date.now()
+    const cp = await run('skopeo', ['copy', '--preserve-digests', '--dest-tls-verify=false', `oci:${dir}`, `docker://${ref}`], {timeoutMs: 600_000})
+    expect(cp.code, cp.stderr).toBe(0)
+    console.log(`skopeo copy oci: → ${REGISTRY}: ${Date.now() - copyStarted} ms`)
+    await removeDir(dir)
+    images.push(ref)
+    const pull = await docker('pull', ref)
+    expect(pull.code, pull.stderr).toBe(0)
+    expect(pull.stdout).toContain(`Digest: ${output.manifestDigest}`)
+    expect((await docker('image', 'inspect', '-f', '{{.Id}}', ref)).stdout.trim()).toBe(imageId)
+  })
+
+  it('--output docker-archive: (the same manifest as oci:) → docker load, its tag removed first → the container answers /classify ["setosa"]', async () => {
+    const file = join(outDir, 'iris.tar')
+    const c = await bento(['containerize', bentoTag, '-t', loaded, '--wheelhouse', WHEELHOUSE, '--output', `docker-archive:${file}`, '--json'], {SOURCE_DATE_EPOCH: '1700000000'})
+    expect(c.code, c.stderr).toBe(0)
+    const {imageId, output} = JSON.parse(c.stdout) as {imageId: string; output: {manifestDigest: string}}
+    // Same image, same config and layers: the writer is a function of the engine's image (each blob checked).
+    expect(output.manifestDigest).toBe(ociManifestDigest)
+    expect((await docker('rmi', loaded)).code).toBe(0)
+    const load = await docker('load', '-i', file)
+    expect(load.code, load.stderr).toBe(0)
+    expect(load.stdout).toContain(`Loaded image: ${loaded}`)
+    await rm(file)
+    expect((await docker('image', 'inspect', '-f', '{{.Id}}', loaded)).stdout.trim()).toBe(imageId)
+    const {url} = await serveImage(loaded, containers)
+    expect(await postJson(`${url}/classify`, [[5.1, 3.5, 1.4, 0.2]])).toEqual({status: 200, json: ['setosa']})
   })
 
   it('the image pulled back (its own layers removed here first) answers /classify ["setosa"]', async () => {

@@ -1,4 +1,10 @@
-/** `bento push` command line: a bad reference is a usage error before any engine or registry call; no stack trace. */
+/**
+ * Delivery command lines: `bento push` with a bad reference, `bento containerize --output` with a bad value or a
+ * target it must not write over: usage errors before any store, engine or registry call; no stack trace.
+ */
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {runBento, tempDir} from '../helpers/env.js'
@@ -17,6 +23,27 @@ describe('bento push: command-line errors', () => {
     expect(e.code).toBe(code)
     expect(e.message).toMatch(message)
     expect(r.code).toBe(exit)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('bento containerize --output: command-line errors', () => {
+  it.each([
+    ['tar:./x.tar', /--output "tar:\.\/x\.tar" is not an output bento writes: use oci:DIR \(an OCI image layout\) or docker-archive:FILE/],
+    ['./iris-oci', /--output "\.\/iris-oci" is not an output bento writes: use oci:DIR/],
+    ['oci:full', /--output oci:.*\/full: the directory exists and is not empty; bento does not overwrite it/],
+    ['docker-archive:dir', /--output docker-archive:.*\/dir: it is a directory/],
+  ])('%s → E_USAGE (exit 2), before the store or the engine is asked', async (value, message) => {
+    const home = await tempDir('bento-output-cli-')
+    await mkdir(join(home, 'full'))
+    await writeFile(join(home, 'full/mine.txt'), 'keep')
+    await mkdir(join(home, 'dir'))
+    // No Bento in the store, no engine at DOCKER_HOST: the --output error comes first.
+    const r = await runBento(['containerize', 'iris:latest', '--output', value, '--json'], {cwd: home, env: {BENTOML_HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1'}})
+    const e = (JSON.parse(r.stdout) as {error: {code: string; message: string; flag: string}}).error
+    expect(e).toMatchObject({code: 'E_USAGE', flag: '--output'})
+    expect(e.message).toMatch(message)
+    expect(r.code).toBe(2)
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
 })
