@@ -68,8 +68,10 @@ side_by_side() {
     return 0
   fi
   t0=$(date +%s)
-  printf '%s' "side-by-side" >"$DISK_SAMPLES.step"
-  disk_report "before the side-by-side steps"
+  local all="" i
+  for ((i = 1; i <= $#; i += 2)); do all+="${all:++}${!i}"; done
+  printf '%s' "$all" >"$DISK_SAMPLES.step"
+  disk_report "before $all"
   while (($# >= 2)); do
     name="$1"
     log "=== $name: $2 (side by side)"
@@ -96,7 +98,7 @@ side_by_side() {
     fi
   done
   log "side by side: ${names[*]} took $(($(date +%s) - t0))s"
-  disk_report "after ${names[*]}"
+  disk_report "after $all"
   rm -rf "$dir"
 }
 

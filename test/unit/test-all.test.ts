@@ -46,14 +46,32 @@ describe('scripts/test-all.sh', () => {
     await writeFile(steps, '')
     const r = await testAll()
     expect(r.code, r.stderr).toBe(0)
-    expect((await readFile(steps, 'utf8')).trim().split('\n')).toEqual(['disk-guard', 'provision', 'npm run build', 'npm run lint', 'npm run typecheck', 'npx vitest run', 'npx tsx bench/run.ts', 'registry gc'])
-    for (const step of ['disk-guard', 'provision', 'build', 'lint', 'typecheck', 'vitest', 'bench-quick', 'registry-gc']) {
-      expect(r.stderr).toMatch(new RegExp(`disk before ${step}: free [\\d.]+ GB on /var/lib/docker, [\\d.]+ GB on the repository; docker: not answering`))
-      expect(r.stderr).toMatch(new RegExp(`disk after ${step}: free [\\d.]+ GB`))
-      expect(r.stderr).toMatch(new RegExp(`ok {4}${step} \\(\\d+s\\)`))
+    const order = (await readFile(steps, 'utf8')).trim().split('\n')
+    // build, lint and typecheck run side by side: in any order, between provisioning and the tests.
+    expect([...order.slice(0, 2), ...order.slice(2, 5).sort(), ...order.slice(5)]).toEqual(['disk-guard', 'provision', 'npm run build', 'npm run lint', 'npm run typecheck', 'npx vitest run', 'npx tsx bench/run.ts', 'registry gc'])
+    for (const step of ['disk-guard', 'provision', 'build+lint+typecheck', 'vitest', 'bench-quick', 'registry-gc']) {
+      expect(r.stderr).toMatch(new RegExp(`disk before ${step.replaceAll('+', '\\+')}: free [\\d.]+ GB on /var/lib/docker, [\\d.]+ GB on the repository; docker: not answering`))
+      expect(r.stderr).toMatch(new RegExp(`disk after ${step.replaceAll('+', '\\+')}: free [\\d.]+ GB`))
     }
+    for (const step of ['disk-guard', 'provision', 'vitest', 'bench-quick', 'registry-gc']) expect(r.stderr).toMatch(new RegExp(`ok {4}${step} \\(\\d+s\\)`))
+    for (const step of ['build', 'lint', 'typecheck']) expect(r.stderr).toMatch(new RegExp(`ok {4}${step} \\(\\d+s, side by side\\)`))
     expect(r.stderr).toMatch(/lowest free space: [\d.]+ GB on the docker data root \(during [a-z-]+, at \+\d+s: [\d.]+ GB below the start\), [\d.]+ GB on the repository \(\d+ samples\)/)
     expect(await readFile(join(root, '.tools/logs/disk-samples.txt'), 'utf8')).toMatch(/^\d+ \d+ \d+ \S+$/m)
+  })
+
+  it('a failing side-by-side step fails the run; the others and the later steps still run, each output printed whole', async () => {
+    await writeFile(steps, '')
+    await stub(join(root, 'bin/npm'), `echo "npm $*" >> "${steps}"; if [ "$2" = lint ]; then echo "lint says no"; exit 3; fi`)
+    try {
+      const r = await testAll()
+      expect(r.code).toBe(1)
+      expect((await readFile(steps, 'utf8')).trim().split('\n').sort()).toEqual(['disk-guard', 'npm run build', 'npm run lint', 'npm run typecheck', 'npx tsx bench/run.ts', 'npx vitest run', 'provision', 'registry gc'])
+      expect(r.stderr).toMatch(/FAIL {2}lint \(exit 3, \d+s, side by side\)/)
+      expect(r.stderr).toMatch(/ok {4}build \(\d+s, side by side\)/)
+      expect(r.stderr).toMatch(/--- lint output\n(?:.*\n)*?lint says no/)
+    } finally {
+      await stub(join(root, 'bin/npm'), `echo "npm $*" >> "${steps}"`)
+    }
   })
 
   it('a failing disk guard stops the run before provisioning, and the run fails', async () => {
