@@ -51,7 +51,10 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
     if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
     root = await tempDir('bento-lock-e2e-')
-    index = await startLocalIndex(WHEELHOUSE, {auth: {user: 'e2e', password: TOKEN}})
+    // On a port that stays the same from run to run (when free): the first two tests' Bentos, whose locks name this
+    // index, are then the same bytes each run and their install layers (from --wheelhouse) come from the build cache.
+    // The last two tests must install (they count the index's requests): a port of their own each run.
+    index = await startLocalIndex(WHEELHOUSE, {auth: {user: 'e2e', password: TOKEN}, preferredPort: 18791})
   })
   afterAll(async () => {
     for (const i of new Set(images)) await run(DOCKER, ['rmi', '-f', i])
@@ -109,7 +112,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       `[project]\nname = "uvlock-e2e"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["bentoml==1.4.40", "attrs", "idna; platform_machine == 'x86_64'"]\n\n[tool.uv]\nenvironments = ["sys_platform == 'linux' and implementation_name == 'cpython'"]\n`,
     )
     // The index here needs no credentials: uv.lock records the index URL it locked from.
-    const open = await startLocalIndex(WHEELHOUSE)
+    const open = await startLocalIndex(WHEELHOUSE, {preferredPort: 18792})
     try {
       const locked = await run(UV, ['lock', '--index-url', open.url, '--quiet'], {cwd: project, env: {UV_PYTHON_DOWNLOADS: 'never', UV_CACHE_DIR: join(root, 'uv-cache')}})
       expect(locked.code, locked.stderr).toBe(0)

@@ -44,11 +44,12 @@ function normalize(name: string): string {
 
 /**
  * With `tls` the index speaks HTTPS with that certificate; with `host` it listens there (e.g. the Docker bridge's
- * gateway, which a build's RUN steps can reach) instead of 127.0.0.1; with `port` on that port (rejects when taken).
+ * gateway, which a build's RUN steps can reach) instead of 127.0.0.1; with `port` on that port (rejects when taken);
+ * with `preferredPort` on that port when it is free, else on any.
  */
 export async function startLocalIndex(
   dir: string,
-  opts: {auth?: {user: string; password: string}; tls?: {key: string; cert: string}; host?: string; port?: number} = {},
+  opts: {auth?: {user: string; password: string}; tls?: {key: string; cert: string}; host?: string; port?: number; preferredPort?: number} = {},
 ): Promise<LocalIndex> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'))
   const byProject = new Map<string, Array<{file: string; sha256: string}>>()
@@ -102,10 +103,21 @@ export async function startLocalIndex(
   }
   const server: Server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler)
   const host = opts.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, host, resolve)
-  })
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  if (opts.preferredPort !== undefined) {
+    // A port that is the same from run to run keeps a Bento whose lock names the index byte-identical, so its image
+    // layers come from the build cache; taken (another run), any free port.
+    await listen(opts.preferredPort).catch(() => listen(0))
+  } else {
+    await listen(opts.port ?? 0)
+  }
   const port = (server.address() as AddressInfo).port
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${port}/simple`,
