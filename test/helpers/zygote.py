@@ -17,7 +17,8 @@ uncaught exception's traceback and 1) and atexit handlers. Nothing a case does r
 
 What is read from the environment while the modules are imported cannot be changed per case (a fresh process would
 have read the case's value): the parent records every key read during the imports, and refuses a case whose ENV
-sets one of them to another value (start another zygote with that value in its environment instead).
+sets one of them, or a PYTHON* variable (read when the interpreter starts: PYTHONPATH, PYTHONHASHSEED, ...), to
+another value (start another zygote with that value in its environment instead).
 """
 import atexit
 import json
@@ -140,7 +141,10 @@ def main():
         if not line.strip():
             continue
         req = json.loads(line)
-        changed = sorted(k for k, v in (req.get("env") or {}).items() if k in _read_at_import and parent_env.get(k) != v)
+        # PYTHON* (PYTHONPATH, PYTHONHASHSEED, ...) are read when the interpreter starts, not through os.environ
+        changed = sorted(
+            k for k, v in (req.get("env") or {}).items() if (k in _read_at_import or k.startswith("PYTHON")) and parent_env.get(k) != v
+        )
         if changed:
             reply = {"code": 1, "stdout": "", "stderr": f"zygote: the case sets {', '.join(changed)}, read while importing {sys.argv[1:]}: give the zygote that environment instead\n"}
         else:

@@ -8,8 +8,9 @@
  *   const r = await py.run([script, ...args], {cwd, env: {BENTOML_HOME: home}})   // RunResult, as run() gives
  *   await py.close()                                                               // afterAll
  *
- * Cases run one at a time, in the order asked. An environment variable read while the modules are imported cannot be
- * changed per case: such a case fails with a message naming it (pass it in `env` of startZygote instead).
+ * Cases run one at a time, in the order asked. An environment variable read while the modules are imported, or a
+ * PYTHON* one (PYTHONPATH: read when the interpreter starts), cannot be changed per case: such a case fails with a
+ * message naming it (pass it in `env` of startZygote instead).
  */
 import {spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'

@@ -77,10 +77,14 @@ describe('zygote: one Python per file, each case as a fresh process', () => {
     expect(r).toEqual({code: 0, stdout: `['-c', 'a'] '' ${root}\n`, stderr: ''})
   })
 
-  it('refuses a case that changes a variable read while importing', async () => {
+  it('refuses a case that changes a variable read while importing or a PYTHON* variable', async () => {
     const r = await py.run(['-c', 'print(1)'], {env: {ZYG_AT_IMPORT: 'case'}})
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('ZYG_AT_IMPORT')
+    // PYTHONPATH and the other PYTHON* variables are read when the interpreter starts: a fork cannot take them
+    const path = await py.run(['-c', 'print(1)'], {env: {PYTHONPATH: root}})
+    expect(path.code).toBe(1)
+    expect(path.stderr).toContain('PYTHONPATH')
     // the same value is no change
     expect(await py.run(['-c', 'import zyg_preloaded; print(zyg_preloaded.AT_IMPORT)'], {env: {ZYG_AT_IMPORT: 'zygote'}})).toEqual({code: 0, stdout: 'zygote\n', stderr: ''})
   })
