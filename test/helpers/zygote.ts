@@ -16,7 +16,7 @@ import {spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 import {join} from 'node:path'
 
-import {REPO, type RunResult} from './env.js'
+import {type BentomlRelease, bentomlCliEnv, bentomlVenv, REPO, type RunResult} from './env.js'
 
 export interface Zygote {
   /** `python ...argv` (a script path and its arguments, or `-c CODE ...`) in a fork of the zygote. */
@@ -62,5 +62,21 @@ export function startZygote(python: string, modules: string[], env: Record<strin
       child.stdin.end()
       await exit
     },
+  }
+}
+
+export interface BentomlZygote {
+  /** What `runBentoml(args, home, opts)` gives, from a fork of the venv's `bentoml` console script. */
+  bentoml(args: string[], home: string, opts?: {cwd?: string; env?: Record<string, string>}): Promise<RunResult>
+  close(): Promise<void>
+}
+
+/** A zygote of the real `bentoml` CLI of a venv (BentoML's CLI imported once), with runBentoml's environment. */
+export function startBentomlZygote(version?: BentomlRelease): BentomlZygote {
+  const venv = bentomlVenv(version)
+  const zygote = startZygote(venv.python, ['bentoml_cli.cli'], {COLUMNS: '10000', ...bentomlCliEnv(venv)})
+  return {
+    bentoml: (args, home, opts = {}) => zygote.run([venv.bentoml, ...args], {cwd: opts.cwd, env: {...opts.env, BENTOML_HOME: home}}),
+    close: () => zygote.close(),
   }
 }
