@@ -71,10 +71,13 @@ export interface BentomlZygote {
   close(): Promise<void>
 }
 
-/** A zygote of the real `bentoml` CLI of a venv (BentoML's CLI imported once), with runBentoml's environment. */
-export function startBentomlZygote(version?: BentomlRelease): BentomlZygote {
+/**
+ * A zygote of the real `bentoml` CLI of a venv (BentoML's CLI imported once), with runBentoml's environment and `env`
+ * (what every call shares, e.g. PYTHONPATH, which a call cannot change).
+ */
+export function startBentomlZygote(version?: BentomlRelease, env: Record<string, string> = {}): BentomlZygote {
   const venv = bentomlVenv(version)
-  const zygote = startZygote(venv.python, ['bentoml_cli.cli'], {COLUMNS: '10000', ...bentomlCliEnv(venv)})
+  const zygote = startZygote(venv.python, ['bentoml_cli.cli'], {COLUMNS: '10000', ...env, ...bentomlCliEnv(venv)})
   return {
     bentoml: (args, home, opts = {}) => zygote.run([venv.bentoml, ...args], {cwd: opts.cwd, env: {...opts.env, BENTOML_HOME: home}}),
     close: () => zygote.close(),
