@@ -20,17 +20,26 @@ import {type BentomlRelease, bentomlCliEnv, bentomlVenv, REPO, type RunResult} f
 
 export interface Zygote {
   /** `python ...argv` (a script path and its arguments, or `-c CODE ...`) in a fork of the zygote. */
-  run(argv: string[], opts?: {cwd?: string; env?: Record<string, string | undefined>; input?: string}): Promise<RunResult>
+  run(argv: string[], opts?: {cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number}): Promise<RunResult>
   /** Ends the zygote (its stdin closes, it exits); resolves when it has. */
   close(): Promise<void>
 }
 
 /** Starts `python test/helpers/zygote.py ...modules` with this process's environment updated by `env`. */
 export function startZygote(python: string, modules: string[], env: Record<string, string> = {}): Zygote {
+  // Its own process group: a case that outlives its time is ended with the zygote and everything it started.
   const child = spawn(python, [join(REPO, 'test/helpers/zygote.py'), ...modules], {
     env: {...process.env, ...env},
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   })
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString()
@@ -53,14 +62,32 @@ export function startZygote(python: string, modules: string[], env: Record<strin
     run(argv, opts = {}) {
       if (exited) return Promise.reject(exited)
       const env = Object.fromEntries(Object.entries(opts.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined))
+      const timeoutMs = opts.timeoutMs ?? 600_000
       return new Promise<RunResult>((resolve, reject) => {
-        waiting.push({resolve, reject})
+        // run()'s limit, counted from when the case is sent (cases run one at a time, so it includes the wait)
+        const timer = setTimeout(() => {
+          reject(new Error(`zygote case timed out after ${timeoutMs} ms: ${argv.join(' ').slice(0, 200)}`))
+          killGroup()
+        }, timeoutMs)
+        waiting.push({
+          resolve: (r) => {
+            clearTimeout(timer)
+            resolve(r)
+          },
+          reject: (e) => {
+            clearTimeout(timer)
+            reject(e)
+          },
+        })
         child.stdin.write(`${JSON.stringify({argv, cwd: opts.cwd, env, input: opts.input})}\n`)
       })
     },
     async close() {
       child.stdin.end()
+      // a case still running (a test that gave up on it) is not waited for
+      const late = setTimeout(killGroup, 10_000)
       await exit
+      clearTimeout(late)
     },
   }
 }

@@ -3,7 +3,7 @@
  * (argv, sys.path[0], cwd, environment, stdin, stdout/stderr of the process and its subprocesses, exit code, atexit),
  * nothing a case does reaches the next, and a case may not change what the zygote read while importing.
  */
-import {mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -75,6 +75,20 @@ describe('zygote: one Python per file, each case as a fresh process', () => {
   it('runs -c CODE with its arguments', async () => {
     const r = await py.run(['-c', 'import sys, os; print(sys.argv, repr(sys.path[0]), os.getcwd())', 'a'], {cwd: root})
     expect(r).toEqual({code: 0, stdout: `['-c', 'a'] '' ${root}\n`, stderr: ''})
+  })
+
+  it('ends a case that outlives its time, with the zygote and what the case started', async () => {
+    const own = startZygote(python, ['json'])
+    const pidFile = join(root, 'sleeper.pid')
+    const code = `import subprocess, time; p = subprocess.Popen(["sleep", "60"]); open(${JSON.stringify(pidFile)}, "w").write(str(p.pid)); time.sleep(60)`
+    await expect(own.run(['-c', code], {timeoutMs: 1500})).rejects.toThrow(/timed out after 1500 ms/)
+    await own.close()
+    const sleeper = Number(await readFile(pidFile, 'utf8'))
+    await new Promise((r) => setTimeout(r, 200))
+    // gone, or a zombie waiting for a reaper (this container's init may not reap)
+    const state = await readFile(`/proc/${sleeper}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'gone')
+    expect(['gone', 'Z', 'X']).toContain(state)
+    await expect(own.run(['-c', 'print(1)'])).rejects.toThrow(/exited/)
   })
 
   it('refuses a case that changes a variable read while importing or a PYTHON* variable', async () => {
