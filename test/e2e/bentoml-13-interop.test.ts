@@ -14,8 +14,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {removeDir, runBento, runBentoml, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {removeDir, runBento, serveWithBentoml, tempDir} from '../helpers/env.js'
 import {filesUnder} from '../helpers/files.js'
+import {type BentomlZygote, startBentomlZygote} from '../helpers/zygote.js'
 
 const SERVICE = `import bentoml
 from pydantic import BaseModel
@@ -73,8 +74,11 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
   const homeBento = (): string => join(root, 'home-bento')
   const built: Record<'v2' | 'v1', {ours: Manifest; theirs: Manifest; oursFiles: string[]; theirsFiles: string[]; stderr: string}> = {} as never
 
+  // One Python for the file's CLI calls: BentoML 1.3.22's CLI imported once, each call a fork (test/helpers/zygote.ts).
+  let python: BentomlZygote
   beforeAll(async () => {
     root = await tempDir('bento-13-')
+    python = startBentomlZygote('1.3.22')
     for (const [tag, pin, env] of [
       ['v2', '1.3.22', {}],
       ['v1', '1.3.20', {BENTOML_ENABLE_FEATURES: 'no_image'}],
@@ -83,7 +87,7 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
       await mkdir(project)
       await writeFile(join(project, 'service.py'), SERVICE)
       await writeFile(join(project, 'bentofile.yaml'), bentofile(pin))
-      const real = await runBentoml(['build', '--version', tag], join(root, 'home-bentoml'), {cwd: project, env, version: '1.3.22'})
+      const real = await python.bentoml(['build', '--version', tag], join(root, 'home-bentoml'), {cwd: project, env})
       expect(real.code, real.stderr + real.stdout).toBe(0)
       const mine = await runBento(['build', '--version', tag], {cwd: project, env: {BENTOML_HOME: homeBento()}})
       expect(mine.code, mine.stderr).toBe(0)
@@ -100,6 +104,7 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
   }, 600_000)
 
   afterAll(async () => {
+    await python.close()
     if (root) await removeDir(root)
   })
 
@@ -146,12 +151,12 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
   })
 
   it("the real 1.3.22 lists and reads bento's Bentos (bentoml list / get)", async () => {
-    const list = await runBentoml(['list', '-o', 'json'], homeBento(), {version: '1.3.22'})
+    const list = await python.bentoml(['list', '-o', 'json'], homeBento())
     expect(list.code, list.stderr).toBe(0)
     const tags = (JSON.parse(list.stdout) as Array<{tag: string}>).map((b) => b.tag).sort()
     expect(tags).toEqual(['echo:v1', 'echo:v2'])
     for (const tag of ['echo:v1', 'echo:v2']) {
-      const got = await runBentoml(['get', tag, '-o', 'json'], homeBento(), {version: '1.3.22'})
+      const got = await python.bentoml(['get', tag, '-o', 'json'], homeBento())
       expect(got.code, got.stderr).toBe(0)
       const info = JSON.parse(got.stdout) as Manifest
       expect(info.name).toBe('echo')

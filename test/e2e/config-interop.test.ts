@@ -9,15 +9,23 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {bentomlVenv, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {bentomlVenv, runBento, tempDir} from '../helpers/env.js'
 import {echoProject, legacyEchoProject} from '../helpers/projects.js'
+import {type BentomlZygote, startBentomlZygote, startZygote, type Zygote} from '../helpers/zygote.js'
 
 let root: string
+// One Python per BentoML release for the file's CLI calls, each call a fork (test/helpers/zygote.ts).
+let bentoml1415: BentomlZygote
+let bentoml1440: Zygote
 
 beforeAll(async () => {
   root = await tempDir('bento-config-interop-')
+  bentoml1415 = startBentomlZygote('1.4.15')
+  bentoml1440 = startZygote(bentomlVenv('1.4.40').python, ['bentoml_cli.cli'], {BENTOML_DO_NOT_TRACK: 'true'})
 })
 afterAll(async () => {
+  await bentoml1415.close()
+  await bentoml1440.close()
   await rm(root, {recursive: true, force: true})
 })
 
@@ -33,7 +41,7 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
     const env = {BENTO_INTEROP_TOKEN: 'from-env', A: 'loses-to-the-file'}
 
     const theirs = join(root, 'home-bentoml')
-    const b = await runBentoml(['build', dir, '--output', 'tag'], theirs, {cwd: dir, env})
+    const b = await bentoml1415.bentoml(['build', dir, '--output', 'tag'], theirs, {cwd: dir, env})
     expect(b.code, b.stderr).toBe(0)
     // (not `bentoml get -o path`: BentoML's console wraps a long path at 80 columns)
     const path = join(theirs, 'bentos/dotenv', await readFile(join(theirs, 'bentos/dotenv/latest'), 'utf8'))
@@ -49,7 +57,7 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
   it('docker.python_version "2.7" is refused by both, with the same sentence', async () => {
     const dir = await legacyEchoProject(join(root, 'py27'), 'py27', 'docker:\n  python_version: "2.7"\n')
     await mkdir(join(root, 'home-py27'), {recursive: true})
-    const b = await runBentoml(['build', dir], join(root, 'home-py27'), {cwd: dir})
+    const b = await bentoml1415.bentoml(['build', dir], join(root, 'home-py27'), {cwd: dir})
     expect(b.code).not.toBe(0)
     const sentence = /2\.7 is not supported for debian\. Supported python versions are: [\d., ]+\./.exec(b.stdout + b.stderr)?.[0]
     expect(sentence, b.stdout + b.stderr).toBeDefined()
@@ -62,8 +70,8 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
 })
 
 describe('bento build and the real bentoml build 1.4.40', () => {
-  const bentoml = async (args: string[], home: string, cwd: string, env: NodeJS.ProcessEnv = {}) =>
-    run(bentomlVenv('1.4.40').bentoml, args, {cwd, env: {...env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+  const bentoml = async (args: string[], home: string, cwd: string, env: Record<string, string> = {}) =>
+    bentoml1440.run([bentomlVenv('1.4.40').bentoml, ...args], {cwd, env: {...env, BENTOML_HOME: home}})
 
   it('a @bentoml.service with docker.cuda_version: the same "not supported by bento v2" warning, at the line', async () => {
     const dir = await echoProject(join(root, 'cuda-1440'), 'sdkcuda', 'docker:\n  cuda_version: "11.6"\n')

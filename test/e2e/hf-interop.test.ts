@@ -11,7 +11,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {freePort, removeDir, runBento, tempDir} from '../helpers/env.js'
+import {type BentomlZygote, startBentomlZygote} from '../helpers/zygote.js'
 
 /** A revision that is already a commit: BentoML asks the hub (which answers the same commit), bento asks nothing. */
 const SERVICE = `import bentoml
@@ -52,6 +53,7 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
   let root: string
   let server: Server
   let endpoint: string
+  let python: BentomlZygote
 
   beforeAll(async () => {
     root = await tempDir('bento-hf-interop-')
@@ -66,12 +68,15 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
     endpoint = `http://127.0.0.1:${port}`
     await mkdir(join(root, 'stub/huggingface_hub'), {recursive: true})
     await writeFile(join(root, 'stub/huggingface_hub/__init__.py'), HF_STUB)
+    // One Python for the file's three CLI calls, each a fork (test/helpers/zygote.ts); the stub is on its PYTHONPATH.
+    python = startBentomlZygote('1.4.40', {HF_ENDPOINT: endpoint, PYTHONPATH: join(root, 'stub')})
     await mkdir(join(root, 'project'), {recursive: true})
     await writeFile(join(root, 'project/service.py'), SERVICE)
     await writeFile(join(root, 'project/bentofile.yaml'), 'service: "service:Summarizer"\ninclude:\n  - "*.py"\n')
   })
 
   afterAll(async () => {
+    await python.close()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await removeDir(root)
   })
@@ -81,14 +86,13 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
     const ours = await runBento(['build', join(root, 'project'), '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint}})
     expect(ours.code, ours.stderr).toBe(0)
     const ourTag = (JSON.parse(ours.stdout) as {tag: string}).tag
-    const real = await runBentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
+    const real = await python.bentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
       cwd: join(root, 'project'),
-      version: '1.4.40',
       env: {HF_ENDPOINT: endpoint, PYTHONPATH: join(root, 'stub')},
     })
     expect(real.code, real.stderr + real.stdout).toBe(0)
     const models = async (tag: string): Promise<unknown> => {
-      const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: '1.4.40'})
+      const get = await python.bentoml(['get', tag, '-o', 'json'], home)
       expect(get.code, get.stderr).toBe(0)
       const info = JSON.parse(get.stdout) as {services: Array<{models: Array<Record<string, unknown>>}>}
       return info.services.map((s) => s.models.map(({creation_time: _t, ...rest}) => rest))

@@ -18,7 +18,8 @@ import {argSourceOrder, type BentoArgSource, mergeBentoArgs} from '../../src/ben
 import {type ImageBuildConfig, imageFilesFor, ImageMergeError, populateImageFromBuildConfig, scriptTarget} from '../../src/bentoml/image.js'
 import {readService} from '../../src/python/service/service.js'
 import {readSdkConfig} from '../../src/python/service/sdk-config.js'
-import {bentomlVenv, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {bentomlVenv, removeDir, REPO, runBento, tempDir} from '../helpers/env.js'
+import {startZygote, type Zygote} from '../helpers/zygote.js'
 import {cp, readFile} from 'node:fs/promises'
 
 const FIXTURES = join(REPO, 'test/fixtures/sdk-projects')
@@ -133,12 +134,15 @@ function ours(dir: string, meta: FixtureMeta) {
 describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40', () => {
   let home: string
   let ourHome: string
-  const venv = bentomlVenv('1.4.40')
+  // One Python for the file: BentoML's CLI and the spy's imports once, each fixture's build in a fork (test/helpers/zygote.ts).
+  let python: Zygote
   beforeAll(async () => {
     home = await tempDir('bento-sdk-home-')
     ourHome = await tempDir('bento-sdk-ours-')
+    python = startZygote(bentomlVenv('1.4.40').python, ['attrs', '_bentoml_sdk', 'bentoml_cli.cli'], {BENTOML_DO_NOT_TRACK: 'true'})
   })
   afterAll(async () => {
+    await python.close()
     await removeDir(home)
     await removeDir(ourHome)
   })
@@ -151,7 +155,7 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
       try {
         await cp(src, dir, {recursive: true})
         const spyOut = join(dir, '.spy.json')
-        const r = await run(venv.python, [join(FIXTURES, 'spy_build.py'), spyOut, ...(meta.args ?? []), '-o', 'tag'], {
+        const r = await python.run([join(FIXTURES, 'spy_build.py'), spyOut, ...(meta.args ?? []), '-o', 'tag'], {
           cwd: dir,
           env: {...meta.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
         })

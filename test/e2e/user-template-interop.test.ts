@@ -8,11 +8,12 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {BENTO_GID, BENTO_PATH, BENTO_UID} from '../../src/docker/dockerfile.js'
 import {parseUserTemplate, USER_TEMPLATE_BLOCKS, userTemplateOverrides, userTemplateVariables} from '../../src/docker/user-template.js'
-import {bentomlVenv, run} from '../helpers/env.js'
+import {bentomlVenv} from '../helpers/env.js'
+import {startZygote, type Zygote} from '../helpers/zygote.js'
 
 const EXAMPLES = fileURLToPath(new URL('../fixtures/user-templates/', import.meta.url))
 const MARK = '<<super>>'
@@ -54,10 +55,20 @@ out = env.from_string(source, globals={"bento_base_template": parent, **globals}
 print(json.dumps({b: out.split("\x00b:%s\x00" % b)[1].split("\x00e:%s\x00" % b)[0] for b in blocks}))
 `
 
+// One Python for the file: Jinja2 and BentoML's container generator imported once, each template rendered in a fork
+// (test/helpers/zygote.ts).
+let python: Zygote
+beforeAll(() => {
+  python = startZygote(bentomlVenv().python, ['jinja2', 'bentoml._internal.container.generate'])
+})
+afterAll(async () => {
+  await python.close()
+})
+
 async function jinja2(source: string): Promise<Record<string, string>> {
   const variables = Object.fromEntries(Object.entries(userTemplateVariables(CTX)).filter(([, v]) => typeof v !== 'function'))
-  const child = run(bentomlVenv().python, ['-c', JINJA], {input: JSON.stringify([source, variables, USER_TEMPLATE_BLOCKS, MARK])})
-  const r = await child
+  const input = JSON.stringify([source, variables, USER_TEMPLATE_BLOCKS, MARK])
+  const r = await python.run(['-c', JINJA], {input})
   expect(r.code, r.stderr).toBe(0)
   return JSON.parse(r.stdout) as Record<string, string>
 }

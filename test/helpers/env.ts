@@ -105,14 +105,18 @@ export async function runBentoml(
   opts: {cwd?: string; env?: NodeJS.ProcessEnv; version?: BentomlRelease} = {},
 ): Promise<RunResult> {
   const venv = bentomlVenv(opts.version)
-  // Debian's docker client (with BuildKit) first: the one earlier on PATH here lacks buildx.
+  return run(venv.bentoml, args, {cwd: opts.cwd, env: {COLUMNS: '10000', ...opts.env, BENTOML_HOME: home, ...bentomlCliEnv(venv)}})
+}
+
+/**
+ * The environment runBentoml gives every call of a venv's CLI (test/helpers/zygote.ts's startBentomlZygote too), besides
+ * `COLUMNS: '10000'` (BentoML's rich console wraps output, paths too, at 80 columns when it is not a terminal) and
+ * BENTOML_HOME: the venv's bin first on PATH (`bentoml build` locks with the uv installed there), then Debian's docker
+ * client (with BuildKit: the one earlier on PATH here lacks buildx).
+ */
+export function bentomlCliEnv(venv: {dir: string}): {BENTOML_DO_NOT_TRACK: string; PATH: string} {
   const dockerDir = dirname(process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker')
-  return run(venv.bentoml, args, {
-    cwd: opts.cwd,
-    // The venv's bin first: `bentoml build` locks with the uv installed there.
-    // COLUMNS: BentoML's rich console wraps output (paths too) at 80 columns when it is not a terminal.
-    env: {COLUMNS: '10000', ...opts.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`},
-  })
+  return {BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`}
 }
 
 /** Copy the bundled iris example into a temp project dir. */
