@@ -1,13 +1,16 @@
 /**
  * A private registry for one benchmark run (Debian's docker-registry, distribution v2): its own port and storage
  * under bench/out, so "bytes a push uploaded" is the growth of its blob store, nothing else writes to it, and it is
- * deleted afterwards. 127.0.0.1 registries are insecure (plain HTTP) by default for the daemon.
+ * deleted afterwards (the quick smoke keeps one between runs: `startRegistry`'s `keep`). 127.0.0.1 registries are
+ * insecure (plain HTTP) by default for the daemon.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {mkdir, rm, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
+
+import {portFree} from './wheel-server.js'
 
 export interface BenchRegistry {
   /** host:port */
@@ -29,12 +32,18 @@ function freePort(): Promise<number> {
   })
 }
 
-export async function startRegistry(dir: string): Promise<BenchRegistry> {
+/**
+ * A docker-registry of the benchmark's own in `dir`, emptied first and removed by `stop()`. With `keep` (the quick
+ * smoke that CI runs), on `preferredPort` when free: its data stays for the next run, so the pushes of layers the
+ * registry has from before — the base and Python layers — are skipped by the engine (it knows where it pushed them),
+ * as for a user pushing again; the data is emptied when it outgrows `keep.maxBytes`.
+ */
+export async function startRegistry(dir: string, keep?: {preferredPort: number; maxBytes: number}): Promise<BenchRegistry> {
   const bin = '/usr/bin/docker-registry'
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/provision/docker.sh`)
-  await rm(dir, {recursive: true, force: true})
+  if (!keep || duBytes(join(dir, 'data')) > keep.maxBytes) await rm(dir, {recursive: true, force: true})
   await mkdir(join(dir, 'data'), {recursive: true})
-  const port = await freePort()
+  const port = keep && (await portFree(keep.preferredPort)) ? keep.preferredPort : await freePort()
   const address = `127.0.0.1:${port}`
   const config = join(dir, 'config.yml')
   await writeFile(
@@ -74,7 +83,14 @@ export async function startRegistry(dir: string): Promise<BenchRegistry> {
           child.kill()
         })
       }
-      await rm(dir, {recursive: true, force: true})
+      if (!keep) await rm(dir, {recursive: true, force: true})
     },
   }
+}
+
+function duBytes(dir: string): number {
+  if (!existsSync(dir)) return 0
+  let total = 0
+  for (const e of readdirSync(dir, {withFileTypes: true, recursive: true})) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size
+  return total
 }

@@ -17,7 +17,8 @@ export interface WheelServer {
   stop: () => Promise<void>
 }
 
-function portFree(port: number): Promise<boolean> {
+/** Whether `port` can be listened on (all interfaces). */
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer()
     s.once('error', () => resolve(false))
