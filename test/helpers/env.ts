@@ -166,10 +166,10 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildPr
  * container's logs in the error if it never does). The container's id goes into `containers`, for the caller's
  * cleanup, as soon as it exists.
  */
-export async function serveImage(image: string, containers: string[]): Promise<{id: string; url: string}> {
+export async function serveImage(image: string, containers: string[], runArgs: string[] = []): Promise<{id: string; url: string}> {
   const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
   const port = await freePort()
-  const started = await run(docker, ['run', '-d', '-p', `127.0.0.1:${port}:3000`, image], {timeoutMs: 600_000})
+  const started = await run(docker, ['run', '-d', ...runArgs, '-p', `127.0.0.1:${port}:3000`, image], {timeoutMs: 600_000})
   if (started.code !== 0) throw new Error(`docker run ${image} exited with ${started.code}: ${started.stderr}`)
   const id = started.stdout.trim()
   containers.push(id)
