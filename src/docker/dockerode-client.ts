@@ -583,7 +583,7 @@ export class DockerodeClient implements ImageClient {
       },
     })
     if (outcome.error) throw outcome.error
-    return {digest: outcome.value as string, ...parser.upload()}
+    return {digest: outcome.value as string, ...parser.upload(), layers: parser.layerOutcomes()}
   }
 
   async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {

@@ -116,6 +116,8 @@ export interface PushResult {
   uploadedBytes: number
   layersPushed: number
   layersExisting: number
+  /** Per layer, by the engine's 12-digit id of its diff id: uploaded, or already in the registry (push.ts `layerOutcomes`). */
+  layers?: Array<{id: string; action: 'pushed' | 'existing'}>
 }
 
 export interface PushEvent {

@@ -28,6 +28,8 @@ export interface PlatformPush {
   blobs?: PushedBlob[]
   layersPushed?: number
   layersExisting?: number
+  /** Engine push: per layer (the engine's 12-digit id of its diff id), uploaded or already there. */
+  layers?: Array<{id: string; action: 'pushed' | 'existing'}>
 }
 
 export interface IndexPush {
@@ -98,7 +100,7 @@ async function pushOne(opts: PushPlatformsOptions, img: PlatformImage, tag: stri
     },
   })
   opts.reporter.log(`Pushed ${tag}: ${r.layersPushed} layer(s), ${r.uploadedBytes} bytes uploaded, ${r.layersExisting} already in the registry`)
-  return {digest: r.digest, uploadedBytes: r.uploadedBytes, layersPushed: r.layersPushed, layersExisting: r.layersExisting}
+  return {digest: r.digest, uploadedBytes: r.uploadedBytes, layersPushed: r.layersPushed, layersExisting: r.layersExisting, ...(r.layers ? {layers: r.layers} : {})}
 }
 
 /**
