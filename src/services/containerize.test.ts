@@ -329,6 +329,19 @@ describe('containerize service (fake image client)', () => {
     expect(client.builds).toHaveLength(0)
   })
 
+  it('--platform: a local daemon on a host without QEMU for arm64 is E_PLATFORM_EMULATION before any build; the native platform needs none', async () => {
+    const binfmtDir = join(home, 'binfmt_misc') // not mounted
+    const client = new FakeImageClient()
+    await expect(containerize(opts(client, {platforms: ['linux/amd64,linux/arm64'], binfmtDir, env: {}}))).rejects.toMatchObject({
+      code: 'E_PLATFORM_EMULATION',
+      exitCode: 8,
+      hint: expect.stringMatching(/platform-arm64\.sh/),
+    })
+    expect(client.builds).toHaveLength(0)
+    await containerize(opts(client, {platforms: ['linux/amd64'], binfmtDir, env: {}}))
+    expect(client.builds.at(-1)!.platform).toBe('linux/amd64')
+  })
+
   it('--platform: a base image the build cannot find for that platform is E_PLATFORM_BASE_IMAGE naming --base-image and the provisioning script', async () => {
     const client = new FakeImageClient({
       failures: {build: (b) => ((b as {platform?: string}).platform === 'linux/arm64' ? new DockerBuildError('The base image python:3.11-slim is not available: no such host', {code: 'E_DOCKER_BASE_IMAGE', data: {image: 'docker.io/library/python:3.11-slim'}}) : undefined)},

@@ -94,6 +94,8 @@ export interface ContainerizeOptions {
   baseImages?: string[]
   /** `--wheelhouse PLATFORM=DIR`: one platform's wheelhouse (absolute), instead of `wheelhouse`. */
   platformWheelhouses?: string[]
+  /** Where this host's binfmt_misc is (default /proc/sys/fs/binfmt_misc): QEMU for a foreign platform, local daemon only. */
+  binfmtDir?: string
 }
 
 export interface ModelImageResult {
@@ -291,8 +293,10 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   }
   // A foreign platform's RUN steps need QEMU on the daemon's host: checked here when that host is this one.
   const local = opts.env?.DOCKER_HOST === undefined || opts.env.DOCKER_HOST === '' || opts.env.DOCKER_HOST.startsWith('unix://')
+  const native = nativePlatform(arch)
   for (const p of plan.platforms) {
-    const problem = local && p !== nativePlatform(arch) ? emulationProblem(p) : null
+    // An engine that does not say its architecture: nothing to compare with (a missing QEMU shows as exec format error).
+    const problem = local && native !== undefined && p !== native ? emulationProblem(p, opts.binfmtDir) : null
     if (problem) throw problem
   }
   if (caCerts.length > 0 && !buildkit) {
