@@ -5,7 +5,7 @@
  * the same bytes on every platform) go up once: the second push finds them with HEAD.
  */
 import {type ImageClient, type ImageInfo, type ImagePlatform, resolveRegistryAuth} from '../docker/index.js'
-import {DockerBuildError, isBentoError} from '../errors.js'
+import {DockerBuildError, isBentoError, RegistryError} from '../errors.js'
 import {imageIndex, parseReference, RegistryClient} from '../registry/index.js'
 import type {Reporter} from '../reporter.js'
 import {type PushedBlob, pushImage} from './push.js'
@@ -68,7 +68,11 @@ export async function pushPlatformIndex(opts: PushPlatformsOptions, allTargets: 
       const pushed = await pushOne(opts, img, tag)
       // The descriptor as the registry serves it: an engine push writes a Docker schema 2 manifest, bento's an OCI one.
       const d = await registry.manifestDescriptor(pushed.digest)
-      if (d === null) throw new DockerBuildError(`${ref.registry} has no manifest ${pushed.digest} right after its push`, {code: 'E_DOCKER_BUILD'})
+      if (d === null) {
+        throw new RegistryError(`${ref.registry} has no manifest ${pushed.digest} right after its push: no index was written`, {
+          hint: 'the registry dropped the manifest (a garbage collection?); run the push again',
+        })
+      }
       manifests.push({platform: img.platform.name, tag, ...pushed, digest: d.digest, size: d.size, mediaType: d.mediaType})
     }
     const index = imageIndex(
