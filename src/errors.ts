@@ -79,6 +79,8 @@ export const ERROR_CODES = {
   E_DOCKER_BUILD_STEP: {exitCode: ExitCode.dockerBuild, meaning: 'a Dockerfile step failed (the step and its last log lines are given)'},
   E_DOCKER_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'the base image cannot be pulled'},
   E_DOCKER_DAEMON_LOST: {exitCode: ExitCode.dockerBuild, meaning: 'the Docker daemon went away during the build'},
+  E_PLATFORM_BASE_IMAGE: {exitCode: ExitCode.dockerBuild, meaning: 'containerize --platform: the base image has no variant of that platform locally and none can be pulled (give one with --base-image PLATFORM=REF)'},
+  E_PLATFORM_EMULATION: {exitCode: ExitCode.dockerBuild, meaning: "containerize --platform: a foreign platform's RUN steps need QEMU user emulation (binfmt_misc with qemu-<arch>, F flag) and the daemon's host has none"},
   E_DOCKER_PUSH: {exitCode: ExitCode.dockerPush, meaning: 'the push failed'},
   E_REGISTRY: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry cannot be reached or answered an error (the request and the answer are named); an interrupted push leaves no tag'},
   E_REGISTRY_AUTH: {exitCode: ExitCode.dockerPush, meaning: 'bento push / --direct-push: the registry refused the credentials (or gave no token); run `docker login REGISTRY`'},

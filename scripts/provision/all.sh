@@ -4,8 +4,9 @@
 #   all.sh        everything the build, the tests and the benchmarks need: docker daemon, python:3.11-slim, a local
 #                 registry on 127.0.0.1:5000 (and one with htpasswd auth on :5001), the BentoML 1.4.15, 1.4.40 and 1.3.22
 #                 venvs, the offline wheelhouse (1.4.15 and 1.4.40 sets), the lock differential's wheelhouse, node_modules,
-#                 the Keras benchmark venv (TensorFlow; unless BENTO_SKIP_KERAS=1), and Podman (`podman kube play` for the
-#                 Kubernetes e2e).
+#                 the Keras benchmark venv (TensorFlow; unless BENTO_SKIP_KERAS=1), Podman (`podman kube play` for the
+#                 Kubernetes e2e), and for `containerize --platform linux/arm64`: QEMU user emulation, an arm64 stand-in
+#                 of the base image and the iris example's arm64 wheels (platform-arm64.sh).
 #   all.sh demo   only what scripts/demo.sh needs: docker daemon, python:3.11-slim, the BentoML 1.4.15 venv (it
 #                 trains and saves the model), the wheelhouse's 1.4.15 set (offline pip in the image), node_modules.
 set -euo pipefail
@@ -86,6 +87,8 @@ if ((failed == 0)); then
     # apt, after docker.sh's: one apt at a time.
     bash "$HERE/podman.sh" || failed=1
     bash "$HERE/registry-auth.sh" || failed=1
+    # apt (qemu-user-static), then debootstrap --arch=arm64 under QEMU: minutes cold, a second warm.
+    bash "$HERE/platform-arm64.sh" || failed=1
     ((failed == 0)) && { bash "$HERE/wheelhouse.sh" || failed=1; }
   else
     ((failed == 0)) && { BENTO_WHEELHOUSE_SETS=1.4.15 BENTO_WHEELHOUSE_PROVE=0 bash "$HERE/wheelhouse.sh" || failed=1; }

@@ -19,6 +19,8 @@ export default class Containerize extends BaseCommand {
     '<%= config.bin %> containerize clasificador_iris:latest --ca-cert host   # the host\'s SSL_CERT_FILE / PIP_CERT / system bundle',
     '<%= config.bin %> containerize clasificador_iris:latest --output oci:./iris-oci   # then: skopeo copy oci:./iris-oci docker://REG/iris:1',
     '<%= config.bin %> containerize clasificador_iris:latest --output docker-archive:./iris.tar   # then: docker load -i iris.tar',
+    '<%= config.bin %> containerize clasificador_iris:latest --platform linux/amd64,linux/arm64 -t 127.0.0.1:5000/iris:1 --push   # one OCI index',
+    '<%= config.bin %> containerize clasificador_iris:latest --platform linux/arm64 --base-image linux/arm64=python:3.11-slim-linux-arm64 --wheelhouse linux/arm64=./wheels-arm64',
   ]
 
   static override args = {tag: Args.string({required: true, description: 'NAME[:VERSION|latest]'})}
@@ -31,7 +33,20 @@ export default class Containerize extends BaseCommand {
         "With --push: push with bento's own registry client (skip/mount/chunked/resumable, `bento push`) instead of the engine's push. " +
         "Reads the layers to upload from the engine's export (docker save), so a big model is read again.",
     }),
-    wheelhouse: Flags.string({description: 'Directory of wheels: pip installs offline from it (--no-index --find-links).'}),
+    wheelhouse: Flags.string({
+      multiple: true,
+      description: 'Directory of wheels: pip installs offline from it (--no-index --find-links). PLATFORM=DIR: the wheels of one --platform.',
+    }),
+    platform: Flags.string({
+      multiple: true,
+      description:
+        'Build for linux/amd64, linux/arm64 or both (comma-separated): one image per platform (a foreign one under QEMU), ' +
+        'tagged TAG-linux-arm64 when several; with --push an OCI image index of them is written as TAG.',
+    }),
+    'base-image': Flags.string({
+      multiple: true,
+      description: "[PLATFORM=]REF: the base image instead of the Bento's, for every platform or for one (e.g. a local arm64 image).",
+    }),
     'with-compilers': Flags.boolean({description: 'Install build-essential (for requirements that compile from source).'}),
     'no-cache': Flags.boolean({description: 'Do not use the layer cache.'}),
     'ca-cert': Flags.string({
@@ -53,7 +68,7 @@ export default class Containerize extends BaseCommand {
     const {homedir} = await import('node:os')
     const {join, resolve} = await import('node:path')
     const {containerize} = await import('../services/containerize.js')
-    const {DockerodeClient, parseOutput} = await import('../docker/index.js')
+    const {DockerodeClient, parseOutput, splitPlatformValue} = await import('../docker/index.js')
     const env = this.env()
     // The first Ctrl-C/SIGTERM aborts the signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
     const result = await containerize({
@@ -62,7 +77,16 @@ export default class Containerize extends BaseCommand {
       imageTags: flags['image-tag'] ?? [],
       push: flags.push,
       directPush: flags['direct-push'],
-      wheelhouse: flags.wheelhouse === undefined ? undefined : resolve(process.cwd(), flags.wheelhouse),
+      // --wheelhouse DIR (every platform; the first) and PLATFORM=DIR (one), directories resolved here.
+      ...(() => {
+        const values = (flags.wheelhouse ?? []).map((v) => {
+          const {platform, value} = splitPlatformValue(v)
+          return platform === undefined ? resolve(process.cwd(), value) : `${platform}=${resolve(process.cwd(), value)}`
+        })
+        return {wheelhouse: values.find((v) => splitPlatformValue(v).platform === undefined), platformWheelhouses: values.filter((v, i) => i !== values.findIndex((w) => splitPlatformValue(w).platform === undefined))}
+      })(),
+      platforms: flags.platform ?? [],
+      baseImages: flags['base-image'] ?? [],
       compilers: flags['with-compilers'],
       noCache: flags['no-cache'],
       client: new DockerodeClient({env, signal: this.signal}),
@@ -76,8 +100,10 @@ export default class Containerize extends BaseCommand {
       ...(flags.output === undefined ? {} : {output: parseOutput(flags.output, process.cwd())}),
     })
     if (!this.jsonEnabled()) {
-      this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
-      for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}`)
+      if (result.platforms && result.platforms.length > 1) {
+        for (const p of result.platforms) this.log(`Successfully built ${p.platform} image ${p.tags.join(', ')} (${p.imageId}).`)
+      } else this.log(`Successfully built image ${result.tags.join(', ')} (${result.imageId}).`)
+      for (const p of result.pushed) this.log(`Pushed ${p.tag}@${p.digest}${result.index ? ' (OCI image index)' : ''}`)
       if (result.output) this.log(`Wrote ${result.output.kind}:${result.output.path} (manifest ${result.output.manifestDigest})`)
       this.log(`Run it: docker run --rm -p 3000:3000 ${result.tags[0]}`)
     }

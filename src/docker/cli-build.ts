@@ -33,6 +33,7 @@ export function cliBuildArgs(opts: Omit<CliBuildOptions, 'context' | 'onProgress
   for (const [k, v] of Object.entries(opts.labels)) args.push('--label', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`)
   if (opts.noCache) args.push('--no-cache')
+  if (opts.platform) args.push('--platform', opts.platform)
   const env: Record<string, string> = {DOCKER_BUILDKIT: '1'}
   opts.secrets.forEach((s, i) => {
     // A file secret (--ca-cert) by its path: the CLI reads it (a CA bundle can pass the 128 KiB a variable may hold).

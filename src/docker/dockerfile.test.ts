@@ -116,6 +116,21 @@ describe('renderDockerfile goldens', () => {
     expect(d).not.toContain('./models')
   })
 
+  it('--platform: model and wheelhouse images are stages of the build platform (their config says amd64; BuildKit would pull an arm64 one)', () => {
+    const refs = ['bento-model.invalid/h0123456789abcdef/iris_clf:m1', 'bento-model.invalid/h0123456789abcdef/other:v2']
+    const wheels = 'bento-wheelhouse.invalid/h0123456789abcdef:abc'
+    const d = renderDockerfile(ctx({models: {kind: 'images', refs}, wheelhouse: true, wheelhouseImage: wheels, crossPlatform: true}))
+    expect(d).toContain(
+      `FROM --platform=$BUILDPLATFORM ${refs[0]} AS bento-model-0\nFROM --platform=$BUILDPLATFORM ${refs[1]} AS bento-model-1\n` +
+        `FROM --platform=$BUILDPLATFORM ${wheels} AS bento-wheelhouse\nFROM python:3.11-slim AS base-container\n`,
+    )
+    expect(d).toContain('COPY --from=bento-model-0 / /\nCOPY --from=bento-model-1 / /\n')
+    expect(d).toContain('--mount=type=bind,from=bento-wheelhouse,source=/wheels,target=/tmp/bento-wheelhouse')
+    // Without --platform the Dockerfile is the one every build used so far (same cache keys).
+    expect(renderDockerfile(ctx({models: {kind: 'images', refs}, crossPlatform: false}))).toBe(renderDockerfile(ctx({models: {kind: 'images', refs}})))
+    expect(() => renderDockerfile(ctx({buildkit: false, crossPlatform: true}))).toThrow(/BuildKit/)
+  })
+
   it('model images (classic builder): the copy sets the owner, as the classic builder does not keep it', () => {
     const d = renderDockerfile(ctx({buildkit: false, models: {kind: 'images', refs: ['bento-model.invalid/h0123456789abcdef/iris_clf:m1']}}))
     golden('model-images-classic', d)

@@ -110,6 +110,13 @@ export interface DockerfileContext {
   requireHashes?: boolean
   /** Default: `{kind: 'context', present: true}`. */
   models?: ModelSource
+  /**
+   * `containerize --platform`: the model and wheelhouse images are declared as stages of the build's own platform
+   * (`FROM --platform=$BUILDPLATFORM <ref> AS bento-model-<i>` / `bento-wheelhouse`). They hold files only, and their
+   * configs say the daemon's architecture: taken by reference in a build for another platform, BuildKit would look
+   * for that platform's variant in a registry. The copies are the same bytes either way. BuildKit only.
+   */
+  crossPlatform?: boolean
   /** The code layer (see `DockerfileInputs.codeDirs`); default: apis, env/docker, src + bento.yaml, README.md. */
   codeDirs?: string[]
   codeFiles?: string[]
@@ -188,6 +195,7 @@ function validate(ctx: DockerfileContext): void {
   if (ctx.bentomlVersion !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+!-]*$/.test(ctx.bentomlVersion)) {
     bad('bentoml_version', `"${ctx.bentomlVersion}" is not a bentoml version`)
   }
+  if (ctx.crossPlatform && !ctx.buildkit) bad('--platform', 'an image for another platform is built by BuildKit, and the classic builder is not', 'enable BuildKit on the daemon (DOCKER_BUILDKIT=1)')
   if (ctx.wheelhouseImage !== undefined && !isImageRef(ctx.wheelhouseImage)) bad('wheelhouse', `"${ctx.wheelhouseImage}" is not an image reference`)
   if (ctx.models?.kind === 'images') {
     for (const ref of ctx.models.refs) if (!isImageRef(ref)) bad('models', `"${ref}" is not an image reference`)
@@ -253,7 +261,16 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     .map((key) => ({key, value: (ctx.labels[key] ?? '').replace(/\r?\n/g, ' ')}))
   const secrets = ctx.buildSecrets ?? []
   const ca = caRunParts(ctx.caSecrets ?? [])
+  const modelRefs = models.kind === 'images' ? models.refs : []
+  const cross = ctx.crossPlatform === true
+  const platformStages = cross
+    ? [
+        ...modelRefs.map((image, i) => ({image, name: `bento-model-${i}`})),
+        ...(ctx.wheelhouse && ctx.wheelhouseImage ? [{image: ctx.wheelhouseImage, name: 'bento-wheelhouse'}] : []),
+      ]
+    : []
   return {
+    platformStages,
     // `RUN {{ secretMounts }}{{ secretExports }}<command>`: empty without build secrets and --ca-cert.
     secretMounts: secrets.map((n) => `--mount=type=secret,id=${n} `).join('') + ca.mounts,
     secretExports: secrets.map((n) => `export ${n}="$(cat /run/secrets/${n})"; `).join('') + ca.setup,
@@ -273,7 +290,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     buildkit: ctx.buildkit,
     wheelhouse: ctx.wheelhouse,
     wheelhouseDir: WHEELHOUSE_CONTEXT_DIR,
-    wheelhouseImage: ctx.wheelhouseImage ?? '',
+    wheelhouseImage: cross && ctx.wheelhouseImage ? 'bento-wheelhouse' : (ctx.wheelhouseImage ?? ''),
     setupScript: ctx.setupScript,
     bentoPath: ctx.bentoPath,
     uid: ctx.uid,
@@ -291,7 +308,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     buildInclude: (ctx.buildInclude ?? []).map((p) => p.replace(/\/+$/, '')),
     installCommand: installCommand(ctx),
     contextModels: models.kind === 'context' && models.present,
-    modelImages: models.kind === 'images' ? models.refs : [],
+    modelImages: cross ? modelRefs.map((_, i) => `bento-model-${i}`) : modelRefs,
     modelChown: ctx.buildkit ? '' : ` --chown=${BENTO_USER}:${BENTO_USER}`,
     codeDirs: ctx.codeDirs ?? DEFAULT_CODE_DIRS,
     codeFiles: (ctx.codeFiles ?? DEFAULT_CODE_FILES).map((f) => `./${f}`).join(' '),

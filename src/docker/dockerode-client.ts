@@ -295,7 +295,8 @@ export class DockerodeClient implements ImageClient {
     const components = (v as {Components?: unknown}).Components
     const podman = Array.isArray(components) && components.some((c) => /^podman/i.test(String((c as {Name?: unknown} | null)?.Name ?? '')))
     // Podman builds with buildah, which understands RUN --mount (cache, bind): BuildKit syntax, without a session.
-    return {apiVersion, buildkit: (v as {Os?: unknown}).Os === 'linux' && apiOk && !disabled, engine: podman ? 'podman' : 'docker'}
+    const arch = (v as {Arch?: unknown}).Arch
+    return {apiVersion, buildkit: (v as {Os?: unknown}).Os === 'linux' && apiOk && !disabled, engine: podman ? 'podman' : 'docker', ...(typeof arch === 'string' ? {arch} : {})}
   }
 
   async build(opts: BuildOptions): Promise<{imageId: string}> {
@@ -333,6 +334,7 @@ export class DockerodeClient implements ImageClient {
         rm: true,
         forcerm: true,
         nocache: opts.noCache ?? false,
+        ...(opts.platform ? {platform: opts.platform} : {}),
         version,
         abortSignal: dog.signal,
       } as unknown as Docker.ImageBuildOptions)
@@ -581,7 +583,7 @@ export class DockerodeClient implements ImageClient {
       },
     })
     if (outcome.error) throw outcome.error
-    return {digest: outcome.value as string, ...parser.upload()}
+    return {digest: outcome.value as string, ...parser.upload(), layers: parser.layerOutcomes()}
   }
 
   async save(ref: string, opts: {signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {

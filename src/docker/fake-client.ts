@@ -51,6 +51,8 @@ export interface RecordedBuild {
   modes: Record<string, number>
   /** Build secret ids (the values are checked never to appear in what the fake records). */
   secrets: string[]
+  /** `BuildOptions.platform`, when given. */
+  platform?: string
 }
 
 /** What an import received: the layer tar's entries (text ones by content) and the labels. */
@@ -95,7 +97,7 @@ export class FakeImageClient implements ImageClient {
 
   async ping(): Promise<DaemonInfo> {
     this.check('ping')
-    return {apiVersion: this.opts.apiVersion ?? '1.47', buildkit: this.opts.buildkit ?? true}
+    return {apiVersion: this.opts.apiVersion ?? '1.47', buildkit: this.opts.buildkit ?? true, arch: 'amd64'}
   }
 
   async build(opts: BuildOptions): Promise<{imageId: string}> {
@@ -107,6 +109,7 @@ export class FakeImageClient implements ImageClient {
       buildArgs: opts.buildArgs ?? {},
       ...recorded,
       secrets: (opts.secrets ?? []).map((x) => x.id),
+      ...(opts.platform ? {platform: opts.platform} : {}),
     }
     // What an implementation must never do: carry a secret's value in the context, a build arg or a label.
     for (const sec of opts.secrets ?? []) {
@@ -121,7 +124,8 @@ export class FakeImageClient implements ImageClient {
       throw new DockerBuildError(`The daemon rejected the build: Cannot locate specified Dockerfile: ${opts.dockerfile}`)
     }
     for (const e of this.opts.buildEvents ?? []) opts.onProgress(e)
-    const imageId = this.store(build, opts.tags, {user: 'bentoml'})
+    const [os = 'linux', architecture = 'amd64'] = (opts.platform ?? 'linux/amd64').split('/')
+    const imageId = this.store(build, opts.tags, {user: 'bentoml', os, architecture})
     opts.onProgress({type: 'image', imageId})
     return {imageId}
   }
@@ -131,6 +135,7 @@ export class FakeImageClient implements ImageClient {
     const hash = createHash('sha256')
     for (const name of received.files) hash.update(`${name}\0${received.contents[name] ?? ''}\0`)
     hash.update(JSON.stringify(received.labels))
+    if ('platform' in received && typeof received.platform === 'string') hash.update(received.platform)
     const imageId = `sha256:${hash.digest('hex')}`
     for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => !tags.includes(t))
     this.images.set(imageId, {...emptyInfo(imageId), repoTags: [...tags], labels: {...received.labels}, ...info})

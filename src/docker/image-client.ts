@@ -33,6 +33,8 @@ export interface BuildOptions {
    * label, a file of the context or a log.
    */
   secrets?: BuildSecret[]
+  /** BuildKit's target platform (`linux/arm64`); default the daemon's own. A foreign one runs its RUN steps under QEMU. */
+  platform?: string
 }
 
 /**
@@ -43,6 +45,8 @@ export interface DaemonInfo {
   apiVersion: string
   buildkit: boolean
   engine?: 'docker' | 'podman'
+  /** The daemon's architecture (`Arch`, GOARCH: amd64, arm64): the platform it builds without emulation. */
+  arch?: string
 }
 
 /** A BuildKit secret: its content given as a value, or as a file the builder reads. */
@@ -112,6 +116,8 @@ export interface PushResult {
   uploadedBytes: number
   layersPushed: number
   layersExisting: number
+  /** Per layer, by the engine's 12-digit id of its diff id: uploaded, or already in the registry (push.ts `layerOutcomes`). */
+  layers?: Array<{id: string; action: 'pushed' | 'existing'}>
 }
 
 export interface PushEvent {

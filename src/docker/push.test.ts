@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {DockerPushError} from '../errors.js'
-import {DOCKER_HUB_AUTH_KEY, parsePushStream, registryOf, resolveRegistryAuth} from './push.js'
+import {DOCKER_HUB_AUTH_KEY, parsePushStream, PushStreamParser, registryOf, resolveRegistryAuth} from './push.js'
 
 const fixture = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../test/fixtures/docker-streams/${name}`, import.meta.url)), 'utf8')
@@ -25,6 +25,13 @@ describe('push stream', () => {
     expect(parsePushStream(fixture('push-mounted.jsonl'), 'r/x:t1').upload).toEqual({uploadedBytes: 11776 + 8192 + 5632 + 10240 + 7168, layersPushed: 5, layersExisting: 7})
     const again = ['{"status":"Preparing","progressDetail":{},"id":"aaa"}', '{"status":"Layer already exists","progressDetail":{},"id":"aaa"}', `{"aux":{"Digest":"sha256:${'b'.repeat(64)}"}}`, '']
     expect(parsePushStream(again.join('\n'), 'r/x:1').upload).toEqual({uploadedBytes: 0, layersPushed: 0, layersExisting: 1})
+    // Per layer (the engine's 12-digit id of its diff id): how it ended.
+    const parser = new PushStreamParser()
+    parser.write(fixture('push-mounted.jsonl'))
+    const outcomes = parser.layerOutcomes()
+    expect(outcomes.filter((l) => l.action === 'pushed')).toHaveLength(5)
+    expect(outcomes.filter((l) => l.action === 'existing')).toHaveLength(7)
+    expect(outcomes.every((l) => /^[0-9a-f]{12}$/.test(l.id))).toBe(true)
   })
 
   it('uses the status line when there is no aux', () => {

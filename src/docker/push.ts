@@ -230,6 +230,14 @@ export class PushStreamParser {
     return out
   }
 
+  /**
+   * How each layer ended, by the engine's id of it (the first 12 hex digits of its diff id): `pushed`, or `existing`
+   * (the registry had it: `Layer already exists`, `Mounted from …`).
+   */
+  layerOutcomes(): Array<{id: string; action: 'pushed' | 'existing'}> {
+    return [...this.layers].flatMap(([id, l]) => (l.end === undefined ? [] : [{id, action: l.end}]))
+  }
+
   /** The pushed digest, or a DockerPushError. */
   end(ref: string): string {
     this.lines.end()

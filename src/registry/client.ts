@@ -302,6 +302,22 @@ export class RegistryClient {
     return true
   }
 
+  /** The manifest's descriptor as the registry serves it (HEAD: media type, digest, size), null when it has none. */
+  async manifestDescriptor(reference: string): Promise<{mediaType: string; digest: string; size: number} | null> {
+    const res = await this.send({method: 'HEAD', url: this.url(`manifests/${reference}`), headers: {accept: MANIFEST_ACCEPT}}, `HEAD manifest ${reference}`)
+    if (res.status === 404) return null
+    if (res.status !== 200) throw this.answerError(`HEAD manifest ${reference}`, res)
+    const digest = res.headers['docker-content-digest']
+    const size = Number(res.headers['content-length'])
+    const mediaType = (res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? ''
+    if (digest === undefined || !Number.isSafeInteger(size) || size <= 0 || mediaType === '') {
+      throw new RegistryError(`${this.ref.registry} answered HEAD manifest ${reference} without its digest, size or media type`, {
+        hint: 'the registry does not speak the OCI distribution API as bento reads it (Docker-Content-Digest, Content-Length, Content-Type)',
+      })
+    }
+    return {mediaType, digest, size}
+  }
+
   /** PUT the manifest under the tag: the last request of a push. Returns its digest. */
   async putManifest(tag: string, body: Buffer, mediaType: string): Promise<string> {
     const res = await this.send({method: 'PUT', url: this.url(`manifests/${tag}`), headers: {'content-type': mediaType}, body}, `PUT manifest ${tag}`)

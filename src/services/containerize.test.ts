@@ -269,6 +269,95 @@ describe('containerize service (fake image client)', () => {
     expect(local.uploadedBytes).toBeUndefined()
   })
 
+  it('--platform: one image per platform, built for it; model and wheelhouse images taken as build-platform stages; several are tagged by platform', async () => {
+    const wheels = join(home, 'wheels')
+    const arm = join(home, 'wheels-arm64')
+    await write(join(wheels, 'x-1.0-py3-none-any.whl'), 'whl')
+    await write(join(arm, 'x-1.0-cp311-cp311-manylinux2014_aarch64.whl'), 'arm whl')
+    const client = new FakeImageClient()
+    // DOCKER_HOST elsewhere: QEMU is the remote host's business (not checked on this one).
+    const r = await containerize(
+      opts(client, {
+        imageTags: ['iris:dev'],
+        platforms: ['linux/amd64,linux/arm64'],
+        wheelhouse: wheels,
+        platformWheelhouses: [`linux/arm64=${arm}`],
+        baseImages: ['linux/arm64=python:3.11-slim-linux-arm64'],
+        env: {DOCKER_HOST: 'tcp://builder:2376'},
+      }),
+    )
+    const builds = client.builds.filter((b) => b.labels['dev.bento.kind'] !== 'wheelhouse')
+    expect(builds.map((b) => [b.platform, b.tags])).toEqual([
+      ['linux/amd64', ['iris:dev-linux-amd64']],
+      ['linux/arm64', ['iris:dev-linux-arm64']],
+    ])
+    const [amd, armDockerfile] = builds.map((b) => b.contents['env/docker/Dockerfile']!)
+    expect(amd).toMatch(/^FROM python:3\.11-slim AS base-container$/m)
+    expect(armDockerfile).toMatch(/^FROM python:3\.11-slim-linux-arm64 AS base-container$/m)
+    for (const d of [amd!, armDockerfile!]) {
+      expect(d).toContain('FROM --platform=$BUILDPLATFORM bento-model.invalid/h0123456789abcdef/iris_clf:m1 AS bento-model-0\n')
+      expect(d).toContain('COPY --from=bento-model-0 / /\n')
+    }
+    // Each platform installs from its own wheelhouse image; the model is imported once.
+    const wheelhouses = client.builds.filter((b) => b.labels['dev.bento.kind'] === 'wheelhouse')
+    expect(wheelhouses.map((w) => w.files.filter((f) => f.endsWith('.whl')))).toEqual([['wheels/x-1.0-py3-none-any.whl'], ['wheels/x-1.0-cp311-cp311-manylinux2014_aarch64.whl']])
+    expect(client.imports).toHaveLength(1)
+    expect(r.tags).toEqual(['iris:dev-linux-amd64', 'iris:dev-linux-arm64'])
+    expect(r.platforms!.map((p) => [p.platform, p.baseImage, p.tags])).toEqual([
+      ['linux/amd64', 'python:3.11-slim', ['iris:dev-linux-amd64']],
+      ['linux/arm64', 'python:3.11-slim-linux-arm64', ['iris:dev-linux-arm64']],
+    ])
+    expect(new Set(r.platforms!.map((p) => p.imageId)).size).toBe(2)
+    expect(r.index).toBeUndefined()
+
+    // One platform: built for it, tagged as asked.
+    const one = await containerize(opts(client, {imageTags: ['iris:arm'], platforms: ['linux/arm64'], env: {DOCKER_HOST: 'tcp://builder:2376'}}))
+    expect(one.tags).toEqual(['iris:arm'])
+    expect(client.builds.at(-1)!.platform).toBe('linux/arm64')
+  })
+
+  it('--platform: an unknown platform, a --base-image of a platform not built, or the classic builder are E_USAGE before anything is read', async () => {
+    const client = new FakeImageClient()
+    await expect(containerize(opts(client, {tag: 'nope:1', platforms: ['linux/s390x']}))).rejects.toMatchObject({
+      code: 'E_USAGE',
+      exitCode: 2,
+      message: expect.stringMatching(/"linux\/s390x" is not a platform/),
+      hint: expect.stringMatching(/linux\/amd64, linux\/arm64/),
+    })
+    await expect(containerize(opts(client, {platforms: ['linux/amd64'], baseImages: ['linux/arm64=x:1']}))).rejects.toMatchObject({code: 'E_USAGE'})
+    await expect(containerize(opts(new FakeImageClient({buildkit: false}), {platforms: ['linux/arm64']}))).rejects.toMatchObject({code: 'E_USAGE', message: expect.stringMatching(/BuildKit/)})
+    // --output writes one image: several platforms would write over each other.
+    await expect(containerize(opts(client, {platforms: ['linux/amd64,linux/arm64'], output: {kind: 'oci', path: '/nonexistent/out'}}))).rejects.toMatchObject({
+      code: 'E_USAGE',
+      message: expect.stringMatching(/^--output writes one image; --platform asks for 2 \(linux\/amd64, linux\/arm64\)/),
+    })
+    expect(client.builds).toHaveLength(0)
+  })
+
+  it('--platform: a local daemon on a host without QEMU for arm64 is E_PLATFORM_EMULATION before any build; the native platform needs none', async () => {
+    const binfmtDir = join(home, 'binfmt_misc') // not mounted
+    const client = new FakeImageClient()
+    await expect(containerize(opts(client, {platforms: ['linux/amd64,linux/arm64'], binfmtDir, env: {}}))).rejects.toMatchObject({
+      code: 'E_PLATFORM_EMULATION',
+      exitCode: 8,
+      hint: expect.stringMatching(/platform-arm64\.sh/),
+    })
+    expect(client.builds).toHaveLength(0)
+    await containerize(opts(client, {platforms: ['linux/amd64'], binfmtDir, env: {}}))
+    expect(client.builds.at(-1)!.platform).toBe('linux/amd64')
+  })
+
+  it('--platform: a base image the build cannot find for that platform is E_PLATFORM_BASE_IMAGE naming --base-image and the provisioning script', async () => {
+    const client = new FakeImageClient({
+      failures: {build: (b) => ((b as {platform?: string}).platform === 'linux/arm64' ? new DockerBuildError('The base image python:3.11-slim is not available: no such host', {code: 'E_DOCKER_BASE_IMAGE', data: {image: 'docker.io/library/python:3.11-slim'}}) : undefined)},
+    })
+    await expect(containerize(opts(client, {platforms: ['linux/amd64,linux/arm64'], env: {DOCKER_HOST: 'tcp://builder:2376'}}))).rejects.toMatchObject({
+      code: 'E_PLATFORM_BASE_IMAGE',
+      exitCode: 8,
+      hint: expect.stringMatching(/--base-image linux\/arm64=REF.*platform-arm64\.sh/),
+    })
+  })
+
   it('passes daemon and build failures through as typed errors', async () => {
     const down = new FakeImageClient({failures: {ping: new DockerUnavailableError('no daemon')}})
     await expect(containerize(opts(down))).rejects.toMatchObject({code: 'E_DOCKER_UNAVAILABLE', exitCode: 7})

@@ -17,9 +17,15 @@ import {
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   checkOutputTarget,
+  emulationProblem,
   type ImageClient,
   type ImageInfo,
+  type ImagePlatform,
   indexSecretId,
+  nativePlatform,
+  parsePlatforms,
+  perPlatformValues,
+  platformImageTag,
   modelLayerTar,
   modelImageIsCurrent,
   modelImageLabels,
@@ -45,6 +51,7 @@ import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
 import type {BentoInfo} from '../store/info.js'
 import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
+import {type IndexPush, platformBuildError, pushPlatformIndex} from './containerize-platforms.js'
 import {type PushedBlob, pushImage} from './push.js'
 
 export interface ContainerizeOptions {
@@ -85,6 +92,18 @@ export interface ContainerizeOptions {
   cwd?: string
   /** `--output`: also write the built image as an OCI image layout or a docker-archive (docker/image-output.ts). */
   output?: OutputTarget
+  /**
+   * `--platform` (each value may list several, comma-separated): one image per platform, built by BuildKit for it (a
+   * foreign one's RUN steps under QEMU). One platform: tagged as `imageTags`. Several: each tagged `<tag>-linux-arm64`,
+   * and with `push` an OCI image index of them written as each tag (containerize-platforms.ts).
+   */
+  platforms?: string[]
+  /** `--base-image [PLATFORM=]REF`: the base image instead of the Bento's, for every platform or for one. */
+  baseImages?: string[]
+  /** `--wheelhouse PLATFORM=DIR`: one platform's wheelhouse (absolute), instead of `wheelhouse`. */
+  platformWheelhouses?: string[]
+  /** Where this host's binfmt_misc is (default /proc/sys/fs/binfmt_misc): QEMU for a foreign platform, local daemon only. */
+  binfmtDir?: string
 }
 
 export interface ModelImageResult {
@@ -119,6 +138,12 @@ export interface ContainerizeResult {
    * (`uploadedBytes`, `layersPushed`, `layersExisting`); with `--direct-push`, `uploadedBytes` and `blobs` as `push`.
    */
   pushed: Array<{tag: string; digest: string; uploadedBytes?: number; blobs?: PushedBlob[]} & Partial<Omit<PushUpload, 'uploadedBytes'>>>
+  /** `--platform`: each platform's image (the top-level fields are the first platform's); with several and `push`, `index`. */
+  platforms?: Array<{platform: string; imageId: string; tags: string[]; size: number; baseImage: string; steps: Array<{step: string; cached: boolean}>; durationMs: number}>
+  /** `--platform`: the base image this image was built on (one platform's result; not in the merged one). */
+  baseImage?: string
+  /** `--platform A,B --push`: per registry tag, the OCI image index written as it and the platform manifests it names. */
+  index?: IndexPush[]
   digest?: string
   /** With --push: the sum of `pushed[].uploadedBytes` (0 when the registry had every layer). */
   uploadedBytes?: number
@@ -192,13 +217,39 @@ function checkSupported(tag: string, conda: BentoInfo['conda'], baseImage: strin
 }
 
 export async function containerize(opts: ContainerizeOptions): Promise<ContainerizeResult> {
+  const plan = platformPlan(opts)
   // A target bento must not write over is refused before the store or the daemon is asked anything.
   if (opts.output) await checkOutputTarget(opts.output)
   // The Bento is held for reading until the image is built: a `bento delete` of it waits (store/readers.ts).
-  return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento), {cleanup: opts.cleanup})
+  return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento, plan), {cleanup: opts.cleanup})
 }
 
-async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>): Promise<ContainerizeResult> {
+/** What `--platform`, `--base-image` and `--wheelhouse PLATFORM=DIR` ask for, checked before anything is read. */
+interface PlatformPlan {
+  platforms: ImagePlatform[]
+  baseImages: ReturnType<typeof perPlatformValues>
+  wheelhouses: ReturnType<typeof perPlatformValues>
+}
+
+function platformPlan(opts: ContainerizeOptions): PlatformPlan {
+  const platforms = parsePlatforms(opts.platforms ?? [])
+  const baseImages = perPlatformValues(opts.baseImages ?? [], '--base-image', platforms)
+  for (const ref of [baseImages.all, ...baseImages.byPlatform.values()]) {
+    if (ref !== undefined && !IMAGE_REF.test(ref)) throw new UsageError(`--base-image "${ref}" is not an image reference`, {hint: 'e.g. --base-image linux/arm64=python:3.11-slim-linux-arm64'})
+  }
+  const wheelhouses = perPlatformValues([...(opts.wheelhouse ? [opts.wheelhouse] : []), ...(opts.platformWheelhouses ?? [])], '--wheelhouse', platforms)
+  for (const dir of [wheelhouses.all, ...wheelhouses.byPlatform.values()]) {
+    if (dir !== undefined && !existsSync(dir)) throw new NotFoundError(`--wheelhouse directory ${dir} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
+  }
+  if (opts.output && platforms.length > 1) {
+    throw new UsageError(`--output writes one image; --platform asks for ${platforms.length} (${platforms.map((p) => p.name).join(', ')})`, {
+      hint: 'write one platform at a time (--platform linux/arm64 --output oci:DIR), or push them as one OCI index (--push)',
+    })
+  }
+  return {platforms, baseImages, wheelhouses}
+}
+
+async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>, plan: PlatformPlan): Promise<ContainerizeResult> {
   const started = performance.now()
   const {reporter} = opts
   const tag = formatTag(bento.tag)
@@ -210,9 +261,6 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   }
   if (opts.push && tags.every((t) => !t.includes('/'))) {
     throw new UsageError('--push needs an image tag that names a registry', {hint: 'e.g. -t 127.0.0.1:5000/iris:dev --push'})
-  }
-  if (opts.wheelhouse && !existsSync(opts.wheelhouse)) {
-    throw new NotFoundError(`--wheelhouse directory ${opts.wheelhouse} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
   }
 
   // The same inputs `bento build` rendered the stored Dockerfile from (one function for both).
@@ -230,7 +278,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   })
   // Index credentials: the `${VAR}`s of the index URLs in the Bento's requirement files (the lock), from this
   // command's environment, and a netrc naming one of their hosts. Offline (--wheelhouse) no index is asked.
-  const index = opts.wheelhouse ? null : await indexCredentialsOfBento(bento.path, opts.environ ?? {})
+  const index = plan.wheelhouses.all !== undefined || plan.wheelhouses.byPlatform.size > 0 ? null : await indexCredentialsOfBento(bento.path, opts.environ ?? {})
   if (index !== null && index.missing.length > 0) {
     const names = index.missing.map((n) => `\${${n}}`).join(', ')
     throw new UsageError(`Bento "${tag}" installs from an index whose URL names ${names}, which ${index.missing.length > 1 ? 'are' : 'is'} not set in the environment`, {
@@ -254,7 +302,20 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   const hf = huggingFaceModelsOf(bento.info).map((m) => hfModelRef(m))
 
   const caCerts = await readCaCerts(opts.caCerts ?? [], opts.environ ?? {}, opts.cwd ?? process.cwd())
-  const {buildkit} = await opts.client.ping()
+  const {buildkit, arch} = await opts.client.ping()
+  if (plan.platforms.length > 0 && !buildkit) {
+    throw new UsageError('--platform needs BuildKit (an image for a platform is built by BuildKit); the daemon offers the classic builder only', {
+      hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+)',
+    })
+  }
+  // A foreign platform's RUN steps need QEMU on the daemon's host: checked here when that host is this one.
+  const local = opts.env?.DOCKER_HOST === undefined || opts.env.DOCKER_HOST === '' || opts.env.DOCKER_HOST.startsWith('unix://')
+  const native = nativePlatform(arch)
+  for (const p of plan.platforms) {
+    // An engine that does not say its architecture: nothing to compare with (a missing QEMU shows as exec format error).
+    const problem = local && native !== undefined && p !== native ? emulationProblem(p, opts.binfmtDir) : null
+    if (problem) throw problem
+  }
   if (caCerts.length > 0 && !buildkit) {
     throw new UsageError(`--ca-cert needs BuildKit (the CA reaches the install steps as a build secret, in no layer); the daemon offers the classic builder only`, {
       hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+)',
@@ -275,7 +336,30 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   // `bento prune` running meanwhile keeps them (store/image-leases.ts).
   const images: ImagesOfHome = {id: await homeId(opts.home), lease: new ImageLease(opts.home)}
   try {
-    return await buildImage(opts, {started, tag, tags, inputs, secrets, indexSecrets, index, caCerts, located, hf, buildkit, bentoPath: bento.path, images})
+    const common = {started, tag, inputs, secrets, indexSecrets, index, caCerts, located, hf, buildkit, bentoPath: bento.path, images}
+    const {platforms, baseImages, wheelhouses} = plan
+    if (platforms.length === 0) {
+      return await buildImage(opts, {...common, tags, target: {baseImage: baseImages.all, wheelhouse: wheelhouses.all, cross: false}, push: opts.push})
+    }
+    // One image per platform, one after the other (two QEMU builds at once would only share two cores).
+    const built: Array<{platform: ImagePlatform; result: ContainerizeResult}> = []
+    for (const platform of platforms) {
+      const result = await buildImage(opts, {
+        ...common,
+        started: performance.now(),
+        tags: platforms.length === 1 ? tags : tags.map((t) => platformImageTag(t, platform)),
+        target: {
+          platform,
+          native: platform === nativePlatform(arch),
+          baseImage: baseImages.byPlatform.get(platform.name) ?? baseImages.all,
+          wheelhouse: wheelhouses.byPlatform.get(platform.name) ?? wheelhouses.all,
+          cross: true,
+        },
+        push: opts.push && platforms.length === 1,
+      })
+      built.push({platform, result})
+    }
+    return await withPlatformIndex(opts, tags, built, started)
   } finally {
     await images.lease.release()
   }
@@ -284,6 +368,33 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
 interface ImagesOfHome {
   id: string
   lease: ImageLease
+}
+
+/** The result of a `--platform` build: the first platform's fields, every platform's image, and with several and `push`, the index. */
+async function withPlatformIndex(opts: ContainerizeOptions, tags: string[], built: Array<{platform: ImagePlatform; result: ContainerizeResult}>, started: number): Promise<ContainerizeResult> {
+  const first = (built[0] as {result: ContainerizeResult}).result
+  const platforms = built.map(({platform, result: r}) => ({
+    platform: platform.name,
+    imageId: r.imageId,
+    tags: r.tags,
+    size: r.size,
+    baseImage: r.baseImage ?? '',
+    steps: r.steps,
+    durationMs: r.durationMs,
+  }))
+  const merged: ContainerizeResult = {...first, tags: built.flatMap((b) => b.result.tags), platforms, durationMs: Math.round(performance.now() - started)}
+  delete merged.baseImage
+  if (!opts.push || built.length === 1) return merged
+  const images = []
+  for (const {platform, result: r} of built) {
+    const info = await opts.client.inspect(r.imageId)
+    if (info === null) throw new NotFoundError(`The ${platform.name} image ${r.imageId} vanished before its push`, {code: 'E_IMAGE_NOT_FOUND'})
+    images.push({platform, imageId: r.imageId, info, tags: r.tags})
+  }
+  const targets = tags.filter((t) => t.includes('/'))
+  const index = await pushPlatformIndex({images, targets, direct: opts.directPush ?? false, client: opts.client, dockerConfigDir: opts.dockerConfigDir, reporter: opts.reporter, signal: opts.signal}, tags)
+  const pushed = index.map((i) => ({tag: i.tag, digest: i.digest, uploadedBytes: i.uploadedBytes}))
+  return {...merged, index, pushed, digest: (index[0] as IndexPush).digest, uploadedBytes: index.reduce((n, i) => n + i.uploadedBytes, 0), durationMs: Math.round(performance.now() - started)}
 }
 
 async function buildImage(
@@ -302,6 +413,9 @@ async function buildImage(
     buildkit: boolean
     bentoPath: string
     images: ImagesOfHome
+    /** `--platform`/`--base-image`/`--wheelhouse` for this image: `cross` declares model and wheelhouse images as build-platform stages. */
+    target: {platform?: ImagePlatform; native?: boolean; baseImage?: string; wheelhouse?: string; cross: boolean}
+    push: boolean
   },
 ): Promise<ContainerizeResult> {
   const {reporter} = opts
@@ -313,12 +427,13 @@ async function buildImage(
   // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
   for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, images, ref))
 
-  const wheelhouse = opts.wheelhouse ? await ensureWheelhouseImage(opts, images, opts.wheelhouse) : undefined
+  const {target} = b
+  const wheelhouse = target.wheelhouse ? await ensureWheelhouseImage(opts, images, target.wheelhouse) : undefined
 
   const ctx = {
     ...dockerfileContext(inputs, {
       buildkit,
-      wheelhouse: Boolean(opts.wheelhouse),
+      wheelhouse: Boolean(target.wheelhouse),
       ...(wheelhouse ? {wheelhouseImage: wheelhouse.image} : {}),
       needsCompilers: opts.compilers ?? false,
       models: {kind: 'images', refs: modelImages.map((m) => m.image)},
@@ -326,6 +441,8 @@ async function buildImage(
     // --ca-cert: only the Dockerfile this build uses; the Bento's stored one never names a CA.
     ...(b.caCerts.length > 0 ? {caSecrets: b.caCerts.map((c) => c.id)} : {}),
     ...(b.indexSecrets.length > 0 ? {indexCredentials: {variables: (b.index?.variables ?? []).map((v) => v.name), netrc: b.index?.netrc != null}} : {}),
+    ...(target.baseImage ? {baseImage: target.baseImage} : {}),
+    ...(target.cross ? {crossPlatform: true} : {}),
   }
   const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
   const userTemplate = existsSync(templateFile)
@@ -343,7 +460,7 @@ async function buildImage(
   }
   const dockerfile = renderDockerfile(ctx, userTemplate)
 
-  reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'})`)
+  reporter.log(`Building image ${tags.join(', ')} from Bento "${tag}" (${buildkit ? 'BuildKit' : 'classic builder'}${target.platform ? `, ${target.platform.name} on ${ctx.baseImage}${target.native === false ? ', RUN steps under QEMU' : ''}` : ''})`)
   for (const v of b.index?.variables ?? []) reporter.log(`Index credential \${${v.name}} reaches the install step as a build secret (in no layer)`)
   if (b.index?.netrc) reporter.log(`The index credentials of ${b.index.netrc} reach the install step as a build secret (in no layer)`)
   for (const c of b.caCerts) reporter.log(`Trusting ${c.certificates} CA certificate(s) of ${c.file} in the install steps (a build secret: in no layer)`)
@@ -351,7 +468,8 @@ async function buildImage(
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
   const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore}))
   const steps: Array<{step: string; cached: boolean}> = []
-  const {imageId} = await buildMasked(opts, (b.index?.variables ?? []).map((v) => v.value), {
+  const {imageId} = await buildMasked(opts, (b.index?.variables ?? []).map((v) => v.value), {...target, baseImage: ctx.baseImage}, {
+    ...(target.platform ? {platform: target.platform.name} : {}),
     context: context.stream,
     dockerfile: CONTEXT_DOCKERFILE,
     tags,
@@ -379,12 +497,12 @@ async function buildImage(
   const history = await opts.client.history(imageId)
 
   const pushed: ContainerizeResult['pushed'] = []
-  if (opts.push && opts.directPush && info) {
+  if (b.push && opts.directPush && info) {
     for (const t of tags.filter((x) => x.includes('/'))) {
       const r = await pushImage({image: imageId, info, ref: t, images: opts.client, dockerConfigDir: opts.dockerConfigDir, reporter, signal: opts.signal})
       pushed.push({tag: t, digest: r.digest, uploadedBytes: r.uploadedBytes, blobs: r.blobs})
     }
-  } else if (opts.push) {
+  } else if (b.push) {
     for (const t of tags.filter((x) => x.includes('/'))) {
       reporter.log(`Pushing ${t}`)
       const auth = await resolveRegistryAuth(t, {configDir: opts.dockerConfigDir})
@@ -417,8 +535,9 @@ async function buildImage(
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
-    ...(opts.push ? {uploadedBytes: pushed.reduce((n, p) => n + (p.uploadedBytes ?? 0), 0)} : {}),
+    ...(b.push ? {uploadedBytes: pushed.reduce((n, p) => n + (p.uploadedBytes ?? 0), 0)} : {}),
     ...(output ? {output} : {}),
+    ...(target.platform ? {baseImage: ctx.baseImage} : {}),
   }
 }
 
@@ -561,10 +680,17 @@ async function indexCredentialsOfBento(bentoPath: string, environ: Record<string
 }
 
 /** `client.build`, with the values of the index credentials masked in a build error (pip may print an index URL). */
-async function buildMasked(opts: ContainerizeOptions, values: string[], build: Parameters<ImageClient['build']>[0]): Promise<{imageId: string}> {
+async function buildMasked(
+  opts: ContainerizeOptions,
+  values: string[],
+  target: {platform?: ImagePlatform; native?: boolean; baseImage: string},
+  build: Parameters<ImageClient['build']>[0],
+): Promise<{imageId: string}> {
   try {
     return await opts.client.build(build)
-  } catch (error) {
+  } catch (caught) {
+    // --platform: a missing base image of that platform, or no QEMU, in the words of the flag (with the fix).
+    const error = target.platform ? platformBuildError(caught, target.platform, target.baseImage, target.native ?? false) : caught
     if (!(error instanceof DockerBuildError) || values.length === 0) throw error
     const mask = (t: string): string => maskSecrets(t, values)
     const data = error.data === undefined ? undefined : (JSON.parse(mask(JSON.stringify(error.data))) as Record<string, unknown>)

@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {REPO, run, tempDir} from '../helpers/env.js'
 
-const STEPS = ['docker.sh', 'base-image.sh', 'registry.sh', 'registry-auth.sh', 'podman.sh', 'wheelhouse.sh', 'bentoml-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-keras-venv.sh', 'corpus-lock-wheelhouse.sh']
+const STEPS = ['docker.sh', 'base-image.sh', 'registry.sh', 'registry-auth.sh', 'podman.sh', 'wheelhouse.sh', 'bentoml-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-keras-venv.sh', 'corpus-lock-wheelhouse.sh', 'platform-arm64.sh']
 
 let root: string
 beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('provisioning profiles', () => {
 
   it('all: everything the tests and benchmarks need', async () => {
     expect(await provision('all')).toEqual(
-      ['base-image.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-keras-venv.sh', 'bentoml-venv.sh', 'corpus-lock-wheelhouse.sh', 'docker.sh', 'podman.sh', 'registry-auth.sh', 'registry.sh', 'wheelhouse.sh'].map((s) => `${s} sets=all`),
+      ['base-image.sh', 'bentoml-1.3.22-venv.sh', 'bentoml-1.4.40-venv.sh', 'bentoml-keras-venv.sh', 'bentoml-venv.sh', 'corpus-lock-wheelhouse.sh', 'docker.sh', 'platform-arm64.sh', 'podman.sh', 'registry-auth.sh', 'registry.sh', 'wheelhouse.sh'].map((s) => `${s} sets=all`),
     )
   })
 })
