@@ -93,8 +93,6 @@ const oclif = await build({
   external: ['dockerode', 'typescript', 'ts-node'],
   // `import()` of a package left out becomes `require` (a vm.Script cannot run `import()`).
   supported: {'dynamic-import': false},
-  minifyWhitespace: true,
-  minifySyntax: true,
 })
 
 const problems = []
