@@ -54,8 +54,11 @@ interface StartupResult {
   nodeMs: number[]
   versionMs: number[]
   noopMs: number[]
+  /** `bento list` in the same home (one Bento): an oclif command line (dist/oclif.cjs). */
+  listMs: number[]
   versionRatio: number | null
   noopRatio: number | null
+  listRatio: number | null
   loadavg: {before: number[]; after: number[]}
 }
 
@@ -125,15 +128,16 @@ async function runVariant(ctx: BenchContext, v: Variant, runs: number, startup?:
   }
 }
 
-/** `node -e 0`, `bento --version`, a no-op `bento build` in `dir` (its Bento exists), alternating; medians. */
+/** `node -e 0`, `bento --version`, a no-op `bento build` in `dir` (its Bento exists), `bento list`, alternating; medians. */
 async function measureStartup(ctx: BenchContext, dir: string, home: string, runs: number): Promise<StartupResult> {
   const env = toolEnv(ctx.tools, home)
   const kinds = {
     node: ['-e', '0'],
     version: [ctx.tools.bentoBin, '--version'],
     noop: [ctx.tools.bentoBin, 'build'],
+    list: [ctx.tools.bentoBin, 'list'],
   } as const
-  const samples: Record<keyof typeof kinds, number[]> = {node: [], version: [], noop: []}
+  const samples: Record<keyof typeof kinds, number[]> = {node: [], version: [], noop: [], list: []}
   const names = Object.keys(kinds) as Array<keyof typeof kinds>
   const before = loadavg()
   await mustRun(process.execPath, kinds.noop, {cwd: dir, env}) // the Bento of these inputs exists from now on
@@ -147,11 +151,13 @@ async function measureStartup(ctx: BenchContext, dir: string, home: string, runs
     nodeMs: samples.node,
     versionMs: samples.version,
     noopMs: samples.noop,
+    listMs: samples.list,
     versionRatio: ratio(median(samples.version), node),
     noopRatio: ratio(median(samples.noop), node),
+    listRatio: ratio(median(samples.list), node),
     loadavg: {before, after: loadavg()},
   }
-  ctx.log(`P1 start-up: node -e 0 ${fmtSeconds(node)}, bento --version ${fmtSeconds(median(samples.version))} (${fmtRatio(result.versionRatio)}×), no-op build ${fmtSeconds(median(samples.noop))} (${fmtRatio(result.noopRatio)}×)`)
+  ctx.log(`P1 start-up: node -e 0 ${fmtSeconds(node)}, bento --version ${fmtSeconds(median(samples.version))} (${fmtRatio(result.versionRatio)}×), no-op build ${fmtSeconds(median(samples.noop))} (${fmtRatio(result.noopRatio)}×), bento list ${fmtSeconds(median(samples.list))} (${fmtRatio(result.listRatio)}×)`)
   return result
 }
 
@@ -225,6 +231,16 @@ export async function benchP1(ctx: BenchContext): Promise<BenchResult> {
         target: `≤ ${NOOP_TARGET}×`,
         status: status(s.noopRatio, NOOP_TARGET),
       },
+      {
+        id: 'P1',
+        metric: `start-up: bento list (an oclif command, one Bento) ÷ node -e 0 (median of ${s.runs})`,
+        bento: fmtSeconds(median(s.listMs)),
+        other: `node -e 0 ${node}`,
+        ratio: s.listRatio,
+        value: `${fmtRatio(s.listRatio)}×`,
+        target: '—',
+        status: 'info',
+      },
     )
   }
   return {
@@ -238,8 +254,8 @@ export async function benchP1(ctx: BenchContext): Promise<BenchResult> {
         'The "project bentofile" rows keep the bentofile as is, so BentoML also locks with `uv pip compile` against PyPI (network) — shown for information.',
       'Keras: `bentoml build` imports the service, hence TensorFlow; bento reads it statically.',
       'BentoML 1.4.40 runs beside 1.4.15 on the SDK iris (the same home and model, saved by 1.4.40): 1.4.40 refuses the runner-style iris (`Service.__init__() got an unexpected keyword argument \'runners\'`) and its venv has no TensorFlow.',
-      `Start-up: ${startup?.runs ?? startupRuns} alternating rounds of \`node -e 0\`, \`bento --version\` and a no-op \`bento build\` (the iris sklearn project, its Bento already built) after one untimed no-op build; ` +
-        `the machine's load average (1 min) was ${startup ? `${startup.loadavg.before[0]!.toFixed(1)} before and ${startup.loadavg.after[0]!.toFixed(1)} after` : 'not measured'} (2 cores, shared): the three share it.`,
+      `Start-up: ${startup?.runs ?? startupRuns} alternating rounds of \`node -e 0\`, \`bento --version\`, a no-op \`bento build\` (the iris sklearn project, its Bento already built) and \`bento list\` after one untimed no-op build; ` +
+        `the machine's load average (1 min) was ${startup ? `${startup.loadavg.before[0]!.toFixed(1)} before and ${startup.loadavg.after[0]!.toFixed(1)} after` : 'not measured'} (2 cores, shared): the four share it.`,
     ],
     raw: {variants: results, startup},
   }

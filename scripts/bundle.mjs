@@ -17,6 +17,7 @@
  * dockerode inside one (the direct path must not load them).
  */
 import {build} from 'esbuild'
+import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -54,10 +55,45 @@ const splitBuild = {
   },
 }
 
+/**
+ * oclif's module loader (`@oclif/core/lib/module-loader.js`) `import()`s an ES module such as our command table; in
+ * dist/oclif.cjs that `import()` is answered by `bundledModule` (src/commands/oclif-bundle.ts), and a module the
+ * bundle does not hold is a MODULE_NOT_FOUND error as Node's would be. Fails the build if oclif's text changed.
+ */
+const IMPORT_IN_OCLIF = 'await import((0, node_url_1.pathToFileURL)(filePath).href)'
+const oclifModuleLoader = {
+  name: 'oclif-module-loader',
+  setup(b) {
+    b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      const count = text.split(IMPORT_IN_OCLIF).length - 1
+      if (count !== 3) throw new Error(`@oclif/core's module-loader.js: expected 3 import() calls, found ${count}`)
+      const bundled = [
+        'const __bentoImport = async (filePath) => {',
+        `  const found = require(${JSON.stringify(`${dist}/commands/oclif-bundle.js`)}).bundledModule(filePath)`,
+        '  if (found !== undefined) return found',
+        "  throw Object.assign(new Error(`Cannot find module '${filePath}' (not in dist/oclif.cjs)`), {code: 'MODULE_NOT_FOUND'})",
+        '}',
+      ].join('\n')
+      return {contents: `${text.split(IMPORT_IN_OCLIF).join('await __bentoImport(filePath)')}\n${bundled}\n`, loader: 'js'}
+    })
+  },
+}
+
 const results = [
   await build({...common, entryPoints: [`${dist}/commands/direct-bundle.js`], outfile: `${dist}/direct.cjs`, plugins: [splitBuild]}),
   await build({...common, entryPoints: [`${dist}/commands/direct-build.js`], outfile: `${dist}/direct-build.cjs`}),
 ]
+const oclif = await build({
+  ...common,
+  entryPoints: [`${dist}/commands/oclif-bundle.js`],
+  outfile: `${dist}/oclif.cjs`,
+  plugins: [oclifModuleLoader],
+  // Loaded with `require` where used, as from dist/: dockerode (and its native helpers), oclif's TypeScript support.
+  external: ['dockerode', 'typescript', 'ts-node'],
+  // `import()` of a package left out becomes `require` (a vm.Script cannot run `import()`).
+  supported: {'dynamic-import': false},
+})
 
 const problems = []
 for (const result of results) {
@@ -68,6 +104,11 @@ for (const result of results) {
   }
   for (const input of Object.keys(result.metafile.inputs)) {
     if (/node_modules\/(@oclif\/core|dockerode)\//.test(input)) problems.push(`${input} is in a direct-path bundle`)
+  }
+}
+for (const [out, meta] of Object.entries(oclif.metafile.outputs)) {
+  for (const imp of meta.imports) {
+    if (imp.kind === 'dynamic-import') problems.push(`${out}: dynamic import of ${imp.path} left in the bundle`)
   }
 }
 const small = Object.keys(results[0].metafile.inputs)

@@ -41,8 +41,9 @@ describe('npm pack → install into a prefix → bento build', () => {
     const files = list.stdout.split('\n').filter(Boolean)
     expect(files.filter((f) => /\.test\.(js|ts)$/.test(f))).toEqual([])
     expect(files).toContain('package/templates/Dockerfile.template')
-    // The direct path's bundle (scripts/bundle.mjs), which bin/run.js loads for --version and build.
+    // The bundles (scripts/bundle.mjs) bin/run.js loads: the direct path's for --version and build, oclif's for the rest.
     expect(files).toContain('package/dist/direct.cjs')
+    expect(files).toContain('package/dist/oclif.cjs')
     // every dist/ module has its source in src/: nothing left over from an older build
     const src = new Set((await run('git', ['ls-files', 'src'], {cwd: REPO})).stdout.split('\n').map((f) => f.replace(/^src\//, '').replace(/\.ts$/, '')))
     const stale = files.filter((f) => f.startsWith('package/dist/') && f.endsWith('.js')).map((f) => f.slice('package/dist/'.length, -3)).filter((m) => !src.has(m))

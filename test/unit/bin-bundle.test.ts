@@ -1,7 +1,8 @@
 /**
- * bin/run.js and the direct-path bundles (issue 20, start-up): `bento --version` and `bento build` lines load
- * dist/direct.cjs (scripts/bundle.mjs) through V8's code cache (src/code-cache.ts), a build line dist/direct-build.cjs
- * too, every other command goes to oclif without them, and without the bundles the same lines run from dist/. Run
+ * bin/run.js and the bundles (issue 20, start-up): `bento --version` and `bento build` lines load dist/direct.cjs
+ * (scripts/bundle.mjs) through V8's code cache (src/code-cache.ts), a build line dist/direct-build.cjs too; every
+ * other command line goes to oclif from dist/oclif.cjs (oclif and our commands), through the code cache too; without
+ * the bundles the same lines run from dist/, with the same output, help, errors and exit codes. Run
  * against a copy of the package whose dist/ links to the compiled one, so the bundles can be swapped or removed.
  */
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -16,19 +17,23 @@ import {echoProject} from '../helpers/projects.js'
 let root: string
 let pkg: string
 
-/** A package whose dist/ entries link to the compiled ones; dist/direct.cjs as given (or none, and no bundle at all). */
-function layout(dir: string, bundle: 'real' | 'none' | string): string {
+/**
+ * A package whose dist/ entries link to the compiled ones; dist/direct.cjs as given (or none, and no bundle at all);
+ * dist/oclif.cjs replaced by `oclif` when given.
+ */
+function layout(dir: string, bundle: 'real' | 'none' | string, oclif?: string): string {
   mkdirSync(join(dir, 'bin'), {recursive: true})
   mkdirSync(join(dir, 'dist'))
   copyFileSync(join(REPO, 'bin/run.js'), join(dir, 'bin/run.js'))
   copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'))
   for (const name of ['node_modules', 'templates', 'schema']) symlinkSync(join(REPO, name), join(dir, name))
   for (const entry of readdirSync(join(REPO, 'dist'))) {
-    if (entry === 'direct.cjs' || (bundle === 'none' && entry.endsWith('.cjs'))) continue
+    if (entry === 'direct.cjs' || (bundle === 'none' && entry.endsWith('.cjs')) || (oclif !== undefined && entry === 'oclif.cjs')) continue
     symlinkSync(join(REPO, 'dist', entry), join(dir, 'dist', entry))
   }
   if (bundle === 'real') copyFileSync(join(REPO, 'dist/direct.cjs'), join(dir, 'dist/direct.cjs'))
   else if (bundle !== 'none') writeFileSync(join(dir, 'dist/direct.cjs'), bundle)
+  if (oclif !== undefined) writeFileSync(join(dir, 'dist/oclif.cjs'), oclif)
   return join(dir, 'bin/run.js')
 }
 
@@ -43,6 +48,13 @@ afterAll(async () => {
 const STUB = `module.exports = {
   processInterrupts: () => ({onSignal() {}}),
   runDirect: async (argv) => { process.stdout.write('bundle: ' + argv.join(' ') + '\\n'); return true },
+}
+`
+
+const OCLIF_STUB = `module.exports = {
+  processInterrupts: () => ({onSignal() {}}),
+  runDirect: async () => false,
+  runOclif: async (dir) => { process.stdout.write('oclif bundle: ' + process.argv.slice(2).join(' ') + ' from ' + dir.split('/').slice(-2).join('/') + '\\n') },
 }
 `
 
@@ -102,5 +114,48 @@ describe('bin/run.js and dist/direct.cjs', () => {
     const built = await run(process.execPath, [bin, 'build', project], {env: {TMPDIR: tmp, BENTOML_HOME: join(pkg, 'home-c')}})
     expect(built.code, built.stderr).toBe(0)
     expect(readdirSync(dir).map((f) => f.replace(/-[0-9a-f]{64}\.v8$/, '')).sort()).toEqual(['build', 'directbuild', 'version'])
+  })
+
+  it('every other command line runs oclif from dist/oclif.cjs (a direct line that needs oclif too); --version never loads it', async () => {
+    expect(statSync(join(REPO, 'dist/oclif.cjs')).isFile()).toBe(true)
+    const bin = layout(join(pkg, 'oclif-stub'), 'real', OCLIF_STUB)
+    for (const argv of [['list'], ['get', 'x:y', '--json'], ['models', 'list'], ['containerize', '--help'], ['nope'], ['build', '--help']]) {
+      const r = await run(process.execPath, [bin, ...argv])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`oclif bundle: ${argv.join(' ')} from bin/run.js\n`)
+    }
+    const version = await run(process.execPath, [bin, '--version'])
+    expect(version.stdout).toMatch(/^bento-cli\/\d+\.\d+\.\d+ /)
+  })
+
+  it('oclif from dist/oclif.cjs prints what oclif from dist/ prints: help, results, error JSON, exit codes', async () => {
+    const without = layout(join(pkg, 'oclif-none'), 'none')
+    const withIt = layout(join(pkg, 'oclif-real'), 'real')
+    const home = join(pkg, 'oclif-home')
+    const project = await echoProject(join(pkg, 'oclif-project'), 'oclifbundle')
+    const env = {TMPDIR: join(pkg, 'tmp-c'), BENTOML_HOME: home, COLUMNS: '100'}
+    mkdirSync(env.TMPDIR)
+    const built = await run(process.execPath, [withIt, 'build', project, '--json'], {env})
+    expect(built.code, built.stderr).toBe(0)
+    const {tag} = JSON.parse(built.stdout) as {tag: string}
+    // The first line from the bundle writes the code cache, the others run from it.
+    const lines = [
+      ['list', '--json'],
+      ['--help'],
+      ['get', tag],
+      ['get', 'missing:tag', '--json'],
+      ['models', 'list', '--json'],
+      ['containerize', '--help'],
+      ['list', '--nope'],
+      ['nope'],
+    ]
+    const pidless = (text: string) => text.replace(/\(node:\d+\)/g, '(node:PID)')
+    const same = async (argv: string[]) => {
+      const [a, b] = await Promise.all([without, withIt].map(async (bin) => run(process.execPath, [bin, ...argv], {env})))
+      expect({argv, ...b!, stderr: pidless(b!.stderr)}).toEqual({argv, ...a!, stderr: pidless(a!.stderr)})
+    }
+    await same(lines[0]!)
+    await Promise.all(lines.slice(1).map(same))
+    expect(readdirSync(join(env.TMPDIR, `bento-code-cache-${process.getuid!()}`)).filter((f) => f.startsWith('oclif-'))).toHaveLength(1)
   })
 })

@@ -63,12 +63,14 @@ const HANDLER_PROBE = `data:text/javascript,${encodeURIComponent(
 )}`
 
 /**
- * Preloaded into the CLI process: a module hook that holds back the loading of dist/interrupt.js (as a loaded
- * machine does: the reliability repro signalled 0.6 s in and the process died without a word) and says so on stderr.
+ * Preloaded into the CLI process: a module hook that holds back the loading of the signal handling (as a loaded
+ * machine does: the reliability repro signalled 0.6 s in and the process died without a word) and says so on stderr:
+ * dist/code-cache.js, which bin/run.js imports to load the bundle that holds it (dist/oclif.cjs, dist/direct.cjs),
+ * or dist/interrupt.js itself where there is no bundle.
  */
 const SLOW_INTERRUPT_LOAD = `data:text/javascript,${encodeURIComponent(
   `import {register} from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(
-    "export async function load(url, context, next) { if (url.endsWith('/dist/interrupt.js')) { process.stderr.write('<loading interrupt.js>\\n'); await new Promise((r) => setTimeout(r, 1500)) } return next(url, context) }",
+    "export async function load(url, context, next) { if (url.endsWith('/dist/interrupt.js') || url.endsWith('/dist/code-cache.js')) { process.stderr.write('<loading interrupt.js>\\n'); await new Promise((r) => setTimeout(r, 1500)) } return next(url, context) }",
   )}))`,
 )}`
 
