@@ -9,7 +9,15 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {irisProject, postJson, removeDir, runBento, runBentoml, saveIrisModel, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {irisProject, postJson, removeDir, runBento, saveIrisModel, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {bentomlCaller} from '../helpers/zygote.js'
+
+/** The real `bentoml` CLI imported once for the file (test/helpers/zygote.ts): each call a fork of it. */
+const cli = bentomlCaller()
+const runBentoml = cli.bentoml
+afterAll(async () => {
+  await cli.close()
+})
 
 describe('bento build ⇄ real BentoML 1.4.15', () => {
   let home: string

@@ -34,10 +34,11 @@ import {
   REPO,
   run,
   runBento,
-  runBentoml,
+  type RunResult,
   serveWithBentoml,
   tempDir,
 } from '../helpers/env.js'
+import {bentomlCaller} from '../helpers/zygote.js'
 
 const FIXTURES = join(REPO, 'test/fixtures/interop')
 
@@ -135,6 +136,14 @@ function files(dir: string, sub = ''): string[] {
   })
 }
 
+/** The real `bentoml` CLI of each release, imported once for the file (test/helpers/zygote.ts): each call a fork. */
+const cli = bentomlCaller()
+const bentoml = (version: BentomlRelease, args: string[], home: string, opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> =>
+  cli.bentoml(args, home, {...opts, version})
+afterAll(async () => {
+  await cli.close()
+})
+
 /** The iris model the real BentoML of each release saved, once per file (train.py is ≈ 3 s of CPU): rows copy it. */
 const savedIris = new Map<BentomlRelease, Promise<string>>()
 
@@ -210,7 +219,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         })
 
         it('bento build writes it; the real `bentoml get -o json` reads it', async () => {
-          const get = await runBentoml(['get', ours.tag, '-o', 'json'], home, {version: row.version})
+          const get = await bentoml(row.version, ['get', ours.tag, '-o', 'json'], home)
           expect(get.code, get.stderr).toBe(0)
           oursInfo = JSON.parse(get.stdout) as Record<string, unknown>
           expect(oursInfo).toMatchObject({bentoml_version: row.version, ...row.expect})
@@ -218,15 +227,14 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         })
 
         it('the real `bentoml build` of the same project in the same store agrees on every key but version, creation_time and the lock', async () => {
-          const r = await runBentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {
+          const r = await bentoml(row.version, ['build', '--version', 'realbentoml', '--output', 'tag'], home, {
             cwd: project,
-            version: row.version,
             env: row.realBuildEnv?.(project) ?? {},
           })
           expect(r.code, r.stderr + r.stdout).toBe(0)
           const tag = /__tag__:(\S+)/.exec(r.stdout)?.[1] ?? ''
           realTag = tag
-          const get = await runBentoml(['get', tag, '-o', 'json'], home, {version: row.version})
+          const get = await bentoml(row.version, ['get', tag, '-o', 'json'], home)
           expect(get.code, get.stderr).toBe(0)
           const real = JSON.parse(get.stdout) as Record<string, unknown>
           expect(real.name).toBe(oursInfo.name)
@@ -247,7 +255,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
           const get = await runBento(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
           expect(get.code, get.stderr).toBe(0)
           expect(get.stdout.trim()).toBe(ours.path)
-          const real = await runBentoml(['get', ours.tag, '-o', 'path'], home, {version: row.version})
+          const real = await bentoml(row.version, ['get', ours.tag, '-o', 'path'], home)
           expect(real.code, real.stderr).toBe(0)
           expect(real.stdout.replace(/\s+/g, '')).toBe(ours.path)
         })
@@ -259,7 +267,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
           expect(ex.code, ex.stderr).toBe(0)
           const other = join(root, 'other-home')
           await mkdir(other, {recursive: true})
-          const imp = await runBentoml(['import', archive], other, {version: row.version})
+          const imp = await bentoml(row.version, ['import', archive], other)
           expect(imp.code, imp.stderr + imp.stdout).toBe(0)
           const [name = '', version = ''] = ours.tag.split(':')
           const path = join(other, 'bentos', name, version)
@@ -289,9 +297,9 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
             expect(ex.code, ex.stderr).toBe(0)
             const other = join(root, 'real-home')
             await mkdir(other, {recursive: true})
-            const imp = await runBentoml(['import', archive], other, {version: row.version})
+            const imp = await bentoml(row.version, ['import', archive], other)
             expect(imp.code, imp.stderr + imp.stdout).toBe(0)
-            const models = await runBentoml(['models', 'list', '-o', 'json'], other, {version: row.version})
+            const models = await bentoml(row.version, ['models', 'list', '-o', 'json'], other)
             expect(models.code, models.stderr).toBe(0)
             expect(models.stdout).toContain('iris_clf')
             // The store path (BentoML's console may wrap a long `bentoml get -o path`).

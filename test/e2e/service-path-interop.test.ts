@@ -9,7 +9,8 @@ import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {removeDir, runBento, tempDir} from '../helpers/env.js'
+import {bentomlCaller} from '../helpers/zygote.js'
 import {filesUnder} from '../helpers/files.js'
 
 const SVC = `import bentoml
@@ -64,6 +65,13 @@ async function bentoOf(path: string): Promise<{service: string; src: string[]}> 
   const yaml = parse(await readFile(join(path, 'bento.yaml'), 'utf8')) as {service: string}
   return {service: yaml.service, src: await filesUnder(join(path, 'src'))}
 }
+
+/** The real `bentoml` CLI imported once for the file (test/helpers/zygote.ts): each call a fork of it. */
+const cli = bentomlCaller()
+const runBentoml = cli.bentoml
+afterAll(async () => {
+  await cli.close()
+})
 
 describe('service paths: bento build ⇄ the real bentoml build 1.4.40', () => {
   let root: string

@@ -16,7 +16,7 @@ import {spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 import {join} from 'node:path'
 
-import {type BentomlRelease, bentomlCliEnv, bentomlVenv, REPO, type RunResult} from './env.js'
+import {type BentomlRelease, bentomlCliEnv, bentomlVenv, REPO, runBentoml, type RunResult} from './env.js'
 
 export interface Zygote {
   /** `python ...argv` (a script path and its arguments, or `-c CODE ...`) in a fork of the zygote. */
@@ -108,5 +108,32 @@ export function startBentomlZygote(version?: BentomlRelease, env: Record<string,
   return {
     bentoml: (args, home, opts = {}) => zygote.run([venv.bentoml, ...args], {cwd: opts.cwd, env: {...opts.env, BENTOML_HOME: home}}),
     close: () => zygote.close(),
+  }
+}
+
+/**
+ * `runBentoml`'s signature, through one zygote per release (started at its first call; `close()` in afterAll): for a
+ * file that calls the real CLI many times. A call that sets a PYTHON* variable (read when the interpreter starts)
+ * runs as its own process, as runBentoml does.
+ */
+export function bentomlCaller(): {
+  bentoml: (args: string[], home: string, opts?: {cwd?: string; env?: NodeJS.ProcessEnv; version?: BentomlRelease}) => Promise<RunResult>
+  close: () => Promise<void>
+} {
+  const zygotes = new Map<BentomlRelease | undefined, BentomlZygote>()
+  return {
+    bentoml(args, home, opts = {}) {
+      const env = Object.fromEntries(Object.entries(opts.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined))
+      if (Object.keys(env).some((k) => k.startsWith('PYTHON'))) return runBentoml(args, home, opts)
+      let z = zygotes.get(opts.version)
+      if (!z) {
+        z = startBentomlZygote(opts.version)
+        zygotes.set(opts.version, z)
+      }
+      return z.bentoml(args, home, {...(opts.cwd ? {cwd: opts.cwd} : {}), env})
+    },
+    async close() {
+      for (const z of zygotes.values()) await z.close()
+    },
   }
 }
