@@ -14,6 +14,16 @@ export interface RegistryReference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 
+/**
+ * An image reference as `-t`/`--base-image` take it: lowercase repository components, an optional registry port and
+ * tag; no digest.
+ */
+const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
+
+export function isImageReference(ref: string): boolean {
+  return IMAGE_REF.test(ref)
+}
+
 /** Loopback hosts speak plain HTTP, as the Docker engine treats 127.0.0.0/8 as an insecure registry. */
 export function isLoopback(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')

@@ -4,11 +4,44 @@
  * the OCI image index that names them as the tag itself (`REG/iris:1`). Layers the platforms share (the model layers:
  * the same bytes on every platform) go up once: the second push finds them with HEAD.
  */
-import {type ImageClient, type ImageInfo, type ImagePlatform, resolveRegistryAuth} from '../docker/index.js'
-import {DockerBuildError, isBentoError, RegistryError} from '../errors.js'
-import {imageIndex, parseReference, RegistryClient} from '../registry/index.js'
+import {existsSync} from 'node:fs'
+
+import {type ImageClient, type ImageInfo, type ImagePlatform, parsePlatforms, perPlatformValues, resolveRegistryAuth} from '../docker/index.js'
+import {DockerBuildError, isBentoError, NotFoundError, RegistryError, UsageError} from '../errors.js'
+import {imageIndex, isImageReference, parseReference, RegistryClient} from '../registry/index.js'
 import type {Reporter} from '../reporter.js'
 import {type PushedBlob, pushImage} from './push.js'
+
+/** What `--platform`, `--base-image` and `--wheelhouse PLATFORM=DIR` ask for, checked before anything is read. */
+export interface PlatformPlan {
+  platforms: ImagePlatform[]
+  baseImages: ReturnType<typeof perPlatformValues>
+  wheelhouses: ReturnType<typeof perPlatformValues>
+}
+
+export function platformPlan(opts: {
+  platforms?: string[]
+  baseImages?: string[]
+  wheelhouse?: string
+  platformWheelhouses?: string[]
+  output?: unknown
+}): PlatformPlan {
+  const platforms = parsePlatforms(opts.platforms ?? [])
+  const baseImages = perPlatformValues(opts.baseImages ?? [], '--base-image', platforms)
+  for (const ref of [baseImages.all, ...baseImages.byPlatform.values()]) {
+    if (ref !== undefined && !isImageReference(ref)) throw new UsageError(`--base-image "${ref}" is not an image reference`, {hint: 'e.g. --base-image linux/arm64=python:3.11-slim-linux-arm64'})
+  }
+  const wheelhouses = perPlatformValues([...(opts.wheelhouse ? [opts.wheelhouse] : []), ...(opts.platformWheelhouses ?? [])], '--wheelhouse', platforms)
+  for (const dir of [wheelhouses.all, ...wheelhouses.byPlatform.values()]) {
+    if (dir !== undefined && !existsSync(dir)) throw new NotFoundError(`--wheelhouse directory ${dir} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
+  }
+  if (opts.output && platforms.length > 1) {
+    throw new UsageError(`--output writes one image; --platform asks for ${platforms.length} (${platforms.map((p) => p.name).join(', ')})`, {
+      hint: 'write one platform at a time (--platform linux/arm64 --output oci:DIR), or push them as one OCI index (--push)',
+    })
+  }
+  return {platforms, baseImages, wheelhouses}
+}
 
 export interface PlatformImage {
   platform: ImagePlatform

@@ -23,8 +23,6 @@ import {
   type ImagePlatform,
   indexSecretId,
   nativePlatform,
-  parsePlatforms,
-  perPlatformValues,
   platformImageTag,
   modelLayerTar,
   modelImageIsCurrent,
@@ -47,11 +45,12 @@ import {
 import {formatTag, splitTag} from '../bentoml/tag.js'
 import {DockerBuildError, isBentoError, NotFoundError, UsageError} from '../errors.js'
 import {indexCredentialsFor, type IndexCredentials, maskSecrets} from '../lock/index.js'
+import {isImageReference} from '../registry/index.js'
 import type {Reporter} from '../reporter.js'
 import {homeId, ImageLease} from '../store/image-leases.js'
 import type {BentoInfo} from '../store/info.js'
 import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
-import {type IndexPush, platformBuildError, pushPlatformIndex} from './containerize-platforms.js'
+import {type IndexPush, platformBuildError, type PlatformPlan, platformPlan, pushPlatformIndex} from './containerize-platforms.js'
 import {type PushedBlob, pushImage} from './push.js'
 
 export interface ContainerizeOptions {
@@ -151,8 +150,6 @@ export interface ContainerizeResult {
   output?: OutputResult
 }
 
-const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/
-
 /** A pass-through that counts the bytes that go through it. */
 function counted(stream: NodeJS.ReadableStream): {stream: NodeJS.ReadableStream; bytes: () => number} {
   let n = 0
@@ -224,38 +221,13 @@ export async function containerize(opts: ContainerizeOptions): Promise<Container
   return withBentoReader(opts.home, opts.tag, 'containerize', (bento) => containerizeBento(opts, bento, plan), {cleanup: opts.cleanup})
 }
 
-/** What `--platform`, `--base-image` and `--wheelhouse PLATFORM=DIR` ask for, checked before anything is read. */
-interface PlatformPlan {
-  platforms: ImagePlatform[]
-  baseImages: ReturnType<typeof perPlatformValues>
-  wheelhouses: ReturnType<typeof perPlatformValues>
-}
-
-function platformPlan(opts: ContainerizeOptions): PlatformPlan {
-  const platforms = parsePlatforms(opts.platforms ?? [])
-  const baseImages = perPlatformValues(opts.baseImages ?? [], '--base-image', platforms)
-  for (const ref of [baseImages.all, ...baseImages.byPlatform.values()]) {
-    if (ref !== undefined && !IMAGE_REF.test(ref)) throw new UsageError(`--base-image "${ref}" is not an image reference`, {hint: 'e.g. --base-image linux/arm64=python:3.11-slim-linux-arm64'})
-  }
-  const wheelhouses = perPlatformValues([...(opts.wheelhouse ? [opts.wheelhouse] : []), ...(opts.platformWheelhouses ?? [])], '--wheelhouse', platforms)
-  for (const dir of [wheelhouses.all, ...wheelhouses.byPlatform.values()]) {
-    if (dir !== undefined && !existsSync(dir)) throw new NotFoundError(`--wheelhouse directory ${dir} does not exist`, {hint: 'fill it with `pip download -d DIR ...`'})
-  }
-  if (opts.output && platforms.length > 1) {
-    throw new UsageError(`--output writes one image; --platform asks for ${platforms.length} (${platforms.map((p) => p.name).join(', ')})`, {
-      hint: 'write one platform at a time (--platform linux/arm64 --output oci:DIR), or push them as one OCI index (--push)',
-    })
-  }
-  return {platforms, baseImages, wheelhouses}
-}
-
 async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<BentoInfo>, plan: PlatformPlan): Promise<ContainerizeResult> {
   const started = performance.now()
   const {reporter} = opts
   const tag = formatTag(bento.tag)
   const tags = opts.imageTags.length > 0 ? opts.imageTags : [tag]
   for (const t of tags) {
-    if (!IMAGE_REF.test(t)) {
+    if (!isImageReference(t)) {
       throw new UsageError(`"${t}" is not a valid image reference`, {hint: 'use lowercase repository names, e.g. -t iris:dev or -t 127.0.0.1:5000/iris:dev'})
     }
   }
