@@ -2,6 +2,8 @@
  * `bento containerize` against a REAL Docker engine (scripts/provision/docker.sh), the locally built
  * python:3.11-slim base image, a local registry on 127.0.0.1:5000 and the real BentoML 1.4.15.
  * Python packages come from the host wheelhouse (--wheelhouse), so builds are offline and repeatable.
+ * `--platform` (amd64 + arm64 under QEMU): containerize-platform.docker.test.ts, a file of its own so that it runs
+ * beside this one.
  */
 import {randomBytes} from 'node:crypto'
 import {appendFile, chmod, writeFile} from 'node:fs/promises'
@@ -14,9 +16,6 @@ import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
-/** scripts/provision/platform-arm64.sh: the iris example's arm64 wheels, and the arm64 stand-in of python:3.11-slim. */
-const WHEELHOUSE_ARM64 = process.env.BENTO_WHEELHOUSE_ARM64 ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'wheelhouse-arm64')
-const BASE_ARM64 = 'python:3.11-slim-linux-arm64'
 const RUN_ID = randomBytes(4).toString('hex')
 /** This file's own registry repository, deleted afterwards. */
 const REPOSITORY = `iris-e2e-${RUN_ID}`
@@ -222,71 +221,6 @@ describe('bento containerize on a real Docker engine', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const {url} = await start(real)
     expect(await postJson(`${url}/classify`, [[5.1, 3.5, 1.4, 0.2]])).toEqual({status: 200, json: ['setosa']})
-  })
-
-  it('--platform linux/amd64,linux/arm64 --push: an OCI index of both, the model layer one blob, and the arm64 image pulled by platform answers under QEMU', async () => {
-    const ref = `${REGISTRY}/${REPOSITORY}:multi`
-    const r = await runBento(
-      ['containerize', bentoTag, '-t', ref, '--platform', 'linux/amd64,linux/arm64', '--base-image', `linux/arm64=${BASE_ARM64}`,
-        '--wheelhouse', WHEELHOUSE, '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--push', '--json'],
-      {env: {BENTOML_HOME: home}},
-    )
-    const json = JSON.parse(r.stdout || '{}') as ContainerizeJson & {
-      platforms?: Array<{platform: string; imageId: string; tags: string[]}>
-      index?: Array<{tag: string; digest: string; manifests: Array<{platform: string; digest: string; layers: Array<{id: string; action: string}>}>}>
-    }
-    images.push(...(json.platforms ?? []).flatMap((p) => p.tags), ...imagesMadeBy(json))
-    expect(r.code, r.stderr).toBe(0)
-    expect(json.platforms!.map((p) => [p.platform, p.tags])).toEqual([
-      ['linux/amd64', [`${ref}-linux-amd64`]],
-      ['linux/arm64', [`${ref}-linux-arm64`]],
-    ])
-    expect(await inspect<string>(`${ref}-linux-arm64`, '.Architecture')).toBe('arm64')
-    expect(await inspect<string>(`${ref}-linux-amd64`, '.Architecture')).toBe('amd64')
-
-    // The tag is an OCI image index naming both platform manifests (skopeo reads it as any client does).
-    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])
-    expect(raw.code, raw.stderr).toBe(0)
-    const index = JSON.parse(raw.stdout) as {mediaType: string; manifests: Array<{digest: string; platform: {architecture: string; os: string}}>}
-    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
-    expect(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64'])
-    expect(json.digest).toBe(json.index![0]!.digest)
-
-    // The model layer (`COPY --from=bento-model-0 / /`) is the same blob in both images, and went up once: the
-    // engine's push of the arm64 image found it in the registry (its id there: the diff id's first 12 digits).
-    const modelLayer = async (digest: string): Promise<{digest: string; at: number}> => {
-      const base = `http://${REGISTRY}/v2/${REPOSITORY}`
-      const manifest = (await (await fetch(`${base}/manifests/${digest}`, {headers: {accept: 'application/vnd.oci.image.manifest.v1+json'}})).json()) as {config: {digest: string}; layers: Array<{digest: string}>}
-      const config = (await (await fetch(`${base}/blobs/${manifest.config.digest}`)).json()) as {history: Array<{created_by?: string; empty_layer?: boolean}>}
-      const withLayers = config.history.filter((h) => h.empty_layer !== true)
-      const at = withLayers.findIndex((h) => /^COPY \/ \/ # buildkit$/.test(h.created_by ?? ''))
-      expect(at, JSON.stringify(withLayers.map((h) => h.created_by))).toBeGreaterThan(-1)
-      return {digest: manifest.layers[at]!.digest, at}
-    }
-    const [amdLayer, armLayer] = [await modelLayer(index.manifests[0]!.digest), await modelLayer(index.manifests[1]!.digest)]
-    expect(armLayer.digest).toBe(amdLayer.digest)
-    const armDiffIds = await inspect<string[]>(`${ref}-linux-arm64`, '.RootFS.Layers')
-    const armPush = json.index![0]!.manifests[1]!
-    expect(armPush.layers.find((l) => l.id === armDiffIds[armLayer.at]!.slice(7, 19))?.action, JSON.stringify(armPush.layers)).toBe('existing')
-
-    // Pulled by platform from the index: the arm64 image (same id), which runs under QEMU and answers.
-    const pulled = await docker('pull', '--platform', 'linux/arm64', ref)
-    expect(pulled.code, pulled.stderr).toBe(0)
-    images.push(ref)
-    expect(await inspect<string>(ref, '.Id')).toBe(json.platforms![1]!.imageId)
-    const {url, id} = await serveImage(ref, containers, ['--platform', 'linux/arm64'])
-    expect(await postJson(`${url}/classify`, [[6.7, 3.0, 5.2, 2.3]])).toEqual({status: 200, json: ['virginica']})
-    expect((await docker('exec', id, 'uname', '-m')).stdout.trim()).toBe('aarch64')
-  })
-
-  it('--platform linux/arm64 without an arm64 base image is E_PLATFORM_BASE_IMAGE (exit 8) naming --base-image; an unknown platform is exit 2', async () => {
-    const r = await runBento(['containerize', bentoTag, '-t', `iris-e2e:${RUN_ID}-arm`, '--platform', 'linux/arm64', '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--json'], {env: {BENTOML_HOME: home}})
-    const e = (JSON.parse(r.stdout) as {error: {code: string; hint: string}}).error
-    expect([r.code, e.code]).toEqual([8, 'E_PLATFORM_BASE_IMAGE'])
-    expect(e.hint).toMatch(/--base-image linux\/arm64=REF/)
-    const bad = await runBento(['containerize', bentoTag, '--platform', 'linux/s390x', '--json'], {env: {BENTOML_HOME: home}})
-    expect(bad.code).toBe(2)
-    expect((JSON.parse(bad.stdout) as {error: {hint: string}}).error.hint).toMatch(/linux\/amd64, linux\/arm64/)
   })
 
   it('a Bento tag that does not exist is a clear error (exit 4), and an unreachable daemon is exit 7', async () => {

@@ -1,0 +1,131 @@
+/**
+ * `bento containerize --platform` against a REAL Docker engine: the iris example for linux/amd64 and linux/arm64 (the
+ * arm64 RUN steps under QEMU: scripts/provision/platform-arm64.sh installs qemu-user-static, builds the arm64 stand-in
+ * of python:3.11-slim and downloads the iris example's arm64 wheels), pushed to the local registry on 127.0.0.1:5000
+ * as one OCI image index; the model layer is one blob for both; the arm64 image, pulled by platform, answers under
+ * QEMU. (A file of its own, beside containerize.docker.test.ts: the QEMU serve alone is 20–50 s.)
+ */
+import {randomBytes} from 'node:crypto'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {imagesMadeBy, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {deleteRepository, REGISTRY} from '../helpers/registry.js'
+
+const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
+/** scripts/provision/platform-arm64.sh: the iris example's arm64 wheels, and the arm64 stand-in of python:3.11-slim. */
+const WHEELHOUSE_ARM64 = process.env.BENTO_WHEELHOUSE_ARM64 ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'wheelhouse-arm64')
+const BASE_ARM64 = 'python:3.11-slim-linux-arm64'
+const RUN_ID = randomBytes(4).toString('hex')
+/** This file's own registry repository, deleted afterwards. */
+const REPOSITORY = `iris-platform-e2e-${RUN_ID}`
+
+async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  return run(DOCKER, args, {timeoutMs: 600_000})
+}
+
+async function inspect<T>(ref: string, format: string): Promise<T> {
+  const r = await docker('image', 'inspect', '-f', `{{json ${format}}}`, ref)
+  if (r.code !== 0) throw new Error(`docker image inspect ${ref}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
+interface ContainerizeJson {
+  digest?: string
+  modelImages?: Array<{image: string; built: boolean}>
+}
+
+describe('bento containerize --platform on a real Docker engine (QEMU for arm64)', () => {
+  let home: string
+  let project: string
+  let bentoTag: string
+  const containers: string[] = []
+  const images: string[] = []
+
+  beforeAll(async () => {
+    const ping = await docker('version', '--format', '{{.Server.Version}}')
+    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    home = await tempDir('bento-home-platform-')
+    project = await irisProject()
+    await saveIrisModel(home)
+    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    expect(r.code, r.stderr).toBe(0)
+    bentoTag = (JSON.parse(r.stdout) as {tag: string}).tag
+  })
+
+  afterAll(async () => {
+    for (const c of containers) await docker('rm', '-f', c)
+    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await deleteRepository(REPOSITORY)
+    await removeHomeImages(home)
+    await removeDir(home)
+    await removeDir(project)
+  })
+
+  it('--platform linux/amd64,linux/arm64 --push: an OCI index of both, the model layer one blob, and the arm64 image pulled by platform answers under QEMU', async () => {
+    const ref = `${REGISTRY}/${REPOSITORY}:multi`
+    const r = await runBento(
+      ['containerize', bentoTag, '-t', ref, '--platform', 'linux/amd64,linux/arm64', '--base-image', `linux/arm64=${BASE_ARM64}`,
+        '--wheelhouse', WHEELHOUSE, '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--push', '--json'],
+      {env: {BENTOML_HOME: home}},
+    )
+    const json = JSON.parse(r.stdout || '{}') as ContainerizeJson & {
+      platforms?: Array<{platform: string; imageId: string; tags: string[]}>
+      index?: Array<{tag: string; digest: string; manifests: Array<{platform: string; digest: string; layers: Array<{id: string; action: string}>}>}>
+    }
+    images.push(...(json.platforms ?? []).flatMap((p) => p.tags), ...imagesMadeBy(json))
+    expect(r.code, r.stderr).toBe(0)
+    expect(json.platforms!.map((p) => [p.platform, p.tags])).toEqual([
+      ['linux/amd64', [`${ref}-linux-amd64`]],
+      ['linux/arm64', [`${ref}-linux-arm64`]],
+    ])
+    expect(await inspect<string>(`${ref}-linux-arm64`, '.Architecture')).toBe('arm64')
+    expect(await inspect<string>(`${ref}-linux-amd64`, '.Architecture')).toBe('amd64')
+
+    // The tag is an OCI image index naming both platform manifests (skopeo reads it as any client does).
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])
+    expect(raw.code, raw.stderr).toBe(0)
+    const index = JSON.parse(raw.stdout) as {mediaType: string; manifests: Array<{digest: string; platform: {architecture: string; os: string}}>}
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
+    expect(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(json.digest).toBe(json.index![0]!.digest)
+
+    // The model layer (`COPY --from=bento-model-0 / /`) is the same blob in both images, and went up once: the
+    // engine's push of the arm64 image found it in the registry (its id there: the diff id's first 12 digits).
+    const modelLayer = async (digest: string): Promise<{digest: string; at: number}> => {
+      const base = `http://${REGISTRY}/v2/${REPOSITORY}`
+      const manifest = (await (await fetch(`${base}/manifests/${digest}`, {headers: {accept: 'application/vnd.oci.image.manifest.v1+json'}})).json()) as {config: {digest: string}; layers: Array<{digest: string}>}
+      const config = (await (await fetch(`${base}/blobs/${manifest.config.digest}`)).json()) as {history: Array<{created_by?: string; empty_layer?: boolean}>}
+      const withLayers = config.history.filter((h) => h.empty_layer !== true)
+      const at = withLayers.findIndex((h) => /^COPY \/ \/ # buildkit$/.test(h.created_by ?? ''))
+      expect(at, JSON.stringify(withLayers.map((h) => h.created_by))).toBeGreaterThan(-1)
+      return {digest: manifest.layers[at]!.digest, at}
+    }
+    const [amdLayer, armLayer] = [await modelLayer(index.manifests[0]!.digest), await modelLayer(index.manifests[1]!.digest)]
+    expect(armLayer.digest).toBe(amdLayer.digest)
+    const armDiffIds = await inspect<string[]>(`${ref}-linux-arm64`, '.RootFS.Layers')
+    const armPush = json.index![0]!.manifests[1]!
+    expect(armPush.layers.find((l) => l.id === armDiffIds[armLayer.at]!.slice(7, 19))?.action, JSON.stringify(armPush.layers)).toBe('existing')
+
+    // Pulled by platform from the index: the arm64 image (same id), which runs under QEMU and answers.
+    const pulled = await docker('pull', '--platform', 'linux/arm64', ref)
+    expect(pulled.code, pulled.stderr).toBe(0)
+    images.push(ref)
+    expect(await inspect<string>(ref, '.Id')).toBe(json.platforms![1]!.imageId)
+    const {url, id} = await serveImage(ref, containers, ['--platform', 'linux/arm64'])
+    expect(await postJson(`${url}/classify`, [[6.7, 3.0, 5.2, 2.3]])).toEqual({status: 200, json: ['virginica']})
+    expect((await docker('exec', id, 'uname', '-m')).stdout.trim()).toBe('aarch64')
+  })
+
+  it('--platform linux/arm64 without an arm64 base image is E_PLATFORM_BASE_IMAGE (exit 8) naming --base-image; an unknown platform is exit 2', async () => {
+    const r = await runBento(['containerize', bentoTag, '-t', `iris-e2e:${RUN_ID}-arm`, '--platform', 'linux/arm64', '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--json'], {env: {BENTOML_HOME: home}})
+    const e = (JSON.parse(r.stdout) as {error: {code: string; hint: string}}).error
+    expect([r.code, e.code]).toEqual([8, 'E_PLATFORM_BASE_IMAGE'])
+    expect(e.hint).toMatch(/--base-image linux\/arm64=REF/)
+    const bad = await runBento(['containerize', bentoTag, '--platform', 'linux/s390x', '--json'], {env: {BENTOML_HOME: home}})
+    expect(bad.code).toBe(2)
+    expect((JSON.parse(bad.stdout) as {error: {hint: string}}).error.hint).toMatch(/linux\/amd64, linux\/arm64/)
+  })
+})
