@@ -21,7 +21,7 @@ export const DOCKER_SECONDS: Readonly<Record<string, number>> = {
   'big-model.docker.test.ts': 60,
   'push.docker.test.ts': 55,
   'k8s-play.docker.test.ts': 50,
-  'containerize-ca-cert.docker.test.ts': 48,
+  'containerize-ca-cert.docker.test.ts': 40,
   'ci-recipe.docker.test.ts': 45,
   'containerize-image-sdk.docker.test.ts': 30,
   'containerize-sdk.docker.test.ts': 28,
