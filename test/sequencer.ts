@@ -14,7 +14,7 @@ const ORDER = ['e2e-bentoml', 'needs-root', 'unit']
  */
 export const DOCKER_SECONDS: Readonly<Record<string, number>> = {
   // Measured in whole .ci/run runs (2026-12-06, two slots, warm build cache).
-  'interop-matrix-containerize.docker.test.ts': 100,
+  'interop-matrix-containerize.docker.test.ts': 95,
   'containerize.docker.test.ts': 150,
   'containerize-locked.docker.test.ts': 115,
   'smoke.docker.test.ts': 100,
