@@ -24,6 +24,30 @@ async function docker(...args: string[]): Promise<{code: number; stdout: string;
   return run(DOCKER, args, {timeoutMs: 1_200_000})
 }
 
+/** The spec-1 (legacy) servers start one API worker per CPU unless told otherwise: one is enough to answer. */
+const ONE_WORKER = ['--env', 'BENTOML_CONFIG_OPTIONS=api_server.workers=1']
+
+/**
+ * The SDK iris model (BentoML 1.4.40's train.py), trained once for the file: each spec-2 row copies the model store
+ * into its own home.
+ */
+let trainedModels: Promise<string> | undefined
+async function sdkIrisModels(): Promise<string> {
+  trainedModels ??= (async () => {
+    const modelHome = await tempDir('bento-matrix-docker-models-')
+    const trained = await run(bentomlVenv('1.4.40').python, [join(REPO, 'test/fixtures/sdk-iris/train.py')], {
+      env: {BENTOML_HOME: modelHome, BENTOML_DO_NOT_TRACK: 'true'},
+    })
+    expect(trained.code, trained.stderr).toBe(0)
+    return modelHome
+  })()
+  return trainedModels
+}
+
+afterAll(async () => {
+  if (trainedModels) await removeDir(await trainedModels)
+})
+
 const ROWS = [
   {name: 'SDK iris with BentoModel', fixture: 'sdk-iris', answer: [0]},
   {name: 'two services with bentoml.depends', fixture: 'two-services', answer: ['setosa']},
@@ -46,10 +70,7 @@ for (const row of ROWS) {
       await cp(join(REPO, 'test/fixtures/interop', row.fixture), project, {recursive: true})
       // Both tools lock against the wheelhouse (the fixture's bentofile ends in its python: section).
       await appendFile(join(project, 'bentofile.yaml'), `  no_index: true\n  find_links:\n    - "${WHEELHOUSE}"\n`)
-      const trained = await run(bentomlVenv('1.4.40').python, [join(REPO, 'test/fixtures/sdk-iris/train.py')], {
-        env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
-      })
-      expect(trained.code, trained.stderr).toBe(0)
+      await cp(join(await sdkIrisModels(), 'models'), join(home, 'models'), {recursive: true})
     }, 300_000)
 
     afterAll(async () => {
@@ -142,7 +163,7 @@ for (const row of SPEC1_ROWS) {
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...imagesMadeBy(json))
-      const {id, url} = await serveImage(image, containers)
+      const {id, url} = await serveImage(image, containers, ONE_WORKER)
       expect(await postJson(`${url}${row.request.route}`, row.request.body)).toEqual({status: 200, json: row.request.answer})
       const version = await docker('exec', id, '/app/.venv/bin/python', '-c', 'import bentoml; print(bentoml.__version__)')
       expect(version.stdout.trim()).toBe(row.version)
