@@ -76,14 +76,16 @@ function expectError(error: unknown, code: string, exitCode: number, ...words: s
 
 describe('parseOutput (--output)', () => {
   it('takes oci:DIR and docker-archive:FILE, relative to cwd', () => {
-    expect(parseOutput('oci:./out/iris', '/work')).toEqual({kind: 'oci', path: '/work/out/iris'})
-    expect(parseOutput('docker-archive:/tmp/iris.tar', '/work')).toEqual({kind: 'docker-archive', path: '/tmp/iris.tar'})
+    const cwd = process.cwd()
+    const elsewhere = join(tmpdir(), 'iris.tar')
+    expect(parseOutput('oci:./out/iris', cwd)).toEqual({kind: 'oci', path: join(cwd, 'out/iris')})
+    expect(parseOutput(`docker-archive:${elsewhere}`, cwd)).toEqual({kind: 'docker-archive', path: elsewhere})
   })
 
   it.each(['tar:./x', 'oci:', 'docker-archive:', './iris-oci', 'OCI:x', 'registry:127.0.0.1:5000/x'])('refuses %j: E_USAGE (exit 2) naming the flag and the accepted forms', (v) => {
     let error: unknown
     try {
-      parseOutput(v, '/work')
+      parseOutput(v, process.cwd())
     } catch (e) {
       error = e
     }
