@@ -69,7 +69,7 @@ function interrupted(): InterruptedError {
 }
 
 /** Wait until `sink` can take more data, or is closed; never leaves a listener behind (D18). */
-function drained(sink: NodeJS.WritableStream & {destroyed?: boolean}): Promise<void> {
+export function drained(sink: NodeJS.WritableStream & {destroyed?: boolean}): Promise<void> {
   return new Promise<void>((resume) => {
     const done = (): void => {
       sink.off('drain', done)

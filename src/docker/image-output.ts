@@ -25,7 +25,7 @@ import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 
 import type {Cleanup} from '../cleanup.js'
-import type {TarHeader} from '../tar-writer.js'
+import {drained, type TarHeader} from '../tar-writer.js'
 import {ArchiveError, diskFullError, InterruptedError, isBentoError, isDiskFull, UsageError} from '../errors.js'
 import {chainIds, type ExportBlob, readImageExport} from './export-layers.js'
 import {type ImageClient, type ImageInfo, splitRepoTag} from './image-client.js'
@@ -286,18 +286,6 @@ async function writeOci(opts: WriteOutputOptions, dir: string): Promise<Omit<Out
   return {manifestDigest, layers, bytes: unique + config.length + manifest.length + index.length + layout.length}
 }
 
-/** Wait until `sink` can take more data, or is closed. */
-function drained(sink: NodeJS.WritableStream): Promise<void> {
-  return new Promise<void>((resume) => {
-    const done = (): void => {
-      sink.off('drain', done)
-      sink.off('close', done)
-      resume()
-    }
-    sink.on('drain', done)
-    sink.on('close', done)
-  })
-}
 
 /** One tar entry of `size` bytes from `source`, through `h` (hash and count); resolves once the pack has it. */
 function packEntry(pack: tar.Pack, header: TarHeader, source: AsyncIterable<Buffer>, h: Hashing, signal?: AbortSignal): Promise<void> {
