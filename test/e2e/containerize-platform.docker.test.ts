@@ -10,10 +10,9 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 /** scripts/provision/platform-arm64.sh: the iris example's arm64 wheels, and the arm64 stand-in of python:3.11-slim. */
 const WHEELHOUSE_ARM64 = process.env.BENTO_WHEELHOUSE_ARM64 ?? join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'wheelhouse-arm64')
@@ -21,16 +20,6 @@ const BASE_ARM64 = 'python:3.11-slim-linux-arm64'
 const RUN_ID = randomBytes(4).toString('hex')
 /** This file's own registry repository, deleted afterwards. */
 const REPOSITORY = `iris-platform-e2e-${RUN_ID}`
-
-async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  return run(DOCKER, args, {timeoutMs: 600_000})
-}
-
-async function inspect<T>(ref: string, format: string): Promise<T> {
-  const r = await docker('image', 'inspect', '-f', `{{json ${format}}}`, ref)
-  if (r.code !== 0) throw new Error(`docker image inspect ${ref}: ${r.stderr}`)
-  return JSON.parse(r.stdout) as T
-}
 
 interface ContainerizeJson {
   digest?: string
@@ -81,8 +70,8 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
       ['linux/amd64', [`${ref}-linux-amd64`]],
       ['linux/arm64', [`${ref}-linux-arm64`]],
     ])
-    expect(await inspect<string>(`${ref}-linux-arm64`, '.Architecture')).toBe('arm64')
-    expect(await inspect<string>(`${ref}-linux-amd64`, '.Architecture')).toBe('amd64')
+    expect(await inspectImage<string>(`${ref}-linux-arm64`, '.Architecture')).toBe('arm64')
+    expect(await inspectImage<string>(`${ref}-linux-amd64`, '.Architecture')).toBe('amd64')
 
     // The tag is an OCI image index naming both platform manifests (skopeo reads it as any client does).
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])
@@ -105,7 +94,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
     }
     const [amdLayer, armLayer] = [await modelLayer(index.manifests[0]!.digest), await modelLayer(index.manifests[1]!.digest)]
     expect(armLayer.digest).toBe(amdLayer.digest)
-    const armDiffIds = await inspect<string[]>(`${ref}-linux-arm64`, '.RootFS.Layers')
+    const armDiffIds = await inspectImage<string[]>(`${ref}-linux-arm64`, '.RootFS.Layers')
     const armPush = json.index![0]!.manifests[1]!
     expect(armPush.layers.find((l) => l.id === armDiffIds[armLayer.at]!.slice(7, 19))?.action, JSON.stringify(armPush.layers)).toBe('existing')
 
@@ -113,7 +102,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
     const pulled = await docker('pull', '--platform', 'linux/arm64', ref)
     expect(pulled.code, pulled.stderr).toBe(0)
     images.push(ref)
-    expect(await inspect<string>(ref, '.Id')).toBe(json.platforms![1]!.imageId)
+    expect(await inspectImage<string>(ref, '.Id')).toBe(json.platforms![1]!.imageId)
     const {url, id} = await serveImage(ref, containers, ['--platform', 'linux/arm64'])
     expect(await postJson(`${url}/classify`, [[6.7, 3.0, 5.2, 2.3]])).toEqual({status: 200, json: ['virginica']})
     expect((await docker('exec', id, 'uname', '-m')).stdout.trim()).toBe('aarch64')

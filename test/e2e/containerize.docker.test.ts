@@ -11,24 +11,13 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeDir, removeHomeImages, REPO, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 const RUN_ID = randomBytes(4).toString('hex')
 /** This file's own registry repository, deleted afterwards. */
 const REPOSITORY = `iris-e2e-${RUN_ID}`
-
-async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  return run(DOCKER, args, {timeoutMs: 600_000})
-}
-
-async function inspect<T>(ref: string, format: string): Promise<T> {
-  const r = await docker('image', 'inspect', '-f', `{{json ${format}}}`, ref)
-  if (r.code !== 0) throw new Error(`docker image inspect ${ref}: ${r.stderr}`)
-  return JSON.parse(r.stdout) as T
-}
 
 interface ContainerizeJson {
   bento: string
@@ -96,15 +85,15 @@ describe('bento containerize on a real Docker engine', () => {
     expect(r.json.size).toBeGreaterThan(0)
     expect(r.json.layers.length).toBeGreaterThan(3)
 
-    const labels = await inspect<Record<string, string>>(image, '.Config.Labels')
+    const labels = await inspectImage<Record<string, string>>(image, '.Config.Labels')
     expect(labels['dev.bento.tag']).toBe(bentoTag)
     expect(labels['dev.bento.bentoml-version']).toBe('1.4.15')
     expect(labels['org.opencontainers.image.title']).toBe('clasificador_iris')
     expect(labels['dev.bento.labels.owner']).toBe('bentoml-team')
-    expect(await inspect<string>(image, '.Config.User')).toBe('bentoml')
-    expect(await inspect<Record<string, unknown>>(image, '.Config.ExposedPorts')).toHaveProperty('3000/tcp')
+    expect(await inspectImage<string>(image, '.Config.User')).toBe('bentoml')
+    expect(await inspectImage<Record<string, unknown>>(image, '.Config.ExposedPorts')).toHaveProperty('3000/tcp')
     // The image's HEALTHCHECK: its probe, every 30 s after a 60 s start period.
-    const check = await inspect<{Test: string[]; Interval: number; StartPeriod: number; Retries: number}>(image, '.Config.Healthcheck')
+    const check = await inspectImage<{Test: string[]; Interval: number; StartPeriod: number; Retries: number}>(image, '.Config.Healthcheck')
     expect(check.Test.slice(0, 2)).toEqual(['CMD', '/app/.venv/bin/python3'])
     expect({interval: check.Interval, startPeriod: check.StartPeriod, retries: check.Retries}).toEqual({interval: 30e9, startPeriod: 60e9, retries: 3})
 
@@ -130,7 +119,7 @@ describe('bento containerize on a real Docker engine', () => {
   })
 
   it('after a one-line change in service.py, every layer before the code is reused and it still answers', async () => {
-    const before = await inspect<{Layers: string[]}>(image, '.RootFS')
+    const before = await inspectImage<{Layers: string[]}>(image, '.RootFS')
     await appendFile(join(project, 'service.py'), '\n# a one-line change\n')
     const tag2 = await build()
     expect(tag2).not.toBe(bentoTag)
@@ -143,7 +132,7 @@ describe('bento containerize on a real Docker engine', () => {
     expect(installStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
     expect(modelsStep?.cached, JSON.stringify(r.json.steps, null, 1)).toBe(true)
 
-    const after = await inspect<{Layers: string[]}>(image2, '.RootFS')
+    const after = await inspectImage<{Layers: string[]}>(image2, '.RootFS')
     let common = 0
     while (common < before.Layers.length && before.Layers[common] === after.Layers[common]) common++
     // Only the code layers (env/docker, apis, bento.yaml + README, src) differ.
@@ -210,7 +199,7 @@ describe('bento containerize on a real Docker engine', () => {
     const pulled = await docker('pull', byDigest)
     expect(pulled.code, pulled.stderr).toBe(0)
     images.push(byDigest)
-    const ids = await inspect<string>(byDigest, '.Id')
+    const ids = await inspectImage<string>(byDigest, '.Id')
     expect(ids).toMatch(/^sha256:/)
   })
 

@@ -26,7 +26,7 @@ import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {BIN, docker, imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -37,10 +37,6 @@ const UPSTREAM = process.env.BENTO_REGISTRY_AUTH ?? '127.0.0.1:5001'
 const RUN_ID = randomBytes(4).toString('hex')
 const PREFIX = `push-e2e-${RUN_ID}`
 const MiB = 1024 * 1024
-
-async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  return run(DOCKER, args, {timeoutMs: 600_000})
-}
 
 interface PushJson {
   ref: string

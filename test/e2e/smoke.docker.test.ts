@@ -17,17 +17,13 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, bridgeGateway, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, bridgeGateway, docker, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
 const VENV_1440 = process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-venv')
 const RUN_ID = randomBytes(4).toString('hex')
-
-async function docker(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  return run(DOCKER, args, {timeoutMs: 600_000})
-}
 
 /** Every container (running or not) made from `image`: after a smoke there must be none. */
 async function containersOf(image: string): Promise<string[]> {

@@ -165,13 +165,28 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: ChildPr
   throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`)
 }
 
+/** The Docker CLI the tests drive (BENTO_DOCKER_CLI; Debian's, with BuildKit). */
+export const DOCKER_CLI = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+
+/** `docker ARGS...`, bounded at 10 minutes. */
+export async function docker(...args: string[]): Promise<RunResult> {
+  return run(DOCKER_CLI, args, {timeoutMs: 600_000})
+}
+
+/** `docker image inspect -f '{{json FORMAT}}' REF`, parsed; throws with the CLI's message when it fails. */
+export async function inspectImage<T>(ref: string, format: string): Promise<T> {
+  const r = await docker('image', 'inspect', '-f', `{{json ${format}}}`, ref)
+  if (r.code !== 0) throw new Error(`docker image inspect ${ref}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
 /**
  * `docker run -d` of `image` with its port 3000 published on 127.0.0.1, waiting until `/readyz` answers (the
  * container's logs in the error if it never does). The container's id goes into `containers`, for the caller's
  * cleanup, as soon as it exists.
  */
 export async function serveImage(image: string, containers: string[], runArgs: string[] = []): Promise<{id: string; url: string}> {
-  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const docker = DOCKER_CLI
   const port = await freePort()
   const started = await run(docker, ['run', '-d', '-p', `127.0.0.1:${port}:3000`, ...runArgs, image], {timeoutMs: 600_000})
   if (started.code !== 0) throw new Error(`docker run ${image} exited with ${started.code}: ${started.stderr}`)
@@ -279,7 +294,7 @@ export async function removeHomeImages(home: string): Promise<void> {
     return
   }
   if (!/^[0-9a-f]{16}$/.test(id)) return
-  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const docker = DOCKER_CLI
   const listed = await run(docker, ['images', '--format', '{{.Repository}}:{{.Tag}}'])
   const refs = listed.stdout
     .split('\n')
