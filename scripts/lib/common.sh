@@ -15,6 +15,15 @@ die() { log "ERROR: $*"; exit 1; }
 # stamp_ok NAME KEY: true when the stamp NAME exists and holds KEY (KEY describes the inputs).
 stamp_ok() { [[ -f "$BENTO_STAMPS/$1" && "$(cat "$BENTO_STAMPS/$1")" == "$2" ]]; }
 stamp_set() { mkdir -p "$BENTO_STAMPS" && printf '%s' "$2" >"$BENTO_STAMPS/$1"; }
+# run_logged LOGFILE WHAT CMD...: CMD's output goes to LOGFILE; when it fails, its last 25 lines and "WHAT failed".
+run_logged() {
+  local logf="$1" what="$2"
+  shift 2
+  if ! "$@" >"$logf" 2>&1; then
+    tail -n 25 "$logf" >&2
+    die "$what failed (full log $logf)"
+  fi
+}
 
 # Run apt-get update at most once per machine boot-ish (per 6 h), never twice in one CI run.
 apt_update_once() {

@@ -158,12 +158,9 @@ wheels() {
   mkdir -p "$WHEELHOUSE_ARM64"
   local logf="$WHEELHOUSE_ARM64/.pip-download.log"
   log "pip download --only-binary=:all: --platform manylinux2014_aarch64 ${REQS_ARM64[*]} -> $WHEELHOUSE_ARM64"
-  if ! "$py" -m pip download --disable-pip-version-check --only-binary=:all: --platform manylinux2014_aarch64 \
+  run_logged "$logf" "pip download" "$py" -m pip download --disable-pip-version-check --only-binary=:all: --platform manylinux2014_aarch64 \
     --platform manylinux_2_28_aarch64 --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
-    --dest "$WHEELHOUSE_ARM64" "${REQS_ARM64[@]}" >"$logf" 2>&1; then
-    tail -n 25 "$logf" >&2
-    die "pip download failed (full log $logf)"
-  fi
+    --dest "$WHEELHOUSE_ARM64" "${REQS_ARM64[@]}"
   local bad
   bad=$(find "$WHEELHOUSE_ARM64" -name '*.whl' -printf '%f\n' | grep -E -- '(x86_64|macosx|win_amd64)' || true)
   [[ -z "$bad" ]] || die "wheels for the wrong platform: $bad"

@@ -49,11 +49,8 @@ fill_set() {
   mkdir -p "$WHEELHOUSE"
   local logf="$WHEELHOUSE/.pip-wheel-$set.log"
   log "pip wheel ${reqs[*]} -> $WHEELHOUSE"
-  if ! "$py" -m pip wheel --disable-pip-version-check --prefer-binary \
-    --wheel-dir "$WHEELHOUSE" "${reqs[@]}" >"$logf" 2>&1; then
-    tail -n 25 "$logf" >&2
-    die "pip wheel failed (full log $logf)"
-  fi
+  run_logged "$logf" "pip wheel" "$py" -m pip wheel --disable-pip-version-check --prefer-binary \
+    --wheel-dir "$WHEELHOUSE" "${reqs[@]}"
   local built
   built=$(grep -E '^\s*Building wheel for' "$logf" | sed -E 's/.*Building wheel for ([^ ]+).*/\1/' | sort -u | tr '\n' ' ' || true)
   [[ -n "$built" ]] && log "built from sdist (no wheel on PyPI): $built"
