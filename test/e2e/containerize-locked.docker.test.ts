@@ -26,6 +26,9 @@ const UV = join(process.env.BENTOML_1440_VENV ?? join(TOOLS, 'bentoml-1.4.40-ven
 const RUN_ID = randomBytes(4).toString('hex')
 const TOKEN = `tok-${RUN_ID}-e2e-secret`
 
+/** The service of every project here: one API; what is under test is its locked requirements. */
+const SERVICE = 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n'
+
 /** `name==version` lines of a lock or of `pip freeze`, names normalized; pip's own tools left out (freeze hides them). */
 function pins(text: string): string[] {
   const hidden = new Set(['pip', 'setuptools', 'wheel', 'distribute'])
@@ -69,7 +72,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     const project = join(root, 'p')
     const home = join(root, 'home')
     await mkdir(project)
-    await writeFile(join(project, 'service.py'), 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n')
+    await writeFile(join(project, 'service.py'), SERVICE)
     await writeFile(
       join(project, 'bentofile.yaml'),
       `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://\${IDX_USER}:\${IDX_TOKEN}@127.0.0.1:${index.port}/simple"\n`,
@@ -105,7 +108,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     const project = join(root, 'uvlock')
     const home = join(root, 'home-uvlock')
     await mkdir(project)
-    await writeFile(join(project, 'service.py'), 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n')
+    await writeFile(join(project, 'service.py'), SERVICE)
     await writeFile(join(project, 'bentofile.yaml'), 'service: "service:Locked"\ndocker:\n  python_version: "3.11"\n')
     await writeFile(
       join(project, 'pyproject.toml'),
@@ -158,7 +161,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       const project = join(root, 'secret')
       const home = join(root, 'home-secret')
       await mkdir(project)
-      await writeFile(join(project, 'service.py'), 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n')
+      await writeFile(join(project, 'service.py'), SERVICE)
       await writeFile(
         join(project, 'bentofile.yaml'),
         `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://\${IDX_USER}:\${IDX_TOKEN}@${gateway}:${gwIndex.port}/simple"\n  trusted_host: ["${gateway}"]\n`,
@@ -226,7 +229,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       const project = join(root, 'real')
       const home = join(root, 'home-real')
       await mkdir(project)
-      await writeFile(join(project, 'service.py'), 'import bentoml\n\n\n@bentoml.service\nclass Locked:\n    @bentoml.api\n    def hi(self) -> str:\n        return "hi"\n')
+      await writeFile(join(project, 'service.py'), SERVICE)
       await writeFile(join(project, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${open.url}"\n  trusted_host: ["${gateway}"]\n`)
       const built = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: UV, UV_CACHE_DIR: join(root, 'uv-cache')}})
       expect(built.code, built.stderr).toBe(0)
