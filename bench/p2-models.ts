@@ -24,7 +24,7 @@ import {cp, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {buildCacheIds, docker, imageSize, pruneBigRecords, pruneBuildCacheSince, pruneContextsSince, removeImages} from './lib/docker.js'
-import {FIXTURES, freshDir, REPO, runTool, runToolMeasured, saveBigModel, type Tool, type ToolRun} from './lib/env.js'
+import {FIXTURES, freshDir, runTool, runToolMeasured, saveBigModel, type Tool, type ToolRun} from './lib/env.js'
 import type {Measured, RunOutput} from './lib/proc.js'
 import {startRegistry, type BenchRegistry} from './lib/registry.js'
 import {fmtBytes, fmtRatio, fmtSeconds, GiB, median, MiB, ratio, slope} from './lib/stats.js'
@@ -158,7 +158,7 @@ async function runSize(ctx: BenchContext, bytes: number, label: string, server: 
     // Quick (CI's smoke): a registry kept between runs, so the base and Python layers are not gzipped and uploaded
     // again each run (≈ 1.3 GB, ≈ 25 s of one core); the push after the edit is measured the same way.
     const reg = ctx.quick
-      ? await startRegistry(join(process.env.BENTO_TOOLS ?? join(REPO, '.tools'), 'bench-quick-registry'), {preferredPort: 18766, maxBytes: 3 * GiB})
+      ? await startRegistry(join(tools.toolsDir, 'bench-quick-registry'), {preferredPort: 18766, maxBytes: 3 * GiB})
       : await startRegistry(join(tools.out, 'registry'))
     registry = reg
     const image = (tool: Tool, what: string): string => {

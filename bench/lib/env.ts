@@ -23,6 +23,8 @@ export interface Tools {
   dockerBinDir: string
   /** bench/out/<run>: everything big or temporary; git-ignored. */
   out: string
+  /** $BENTO_TOOLS (else .tools): what provisioning keeps between runs. */
+  toolsDir: string
 }
 
 export async function resolveTools(out: string): Promise<Tools> {
@@ -35,6 +37,7 @@ export async function resolveTools(out: string): Promise<Tools> {
     docker: process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker',
     dockerBinDir: join(out, 'docker-bin'),
     out,
+    toolsDir: tools,
   }
   const need: Array<[string, string]> = [
     [join(REPO, 'dist/commands/index.js'), 'run `npm run build`'],

@@ -41,7 +41,7 @@ function freePort(): Promise<number> {
 export async function startRegistry(dir: string, keep?: {preferredPort: number; maxBytes: number}): Promise<BenchRegistry> {
   const bin = '/usr/bin/docker-registry'
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/provision/docker.sh`)
-  if (!keep || duBytes(join(dir, 'data')) > keep.maxBytes) await rm(dir, {recursive: true, force: true})
+  if (!keep || filesBytes(join(dir, 'data')) > keep.maxBytes) await rm(dir, {recursive: true, force: true})
   await mkdir(join(dir, 'data'), {recursive: true})
   const port = keep && (await portFree(keep.preferredPort)) ? keep.preferredPort : await freePort()
   const address = `127.0.0.1:${port}`
@@ -63,19 +63,8 @@ export async function startRegistry(dir: string, keep?: {preferredPort: number; 
   const blobs = join(dir, 'data/docker/registry/v2/blobs')
   return {
     address,
-    blobBytes: () => {
-      let total = 0
-      const walk = (d: string): void => {
-        if (!existsSync(d)) return
-        for (const e of readdirSync(d, {withFileTypes: true})) {
-          const p = join(d, e.name)
-          if (e.isDirectory()) walk(p)
-          else if (e.name === 'data') total += statSync(p).size
-        }
-      }
-      walk(blobs)
-      return total
-    },
+    // A blob's bytes are the `data` file of its directory.
+    blobBytes: () => filesBytes(blobs, (name) => name === 'data'),
     stop: async () => {
       if (child.exitCode === null) {
         await new Promise<void>((resolve) => {
@@ -88,9 +77,10 @@ export async function startRegistry(dir: string, keep?: {preferredPort: number; 
   }
 }
 
-function duBytes(dir: string): number {
+/** The bytes of the files under `dir` (those whose name `keep` takes); 0 when it does not exist. */
+function filesBytes(dir: string, keep: (name: string) => boolean = () => true): number {
   if (!existsSync(dir)) return 0
   let total = 0
-  for (const e of readdirSync(dir, {withFileTypes: true, recursive: true})) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size
+  for (const e of readdirSync(dir, {withFileTypes: true, recursive: true})) if (e.isFile() && keep(e.name)) total += statSync(join(e.parentPath, e.name)).size
   return total
 }
