@@ -35,6 +35,10 @@ run_bg() {
 # node_modules: `npm ci` once per package-lock.json and Node version, kept under $BENTO_TOOLS/node-modules/<key>; a
 # checkout without node_modules gets a hard-linked copy of it (≈ 1–3 s instead of ≈ 20 s of npm ci). Links, so
 # nothing may write into the copy in place: the caches tools write there (.vite, .cache) are left out of it.
+# link_tree SRC DST: DST a hard-linked copy of SRC; across two file systems (no hard links), a plain copy.
+link_tree() {
+  cp -al "$1" "$2" 2>/dev/null || { rm -rf "$2" && cp -a "$1" "$2"; }
+}
 npm_ci() {
   if [[ -e "$BENTO_REPO_ROOT/node_modules" ]]; then
     log "node_modules present; skipping npm ci"
@@ -50,8 +54,7 @@ npm_ci() {
     log "npm ci done; keeping it as $cache"
     rm -rf "$cache.tmp"
     mkdir -p "$cache.tmp"
-    cp -al "$BENTO_REPO_ROOT/node_modules" "$cache.tmp/node_modules" 2>/dev/null ||
-      { rm -rf "$cache.tmp/node_modules" && cp -a "$BENTO_REPO_ROOT/node_modules" "$cache.tmp/node_modules"; }
+    link_tree "$BENTO_REPO_ROOT/node_modules" "$cache.tmp/node_modules"
     rm -rf "$cache.tmp/node_modules/.vite" "$cache.tmp/node_modules/.vite-temp" "$cache.tmp/node_modules/.cache"
     rm -rf "$cache"
     mv "$cache.tmp" "$cache"
@@ -59,9 +62,7 @@ npm_ci() {
     find "$BENTO_TOOLS/node-modules" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
     return 0
   fi
-  # Hard links need one file system; across two, a plain copy.
-  cp -al "$cache/node_modules" "$BENTO_REPO_ROOT/node_modules.tmp.$$" 2>/dev/null ||
-    { rm -rf "$BENTO_REPO_ROOT/node_modules.tmp.$$" && cp -a "$cache/node_modules" "$BENTO_REPO_ROOT/node_modules.tmp.$$"; }
+  link_tree "$cache/node_modules" "$BENTO_REPO_ROOT/node_modules.tmp.$$"
   mv "$BENTO_REPO_ROOT/node_modules.tmp.$$" "$BENTO_REPO_ROOT/node_modules"
   log "node_modules linked from $cache (package-lock.json and Node $(node --version) unchanged)"
 }
