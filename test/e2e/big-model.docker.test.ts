@@ -204,7 +204,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(c2.digest).toMatch(/^sha256:/)
 
     const port = await freePort()
-    const started = await docker('run', '-d', '-p', `127.0.0.1:${port}:3000`, ref2)
+    const started = await docker('run', '-d', '--cpus', '1', '-p', `127.0.0.1:${port}:3000`, ref2)
     expect(started.code, started.stderr).toBe(0)
     containers.push(started.stdout.trim())
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, 180_000)

@@ -158,8 +158,11 @@ interface Subject {
  * `classify.body` is a classify request for the style, `classify.expect` what --expect checks in its answer.
  */
 function smokeScenarios(style: 'legacy' | 'sdk', subject: () => Subject, classify: {body: string; expect: string}): void {
+  // One API worker (a legacy service starts one per core, each a Python importing BentoML): what is under test is the
+  // smoke command, not the worker count. An SDK service has one worker already.
+  const oneWorker = style === 'legacy' ? ['-e', 'BENTOML_CONFIG_OPTIONS=api_server.workers=1'] : []
   const smoke = async (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
-    runBento(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
+    runBento(['smoke', ...args, ...oneWorker], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
 
   beforeAll(async () => {
     await writeFile(join(subject().cwd, 'classify.json'), classify.body)
@@ -282,7 +285,7 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
     await docker('tag', image, bentoTag)
     made.images.push(bentoTag)
     // A body that is no NumPy array: classify fails (BentoML 1.4.15 answers 500 for it).
-    const r = await runBento(['smoke', bentoTag, '--input', 'classify=not json', '--json'], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
+    const r = await runBento(['smoke', bentoTag, '--input', 'classify=not json', '--json', '-e', 'BENTOML_CONFIG_OPTIONS=api_server.workers=1'], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(11)
     const e = (JSON.parse(r.stdout) as ErrorJson).error
     expect(e.code).toBe('E_SMOKE_API')

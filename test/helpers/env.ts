@@ -184,11 +184,15 @@ export async function inspectImage<T>(ref: string, format: string): Promise<T> {
  * `docker run -d` of `image` with its port 3000 published on 127.0.0.1, waiting until `/readyz` answers (the
  * container's logs in the error if it never does). The container's id goes into `containers`, for the caller's
  * cleanup, as soon as it exists.
+ *
+ * With one CPU (`--cpus 1`, as a pod with a one-CPU limit): BentoML sizes its workers from the container's CPU quota,
+ * so a legacy (runner) service starts one API worker instead of one per host core — each worker is a Python that
+ * imports BentoML (≈ 2 s of CPU here, ≈ 10 s under QEMU), and the tests only need one to answer.
  */
 export async function serveImage(image: string, containers: string[], runArgs: string[] = []): Promise<{id: string; url: string}> {
   const docker = DOCKER_CLI
   const port = await freePort()
-  const started = await run(docker, ['run', '-d', '-p', `127.0.0.1:${port}:3000`, ...runArgs, image], {timeoutMs: 600_000})
+  const started = await run(docker, ['run', '-d', '--cpus', '1', '-p', `127.0.0.1:${port}:3000`, ...runArgs, image], {timeoutMs: 600_000})
   if (started.code !== 0) throw new Error(`docker run ${image} exited with ${started.code}: ${started.stderr}`)
   const id = started.stdout.trim()
   containers.push(id)
