@@ -216,7 +216,11 @@ export async function postJson(url: string, body: unknown): Promise<{status: num
   return {status: r.status, json: await r.json()}
 }
 
-/** `bentoml serve <abs path>` on 127.0.0.1:port; returns a stop function. Logs are kept for failures. */
+/**
+ * `bentoml serve <abs path>` on 127.0.0.1:port; returns a stop function. Logs are kept for failures. One API worker
+ * (`--api-workers 1`: a legacy runner service starts one per core otherwise, each a Python importing BentoML; an
+ * `@bentoml.service` has one already and ignores the option).
+ */
 export async function serveWithBentoml(
   bentoPath: string,
   home: string,
@@ -225,7 +229,7 @@ export async function serveWithBentoml(
   const venv = bentomlVenv(opts.version)
   const port = await freePort()
   let logs = ''
-  const proc = spawn(venv.bentoml, ['serve', bentoPath, '--host', '127.0.0.1', '--port', String(port)], {
+  const proc = spawn(venv.bentoml, ['serve', bentoPath, '--host', '127.0.0.1', '--port', String(port), '--api-workers', '1'], {
     env: {...process.env, BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'},
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
