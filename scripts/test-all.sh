@@ -57,9 +57,8 @@ step() {
   fi
 }
 
-# side_by_side NAME CMD [NAME CMD ...]: steps that run at the same time (CMD is a shell command line), each with its
-# own result line. The first one's output goes to stderr as it comes (a CI log killed mid-run still shows it); the
-# others' is printed whole when all have ended, in the order given.
+# side_by_side NAME CMD [NAME CMD ...]: steps that run at the same time (CMD is a shell command line); each one's
+# output is printed whole when all have ended, in the order given, and each gets its own result line.
 side_by_side() {
   local -a names=() pids=()
   local dir name t0
@@ -73,33 +72,24 @@ side_by_side() {
   for ((i = 1; i <= $#; i += 2)); do all+="${all:++}${!i}"; done
   printf '%s' "$all" >"$DISK_SAMPLES.step"
   disk_report "before $all"
-  local live=1
   while (($# >= 2)); do
     name="$1"
     log "=== $name: $2 (side by side)"
-    if ((live)); then : >"$dir/$name.log"; fi
     (
       s=$(date +%s) rc=0
-      if ((live)); then
-        bash -c "$2" </dev/null >&2 || rc=$?
-      else
-        bash -c "$2" </dev/null >"$dir/$name.log" 2>&1 || rc=$?
-      fi
+      bash -c "$2" </dev/null >"$dir/$name.log" 2>&1 || rc=$?
       echo "$rc $(($(date +%s) - s))" >"$dir/$name.rc"
     ) &
     names+=("$name")
     pids+=($!)
-    live=0
     shift 2
   done
   wait "${pids[@]}" || true
   for name in "${names[@]}"; do
     local rc secs
     read -r rc secs <"$dir/$name.rc"
-    if [[ -s "$dir/$name.log" ]]; then
-      log "--- $name output"
-      cat "$dir/$name.log" >&2
-    fi
+    log "--- $name output"
+    cat "$dir/$name.log" >&2
     if ((rc == 0)); then
       results+=("ok    $name (${secs}s, side by side)")
     else
@@ -127,12 +117,9 @@ else
   # The build step just compiled dist/: the tests' global setup need not compile it again (unless it failed).
   built=0
   [[ "${results[*]}" == *"ok    build "* ]] && built=1
-  # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/; its figures are
-  # not figures: "quick smoke mode"). Beside the tests: the suite leaves a core idle for its last minute (only Docker
-  # files are left), and the smoke's own waits on the daemon leave one idle too. It uses ports, a registry and
-  # Docker names of its own (bench/lib), never the tests'.
-  side_by_side vitest "env BENTO_SKIP_BUILD=$built npx vitest run --reporter=default --reporter=json --outputFile.json=\"$BENTO_TOOLS/vitest-report.json\"" \
-    bench-quick "npx tsx bench/run.ts --quick"
+  step vitest env BENTO_SKIP_BUILD="$built" npx vitest run --reporter=default --reporter=json --outputFile.json="$BENTO_TOOLS/vitest-report.json"
+  # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/).
+  step bench-quick npx tsx bench/run.ts --quick
   # Nothing pushes any more: free the blobs of the repositories the tests deleted (the registry restarts).
   step registry-gc bash scripts/provision/registry.sh gc
 fi
