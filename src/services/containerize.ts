@@ -147,11 +147,14 @@ export interface ContainerizeResult {
   buildkit: boolean
   /** Dockerfile steps as the daemon reported them, and whether each came from the layer cache. */
   steps: Array<{step: string; cached: boolean}>
-  /** One model image per model version the Bento uses (see docker/model-image.ts). */
+  /**
+   * One model image per model version the Bento uses (see docker/model-image.ts); committed models: each names the
+   * committed-model image that holds them all (`contextBytes` its layer tar, 0 when reused).
+   */
   modelImages: ModelImageResult[]
   /** `--wheelhouse` as an image (built when the directory changed), bind-mounted into the install step. */
   wheelhouseImage?: {image: string; built: boolean; contextBytes: number}
-  /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
+  /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it; both parts of a split build). */
   contextBytes: number
   durationMs: number
   /**
