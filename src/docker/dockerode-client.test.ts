@@ -274,12 +274,12 @@ describe('DockerodeClient against a scripted Engine API', () => {
 
   it('commits a layer: a container of the base (never started), the tar PUT at /, committed with the base CMD, the container removed', async () => {
     daemon.images.set('sha256:deps', `sha256:${'de'.repeat(32)}`)
-    daemon.configs.set('sha256:deps', {Labels: {}, Cmd: ['python3'], ArgsEscaped: true})
+    daemon.configs.set('sha256:deps', {Labels: {}, Cmd: ['python3']})
     const layer = Buffer.from('the model layer tar')
     const r = await client.commitLayer({base: 'sha256:deps', layer: Readable.from([layer]), tag: 'bento-model.invalid/h1/assembled/models:k1', createdBy: 'bento: model m:v1 in /p'})
     expect(r.imageId).toBe(`sha256:${'cd'.repeat(32)}`)
     expect(daemon.archived).toEqual(layer)
-    expect(daemon.created).toMatchObject({Image: 'sha256:deps', Cmd: ['/bin/sh', '-c', '#(nop) bento: model m:v1 in /p'], ArgsEscaped: true, NetworkDisabled: true})
+    expect(daemon.created).toMatchObject({Image: 'sha256:deps', Cmd: ['/bin/sh', '-c', '#(nop) bento: model m:v1 in /p'], NetworkDisabled: true})
     const paths = daemon.requests.map((x) => x.split('?')[0])
     expect(paths.filter((x) => x !== 'GET /version')).toEqual(['GET /images/sha256:deps/json', 'POST /containers/create', 'PUT /containers/c1/archive', 'POST /commit', 'DELETE /containers/c1'])
     const q = (start: string): URLSearchParams => new URL((daemon.requests.find((x) => x.startsWith(start)) ?? '').replace(/^\S+ /, ''), 'http://d').searchParams

@@ -490,11 +490,11 @@ export class DockerodeClient implements ImageClient {
     ).catch((err: unknown) => {
       throw statusOf(err) === 404 ? refused('the layer', new Error(`no such image: ${opts.base}`)) : err
     })
-    const config = (base as {Config?: {Cmd?: string[] | null; ArgsEscaped?: boolean}}).Config ?? {}
-    // Never started: its command only names the layer in the history (`docker history`'s CREATED BY). ArgsEscaped,
-    // which the daemon does not carry from the image into a container, is the base's again in the commit.
+    const config = (base as {Config?: {Cmd?: string[] | null}}).Config ?? {}
+    // Never started: its command only names the layer in the history (`docker history`'s CREATED BY). (The base's
+    // ArgsEscaped, a Windows-only field, does not survive: Docker 20.10 drops it from a Linux container's config.)
     const created = await this.call('POST /containers/create', (abortSignal) =>
-      this.docker.createContainer({Image: opts.base, Cmd: ['/bin/sh', '-c', `#(nop) ${opts.createdBy}`], ...(config.ArgsEscaped ? {ArgsEscaped: true} : {}), NetworkDisabled: true, abortSignal} as Docker.ContainerCreateOptions),
+      this.docker.createContainer({Image: opts.base, Cmd: ['/bin/sh', '-c', `#(nop) ${opts.createdBy}`], NetworkDisabled: true, abortSignal} as Docker.ContainerCreateOptions),
       {pass: [400, 404, 409, 500], outer: [this.signal, opts.signal]},
     ).catch((err: unknown) => {
       throw isBentoError(err) ? err : refused('a container for the layer', err)
