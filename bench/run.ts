@@ -219,7 +219,9 @@ async function main(): Promise<number> {
     }
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-  const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`
+  // BENCH_MODEL_SIZES changes what is measured: it is part of the command that printed the figures.
+  const sizes = process.env.BENCH_MODEL_SIZES ? `BENCH_MODEL_SIZES=${process.env.BENCH_MODEL_SIZES} ` : ''
+  const command = `${sizes}npx tsx bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`
   const analysisFile = join(BENCH, 'analysis.md')
   const analysis = !partial && existsSync(analysisFile) ? await readFile(analysisFile, 'utf8') : ''
   const m = await machine(ctx)

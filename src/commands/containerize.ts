@@ -67,7 +67,7 @@ export default class Containerize extends BaseCommand {
     const {args, flags} = await this.parse(Containerize)
     const {homedir} = await import('node:os')
     const {join, resolve} = await import('node:path')
-    const {containerize} = await import('../services/containerize.js')
+    const {containerize, parseCommitModelsFrom} = await import('../services/containerize.js')
     const {DockerodeClient, parseOutput, splitPlatformValue} = await import('../docker/index.js')
     const env = this.env()
     // The first Ctrl-C/SIGTERM aborts the signal (src/interrupt.ts): every wait on the daemon ends with E_INTERRUPTED.
@@ -89,6 +89,10 @@ export default class Containerize extends BaseCommand {
       baseImages: flags['base-image'] ?? [],
       compilers: flags['with-compilers'],
       noCache: flags['no-cache'],
+      ...(() => {
+        const from = parseCommitModelsFrom(env.BENTO_COMMIT_MODELS_FROM)
+        return from === undefined ? {} : {commitModelsFrom: from}
+      })(),
       client: new DockerodeClient({env, signal: this.signal}),
       dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
       env,

@@ -6,7 +6,9 @@ export default class Prune extends BaseCommand {
   static override summary = 'Remove what bento made and nothing uses any more.'
   static override description =
     "This home's model images (bento-model.invalid/h<home>/<name>:<version>) that no Bento image uses and no running " +
-    "containerize of this home holds, and this home's wheelhouse images of directories that changed or are gone; " +
+    "containerize of this home holds, its committed-model images (bento-model.invalid/h<home>/assembled/models:<key>: a " +
+    'dependency image with big models committed onto it) that no Bento image is built on, and its wheelhouse images of ' +
+    'directories that changed or are gone; ' +
     'untagged ones this home made too. Other homes\' images (another BENTOML_HOME or user on the same daemon) only with ' +
     '--all-homes. Bento images and everything bento did not create are never touched. Leftovers of killed runs in the ' +
     'store. Without a reachable Docker daemon the image pruners are skipped with a warning.'
@@ -17,7 +19,7 @@ export default class Prune extends BaseCommand {
     'dry-run': Flags.boolean({description: 'Show what would be removed; remove nothing.'}),
     only: Flags.string({
       multiple: true,
-      description: 'Run only these pruners (store-scratch, store-locks, store-name-leftovers, image-leases, model-images, wheelhouse-images).',
+      description: 'Run only these pruners (store-scratch, store-locks, store-name-leftovers, image-leases, model-images, committed-models, wheelhouse-images).',
     }),
     'all-homes': Flags.boolean({
       description:

@@ -17,10 +17,18 @@ export interface BuildContextOptions {
   dockerignore: string[]
   /** Extra directories placed into the context, e.g. a wheelhouse at `.bento-wheelhouse`. */
   extraDirs?: Array<{src: string; dest: string}>
+  /**
+   * One part of a split build (containerize with committed models): the Dockerfile the engine reads, at
+   * `SPLIT_DOCKERFILE`, outside every directory the image copies; `dockerfile` stays the whole one, the image's copy.
+   */
+  splitDockerfile?: string
 }
 
 /** Path of the generated Dockerfile inside the build context. */
 export const CONTEXT_DOCKERFILE = 'env/docker/Dockerfile'
+
+/** Where a split build's Dockerfile is in the context (`BuildContextOptions.splitDockerfile`): no COPY takes it. */
+export const SPLIT_DOCKERFILE = '.bento-split.Dockerfile'
 
 /** 1980-01-01T00:00:00Z: a fixed mtime for every entry, so identical inputs give identical tar bytes. */
 export const CONTEXT_MTIME = new Date(315532800 * 1000)
@@ -112,6 +120,7 @@ export async function buildContextEntries(opts: BuildContextOptions): Promise<En
   const byName = new Map<string, Entry>()
   for (const e of walked) byName.set(e.name, e)
   byName.set(CONTEXT_DOCKERFILE, {name: CONTEXT_DOCKERFILE, kind: 'inline', content: Buffer.from(opts.dockerfile)})
+  if (opts.splitDockerfile !== undefined) byName.set(SPLIT_DOCKERFILE, {name: SPLIT_DOCKERFILE, kind: 'inline', content: Buffer.from(opts.splitDockerfile)})
   const ignoreText = opts.dockerignore.length > 0 ? `${opts.dockerignore.join('\n')}\n` : ''
   byName.set('.dockerignore', {name: '.dockerignore', kind: 'inline', content: Buffer.from(ignoreText)})
   // Parents of injected/extra entries.

@@ -12,7 +12,7 @@ import {
   type RuleProblem,
 } from '../bentoml/image-rules.js'
 import {BENTO_GID, BENTO_PATH, BENTO_UID, BENTO_USER, IMAGE_BENTOML_HOME, IMAGE_HF_CACHE_DIR, IMAGE_VENV, SERVE_PORT} from '../bentoml/runtime.js'
-import {ConfigError, type Diagnostic} from '../errors.js'
+import {BugError, ConfigError, type Diagnostic} from '../errors.js'
 import {PACKAGE_ROOT} from '../version.js'
 import {caRunParts} from './ca-cert.js'
 import {parseTemplate, renderNodes} from './template.js'
@@ -47,6 +47,11 @@ export type ModelSource =
    * bytes as the model image's, and the build context holds no model byte.
    */
   | {kind: 'images'; refs: string[]}
+  /**
+   * Committed onto the dependency stage's image by containerize (model-image.ts, "Committed model layers"): the
+   * Dockerfile has a split line where the model layers go; `splitAtModels` makes the two builds of it.
+   */
+  | {kind: 'committed'}
 
 export interface DockerfileContext {
   /** `python:<pythonVersion>-slim` unless `docker.base_image` (see `baseImageFor`). */
@@ -308,6 +313,7 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     buildInclude: (ctx.buildInclude ?? []).map((p) => p.replace(/\/+$/, '')),
     installCommand: installCommand(ctx),
     contextModels: models.kind === 'context' && models.present,
+    modelSplit: models.kind === 'committed' ? MODEL_SPLIT_LINE : '',
     modelImages: cross ? modelRefs.map((_, i) => `bento-model-${i}`) : modelRefs,
     modelChown: ctx.buildkit ? '' : ` --chown=${BENTO_USER}:${BENTO_USER}`,
     codeDirs: ctx.codeDirs ?? DEFAULT_CODE_DIRS,
@@ -315,6 +321,31 @@ function templateData(ctx: DockerfileContext): Record<string, unknown> {
     hasLabels: labels.length > 0,
     labels,
     healthcheck: JSON.stringify(healthcheckCommand()).replaceAll('","', '", "').replace(/^\[/, '[ ').replace(/\]$/, ' ]'),
+  }
+}
+
+/** The line a Dockerfile rendered with committed models has where the model layers go (a comment to the engine). */
+export const MODEL_SPLIT_LINE = '# bento: the model layers are committed here (the build splits at this line)'
+
+/**
+ * A Dockerfile rendered with `models: {kind: 'committed'}`, split where the model layers go: `deps`, everything
+ * above (the engine builds it: base, system packages, user and venv, Python install, post_commands), and `rest(image)`,
+ * code and metadata `FROM` the image that has the model layers committed onto the deps image. Nothing of the first
+ * stage but its image config is needed below the line: ENV, WORKDIR and USER (root) are in the config, and every
+ * later instruction writes its values out (the template uses no ARG below the models).
+ */
+export function splitAtModels(dockerfile: string): {deps: string; rest: (image: string) => string} {
+  const lines = dockerfile.split('\n')
+  const at = lines.indexOf(MODEL_SPLIT_LINE)
+  if (at === -1 || lines.indexOf(MODEL_SPLIT_LINE, at + 1) !== -1) throw new BugError('the Dockerfile has no single model split line')
+  const deps = `${lines.slice(0, at).join('\n')}\n`
+  const below = lines.slice(at + 1).join('\n')
+  return {
+    deps,
+    rest: (image) => {
+      if (!isImageRef(image)) throw new BugError(`"${image}" is not an image reference`)
+      return `# The Bento's dependency image with its model layers committed (bento containerize).\nFROM ${image}\n${below}`
+    },
   }
 }
 

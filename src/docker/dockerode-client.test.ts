@@ -47,6 +47,12 @@ interface FakeDaemon {
   build: (res: http.ServerResponse) => void
   importReply: (res: http.ServerResponse) => void
   imported?: Buffer
+  /** Image configs by reference (`Config` of an inspect), for a commit's base. */
+  configs: Map<string, Record<string, unknown>>
+  /** The body of the last container create, and of the last archive PUT. */
+  created?: Record<string, unknown>
+  archived?: Buffer
+  archiveStatus: number
   close: () => Promise<void>
 }
 
@@ -58,6 +64,8 @@ async function startDaemon(dir: string): Promise<FakeDaemon> {
     images: new Map(),
     build: (res) => res.end(),
     importReply: (res) => res.end(`{"status":"sha256:${'ab'.repeat(32)}"}\r\n`),
+    configs: new Map(),
+    archiveStatus: 200,
     close: async () => undefined,
   }
   const server = http.createServer((req, res) => {
@@ -71,7 +79,8 @@ async function startDaemon(dir: string): Promise<FakeDaemon> {
       const id = state.images.get(decodeURIComponent(img[1] as string))
       res.statusCode = id ? 200 : 404
       res.setHeader('Content-Type', 'application/json')
-      res.end(JSON.stringify(id ? {Id: id, RepoTags: [], Config: {Labels: {}}} : {message: 'No such image'}))
+      const config = state.configs.get(decodeURIComponent(img[1] as string)) ?? {Labels: {}}
+      res.end(JSON.stringify(id ? {Id: id, RepoTags: [], Config: config} : {message: 'No such image'}))
     } else if (url.pathname === '/images/create' && req.method === 'POST') {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
@@ -80,6 +89,32 @@ async function startDaemon(dir: string): Promise<FakeDaemon> {
         res.setHeader('Content-Type', 'application/json')
         state.importReply(res)
       })
+    } else if (url.pathname === '/containers/create' && req.method === 'POST') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        state.created = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+        res.statusCode = 201
+        res.setHeader('Content-Type', 'application/json')
+        res.end('{"Id":"c1","Warnings":[]}')
+      })
+    } else if (url.pathname === '/containers/c1/archive' && req.method === 'PUT') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        state.archived = Buffer.concat(chunks)
+        res.statusCode = state.archiveStatus
+        res.setHeader('Content-Type', 'application/json')
+        res.end(state.archiveStatus === 200 ? '' : '{"message":"no space left on device"}')
+      })
+    } else if (url.pathname === '/commit' && req.method === 'POST') {
+      req.resume()
+      res.statusCode = 201
+      res.setHeader('Content-Type', 'application/json')
+      res.end(`{"Id":"sha256:${'cd'.repeat(32)}"}`)
+    } else if (req.method === 'DELETE' && url.pathname === '/containers/c1') {
+      res.statusCode = 204
+      res.end()
     } else if (url.pathname === '/build') {
       req.resume()
       req.on('end', () => {
@@ -235,6 +270,36 @@ describe('DockerodeClient against a scripted Engine API', () => {
     await expect(imp()).rejects.toMatchObject({code: 'E_DOCKER_BUILD', message: expect.stringMatching(/no space left on device/)})
     daemon.importReply = (res) => res.end('{"status":"Importing"}\r\n')
     await expect(imp()).rejects.toMatchObject({code: 'E_DOCKER_DAEMON_LOST'})
+  })
+
+  it('commits a layer: a container of the base (never started), the tar PUT at /, committed with the base CMD, the container removed', async () => {
+    daemon.images.set('sha256:deps', `sha256:${'de'.repeat(32)}`)
+    daemon.configs.set('sha256:deps', {Labels: {}, Cmd: ['python3']})
+    const layer = Buffer.from('the model layer tar')
+    const r = await client.commitLayer({base: 'sha256:deps', layer: Readable.from([layer]), tag: 'bento-model.invalid/h1/assembled/models:k1', createdBy: 'bento: model m:v1 in /p'})
+    expect(r.imageId).toBe(`sha256:${'cd'.repeat(32)}`)
+    expect(daemon.archived).toEqual(layer)
+    expect(daemon.created).toMatchObject({Image: 'sha256:deps', Cmd: ['/bin/sh', '-c', '#(nop) bento: model m:v1 in /p'], NetworkDisabled: true})
+    const paths = daemon.requests.map((x) => x.split('?')[0])
+    expect(paths.filter((x) => x !== 'GET /version')).toEqual(['GET /images/sha256:deps/json', 'POST /containers/create', 'PUT /containers/c1/archive', 'POST /commit', 'DELETE /containers/c1'])
+    const q = (start: string): URLSearchParams => new URL((daemon.requests.find((x) => x.startsWith(start)) ?? '').replace(/^\S+ /, ''), 'http://d').searchParams
+    expect(q('PUT /containers/c1/archive').get('path')).toBe('/')
+    expect(Object.fromEntries(q('POST /commit'))).toMatchObject({container: 'c1', repo: 'bento-model.invalid/h1/assembled/models', tag: 'k1', changes: 'CMD ["python3"]'})
+    expect(q('DELETE /containers/c1').get('force')).toBe('true')
+  })
+
+  it('a layer the daemon refuses is E_DOCKER_BUILD, nothing is committed, and the container is removed all the same', async () => {
+    daemon.images.set('sha256:deps', `sha256:${'de'.repeat(32)}`)
+    daemon.archiveStatus = 500
+    await expect(client.commitLayer({base: 'sha256:deps', layer: Readable.from([Buffer.alloc(10)]), createdBy: 'x'})).rejects.toMatchObject({
+      code: 'E_DOCKER_BUILD',
+      message: expect.stringMatching(/no space left on device/),
+    })
+    const paths = daemon.requests.map((x) => x.split('?')[0])
+    expect(paths).not.toContain('POST /commit')
+    expect(paths.at(-1)).toBe('DELETE /containers/c1')
+    // A base that is not there: refused before any container is made.
+    await expect(client.commitLayer({base: 'sha256:gone', layer: Readable.from([Buffer.alloc(1)]), createdBy: 'x'})).rejects.toMatchObject({code: 'E_DOCKER_BUILD', message: expect.stringMatching(/no such image: sha256:gone/)})
   })
 
   it('inspect returns null for a missing image', async () => {

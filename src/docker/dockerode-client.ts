@@ -7,12 +7,13 @@ import {PassThrough, Transform} from 'node:stream'
 import type DockerModem from 'docker-modem'
 import Docker from 'dockerode'
 
-import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError, NotFoundError} from '../errors.js'
+import {BentoError, DockerBuildError, DockerPushError, DockerUnavailableError, InterruptedError, isBentoError, NotFoundError} from '../errors.js'
 import {BuildStreamParser, buildFailureError, daemonLostError} from './build-stream.js'
 import {buildWithDockerCli} from './cli-build.js'
 import {ANSWER_TIMEOUT_ENV, type DockerTimeouts, dockerTimeouts, formatSeconds, IDLE_TIMEOUT_ENV, Watchdog} from './deadline.js'
 import type {
   BuildOptions,
+  CommitLayerOptions,
   DaemonInfo,
   ImageClient,
   ImageInfo,
@@ -470,6 +471,69 @@ export class DockerodeClient implements ImageClient {
     // Podman 4.3's import ignores tag= (the image is REPO:latest): tag it as asked, or COPY --from cannot find it.
     if ((await this.ping()).engine === 'podman') await this.tag(imageId, opts.tag)
     return {imageId}
+  }
+
+  async commitLayer(opts: CommitLayerOptions): Promise<{imageId: string}> {
+    const named = opts.tag === undefined ? {} : splitRepoTag(opts.tag)
+    const what = opts.tag ?? `a layer on ${opts.base}`
+    const refused = (step: string, err: unknown): DockerBuildError =>
+      new DockerBuildError(`The daemon refused ${step} of ${what}: ${daemonMessage(err)}`, {
+        code: 'E_DOCKER_BUILD',
+        cause: err,
+        data: {status: statusOf(err)},
+        hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
+      })
+    const base = await this.call(
+      `GET /images/${opts.base}/json`,
+      (abortSignal) => this.dial<Docker.ImageInspectInfo>({path: `/images/${opts.base}/json`, method: 'GET', abortSignal, statusCodes: {200: true, 404: 'no such image', 500: 'server error'}}),
+      {pass: [404], outer: [this.signal, opts.signal]},
+    ).catch((err: unknown) => {
+      throw statusOf(err) === 404 ? refused('the layer', new Error(`no such image: ${opts.base}`)) : err
+    })
+    const config = (base as {Config?: {Cmd?: string[] | null}}).Config ?? {}
+    // Never started: its command only names the layer in the history (`docker history`'s CREATED BY). (The base's
+    // ArgsEscaped, a Windows-only field, does not survive: Docker 20.10 drops it from a Linux container's config.)
+    const created = await this.call('POST /containers/create', (abortSignal) =>
+      this.docker.createContainer({Image: opts.base, Cmd: ['/bin/sh', '-c', `#(nop) ${opts.createdBy}`], NetworkDisabled: true, abortSignal} as Docker.ContainerCreateOptions),
+      {pass: [400, 404, 409, 500], outer: [this.signal, opts.signal]},
+    ).catch((err: unknown) => {
+      throw isBentoError(err) ? err : refused('a container for the layer', err)
+    })
+    const container = this.docker.getContainer(created.id)
+    try {
+      // The body streams for as long as the layer does: silence, not length, is bounded (like an import).
+      const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
+      try {
+        await container.putArchive(watchedBody(opts.layer, dog), {path: '/', abortSignal: dog.signal})
+      } catch (err) {
+        const stopped = this.stopped(err, `PUT /containers/${created.id.slice(0, 12)}/archive`, dog, IDLE_TIMEOUT_ENV)
+        if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Layer commit interrupted', {cause: err}) : stopped
+        throw refused('the layer', err)
+      } finally {
+        dog.done()
+      }
+      // The commit answers once the daemon has written the layer (a diff and a sha256 of it): silent meanwhile, so
+      // bounded by the idle timeout. The config is the base's: its CMD is put back over the container's.
+      const commitDog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
+      let committed: unknown
+      try {
+        committed = await container.commit({...named, pause: false, changes: `CMD ${JSON.stringify(config.Cmd ?? [])}`, abortSignal: commitDog.signal} as unknown as Record<string, unknown>)
+      } catch (err) {
+        const stopped = this.stopped(err, 'POST /commit', commitDog, IDLE_TIMEOUT_ENV)
+        if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Layer commit interrupted', {cause: err}) : stopped
+        throw refused('the commit', err)
+      } finally {
+        commitDog.done()
+      }
+      const id = (committed as {Id?: unknown} | null)?.Id
+      if (typeof id !== 'string' || id === '') throw daemonLostError(`the commit of ${what} answered without an image id`)
+      const imageId = id.startsWith('sha256:') ? id : `sha256:${id}`
+      if (opts.tag !== undefined && (await this.ping()).engine === 'podman') await this.tag(imageId, opts.tag)
+      return {imageId}
+    } finally {
+      // Not stopped by the signal: this is the clean-up of an interrupted commit too.
+      await this.call(`DELETE /containers/${created.id.slice(0, 12)}`, (abortSignal) => container.remove({force: true, v: true, abortSignal} as Docker.ContainerRemoveOptions), {pass: [404, 409, 500], outer: []}).catch(() => undefined)
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import {DockerBuildError, DockerPushError, InterruptedError, NotFoundError} from
 import type {
   BuildEvent,
   BuildOptions,
+  CommitLayerOptions,
   DaemonInfo,
   ImageClient,
   ImageInfo,
@@ -21,7 +22,7 @@ import type {
 } from './image-client.js'
 import {splitRepoTag} from './image-client.js'
 
-type Op = 'ping' | 'build' | 'import' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list' | 'save'
+type Op = 'ping' | 'build' | 'import' | 'commit' | 'inspect' | 'history' | 'remove' | 'tag' | 'push' | 'list' | 'save'
 
 /** A scripted failure: an error to throw, or a function of the call's first argument returning one (or nothing). */
 export type FakeFailure = Error | ((arg: unknown) => Error | undefined)
@@ -64,11 +65,22 @@ export interface RecordedImport {
   modes: Record<string, number>
 }
 
+/** What a layer commit received: the base it went on, the layer tar's entries (text ones by content), the history line. */
+export interface RecordedCommit {
+  base: string
+  tag?: string
+  createdBy: string
+  files: string[]
+  contents: Record<string, string>
+  modes: Record<string, number>
+}
+
 /** In-memory `ImageClient` for service tests: records calls, keeps images in a map, fails on demand. */
 export class FakeImageClient implements ImageClient {
   readonly calls: Array<{op: Op; arg?: unknown}> = []
   readonly builds: RecordedBuild[] = []
   readonly imports: RecordedImport[] = []
+  readonly commits: RecordedCommit[] = []
   readonly pushes: Array<{ref: string; auth?: RegistryAuth}> = []
   private readonly images = new Map<string, ImageInfo>()
   private readonly opts: FakeImageClientOptions
@@ -149,6 +161,24 @@ export class FakeImageClient implements ImageClient {
     this.check('import', imported)
     if (opts.signal?.aborted) throw new InterruptedError('Import interrupted')
     return {imageId: this.store(imported, [opts.tag])}
+  }
+
+  /** The base's image with one more layer (a hash of the entries: the same entries give the same diff ID on any base). */
+  async commitLayer(opts: CommitLayerOptions): Promise<{imageId: string}> {
+    const recorded = await readContext(opts.layer)
+    const commit: RecordedCommit = {base: opts.base, tag: opts.tag, createdBy: opts.createdBy, ...recorded}
+    this.commits.push(commit)
+    this.check('commit', commit)
+    if (opts.signal?.aborted) throw new InterruptedError('Layer commit interrupted')
+    const base = this.find(opts.base)
+    if (!base) throw new DockerBuildError(`The daemon refused the layer of ${opts.tag ?? 'a layer'}: no such image: ${opts.base}`)
+    const layer = createHash('sha256')
+    for (const name of recorded.files) layer.update(`${name}\0${recorded.contents[name] ?? ''}\0`)
+    const diffId = `sha256:${layer.digest('hex')}`
+    const imageId = `sha256:${createHash('sha256').update(`${base.id}\0${diffId}`).digest('hex')}`
+    for (const img of this.images.values()) img.repoTags = img.repoTags.filter((t) => t !== opts.tag)
+    this.images.set(imageId, {...structuredClone(base), id: imageId, repoTags: opts.tag === undefined ? [] : [opts.tag], repoDigests: [], diffIds: [...base.diffIds, diffId]})
+    return {imageId}
   }
 
   async inspect(ref: string): Promise<ImageInfo | null> {

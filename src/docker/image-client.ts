@@ -61,6 +61,18 @@ export interface ImportOptions {
   signal?: AbortSignal
 }
 
+export interface CommitLayerOptions {
+  /** The image the layer goes on (an id or `repo:tag`). */
+  base: string
+  /** The layer's entries: a tar stream extracted onto `base`'s file system, owners, modes and mtimes as written. */
+  layer: NodeJS.ReadableStream
+  /** `repo:tag` the new image gets; untagged when absent (an intermediate of several layers, kept as the next one's parent). */
+  tag?: string
+  /** What the new layer's history entry says (`docker history`'s CREATED BY). */
+  createdBy: string
+  signal?: AbortSignal
+}
+
 export interface ImageInfo {
   id: string
   repoTags: string[]
@@ -145,6 +157,14 @@ export interface ImageClient {
    * only once the whole layer is in.
    */
   importImage(opts: ImportOptions): Promise<{imageId: string}>
+  /**
+   * `base` plus one layer holding `layer`'s entries, without a build: a container of `base` (never started), the tar
+   * extracted into it (`PUT /containers/{id}/archive`), committed (`POST /commit`), the container removed. The daemon
+   * unpacks the entries once and writes the layer from its own diff, so the layer's diff ID is a function of the
+   * entries alone, not of `base` (docker/model-image.ts). The config stays `base`'s. Rejects with DockerBuildError
+   * (`E_DOCKER_BUILD`, `E_DOCKER_DAEMON_LOST`) or InterruptedError; the tag is set only once the layer is committed.
+   */
+  commitLayer(opts: CommitLayerOptions): Promise<{imageId: string}>
   inspect(ref: string): Promise<ImageInfo | null>
   history(ref: string): Promise<LayerInfo[]>
   remove(ref: string, opts?: {force?: boolean}): Promise<void>

@@ -107,6 +107,46 @@ export function modelImageIsCurrent(labels: Record<string, string>, m: ModelImag
   return Boolean(m.digest) && labels['dev.bento.model.digest'] === `sha256:${m.digest}`
 }
 
+/**
+ * Committed model layers (issue 18, P5): for a Bento whose models are big (containerize's `commitModelsFrom`), no
+ * model image is made. The engine builds the Bento image's dependency stage (everything up to the Python install and
+ * `post_commands`); each model's layer tar (`modelLayerTar`, the same entries) is extracted into a container of that
+ * image and committed (`ImageClient.commitLayer`), one layer per model; the engine then builds code and metadata
+ * `FROM` the result. The daemon passes over the model twice (unpack, then diff + sha256), against three for a model
+ * image (import, `COPY --from`, export of the Bento image's copy).
+ *
+ * The committed layer is the daemon's tar of the container's changes: the entries of `modelLayerTar` with their
+ * owners, modes and mtimes, and the directories above them (`/home`, `/home/bentoml`, …) as the tar sets them, not as
+ * the image below had them. Measured on Docker 20.10 (2026-12-06): the same model committed onto two different
+ * dependency images and onto an arm64 one gave one diff ID, so the layer is one blob across platforms, requirement
+ * changes and Bentos, as a model image's copy is.
+ *
+ * The result is tagged `bento-model.invalid/h<home id>/assembled/models:<key>` (two path components: no model
+ * image's name, `<namespace>/<name>`, can be it), the key a hash of the dependency image's id and the models'
+ * identities, so a containerize with the same dependencies and models reuses it without a byte. It carries no label
+ * of its own: its config is the dependency image's, and the Bento image inherits it.
+ */
+export const COMMITTED_MODELS_REPO = 'assembled/models'
+
+/** `bento-model.invalid/h<home id>/assembled/models`: this home's committed-model images. */
+export function committedModelsRepo(homeId: string): string {
+  return `${modelImageNamespace(homeId)}/${COMMITTED_MODELS_REPO}`
+}
+
+/** The committed-model image of these models on this dependency image (its id), in this home. */
+export function committedModelsRef(homeId: string, depsImageId: string, models: Array<{name: string; version: string; manifestKey: string}>): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify({format: MODEL_LAYER_FORMAT, deps: depsImageId, models: models.map((m) => [m.name, m.version, m.manifestKey])}))
+    .digest('hex')
+    .slice(0, 32)
+  return `${committedModelsRepo(homeId)}:${key}`
+}
+
+/** The history line of a committed model layer (`docker history`'s CREATED BY). */
+export function modelLayerCreatedBy(m: {name: string; version: string}): string {
+  return `bento: model ${formatTag(m)} in ${modelContainerPath(m)}`
+}
+
 /** Where a model's files are in the image: store models under models/, Hugging Face ones under hf-models/. */
 export function modelContainerPath(m: {name: string; version: string; hfRepoFolder?: string}): string {
   return m.hfRepoFolder === undefined ? `${BENTO_PATH}/models/${m.name}/${m.version}` : `${BENTO_PATH}/hf-models/${m.hfRepoFolder}`

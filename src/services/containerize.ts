@@ -6,7 +6,7 @@ import {PassThrough} from 'node:stream'
 import {humanSize} from '../byte-size.js'
 import type {Cleanup} from '../cleanup.js'
 import {dockerfileInputsOf, type DockerfileInputs} from '../bento/dockerfile-inputs.js'
-import {modelManifest, peekModelDigest} from '../bento/model-digest.js'
+import {modelManifest, type ModelManifest, peekModelDigest} from '../bento/model-digest.js'
 import {downloadHfModel, type HfModelRef, hfModelRef, hfRepoFolder} from '../bento/huggingface/download.js'
 import {huggingFaceModelsOf, type LocatedModel, locateBentoModels} from '../bento/models-of.js'
 import {dockerfileContext} from '../bento/templates.js'
@@ -17,6 +17,7 @@ import {
   CONTEXT_DOCKERFILE,
   defaultDockerignore,
   checkOutputTarget,
+  committedModelsRef,
   emulationProblem,
   type ImageClient,
   type ImageInfo,
@@ -29,6 +30,7 @@ import {
   modelImageLabels,
   MODEL_KIND_LABEL,
   modelImageRef,
+  modelLayerCreatedBy,
   type OutputResult,
   type OutputTarget,
   outputMtime,
@@ -36,6 +38,8 @@ import {
   readCaCerts,
   renderDockerfile,
   resolveRegistryAuth,
+  SPLIT_DOCKERFILE,
+  splitAtModels,
   WHEELHOUSE_DOCKERFILE,
   wheelhouseImageContext,
   wheelhouseImageLabels,
@@ -52,6 +56,22 @@ import type {BentoInfo} from '../store/info.js'
 import {makeTempDir, type StoreItem, withBentoReader} from '../store/store.js'
 import {type IndexPush, platformBuildError, type PlatformPlan, platformPlan, pushPlatformIndex} from './containerize-platforms.js'
 import {type PushedBlob, pushImage} from './push.js'
+
+/**
+ * Models of at least this many bytes in all are committed onto the Bento image's dependency image (docker/model-image.ts,
+ * "Committed model layers") instead of imported as model images: a cold containerize of a 4 GiB model then passes over
+ * it twice in the daemon, not three times. Below it the split costs more than it saves (a second engine build on every
+ * containerize, ≈ 0.3 s warm; a container and a commit cold), and the model's extra pass is ≈ 2 s or less.
+ */
+export const COMMIT_MODELS_FROM = 256 * 2 ** 20
+
+/** BENTO_COMMIT_MODELS_FROM: a byte count (`0`: always commit), with an optional K, M or G (binary). */
+export function parseCommitModelsFrom(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const m = /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(value)
+  if (!m) throw new UsageError(`BENTO_COMMIT_MODELS_FROM=${value} is not a size`, {hint: 'a byte count with an optional K, M or G, e.g. 256M (0: commit every model)'})
+  return Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase())
+}
 
 export interface ContainerizeOptions {
   home: string
@@ -101,6 +121,8 @@ export interface ContainerizeOptions {
   baseImages?: string[]
   /** `--wheelhouse PLATFORM=DIR`: one platform's wheelhouse (absolute), instead of `wheelhouse`. */
   platformWheelhouses?: string[]
+  /** Models of at least this many bytes in all are committed, not imported (default `COMMIT_MODELS_FROM`; the command's BENTO_COMMIT_MODELS_FROM). */
+  commitModelsFrom?: number
   /** Where this host's binfmt_misc is (default /proc/sys/fs/binfmt_misc): QEMU for a foreign platform, local daemon only. */
   binfmtDir?: string
 }
@@ -125,11 +147,14 @@ export interface ContainerizeResult {
   buildkit: boolean
   /** Dockerfile steps as the daemon reported them, and whether each came from the layer cache. */
   steps: Array<{step: string; cached: boolean}>
-  /** One model image per model version the Bento uses (see docker/model-image.ts). */
+  /**
+   * One model image per model version the Bento uses (see docker/model-image.ts); committed models: each names the
+   * committed-model image that holds them all (`contextBytes` its layer tar, 0 when reused).
+   */
   modelImages: ModelImageResult[]
   /** `--wheelhouse` as an image (built when the directory changed), bind-mounted into the install step. */
   wheelhouseImage?: {image: string; built: boolean; contextBytes: number}
-  /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it). */
+  /** Bytes of the Bento image's build context sent to the daemon (no model byte, no wheel in it; both parts of a split build). */
   contextBytes: number
   durationMs: number
   /**
@@ -274,7 +299,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   const hf = huggingFaceModelsOf(bento.info).map((m) => hfModelRef(m))
 
   const caCerts = await readCaCerts(opts.caCerts ?? [], opts.environ ?? {}, opts.cwd ?? process.cwd())
-  const {buildkit, arch} = await opts.client.ping()
+  const {buildkit, arch, engine} = await opts.client.ping()
   if (plan.platforms.length > 0 && !buildkit) {
     throw new UsageError('--platform needs BuildKit (an image for a platform is built by BuildKit); the daemon offers the classic builder only', {
       hint: 'enable BuildKit (DOCKER_BUILDKIT=1, Docker 18.09+)',
@@ -308,7 +333,7 @@ async function containerizeBento(opts: ContainerizeOptions, bento: StoreItem<Ben
   // `bento prune` running meanwhile keeps them (store/image-leases.ts).
   const images: ImagesOfHome = {id: await homeId(opts.home), lease: new ImageLease(opts.home)}
   try {
-    const common = {started, tag, inputs, secrets, indexSecrets, index, caCerts, located, hf, buildkit, bentoPath: bento.path, images}
+    const common = {started, tag, inputs, secrets, indexSecrets, index, caCerts, located, hf, buildkit, engine, bentoPath: bento.path, images}
     const {platforms, baseImages, wheelhouses} = plan
     if (platforms.length === 0) {
       return await buildImage(opts, {...common, tags, target: {baseImage: baseImages.all, wheelhouse: wheelhouses.all, cross: false}, push: opts.push})
@@ -383,6 +408,7 @@ async function buildImage(
     located: ReturnType<typeof locateBentoModels>
     hf: HfModelRef[]
     buildkit: boolean
+    engine?: 'docker' | 'podman'
     bentoPath: string
     images: ImagesOfHome
     /** `--platform`/`--base-image`/`--wheelhouse` for this image: `cross` declares model and wheelhouse images as build-platform stages. */
@@ -393,11 +419,23 @@ async function buildImage(
   const {reporter} = opts
   const {started, tag, tags, inputs, located, hf, buildkit, images} = b
   const secrets: BuildSecret[] = [...b.secrets, ...b.indexSecrets, ...b.caCerts.map((c) => ({id: c.id, file: c.file}))]
-  // One image per model version, built only when missing or out of date: the Bento image copies from them.
+  const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
+  const userTemplate = existsSync(templateFile)
+    ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
+    : undefined
+  // Big models are committed onto the dependency image rather than imported as model images (model-image.ts,
+  // "Committed model layers"): one daemon pass fewer over them. Small ones keep the one-build path.
+  const storeModels = located.map((m) => m as LocatedModel & {dir: string})
+  const manifests = await Promise.all(storeModels.map((m) => modelManifest(m.dir)))
+  const modelBytes = manifests.reduce((n, m) => n + m.size, 0)
+  const commitModels = storeModels.length > 0 && hf.length === 0 && userTemplate === undefined && b.engine !== 'podman' && modelBytes >= (opts.commitModelsFrom ?? COMMIT_MODELS_FROM)
+  // Otherwise one image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
-  for (const m of located) modelImages.push(await ensureModelImage(opts, images, m as LocatedModel & {dir: string}))
-  // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
-  for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, images, ref))
+  if (!commitModels) {
+    for (const m of storeModels) modelImages.push(await ensureModelImage(opts, images, m))
+    // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
+    for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, images, ref))
+  }
 
   const {target} = b
   const wheelhouse = target.wheelhouse ? await ensureWheelhouseImage(opts, images, target.wheelhouse) : undefined
@@ -408,7 +446,7 @@ async function buildImage(
       wheelhouse: Boolean(target.wheelhouse),
       ...(wheelhouse ? {wheelhouseImage: wheelhouse.image} : {}),
       needsCompilers: opts.compilers ?? false,
-      models: {kind: 'images', refs: modelImages.map((m) => m.image)},
+      models: commitModels ? {kind: 'committed'} : {kind: 'images', refs: modelImages.map((m) => m.image)},
     }),
     // --ca-cert: only the Dockerfile this build uses; the Bento's stored one never names a CA.
     ...(b.caCerts.length > 0 ? {caSecrets: b.caCerts.map((c) => c.id)} : {}),
@@ -416,10 +454,6 @@ async function buildImage(
     ...(target.baseImage ? {baseImage: target.baseImage} : {}),
     ...(target.cross ? {crossPlatform: true} : {}),
   }
-  const templateFile = join(b.bentoPath, 'env/docker/Dockerfile.template')
-  const userTemplate = existsSync(templateFile)
-    ? {content: await readFile(templateFile, 'utf8'), file: templateFile}
-    : undefined
   if (userTemplate !== undefined && b.indexSecrets.length > 0) {
     throw new UsageError(`Bento "${tag}" installs from an index with credentials and has a docker.dockerfile_template: the template's install step cannot receive them`, {
       hint: 'remove the template, or install offline with --wheelhouse DIR',
@@ -438,33 +472,54 @@ async function buildImage(
   for (const c of b.caCerts) reporter.log(`Trusting ${c.certificates} CA certificate(s) of ${c.file} in the install steps (a build secret: in no layer)`)
   // The models and the wheels come from their images: the context holds the code only.
   const dockerignore = [...defaultDockerignore(), 'models', 'hf-models']
-  const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore}))
   const steps: Array<{step: string; cached: boolean}> = []
-  const {imageId} = await buildMasked(opts, (b.index?.variables ?? []).map((v) => v.value), {...target, baseImage: ctx.baseImage}, {
-    ...(target.platform ? {platform: target.platform.name} : {}),
-    context: context.stream,
-    dockerfile: CONTEXT_DOCKERFILE,
-    tags,
-    labels: ctx.labels,
-    // The image's created time, where BuildKit honours it (0.11+); the created label follows the Bento's creation_time.
-    ...(opts.environ?.SOURCE_DATE_EPOCH ? {buildArgs: {SOURCE_DATE_EPOCH: opts.environ.SOURCE_DATE_EPOCH}} : {}),
-    noCache: opts.noCache,
-    signal: opts.signal,
-    ...(secrets.length > 0 ? {secrets} : {}),
-    onProgress: (e) => {
-      if (e.type === 'step') {
-        reporter.log(e.step)
-        if (!steps.some((s) => s.step === e.step)) steps.push({step: e.step, cached: false})
-      } else if (e.type === 'cached') {
-        reporter.log(`${e.step} (cached)`)
-        const known = steps.find((s) => s.step === e.step)
-        if (known) known.cached = true
-        else steps.push({step: e.step, cached: true})
-      }
-      else if (e.type === 'log') reporter.status(`  ${e.line}`)
-      else if (e.type === 'warning') reporter.warn(e.message)
-    },
-  })
+  let contextBytes = 0
+  // `split`: one part of the split build; the context's env/docker/Dockerfile (the image's copy) is the whole one.
+  const engineBuild = async (split: string | undefined, buildTags: string[], labels: Record<string, string>): Promise<string> => {
+    const context = counted(bentoBuildContext({bentoDir: b.bentoPath, dockerfile, dockerignore, ...(split === undefined ? {} : {splitDockerfile: split})}))
+    try {
+      const built = await buildMasked(opts, (b.index?.variables ?? []).map((v) => v.value), {...target, baseImage: ctx.baseImage}, {
+        ...(target.platform ? {platform: target.platform.name} : {}),
+        context: context.stream,
+        dockerfile: split === undefined ? CONTEXT_DOCKERFILE : SPLIT_DOCKERFILE,
+        tags: buildTags,
+        labels,
+        // The image's created time, where BuildKit honours it (0.11+); the created label follows the Bento's creation_time.
+        ...(opts.environ?.SOURCE_DATE_EPOCH ? {buildArgs: {SOURCE_DATE_EPOCH: opts.environ.SOURCE_DATE_EPOCH}} : {}),
+        noCache: opts.noCache,
+        signal: opts.signal,
+        ...(secrets.length > 0 ? {secrets} : {}),
+        onProgress: (e) => {
+          if (e.type === 'step') {
+            reporter.log(e.step)
+            if (!steps.some((s) => s.step === e.step)) steps.push({step: e.step, cached: false})
+          } else if (e.type === 'cached') {
+            reporter.log(`${e.step} (cached)`)
+            const known = steps.find((s) => s.step === e.step)
+            if (known) known.cached = true
+            else steps.push({step: e.step, cached: true})
+          }
+          else if (e.type === 'log') reporter.status(`  ${e.line}`)
+          else if (e.type === 'warning') reporter.warn(e.message)
+        },
+      })
+      return built.imageId
+    } finally {
+      contextBytes += context.bytes()
+    }
+  }
+  let imageId: string
+  if (commitModels) {
+    // The engine builds the dependency stage (untagged: the committed image keeps it as its parent), bento commits
+    // the model layers onto it, the engine builds code and metadata FROM the result.
+    const split = splitAtModels(dockerfile)
+    const depsImage = await engineBuild(split.deps, [], {})
+    const committed = await ensureCommittedModels(opts, images, depsImage, storeModels.map((m, i) => ({m, manifest: manifests[i] as ModelManifest})))
+    modelImages.push(...committed.results)
+    imageId = await engineBuild(split.rest(committed.ref), tags, ctx.labels)
+  } else {
+    imageId = await engineBuild(undefined, tags, ctx.labels)
+  }
   const info = await opts.client.inspect(imageId)
   const history = await opts.client.history(imageId)
 
@@ -503,7 +558,7 @@ async function buildImage(
     steps,
     modelImages,
     ...(wheelhouse ? {wheelhouseImage: wheelhouse} : {}),
-    contextBytes: context.bytes(),
+    contextBytes,
     durationMs: Math.round(performance.now() - started),
     pushed,
     ...(pushed[0] ? {digest: pushed[0].digest} : {}),
@@ -584,6 +639,39 @@ async function ensureModelImage(opts: ContainerizeOptions, images: ImagesOfHome,
   const layer = counted(modelLayerTar({name: m.name, version: m.version, dir: m.dir}))
   await opts.client.importImage({layer: layer.stream, tag: ref, labels: modelImageLabels(identity), signal: opts.signal})
   return {model: m.tag, image: ref, built: true, contextBytes: layer.bytes()}
+}
+
+/**
+ * The dependency image with the models' layers committed onto it, one per model (docker/model-image.ts): reused when
+ * this home has it for the same dependency image and models (its tag says so), else each model's layer tar is streamed
+ * into a container of the image below and committed. With `--no-cache` it is made again.
+ */
+async function ensureCommittedModels(
+  opts: ContainerizeOptions,
+  images: ImagesOfHome,
+  depsImage: string,
+  models: Array<{m: LocatedModel & {dir: string}; manifest: ModelManifest}>,
+): Promise<{ref: string; results: ModelImageResult[]}> {
+  const ref = committedModelsRef(images.id, depsImage, models.map(({m, manifest}) => ({name: m.name, version: m.version, manifestKey: manifest.key})))
+  await images.lease.hold(ref)
+  const existing = await opts.client.inspect(ref)
+  if (existing !== null && !opts.noCache) {
+    opts.reporter.log(`Models ${models.map(({m}) => m.tag).join(', ')}: committed onto the dependency image already (${ref})`)
+    return {ref, results: models.map(({m}) => ({model: m.tag, image: ref, built: false, contextBytes: 0}))}
+  }
+  const results: ModelImageResult[] = []
+  let base = depsImage
+  for (const [i, {m, manifest}] of models.entries()) {
+    opts.reporter.log(`Model ${m.tag}: committing its layer onto the dependency image (${humanSize(manifest.size, {digits: 1, unit: 'MiB'})}, once per dependency image)`)
+    const layer = counted(modelLayerTar({name: m.name, version: m.version, dir: m.dir}))
+    const last = i === models.length - 1
+    const {imageId} = await opts.client.commitLayer({base, layer: layer.stream, ...(last ? {tag: ref} : {}), createdBy: modelLayerCreatedBy(m), signal: opts.signal})
+    base = imageId
+    results.push({model: m.tag, image: ref, built: true, contextBytes: layer.bytes()})
+  }
+  // --no-cache made it again: the image the tag left (its layers stay while a Bento image uses them).
+  if (existing !== null && existing.id !== base) await opts.client.remove(existing.id).catch(() => undefined)
+  return {ref, results}
 }
 
 /** `--wheelhouse DIR` as an image, rebuilt only when the directory's manifest (names, sizes, mtimes) changes. */

@@ -2,6 +2,8 @@ import {rm} from 'node:fs/promises'
 
 import {modelManifest} from '../bento/model-digest.js'
 import {
+  COMMITTED_MODELS_REPO,
+  committedModelsRepo,
   HOME_LABEL,
   type ImageClient,
   LEGACY_MODEL_IMAGE_REPO,
@@ -146,6 +148,37 @@ export const modelImagePruner: Pruner = {
   remove: removeImage,
 }
 
+/**
+ * Committed-model images (docker/model-image.ts: a dependency image with big models' layers committed onto it) of this
+ * home that no Bento image is built on (its layers are not the start of any Bento image's) and that no running
+ * containerize holds. They carry no label (the Bento image would inherit it): found by their repository. Removing one
+ * frees only what no Bento image shares.
+ */
+export const committedModelsPruner: Pruner = {
+  name: 'committed-models',
+  summary: "this home's committed-model images (bento-model.invalid/h<home>/assembled/models:<key>) no Bento image is built on",
+  images: true,
+  find: async (ctx) => {
+    const client = ctx.client()
+    const view = await imageView(ctx, (id) => committedModelsRepo(id))
+    const references = ctx.allHomes ? [`${MODEL_IMAGE_HOST}/*/${COMMITTED_MODELS_REPO}`] : view.mine === null ? [] : [view.mine]
+    if (references.length === 0) return []
+    const committed = await client.list({reference: references})
+    if (committed.length === 0) return []
+    const bentoLayers: string[][] = []
+    for (const b of await client.list({label: ['dev.bento.tag']})) bentoLayers.push((await client.inspect(b.id))?.diffIds ?? [])
+    const out: PruneItem[] = []
+    for (const img of committed) {
+      const layers = (await client.inspect(img.id))?.diffIds ?? []
+      const builtOn = layers.length > 0 && bentoLayers.some((l) => l.length >= layers.length && layers.every((d, i) => l[i] === d))
+      if (builtOn) continue
+      out.push(...imageItems(ctx, view, img, [`${MODEL_IMAGE_HOST}/`], 'committed-models', 'committed-model image (no Bento image is built on it)'))
+    }
+    return out
+  },
+  remove: removeImage,
+}
+
 /** Wheelhouse images (`dev.bento.kind=wheelhouse`) of this home whose directory is gone or has changed since. */
 export const wheelhouseImagePruner: Pruner = {
   name: 'wheelhouse-images',
@@ -179,7 +212,7 @@ export const leasePruner: Pruner = {
 }
 
 /** The store pruners (leftovers of interrupted and killed runs: services/store-pruners.ts) first, then the images. */
-export const DEFAULT_PRUNERS: readonly Pruner[] = [...STORE_PRUNERS, leasePruner, modelImagePruner, wheelhouseImagePruner]
+export const DEFAULT_PRUNERS: readonly Pruner[] = [...STORE_PRUNERS, leasePruner, modelImagePruner, committedModelsPruner, wheelhouseImagePruner]
 
 export interface PruneOptions {
   home: string

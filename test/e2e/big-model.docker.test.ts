@@ -3,7 +3,9 @@
  * never costs twice. build → containerize --push → one-line edit → build → containerize --push:
  * - the second build reads no model byte (bytes read by the process, from /proc/<pid>/io);
  * - the second containerize sends < 1 MiB to the daemon (its own count, and the bytes the process wrote);
- * - the model's layer is the model image's, unchanged, in both Bento images;
+ * - the model (512 MiB: above containerize's 256 MiB for committed models) is committed onto the dependency image
+ *   once (docker/model-image.ts), not imported as a model image; its layer is the same in both Bento images, right
+ *   below the code layers, and the Bento images are built on the committed image;
  * - the second push uploads < 1 MiB (growth of the blobs linked into this test's own repository);
  * - the container answers, with the model where BentoML looks for it.
  * Other Docker files run beside this one (vitest.config.ts): it measures and removes only its own objects — its
@@ -157,16 +159,24 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
 
     const ref1 = `${REGISTRY}/${REPOSITORY}:1`
     const c1 = await containerize(first.tag, ref1)
-    expect(c1.modelImages).toEqual([{model: 'big_model:e2efixedv1', image: expect.stringMatching(/^bento-model\.invalid\/h[0-9a-f]{16}\/big_model:e2efixedv1$/), built: true, contextBytes: expect.any(Number)}])
+    expect(c1.modelImages).toEqual([{model: 'big_model:e2efixedv1', image: expect.stringMatching(/^bento-model\.invalid\/h[0-9a-f]{16}\/assembled\/models:[0-9a-f]{32}$/), built: true, contextBytes: expect.any(Number)}])
     expect(c1.modelImages[0]!.contextBytes).toBeGreaterThan(MODEL_BYTES)
     expect(c1.contextBytes).toBeLessThan(MiB)
-    // The model image: imported, one layer. In the Bento image, the model's layer is the one below the 4 code
-    // layers (apis, env/docker, src, README.md + bento.yaml).
+    // The committed image: the dependency image's layers and the model's on top. The Bento image is built on it: its
+    // layers, then the 4 code layers (apis, env/docker, src, README.md + bento.yaml).
     const modelImage = c1.modelImages[0]!.image
     const modelImageLayers = await layersOf(modelImage)
-    expect(modelImageLayers).toHaveLength(1)
     const layers1 = await layersOf(ref1)
+    expect(layers1.slice(0, modelImageLayers.length)).toEqual(modelImageLayers)
+    expect(layers1).toHaveLength(modelImageLayers.length + 4)
     const modelLayer = layers1[layers1.length - 5]!
+    expect(modelLayer).toBe(modelImageLayers.at(-1))
+    const history = await docker('history', '--no-trunc', '--format', '{{.CreatedBy}}', ref1)
+    // Its history line names the model, right below the first code layer's (newest first).
+    const lines = history.stdout.split('\n')
+    const at = lines.indexOf('/bin/sh -c #(nop) bento: model big_model:e2efixedv1 in /home/bentoml/bento/models/big_model/e2efixedv1')
+    expect(at, history.stdout).toBeGreaterThan(0)
+    expect(lines[at - 1], history.stdout).toMatch(/^COPY .*\.\/apis/)
 
     await appendFile(join(project, 'service.py'), '\n# a one-line edit\n')
     const second = await build()
@@ -179,8 +189,8 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(blobsBefore).toBeGreaterThan(MODEL_BYTES)
     const c2 = await containerize(second.tag, ref2)
     const pushed = repositoryBlobBytes(REPOSITORY) - blobsBefore
-    // The model image is reused: nothing of the model is read or sent to the daemon.
-    expect(c2.modelImages[0]).toMatchObject({built: false, contextBytes: 0})
+    // The committed image is reused: nothing of the model is read or sent to the daemon.
+    expect(c2.modelImages[0]).toEqual({model: 'big_model:e2efixedv1', image: modelImage, built: false, contextBytes: 0})
     expect(c2.contextBytes).toBeLessThan(MiB)
     // The wheelhouse image of this home is reused too (built by the first containerize): a rebuild here means something
     // removed it in between (another file's clean-up), and the message says so rather than a bare byte count.
@@ -188,7 +198,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
     expect(c2.wheelhouseImage?.built, said).toBe(false)
     expect(c2.wchar, said).toBeLessThan(MiB)
     expect(c2.rchar, said).toBeLessThan(32 * MiB)
-    // The model layer is the same in both Bento images: only the 4 code layers differ; the model image is untouched.
+    // The model layer is the same in both Bento images: only the 4 code layers differ; the committed image is untouched.
     const layers2 = await layersOf(ref2)
     expect(layers2).toHaveLength(layers1.length)
     expect(layers2.slice(0, -4)).toEqual(layers1.slice(0, -4))
@@ -213,10 +223,10 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
       json: {tag: 'big_model:e2efixedv1', size: MODEL_BYTES, echo: {hello: 1}},
     })
 
-    // bento prune keeps a model image while a Bento image uses it, and offers it once none does. (Dry runs: the test's
-    // cleanup removes the images.)
+    // bento prune keeps the committed image while a Bento image is built on it, and offers it once none is. (Dry runs:
+    // the test's cleanup removes the images.)
     const pruneIds = async (): Promise<string[]> => {
-      const r = await run(process.execPath, [BIN, 'prune', '--dry-run', '--only', 'model-images', '--json'], {env: env()})
+      const r = await run(process.execPath, [BIN, 'prune', '--dry-run', '--only', 'committed-models', '--json'], {env: env()})
       expect(r.code, r.stderr).toBe(0)
       return (JSON.parse(r.stdout) as {found: Array<{id: string}>}).found.map((i) => i.id)
     }

@@ -2,8 +2,8 @@
  * `bento containerize --platform` against a REAL Docker engine: the iris example for linux/amd64 and linux/arm64 (the
  * arm64 RUN steps under QEMU: scripts/provision/platform-arm64.sh installs qemu-user-static, builds the arm64 stand-in
  * of python:3.11-slim and downloads the iris example's arm64 wheels), pushed to the local registry on 127.0.0.1:5000
- * as one OCI image index; the model layer is one blob for both; the arm64 image, pulled by platform, answers under
- * QEMU. (A file of its own, beside containerize.docker.test.ts: the QEMU serve alone is 20–50 s.)
+ * as one OCI image index; the model layer is one blob for both (imported model image, and committed onto each
+ * platform's dependency image); the arm64 image, pulled by platform, answers under QEMU. (A file of its own, beside containerize.docker.test.ts: the QEMU serve alone is 20–50 s.)
  */
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
@@ -106,6 +106,39 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
     const {url, id} = await serveImage(ref, containers, ['--platform', 'linux/arm64'])
     expect(await postJson(`${url}/classify`, [[6.7, 3.0, 5.2, 2.3]])).toEqual({status: 200, json: ['virginica']})
     expect((await docker('exec', id, 'uname', '-m')).stdout.trim()).toBe('aarch64')
+  })
+
+  it('committed model layers (BENTO_COMMIT_MODELS_FROM=0): each platform commits the model onto its own dependency image, and the layer is still one blob for both', async () => {
+    // The dependency stages are the first test's (cached); the model is committed onto each platform's.
+    const ref = `${REGISTRY}/${REPOSITORY}:committed`
+    const r = await runBento(
+      ['containerize', bentoTag, '-t', ref, '--platform', 'linux/amd64,linux/arm64', '--base-image', `linux/arm64=${BASE_ARM64}`,
+        '--wheelhouse', WHEELHOUSE, '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--push', '--json'],
+      {env: {BENTOML_HOME: home, BENTO_COMMIT_MODELS_FROM: '0'}},
+    )
+    const json = JSON.parse(r.stdout || '{}') as ContainerizeJson & {
+      platforms?: Array<{platform: string; imageId: string; tags: string[]}>
+      index?: Array<{tag: string; digest: string; manifests: Array<{platform: string; digest: string; layers: Array<{id: string; action: string}>}>}>
+    }
+    images.push(...(json.platforms ?? []).flatMap((p) => p.tags), ...imagesMadeBy(json))
+    expect(r.code, r.stderr).toBe(0)
+    // One committed image per platform (the key names the dependency image), none imported: the result's modelImages
+    // are the first platform's; the home's committed-model repository holds both.
+    const first = (json.modelImages ?? [])[0]?.image ?? ''
+    expect(first).toMatch(/^bento-model\.invalid\/h[0-9a-f]{16}\/assembled\/models:[0-9a-f]{32}$/)
+    const listed = await docker('images', '--format', '{{.Repository}}:{{.Tag}}', first.split(':')[0]!)
+    const committed = listed.stdout.trim().split('\n').sort()
+    expect(committed).toHaveLength(2)
+    images.push(...committed)
+    expect((await Promise.all(committed.map((c) => inspectImage<string>(c, '.Architecture')))).sort()).toEqual(['amd64', 'arm64'])
+    const [amd, arm] = [await inspectImage<string[]>(`${ref}-linux-amd64`, '.RootFS.Layers'), await inspectImage<string[]>(`${ref}-linux-arm64`, '.RootFS.Layers')]
+    // deps, model, 4 code layers: the model's is the 5th from the top in both, and the same diff ID.
+    const [amdModel, armModel] = [amd[amd.length - 5]!, arm[arm.length - 5]!]
+    expect(amdModel).toBe((await inspectImage<string[]>(first, '.RootFS.Layers')).at(-1))
+    expect(armModel).toBe(amdModel)
+    // Pushed once: the arm64 image's push found it in the registry.
+    const armPush = json.index![0]!.manifests[1]!
+    expect(armPush.layers.find((l) => l.id === armModel.slice(7, 19))?.action, JSON.stringify(armPush.layers)).toBe('existing')
   })
 
   it('--platform linux/arm64 without an arm64 base image is E_PLATFORM_BASE_IMAGE (exit 8) naming --base-image; an unknown platform is exit 2', async () => {
