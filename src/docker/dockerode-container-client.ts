@@ -6,7 +6,7 @@ import tar from 'tar-stream'
 import {BentoError, InterruptedError, NotFoundError} from '../errors.js'
 import type {ContainerClient, ContainerConfig, ContainerState, CreateContainerOptions, ExecResult} from './container-client.js'
 import {ANSWER_TIMEOUT_ENV, type DockerTimeouts, dockerTimeouts, Watchdog} from './deadline.js'
-import {type DockerEndpoint, dockerodeOptions, noAnswerError, resolveDockerEndpoint, unavailableError} from './dockerode-client.js'
+import {type DockerEndpoint, dockerodeOptions, noAnswerError, resolveDockerEndpoint, unavailableError} from './dockerode-endpoint.js'
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET', 'EPIPE'])
 
