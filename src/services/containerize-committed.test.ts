@@ -4,8 +4,7 @@
  * engine: test/e2e/big-model.docker.test.ts (its 512 MiB model is above the default) and
  * containerize-platform.docker.test.ts (both platforms, same model layer).
  */
-import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -13,77 +12,26 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {FakeImageClient} from '../docker/fake-client.js'
 import {memoryReporter} from '../reporter.js'
 import {writeModel} from '../../test/helpers/build-inputs.js'
+import {containerizeOptions, makeStoredBento, STORED_HOME_ID, storedBentoYaml} from '../../test/helpers/stored-bento.js'
 import {COMMIT_MODELS_FROM, containerize, type ContainerizeOptions, parseCommitModelsFrom} from './containerize.js'
 import {prune} from './prune.js'
 
-const HOME_ID = '0123456789abcdef'
-const COMMITTED = new RegExp(`^bento-model\\.invalid/h${HOME_ID}/assembled/models:[0-9a-f]{32}$`)
-
-const bentoYaml = (models: string[]): string => `service: 'service:svc'
-name: 'iris'
-version: 'v1'
-bentoml_version: '1.4.15'
-creation_time: '2025-05-30T10:20:30.123456+00:00'
-labels:
-  owner: 'me'
-models:
-${models.map((t) => `- tag: '${t}'\n  module: 'bentoml.sklearn'\n  creation_time: '2025-05-30T10:11:12.123456+00:00'`).join('\n')}
-envs:
-- name: 'MODE'
-  value: 'prod'
-spec: 1
-docker:
-  distro: 'debian'
-  python_version: '3.11'
-  cuda_version: null
-  env: null
-  system_packages: null
-  setup_script: 'setup.sh'
-  base_image: null
-  dockerfile_template: null
-`
+const COMMITTED = new RegExp(`^bento-model\\.invalid/h${STORED_HOME_ID}/assembled/models:[0-9a-f]{32}$`)
 
 describe('containerize: big models committed onto the dependency image (fake image client)', () => {
   let home: string
   let bento: string
 
-  const write = async (rel: string, content: string): Promise<void> => {
-    await mkdir(join(rel, '..'), {recursive: true})
-    await writeFile(rel, content)
-  }
-
   beforeEach(async () => {
-    home = await mkdtemp(join(tmpdir(), 'bento-czc-'))
-    await mkdir(join(home, '.bento'), {recursive: true})
-    await writeFile(join(home, '.bento/home-id'), `${HOME_ID}\n`)
-    bento = join(home, 'bentos/iris/v1')
-    await write(join(bento, 'bento.yaml'), bentoYaml(['iris_clf:m1']))
-    await write(join(bento, 'README.md'), '# Iris\n')
-    await write(join(bento, 'src/service.py'), 'import bentoml\n')
-    await write(join(bento, 'env/python/requirements.txt'), 'bentoml==1.4.15\n')
-    await write(join(bento, 'env/python/install.sh'), '#!/bin/bash\n')
-    await write(join(bento, 'env/docker/entrypoint.sh'), '#!/bin/sh\n')
-    await write(join(bento, 'env/docker/setup_script'), '#!/bin/sh\n')
-    await write(join(bento, 'apis/openapi.yaml'), '{}\n')
-    await write(join(home, 'bentos/iris/latest'), 'v1')
-    await writeModel(home, {version: 'm1', bytes: 64})
+    ;({home, bento} = await makeStoredBento('bento-czc-', {setupScript: true, modelBytes: 64}))
   })
 
   afterEach(async () => {
     await rm(home, {recursive: true, force: true})
   })
 
-  const opts = (client: FakeImageClient, over: Partial<ContainerizeOptions> = {}): ContainerizeOptions => ({
-    home,
-    tag: 'iris:latest',
-    imageTags: [],
-    push: false,
-    client,
-    dockerConfigDir: join(home, 'no-docker-config'),
-    reporter: memoryReporter(),
-    commitModelsFrom: 1,
-    ...over,
-  })
+  const opts = (client: FakeImageClient, over: Partial<ContainerizeOptions> = {}): ContainerizeOptions =>
+    containerizeOptions(home, client, {commitModelsFrom: 1, ...over})
 
   it('builds the deps stage, commits the model layer onto it, builds code and metadata FROM the result: no model image, no model byte in a context', async () => {
     const client = new FakeImageClient()
@@ -161,7 +109,7 @@ describe('containerize: big models committed onto the dependency image (fake ima
 
   it('two models: one layer each, the first untagged under the second, in the order of bento.yaml', async () => {
     await writeModel(home, {name: 'tok', version: 't1', bytes: 32})
-    await writeFile(join(bento, 'bento.yaml'), bentoYaml(['iris_clf:m1', 'tok:t1']))
+    await writeFile(join(bento, 'bento.yaml'), storedBentoYaml({models: ['iris_clf:m1', 'tok:t1'], setupScript: true}))
     const client = new FakeImageClient()
     const r = await containerize(opts(client))
     expect(client.commits.map((c) => c.createdBy)).toEqual([

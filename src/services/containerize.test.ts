@@ -19,35 +19,10 @@ import {build} from './build.js'
 import {containerize, type ContainerizeOptions} from './containerize.js'
 import {prune} from './prune.js'
 import {modelDigest} from '../bento/model-digest.js'
-import {writeModel} from '../../test/helpers/build-inputs.js'
+import {containerizeOptions, makeStoredBento, storedBentoYaml} from '../../test/helpers/stored-bento.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-const bentoYaml = (extraDocker = ''): string => `service: 'service:svc'
-name: 'iris'
-version: 'v1'
-bentoml_version: '1.4.15'
-creation_time: '2025-05-30T10:20:30.123456+00:00'
-labels:
-  owner: 'me'
-models:
-- tag: 'iris_clf:m1'
-  module: 'bentoml.sklearn'
-  creation_time: '2025-05-30T10:11:12.123456+00:00'
-envs:
-- name: 'MODE'
-  value: 'prod'
-spec: 1
-docker:
-  distro: 'debian'
-  python_version: '3.11'
-  cuda_version: null
-  env: null
-  system_packages: null
-  setup_script: null
-  base_image: null
-  dockerfile_template: null
-${extraDocker}`
 
 /** The secrets (with their values or files) each build of `client` is given, in order. */
 function secretsOfBuilds(client: FakeImageClient): BuildSecret[][] {
@@ -70,37 +45,15 @@ describe('containerize service (fake image client)', () => {
   }
 
   beforeEach(async () => {
-    home = await mkdtemp(join(tmpdir(), 'bento-cz-'))
-    // A known home id, so the model images' names (bento-model.invalid/h<home id>/…) can be spelled out.
-    await mkdir(join(home, '.bento'), {recursive: true})
-    await writeFile(join(home, '.bento/home-id'), '0123456789abcdef\n')
-    bento = join(home, 'bentos/iris/v1')
-    await write(join(bento, 'bento.yaml'), bentoYaml())
-    await write(join(bento, 'README.md'), '# Iris\n\nClassifies flowers.\n')
-    await write(join(bento, 'src/service.py'), 'import bentoml\n')
-    await write(join(bento, 'env/python/requirements.txt'), 'bentoml==1.4.15\n')
-    await write(join(bento, 'env/python/install.sh'), '#!/bin/bash\n')
-    await write(join(bento, 'env/docker/entrypoint.sh'), '#!/bin/sh\n')
-    await write(join(bento, 'apis/openapi.yaml'), '{}\n')
-    await write(join(home, 'bentos/iris/latest'), 'v1')
-    // The model only in the global store (a Bento from `bentoml build` has no models/ inside).
-    await writeModel(home, {version: 'm1', bytes: 6})
+    ;({home, bento} = await makeStoredBento('bento-cz-', {readme: '# Iris\n\nClassifies flowers.\n'}))
   })
 
   afterEach(async () => {
     await rm(home, {recursive: true, force: true})
   })
 
-  const opts = (client: FakeImageClient, over: Partial<ContainerizeOptions> = {}): ContainerizeOptions => ({
-    home,
-    tag: 'iris:latest',
-    imageTags: [],
-    push: false,
-    client,
-    dockerConfigDir: join(home, 'no-docker-config'),
-    reporter: memoryReporter(),
-    ...over,
-  })
+  const opts = (client: FakeImageClient, over: Partial<ContainerizeOptions> = {}): ContainerizeOptions =>
+    containerizeOptions(home, client, over)
 
   it('tags the image NAME:VERSION by default, labels it, and takes each model from its own model image', async () => {
     const client = new FakeImageClient()
@@ -240,10 +193,10 @@ describe('containerize service (fake image client)', () => {
   })
 
   it('refuses distros and conda environments it cannot build, before any build', async () => {
-    await writeFile(join(bento, 'bento.yaml'), bentoYaml().replace("distro: 'debian'", "distro: 'alpine'"))
+    await writeFile(join(bento, 'bento.yaml'), storedBentoYaml().replace("distro: 'debian'", "distro: 'alpine'"))
     const client = new FakeImageClient()
     await expect(containerize(opts(client))).rejects.toMatchObject({code: 'E_USAGE', message: expect.stringMatching(/alpine/)})
-    await writeFile(join(bento, 'bento.yaml'), `${bentoYaml()}conda:\n  environment_yml: null\n  channels: null\n  dependencies:\n  - 'numpy'\n  pip: null\n`)
+    await writeFile(join(bento, 'bento.yaml'), `${storedBentoYaml()}conda:\n  environment_yml: null\n  channels: null\n  dependencies:\n  - 'numpy'\n  pip: null\n`)
     await expect(containerize(opts(client))).rejects.toMatchObject({code: 'E_USAGE', message: expect.stringMatching(/conda/)})
     expect(client.builds).toHaveLength(0)
   })
