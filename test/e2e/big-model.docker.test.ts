@@ -18,7 +18,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, BIN, freePort, imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, tempDir, waitForHttp} from '../helpers/env.js'
+import {bentomlVenv, BIN, freePort, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, tempDir, waitForHttp} from '../helpers/env.js'
 import {deleteRepository, REGISTRY, REGISTRY_STORAGE, repositoryBlobBytes} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -120,8 +120,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
   }
 
   beforeAll(async () => {
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     if (!existsSync(REGISTRY_STORAGE)) throw new Error(`the local registry's storage ${REGISTRY_STORAGE} is missing: run scripts/provision/registry.sh`)
     cacheBefore = new Set((await buildCache()).map((c) => c.id))
     home = await tempDir('bento-home-big-')
@@ -135,8 +134,7 @@ describe('a 512 MiB model never costs twice (real daemon, real registry)', () =>
   })
 
   afterAll(async () => {
-    for (const c of containers) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeContainersAndImages(containers, images)
     await deleteRepository(REPOSITORY)
     // The build cache records of this test's model: the model-sized ones it made (the Bento images' COPY of the model;
     // other files build beside this one, and a record that is not new or smaller than half the model is not this

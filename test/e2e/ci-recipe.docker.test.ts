@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCompositeAction, runGitlabJob} from '../helpers/ci-runner.js'
-import {bentoml1440, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {bentoml1440, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {deleteRepository} from '../helpers/registry.js'
 
@@ -108,8 +108,7 @@ describe('CI recipes (GitHub composite action, GitLab template) on the real Dock
   }
 
   beforeAll(async () => {
-    const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     const registry = await fetch(`http://${REGISTRY}/v2/`).catch((error: unknown) => error as Error)
     if (registry instanceof Error || !registry.ok) throw new Error(`no registry at ${REGISTRY}: run scripts/provision/registry.sh`)
     if (!existsSync(REGISTRY_DATA)) throw new Error(`the local registry's storage ${REGISTRY_DATA} is missing: run scripts/provision/registry.sh`)

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bridgeGateway, removeDir, REPO, run, runBento, tempDir} from '../helpers/env.js'
+import {bridgeGateway, removeDir, REPO, requireDocker, run, runBento, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
@@ -41,8 +41,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
   const images: string[] = []
 
   beforeAll(async () => {
-    const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     const gateway = await bridgeGateway(DOCKER)
     root = await tempDir('bento-ca-e2e-')
     await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=bento e2e CA ${RUN_ID}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], root)

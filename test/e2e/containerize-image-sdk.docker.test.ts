@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, removeDir, removeHomeImages, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -83,8 +83,7 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
   beforeAll(async () => {
     if (!existsSync(join(VENV, 'bin/bentoml'))) throw new Error(`BentoML 1.4.40 venv missing at ${VENV}: run scripts/provision/bentoml-1.4.40-venv.sh`)
     if (!existsSync(join(WHEELHOUSE, 'bentoml-1.4.40-py3-none-any.whl'))) throw new Error(`no bentoml 1.4.40 wheel in ${WHEELHOUSE}: run scripts/provision/wheelhouse.sh`)
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     home = await tempDir('bento-home-imgsdk-')
     project = await tempDir('bento-imgsdk-')
     work = await tempDir('bento-imgsdk-work-')

@@ -15,7 +15,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bridgeGateway, imagesMadeBy, removeDir, removeHomeImages, REPO, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {bridgeGateway, imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
@@ -51,8 +51,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
   beforeAll(async () => {
     gateway = await bridgeGateway(DOCKER)
     if (!existsSync(UV)) throw new Error(`uv missing at ${UV}: run scripts/provision/bentoml-1.4.40-venv.sh`)
-    const ping = await run(DOCKER, ['version', '--format', '{{.Server.Version}}'])
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     root = await tempDir('bento-lock-e2e-')
     // On a port that stays the same from run to run (when free): the first two tests' Bentos, whose locks name this
     // index, are then the same bytes each run and their install layers (from --wheelhouse) come from the build cache.

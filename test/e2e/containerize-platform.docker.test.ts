@@ -10,7 +10,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -34,8 +34,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   const images: string[] = []
 
   beforeAll(async () => {
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     home = await tempDir('bento-home-platform-')
     project = await irisProject()
     await saveIrisModel(home)
@@ -45,8 +44,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   })
 
   afterAll(async () => {
-    for (const c of containers) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeContainersAndImages(containers, images)
     await deleteRepository(REPOSITORY)
     await removeHomeImages(home)
     await removeDir(home)

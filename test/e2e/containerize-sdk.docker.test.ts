@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, runBento, serveImage, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -67,8 +67,7 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
   beforeAll(async () => {
     if (!existsSync(join(VENV, 'bin/bentoml'))) throw new Error(`BentoML 1.4.40 venv missing at ${VENV}: run scripts/provision/bentoml-1.4.40-venv.sh`)
     if (!existsSync(join(WHEELHOUSE, 'bentoml-1.4.40-py3-none-any.whl'))) throw new Error(`no bentoml 1.4.40 wheel in ${WHEELHOUSE}: run scripts/provision/wheelhouse.sh`)
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     home = await tempDir('bento-home-sdk-')
     project = await tempDir('bento-sdk-iris-')
     await cp(join(REPO, 'test/fixtures/sdk-iris'), project, {recursive: true})
@@ -77,8 +76,7 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
   })
 
   afterAll(async () => {
-    for (const c of containers) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeContainersAndImages(containers, images)
     await removeHomeImages(home)
     await removeDir(home)
     await removeDir(project)

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeDir, removeHomeImages, REPO, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -60,8 +60,7 @@ describe('bento containerize on a real Docker engine', () => {
   }
 
   beforeAll(async () => {
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     home = await tempDir('bento-home-docker-')
     project = await irisProject()
     await saveIrisModel(home)
@@ -69,8 +68,7 @@ describe('bento containerize on a real Docker engine', () => {
   })
 
   afterAll(async () => {
-    for (const c of containers) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeContainersAndImages(containers, images)
     await deleteRepository(REPOSITORY)
     await removeHomeImages(home)
     await removeDir(home)

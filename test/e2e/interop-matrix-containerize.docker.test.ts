@@ -14,7 +14,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, imagesMadeBy, postJson, removeDir, removeHomeImages, REPO, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
+import {bentomlVenv, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
@@ -62,8 +62,7 @@ for (const row of ROWS) {
     const images: string[] = []
 
     beforeAll(async () => {
-      const ping = await docker('version', '--format', '{{.Server.Version}}')
-      if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+      await requireDocker()
       root = await tempDir('bento-matrix-docker-')
       home = join(root, 'home')
       project = join(root, 'project')
@@ -74,8 +73,7 @@ for (const row of ROWS) {
     }, 300_000)
 
     afterAll(async () => {
-      for (const c of containers) await docker('rm', '-f', c)
-      for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeContainersAndImages(containers, images)
       await removeHomeImages(home)
       await removeDir(root)
     })
@@ -134,8 +132,7 @@ for (const row of SPEC1_ROWS) {
     const images: string[] = []
 
     beforeAll(async () => {
-      const ping = await docker('version', '--format', '{{.Server.Version}}')
-      if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+      await requireDocker()
       root = await tempDir('bento-matrix-docker-')
       home = join(root, 'home')
       project = join(root, 'project')
@@ -147,8 +144,7 @@ for (const row of SPEC1_ROWS) {
     }, 300_000)
 
     afterAll(async () => {
-      for (const c of containers) await docker('rm', '-f', c)
-      for (const i of new Set(images)) await docker('rmi', '-f', i)
+      await removeContainersAndImages(containers, images)
       await removeHomeImages(home)
       await removeDir(root)
     })

@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {imagesMadeBy, irisProject, removeDir, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {imagesMadeBy, irisProject, removeDir, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const PODMAN = process.env.BENTO_PODMAN ?? '/usr/bin/podman'
@@ -67,8 +67,7 @@ describe('bento k8s, played by podman kube play (legacy iris, pulled by digest f
   beforeAll(async () => {
     const v = await podman('version', '--format', '{{.Client.Version}}')
     if (v.code !== 0) throw new Error(`no podman at ${PODMAN}: run scripts/provision/podman.sh (${v.stderr})`)
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     home = await tempDir('bento-home-k8s-')
     work = await tempDir('bento-k8s-work-')
     yamlFile = join(work, 'iris.yaml')

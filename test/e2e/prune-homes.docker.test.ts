@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -80,8 +80,7 @@ describe('bento prune with two homes on one daemon and a containerize in flight 
   }
 
   beforeAll(async () => {
-    const ping = await docker('version', '--format', '{{.Server.Version}}')
-    if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+    await requireDocker()
     homeA = await tempDir('bento-prune-a-')
     homeB = await tempDir('bento-prune-b-')
     sock = join(await tempDir('bento-prune-sock-'), 'docker.sock')

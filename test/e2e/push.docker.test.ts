@@ -26,7 +26,7 @@ import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, docker, imagesMadeBy, irisProject, postJson, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {BIN, docker, imagesMadeBy, irisProject, postJson, removeContainersAndImages, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
@@ -222,8 +222,7 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
 
   afterAll(async () => {
     await proxy?.close()
-    for (const c of containers) await docker('rm', '-f', c)
-    for (const i of new Set(images)) await docker('rmi', '-f', i)
+    await removeContainersAndImages(containers, images)
     await removeDir(home)
     await removeDir(project)
     await removeDir(dockerConfig)

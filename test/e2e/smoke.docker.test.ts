@@ -17,7 +17,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, bridgeGateway, docker, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, bridgeGateway, docker, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -128,8 +128,7 @@ let serverUrl: string
 const fetched: string[] = []
 
 beforeAll(async () => {
-  const ping = await docker('version', '--format', '{{.Server.Version}}')
-  if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+  await requireDocker()
   const gateway = await bridgeGateway(DOCKER)
   server = createServer((req, res) => {
     fetched.push(req.url ?? '')

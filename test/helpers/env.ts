@@ -173,6 +173,18 @@ export async function docker(...args: string[]): Promise<RunResult> {
   return run(DOCKER_CLI, args, {timeoutMs: 600_000})
 }
 
+/** Fails (never skips) when the e2e-docker tier has no daemon, saying which script provides one. */
+export async function requireDocker(): Promise<void> {
+  const ping = await docker('version', '--format', '{{.Server.Version}}')
+  if (ping.code !== 0) throw new Error(`no Docker daemon: run scripts/provision/docker.sh (${ping.stderr})`)
+}
+
+/** A Docker file's cleanup: its containers (`rm -f`), then its images (`rmi -f`, each once). */
+export async function removeContainersAndImages(containers: readonly string[], images: readonly string[]): Promise<void> {
+  for (const c of containers) await docker('rm', '-f', c)
+  for (const i of new Set(images)) await docker('rmi', '-f', i)
+}
+
 /** `docker image inspect -f '{{json FORMAT}}' REF`, parsed; throws with the CLI's message when it fails. */
 export async function inspectImage<T>(ref: string, format: string): Promise<T> {
   const r = await docker('image', 'inspect', '-f', `{{json ${format}}}`, ref)
