@@ -12,8 +12,11 @@ DOCKER=/usr/bin/docker
 log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S)" "${BENTO_LOG_TAG:-provision}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# stamp_ok NAME KEY: true when the stamp NAME exists and holds KEY (KEY describes the inputs).
-stamp_ok() { [[ -f "$BENTO_STAMPS/$1" && "$(cat "$BENTO_STAMPS/$1")" == "$2" ]]; }
+# stamp_file_ok FILE KEY: true when the stamp file FILE exists and holds KEY (KEY describes the inputs); for stamps
+# kept beside what they vouch for (a venv, a wheelhouse).
+stamp_file_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+# stamp_ok NAME KEY: the same for the stamp NAME under $BENTO_STAMPS.
+stamp_ok() { stamp_file_ok "$BENTO_STAMPS/$1" "$2"; }
 stamp_set() { mkdir -p "$BENTO_STAMPS" && printf '%s' "$2" >"$BENTO_STAMPS/$1"; }
 # run_logged LOGFILE WHAT CMD...: CMD's output goes to LOGFILE; when it fails, its last 25 lines and "WHAT failed".
 run_logged() {

@@ -18,7 +18,7 @@ provision_venv() {
   py=$(host_python)
   key="$("$py" -c 'import sys; print(sys.version.split()[0])') $py | $*"
   stamp="$dir/.bento-provision-stamp"
-  if [[ -x "$dir/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+  if [[ -x "$dir/bin/python" ]] && stamp_file_ok "$stamp" "$key"; then
     log "venv up to date: $dir ($*)"
     return 0
   fi

@@ -151,7 +151,7 @@ wheels() {
   local py key stamp="$WHEELHOUSE_ARM64/.bento-provision-stamp"
   py=$(host_python)
   key="cp311 manylinux2014_aarch64 | ${REQS_ARM64[*]}"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+  if stamp_file_ok "$stamp" "$key"; then
     log "arm64 wheelhouse up to date: $WHEELHOUSE_ARM64"
     return 0
   fi

@@ -42,7 +42,7 @@ fill_set() {
   py=$(host_python)
   key=$(key_of "$set")
   stamp=$(stamp_of "$set")
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+  if stamp_file_ok "$stamp" "$key"; then
     log "wheelhouse set $set up to date: $WHEELHOUSE"
     return 0
   fi
