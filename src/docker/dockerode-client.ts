@@ -53,6 +53,16 @@ function watchedBody(body: NodeJS.ReadableStream, dog: Watchdog): NodeJS.Readabl
   return watched
 }
 
+/** The daemon refused a layer's import or commit (`action`: "the import of REF", "the commit of REF", …). */
+function layerRefused(action: string, err: unknown): DockerBuildError {
+  return new DockerBuildError(`The daemon refused ${action}: ${daemonMessage(err)}`, {
+    code: 'E_DOCKER_BUILD',
+    cause: err,
+    data: {status: statusOf(err)},
+    hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
+  })
+}
+
 export interface DockerodeClientOptions {
   /**
    * The environment to read DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_BUILDKIT from; also the
@@ -131,6 +141,13 @@ export class DockerodeClient implements ImageClient {
       return notADaemonError(this.endpoint, request, `something that is not HTTP (${snippet(raw) || (err as Error).message})`, err)
     }
     return undefined
+  }
+
+  /** A layer request (an import, an archive PUT, a commit) that failed: interrupted (`interrupted`), stopped, or refused. */
+  private layerError(err: unknown, request: string, dog: Watchdog, interrupted: string, refused: (err: unknown) => Error): Error {
+    const stopped = this.stopped(err, request, dog, IDLE_TIMEOUT_ENV)
+    if (stopped) return stopped instanceof InterruptedError ? new InterruptedError(interrupted, {cause: err}) : stopped
+    return refused(err)
   }
 
   /** A request dockerode offers no abort signal for (inspect, history). */
@@ -303,22 +320,14 @@ export class DockerodeClient implements ImageClient {
     const {repo, tag} = splitRepoTag(opts.tag)
     // `changes` are Dockerfile instructions; keys and values JSON-quoted (Dockerfile double-quoted strings).
     const changes = Object.entries(opts.labels).map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`)
-    const refused = (err: unknown): DockerBuildError =>
-      new DockerBuildError(`The daemon refused the import of ${opts.tag}: ${daemonMessage(err)}`, {
-        code: 'E_DOCKER_BUILD',
-        cause: err,
-        data: {status: statusOf(err)},
-        hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
-      })
+    const refused = (err: unknown): DockerBuildError => layerRefused(`the import of ${opts.tag}`, err)
     const dog = new Watchdog(this.timeouts.idleMs, [this.signal, opts.signal])
     let stream: NodeJS.ReadableStream
     try {
       stream = await this.docker.importImage(watchedBody(opts.layer, dog), {repo, tag, changes, abortSignal: dog.signal} as unknown as Record<string, unknown>)
     } catch (err) {
       dog.done()
-      const stopped = this.stopped(err, 'POST /images/create', dog, IDLE_TIMEOUT_ENV)
-      if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Import interrupted', {cause: err}) : stopped
-      throw refused(err)
+      throw this.layerError(err, 'POST /images/create', dog, 'Import interrupted', refused)
     }
     // The reply is a JSON stream: progress, then {"status": "sha256:<id>"}, or {"error": …}.
     let reported: string | undefined
@@ -354,13 +363,7 @@ export class DockerodeClient implements ImageClient {
   async commitLayer(opts: CommitLayerOptions): Promise<{imageId: string}> {
     const named = opts.tag === undefined ? {} : splitRepoTag(opts.tag)
     const what = opts.tag ?? `a layer on ${opts.base}`
-    const refused = (step: string, err: unknown): DockerBuildError =>
-      new DockerBuildError(`The daemon refused ${step} of ${what}: ${daemonMessage(err)}`, {
-        code: 'E_DOCKER_BUILD',
-        cause: err,
-        data: {status: statusOf(err)},
-        hint: 'check the daemon has enough disk for the model (`docker system df`), then run containerize again',
-      })
+    const refused = (step: string, err: unknown): DockerBuildError => layerRefused(`${step} of ${what}`, err)
     const base = await this.call(
       `GET /images/${opts.base}/json`,
       (abortSignal) => this.dial<Docker.ImageInspectInfo>({path: `/images/${opts.base}/json`, method: 'GET', abortSignal, statusCodes: {200: true, 404: 'no such image', 500: 'server error'}}),
@@ -384,9 +387,7 @@ export class DockerodeClient implements ImageClient {
       try {
         await container.putArchive(watchedBody(opts.layer, dog), {path: '/', abortSignal: dog.signal})
       } catch (err) {
-        const stopped = this.stopped(err, `PUT /containers/${created.id.slice(0, 12)}/archive`, dog, IDLE_TIMEOUT_ENV)
-        if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Layer commit interrupted', {cause: err}) : stopped
-        throw refused('the layer', err)
+        throw this.layerError(err, `PUT /containers/${created.id.slice(0, 12)}/archive`, dog, 'Layer commit interrupted', (e) => refused('the layer', e))
       } finally {
         dog.done()
       }
@@ -397,9 +398,7 @@ export class DockerodeClient implements ImageClient {
       try {
         committed = await container.commit({...named, pause: false, changes: `CMD ${JSON.stringify(config.Cmd ?? [])}`, abortSignal: commitDog.signal} as unknown as Record<string, unknown>)
       } catch (err) {
-        const stopped = this.stopped(err, 'POST /commit', commitDog, IDLE_TIMEOUT_ENV)
-        if (stopped) throw stopped instanceof InterruptedError ? new InterruptedError('Layer commit interrupted', {cause: err}) : stopped
-        throw refused('the commit', err)
+        throw this.layerError(err, 'POST /commit', commitDog, 'Layer commit interrupted', (e) => refused('the commit', e))
       } finally {
         commitDog.done()
       }
