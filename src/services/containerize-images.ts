@@ -118,12 +118,12 @@ export async function reuseImage(
 /**
  * The model image of one model version: reused when an image with its tag holds this model as it is now (same
  * file manifest, or same content digest), or tagged from another home's image of it, else imported from the model
- * directory (its bytes sent once).
+ * directory (its bytes sent once). `manifest` is the model directory's (containerize reads it once per model: it also
+ * decides whether the models are committed instead).
  */
-export async function ensureModelImage(opts: ImageJob, images: ImagesOfHome, m: LocatedModel & {dir: string}): Promise<ModelImageResult> {
+export async function ensureModelImage(opts: ImageJob, images: ImagesOfHome, m: LocatedModel & {dir: string}, manifest: ModelManifest): Promise<ModelImageResult> {
   const ref = modelImageRef(m.name, m.version, images.id)
   await images.lease.hold(ref)
-  const manifest = await modelManifest(m.dir)
   const identity = {
     name: m.name,
     version: m.version,

@@ -390,7 +390,7 @@ async function buildImage(
   // Otherwise one image per model version, built only when missing or out of date: the Bento image copies from them.
   const modelImages: ModelImageResult[] = []
   if (!commitModels) {
-    for (const m of storeModels) modelImages.push(await ensureModelImage(opts, images, m))
+    for (const [i, m] of storeModels.entries()) modelImages.push(await ensureModelImage(opts, images, m, manifests[i] as ModelManifest))
     // Hugging Face models: fetched from the hub once, into their own image (hf-models/ in the layout BentoML bakes).
     for (const ref of hf) modelImages.push(await ensureHfModelImage(opts, images, ref))
   }
