@@ -89,10 +89,7 @@ export default class Containerize extends BaseCommand {
       baseImages: flags['base-image'] ?? [],
       compilers: flags['with-compilers'],
       noCache: flags['no-cache'],
-      ...(() => {
-        const from = parseCommitModelsFrom(env.BENTO_COMMIT_MODELS_FROM)
-        return from === undefined ? {} : {commitModelsFrom: from}
-      })(),
+      commitModelsFrom: parseCommitModelsFrom(env.BENTO_COMMIT_MODELS_FROM),
       client: new DockerodeClient({env, signal: this.signal}),
       dockerConfigDir: env.DOCKER_CONFIG ?? join(homedir(), '.docker'),
       env,
