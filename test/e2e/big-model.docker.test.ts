@@ -18,10 +18,9 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, BIN, freePort, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, tempDir, waitForHttp} from '../helpers/env.js'
+import {bentomlVenv, BIN, DOCKER_CLI as DOCKER, freePort, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, tempDir, waitForHttp} from '../helpers/env.js'
 import {deleteRepository, REGISTRY, REGISTRY_STORAGE, repositoryBlobBytes} from '../helpers/registry.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
 const MODEL_BYTES = 512 * 2 ** 20

@@ -14,11 +14,10 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCompositeAction, runGitlabJob} from '../helpers/ci-runner.js'
-import {bentoml1440, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {bentoml1440, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {deleteRepository} from '../helpers/registry.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
 const REGISTRY = process.env.BENTO_REGISTRY ?? '127.0.0.1:5000'

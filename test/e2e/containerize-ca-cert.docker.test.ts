@@ -11,11 +11,10 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bridgeGateway, removeDir, REPO, requireDocker, run, runBento, tempDir} from '../helpers/env.js'
+import {bridgeGateway, DOCKER_CLI as DOCKER, removeDir, REPO, requireDocker, run, runBento, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
 const RUN_ID = randomBytes(4).toString('hex')

@@ -14,9 +14,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {bentomlVenv, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
+import {bentomlVenv, DOCKER_CLI as DOCKER, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const RUN_ID = randomBytes(4).toString('hex')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 

@@ -15,9 +15,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {imagesMadeBy, irisProject, removeDir, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
+import {DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const PODMAN = process.env.BENTO_PODMAN ?? '/usr/bin/podman'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')

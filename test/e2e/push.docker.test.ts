@@ -26,10 +26,9 @@ import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, docker, imagesMadeBy, irisProject, postJson, removeContainersAndImages, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {BIN, docker, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, postJson, removeContainersAndImages, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
-const DOCKER = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
 const AUTH_DIR = join(TOOLS, 'registry-auth')

@@ -115,7 +115,7 @@ export async function runBentoml(
  * client (with BuildKit: the one earlier on PATH here lacks buildx).
  */
 export function bentomlCliEnv(venv: {dir: string}): {BENTOML_DO_NOT_TRACK: string; PATH: string} {
-  const dockerDir = dirname(process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker')
+  const dockerDir = dirname(DOCKER_CLI)
   return {BENTOML_DO_NOT_TRACK: 'true', PATH: `${join(venv.dir, 'bin')}:${dockerDir}:${process.env.PATH ?? ''}`}
 }
 

@@ -7,6 +7,8 @@ import {spawn} from 'node:child_process'
 
 import tar from 'tar-stream'
 
+import {DOCKER_CLI} from './env.js'
+
 export interface SavedImageScan {
   /** The entries of the `docker save` tar (`<id>/layer.tar`, `<config>.json`, `manifest.json`, …). */
   entries: string[]
@@ -18,7 +20,7 @@ export interface SavedImageScan {
 
 /** The entries of `docker save image` that contain any of `needles` (found across chunk boundaries too). */
 export async function scanSavedImage(image: string, needles: Buffer[]): Promise<SavedImageScan> {
-  const docker = process.env.BENTO_DOCKER_CLI ?? '/usr/bin/docker'
+  const docker = DOCKER_CLI
   // The last bytes of a chunk kept for the next one: a needle that straddles two chunks is still found.
   const keep = Math.max(1, ...needles.map((n) => n.length)) - 1
   const entries: string[] = []
