@@ -145,12 +145,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
 })
 
-/**
- * One API worker for a legacy service (it starts one per core, each a Python importing BentoML): what is under test is
- * the smoke command, not the worker count. An SDK service has one worker already.
- */
-const LEGACY_ONE_WORKER = ['-e', 'BENTOML_CONFIG_OPTIONS=api_server.workers=1']
-
 interface Subject {
   image: string
   home: string
@@ -162,9 +156,8 @@ interface Subject {
  * `classify.body` is a classify request for the style, `classify.expect` what --expect checks in its answer.
  */
 function smokeScenarios(style: 'legacy' | 'sdk', subject: () => Subject, classify: {body: string; expect: string}): void {
-  const oneWorker = style === 'legacy' ? LEGACY_ONE_WORKER : []
   const smoke = async (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
-    runBento(['smoke', ...args, ...oneWorker], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
+    runBento(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
 
   beforeAll(async () => {
     await writeFile(join(subject().cwd, 'classify.json'), classify.body)
@@ -287,7 +280,7 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
     await docker('tag', image, bentoTag)
     made.images.push(bentoTag)
     // A body that is no NumPy array: classify fails (BentoML 1.4.15 answers 500 for it).
-    const r = await runBento(['smoke', bentoTag, '--input', 'classify=not json', '--json', ...LEGACY_ONE_WORKER], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
+    const r = await runBento(['smoke', bentoTag, '--input', 'classify=not json', '--json'], {env: {BENTOML_HOME: home}, cwd: work, timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(11)
     const e = (JSON.parse(r.stdout) as ErrorJson).error
     expect(e.code).toBe('E_SMOKE_API')
