@@ -2,8 +2,9 @@
  * One command for every benchmark (issues 5 and 9):
  *   npx tsx bench/run.ts [--quick] [--only P1,P6]   (BENCH_MODEL_SIZES=100MiB,1GiB: fewer model sizes)
  * --quick is a smoke of every benchmark script, run by .ci/run so they cannot rot: one small input each, one run, no
- * warm-up, no cold (--no-cache) containerize; the build cache the run made is pruned once at its end (the
- * benchmarks reuse each other's layers in between). Its figures are not real ones.
+ * warm-up, no cold (--no-cache) containerize; it removes nothing from the daemon's build cache (the benchmarks and the
+ * next quick run reuse its layers; .ci/run runs it beside the tests, whose records it must not touch). Its figures
+ * are not real ones.
  *   npx tsx bench/run.ts --render   # rewrite bench/results.md from bench/results.json + bench/analysis.md (no runs)
  *   npx tsx bench/run.ts --merge bench/out/results.json   # put a partial (not quick) run's benchmarks into the
  *                                   # committed results, replacing those it covers; each row keeps its run's date

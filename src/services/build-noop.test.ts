@@ -34,6 +34,9 @@ vi.mock(import('../bento/templates.js'), async (importOriginal) => {
   }
 })
 
+// The unit tier shares a worker between files (isolate: false): an earlier file may have loaded build.js with the
+// real templates. Dropping the loaded modules makes this import load them again, with the mock.
+vi.resetModules()
 const {build} = await import('./build.js')
 
 const quiet: Reporter = {log: () => {}, warn: () => {}, status: () => {}, progress: () => {}}

@@ -11,8 +11,10 @@
  *   5. `bento export` → the real `bentoml import` into an empty home gives the same files, byte for byte, and the
  *      real `bentoml serve` of it answers a real request (each Bento is served once: a `bentoml serve` is ≈ 5 s of CPU);
  *   6. for projects with a model: `bento export` of the Bento the real `bentoml build` wrote (its models under
- *      `services[].models` for SDK services) carries the model: `bento list` shows its Model Size, the real
- *      `bentoml import` into an empty home → `bentoml serve` answers.
+ *      `services[].models` for SDK services) carries the model: `bento list` shows its Model Size, and the real
+ *      `bentoml import` into an empty home gives that Bento's files and its models' files byte for byte as the real
+ *      `bentoml build` and the model's save left them. (Not served again: the bytes are BentoML's own, and step 5
+ *      serves what bento wrote; a serve is ≈ 5 s of CPU.)
  *
  * SDK projects run on both BentoMLs: on 1.4.40 (the default target) and on 1.4.15 (the target the models saved by
  * 1.4.15 choose, or --bentoml-version 1.4.15). The src layout needs 1.4.38+ (`python.is_src_layout`), and
@@ -290,7 +292,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         }, 300_000)
 
         if (row.irisModel) {
-          it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → serves", async () => {
+          it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → the Bento and its models, byte for byte", async () => {
             expect(realTag).toMatch(/:realbentoml$/)
             const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
             expect(list.code, list.stderr).toBe(0)
@@ -308,7 +310,17 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
             expect(models.stdout).toContain('iris_clf')
             // The store path (BentoML's console may wrap a long `bentoml get -o path`).
             const [name = '', version = ''] = realTag.split(':')
-            await ask(join(other, 'bentos', name, version), other, row)
+            const bento = join('bentos', name, version)
+            expect(treeDigest(join(other, bento))).toEqual(treeDigest(join(home, bento)))
+            // Each model the real Bento names: its version directory the same bytes in both model stores.
+            const info = JSON.parse((await bentoml(row.version, ['get', realTag, '-o', 'json'], other)).stdout) as {models?: Array<{tag: string}>; services?: Array<{models?: Array<{tag: string}>}>}
+            const tags = [...(info.models ?? []), ...(info.services ?? []).flatMap((svc) => svc.models ?? [])].map((m) => m.tag)
+            expect(tags.length).toBeGreaterThan(0)
+            for (const tag of new Set(tags)) {
+              const [model = '', modelVersion = ''] = tag.split(':')
+              const dir = join('models', model, modelVersion)
+              expect(treeDigest(join(other, dir)), dir).toEqual(treeDigest(join(home, dir)))
+            }
           }, 300_000)
         }
       })
