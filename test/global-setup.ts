@@ -38,10 +38,7 @@ export default function setup(): (() => void) | undefined {
   if (process.env.BENTO_SKIP_BUILD !== '1') {
     // A clean dist/: a module deleted from src/ must not keep passing tests from an old build.
     rmSync(`${root}dist`, {recursive: true, force: true})
-    execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
-      cwd: root,
-      stdio: 'inherit',
-    })
+    execFileSync(process.execPath, [`${root}scripts/compile.mjs`], {cwd: root, stdio: 'inherit'})
     // The direct path's bundle (dist/direct.cjs), as `npm run build` makes it: the CLI under test is the shipped one.
     execFileSync(process.execPath, [`${root}scripts/bundle.mjs`], {cwd: root, stdio: 'inherit'})
   }
