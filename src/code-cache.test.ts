@@ -50,6 +50,18 @@ describe('requireCached (V8 code cache of the direct-path bundle)', () => {
     expect(second.exports).toEqual(EXPECTED())
   })
 
+  it("processes with other Node flags keep caches of their own side by side: neither removes the other's", () => {
+    // A CLI run with `--import …` (or NODE_OPTIONS) beside plain runs: each writing its cache used to remove the
+    // other's, and every run then compiled and wrote it again.
+    const dir = join(root, 'cache-flags')
+    const plain = load(dir, {variant: 'oclif', execArgv: []})
+    const flagged = load(dir, {variant: 'oclif', execArgv: ['--import', '/x/preload.mjs']})
+    expect(flagged.outcome.file).not.toBe(plain.outcome.file)
+    expect(readdirSync(dir).sort()).toEqual([plain.outcome.file!, flagged.outcome.file!].map((f) => f.split('/').pop()).sort())
+    expect(load(dir, {variant: 'oclif', execArgv: []}).outcome.cache).toBe('hit')
+    expect(load(dir, {variant: 'oclif', execArgv: ['--import', '/x/preload.mjs']}).outcome.cache).toBe('hit')
+  })
+
   it('makes its directory 0700 and its files 0600', () => {
     const dir = join(root, 'cache-mode')
     const r = load(dir)

@@ -12,8 +12,9 @@
  * - Keyed by the bundle's content (sha256), Node's version, the architecture, Node's flags and the command kind
  *   (`--version` and `build` compile different functions): a changed bundle or Node never meets an old cache.
  * - Each file holds the sha256 of its payload before it: a truncated or corrupt file is ignored (and rewritten), as
- *   is any error of the cache itself; writes are a temp file renamed into place. One file per command kind is kept
- *   (writing one removes that kind's older files): the directory stays ≈ 1 MB.
+ *   is any error of the cache itself; writes are a temp file renamed into place. One file per command kind and Node
+ *   flags is kept (writing one removes that kind's older files with the same flags; a run with other flags keeps
+ *   its own beside it): the directory stays ≈ 1 MB per set of flags.
  * - `NODE_DISABLE_COMPILE_CACHE` set (Node's own switch): no cache, a plain `require`.
  */
 import {createHash} from 'node:crypto'
@@ -34,6 +35,8 @@ export interface CodeCacheOptions {
   variant?: string
   /** Where the cache is written once the command has run; default: at process exit. */
   onDone?: (write: () => void) => void
+  /** Node's flags (part of the key); default `process.execArgv`. A parameter for tests. */
+  execArgv?: readonly string[]
   /** Node's `module.enableCompileCache`, where it exists; a parameter for tests. */
   enableCompileCache?: ((dir: string) => unknown) | undefined
 }
@@ -93,26 +96,34 @@ export function writeCacheFile(file: string, payload: Buffer): void {
   }
 }
 
-/** A file name's prefix per variant: `build-`, `version-` (one cache file per variant is kept). */
-function prefixOf(variant: string): string {
-  return `${variant.replace(/[^a-z0-9]/gi, '') || 'default'}-`
+/**
+ * A file name's prefix per variant and Node flags: `build-<flags>-`, `oclif-<flags>-` (8 hex digits of the flags'
+ * sha256). One cache file per prefix is kept: processes run with other flags (`--import`, NODE_OPTIONS) keep theirs
+ * beside it instead of removing it.
+ */
+function prefixOf(variant: string, execArgv: readonly string[]): string {
+  const flags = createHash('sha256').update(execArgv.join('\0')).digest('hex').slice(0, 8)
+  return `${variant.replace(/[^a-z0-9]/gi, '') || 'default'}-${flags}-`
 }
 
 /** The cache file of a bundle's bytes in `dir`: keyed by them, Node's version, the architecture, Node's flags, the variant. */
-export function cacheFileFor(dir: string, source: Buffer, variant = ''): string {
+export function cacheFileFor(dir: string, source: Buffer, variant = '', execArgv: readonly string[] = process.execArgv): string {
   const key = createHash('sha256')
-    .update(`${process.version}\0${process.arch}\0${process.execArgv.join(' ')}\0${variant}\0`)
+    .update(`${process.version}\0${process.arch}\0${execArgv.join(' ')}\0${variant}\0`)
     .update(source)
     .digest('hex')
-  return join(dir, `${prefixOf(variant)}${key}.v8`)
+  return join(dir, `${prefixOf(variant, execArgv)}${key}.v8`)
 }
 
-/** Removes the variant's other cache files (an older bundle's or Node's): the directory holds one per variant. */
-function pruneOthers(file: string, variant: string): void {
+/**
+ * Removes the other cache files of the variant and flags (an older bundle's or Node's): the directory holds one per
+ * variant and flags.
+ */
+function pruneOthers(file: string, variant: string, execArgv: readonly string[]): void {
   const dir = dirname(file)
   try {
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefixOf(variant)) && join(dir, name) !== file) rmSync(join(dir, name), {force: true})
+      if (name.startsWith(prefixOf(variant, execArgv)) && join(dir, name) !== file) rmSync(join(dir, name), {force: true})
     }
   } catch {
     // a cache is optional
@@ -133,7 +144,7 @@ export function requireCached(file: string, options: CodeCacheOptions = {}): {ex
     return plain('node')
   }
   const bytes = readFileSync(file)
-  const cacheFile = cacheFileFor(dir, bytes, options.variant)
+  const cacheFile = cacheFileFor(dir, bytes, options.variant, options.execArgv)
   const source = bytes.toString('utf8')
   const cachedData = readCacheFile(cacheFile)
   // As Node's CommonJS loader wraps a module (the cache belongs to this exact text).
@@ -146,7 +157,7 @@ export function requireCached(file: string, options: CodeCacheOptions = {}): {ex
     const write = (): void => {
       try {
         writeCacheFile(cacheFile, script.createCachedData())
-        pruneOthers(cacheFile, options.variant ?? '')
+        pruneOthers(cacheFile, options.variant ?? '', options.execArgv ?? process.execArgv)
       } catch {
         // no cache this time
       }
