@@ -25,9 +25,6 @@ const isRoot = process.getuid?.() === 0
 const ci = process.env.CI === 'true' || process.env.CI === '1'
 const DOCKER_SLOTS = dockerSlots()
 
-/** The tiers in forks yield the CPU to the Docker tier, the run's longest path (test/fork-priority.setup.ts). */
-const FORK_PRIORITY = './test/fork-priority.setup.ts'
-
 /**
  * The daemon the tiers without Docker get: none. A test there that reaches for Docker (the CLI and dockerode both
  * read DOCKER_HOST) fails at once, and the socket's path says why.
@@ -54,7 +51,6 @@ export default defineConfig({
           // 171 CPU-s for the tier on this machine. A unit file restores what it changes in the process (env, umask,
           // exitCode, listeners), and one that mocks a module calls vi.resetModules() before importing what uses it.
           isolate: false,
-          setupFiles: [FORK_PRIORITY],
         },
       },
       // Run as root (as .ci/run does), or in CI where not being root must fail; otherwise global-setup says it
@@ -63,7 +59,7 @@ export default defineConfig({
         ? [
             {
               extends: true as const,
-              test: {name: 'needs-root', include: ROOT_TESTS, testTimeout: 60_000, setupFiles: [FORK_PRIORITY]},
+              test: {name: 'needs-root', include: ROOT_TESTS, testTimeout: 60_000},
             },
           ]
         : []),
@@ -76,7 +72,6 @@ export default defineConfig({
           testTimeout: 900_000,
           hookTimeout: 900_000,
           env: {DOCKER_HOST: NO_DAEMON},
-          setupFiles: [FORK_PRIORITY],
         },
       },
       {

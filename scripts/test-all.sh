@@ -120,10 +120,9 @@ else
   # Benchmarks are not tests, but their smoke mode runs so they cannot rot (writes only bench/out/). It runs beside
   # the tests (≈ 30 CPU-s, half a minute alone): its figures are not real ones, it uses its own homes, images,
   # registry and ports, and it removes nothing from the daemon's build cache that a test file's build could be using.
-  # Niced as the test forks are (test/fork-priority.setup.ts): the Docker files are the run's longest path.
   side_by_side \
     vitest "env BENTO_SKIP_BUILD=$built npx vitest run --reporter=default --reporter=json --outputFile.json=$(printf %q "$BENTO_TOOLS/vitest-report.json")" \
-    bench-quick "nice -n 5 npx tsx bench/run.ts --quick"
+    bench-quick "npx tsx bench/run.ts --quick"
   # Nothing pushes any more: free the blobs of the repositories the tests deleted (the registry restarts).
   step registry-gc bash scripts/provision/registry.sh gc
 fi
