@@ -22,7 +22,7 @@ import {lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, wri
 import {createRequire} from 'node:module'
 import nodeModule from 'node:module'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {Script} from 'node:vm'
 
 export interface CodeCacheOptions {
@@ -117,13 +117,14 @@ export function cacheFileFor(dir: string, source: Buffer, variant = '', execArgv
 
 /**
  * Removes the other cache files of the variant and flags (an older bundle's or Node's): the directory holds one per
- * variant and flags.
+ * variant and flags. The prefix is the file's name without its key (`<prefix><64 hex>.v8`, cacheFileFor).
  */
-function pruneOthers(file: string, variant: string, execArgv: readonly string[]): void {
+function pruneOthers(file: string): void {
   const dir = dirname(file)
+  const prefix = basename(file).slice(0, -(64 + '.v8'.length))
   try {
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefixOf(variant, execArgv)) && join(dir, name) !== file) rmSync(join(dir, name), {force: true})
+      if (name.startsWith(prefix) && join(dir, name) !== file) rmSync(join(dir, name), {force: true})
     }
   } catch {
     // a cache is optional
@@ -157,7 +158,7 @@ export function requireCached(file: string, options: CodeCacheOptions = {}): {ex
     const write = (): void => {
       try {
         writeCacheFile(cacheFile, script.createCachedData())
-        pruneOthers(cacheFile, options.variant ?? '', options.execArgv ?? process.execArgv)
+        pruneOthers(cacheFile)
       } catch {
         // no cache this time
       }
