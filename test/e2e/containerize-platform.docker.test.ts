@@ -52,7 +52,6 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   let home: string
   let project: string
   let bentoTag: string
-  const containers: string[] = []
   const images: string[] = []
 
   beforeAll(async () => {
@@ -66,7 +65,8 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   })
 
   afterAll(async () => {
-    await removeContainersAndImages(containers, images)
+    // `docker run --rm`: no container is left to remove.
+    await removeContainersAndImages([], images)
     await deleteRepository(REPOSITORY)
     await removeHomeImages(home)
     await removeDir(home)
