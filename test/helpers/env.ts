@@ -1,6 +1,7 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {cp, mkdtemp, readFile, rm} from 'node:fs/promises'
+import {cp, mkdtemp, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -126,14 +127,54 @@ export async function irisProject(): Promise<string> {
   return dir
 }
 
-/** Save the iris sklearn model into `home` with the real bentoml.sklearn.save_model. Returns the tag. */
+/**
+ * The iris sklearn model in `home`, as the real `bentoml.sklearn.save_model` writes it (examples/iris/train.py).
+ * Trained once per test run (≈ 2.5 CPU-s of Python each time: BentoML and scikit-learn imported, the model fitted) into
+ * a store under the run's TMPDIR (test/global-setup.ts); each home that asks gets a copy under a version of its own
+ * (16 random base32 characters, as BentoML generates them; `model.yaml` says it, `latest` names it). Its own version
+ * matters: a Bento's version is a digest of its inputs, so two homes with the same model tag would build the same
+ * Bento tag, and two Docker files would share image names. Returns the tag.
+ */
 export async function saveIrisModel(home: string): Promise<string> {
+  const store = await trainedIrisStore()
+  const trained = (await readFile(join(store, 'models/iris_clf/latest'), 'utf8')).trim()
+  const version = base32Version()
+  const dir = join(home, 'models/iris_clf')
+  await cp(join(store, 'models/iris_clf', trained), join(dir, version), {recursive: true})
+  const yaml = await readFile(join(dir, version, 'model.yaml'), 'utf8')
+  if (!yaml.includes(`\nversion: ${trained}\n`)) throw new Error(`model.yaml of the trained iris model names no version ${trained}:\n${yaml}`)
+  await writeFile(join(dir, version, 'model.yaml'), yaml.replace(`\nversion: ${trained}\n`, `\nversion: ${version}\n`))
+  await writeFile(join(dir, 'latest'), version)
+  return `iris_clf:${version}`
+}
+
+/** A version as BentoML generates one: 10 bytes, base32, lowercased (16 characters of `[a-z2-7]`). */
+function base32Version(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  let bits = 0n
+  for (const b of randomBytes(10)) bits = (bits << 8n) | BigInt(b)
+  let out = ''
+  for (let i = 15; i >= 0; i--) out += alphabet[Number((bits >> BigInt(i * 5)) & 31n)]
+  return out
+}
+
+/** The store train.py saved the iris model into, once per run: the first caller trains, a concurrent one's copy loses. */
+async function trainedIrisStore(): Promise<string> {
+  const shared = join(tmpdir(), 'iris-model-store')
+  if (existsSync(join(shared, 'models/iris_clf/latest'))) return shared
+  const mine = await mkdtemp(join(tmpdir(), 'iris-train-'))
   const venv = bentomlVenv()
-  const r = await run(venv.python, [join(REPO, 'examples/iris/train.py')], {env: {BENTOML_HOME: home, BENTOML_DO_NOT_TRACK: 'true'}})
+  const r = await run(venv.python, [join(REPO, 'examples/iris/train.py')], {env: {BENTOML_HOME: mine, BENTOML_DO_NOT_TRACK: 'true'}})
   if (r.code !== 0) throw new Error(`train.py failed: ${r.stderr}`)
-  const m = r.stdout.match(/Model saved: (\S+)/)
-  if (!m) throw new Error(`train.py printed no tag: ${r.stdout}`)
-  return m[1]!
+  if (!/Model saved: iris_clf:\S+/.test(r.stdout)) throw new Error(`train.py printed no tag: ${r.stdout}`)
+  try {
+    await rename(mine, shared)
+  } catch (error) {
+    // Another file trained at the same time and renamed first (ENOTEMPTY/EEXIST): use its store.
+    await removeDir(mine)
+    if (!existsSync(join(shared, 'models/iris_clf/latest'))) throw error
+  }
+  return shared
 }
 
 export async function freePort(): Promise<number> {
