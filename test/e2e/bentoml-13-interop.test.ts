@@ -14,7 +14,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {removeDir, runBento, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {removeDir, serveWithBentoml, tempDir} from '../helpers/env.js'
 import {filesUnder} from '../helpers/files.js'
 import {type BentomlZygote, startBentomlZygote} from '../helpers/zygote.js'
 
@@ -89,7 +90,7 @@ describe('a project pinning BentoML 1.3.x ⇄ the real BentoML 1.3.22', () => {
       await writeFile(join(project, 'bentofile.yaml'), bentofile(pin))
       const real = await python.bentoml(['build', '--version', tag], join(root, 'home-bentoml'), {cwd: project, env})
       expect(real.code, real.stderr + real.stdout).toBe(0)
-      const mine = await runBento(['build', '--version', tag], {cwd: project, env: {BENTOML_HOME: homeBento()}})
+      const mine = await runBentoInProcess(['build', '--version', tag], {cwd: project, env: {BENTOML_HOME: homeBento()}})
       expect(mine.code, mine.stderr).toBe(0)
       const theirsDir = join(root, 'home-bentoml/bentos/echo', tag)
       const oursDir = join(homeBento(), 'bentos/echo', tag)

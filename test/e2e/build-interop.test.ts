@@ -9,7 +9,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {irisProject, postJson, removeDir, runBento, saveIrisModel, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {irisProject, postJson, removeDir, saveIrisModel, serveWithBentoml, tempDir} from '../helpers/env.js'
 import {bentomlCaller} from '../helpers/zygote.js'
 
 /** The real `bentoml` CLI imported once for the file (test/helpers/zygote.ts): each call a fork of it. */
@@ -30,7 +31,7 @@ describe('bento build ⇄ real BentoML 1.4.15', () => {
     home = await tempDir('bento-home-')
     project = await irisProject()
     modelTag = await saveIrisModel(home)
-    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const r = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as {tag: string; path: string; created: boolean; models: Array<{tag: string}>}
     tag = out.tag
@@ -51,7 +52,7 @@ describe('bento build ⇄ real BentoML 1.4.15', () => {
   })
 
   it('rebuilding the same inputs is a no-op that reports the same tag', async () => {
-    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const r = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as {tag: string; created: boolean}
     expect(out).toMatchObject({tag, created: false})
@@ -73,11 +74,11 @@ describe('bento build ⇄ real BentoML 1.4.15', () => {
   })
 
   it('`bento list` and `bento get` agree with the store', async () => {
-    const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
+    const list = await runBentoInProcess(['list', '--json'], {env: {BENTOML_HOME: home}})
     expect(list.code, list.stderr).toBe(0)
     const out = JSON.parse(list.stdout) as {bentos: Array<{tag: string}>}
     expect(out.bentos.map((b) => b.tag)).toEqual([tag])
-    const get = await runBento(['get', 'clasificador_iris', '-o', 'path'], {env: {BENTOML_HOME: home}})
+    const get = await runBentoInProcess(['get', 'clasificador_iris', '-o', 'path'], {env: {BENTOML_HOME: home}})
     expect(get.stdout.trim()).toBe(bentoPath)
   })
 
@@ -103,7 +104,7 @@ describe('bento build ⇄ real BentoML 1.4.15', () => {
     const work = await tempDir('bento-archives-')
     try {
       const archive = join(work, 'iris.bento')
-      const ex = await runBento(['export', tag, archive, '--json'], {env: {BENTOML_HOME: home}})
+      const ex = await runBentoInProcess(['export', tag, archive, '--json'], {env: {BENTOML_HOME: home}})
       expect(ex.code, ex.stderr).toBe(0)
       const other = join(work, 'home-a')
       const imp = await runBentoml(['import', archive], other)
@@ -117,7 +118,7 @@ describe('bento build ⇄ real BentoML 1.4.15', () => {
       const ex2 = await runBentoml(['export', tag, archive2], other)
       expect(ex2.code, ex2.stderr + ex2.stdout).toBe(0)
       const third = join(work, 'home-b')
-      const imp2 = await runBento(['import', archive2, '--json'], {env: {BENTOML_HOME: third}})
+      const imp2 = await runBentoInProcess(['import', archive2, '--json'], {env: {BENTOML_HOME: third}})
       expect(imp2.code, imp2.stderr).toBe(0)
       expect((JSON.parse(imp2.stdout) as {tag: string}).tag).toBe(tag)
       const list3 = await runBentoml(['list', '-o', 'json'], third)

@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {bentomlVenv, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {bentomlVenv, tempDir} from '../helpers/env.js'
 import {echoProject, legacyEchoProject} from '../helpers/projects.js'
 import {type BentomlZygote, startBentomlZygote, startZygote, type Zygote} from '../helpers/zygote.js'
 
@@ -47,7 +48,7 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
     const path = join(theirs, 'bentos/dotenv', await readFile(join(theirs, 'bentos/dotenv/latest'), 'utf8'))
     const expected = ((await bentoYaml(path)).docker as {env: unknown}).env
 
-    const r = await runBento(['build', '--json', dir], {env: {...env, BENTOML_HOME: join(root, 'home-bento')}})
+    const r = await runBentoInProcess(['build', '--json', dir], {env: {...env, BENTOML_HOME: join(root, 'home-bento')}})
     expect(r.code, r.stderr).toBe(0)
     const ours = ((await bentoYaml((JSON.parse(r.stdout) as {path: string}).path)).docker as {env: unknown}).env
     expect(expected).toEqual({A: 'a', TOKEN: 'from-env', BOTH: 'a-from-env', MISSING: '', Q: '$A'})
@@ -62,7 +63,7 @@ describe('bento build reads the config as the real bentoml build 1.4.15 does', (
     const sentence = /2\.7 is not supported for debian\. Supported python versions are: [\d., ]+\./.exec(b.stdout + b.stderr)?.[0]
     expect(sentence, b.stdout + b.stderr).toBeDefined()
 
-    const r = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-py27-bento')}})
+    const r = await runBentoInProcess(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-py27-bento')}})
     expect(r.code).toBe(3)
     const {error} = JSON.parse(r.stdout) as {error: {message: string}}
     expect(error.message).toContain(`bentofile.yaml:4:19 docker.python_version: ${sentence}`)
@@ -79,7 +80,7 @@ describe('bento build and the real bentoml build 1.4.40', () => {
     expect(b.code, b.stderr).toBe(0)
     const sentence = /docker\.cuda_version is not supported by bento v2, fallback to bento v1/.exec(b.stdout + b.stderr)?.[0]
     expect(sentence, b.stdout + b.stderr).toBeDefined()
-    const r = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-cuda-bento')}})
+    const r = await runBentoInProcess(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-cuda-bento')}})
     expect(r.code, r.stderr).toBe(0)
     expect((JSON.parse(r.stdout) as {warnings: string[]}).warnings).toContainEqual(expect.stringContaining(`bentofile.yaml:4:17 docker.cuda_version: ${sentence}`))
   })
@@ -90,7 +91,7 @@ describe('bento build and the real bentoml build 1.4.40', () => {
     const b = await bentoml(['build', dir], join(root, 'home-py27-1440'), dir)
     expect(b.code).not.toBe(0)
     expect(b.stdout + b.stderr).toMatch(/2\.7 is not supported for debian\. Supported python versions are: /)
-    const r = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-py27-1440-bento')}})
+    const r = await runBentoInProcess(['build', '--json', dir], {env: {BENTOML_HOME: join(root, 'home-py27-1440-bento')}})
     expect(r.code).toBe(3)
     expect((JSON.parse(r.stdout) as {error: {message: string}}).error.message).toContain('bentofile.yaml:4:19 docker.python_version: 2.7 is not supported for debian.')
   })

@@ -11,7 +11,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {freePort, removeDir, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {freePort, removeDir, tempDir} from '../helpers/env.js'
 import {type BentomlZygote, startBentomlZygote} from '../helpers/zygote.js'
 
 /** A revision that is already a commit: BentoML asks the hub (which answers the same commit), bento asks nothing. */
@@ -83,7 +84,7 @@ describe('Hugging Face models: bento build ⇄ the real bentoml build 1.4.40 (lo
 
   it('records the same tags, registry and metadata', async () => {
     const home = join(root, 'home')
-    const ours = await runBento(['build', join(root, 'project'), '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint}})
+    const ours = await runBentoInProcess(['build', join(root, 'project'), '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint}})
     expect(ours.code, ours.stderr).toBe(0)
     const ourTag = (JSON.parse(ours.stdout) as {tag: string}).tag
     const real = await python.bentoml(['build', '--version', 'realbentoml', '--output', 'tag'], home, {

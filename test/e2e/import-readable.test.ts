@@ -16,7 +16,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {exportBento, importBento} from '../../src/bento/archive/index.js'
 import {UserError} from '../../src/errors.js'
 import {ensureHome} from '../../src/store/home.js'
-import {bentomlVenv, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {bentomlVenv, tempDir} from '../helpers/env.js'
 import {apply, mutations} from '../helpers/fuzz.js'
 import {legacyEchoProject} from '../helpers/projects.js'
 import {readTar, type TarEntry, writeTar} from '../helpers/tar.js'
@@ -61,7 +62,7 @@ describe('import accepts only what the real BentoML 1.4.15 reads', () => {
     root = await tempDir('bento-import-readable-')
     const home = join(root, 'home')
     const project = await legacyEchoProject(join(root, 'p'), 'echo')
-    const built = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home}})
+    const built = await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home}})
     expect(built.code, built.stderr).toBe(0)
     const {path} = JSON.parse(built.stdout) as {path: string}
     const archive = join(root, 'good.tar')

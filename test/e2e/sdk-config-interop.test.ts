@@ -18,7 +18,8 @@ import {argSourceOrder, type BentoArgSource, mergeBentoArgs} from '../../src/ben
 import {type ImageBuildConfig, imageFilesFor, ImageMergeError, populateImageFromBuildConfig, scriptTarget} from '../../src/bentoml/image.js'
 import {readService} from '../../src/python/service/service.js'
 import {readSdkConfig} from '../../src/python/service/sdk-config.js'
-import {bentomlVenv, removeDir, REPO, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {bentomlVenv, removeDir, REPO, tempDir} from '../helpers/env.js'
 import {startZygote, type Zygote} from '../helpers/zygote.js'
 import {cp, readFile} from 'node:fs/promises'
 
@@ -161,7 +162,7 @@ describe('static @bentoml.service / Image reading ⇄ real bentoml build 1.4.40'
         })
         const mine = ours(dir, meta)
         // The whole path: the CLI (dist/) builds the same project, with the same --arg/--arg-file.
-        const built = await runBento(['build', '.', '--json', ...(meta.args ?? [])], {cwd: dir, env: {...meta.env, BENTOML_HOME: ourHome}})
+        const built = await runBentoInProcess(['build', '.', '--json', ...(meta.args ?? [])], {cwd: dir, env: {...meta.env, BENTOML_HOME: ourHome}})
         if (meta.bentomlFails || meta.refuse || meta.mergeError) {
           // What bento refuses is exit 3 (E_CONFIG) naming the file:line, and nothing is written to the store.
           expect(built.code, built.stdout).toBe(3)

@@ -10,7 +10,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {removeDir, runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {removeDir, runBentoml, tempDir} from '../helpers/env.js'
 
 const SERVICE = `import bentoml
 import stubpkg
@@ -61,7 +62,7 @@ describe('an SDK service forced to spec 1, defaults from an installed package â‡
     await writeFile(join(project, 'bentofile.yaml'), BENTOFILE)
     const real = await runBentoml(['build', '--version', 'v1'], join(root, 'home-bentoml'), {cwd: project, env: {PYTHONPATH: join(root, 'stub')}, version: '1.4.40'})
     expect(real.code, real.stderr + real.stdout).toBe(0)
-    const mine = await runBento(['build', '--version', 'v1'], {cwd: project, env: {BENTOML_HOME: join(root, 'home-bento')}})
+    const mine = await runBentoInProcess(['build', '--version', 'v1'], {cwd: project, env: {BENTOML_HOME: join(root, 'home-bento')}})
     expect(mine.code, mine.stderr).toBe(0)
     stderr = mine.stderr
     theirs = parse(await readFile(join(root, 'home-bentoml/bentos/svc/v1/bento.yaml'), 'utf8')) as Manifest

@@ -9,7 +9,8 @@ import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {removeDir, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {removeDir, tempDir} from '../helpers/env.js'
 import {bentomlCaller} from '../helpers/zygote.js'
 import {filesUnder} from '../helpers/files.js'
 
@@ -91,7 +92,7 @@ describe('service paths: bento build ⇄ the real bentoml build 1.4.40', () => {
       await mkdir(dirname(join(dir, name)), {recursive: true})
       await writeFile(join(dir, name), text)
     }
-    const ours = await runBento(['build', '--json', dir], {env: {BENTOML_HOME: home}})
+    const ours = await runBentoInProcess(['build', '--json', dir], {env: {BENTOML_HOME: home}})
     expect(ours.code, ours.stdout + ours.stderr).toBe(0)
     const oursBento = await bentoOf((JSON.parse(ours.stdout) as {path: string}).path)
 

@@ -9,6 +9,7 @@ import {promisify} from 'node:util'
 
 import {expect} from 'vitest'
 
+import {runBentoInProcess} from './cli-in-process.js'
 import {REPO, type RunResult, runBento, tempDir} from './env.js'
 import {writeTree} from './files.js'
 
@@ -102,7 +103,13 @@ export function expectError(r: RunResult, code: string, exitCode: number, messag
   return json.error
 }
 
+/** `bento build --json ARGS` in `project` with BENTOML_HOME=`home`: the compiled CLI, in this process (cli-in-process.ts). */
 export async function build(project: string, home: string, args: string[] = []): Promise<RunResult> {
+  return runBentoInProcess(['build', '--json', ...args], {cwd: project, env: {BENTOML_HOME: home}})
+}
+
+/** The same build in a child process of its own: for builds that must run at the same time. */
+export async function buildInChild(project: string, home: string, args: string[] = []): Promise<RunResult> {
   return runBento(['build', '--json', ...args], {cwd: project, env: {BENTOML_HOME: home}})
 }
 

@@ -8,7 +8,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type RunResult, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {type RunResult, tempDir} from '../helpers/env.js'
 import {writeTree} from '../helpers/files.js'
 import {ECHO_SERVICE, echoProject, legacyEchoProject} from '../helpers/projects.js'
 
@@ -29,7 +30,7 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 async function build(dir: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return runBento(['build', '--json', dir], {env: {BENTOML_HOME: home, ...env}})
+  return runBentoInProcess(['build', '--json', dir], {env: {BENTOML_HOME: home, ...env}})
 }
 
 function configError(r: RunResult): {message: string; hint?: string} {
@@ -110,7 +111,7 @@ describe('python.packages beside python.requirements_txt', () => {
     const dir = await echoProject(join(root, 'pkgs'), 'pkgs', 'python:\n  requirements_txt: requirements.txt\n  packages:\n    - pandas\n')
     await writeFile(join(dir, 'requirements.txt'), 'numpy\n')
     const ignored = /'packages' is ignored/
-    const old = await runBento(['build', '--json', dir, '--bentoml-version', '1.4.18'], {env: {BENTOML_HOME: home}})
+    const old = await runBentoInProcess(['build', '--json', dir, '--bentoml-version', '1.4.18'], {env: {BENTOML_HOME: home}})
     expect(old.code, old.stderr).toBe(0)
     expect((JSON.parse(old.stdout) as {warnings: string[]}).warnings).not.toContainEqual(expect.stringMatching(ignored))
     const oldReqs = await readFile(join((JSON.parse(old.stdout) as {path: string}).path, 'env/python/requirements.txt'), 'utf8')

@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse as parseYaml} from 'yaml'
 
-import {runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {tempDir} from '../helpers/env.js'
 
 const SERVICE = `import json
 import os
@@ -55,7 +56,7 @@ afterAll(async () => {
 })
 
 async function build(env: Record<string, string>): Promise<Built & {info: {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}}> {
-  const r = await runBento(['build', project, '--json'], {env: {...env, BENTOML_HOME: home}})
+  const r = await runBentoInProcess(['build', project, '--json'], {env: {...env, BENTOML_HOME: home}})
   expect(r.code, r.stdout + r.stderr).toBe(0)
   const out = JSON.parse(r.stdout) as Built
   const info = parseYaml(await readFile(join(out.path, 'bento.yaml'), 'utf8')) as {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}
@@ -86,7 +87,7 @@ describe('bento build: the service module reads the environment of the build', (
   })
 
   it('unset: the default of os.getenv', async () => {
-    const r = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, TIMEOUT: undefined, BENTO_TEST_SECRET: undefined}})
+    const r = await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home, TIMEOUT: undefined, BENTO_TEST_SECRET: undefined}})
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as Built
     const info = parseYaml(await readFile(join(out.path, 'bento.yaml'), 'utf8')) as {services: Array<{config: {traffic: {timeout: number}}}>}
@@ -98,7 +99,7 @@ describe('bento build: the service module reads the environment of the build', (
     const dir = join(root, 'missing')
     await mkdir(dir)
     await writeFile(join(dir, 'service.py'), 'import os\nimport bentoml\n\nT = os.environ["BENTO_TEST_NOT_SET"]\n\n@bentoml.service(traffic={"timeout": int(T)})\nclass Svc:\n    pass\n')
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, BENTO_TEST_NOT_SET: undefined}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: home, BENTO_TEST_NOT_SET: undefined}})
     expect(r.code).toBe(3)
     const err = JSON.parse(r.stdout) as {error: {code: string; message: string}}
     expect(err.error.code).toBe('E_CONFIG')
@@ -137,7 +138,7 @@ class Svc:
     return dir
   }
   const buildAt = async (dir: string, env: Record<string, string | undefined> = {}): Promise<{code: number; out: Built & {error?: {code: string; message: string}}; info?: {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}}> => {
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, DOTENV_TIMEOUT: undefined, DOTENV_MODEL: undefined, PYTHON_DOTENV_DISABLED: undefined, ...env}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: home, DOTENV_TIMEOUT: undefined, DOTENV_MODEL: undefined, PYTHON_DOTENV_DISABLED: undefined, ...env}})
     const out = JSON.parse(r.stdout) as Built & {error?: {code: string; message: string}}
     if (r.code !== 0) return {code: r.code, out}
     return {code: 0, out, info: parseYaml(await readFile(join(out.path, 'bento.yaml'), 'utf8')) as {labels: Record<string, string>; services: Array<{config: {traffic: {timeout: number}}}>}}

@@ -13,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {
   BENTOFILE,
   build,
+  buildInChild,
   expectError as expectContract,
   makeProject,
   MODEL_VERSION,
@@ -370,7 +371,7 @@ describe('bento build: two builds at once', () => {
     const home = await scratch('bento-race-home-')
     await writeModel(home, {bytes: 8 * 1024 * 1024})
     const project = await makeProject({}, join(await scratch('bento-race-'), 'p'))
-    const [a, b] = await Promise.all([build(project, home), build(project, home)])
+    const [a, b] = await Promise.all([buildInChild(project, home), buildInChild(project, home)])
     for (const r of [a, b]) {
       expect(r.code, r.stderr).toBe(0)
       expect(r.stderr).not.toContain('    at ')
@@ -392,7 +393,7 @@ describe('bento build: two builds at once', () => {
     const base = await scratch('bento-race-')
     const p1 = await makeProject({'extra.py': 'A = 1\n'}, join(base, 'one'))
     const p2 = await makeProject({'extra.py': 'A = 2\n'}, join(base, 'two'))
-    const [a, b] = await Promise.all([build(p1, home), build(p2, home)])
+    const [a, b] = await Promise.all([buildInChild(p1, home), buildInChild(p2, home)])
     expect(a.code, a.stderr).toBe(0)
     expect(b.code, b.stderr).toBe(0)
     const ra = JSON.parse(a.stdout) as {version: string; created: boolean}

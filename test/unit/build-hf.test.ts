@@ -15,7 +15,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {freePort, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {freePort, tempDir} from '../helpers/env.js'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
 const SERVICE = `import bentoml
@@ -81,7 +82,7 @@ describe('bento build: Hugging Face models (a local stand-in of the hub)', () =>
   it('records them as BentoML does: registry huggingface, <id>--…:<md5 of the metadata>, the commit of the revision', async () => {
     const home = join(root, 'home-ok')
     const dir = await project('ok')
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint, HF_TOKEN: 'hf_secret'}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint, HF_TOKEN: 'hf_secret'}})
     expect(r.code, r.stderr).toBe(0)
     const {path} = JSON.parse(r.stdout) as {path: string}
     const info = parse(await readFile(join(path, 'bento.yaml'), 'utf8')) as {services: Array<{models: Array<Record<string, unknown>>}>; models: unknown[]}
@@ -102,7 +103,7 @@ describe('bento build: Hugging Face models (a local stand-in of the hub)', () =>
     const home = join(root, 'home-down')
     const dir = await project('down')
     const closed = `http://127.0.0.1:${await freePort()}`
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: closed}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: closed}})
     expect(r.code, r.stdout + r.stderr).toBe(4)
     expect(r.stderr).not.toContain('    at ')
     const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string; hint: string}}
@@ -115,7 +116,7 @@ describe('bento build: Hugging Face models (a local stand-in of the hub)', () =>
   it('a model the hub does not have: E_HF_HUB, with what to check', async () => {
     const home = join(root, 'home-404')
     const dir = await project('missing', SERVICE.replace('"org/pinned", revision="v1.0"', '"org/nope"'))
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: home, HF_ENDPOINT: endpoint}})
     expect(r.code).toBe(4)
     const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string; hint: string}}
     expect(error.message).toMatch(/"org\/nope".*HTTP 404/)
@@ -166,10 +167,10 @@ class Summarizer:
     const at = `http://127.0.0.1:${port}`
     const dir = await project('pinned', PINNED)
     const env = {HF_ENDPOINT: at, HF_HUB_OFFLINE: ''}
-    const online = await runBento(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-on')}})
+    const online = await runBentoInProcess(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-on')}})
     expect(online.code, online.stdout + online.stderr).toBe(0)
     await new Promise<void>((resolve) => hub.close(() => resolve()))
-    const offline = await runBento(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-off')}})
+    const offline = await runBentoInProcess(['build', dir, '--json'], {env: {...env, BENTOML_HOME: join(root, 'home-pinned-off')}})
     expect(offline.code, offline.stdout + offline.stderr).toBe(0)
     const meta = {model_id: 'org/tiny-model', revision: COMMIT, endpoint: at, include: null, exclude: null}
     expect((await hfModels(online.stdout)).map((m) => m.tag)).toEqual([bentomlTag(meta)])
@@ -179,14 +180,14 @@ class Summarizer:
 
   it('HF_HUB_OFFLINE=1: a branch resolves from the Hugging Face cache (refs/<revision>), no request, the online tag', async () => {
     const dir = await project('offline-cache', ONLY_MAIN)
-    const online = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-cache-on'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: ''}})
+    const online = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-cache-on'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: ''}})
     expect(online.code, online.stderr).toBe(0)
     // huggingface_hub's cache: $HF_HOME/hub/models--<org>--<name>/refs/<revision> holds the commit.
     const hfHome = join(root, 'hf-home')
     await mkdir(join(hfHome, 'hub/models--Org--Tiny-Model/refs'), {recursive: true})
     await writeFile(join(hfHome, 'hub/models--Org--Tiny-Model/refs/main'), SHA)
     const before = requests.length
-    const offline = await runBento(['build', dir, '--json'], {
+    const offline = await runBentoInProcess(['build', dir, '--json'], {
       env: {BENTOML_HOME: join(root, 'home-cache-off'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: '1', HF_HOME: hfHome, HF_HUB_CACHE: '', HUGGINGFACE_HUB_CACHE: ''},
     })
     expect(offline.code, offline.stdout + offline.stderr).toBe(0)
@@ -200,7 +201,7 @@ class Summarizer:
     const cache = join(root, 'empty-cache')
     await mkdir(cache, {recursive: true})
     const before = requests.length
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-empty'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-empty'), HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache}})
     expect(r.code, r.stdout + r.stderr).toBe(4)
     expect(requests.length).toBe(before)
     const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string; hint: string}}
@@ -213,7 +214,7 @@ class Summarizer:
   it('a branch and an unreachable hub: the hint names both ways out (a 40-hex revision, or HF_HUB_OFFLINE=1 with the cache)', async () => {
     const dir = await project('down-branch', ONLY_MAIN)
     const closed = `http://127.0.0.1:${await freePort()}`
-    const r = await runBento(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-down2'), HF_ENDPOINT: closed, HF_HUB_OFFLINE: ''}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {BENTOML_HOME: join(root, 'home-down2'), HF_ENDPOINT: closed, HF_HUB_OFFLINE: ''}})
     expect(r.code).toBe(4)
     const {error} = JSON.parse(r.stdout) as {error: {code: string; hint: string}}
     expect(error.code).toBe('E_HF_HUB')

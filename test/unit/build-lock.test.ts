@@ -17,7 +17,8 @@ import {parse as parseYaml} from 'yaml'
 import {lockPlatform, lockRequirements, uvTool} from '../../src/lock/index.js'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
-import {runBento, runBentoml, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {runBentoml, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {lockedService} from '../helpers/projects.js'
 import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
@@ -290,7 +291,7 @@ describe('a lock that cannot be made: E_LOCK (exit 3) naming the requirement and
     const wrong = `wrong-${TOKEN}`
     const dir = await project('refused', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${indexUrl()}"\n`)
     const home = join(root, 'home-refused')
-    const r = await runBento(['build', dir, '--json'], {env: {...envFor({IDX_TOKEN: wrong}), BENTOML_HOME: home}})
+    const r = await runBentoInProcess(['build', dir, '--json'], {env: {...envFor({IDX_TOKEN: wrong}), BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(3)
     expect(r.stdout + r.stderr).not.toContain(wrong)
     const json = JSON.parse(r.stdout) as {error: {code: string; message: string; indexes: string[]; requirement?: string}}
@@ -301,7 +302,7 @@ describe('a lock that cannot be made: E_LOCK (exit 3) naming the requirement and
     expect(json.error.message).toMatch(/401 Unauthorized/)
     // A literal token in the URL is masked as well.
     const literal = await project('refused-literal', `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://${USER}:${wrong}@127.0.0.1:${index.port}/simple"\n`)
-    const r2 = await runBento(['build', literal, '--json'], {env: {...envFor(), BENTOML_HOME: home}})
+    const r2 = await runBentoInProcess(['build', literal, '--json'], {env: {...envFor(), BENTOML_HOME: home}})
     expect(r2.code, r2.stderr).toBe(3)
     expect(r2.stdout + r2.stderr).not.toContain(wrong)
     expect((JSON.parse(r2.stdout) as {error: {message: string}}).error.message).toContain(`http://***@127.0.0.1:${index.port}/simple`)

@@ -10,7 +10,8 @@ import {Service} from 'kubernetes-models/v1/Service'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {tempDir} from '../helpers/env.js'
 import {writeTree} from '../helpers/files.js'
 import {bentoTreeWithEnv} from '../helpers/store-fixtures.js'
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 describe('bento k8s: the command', () => {
   it('prints schema-valid YAML on stdout; the no-engine warning and the kubectl secret line on stderr', async () => {
-    const r = await runBento(['k8s', 'ok', '--image', 'reg.example/ok:dev', '-n', 'ml'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
+    const r = await runBentoInProcess(['k8s', 'ok', '--image', 'reg.example/ok:dev', '-n', 'ml'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
     expect(r.code, r.stderr).toBe(0)
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as {kind: string})
     expect(docs.map((d) => d.kind)).toEqual(['Service', 'Deployment'])
@@ -40,10 +41,10 @@ describe('bento k8s: the command', () => {
   })
 
   it('-o json: one v1 List; --json: the result object', async () => {
-    const j = await runBento(['k8s', 'ok', '-o', 'json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
+    const j = await runBentoInProcess(['k8s', 'ok', '-o', 'json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
     expect(j.code, j.stderr).toBe(0)
     expect(JSON.parse(j.stdout)).toMatchObject({apiVersion: 'v1', kind: 'List', items: [{kind: 'Service'}, {kind: 'Deployment'}]})
-    const r = await runBento(['k8s', 'ok', '--json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
+    const r = await runBentoInProcess(['k8s', 'ok', '--json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({bento: 'ok:v1', image: 'ok:v1', imageSource: 'tag', secret: {keys: ['API_KEY']}})
   })
@@ -53,7 +54,7 @@ describe('bento k8s: the command', () => {
     [['iris'], 'E_CONFIG', 3, /services\[0\]\.config\.resources\.memory: "lots" is no memory amount/],
     [['ok', '--replicas', '3', '--max-replicas', '2'], 'E_USAGE', 2, /--max-replicas 2 is below --replicas 3/],
   ])('%j → %s', async (args, code, exit, message) => {
-    const r = await runBento(['k8s', ...args, '--json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
+    const r = await runBentoInProcess(['k8s', ...args, '--json'], {env: {BENTOML_HOME: home, ...NO_DOCKER}})
     const e = (JSON.parse(r.stdout) as {error: {code: string; message: string}}).error
     expect(e.code).toBe(code)
     expect(r.code).toBe(exit)

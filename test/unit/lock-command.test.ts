@@ -12,7 +12,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {silentReporter} from '../../src/reporter.js'
 import {build} from '../../src/services/build.js'
 import {lock} from '../../src/services/lock.js'
-import {runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {lockedService} from '../helpers/projects.js'
 import {countingUv, WHEELHOUSE} from '../helpers/uv.js'
@@ -77,18 +78,18 @@ describe('bento lock', () => {
     const drift = await lock({projectDir: dir, home, reporter: silentReporter, env: env(), check: true}).catch((e: unknown) => e)
     expect(drift).toMatchObject({code: 'E_LOCK_DRIFT', exitCode: 10, data: {drift: [{platform: 'linux/amd64', pythonVersion: '3.11', added: ['idna'], removed: []}, {platform: 'x86_64-manylinux_2_28', added: ['idna'], removed: []}]}})
     expect(await uvRuns()).toBe(before)
-    const cli = await runBento(['lock', dir, '--check', '--json'], {env: {...env(), BENTOML_HOME: home}})
+    const cli = await runBentoInProcess(['lock', dir, '--check', '--json'], {env: {...env(), BENTOML_HOME: home}})
     expect(cli.code).toBe(10)
     expect(JSON.parse(cli.stdout)).toMatchObject({error: {code: 'E_LOCK_DRIFT', exitCode: 10, drift: [{added: ['idna']}, {added: ['idna']}]}})
 
     // bento lock (the platforms the file holds) writes it again; a platform the file does not hold is drift too.
-    const fixed = await runBento(['lock', dir, '--json'], {env: {...env(), BENTOML_HOME: home}})
+    const fixed = await runBentoInProcess(['lock', dir, '--json'], {env: {...env(), BENTOML_HOME: home}})
     expect(fixed.code, fixed.stderr).toBe(0)
     expect(JSON.parse(fixed.stdout)).toMatchObject({written: true, locks: [{platform: 'linux/amd64', source: 'uv'}, {platform: 'x86_64-manylinux_2_28', source: 'uv'}]})
-    const arm = await runBento(['lock', dir, '--check', '--platform', 'linux/amd64,linux/arm64', '--json'], {env: {...env(), BENTOML_HOME: home}})
+    const arm = await runBentoInProcess(['lock', dir, '--check', '--platform', 'linux/amd64,linux/arm64', '--json'], {env: {...env(), BENTOML_HOME: home}})
     expect(arm.code).toBe(10)
     expect(JSON.parse(arm.stdout)).toMatchObject({error: {drift: [{platform: 'linux/arm64', reason: 'missing'}]}})
-    expect((await runBento(['lock', dir, '--check'], {env: {...env(), BENTOML_HOME: home}})).code).toBe(0)
+    expect((await runBentoInProcess(['lock', dir, '--check'], {env: {...env(), BENTOML_HOME: home}})).code).toBe(0)
   }, 300_000)
 
   it('literal index credentials never reach bento-lock.json (it is committed)', async () => {

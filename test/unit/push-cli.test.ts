@@ -7,7 +7,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {tempDir} from '../helpers/env.js'
 
 describe('bento push: command-line errors', () => {
   it.each([
@@ -18,7 +19,7 @@ describe('bento push: command-line errors', () => {
     [['iris:1', '127.0.0.1:5000/iris:1'], 'E_DOCKER_UNAVAILABLE', 7, /Cannot reach the Docker daemon/],
   ])('%j → %s', async (args, code, exit, message) => {
     const home = await tempDir('bento-push-cli-')
-    const r = await runBento(['push', ...args, '--json'], {env: {BENTOML_HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1'}})
+    const r = await runBentoInProcess(['push', ...args, '--json'], {env: {BENTOML_HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1'}})
     const e = (JSON.parse(r.stdout) as {error: {code: string; message: string}}).error
     expect(e.code).toBe(code)
     expect(e.message).toMatch(message)
@@ -39,7 +40,7 @@ describe('bento containerize --output: command-line errors', () => {
     await writeFile(join(home, 'full/mine.txt'), 'keep')
     await mkdir(join(home, 'dir'))
     // No Bento in the store, no engine at DOCKER_HOST: the --output error comes first.
-    const r = await runBento(['containerize', 'iris:latest', '--output', value, '--json'], {cwd: home, env: {BENTOML_HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1'}})
+    const r = await runBentoInProcess(['containerize', 'iris:latest', '--output', value, '--json'], {cwd: home, env: {BENTOML_HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1'}})
     const e = (JSON.parse(r.stdout) as {error: {code: string; message: string; flag: string}}).error
     expect(e).toMatchObject({code: 'E_USAGE', flag: '--output'})
     expect(e.message).toMatch(message)

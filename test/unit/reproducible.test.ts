@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {expectError, makeProject, writeModel} from '../helpers/build-inputs.js'
-import {type RunResult, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {type RunResult, tempDir} from '../helpers/env.js'
 
 let root: string
 afterAll(async () => {
@@ -57,7 +58,7 @@ describe('SOURCE_DATE_EPOCH', () => {
   it('two builds in two stores: the same tag and byte-identical Bentos, Dockerfiles and archives', async () => {
     const env = {SOURCE_DATE_EPOCH: '1700000000'}
     const built = []
-    for (const home of homes) built.push(ok(await runBento(['build', project, '--json'], {env: {...env, BENTOML_HOME: home}})))
+    for (const home of homes) built.push(ok(await runBentoInProcess(['build', project, '--json'], {env: {...env, BENTOML_HOME: home}})))
     const [a, b] = built
     expect(a?.tag).toBe(b?.tag)
     const bentoYaml = await readFile(join(a?.path ?? '', 'bento.yaml'), 'utf8')
@@ -68,7 +69,7 @@ describe('SOURCE_DATE_EPOCH', () => {
     for (const out of ['x.bento', 'x.tar.gz', 'x.tar']) {
       const digests = []
       for (const [i, home] of homes.entries()) {
-        digests.push(ok(await runBento(['export', a?.tag ?? '', join(root, `out-${i}`, out), '--json'], {env: {BENTOML_HOME: home}})).sha256)
+        digests.push(ok(await runBentoInProcess(['export', a?.tag ?? '', join(root, `out-${i}`, out), '--json'], {env: {BENTOML_HOME: home}})).sha256)
       }
       expect(digests[0], out).toBe(digests[1])
     }
@@ -77,7 +78,7 @@ describe('SOURCE_DATE_EPOCH', () => {
   it('without it, the same inputs get the same tag but the build time (so the bytes differ)', async () => {
     const other = join(root, 'c', 'bentoml')
     await cp(join(homes[0] ?? '', 'models'), join(other, 'models'), {recursive: true})
-    const r = ok(await runBento(['build', project, '--json'], {env: {BENTOML_HOME: other}}))
+    const r = ok(await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: other}}))
     const text = await readFile(join(r.path, 'bento.yaml'), 'utf8')
     expect(text).not.toContain('2023-11-14T22:13:20')
     expect(text).toMatch(new RegExp(`creation_time: '${new Date().getUTCFullYear()}-`))
@@ -86,7 +87,7 @@ describe('SOURCE_DATE_EPOCH', () => {
   it('a malformed value is a usage error (exit 2), before anything is written', async () => {
     const home = join(root, 'd', 'bentoml')
     await writeModel(home)
-    expectError(await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, SOURCE_DATE_EPOCH: 'yesterday'}}), 'E_USAGE', 2, /SOURCE_DATE_EPOCH/)
+    expectError(await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home, SOURCE_DATE_EPOCH: 'yesterday'}}), 'E_USAGE', 2, /SOURCE_DATE_EPOCH/)
     expect(await readdir(join(home, 'bentos')).catch(() => [])).toEqual([])
   })
 })

@@ -13,7 +13,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {writeTree} from '../helpers/files.js'
 import {bentoTree, modelTree} from '../helpers/store-fixtures.js'
-import {BIN, type RunResult, runBento, tempDir} from '../helpers/env.js'
+import {runBentoInProcess} from '../helpers/cli-in-process.js'
+import {BIN, type RunResult, tempDir} from '../helpers/env.js'
 
 const T1 = '2025-01-01T00:00:00+00:00'
 const T2 = '2025-02-01T00:00:00+00:00'
@@ -40,7 +41,7 @@ async function seededHome(modelBytes = 0): Promise<string> {
 }
 
 async function bento(args: string[], home: string): Promise<RunResult> {
-  return runBento([...args, '--json'], {env: {BENTOML_HOME: home}})
+  return runBentoInProcess([...args, '--json'], {env: {BENTOML_HOME: home}})
 }
 
 function expectError(r: RunResult, code: string, exitCode: number, message?: RegExp): {message: string; hint?: string} {
@@ -276,7 +277,7 @@ describe('prune', () => {
     expect(report.found.map((i) => [i.pruner, i.id])).toEqual([['store-scratch', leftover]])
     expect(report.removed).toEqual([])
     expect(existsSync(leftover)).toBe(true)
-    const done = await runBento(['prune', ...only], {env: {BENTOML_HOME: home}})
+    const done = await runBentoInProcess(['prune', ...only], {env: {BENTOML_HOME: home}})
     expect(done.code, done.stderr).toBe(0)
     expect(done.stdout).toMatch(/Removed 1 item\(s\)/)
     expect(await readdir(join(home, 'tmp'))).toEqual([])
