@@ -29,8 +29,17 @@ import {join, relative} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {bentomlVenv, type BentomlRelease, removeDir, REPO, run, type RunResult, serveWithBentoml, tempDir} from '../helpers/env.js'
+import {
+  bentomlVenv,
+  type BentomlRelease,
+  removeDir,
+  REPO,
+  run,
+  runBento,
+  type RunResult,
+  serveWithBentoml,
+  tempDir,
+} from '../helpers/env.js'
 import {bentomlCaller} from '../helpers/zygote.js'
 
 const FIXTURES = join(REPO, 'test/fixtures/interop')
@@ -206,7 +215,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
           project = join(root, 'project')
           await cp(row.source, project, {recursive: true})
           if (row.irisModel) await saveIris(home, row.version)
-          const r = await runBentoInProcess(['build', project, '--json', ...(row.buildArgs ?? [])], {env: {BENTOML_HOME: home}})
+          const r = await runBento(['build', project, '--json', ...(row.buildArgs ?? [])], {env: {BENTOML_HOME: home}})
           expect(r.code, r.stderr).toBe(0)
           ours = JSON.parse(r.stdout) as {tag: string; path: string}
         }, 300_000)
@@ -249,7 +258,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         }, 600_000)
 
         it('the real `bentoml get -o path` finds our Bento where `bento get TAG -o path` says', async () => {
-          const get = await runBentoInProcess(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
+          const get = await runBento(['get', ours.tag, '-o', 'path'], {env: {BENTOML_HOME: home}})
           expect(get.code, get.stderr).toBe(0)
           expect(get.stdout.trim()).toBe(ours.path)
           const real = await bentoml(row.version, ['get', ours.tag, '-o', 'path'], home)
@@ -260,7 +269,7 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         // Each Bento is served once: our Bento after the round trip below (its files the same bytes as in our store).
         it('bento export → the real `bentoml import` into an empty home: the same files, byte for byte (its models moved to the model store) → the real `bentoml serve` answers', async () => {
           const archive = join(root, 'x.bento')
-          const ex = await runBentoInProcess(['export', ours.tag, archive, '--json'], {env: {BENTOML_HOME: home}})
+          const ex = await runBento(['export', ours.tag, archive, '--json'], {env: {BENTOML_HOME: home}})
           expect(ex.code, ex.stderr).toBe(0)
           const other = join(root, 'other-home')
           await mkdir(other, {recursive: true})
@@ -285,12 +294,12 @@ for (const release of ['1.4.15', '1.4.40'] as const) {
         if (row.irisModel) {
           it("bento export of the real bentoml build's Bento carries its model: Model Size, the real `bentoml import` into an empty home → the Bento and its models, byte for byte", async () => {
             expect(realTag).toMatch(/:realbentoml$/)
-            const list = await runBentoInProcess(['list', '--json'], {env: {BENTOML_HOME: home}})
+            const list = await runBento(['list', '--json'], {env: {BENTOML_HOME: home}})
             expect(list.code, list.stderr).toBe(0)
             const {bentos: rows} = JSON.parse(list.stdout) as {bentos: Array<{tag: string; modelSizeBytes: number}>}
             expect(rows.find((b) => b.tag === realTag)?.modelSizeBytes ?? 0).toBeGreaterThan(0)
             const archive = join(root, 'real.bento')
-            const ex = await runBentoInProcess(['export', realTag, archive, '--json'], {env: {BENTOML_HOME: home}})
+            const ex = await runBento(['export', realTag, archive, '--json'], {env: {BENTOML_HOME: home}})
             expect(ex.code, ex.stderr).toBe(0)
             const other = join(root, 'real-home')
             await mkdir(other, {recursive: true})

@@ -9,7 +9,10 @@
  * two commands at once, the start-up itself (test/unit/bin-bundle.test.ts, kill.test.ts, stdin.test.ts, the races in
  * build-errors.test.ts) — and `runBento` is what the e2e tiers use.
  *
- * One run at a time per process (a queue): the process's env, cwd, argv and streams are the command's while it runs.
+ * One run at a time per process (a queue): the process's env, cwd, argv and streams are the command's while it runs,
+ * so a file whose tests run concurrently (`describe(..., {concurrent: true})`) must not use it: a child another test
+ * starts meanwhile would inherit the command's environment (interop-matrix.test.ts runs its two BentoMLs side by side
+ * and keeps `runBento`).
  * In a worker thread (the e2e-docker tier), where `process.chdir` is refused and the process is shared, and with
  * `input`/`cleanEnv`/a timeout, it runs the child instead.
  */
