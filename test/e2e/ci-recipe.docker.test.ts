@@ -14,8 +14,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCompositeAction, runGitlabJob} from '../helpers/ci-runner.js'
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {bentoml1440, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {bentoml1440, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 import {deleteRepository} from '../helpers/registry.js'
 
@@ -138,7 +137,7 @@ describe('CI recipes (GitHub composite action, GitLab template) on the real Dock
       // gives the same lock, the same install layer (BuildKit's cache) and the same pushed layers run after run.
       index = await startLocalIndex(WHEELHOUSE, {port: INDEX_PORT}).catch(() => startLocalIndex(WHEELHOUSE))
       const uv = join(bentoml1440().dir, 'bin/uv')
-      const locked = await runBentoInProcess(['lock', '--json'], {cwd: project, env: {BENTOML_HOME: home, BENTO_UV: uv, UV_INDEX_URL: index.url, UV_CACHE_DIR: join(root, 'uv-cache')}})
+      const locked = await runBento(['lock', '--json'], {cwd: project, env: {BENTOML_HOME: home, BENTO_UV: uv, UV_INDEX_URL: index.url, UV_CACHE_DIR: join(root, 'uv-cache')}})
       expect(locked.code, locked.stderr).toBe(0)
     } finally {
       await index?.close()

@@ -11,8 +11,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {bridgeGateway, DOCKER_CLI as DOCKER, removeDir, REPO, requireDocker, run, tempDir} from '../helpers/env.js'
+import {bridgeGateway, DOCKER_CLI as DOCKER, removeDir, REPO, requireDocker, run, runBento, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
@@ -72,7 +71,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
     await writeFile(join(project, 'bentofile.yaml'), `service: "service:CaSvc"\npython:\n  packages: [attrs]\n  index_url: "${index.url}"\nenvs:\n  - name: PIP_RETRIES\n    value: "0"\n`)
     // Builds with secrets go through the docker CLI: the provisioned one (Debian 20.10, built-in BuildKit).
     const env = {BENTOML_HOME: home, BENTO_DOCKER_CLI: DOCKER}
-    const built = await runBentoInProcess(['build', project, '--no-lock', '--json'], {env})
+    const built = await runBento(['build', project, '--no-lock', '--json'], {env})
     expect(built.code, built.stderr).toBe(0)
     const b = JSON.parse(built.stdout) as {tag: string; path: string}
     const image = `bento-ca-e2e:${RUN_ID}`
@@ -80,7 +79,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
 
     // 1. The base image does not trust the index's CA.
     const t0 = Date.now()
-    const failed = await runBentoInProcess(['containerize', b.tag, '-t', image, '--json'], {env, timeoutMs: 900_000})
+    const failed = await runBento(['containerize', b.tag, '-t', image, '--json'], {env, timeoutMs: 900_000})
     const failMs = Date.now() - t0
     expect(failed.code, failed.stdout + failed.stderr).toBe(8)
     const out = failed.stdout + failed.stderr
@@ -93,7 +92,7 @@ describe('bento containerize --ca-cert (HTTPS index signed by a private CA, real
     // 2. With --ca-cert the install step trusts it.
     const before = index.requests.length
     const t1 = Date.now()
-    const ok = await runBentoInProcess(['containerize', b.tag, '-t', image, '--ca-cert', join(root, 'ca.pem'), '--json'], {env, timeoutMs: 900_000})
+    const ok = await runBento(['containerize', b.tag, '-t', image, '--ca-cert', join(root, 'ca.pem'), '--json'], {env, timeoutMs: 900_000})
     const okMs = Date.now() - t1
     expect(ok.code, ok.stderr).toBe(0)
     const result = JSON.parse(ok.stdout) as {caCerts: Array<{file: string; certificates: number}>}

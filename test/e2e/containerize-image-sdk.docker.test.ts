@@ -12,8 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {DOCKER_CLI as DOCKER, imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, serveImage, tempDir} from '../helpers/env.js'
+import {DOCKER_CLI as DOCKER, imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -110,7 +109,7 @@ describe('bento containerize: an image-SDK service with a build-time secret (rea
   })
 
   it('builds with the secret from the environment, and the service answers', async () => {
-    const r = await runBentoInProcess(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {
+    const r = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {
       env: {BENTOML_HOME: home, BUILD_TOKEN: SECRET, BENTO_DOCKER_CLI: DOCKER},
     })
     expect(r.code, r.stderr).toBe(0)

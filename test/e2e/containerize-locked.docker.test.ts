@@ -15,8 +15,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {bridgeGateway, DOCKER_CLI as DOCKER, imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, runBentoml, tempDir} from '../helpers/env.js'
+import {bridgeGateway, DOCKER_CLI as DOCKER, imagesMadeBy, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, tempDir} from '../helpers/env.js'
 import {scanSavedImage} from '../helpers/image-scan.js'
 import {type LocalIndex, startLocalIndex} from '../helpers/pypi-index.js'
 
@@ -77,7 +76,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://\${IDX_USER}:\${IDX_TOKEN}@127.0.0.1:${index.port}/simple"\n`,
     )
     const env = {BENTOML_HOME: home, BENTO_UV: UV, UV_CACHE_DIR: join(root, 'uv-cache'), IDX_USER: 'e2e', IDX_TOKEN: TOKEN}
-    const built = await runBentoInProcess(['build', project, '--json'], {env})
+    const built = await runBento(['build', project, '--json'], {env})
     expect(built.code, built.stderr).toBe(0)
     const b = JSON.parse(built.stdout) as {tag: string; path: string; lock: {sha256: string; file: string; packages: number}}
     expect(b.lock.file).toBe('env/python/requirements.txt')
@@ -85,7 +84,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
 
     const image = `bento-lock-e2e:${RUN_ID}`
     images.push(image)
-    const c = await runBentoInProcess(['containerize', b.tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}, timeoutMs: 900_000})
+    const c = await runBento(['containerize', b.tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}, timeoutMs: 900_000})
     expect(c.code, c.stderr).toBe(0)
     images.push(...imagesMadeBy(JSON.parse(c.stdout)))
 
@@ -121,7 +120,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     } finally {
       await open.close()
     }
-    const built = await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: join(root, 'no-uv-here')}})
+    const built = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: join(root, 'no-uv-here')}})
     expect(built.code, built.stderr).toBe(0)
     const b = JSON.parse(built.stdout) as {tag: string; path: string; lock: {sha256: string; file: string; source: string}}
     expect(b.lock.source).toBe('uv.lock')
@@ -129,7 +128,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
     expect(lock).toMatch(/^idna==/m)
     const image = `bento-lock-e2e-uvlock:${RUN_ID}`
     images.push(image)
-    const c = await runBentoInProcess(['containerize', b.tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}, timeoutMs: 900_000})
+    const c = await runBento(['containerize', b.tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}, timeoutMs: 900_000})
     expect(c.code, c.stderr).toBe(0)
     images.push(...imagesMadeBy(JSON.parse(c.stdout)))
     const freeze = await run(DOCKER, ['run', '--rm', '--entrypoint', '/app/.venv/bin/pip', image, 'freeze'])
@@ -166,7 +165,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
         `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "http://\${IDX_USER}:\${IDX_TOKEN}@${gateway}:${gwIndex.port}/simple"\n  trusted_host: ["${gateway}"]\n`,
       )
       const env = {BENTOML_HOME: home, BENTO_UV: UV, UV_CACHE_DIR: join(root, 'uv-cache'), IDX_USER: 'e2e', IDX_TOKEN: TOKEN}
-      const built = await runBentoInProcess(['build', project, '--json'], {env})
+      const built = await runBento(['build', project, '--json'], {env})
       expect(built.code, built.stderr).toBe(0)
       const b = JSON.parse(built.stdout) as {tag: string; path: string; lock: {file: string}}
       const lock = await readFile(join(b.path, b.lock.file), 'utf8')
@@ -177,7 +176,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       gwIndex.tamper('attrs')
       const badImage = `bento-lock-e2e-tampered:${RUN_ID}`
       images.push(badImage)
-      const bad = await runBentoInProcess(['containerize', b.tag, '-t', badImage, '--json'], {env: {BENTOML_HOME: home, IDX_USER: 'e2e', IDX_TOKEN: TOKEN}, timeoutMs: 900_000})
+      const bad = await runBento(['containerize', b.tag, '-t', badImage, '--json'], {env: {BENTOML_HOME: home, IDX_USER: 'e2e', IDX_TOKEN: TOKEN}, timeoutMs: 900_000})
       expect(bad.code, bad.stderr).toBe(8)
       const err = (JSON.parse(bad.stdout) as {error: {code: string; message: string; hashMismatch: Array<{package: string; expected: string[]; got: string}>}}).error
       expect(err.code).toBe('E_DOCKER_BUILD_STEP')
@@ -191,7 +190,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       expect((await run(DOCKER, ['image', 'inspect', badImage])).code).not.toBe(0)
 
       // Without the credentials in the environment: a usage error before any build.
-      const noCreds = await runBentoInProcess(['containerize', b.tag, '-t', badImage, '--json'], {env: {BENTOML_HOME: home}})
+      const noCreds = await runBento(['containerize', b.tag, '-t', badImage, '--json'], {env: {BENTOML_HOME: home}})
       expect(noCreds.code).toBe(2)
       expect(noCreds.stdout).toContain('IDX_TOKEN')
 
@@ -199,7 +198,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       gwIndex.restore()
       const image = `bento-lock-e2e-secret:${RUN_ID}`
       images.push(image)
-      const c = await runBentoInProcess(['containerize', b.tag, '-t', image, '--json'], {env: {BENTOML_HOME: home, IDX_USER: 'e2e', IDX_TOKEN: TOKEN}, timeoutMs: 900_000})
+      const c = await runBento(['containerize', b.tag, '-t', image, '--json'], {env: {BENTOML_HOME: home, IDX_USER: 'e2e', IDX_TOKEN: TOKEN}, timeoutMs: 900_000})
       expect(c.code, c.stderr).toBe(0)
       images.push(...imagesMadeBy(JSON.parse(c.stdout)))
       const steps = (JSON.parse(c.stdout) as {steps: Array<{step: string}>}).steps.map((s) => s.step).join('\n')
@@ -230,7 +229,7 @@ describe('bento containerize of a Bento bento build locked (hashes, local index 
       await mkdir(project)
       await writeFile(join(project, 'service.py'), SERVICE)
       await writeFile(join(project, 'bentofile.yaml'), `service: "service:Locked"\npython:\n  packages: [attrs]\n  index_url: "${open.url}"\n  trusted_host: ["${gateway}"]\n`)
-      const built = await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: UV, UV_CACHE_DIR: join(root, 'uv-cache')}})
+      const built = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home, BENTO_UV: UV, UV_CACHE_DIR: join(root, 'uv-cache')}})
       expect(built.code, built.stderr).toBe(0)
       const b = JSON.parse(built.stdout) as {tag: string; path: string; lock: {file: string}}
       const lock = await readFile(join(b.path, b.lock.file), 'utf8')

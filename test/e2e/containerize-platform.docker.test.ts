@@ -14,8 +14,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {docker, imagesMadeBy, inspectImage, irisProject, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -60,7 +59,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
     home = await tempDir('bento-home-platform-')
     project = await irisProject()
     await saveIrisModel(home)
-    const r = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     bentoTag = (JSON.parse(r.stdout) as {tag: string}).tag
   })
@@ -76,7 +75,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
 
   it('--platform linux/amd64,linux/arm64 --push: an OCI index of both, the model layer one blob, and the arm64 image pulled by platform classifies under QEMU', async () => {
     const ref = `${REGISTRY}/${REPOSITORY}:multi`
-    const r = await runBentoInProcess(
+    const r = await runBento(
       ['containerize', bentoTag, '-t', ref, '--platform', 'linux/amd64,linux/arm64', '--base-image', `linux/arm64=${BASE_ARM64}`,
         '--wheelhouse', WHEELHOUSE, '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--push', '--json'],
       {env: {BENTOML_HOME: home}},
@@ -134,7 +133,7 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   it('committed model layers (BENTO_COMMIT_MODELS_FROM=0): each platform commits the model onto its own dependency image, and the layer is still one blob for both', async () => {
     // The dependency stages are the first test's (cached); the model is committed onto each platform's.
     const ref = `${REGISTRY}/${REPOSITORY}:committed`
-    const r = await runBentoInProcess(
+    const r = await runBento(
       ['containerize', bentoTag, '-t', ref, '--platform', 'linux/amd64,linux/arm64', '--base-image', `linux/arm64=${BASE_ARM64}`,
         '--wheelhouse', WHEELHOUSE, '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--push', '--json'],
       {env: {BENTOML_HOME: home, BENTO_COMMIT_MODELS_FROM: '0'}},
@@ -165,11 +164,11 @@ describe('bento containerize --platform on a real Docker engine (QEMU for arm64)
   })
 
   it('--platform linux/arm64 without an arm64 base image is E_PLATFORM_BASE_IMAGE (exit 8) naming --base-image; an unknown platform is exit 2', async () => {
-    const r = await runBentoInProcess(['containerize', bentoTag, '-t', `iris-e2e:${RUN_ID}-arm`, '--platform', 'linux/arm64', '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--json'], {env: {BENTOML_HOME: home}})
+    const r = await runBento(['containerize', bentoTag, '-t', `iris-e2e:${RUN_ID}-arm`, '--platform', 'linux/arm64', '--wheelhouse', `linux/arm64=${WHEELHOUSE_ARM64}`, '--json'], {env: {BENTOML_HOME: home}})
     const e = (JSON.parse(r.stdout) as {error: {code: string; hint: string}}).error
     expect([r.code, e.code]).toEqual([8, 'E_PLATFORM_BASE_IMAGE'])
     expect(e.hint).toMatch(/--base-image linux\/arm64=REF/)
-    const bad = await runBentoInProcess(['containerize', bentoTag, '--platform', 'linux/s390x', '--json'], {env: {BENTOML_HOME: home}})
+    const bad = await runBento(['containerize', bentoTag, '--platform', 'linux/s390x', '--json'], {env: {BENTOML_HOME: home}})
     expect(bad.code).toBe(2)
     expect((JSON.parse(bad.stdout) as {error: {hint: string}}).error.hint).toMatch(/linux\/amd64, linux\/arm64/)
   })

@@ -12,8 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {DOCKER_CLI as DOCKER, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, serveImage, tempDir} from '../helpers/env.js'
+import {DOCKER_CLI as DOCKER, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, serveImage, tempDir} from '../helpers/env.js'
 
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
@@ -47,7 +46,7 @@ describe('bento containerize of Bentos written by the real bentoml build 1.4.40 
 
   async function containerizeAndAsk(bentoTag: string, image: string): Promise<void> {
     images.push(image)
-    const r = await runBentoInProcess(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    const r = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     const json = JSON.parse(r.stdout) as {modelImages: Array<{image: string}>; steps: Array<{step: string}>}
     images.push(...imagesMadeBy(json))

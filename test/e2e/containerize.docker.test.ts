@@ -11,8 +11,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {docker, imagesMadeBy, inspectImage, irisProject, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, runBento, runBentoml, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -41,13 +40,13 @@ describe('bento containerize on a real Docker engine', () => {
   const images: string[] = [image]
 
   async function build(): Promise<string> {
-    const r = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const r = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     return (JSON.parse(r.stdout) as {tag: string}).tag
   }
 
   async function containerize(tag: string, imageTag: string, extra: string[] = []): Promise<{code: number; json: ContainerizeJson; stderr: string}> {
-    const r = await runBentoInProcess(['containerize', tag, '-t', imageTag, '--wheelhouse', WHEELHOUSE, '--json', ...extra], {
+    const r = await runBento(['containerize', tag, '-t', imageTag, '--wheelhouse', WHEELHOUSE, '--json', ...extra], {
       env: {BENTOML_HOME: home},
     })
     const json = JSON.parse(r.stdout || '{}') as ContainerizeJson
@@ -148,12 +147,12 @@ describe('bento containerize on a real Docker engine', () => {
       await writeFile(join(p, 'setup.sh'), '#!/bin/sh\necho "setup is about to fail: boom"\nexit 3\n')
       await chmod(join(p, 'setup.sh'), 0o755)
       await appendFile(join(p, 'bentofile.yaml'), 'docker:\n  setup_script: ./setup.sh\n')
-      const b = await runBentoInProcess(['build', '--json'], {cwd: p, env: {BENTOML_HOME: home}})
+      const b = await runBento(['build', '--json'], {cwd: p, env: {BENTOML_HOME: home}})
       expect(b.code, b.stderr).toBe(0)
       const tag = (JSON.parse(b.stdout) as {tag: string}).tag
       const failing = `iris-e2e-failing:${RUN_ID}`
       images.push(failing)
-      const r = await runBentoInProcess(['containerize', tag, '-t', failing, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['containerize', tag, '-t', failing, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code).toBe(8)
       const err = (JSON.parse(r.stdout) as {error: {code: string; step?: string; log?: string[] | string}}).error
       expect(err.code).toBe('E_DOCKER_BUILD_STEP')
@@ -171,12 +170,12 @@ describe('bento containerize on a real Docker engine', () => {
     const p = await irisProject()
     try {
       await appendFile(join(p, 'bentofile.yaml'), 'docker:\n  base_image: "bento-e2e/missing:nope"\n')
-      const b = await runBentoInProcess(['build', '--json'], {cwd: p, env: {BENTOML_HOME: home}})
+      const b = await runBento(['build', '--json'], {cwd: p, env: {BENTOML_HOME: home}})
       expect(b.code, b.stderr).toBe(0)
       const tag = (JSON.parse(b.stdout) as {tag: string}).tag
       const ref = `iris-e2e-nobase:${RUN_ID}`
       images.push(ref)
-      const r = await runBentoInProcess(['containerize', tag, '-t', ref, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['containerize', tag, '-t', ref, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code).toBe(8)
       const err = (JSON.parse(r.stdout) as {error: {code: string; hint: string}}).error
       expect(err.code).toBe('E_DOCKER_BASE_IMAGE')
@@ -212,10 +211,10 @@ describe('bento containerize on a real Docker engine', () => {
   })
 
   it('a Bento tag that does not exist is a clear error (exit 4), and an unreachable daemon is exit 7', async () => {
-    const missing = await runBentoInProcess(['containerize', 'nope:latest', '--json'], {env: {BENTOML_HOME: home}})
+    const missing = await runBento(['containerize', 'nope:latest', '--json'], {env: {BENTOML_HOME: home}})
     expect(missing.code).toBe(4)
     expect((JSON.parse(missing.stdout) as {error: {code: string}}).error.code).toBe('E_BENTO_NOT_FOUND')
-    const noDaemon = await runBentoInProcess(['containerize', bentoTag, '--json'], {
+    const noDaemon = await runBento(['containerize', bentoTag, '--json'], {
       env: {BENTOML_HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
     })
     expect(noDaemon.code).toBe(7)

@@ -14,8 +14,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {bentomlVenv, DOCKER_CLI as DOCKER, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBentoml, serveImage, tempDir} from '../helpers/env.js'
+import {bentomlVenv, DOCKER_CLI as DOCKER, imagesMadeBy, postJson, removeContainersAndImages, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, runBentoml, serveImage, tempDir} from '../helpers/env.js'
 
 const RUN_ID = randomBytes(4).toString('hex')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
@@ -80,7 +79,7 @@ for (const row of ROWS) {
 
     async function containerizeAndAsk(bentoTag: string, image: string): Promise<void> {
       images.push(image)
-      const r = await runBentoInProcess(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...imagesMadeBy(json))
@@ -91,7 +90,7 @@ for (const row of ROWS) {
     }
 
     it("bento containerize of bento's Bento: the container answers", async () => {
-      const r = await runBentoInProcess(['build', project, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['build', project, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr).toBe(0)
       const {tag} = JSON.parse(r.stdout) as {tag: string}
       await containerizeAndAsk(tag, `bento-matrix-${row.fixture}:${RUN_ID}-bento`)
@@ -155,7 +154,7 @@ for (const row of SPEC1_ROWS) {
       const tag = /__tag__:(\S+)/.exec(b.stdout)?.[1] ?? ''
       const image = `bento-matrix-spec1-${row.version.replaceAll('.', '-')}:${RUN_ID}`
       images.push(image)
-      const r = await runBentoInProcess(['containerize', tag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
+      const r = await runBento(['containerize', tag, '-t', image, '--json'], {env: {BENTOML_HOME: home}})
       expect(r.code, r.stderr.slice(-4000)).toBe(0)
       const json = JSON.parse(r.stdout) as {modelImages?: Array<{image: string}>}
       images.push(...imagesMadeBy(json))

@@ -15,8 +15,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const PODMAN = process.env.BENTO_PODMAN ?? '/usr/bin/podman'
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -74,10 +73,10 @@ describe('bento k8s, played by podman kube play (legacy iris, pulled by digest f
     project = await irisProject()
     const t0 = performance.now()
     await saveIrisModel(home)
-    const b = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     bentoTag = (JSON.parse(b.stdout) as {tag: string}).tag
-    const c = await runBentoInProcess(['containerize', bentoTag, '-t', ref, '--push', '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    const c = await runBento(['containerize', bentoTag, '-t', ref, '--push', '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(c.code, c.stderr).toBe(0)
     const cj = JSON.parse(c.stdout) as {digest?: string; pushed?: Array<{digest: string}>}
     images.push(...imagesMadeBy(cj))
@@ -105,7 +104,7 @@ describe('bento k8s, played by podman kube play (legacy iris, pulled by digest f
   }, 120_000)
 
   it('pins the pushed digest, and the pod podman plays from it is ready, passes its probes and classifies', async () => {
-    const j = await runBentoInProcess(['k8s', bentoTag, '--image', ref, '--json'], {env: {BENTOML_HOME: home}})
+    const j = await runBento(['k8s', bentoTag, '--image', ref, '--json'], {env: {BENTOML_HOME: home}})
     expect(j.code, j.stderr).toBe(0)
     const json = JSON.parse(j.stdout) as K8sJson
     expect(json).toMatchObject({bento: bentoTag, image: `${repo}@${pushedDigest}`, imageSource: 'engine-digest', name: 'clasificador-iris'})

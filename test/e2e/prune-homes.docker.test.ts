@@ -12,8 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {BIN, DOCKER_CLI as DOCKER, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, DOCKER_CLI as DOCKER, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 const DAEMON = '/var/run/docker.sock'
@@ -74,7 +73,7 @@ describe('bento prune with two homes on one daemon and a containerize in flight 
 
   const docker = (...args: string[]): ReturnType<typeof run> => run(DOCKER, args, {timeoutMs: 600_000})
   const prune = async (home: string, ...extra: string[]): Promise<PruneJson> => {
-    const r = await runBentoInProcess(['prune', '--only', 'model-images', '--json', ...extra], {env: {BENTOML_HOME: home}})
+    const r = await runBento(['prune', '--only', 'model-images', '--json', ...extra], {env: {BENTOML_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     return JSON.parse(r.stdout) as PruneJson
   }
@@ -86,7 +85,7 @@ describe('bento prune with two homes on one daemon and a containerize in flight 
     sock = join(await tempDir('bento-prune-sock-'), 'docker.sock')
     project = await irisProject()
     await saveIrisModel(homeA)
-    const b = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: homeA}})
+    const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: homeA}})
     expect(b.code, b.stderr).toBe(0)
     tag = (JSON.parse(b.stdout) as {tag: string}).tag
   })

@@ -26,8 +26,7 @@ import {pipeline} from 'node:stream/promises'
 import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {BIN, docker, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, postJson, removeContainersAndImages, removeDir, REPO, run, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
+import {BIN, docker, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, postJson, removeContainersAndImages, removeDir, REPO, run, runBento, saveIrisModel, serveImage, tempDir} from '../helpers/env.js'
 import {deleteRepository, REGISTRY} from '../helpers/registry.js'
 
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
@@ -171,7 +170,7 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
   let ociManifestDigest = ''
 
   const bento = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runBentoInProcess(args, {env: {BENTOML_HOME: home, DOCKER_CONFIG: dockerConfig, ...env}, timeoutMs: 600_000})
+    runBento(args, {env: {BENTOML_HOME: home, DOCKER_CONFIG: dockerConfig, ...env}, timeoutMs: 600_000})
 
   /** HEAD of a manifest on the registry itself (Basic): its status. */
   async function manifestStatus(repo: string, tag: string): Promise<number> {
@@ -210,7 +209,7 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
     home = await tempDir('bento-home-push-')
     project = await irisProject()
     await saveIrisModel(home)
-    const b = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     const tag = (JSON.parse(b.stdout) as {tag: string}).tag
     bentoTag = tag
@@ -275,7 +274,7 @@ describe('bento push to real registries (htpasswd; a bearer proxy that caps, dro
 
   it('after a code edit, containerize --push --direct-push uploads ≤ 1 MiB', async () => {
     await appendFile(join(project, 'service.py'), '\n# an edit: only the code layer changes\n')
-    const b = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     const tag = (JSON.parse(b.stdout) as {tag: string}).tag
     const target = `${UPSTREAM}/${PREFIX}/iris:2`

@@ -17,8 +17,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {BIN, bridgeGateway, docker, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {BIN, bridgeGateway, docker, DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const TOOLS = process.env.BENTO_TOOLS ?? join(REPO, '.tools')
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(TOOLS, 'wheelhouse')
@@ -164,7 +163,7 @@ function smokeScenarios(
   byBentoTag?: () => Promise<string>,
 ): void {
   const smoke = async (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
-    runBentoInProcess(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
+    runBento(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
 
   beforeAll(async () => {
     await writeFile(join(subject().cwd, 'classify.json'), classify.body)
@@ -272,10 +271,10 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
     made.dirs.push(home, work, project)
     await writeFile(join(project, 'service.py'), LEGACY_SERVICE)
     await saveIrisModel(home)
-    const b = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const b = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(b.code, b.stderr).toBe(0)
     bentoTag = (JSON.parse(b.stdout) as {tag: string}).tag
-    const c = await runBentoInProcess(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    const c = await runBento(['containerize', bentoTag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(c.code, c.stderr).toBe(0)
     made.images.push(...imagesMadeBy(JSON.parse(c.stdout)))
   })
@@ -338,7 +337,7 @@ describe('bento smoke on a real Docker engine: SDK iris (@bentoml.service), buil
     const built = await run(join(VENV_1440, 'bin/bentoml'), ['build', '--output', 'tag'], {cwd: project, env})
     expect(built.code, built.stderr + built.stdout).toBe(0)
     const tag = /__tag__:(\S+)/.exec(built.stdout)![1]!
-    const c = await runBentoInProcess(['containerize', tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    const c = await runBento(['containerize', tag, '-t', image, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(c.code, c.stderr).toBe(0)
     made.images.push(...imagesMadeBy(JSON.parse(c.stdout)))
   })

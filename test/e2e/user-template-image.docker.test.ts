@@ -9,8 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runBentoInProcess} from '../helpers/cli-in-process.js'
-import {DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, saveIrisModel, tempDir} from '../helpers/env.js'
+import {DOCKER_CLI as DOCKER, imagesMadeBy, irisProject, removeDir, removeHomeImages, REPO, requireDocker, run, runBento, saveIrisModel, tempDir} from '../helpers/env.js'
 
 const WHEELHOUSE = process.env.BENTO_WHEELHOUSE ?? join(REPO, '.tools/wheelhouse')
 const IMAGE = `iris-user-template:${randomBytes(4).toString('hex')}`
@@ -50,10 +49,10 @@ describe('bento containerize with a Jinja2 dockerfile_template, on a real Docker
   })
 
   it('runs the template steps in the image', async () => {
-    const built = await runBentoInProcess(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
+    const built = await runBento(['build', '--json'], {cwd: project, env: {BENTOML_HOME: home}})
     expect(built.code, built.stderr).toBe(0)
     const tag = (JSON.parse(built.stdout) as {tag: string}).tag
-    const image = await runBentoInProcess(['containerize', tag, '-t', IMAGE, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
+    const image = await runBento(['containerize', tag, '-t', IMAGE, '--wheelhouse', WHEELHOUSE, '--json'], {env: {BENTOML_HOME: home}})
     expect(image.code, image.stderr).toBe(0)
     made.push(...imagesMadeBy(JSON.parse(image.stdout)))
     const out = await run(DOCKER, ['run', '--rm', '--entrypoint', 'cat', IMAGE, '/home/bentoml/bento/template.txt'])

@@ -13,10 +13,8 @@
  * so a file whose tests run concurrently (`describe(..., {concurrent: true})`) must not use it: a child another test
  * starts meanwhile would inherit the command's environment (interop-matrix.test.ts runs its two BentoMLs side by side
  * and keeps `runBento`).
- * In a worker thread (the e2e-docker tier) the environment, argv, streams and exit code are the thread's own (a
- * thread's `process.env` is a copy), but `process.chdir` is refused: a run with `cwd` there, and one with
- * `input`/`cleanEnv` anywhere, is a child instead. `timeoutMs` is a child's limit: here the test's own timeout bounds
- * the command.
+ * In a worker thread (the e2e-docker tier), where `process.chdir` is refused and the process is shared, and with
+ * `input`/`cleanEnv`/a timeout, it runs the child instead.
  */
 import {Console} from 'node:console'
 import {existsSync} from 'node:fs'
@@ -49,8 +47,7 @@ class Exited {
 let queue: Promise<unknown> = Promise.resolve()
 
 export async function runBentoInProcess(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const threadWithCwd = !isMainThread && opts.cwd !== undefined
-  if (threadWithCwd || opts.input !== undefined || opts.cleanEnv || !existsSync(DIRECT) || !existsSync(OCLIF)) {
+  if (!isMainThread || opts.input !== undefined || opts.cleanEnv || opts.timeoutMs !== undefined || !existsSync(DIRECT) || !existsSync(OCLIF)) {
     return runBento(args, opts)
   }
   const run = queue.then(() => runNow(args, opts))
@@ -116,7 +113,7 @@ async function runNow(args: string[], opts: RunOptions): Promise<RunResult> {
     process.stderr.write = saved.stderr
     process.exit = saved.exit
     process.exitCode = saved.exitCode
-    if (opts.cwd !== undefined) process.chdir(saved.cwd)
+    process.chdir(saved.cwd)
     process.env = saved.env
     process.argv = saved.argv
   }
