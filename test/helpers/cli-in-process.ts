@@ -2,19 +2,18 @@
  * The compiled CLI called in this process: the same bundles bin/run.js runs (dist/direct.cjs for `build` and
  * `--version` lines, then dist/oclif.cjs; scripts/bundle.mjs), loaded once per test process, with the command line in
  * `process.argv`, the environment in `process.env`, the working directory, and what the command writes to
- * process.stdout/stderr (and the console, which oclif's `this.log` uses), its `process.exitCode` or `process.exit` taken
- * as a child's would be. A CLI run in a child
- * costs ≈ 0.15 CPU-s on a quiet machine and ≈ 0.3 in CI (Node's start, the bundle's load): the error matrices call it
- * hundreds of times. What only a process shows stays in subprocess tests (`runBento`): signals, stdin, another uid,
- * two commands at once, the start-up itself (test/unit/bin-bundle.test.ts, kill.test.ts, stdin.test.ts, the races in
- * build-errors.test.ts) — and `runBento` is what the e2e tiers use.
+ * process.stdout/stderr (and the console, which oclif's `this.log` uses), its `process.exitCode` or `process.exit`
+ * taken as a child's would be. A CLI run in a child costs ≈ 0.15 CPU-s on a quiet machine and ≈ 0.3 in CI (Node's
+ * start, the bundle's load): the error matrices call it hundreds of times. What only a process shows stays in
+ * subprocess tests (`runBento`): signals, stdin, another uid, two commands at once, the start-up itself
+ * (test/unit/bin-bundle.test.ts, kill.test.ts, stdin.test.ts, the races in build-errors.test.ts).
  *
  * One run at a time per process (a queue): the process's env, cwd, argv and streams are the command's while it runs,
  * so a file whose tests run concurrently (`describe(..., {concurrent: true})`) must not use it: a child another test
  * starts meanwhile would inherit the command's environment (interop-matrix.test.ts runs its two BentoMLs side by side
- * and keeps `runBento`).
- * In a worker thread (the e2e-docker tier), where `process.chdir` is refused and the process is shared, and with
- * `input`/`cleanEnv`/a timeout, it runs the child instead.
+ * and keeps `runBento`). In a worker thread (the e2e-docker tier, whose files keep `runBento`: run there, the CLI
+ * cost the vitest process more than the children it saved), and with `input`/`cleanEnv`/a timeout, it runs the child
+ * instead.
  */
 import {Console} from 'node:console'
 import {existsSync} from 'node:fs'
