@@ -1,5 +1,4 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {cp, mkdtemp, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
@@ -7,6 +6,8 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
+
+import {randomVersion} from '../../src/store/tag.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const BIN = join(REPO, 'bin/run.js')
@@ -131,14 +132,14 @@ export async function irisProject(): Promise<string> {
  * The iris sklearn model in `home`, as the real `bentoml.sklearn.save_model` writes it (examples/iris/train.py).
  * Trained once per test run (≈ 2.5 CPU-s of Python each time: BentoML and scikit-learn imported, the model fitted) into
  * a store under the run's TMPDIR (test/global-setup.ts); each home that asks gets a copy under a version of its own
- * (16 random base32 characters, as BentoML generates them; `model.yaml` says it, `latest` names it). Its own version
+ * (`randomVersion`, made as BentoML makes one; `model.yaml` says it, `latest` names it). Its own version
  * matters: a Bento's version is a digest of its inputs, so two homes with the same model tag would build the same
  * Bento tag, and two Docker files would share image names. Returns the tag.
  */
 export async function saveIrisModel(home: string): Promise<string> {
   const store = await trainedIrisStore()
   const trained = (await readFile(join(store, 'models/iris_clf/latest'), 'utf8')).trim()
-  const version = base32Version()
+  const version = randomVersion()
   const dir = join(home, 'models/iris_clf')
   await cp(join(store, 'models/iris_clf', trained), join(dir, version), {recursive: true})
   const yaml = await readFile(join(dir, version, 'model.yaml'), 'utf8')
@@ -146,16 +147,6 @@ export async function saveIrisModel(home: string): Promise<string> {
   await writeFile(join(dir, version, 'model.yaml'), yaml.replace(`\nversion: ${trained}\n`, `\nversion: ${version}\n`))
   await writeFile(join(dir, 'latest'), version)
   return `iris_clf:${version}`
-}
-
-/** A version as BentoML generates one: 10 bytes, base32, lowercased (16 characters of `[a-z2-7]`). */
-function base32Version(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
-  let bits = 0n
-  for (const b of randomBytes(10)) bits = (bits << 8n) | BigInt(b)
-  let out = ''
-  for (let i = 15; i >= 0; i--) out += alphabet[Number((bits >> BigInt(i * 5)) & 31n)]
-  return out
 }
 
 /** The store train.py saved the iris model into, once per run: the first caller trains, a concurrent one's copy loses. */
