@@ -35,6 +35,8 @@ interface OclifBundle {
 const requireBundle = createRequire(import.meta.url)
 const DIRECT = join(REPO, 'dist/direct.cjs')
 const OCLIF = join(REPO, 'dist/oclif.cjs')
+/** Both bundles are there (the tests' global setup builds them); without them every run is a child. */
+const BUNDLED = existsSync(DIRECT) && existsSync(OCLIF)
 /** `Symbol.for` key of the process's Interrupts (src/interrupt.ts `processInterrupts`). */
 const INTERRUPTS_KEY = Symbol.for('bento-cli.interrupts')
 
@@ -46,7 +48,7 @@ class Exited {
 let queue: Promise<unknown> = Promise.resolve()
 
 export async function runBentoInProcess(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  if (!isMainThread || opts.input !== undefined || opts.cleanEnv || opts.timeoutMs !== undefined || !existsSync(DIRECT) || !existsSync(OCLIF)) {
+  if (!isMainThread || opts.input !== undefined || opts.cleanEnv || opts.timeoutMs !== undefined || !BUNDLED) {
     return runBento(args, opts)
   }
   const run = queue.then(() => runNow(args, opts))
@@ -57,7 +59,7 @@ export async function runBentoInProcess(args: string[], opts: RunOptions = {}): 
 async function runNow(args: string[], opts: RunOptions): Promise<RunResult> {
   // The CLI's process-wide Interrupts, without signal handlers: nothing here sends this process a signal.
   const holder = globalThis as unknown as Record<symbol, unknown>
-  holder[INTERRUPTS_KEY] ??= new Interrupts({exit: (code) => process.exit(code)})
+  holder[INTERRUPTS_KEY] ??= new Interrupts()
 
   const saved = {
     argv: process.argv,
