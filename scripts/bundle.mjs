@@ -17,7 +17,7 @@
  * dockerode inside one (the direct path must not load them).
  */
 import {build} from 'esbuild'
-import {readFileSync} from 'node:fs'
+import {cpSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -80,6 +80,31 @@ const oclifModuleLoader = {
   },
 }
 
+/**
+ * dockerode in dist/oclif.cjs (so V8's code cache covers it: `require('dockerode')` from node_modules cost ≈ 160 ms
+ * of CPU per Docker command, most of it compiling), with what only some runs use loaded when first used:
+ * - the BuildKit session (`@grpc/grpc-js`, `@grpc/proto-loader`, protobufjs: ≈ 90 ms), opened by a BuildKit build;
+ * - `ssh2` (≈ 60 ms, a native addon inside: left out of the bundle), for an `ssh://` DOCKER_HOST only.
+ * The session reads its .proto files next to the bundle (`dist/proto/`, copied below). Fails the build if a
+ * patched text changed.
+ */
+const LAZY_DOCKERODE = [
+  [/dockerode[\\/]lib[\\/]docker\.js$/, "withSession = require('./session'),", "withSession = function () { return require('./session').apply(this, arguments) },"],
+  [/docker-modem[\\/]lib[\\/]modem\.js$/, "ssh = require('./ssh'),", "ssh = function () { return require('./ssh').apply(this, arguments) },"],
+]
+const lazyDockerode = {
+  name: 'lazy-dockerode',
+  setup(b) {
+    for (const [filter, from, to] of LAZY_DOCKERODE) {
+      b.onLoad({filter}, (args) => {
+        const text = readFileSync(args.path, 'utf8')
+        if (text.split(from).length !== 2) throw new Error(`${args.path}: expected one \`${from}\``)
+        return {contents: text.replace(from, to), loader: 'js'}
+      })
+    }
+  },
+}
+
 const results = [
   await build({...common, entryPoints: [`${dist}/commands/direct-bundle.js`], outfile: `${dist}/direct.cjs`, plugins: [splitBuild]}),
   await build({...common, entryPoints: [`${dist}/commands/direct-build.js`], outfile: `${dist}/direct-build.cjs`}),
@@ -88,12 +113,15 @@ const oclif = await build({
   ...common,
   entryPoints: [`${dist}/commands/oclif-bundle.js`],
   outfile: `${dist}/oclif.cjs`,
-  plugins: [oclifModuleLoader],
-  // Loaded with `require` where used, as from dist/: dockerode (and its native helpers), oclif's TypeScript support.
-  external: ['dockerode', 'typescript', 'ts-node'],
+  plugins: [oclifModuleLoader, lazyDockerode],
+  // Loaded with `require` where used, as from dist/: ssh2 (native helpers inside), oclif's TypeScript support.
+  external: ['ssh2', 'typescript', 'ts-node'],
   // `import()` of a package left out becomes `require` (a vm.Script cannot run `import()`).
   supported: {'dynamic-import': false},
 })
+
+// dockerode's session and BuildKit decoder read `path.resolve(__dirname, 'proto', …)`: __dirname is dist/ in the bundle.
+cpSync(`${root}node_modules/dockerode/lib/proto`, `${dist}/proto`, {recursive: true})
 
 const problems = []
 for (const result of results) {

@@ -117,6 +117,20 @@ describe('bin/run.js and dist/direct.cjs', () => {
     expect(readdirSync(dir).map((f) => f.replace(/-[0-9a-f]{8}-[0-9a-f]{64}\.v8$/, '')).sort()).toEqual(['build', 'directbuild', 'version'])
   })
 
+  it('a Docker command runs dockerode from dist/oclif.cjs: nothing of it from node_modules, no ssh2, no BuildKit session', async () => {
+    // What the process required from node_modules, listed at exit. prune --dry-run makes a Docker client (and, with
+    // no daemon, reports nothing to remove).
+    const hook = join(pkg, 'loaded-hook.cjs')
+    writeFileSync(hook, `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/node_modules/')).map((k) => k.replace(/.*\\/node_modules\\//, '')).filter((k) => /^(dockerode|docker-modem|ssh2|cpu-features|@grpc|protobufjs)\\//.test(k))) + '\\n'))\n`)
+    const r = await run(process.execPath, ['-r', hook, join(REPO, 'bin/run.js'), 'prune', '--dry-run', '--json'], {
+      env: {BENTOML_HOME: join(pkg, 'home-docker'), DOCKER_HOST: 'unix:///nonexistent/bento-bin-bundle.sock'},
+    })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)?.[1] ?? 'null')).toEqual([])
+    expect(readFileSync(join(REPO, 'dist/oclif.cjs'), 'utf8')).toContain('require_session().apply(this, arguments)')
+    expect(readdirSync(join(REPO, 'dist/proto')).sort()).toEqual(['auth.proto', 'buildkit_status.proto'])
+  })
+
   it('every other command line runs oclif from dist/oclif.cjs (a direct line that needs oclif too); --version never loads it', async () => {
     expect(statSync(join(REPO, 'dist/oclif.cjs')).isFile()).toBe(true)
     const bin = layout(join(pkg, 'oclif-stub'), 'real', OCLIF_STUB)
