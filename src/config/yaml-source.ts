@@ -4,7 +4,7 @@
  */
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags} from 'yaml'
 import type {Diagnostic} from '../errors.js'
-import {pyyamlProblems, pyyamlTextProblems} from '../yaml-safety.js'
+import {pyyamlProblems, pyyamlTextProblems, toJSExpanded} from '../yaml-safety.js'
 import {clip, MAX_SHOWN, type Path, type Position, quoteClipped, type SourceMap} from './context.js'
 
 export interface ParsedSource {
@@ -82,7 +82,7 @@ export function parseYamlSource(text: string, file: string): ParsedSource {
   let value: unknown
   try {
     // Bounded by pyyamlProblems (no bombs, no recursion): the `yaml` package's own alias heuristic is not needed.
-    value = doc.toJS({maxAliasCount: -1})
+    value = toJSExpanded(doc)
   } catch (error) {
     diagnostics.push({file, line: 1, col: 1, message: `YAML: ${capEcho((error as Error).message)}`, severity: 'error'})
     return {value: undefined, sourceMap, diagnostics, empty: false}

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {type Document, isMap, isScalar, LineCounter, parseDocument, type YAMLMap} from 'yaml'
 
 import {StoreError} from '../errors.js'
-import {pyyamlProblems, pyyamlTextProblems} from '../yaml-safety.js'
+import {pyyamlProblems, pyyamlTextProblems, toJSExpanded} from '../yaml-safety.js'
 
 export interface ModelContext {
   framework_name: string
@@ -214,7 +214,7 @@ function parseYaml(kind: Kind, file: string, text: string): Located {
   }
   let data: Record<string, unknown>
   try {
-    data = doc.toJS({maxAliasCount: -1}) as Record<string, unknown>
+    data = toJSExpanded(doc) as Record<string, unknown>
   } catch (error) {
     throw corrupt(kind, file, `invalid YAML: ${(error as Error).message.split('\n')[0] ?? ''}`, {cause: error})
   }
