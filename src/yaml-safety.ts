@@ -207,6 +207,7 @@ export function pyyamlTextProblems(text: string): YamlProblem[] {
  * (`<<`) merges the mapping itself as it merged the alias's.
  */
 export function toJSExpanded(doc: Document): unknown {
+  if (!hasAlias(doc)) return doc.toJS({maxAliasCount: -1})
   const copy = doc.clone()
   const targets = aliasTargets(copy)
   visit(copy, {
@@ -216,6 +217,17 @@ export function toJSExpanded(doc: Document): unknown {
     },
   })
   return copy.toJS({maxAliasCount: -1})
+}
+
+function hasAlias(doc: Document): boolean {
+  let found = false
+  visit(doc, {
+    Alias() {
+      found = true
+      return visit.BREAK
+    },
+  })
+  return found
 }
 
 /**
