@@ -131,6 +131,24 @@ describe('bin/run.js and dist/direct.cjs', () => {
     expect(readdirSync(join(REPO, 'dist/proto')).sort()).toEqual(['auth.proto', 'buildkit_status.proto'])
   })
 
+  // With NODE_ENV development or test (vitest sets test, and the CLI children of the tests inherit it) and a
+  // tsconfig.json beside package.json (a git checkout), oclif looks for the commands' TypeScript source: it loaded
+  // TypeScript (≈ 9 MB, +0.23 s of CPU on every command) and tried to register tsx. bento runs dist/ only.
+  it('NODE_ENV=development or test in a checkout: oclif loads neither TypeScript nor tsx, bundled or not', async () => {
+    const hook = join(pkg, 'loaded-packages-hook.cjs')
+    writeFileSync(hook, `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...new Set(Object.keys(require.cache).filter((k) => k.includes('/node_modules/')).map((k) => k.replace(/.*\\/node_modules\\//, '').split('/')[0]))]) + '\\n'))\n`)
+    const unbundled = layout(join(pkg, 'none-ts'), 'none')
+    copyFileSync(join(REPO, 'tsconfig.json'), join(pkg, 'none-ts', 'tsconfig.json'))
+    for (const bin of [join(REPO, 'bin/run.js'), unbundled]) {
+      for (const NODE_ENV of ['development', 'test']) {
+        const r = await run(process.execPath, ['-r', hook, bin, 'list', '--json'], {env: {NODE_ENV, BENTOML_HOME: join(pkg, 'home-ts')}})
+        expect(r.code, r.stderr).toBe(0)
+        const loaded = JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)?.[1] ?? 'null') as string[]
+        expect(loaded.filter((p) => p === 'typescript' || p === 'tsx' || p === 'ts-node'), `${bin} NODE_ENV=${NODE_ENV}`).toEqual([])
+      }
+    }
+  })
+
   it('every other command line runs oclif from dist/oclif.cjs (a direct line that needs oclif too); --version never loads it', async () => {
     expect(statSync(join(REPO, 'dist/oclif.cjs')).isFile()).toBe(true)
     const bin = layout(join(pkg, 'oclif-stub'), 'real', OCLIF_STUB)
