@@ -63,12 +63,17 @@ interface ErrorJson {
   error: {code: string; exitCode: number; message: string; hint?: string; logs?: string[]; report?: SmokeJson}
 }
 
-/** The start-time fetch both services make when IRIS_FETCH_AT_START is set (as a service downloading its model). */
+/**
+ * The start-time fetch both services make when IRIS_FETCH_AT_START is set (as a service downloading its model). The
+ * server (BentoML's arbiter) and its worker each import the service, so each fetches; the answer comes from this
+ * test's thread, which shares a loaded machine with the other Docker file (a start that died once with `No active
+ * process found for watcher`, 39 s into the scenario: 60 s, not 10, for the answer).
+ */
 const FETCH_AT_START = `import os
 import urllib.request
 
 if os.environ.get("IRIS_FETCH_AT_START"):
-    urllib.request.urlopen(os.environ["IRIS_FETCH_AT_START"], timeout=10).read()
+    urllib.request.urlopen(os.environ["IRIS_FETCH_AT_START"], timeout=60).read()
 `
 
 const LEGACY_SERVICE = `"""The iris example with a second API (check, first) and an optional fetch at start."""
