@@ -237,4 +237,3 @@ describe('bento.yaml with many aliases', () => {
     }
   })
 })
-
