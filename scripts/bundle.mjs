@@ -56,6 +56,16 @@ const splitBuild = {
 }
 
 /**
+ * The text of a dependency's `file` with the `count` occurrences of `from` replaced by `to`; any other count fails the
+ * build (the dependency changed: the patch must be looked at again).
+ */
+function patchText(file, from, to, count) {
+  const parts = readFileSync(file, 'utf8').split(from)
+  if (parts.length - 1 !== count) throw new Error(`${file}: expected ${count} × \`${from}\`, found ${parts.length - 1}`)
+  return parts.join(to)
+}
+
+/**
  * oclif's module loader (`@oclif/core/lib/module-loader.js`) `import()`s an ES module such as our command table; in
  * dist/oclif.cjs that `import()` is answered by `bundledModule` (src/commands/oclif-bundle.ts), and a module the
  * bundle does not hold is a MODULE_NOT_FOUND error as Node's would be. Fails the build if oclif's text changed.
@@ -65,9 +75,7 @@ const oclifModuleLoader = {
   name: 'oclif-module-loader',
   setup(b) {
     b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/}, (args) => {
-      const text = readFileSync(args.path, 'utf8')
-      const count = text.split(IMPORT_IN_OCLIF).length - 1
-      if (count !== 3) throw new Error(`@oclif/core's module-loader.js: expected 3 import() calls, found ${count}`)
+      const patched = patchText(args.path, IMPORT_IN_OCLIF, 'await __bentoImport(filePath)', 3)
       const bundled = [
         'const __bentoImport = async (filePath) => {',
         `  const found = require(${JSON.stringify(`${dist}/commands/oclif-bundle.js`)}).bundledModule(filePath)`,
@@ -75,7 +83,7 @@ const oclifModuleLoader = {
         "  throw Object.assign(new Error(`Cannot find module '${filePath}' (not in dist/oclif.cjs)`), {code: 'MODULE_NOT_FOUND'})",
         '}',
       ].join('\n')
-      return {contents: `${text.split(IMPORT_IN_OCLIF).join('await __bentoImport(filePath)')}\n${bundled}\n`, loader: 'js'}
+      return {contents: `${patched}\n${bundled}\n`, loader: 'js'}
     })
   },
 }
@@ -96,11 +104,7 @@ const lazyDockerode = {
   name: 'lazy-dockerode',
   setup(b) {
     for (const [filter, from, to] of LAZY_DOCKERODE) {
-      b.onLoad({filter}, (args) => {
-        const text = readFileSync(args.path, 'utf8')
-        if (text.split(from).length !== 2) throw new Error(`${args.path}: expected one \`${from}\``)
-        return {contents: text.replace(from, to), loader: 'js'}
-      })
+      b.onLoad({filter}, (args) => ({contents: patchText(args.path, from, to, 1), loader: 'js'}))
     }
   },
 }
