@@ -43,8 +43,7 @@ if (!(await entry.runDirect(process.argv.slice(2)))) {
     const {requireCached} = await import('../dist/code-cache.js')
     await requireCached(oclifBundle, {variant: 'oclif'}).exports.runOclif(import.meta.url)
   } else {
-    const {execute, settings} = await import('@oclif/core')
-    settings.enableAutoTranspile = false // as runOclif (src/commands/oclif-bundle.ts): dist/ only, never TypeScript
-    await execute({dir: import.meta.url})
+    const {runOclif} = await import('../dist/commands/oclif-bundle.js')
+    await runOclif(import.meta.url)
   }
 }
