@@ -159,22 +159,26 @@ interface Subject {
 }
 
 /**
- * The scenarios both service styles must pass. `subject()` is read when a test runs (after the describe's beforeAll).
+ * The scenarios a service style must pass (`opts.serverIndependent`: those that do not depend on the server too).
+ * `subject()` is read when a test runs (after the describe's beforeAll).
  * `classify.body` is a classify request for the style, `classify.expect` what --expect checks in its answer.
  */
 function smokeScenarios(
   style: 'legacy' | 'sdk',
   subject: () => Subject,
   classify: {body: string; expect: string},
-  /** The failing-API smoke targets this Bento tag instead of the image (tagged for it first): one start for both. */
-  byBentoTag?: () => Promise<string>,
-  /**
-   * Whether to run the scenarios whose outcome is bento's own reading of a container, whatever server runs in it (an
-   * API answering 5xx → E_SMOKE_API; an exit before /readyz → E_SMOKE_EXITED): once, on the legacy image. The SDK
-   * image still answers a refusal (--error-contains) and exits offline in the network scenario. A start is ≈ 5 s of CPU.
-   */
-  serverIndependent = true,
+  opts: {
+    /**
+     * Also the scenarios whose outcome is bento's own reading of a container, whatever server runs in it (an API
+     * answering 5xx → E_SMOKE_API; an exit before /readyz → E_SMOKE_EXITED): once, on the legacy image. The SDK image
+     * still answers a refusal (--error-contains) and exits offline in the network scenario. A start is ≈ 5 s of CPU.
+     */
+    serverIndependent?: boolean
+    /** The failing-API smoke targets this Bento tag instead of the image (tagged for it first): one start for both. */
+    byBentoTag?: () => Promise<string>
+  } = {},
 ): void {
+  const {serverIndependent = false, byBentoTag} = opts
   const smoke = async (args: string[]): Promise<{code: number; stdout: string; stderr: string}> =>
     runBento(['smoke', ...args], {env: {BENTOML_HOME: subject().home}, cwd: subject().cwd, timeoutMs: 600_000})
 
@@ -299,10 +303,13 @@ describe('bento smoke on a real Docker engine: legacy iris (bentoml.io, BentoML 
   })
 
   // The failing-API scenario runs by the Bento tag (`bento smoke TAG` finds the image containerize tagged for it).
-  smokeScenarios('legacy', () => ({image, home, cwd: work}), {body: '[[5.1, 3.5, 1.4, 0.2]]', expect: '.[0] == "setosa"'}, async () => {
-    await docker('tag', image, bentoTag)
-    made.images.push(bentoTag)
-    return bentoTag
+  smokeScenarios('legacy', () => ({image, home, cwd: work}), {body: '[[5.1, 3.5, 1.4, 0.2]]', expect: '.[0] == "setosa"'}, {
+    serverIndependent: true,
+    byBentoTag: async () => {
+      await docker('tag', image, bentoTag)
+      made.images.push(bentoTag)
+      return bentoTag
+    },
   })
 
   it('legacy: Ctrl-C while waiting for /readyz: E_INTERRUPTED (130) and the container is removed', async () => {
@@ -361,5 +368,5 @@ describe('bento smoke on a real Docker engine: SDK iris (@bentoml.service), buil
     await removeMade(made)
   })
 
-  smokeScenarios('sdk', () => ({image, home, cwd: project}), {body: JSON.stringify({input: [[5.1, 3.5, 1.4, 0.2]]}), expect: '.[0] == 0'}, undefined, false)
+  smokeScenarios('sdk', () => ({image, home, cwd: project}), {body: JSON.stringify({input: [[5.1, 3.5, 1.4, 0.2]]}), expect: '.[0] == 0'})
 })
